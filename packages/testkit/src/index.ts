@@ -1,0 +1,107 @@
+// Throwaway real servers for tests: each gets its own port and data folder under the given state dir,
+// and is stopped by the handle's stop(). Nothing here is a mock: these are Debian's mariadbd and redis-server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync, openSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+export interface ServerHandle {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Resolves when something accepts TCP connections on 127.0.0.1:port, rejects after timeoutMs. */
+export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createConnection({ host: '127.0.0.1', port });
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** Sends SIGTERM to the process group, then SIGKILL after graceMs if it is still alive. */
+export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
+  const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+function spawnServer(cmd: string, args: string[], logFile: string): ChildProcess {
+  const out = openSync(logFile, 'a');
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  return child;
+}
+
+export interface MariaDbOptions {
+  port: number;
+  dir: string;
+  /** Database created at start (empty). */
+  database?: string;
+}
+
+/** A fresh MariaDB with an empty datadir, root without password over TCP on 127.0.0.1:port. */
+export async function startMariaDb(opts: MariaDbOptions): Promise<ServerHandle> {
+  rmSync(opts.dir, { recursive: true, force: true });
+  mkdirSync(join(opts.dir, 'data'), { recursive: true });
+  const cnf = join(opts.dir, 'my.cnf');
+  writeFileSync(cnf, [
+    '[mariadbd]',
+    `datadir=${join(opts.dir, 'data')}`,
+    `socket=${join(opts.dir, 'mysqld.sock')}`,
+    `pid-file=${join(opts.dir, 'mysqld.pid')}`,
+    `port=${opts.port}`,
+    'bind-address=127.0.0.1',
+    'user=root',
+    'skip-name-resolve',
+    // Tests create and drop a lot; durability is not what they measure.
+    'innodb_flush_log_at_trx_commit=2',
+    'sync_binlog=0',
+    'innodb_buffer_pool_size=128M',
+    'max_connections=500',
+    'character-set-server=utf8mb4',
+    'collation-server=utf8mb4_unicode_ci',
+    '',
+  ].join('\n'));
+  await execFileP('mariadb-install-db', [`--defaults-file=${cnf}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=normal'], { maxBuffer: 10 * 1024 * 1024 });
+  const child = spawnServer('mariadbd', [`--defaults-file=${cnf}`], join(opts.dir, 'mariadb.log'));
+  await waitForPort(opts.port);
+  const sql = [
+    // Root over TCP without a password, only on loopback: a throwaway test server.
+    "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''",
+    "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION",
+    opts.database ? `CREATE DATABASE IF NOT EXISTS \`${opts.database}\`` : '',
+  ].filter(Boolean).join('; ');
+  await execFileP('mariadb', [`--socket=${join(opts.dir, 'mysqld.sock')}`, '-uroot', '-e', sql]);
+  return { port: opts.port, pid: child.pid!, stop: () => stopProcess(child) };
+}
+
+export interface RedisOptions {
+  port: number;
+  dir: string;
+}
+
+/** A fresh Redis without persistence on 127.0.0.1:port. */
+export async function startRedis(opts: RedisOptions): Promise<ServerHandle> {
+  mkdirSync(opts.dir, { recursive: true });
+  const child = spawnServer('redis-server', [
+    '--port', String(opts.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', opts.dir,
+  ], join(opts.dir, `redis-${opts.port}.log`));
+  await waitForPort(opts.port);
+  return { port: opts.port, pid: child.pid!, stop: () => stopProcess(child) };
+}

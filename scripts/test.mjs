@@ -1,0 +1,28 @@
+// `npm test`: installs what is missing, type-checks, then runs every test project in order.
+// Each project's vitest.config.ts starts the real servers it needs and stops them afterwards.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootstrap, root } from './bootstrap.mjs';
+
+bootstrap();
+
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const step = (title, cmd, args, extraEnv = {}) => {
+  process.stderr.write(`\n[test] ${title}\n`);
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...extraEnv } });
+  process.stderr.write(`[test] ${title}: ${r.status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+
+step('type-check (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+if (existsSync(join(root, 'packages/web/tsconfig.json'))) step('type-check web', bin('tsc'), ['-p', 'packages/web/tsconfig.json', '--noEmit']);
+
+// Projects run one after another: the machine has 2 cores and the integration projects start whole regions.
+const order = (process.env.TEST_PROJECTS ?? 'definition,api,aws,local,web,drills').split(',');
+const args = process.argv.slice(2);
+for (const project of order) {
+  if (!existsSync(join(root, 'packages', project, 'vitest.config.ts'))) continue;
+  step(`tests: ${project}`, bin('vitest'), ['run', '--project', project, ...args]);
+}
