@@ -1,0 +1,72 @@
+// The `tier` command: parses arguments, loads the definition, hands over to a package. No logic of its own.
+import { parseArgs } from 'node:util';
+import { DefinitionError } from '@conduit/definition';
+import { CliError } from './cli-error.js';
+
+import type { Command as CommandModule, CommandContext } from './command.js';
+
+// Loaded lazily: `tier synth aws` must not pay for the local region's modules and vice versa.
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  up: { summary: 'bring the local region up (installs, generates configs, starts, migrates, seeds)', load: () => import('./commands/region.js').then((m) => m.up) },
+  down: { summary: 'stop the local region gracefully, keeping its data', load: () => import('./commands/region.js').then((m) => m.down) },
+  destroy: { summary: 'stop the local region and wipe its state folder', load: () => import('./commands/region.js').then((m) => m.destroy) },
+  status: { summary: 'every process with tier, zone, pid, port and health (--json for machines)', load: () => import('./commands/region.js').then((m) => m.status) },
+  logs: { summary: 'print the logs of the region or of one component: tier logs [component]', load: () => import('./commands/region.js').then((m) => m.logs) },
+  synth: { summary: 'write Terraform JSON for every AWS stack: tier synth aws', load: () => import('./commands/aws.js').then((m) => m.synth) },
+  plan: { summary: 'terraform/tofu plan of the synthesized stacks: tier plan aws', load: () => import('./commands/aws.js').then((m) => m.plan) },
+  apply: { summary: 'terraform/tofu apply of the synthesized stacks: tier apply aws', load: () => import('./commands/aws.js').then((m) => m.apply) },
+  drill: { summary: 'run a failure drill under live traffic: tier drill <scenario>|all', load: () => import('./commands/drill.js').then((m) => m.drill) },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    'usage: tier <command> [args] [--config stack.config.ts] [--json]',
+    '',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) throw new CliError(`unknown command "${name}": run \`tier --help\` for the list`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: false,
+      options: { config: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+    });
+  } catch (e) {
+    throw new CliError(`${(e as Error).message}: run \`tier --help\``);
+  }
+  const flags = parsed.values as CommandContext['flags'];
+  if (flags.help) {
+    process.stdout.write(`tier ${name}: ${command.summary}\n`);
+    return 0;
+  }
+  const mod = await command.load();
+  return mod.run({ args: parsed.positionals, flags });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof CliError) {
+      process.stderr.write(`tier: ${e.message}\n`);
+      process.exit(e.exitCode);
+    }
+    if (e instanceof DefinitionError) {
+      process.stderr.write(`tier: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`tier: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

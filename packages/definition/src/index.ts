@@ -1,0 +1,15 @@
+export { definitionSchema, type DefinitionInput, type ParsedDefinition } from './schema.js';
+export {
+  resolve,
+  defineStack,
+  invariants,
+  zoneFor,
+  DefinitionError,
+  type ResolvedDefinition,
+  type Zone,
+  type InstanceSlot,
+  type DbNode,
+  type CacheNode,
+  type SentinelNode,
+  type Tier,
+} from './resolve.js';

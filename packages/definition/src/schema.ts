@@ -1,0 +1,190 @@
+// The shape of a deployment definition, as a user writes it in stack.config.ts.
+// Every optional field states its default here, once; `resolve()` derives everything else.
+import { z } from 'zod';
+
+const port = z.number().int().min(1024).max(65535);
+const positiveInt = z.number().int().min(1);
+
+/** How many instances a tier runs: the Auto Scaling group's min/desired/max on AWS, the supervisor's on the local region. */
+const instances = (min: number, desired: number, max: number) =>
+  z
+    .strictObject({
+      min: z.number().int().min(0).default(min).describe(`default: ${min}`),
+      desired: z.number().int().min(0).default(desired).describe(`default: ${desired}`),
+      max: positiveInt.default(max).describe(`default: ${max}`),
+    })
+    .prefault({});
+
+const healthCheck = (path: string) =>
+  z
+    .strictObject({
+      path: z.string().startsWith('/').default(path).describe(`default: ${path}`),
+      intervalMs: z.number().int().min(100).max(60_000).default(1000).describe('default: 1000 ms'),
+      /** Consecutive failures before an instance leaves the pool. */
+      fall: positiveInt.max(10).default(2).describe('default: 2'),
+      /** Consecutive successes before it comes back. */
+      rise: positiveInt.max(10).default(2).describe('default: 2'),
+    })
+    .prefault({});
+
+export const definitionSchema = z
+  .strictObject({
+    /** Lower-case name used for every resource, tag, process label and database. */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,30}$/, 'lower-case letters, digits and dashes, 2-31 characters, starting with a letter')
+      .default('conduit')
+      .describe('default: conduit'),
+
+    regions: z
+      .strictObject({
+        primary: z.string().regex(/^[a-z]{2}-[a-z]+-\d$/, 'an AWS region name such as eu-west-1').default('eu-west-1'),
+        /** The DNS-failover region; null for a single-region deployment. */
+        secondary: z
+          .string()
+          .regex(/^[a-z]{2}-[a-z]+-\d$/, 'an AWS region name such as eu-central-1')
+          .nullable()
+          .default('eu-central-1')
+          .describe('default: eu-central-1; null = single region'),
+      })
+      .prefault({}),
+
+    /** Availability zones per region; instances, replicas and nodes are spread round-robin over them. */
+    zones: z.number().int().min(1).max(6).default(3).describe('default: 3'),
+
+    /** Public entry point: CloudFront on AWS, Varnish locally. */
+    edge: z
+      .strictObject({
+        /** Optional custom domain (Route 53 zone + ACM certificate on AWS). */
+        domain: z.string().nullable().default(null).describe('default: none (the CloudFront domain)'),
+        /** Cache lifetime of content-hashed assets. */
+        assetMaxAgeSeconds: positiveInt.default(31_536_000).describe('default: one year'),
+        /** Public, anonymous API GETs may be cached this long at the edge (0 disables). */
+        apiMaxAgeSeconds: z.number().int().min(0).max(300).default(5).describe('default: 5 s'),
+        /** Requests per 5 minutes per client IP before the WAF blocks it. */
+        rateLimitPer5Min: z.number().int().min(100).default(2000).describe('default: 2000'),
+      })
+      .prefault({}),
+
+    front: z
+      .strictObject({
+        instances: instances(2, 3, 6),
+        healthCheck: healthCheck('/'),
+        instanceType: z.string().default('t4g.micro').describe('default: t4g.micro'),
+      })
+      .prefault({}),
+
+    api: z
+      .strictObject({
+        instances: instances(3, 3, 9),
+        healthCheck: healthCheck('/health/ready'),
+        instanceType: z.string().default('t4g.small').describe('default: t4g.small'),
+        /** Seconds a deregistering instance keeps serving in-flight requests. */
+        drainSeconds: z.number().int().min(0).max(300).default(10).describe('default: 10 s'),
+      })
+      .prefault({}),
+
+    /** Target tracking for the API tier (AWS: ALB request count per target; local: the autoscaler). */
+    scaling: z
+      .strictObject({
+        /** Requests per second one API instance should carry; set from `npm run bench:api` (see README). */
+        targetRpsPerInstance: positiveInt.default(400).describe('default: 400 rps (from the benchmark)'),
+        /** Secondary target on CPU, in percent. */
+        targetCpuPercent: z.number().int().min(10).max(95).default(60).describe('default: 60 %'),
+        scaleOutCooldownSeconds: z.number().int().min(0).default(60).describe('default: 60 s'),
+        scaleInCooldownSeconds: z.number().int().min(0).default(300).describe('default: 300 s'),
+      })
+      .prefault({}),
+
+    database: z
+      .strictObject({
+        /** Read replicas (Aurora readers). default: one per zone other than the writer's. */
+        replicas: z.number().int().min(0).max(15).nullable().default(null).describe('default: zones - 1'),
+        instanceClass: z.string().default('db.r6g.large').describe('default: db.r6g.large'),
+        engineVersion: z.string().default('8.0.mysql_aurora.3.08.0').describe('default: 8.0.mysql_aurora.3.08.0'),
+        /** Database (schema) name the application uses. */
+        databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).default('conduit').describe('default: conduit'),
+        /** Semi-synchronous replication timeout before the primary falls back to async (locally). */
+        semiSyncTimeoutMs: positiveInt.default(10_000).describe('default: 10000 ms'),
+        /** How long the primary must be unreachable before the failover controller promotes a replica. */
+        failoverAfterMs: z.number().int().min(200).default(1000).describe('default: 1000 ms'),
+        deletionProtection: z.boolean().default(true).describe('default: true'),
+      })
+      .prefault({}),
+
+    cache: z
+      .strictObject({
+        /** Replicas of the Redis primary (ElastiCache replicas). */
+        replicas: z.number().int().min(0).max(5).default(1).describe('default: 1'),
+        /** Sentinels watching the primary (local region only; ElastiCache does this itself). */
+        sentinels: positiveInt.max(7).default(3).describe('default: 3'),
+        quorum: positiveInt.default(2).describe('default: 2'),
+        downAfterMs: z.number().int().min(100).default(1000).describe('default: 1000 ms'),
+        nodeType: z.string().default('cache.t4g.small').describe('default: cache.t4g.small'),
+        /** Cache-aside lifetime of hot API reads. */
+        ttlSeconds: positiveInt.default(60).describe('default: 60 s'),
+      })
+      .prefault({}),
+
+    backup: z
+      .strictObject({
+        retentionDays: z.number().int().min(1).max(35).default(7).describe('default: 7 days'),
+        /** Full backups every N hours; binlogs are archived continuously in between (point-in-time restore). */
+        fullEveryHours: positiveInt.max(168).default(24).describe('default: 24 h'),
+        /** Preferred backup window, UTC (AWS format hh:mm-hh:mm). */
+        window: z.string().regex(/^\d{2}:\d{2}-\d{2}:\d{2}$/).default('02:00-03:00').describe('default: 02:00-03:00'),
+        /** Copy each backup to the secondary region. */
+        copyToSecondary: z.boolean().default(true).describe('default: true'),
+      })
+      .prefault({}),
+
+    observability: z
+      .strictObject({
+        logRetentionDays: positiveInt.default(30).describe('default: 30 days'),
+        scrapeIntervalSeconds: positiveInt.max(60).default(5).describe('default: 5 s'),
+        alarms: z
+          .strictObject({
+            http5xxPercent: z.number().min(0).max(100).default(1).describe('default: 1 %'),
+            p99LatencyMs: positiveInt.default(500).describe('default: 500 ms'),
+            replicaLagSeconds: positiveInt.default(5).describe('default: 5 s'),
+            cpuPercent: z.number().int().min(10).max(100).default(80).describe('default: 80 %'),
+            freeableMemoryMb: positiveInt.default(256).describe('default: 256 MB'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+
+    /** The local region: where state lives and which loopback ports it uses. */
+    local: z
+      .strictObject({
+        /** Data, generated configs, logs and pids; relative paths are from the definition file's folder. */
+        stateDir: z.string().min(1).default('.state').describe('default: .state'),
+        ports: z
+          .strictObject({
+            edge: port.default(8080).describe('default: 8080 (the site)'),
+            edgeAdmin: port.default(8081).describe('default: 8081 (varnishadm)'),
+            front: port.default(8090).describe('default: 8090 (front load balancer)'),
+            api: port.default(8091).describe('default: 8091 (API load balancer)'),
+            lbStats: port.default(8404).describe('default: 8404 (HAProxy stats and /metrics)'),
+            frontInstancesBase: port.default(8100).describe('default: 8100 (+i for front instance i)'),
+            apiInstancesBase: port.default(8200).describe('default: 8200 (+i for API instance i)'),
+            dbWriter: port.default(13306).describe('default: 13306 (writer endpoint)'),
+            dbReader: port.default(13307).describe('default: 13307 (reader endpoint)'),
+            dbNodesBase: port.default(13310).describe('default: 13310 (+i for database node i)'),
+            redisBase: port.default(16379).describe('default: 16379 (+i for Redis node i)'),
+            sentinelBase: port.default(26379).describe('default: 26379 (+i for Sentinel i)'),
+            prometheus: port.default(9090).describe('default: 9090'),
+            mysqldExporter: port.default(9104).describe('default: 9104'),
+            redisExporter: port.default(9121).describe('default: 9121'),
+          })
+          .prefault({}),
+        /** Load the demo data on the first start. */
+        seed: z.boolean().default(true).describe('default: true'),
+      })
+      .prefault({}),
+  });
+
+/** What a user writes: every field optional. */
+export type DefinitionInput = z.input<typeof definitionSchema>;
+/** The parsed definition with field defaults applied (derived values come from resolve()). */
+export type ParsedDefinition = z.output<typeof definitionSchema>;

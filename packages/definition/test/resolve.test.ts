@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { DefinitionError, resolve } from '../src/index.js';
+
+const problemsOf = (input: unknown): string[] => {
+  try {
+    resolve(input);
+  } catch (e) {
+    if (e instanceof DefinitionError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a DefinitionError');
+};
+
+describe('resolve() defaults', () => {
+  const r = resolve({});
+
+  it('spreads the default topology over 3 zones and 2 regions', () => {
+    expect(r.zoneList.map((z) => z.name)).toEqual(['a', 'b', 'c']);
+    expect(r.zoneList[0]!.awsZone).toBe('eu-west-1a');
+    expect(r.regionList).toEqual(['eu-west-1', 'eu-central-1']);
+  });
+
+  it('places one database replica per other zone', () => {
+    expect(r.dbNodes.map((n) => [n.name, n.zone, n.initialRole, n.serverId])).toEqual([
+      ['db-a', 'a', 'primary', 1],
+      ['db-b', 'b', 'replica', 2],
+      ['db-c', 'c', 'replica', 3],
+    ]);
+  });
+
+  it('derives instance slots up to max, round-robin over zones, with consecutive ports', () => {
+    expect(r.apiSlots).toHaveLength(r.api.instances.max);
+    expect(r.apiSlots.slice(0, 4).map((s) => `${s.name}@${s.zone}:${s.port}`)).toEqual([
+      'api-1@a:8200',
+      'api-2@b:8201',
+      'api-3@c:8202',
+      'api-4@a:8203',
+    ]);
+    expect(r.frontSlots[0]).toEqual({ name: 'front-1', zone: 'a', port: 8100 });
+  });
+
+  it('has a cache primary, a replica and three sentinels with a majority quorum', () => {
+    expect(r.cacheNodes.map((n) => n.initialRole)).toEqual(['primary', 'replica']);
+    expect(r.sentinelNodes).toHaveLength(3);
+    expect(r.cache.quorum).toBe(2);
+    expect(r.cacheMasterName).toBe('conduit-cache');
+  });
+
+  it('is frozen: nothing downstream can change the single source of truth', () => {
+    expect(Object.isFrozen(r.api.instances)).toBe(true);
+  });
+});
+
+describe('resolve() overrides', () => {
+  it('supports a single region without backup copies', () => {
+    const r = resolve({ regions: { secondary: null }, backup: { copyToSecondary: false } });
+    expect(r.regionList).toEqual(['eu-west-1']);
+  });
+
+  it('names extra replicas in a zone distinctly', () => {
+    const r = resolve({ zones: 2, database: { replicas: 3 } });
+    expect(r.dbNodes.map((n) => n.name)).toEqual(['db-a', 'db-b', 'db-a2', 'db-b2']);
+  });
+});
+
+describe('invariants name the fields and values', () => {
+  it('rejects min > max', () => {
+    expect(problemsOf({ api: { instances: { min: 4, desired: 4, max: 3 } } })).toContain(
+      'api.instances.min (4) must be <= api.instances.max (3)',
+    );
+  });
+
+  it('rejects desired outside [min, max]', () => {
+    expect(problemsOf({ front: { instances: { min: 2, desired: 1, max: 3 } } })).toContain(
+      'front.instances.desired (1) must be >= front.instances.min (2)',
+    );
+  });
+
+  it('rejects a minority sentinel quorum', () => {
+    expect(problemsOf({ cache: { sentinels: 3, quorum: 1 } })).toContain(
+      'cache.quorum (1) must be a majority of cache.sentinels (3), i.e. >= 2',
+    );
+  });
+
+  it('rejects a multi-zone database without replicas', () => {
+    expect(problemsOf({ database: { replicas: 0 } })[0]).toMatch(/database.replicas \(0\) must be >= 1 when zones \(3\) > 1/);
+  });
+
+  it('rejects the same region twice', () => {
+    expect(problemsOf({ regions: { primary: 'us-east-1', secondary: 'us-east-1' } })[0]).toMatch(/regions.secondary \(us-east-1\) must differ/);
+  });
+
+  it('rejects overlapping ports and names both owners', () => {
+    expect(problemsOf({ local: { ports: { api: 8080 } } })).toContain('local port 8080 is used by both local.ports.edge and local.ports.api');
+    // API slots 8200.. collide with a front base moved into their range.
+    expect(problemsOf({ local: { ports: { frontInstancesBase: 8201 } } }).some((p) => /front-1/.test(p) && /api-2/.test(p))).toBe(true);
+  });
+
+  it('rejects failover slower than the semi-sync timeout', () => {
+    expect(problemsOf({ database: { failoverAfterMs: 20_000 } })[0]).toMatch(/database.failoverAfterMs \(20000\) must be < database.semiSyncTimeoutMs \(10000\)/);
+  });
+
+  it('rejects copies to a missing secondary region', () => {
+    expect(problemsOf({ regions: { secondary: null } })[0]).toMatch(/backup.copyToSecondary/);
+  });
+
+  it('reports schema errors with their path, including unknown (mistyped) keys', () => {
+    expect(problemsOf({ zones: 0 })[0]).toMatch(/^zones: /);
+    expect(problemsOf({ api: { instance: {} } })[0]).toMatch(/^api: .*instance/);
+    expect(problemsOf({ name: 'Bad Name' })[0]).toMatch(/^name: lower-case/);
+  });
+});

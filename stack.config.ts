@@ -1,0 +1,14 @@
+// The deployment definition: the one place where counts, ports, zones, thresholds and policies are set.
+// `npm start` runs it as the local region; `npx tier synth aws` turns it into Terraform.
+// Every field is optional; packages/definition/src/schema.ts documents each default.
+import { defineStack } from '@conduit/definition';
+
+export default defineStack({
+  name: 'conduit',
+  regions: { primary: 'eu-west-1', secondary: 'eu-central-1' },
+  zones: 3,
+  front: { instances: { min: 2, desired: 3, max: 6 } },
+  api: { instances: { min: 3, desired: 3, max: 9 } },
+  database: { replicas: 2 },
+  cache: { replicas: 1, sentinels: 3, quorum: 2 },
+});
