@@ -1,0 +1,11 @@
+import type { BundleReport } from './build/budget.ts';
+export declare const webDir: string;
+export declare const distDir: string;
+export declare const indexHtml: string;
+export declare const hashedAssetsPrefix: string;
+export declare const IMMUTABLE: string;
+export declare const REVALIDATE: string;
+export declare function cacheControlFor(urlPath: string): string;
+export declare function isBuildFresh(): boolean;
+export declare function buildWeb(opts?: { quiet?: boolean }): Promise<BundleReport>;
+export declare function ensureBuilt(opts?: { quiet?: boolean }): Promise<boolean>;

@@ -1,0 +1,79 @@
+// Auth state: the JWT in localStorage under `jwtToken`, the current user, and the state the app is in.
+//   loading          a token exists and GET /user has not answered yet
+//   authenticated    the server accepted the token
+//   unauthenticated  no token, or the server rejected it (the token is then forgotten)
+//   unavailable      a token exists but the server could not be reached: it is kept for a retry
+import { ApiError, type Api } from './api.ts';
+import type { User } from './types.ts';
+
+export const TOKEN_KEY = 'jwtToken';
+
+export type AuthState = 'authenticated' | 'unauthenticated' | 'unavailable' | 'loading';
+
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export interface AuthSnapshot { state: AuthState; user: User | null }
+
+export function createAuth(storage: KeyValueStorage) {
+  let state: AuthState = storage.getItem(TOKEN_KEY) ? 'loading' : 'unauthenticated';
+  let user: User | null = null;
+  const listeners = new Set<(s: AuthSnapshot) => void>();
+  const emit = () => { const s = { state, user }; for (const l of listeners) l(s); };
+
+  const auth = {
+    getToken(): string | null { return storage.getItem(TOKEN_KEY); },
+    getState(): AuthState { return state; },
+    getUser(): User | null { return user; },
+    snapshot(): AuthSnapshot { return { state, user }; },
+    subscribe(fn: (s: AuthSnapshot) => void): () => void { listeners.add(fn); return () => { listeners.delete(fn); }; },
+
+    /** Stores the user the server just returned (login, register, settings) and its token. */
+    signIn(u: User): void {
+      storage.setItem(TOKEN_KEY, u.token);
+      user = u;
+      state = 'authenticated';
+      emit();
+    },
+    /** Forgets the token and the user. */
+    signOut(): void {
+      storage.removeItem(TOKEN_KEY);
+      user = null;
+      state = 'unauthenticated';
+      emit();
+    },
+    /** Checks a stored token with GET /user. */
+    async restore(api: Pick<Api, 'currentUser'>): Promise<AuthState> {
+      if (!storage.getItem(TOKEN_KEY)) { state = 'unauthenticated'; user = null; emit(); return state; }
+      state = 'loading';
+      emit();
+      try {
+        const u = await api.currentUser();
+        // The server may hand out a refreshed token: keep whichever it returns.
+        auth.signIn({ ...u, token: u.token || storage.getItem(TOKEN_KEY) || '' });
+      } catch (e) {
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403)) auth.signOut();
+        else { state = 'unavailable'; user = null; emit(); }
+      }
+      return state;
+    },
+  };
+  return auth;
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+
+/** `window.__conduit_debug__`, the hook browser tests read the auth state through. */
+export function debugHooks(auth: Auth) {
+  return {
+    getToken: () => auth.getToken(),
+    getAuthState: () => auth.getState(),
+    getCurrentUser: () => {
+      const u = auth.getUser();
+      return u ? { username: u.username, email: u.email, bio: u.bio, image: u.image, token: u.token } : null;
+    },
+  };
+}

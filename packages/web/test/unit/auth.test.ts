@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, NetworkError } from '../../src/api.ts';
+import { createAuth, debugHooks, TOKEN_KEY, type KeyValueStorage } from '../../src/auth.ts';
+import type { User } from '../../src/types.ts';
+
+function memoryStorage(init: Record<string, string> = {}): KeyValueStorage & { data: Record<string, string> } {
+  const data = { ...init };
+  return {
+    data,
+    getItem: (k) => data[k] ?? null,
+    setItem: (k, v) => { data[k] = v; },
+    removeItem: (k) => { delete data[k]; },
+  };
+}
+
+const jake: User = { username: 'jake', email: 'jake@x.io', bio: 'hi', image: null, token: 'tok-1' };
+
+describe('auth state', () => {
+  it('starts unauthenticated without a token and loading with one', () => {
+    expect(createAuth(memoryStorage()).getState()).toBe('unauthenticated');
+    expect(createAuth(memoryStorage({ [TOKEN_KEY]: 't' })).getState()).toBe('loading');
+  });
+
+  it('signIn keeps the token under jwtToken and notifies; signOut forgets it', () => {
+    const storage = memoryStorage();
+    const auth = createAuth(storage);
+    const seen: string[] = [];
+    const unsubscribe = auth.subscribe((s) => seen.push(`${s.state}:${s.user?.username ?? '-'}`));
+    auth.signIn(jake);
+    expect(storage.data).toEqual({ jwtToken: 'tok-1' });
+    expect(auth.getToken()).toBe('tok-1');
+    auth.signOut();
+    expect(storage.data).toEqual({});
+    unsubscribe();
+    auth.signIn(jake);
+    expect(seen).toEqual(['authenticated:jake', 'unauthenticated:-']);
+  });
+
+  it('restore() accepts a valid token', async () => {
+    const auth = createAuth(memoryStorage({ [TOKEN_KEY]: 'tok-1' }));
+    expect(await auth.restore({ currentUser: async () => jake })).toBe('authenticated');
+    expect(auth.getUser()).toEqual(jake);
+  });
+
+  it('restore() forgets a token the server rejects', async () => {
+    const storage = memoryStorage({ [TOKEN_KEY]: 'expired' });
+    const auth = createAuth(storage);
+    const state = await auth.restore({ currentUser: async () => { throw new ApiError(401, { token: ['is invalid'] }); } });
+    expect(state).toBe('unauthenticated');
+    expect(storage.data).toEqual({});
+  });
+
+  it('restore() keeps the token when the server cannot be reached', async () => {
+    const storage = memoryStorage({ [TOKEN_KEY]: 'tok-1' });
+    const auth = createAuth(storage);
+    const state = await auth.restore({ currentUser: async () => { throw new NetworkError('down'); } });
+    expect(state).toBe('unavailable');
+    expect(storage.data).toEqual({ jwtToken: 'tok-1' });
+    expect(auth.getUser()).toBeNull();
+  });
+
+  it('restore() without a token needs no server', async () => {
+    const auth = createAuth(memoryStorage());
+    expect(await auth.restore({ currentUser: async () => { throw new Error('must not be called'); } })).toBe('unauthenticated');
+  });
+
+  it('restore() keeps the stored token when the server answers without one', async () => {
+    const auth = createAuth(memoryStorage({ [TOKEN_KEY]: 'tok-9' }));
+    await auth.restore({ currentUser: async () => ({ ...jake, token: '' }) });
+    expect(auth.getToken()).toBe('tok-9');
+  });
+
+  it('exposes window.__conduit_debug__ hooks', () => {
+    const auth = createAuth(memoryStorage());
+    const debug = debugHooks(auth);
+    expect([debug.getToken(), debug.getAuthState(), debug.getCurrentUser()]).toEqual([null, 'unauthenticated', null]);
+    auth.signIn(jake);
+    expect(debug.getToken()).toBe('tok-1');
+    expect(debug.getAuthState()).toBe('authenticated');
+    expect(debug.getCurrentUser()).toEqual({ username: 'jake', email: 'jake@x.io', bio: 'hi', image: null, token: 'tok-1' });
+  });
+});
