@@ -1,0 +1,5 @@
+// Drills: open-model load, the write ledger and its set checker, the report, and the failure scenarios.
+export * from './ledger.js';
+export * from './load.js';
+export * from './stats.js';
+export * from './report.js';
