@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { bundleReport, formatReport } from './build/budget.ts';
 
@@ -10,7 +10,7 @@ function bundleBudget(): Plugin {
   return {
     name: 'conduit-bundle-budget',
     apply: 'build',
-    configResolved(c) { outDir = c.build.outDir; },
+    configResolved(c) { outDir = resolve(c.root, c.build.outDir); },
     closeBundle() {
       const html = readFileSync(join(outDir, 'index.html'), 'utf8');
       const report = bundleReport(html, (f) => readFileSync(join(outDir, f)));

@@ -4,7 +4,6 @@ import { defineConfig } from 'vitest/config';
 // Project `web`: unit tests (node or happy-dom per file) and the browser tests (test/browser),
 // which drive Debian's chromium against CONDUIT_URL or a stand-in region they start themselves.
 export default defineConfig({
-  esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   test: {
     name: 'web',
     root: fileURLToPath(new URL('.', import.meta.url)),
