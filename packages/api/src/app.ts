@@ -1,0 +1,85 @@
+// Builds the Conduit API as a Fastify instance (it does not listen: server.ts does).
+// Order: external plugins (metrics, database, cache, auth, security headers and limits), the error
+// handler, the docs, then the routes: health and metrics at the root, the RealWorld API under /api.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import type { Db } from './db/pool.js';
+import type { Cache } from './cache/cache.js';
+import metricsPlugin from './plugins/metrics.js';
+import dbPlugin from './plugins/db.js';
+import cachePlugin from './plugins/cache.js';
+import authPlugin from './plugins/auth.js';
+import securityPlugin from './plugins/security.js';
+import errorsPlugin from './plugins/errors.js';
+import docsPlugin from './plugins/docs.js';
+import healthRoutes from './routes/health.js';
+import usersRoutes from './routes/users.js';
+import profilesRoutes from './routes/profiles.js';
+import articlesRoutes from './routes/articles.js';
+import commentsRoutes from './routes/comments.js';
+import tagsRoutes from './routes/tags.js';
+
+export interface AppDeps {
+  /** Share a database (pools are not closed with the app). Default: pools from the config. */
+  db?: Db;
+  /** Share a cache (not closed with the app). Default: Redis from the config, or disabled. */
+  cache?: Cache;
+  /** Pino options or a boolean; default: JSON logs at config.logLevel. */
+  logger?: boolean | Record<string, unknown>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
+  const base: Record<string, string> = {};
+  if (config.instanceId) base.instance_id = config.instanceId;
+  if (config.zone) base.zone = config.zone;
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      base: { pid: process.pid, ...base },
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+    },
+    // Behind HAProxy / an ALB: trust X-Forwarded-For from loopback and private networks only.
+    trustProxy: ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
+    },
+    bodyLimit: 512 * 1024,
+    routerOptions: { maxParamLength: 300, ignoreTrailingSlash: true },
+    // Longer than the load balancer's idle timeout, so the balancer closes idle connections first.
+    keepAliveTimeout: 65_000,
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.register(metricsPlugin, { instanceId: config.instanceId, zone: config.zone });
+  app.register(dbPlugin, { writerUrl: config.databaseWriterUrl, readerUrl: config.databaseReaderUrl, poolSize: config.dbPoolSize, db: deps.db });
+  app.register(cachePlugin, { config: config.cache, timeoutMs: config.cacheTimeoutMs, cache: deps.cache });
+  app.register(authPlugin, { jwtSecret: config.jwtSecret });
+  app.register(securityPlugin);
+  app.register(errorsPlugin);
+  app.register(docsPlugin, { publicUrl: config.publicUrl });
+
+  app.register(healthRoutes);
+  app.register(
+    async (api) => {
+      await api.register(usersRoutes, { authPerMinute: config.rateLimitAuthPerMin });
+      await api.register(profilesRoutes);
+      await api.register(articlesRoutes);
+      await api.register(commentsRoutes);
+      await api.register(tagsRoutes);
+    },
+    { prefix: '/api' },
+  );
+  return app;
+}

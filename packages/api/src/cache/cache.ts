@@ -1,0 +1,244 @@
+// Cache-aside over Redis that never makes a request fail.
+//
+// - Every command has a time budget (ioredis commandTimeout) and no offline queue: a slow or absent Redis
+//   costs at most CACHE_TIMEOUT_MS, then the caller reads MariaDB.
+// - A circuit breaker stops calling Redis after consecutive failures and probes it again later;
+//   state changes are logged once (not per request).
+// - Invalidation is by generation: every cached key embeds the current generation, and a write that
+//   changes cached content sets a new generation. Entries of older generations are never read again
+//   (and expire by TTL), so a load that raced with a write cannot resurrect stale data.
+// - A cold key is loaded once: concurrent misses in this process share one load (single flight), and
+//   across processes a short Redis lock lets one loader fill the key while the others wait briefly.
+// - Right after a generation change, loads read the writer (a lagging replica must not refill the cache
+//   with the old content).
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { CacheConfig } from '../config.js';
+
+export interface CacheEvents {
+  hit(): void;
+  miss(): void;
+  error(): void;
+  breaker(open: boolean): void;
+}
+
+export interface CacheLogger {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+export interface CacheOptions {
+  timeoutMs: number;
+  /** Consecutive failures that open the breaker; default 3. */
+  failureThreshold?: number;
+  /** How long the breaker stays open before one probe; default 1000 ms. */
+  openMs?: number;
+  /** Key prefix; default "conduit:". */
+  prefix?: string;
+  logger?: CacheLogger;
+  events?: Partial<CacheEvents>;
+}
+
+/** Loads from the database; `fromWriter` asks for the writer (the content just changed). */
+export type Loader = (fromWriter: boolean) => Promise<string>;
+
+const GET_WITH_GEN = `
+local g = redis.call('GET', KEYS[1])
+if not g then g = '0' end
+return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}
+`;
+
+type RedisWithScript = Redis & { getWithGen(genKey: string, prefix: string, key: string): Promise<[string, string | null]> };
+
+export function createRedisClient(cfg: CacheConfig, timeoutMs: number): Redis | null {
+  const common: RedisOptions = {
+    enableOfflineQueue: false,
+    commandTimeout: timeoutMs,
+    connectTimeout: Math.max(500, timeoutMs * 10),
+    maxRetriesPerRequest: 0,
+    // Keep reconnecting forever, backing off up to 1 s: Redis may come back (or a replica be promoted).
+    retryStrategy: (times) => Math.min(50 * times, 1_000),
+    lazyConnect: false,
+  };
+  if (cfg.kind === 'url') return new Redis(cfg.url, common);
+  if (cfg.kind === 'sentinel') {
+    return new Redis({
+      ...common,
+      sentinels: cfg.sentinels,
+      name: cfg.masterName,
+      // Subscribe to +switch-master so a failover is followed without waiting for an error.
+      failoverDetector: true,
+      sentinelRetryStrategy: (times) => Math.min(100 * times, 1_000),
+    });
+  }
+  return null;
+}
+
+export type CacheStatus = 'up' | 'down' | 'disabled';
+
+export class Cache {
+  private readonly client: RedisWithScript | null;
+  private readonly prefix: string;
+  private readonly genKey: string;
+  private readonly failureThreshold: number;
+  private readonly openMs: number;
+  private failures = 0;
+  private openUntil = 0;
+  private open = false;
+  private probing = false;
+  private pendingBump = false;
+  private readonly inflight = new Map<string, Promise<string>>();
+  private readonly log: CacheLogger;
+  private readonly ev: CacheEvents;
+
+  constructor(client: Redis | null, opts: CacheOptions) {
+    this.prefix = opts.prefix ?? 'conduit:';
+    this.genKey = `${this.prefix}gen`;
+    this.failureThreshold = opts.failureThreshold ?? 3;
+    this.openMs = opts.openMs ?? 1_000;
+    this.log = opts.logger ?? { warn: () => undefined, info: () => undefined };
+    const noop = () => undefined;
+    this.ev = { hit: noop, miss: noop, error: noop, breaker: noop, ...opts.events };
+    if (client) {
+      client.defineCommand('getWithGen', { numberOfKeys: 1, lua: GET_WITH_GEN });
+      // Without a listener an 'error' event would crash the process; the breaker reports outages.
+      client.on('error', () => undefined);
+      this.client = client as RedisWithScript;
+    } else {
+      this.client = null;
+    }
+  }
+
+  get enabled(): boolean {
+    return this.client !== null;
+  }
+
+  status(): CacheStatus {
+    if (!this.client) return 'disabled';
+    return !this.open && this.client.status === 'ready' ? 'up' : 'down';
+  }
+
+  /** True when a call may go to Redis now (breaker closed, or this call is the half-open probe). */
+  private allow(): boolean {
+    if (!this.client) return false;
+    if (!this.open) return true;
+    if (Date.now() < this.openUntil || this.probing) return false;
+    this.probing = true;
+    return true;
+  }
+
+  private ok(): void {
+    this.failures = 0;
+    this.probing = false;
+    if (this.open) {
+      this.open = false;
+      this.ev.breaker(false);
+      this.log.info({ cache: 'up' }, 'cache reachable again: circuit closed');
+      // Writes made while Redis was unreachable could not change the generation: do it now.
+      this.pendingBump = true;
+    }
+    if (this.pendingBump) {
+      this.pendingBump = false;
+      void this.bump();
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.ev.error();
+    this.failures++;
+    this.probing = false;
+    if (this.open) {
+      this.openUntil = Date.now() + this.openMs;
+    } else if (this.failures >= this.failureThreshold) {
+      this.open = true;
+      this.openUntil = Date.now() + this.openMs;
+      this.ev.breaker(true);
+      this.log.warn({ cache: 'down', err: (err as Error)?.message }, 'cache unavailable: circuit open, serving from the database');
+    }
+  }
+
+  private async call<T>(fn: (c: RedisWithScript) => Promise<T>): Promise<T | undefined> {
+    if (!this.allow()) return undefined;
+    try {
+      const r = await fn(this.client!);
+      this.ok();
+      return r;
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
+  }
+
+  /**
+   * The cached value of `key` in the current generation, or the loader's result (then stored for ttlSec).
+   * Never throws because of Redis; loader errors propagate.
+   */
+  async getOrLoad(key: string, ttlSec: number, loader: Loader): Promise<{ value: string; hit: boolean }> {
+    const r = await this.call((c) => c.getWithGen(this.genKey, `${this.prefix}c:`, key));
+    if (r === undefined) return { value: await loader(false), hit: false };
+    const [gen, cached] = r;
+    if (cached !== null && cached !== undefined) {
+      this.ev.hit();
+      return { value: cached, hit: true };
+    }
+    this.ev.miss();
+    const full = `${this.prefix}c:${gen}:${key}`;
+    const running = this.inflight.get(full);
+    if (running) return { value: await running, hit: false };
+    const p = this.fill(full, gen, ttlSec, loader);
+    this.inflight.set(full, p);
+    try {
+      return { value: await p, hit: false };
+    } finally {
+      this.inflight.delete(full);
+    }
+  }
+
+  private async fill(full: string, gen: string, ttlSec: number, loader: Loader): Promise<string> {
+    const fromWriter = Date.now() - Number(gen.split('-')[0]) < 3_000;
+    const lockKey = `${full}:lock`;
+    const locked = await this.call((c) => c.set(lockKey, '1', 'PX', 2_000, 'NX'));
+    if (locked === 'OK') {
+      const value = await loader(fromWriter);
+      await this.call((c) => c.set(full, value, 'EX', ttlSec));
+      await this.call((c) => c.del(lockKey));
+      return value;
+    }
+    if (locked === null) {
+      // Someone else is loading this key: wait a little for their result rather than hitting the database too.
+      for (let i = 0; i < 4; i++) {
+        await new Promise((res) => setTimeout(res, 25));
+        const v = await this.call((c) => c.get(full));
+        if (typeof v === 'string') return v;
+        if (v === undefined) break;
+      }
+    }
+    return loader(fromWriter);
+  }
+
+  /** Starts a new generation: every cached entry is invalidated. Called after each write that changes cached content. */
+  async bump(): Promise<void> {
+    const gen = `${Date.now()}-${randomBytes(4).toString('hex')}`;
+    const r = await this.call((c) => c.set(this.genKey, gen));
+    if (r === undefined) this.pendingBump = true;
+  }
+
+  /** Raw access for tests and health: PING within the time budget. */
+  async ping(): Promise<boolean> {
+    if (!this.client) return false;
+    try {
+      return (await this.client.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.client) return;
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+}

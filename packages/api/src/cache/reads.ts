@@ -1,0 +1,166 @@
+// The hot reads, cache-aside: article by slug, list pages, tags, profiles.
+//
+// A cached entry is the ANONYMOUS response, ready to send, preceded by one line of metadata (ids):
+//   {"ids":[[articleId, authorId], ...]}\n{"articles":[...],"articlesCount":N}
+// Anonymous requests send the second part as is. For a signed-in viewer the per-user fields
+// (favorited, following) are computed for THAT viewer from the database and overlaid; they are never
+// taken from the cache, so no user ever sees another user's flags.
+import type { Cache } from './cache.js';
+import type { Db, Queryable } from '../db/pool.js';
+import { favoritedAmong, findArticleRef, listArticleIds, loadArticles, popularTags, type ArticleRecord, type ListFilters } from '../db/articles.js';
+import { findAuthorByUsername, followedAmong, type AuthorRecord } from '../db/users.js';
+import type { Article, ArticleListItem, MultipleArticlesResponse, SingleArticleResponse } from '../schemas/articles.js';
+import type { ProfileResponse } from '../schemas/profiles.js';
+import type { Profile } from '../schemas/common.js';
+
+export const TTL = { article: 300, list: 60, tags: 300, profile: 300 } as const;
+
+export interface Viewer {
+  userId: number | null;
+  /** Where this viewer's reads go: the reader, or the writer right after this viewer wrote. */
+  pool: Queryable;
+}
+
+export interface Reads {
+  db: Db;
+  cache: Cache;
+}
+
+/** A response: either ready-to-send JSON text (anonymous) or an object (per-viewer). */
+export type Out<T> = { text: string } | { obj: T };
+
+const NOT_FOUND = '-';
+
+export function profileOf(a: AuthorRecord, following: boolean): Profile {
+  return { username: a.username, bio: a.bio, image: a.image, following };
+}
+
+export function renderArticle(a: ArticleRecord, favorited: boolean, following: boolean): Article {
+  return {
+    slug: a.slug,
+    title: a.title,
+    description: a.description,
+    body: a.body ?? '',
+    tagList: a.tagList,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
+    favorited,
+    favoritesCount: a.favoritesCount,
+    author: profileOf(a.author, following),
+  };
+}
+
+export function renderListItem(a: ArticleRecord, favorited: boolean, following: boolean): ArticleListItem {
+  return {
+    slug: a.slug,
+    title: a.title,
+    description: a.description,
+    tagList: a.tagList,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
+    favorited,
+    favoritesCount: a.favoritesCount,
+    author: profileOf(a.author, following),
+  };
+}
+
+function split(entry: string): { meta: string; body: string } {
+  const nl = entry.indexOf('\n');
+  return { meta: entry.slice(0, nl), body: entry.slice(nl + 1) };
+}
+
+/** The viewer's flags for a set of (articleId, authorId) pairs. */
+async function flags(pool: Queryable, userId: number, pairs: [number, number][]): Promise<{ fav: Set<number>; fol: Set<number> }> {
+  const [fav, fol] = await Promise.all([
+    favoritedAmong(pool, userId, pairs.map((p) => p[0])),
+    followedAmong(pool, userId, pairs.map((p) => p[1])),
+  ]);
+  return { fav, fol };
+}
+
+export async function articleBySlug(r: Reads, v: Viewer, slug: string): Promise<Out<SingleArticleResponse> | null> {
+  const { value } = await r.cache.getOrLoad(`article:${slug}`, TTL.article, async (fromWriter) => {
+    const pool = fromWriter ? r.db.writer : v.pool;
+    let rec = await loadBySlug(pool, slug);
+    // Read-your-writes across instances: a replica may not have the article yet.
+    if (!rec && pool !== r.db.writer) rec = await loadBySlug(r.db.writer, slug);
+    if (!rec) return NOT_FOUND;
+    return `${JSON.stringify({ ids: [[rec.id, rec.author.id]] })}\n${JSON.stringify({ article: renderArticle(rec, false, false) })}`;
+  });
+  if (value === NOT_FOUND) return null;
+  const { meta, body } = split(value);
+  if (v.userId === null) return { text: body };
+  const ids = (JSON.parse(meta) as { ids: [number, number][] }).ids;
+  const obj = JSON.parse(body) as SingleArticleResponse;
+  const f = await flags(v.pool, v.userId, ids);
+  obj.article.favorited = f.fav.has(ids[0]![0]);
+  obj.article.author.following = f.fol.has(ids[0]![1]);
+  return { obj };
+}
+
+async function loadBySlug(pool: Queryable, slug: string): Promise<ArticleRecord | null> {
+  const ref = await findArticleRef(pool, slug);
+  if (!ref) return null;
+  const [rec] = await loadArticles(pool, [ref.id], { withBody: true });
+  return rec ?? null;
+}
+
+export interface ListParams extends ListFilters {
+  limit: number;
+  offset: number;
+}
+
+export async function articleList(r: Reads, v: Viewer, p: ListParams): Promise<Out<MultipleArticlesResponse>> {
+  const key = `list:${JSON.stringify([p.limit, p.offset, p.tag, p.author, p.favorited])}`;
+  const { value } = await r.cache.getOrLoad(key, TTL.list, async (fromWriter) => {
+    const pool = fromWriter ? r.db.writer : r.db.reader;
+    const page = await listArticleIds(pool, p, p.limit, p.offset);
+    const recs = await loadArticles(pool, page.ids, { withBody: false });
+    return `${JSON.stringify({ ids: recs.map((a) => [a.id, a.author.id]) })}\n${JSON.stringify({
+      articles: recs.map((a) => renderListItem(a, false, false)),
+      articlesCount: page.count,
+    })}`;
+  });
+  const { meta, body } = split(value);
+  if (v.userId === null) return { text: body };
+  const ids = (JSON.parse(meta) as { ids: [number, number][] }).ids;
+  const obj = JSON.parse(body) as MultipleArticlesResponse;
+  const f = await flags(v.pool, v.userId, ids);
+  obj.articles.forEach((a, i) => {
+    a.favorited = f.fav.has(ids[i]![0]);
+    a.author.following = f.fol.has(ids[i]![1]);
+  });
+  return { obj };
+}
+
+/** The feed is per user: read from the database every time (never cached). */
+export async function feed(r: Reads, v: Viewer & { userId: number }, limit: number, offset: number, idsOf: (q: Queryable, u: number, l: number, o: number) => Promise<{ ids: number[]; count: number }>): Promise<MultipleArticlesResponse> {
+  const page = await idsOf(v.pool, v.userId, limit, offset);
+  const recs = await loadArticles(v.pool, page.ids, { withBody: false });
+  const f = await flags(v.pool, v.userId, recs.map((a) => [a.id, a.author.id]));
+  return { articles: recs.map((a) => renderListItem(a, f.fav.has(a.id), f.fol.has(a.author.id))), articlesCount: page.count };
+}
+
+export async function tags(r: Reads): Promise<string> {
+  const { value } = await r.cache.getOrLoad('tags', TTL.tags, async (fromWriter) => {
+    const list = await popularTags(fromWriter ? r.db.writer : r.db.reader, 200);
+    return JSON.stringify({ tags: list });
+  });
+  return value;
+}
+
+export async function profile(r: Reads, v: Viewer, username: string): Promise<Out<ProfileResponse> | null> {
+  const { value } = await r.cache.getOrLoad(`profile:${username}`, TTL.profile, async (fromWriter) => {
+    let a = await findAuthorByUsername(fromWriter ? r.db.writer : v.pool, username);
+    if (!a && !fromWriter && v.pool !== r.db.writer) a = await findAuthorByUsername(r.db.writer, username);
+    if (!a) return NOT_FOUND;
+    return `${JSON.stringify({ ids: [[a.id, a.id]] })}\n${JSON.stringify({ profile: profileOf(a, false) })}`;
+  });
+  if (value === NOT_FOUND) return null;
+  const { meta, body } = split(value);
+  if (v.userId === null) return { text: body };
+  const id = (JSON.parse(meta) as { ids: [number, number][] }).ids[0]![0];
+  const obj = JSON.parse(body) as ProfileResponse;
+  obj.profile.following = (await followedAmong(v.pool, v.userId, [id])).has(id);
+  return { obj };
+}

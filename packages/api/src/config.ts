@@ -1,0 +1,154 @@
+// Configuration comes only from environment variables. It is parsed once, defaults are filled once,
+// and the result (`Config`) has no optional fields: nothing downstream checks for undefined.
+import { z } from 'zod';
+
+export type CacheConfig =
+  | { kind: 'disabled' }
+  | { kind: 'url'; url: string }
+  | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; masterName: string };
+
+export interface Config {
+  /** mysql://user:pass@host:port/db of the writer endpoint. */
+  databaseWriterUrl: string;
+  /** Reader endpoint; default: the writer URL. */
+  databaseReaderUrl: string;
+  cache: CacheConfig;
+  jwtSecret: string;
+  host: string;
+  port: number;
+  /** Public base URL (used in the OpenAPI document); default: null (relative). */
+  publicUrl: string | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Labels added to every log line and as Prometheus default labels; default: null (not added). */
+  instanceId: string | null;
+  zone: string | null;
+  /** Budget of one Redis command before it counts as a failure; default 50 ms. */
+  cacheTimeoutMs: number;
+  /** Connections per pool (writer and reader each); default 10. */
+  dbPoolSize: number;
+  /** Login + registration attempts per client IP per minute (per instance); default 30. */
+  rateLimitAuthPerMin: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const mysqlUrl = z
+  .string()
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'mysql:' || u.protocol === 'mariadb:') && u.hostname !== '' && u.pathname.length > 1;
+    } catch {
+      return false;
+    }
+  }, 'a URL like mysql://user:pass@host:3306/database');
+
+const redisUrl = z
+  .string()
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'a URL like redis://host:6379');
+
+const hostPort = /^[A-Za-z0-9.\-_]+:\d{1,5}$/;
+const sentinelList = z
+  .string()
+  .refine((s) => s.split(',').every((p) => hostPort.test(p.trim())), 'a comma-separated list of host:port');
+
+const intIn = (min: number, max: number, what: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${what} (an integer from ${min} to ${max})`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `${what} (an integer from ${min} to ${max})`);
+
+/** The raw environment schema (strings in, typed values out). Exported for documentation and tests. */
+export const envSchema = z.object({
+  DATABASE_WRITER_URL: mysqlUrl,
+  DATABASE_READER_URL: mysqlUrl.optional(),
+  REDIS_URL: redisUrl.optional(),
+  REDIS_SENTINELS: sentinelList.optional(),
+  REDIS_MASTER_NAME: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a Sentinel master name').optional(),
+  JWT_SECRET: z.string().min(32, 'a secret of at least 32 characters'),
+  HOST: z.string().min(1, 'a host name or IP address').optional(),
+  PORT: intIn(0, 65535, 'a TCP port').optional(),
+  PUBLIC_URL: z.url({ message: 'an absolute URL like https://conduit.example.com' }).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'one of fatal, error, warn, info, debug, trace, silent' }).optional(),
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'a label of letters, digits, . _ : - (max 64)').optional(),
+  ZONE: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'a label of letters, digits, . _ : - (max 64)').optional(),
+  CACHE_TIMEOUT_MS: intIn(1, 10_000, 'milliseconds').optional(),
+  DB_POOL_SIZE: intIn(1, 1000, 'a pool size').optional(),
+  RATE_LIMIT_AUTH_PER_MIN: intIn(1, 1_000_000, 'requests per minute').optional(),
+});
+
+/**
+ * Reads the configuration from an environment. Throws a ConfigError whose message is ONE line naming
+ * the first bad variable and what is expected, e.g. `JWT_SECRET: expected a secret of at least 32 characters`.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as "not set" (a common shell mistake: `export X=`).
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') cleaned[key] = v.trim();
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const missing = cleaned[name] === undefined;
+    const expected = issue.code === 'invalid_type' ? describeExpected(name) : issue.message;
+    throw new ConfigError(`${name}: ${missing ? 'missing, expected' : 'malformed, expected'} ${expected}`);
+  }
+  const e = parsed.data;
+  let cache: CacheConfig = { kind: 'disabled' };
+  if (e.REDIS_URL !== undefined && e.REDIS_SENTINELS !== undefined) {
+    throw new ConfigError('REDIS_URL: set either REDIS_URL or REDIS_SENTINELS (+ REDIS_MASTER_NAME), not both');
+  }
+  if (e.REDIS_URL !== undefined) cache = { kind: 'url', url: e.REDIS_URL };
+  if (e.REDIS_SENTINELS !== undefined) {
+    if (e.REDIS_MASTER_NAME === undefined) {
+      throw new ConfigError('REDIS_MASTER_NAME: missing, expected the Sentinel master name (required with REDIS_SENTINELS)');
+    }
+    cache = {
+      kind: 'sentinel',
+      masterName: e.REDIS_MASTER_NAME,
+      sentinels: e.REDIS_SENTINELS.split(',').map((p) => {
+        const [host, port] = p.trim().split(':');
+        return { host: host!, port: Number(port) };
+      }),
+    };
+  }
+  return {
+    databaseWriterUrl: e.DATABASE_WRITER_URL,
+    databaseReaderUrl: e.DATABASE_READER_URL ?? e.DATABASE_WRITER_URL,
+    cache,
+    jwtSecret: e.JWT_SECRET,
+    host: e.HOST ?? '127.0.0.1',
+    port: e.PORT ?? 3000,
+    publicUrl: e.PUBLIC_URL ?? null,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    instanceId: e.INSTANCE_ID ?? null,
+    zone: e.ZONE ?? null,
+    cacheTimeoutMs: e.CACHE_TIMEOUT_MS ?? 50,
+    dbPoolSize: e.DB_POOL_SIZE ?? 10,
+    rateLimitAuthPerMin: e.RATE_LIMIT_AUTH_PER_MIN ?? 30,
+  };
+}
+
+function describeExpected(name: string): string {
+  switch (name) {
+    case 'DATABASE_WRITER_URL':
+      return 'a URL like mysql://user:pass@host:3306/database';
+    case 'JWT_SECRET':
+      return 'a secret of at least 32 characters';
+    default:
+      return 'a value';
+  }
+}

@@ -1,0 +1,123 @@
+// The two database endpoints, as on Aurora: a writer and a reader (may be the same URL).
+// Plain SQL through mysql2 pools; `query` (client-side escaping) rather than `execute` so that the same
+// statements work on MariaDB and on Aurora MySQL 3 (server-side prepared LIMIT ? differs between them).
+import mysql, { type Pool, type PoolConnection, type RowDataPacket, type ResultSetHeader } from 'mysql2/promise';
+
+export type Row = RowDataPacket;
+export type Queryable = Pick<Pool, 'query'> | PoolConnection;
+
+export interface DbOptions {
+  writerUrl: string;
+  readerUrl: string;
+  poolSize: number;
+}
+
+/** Error codes meaning "the database is not available right now" (answered with 503, not 500). */
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'POOL_CLOSED',
+  'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_OPTION_PREVENTS_STATEMENT', 'ER_LOCK_WAIT_TIMEOUT',
+  'ER_LOCK_DEADLOCK', 'ER_QUERY_INTERRUPTED', 'ER_CONNECTION_KILLED', 'ER_NORMAL_SHUTDOWN', 'ER_ACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR', 'ER_NO_SUCH_TABLE', 'ER_READ_ONLY_MODE',
+]);
+
+export function isDbUnavailable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; fatal?: unknown; message?: unknown };
+  if (e.fatal === true) return true;
+  if (typeof e.code === 'string' && UNAVAILABLE.has(e.code)) return true;
+  return typeof e.message === 'string' && e.message.startsWith('Pool is closed');
+}
+
+export function isDuplicate(err: unknown): err is { code: string; message: string } {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ER_DUP_ENTRY';
+}
+
+function createPool(url: string, size: number): Pool {
+  return mysql.createPool({
+    uri: url,
+    connectionLimit: size,
+    maxIdle: size,
+    idleTimeout: 60_000,
+    // A request waiting for a connection should fail fast when the database is gone, not hang.
+    connectTimeout: 2_000,
+    queueLimit: size * 50,
+    enableKeepAlive: true,
+    keepAliveInitialDelay: 10_000,
+    timezone: 'Z',
+    charset: 'utf8mb4_unicode_ci',
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+    dateStrings: false,
+  });
+}
+
+export class Db {
+  readonly writer: Pool;
+  readonly reader: Pool;
+  private readonly sharedPool: boolean;
+
+  constructor(opts: DbOptions) {
+    this.writer = createPool(opts.writerUrl, opts.poolSize);
+    this.sharedPool = opts.readerUrl === opts.writerUrl;
+    this.reader = this.sharedPool ? this.writer : createPool(opts.readerUrl, opts.poolSize);
+  }
+
+  /** Runs fn in a transaction on the writer; retries a deadlock twice (each attempt is a whole transaction). */
+  async tx<T>(fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const conn = await this.writer.getConnection();
+      try {
+        await conn.beginTransaction();
+        const result = await fn(conn);
+        await conn.commit();
+        return result;
+      } catch (err) {
+        await conn.rollback().catch(() => undefined);
+        const code = (err as { code?: string }).code;
+        if ((code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT') && attempt < 3) continue;
+        throw err;
+      } finally {
+        conn.release();
+      }
+    }
+  }
+
+  /** `SELECT 1` on the writer within timeoutMs. */
+  async ping(timeoutMs = 1_000): Promise<boolean> {
+    try {
+      await this.writer.query({ sql: 'SELECT 1', timeout: timeoutMs });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Pool figures for the metrics gauges (mysql2 keeps them in private arrays). */
+  poolStats(which: 'writer' | 'reader'): { total: number; free: number; queued: number } {
+    const p = (which === 'writer' ? this.writer : this.reader) as unknown as {
+      pool?: { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } };
+    };
+    return {
+      total: p.pool?._allConnections?.length ?? 0,
+      free: p.pool?._freeConnections?.length ?? 0,
+      queued: p.pool?._connectionQueue?.length ?? 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.writer.end().catch(() => undefined);
+    if (!this.sharedPool) await this.reader.end().catch(() => undefined);
+  }
+}
+
+export async function rows<T>(q: Queryable, sql: string, params: unknown[] = []): Promise<T[]> {
+  const [r] = await q.query<RowDataPacket[]>(sql, params);
+  return r as unknown as T[];
+}
+
+export async function exec(q: Queryable, sql: string, params: unknown[] = []): Promise<ResultSetHeader> {
+  const [r] = await q.query<ResultSetHeader>(sql, params);
+  return r;
+}

@@ -1,0 +1,27 @@
+// The database endpoints (writer + reader pools), decorated as `app.db`; closed when the app closes.
+import fp from 'fastify-plugin';
+import { Db } from '../db/pool.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+  }
+}
+
+export interface DbPluginOptions {
+  writerUrl: string;
+  readerUrl: string;
+  poolSize: number;
+  /** An existing Db (tests, bench): used as is and NOT closed with the app. */
+  db?: Db;
+}
+
+export default fp<DbPluginOptions>(
+  async (app, opts) => {
+    const owned = !opts.db;
+    const db = opts.db ?? new Db({ writerUrl: opts.writerUrl, readerUrl: opts.readerUrl, poolSize: opts.poolSize });
+    app.decorate('db', db);
+    if (owned) app.addHook('onClose', async () => db.close());
+  },
+  { name: 'db' },
+);

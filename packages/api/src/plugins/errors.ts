@@ -1,0 +1,57 @@
+// One error handler: every error becomes the RealWorld shape {"errors": {"field": ["message"]}}.
+// Client mistakes keep their 4xx code (validation: 422 with field names); an unavailable database is a
+// 503 with Retry-After; anything else is a 500 whose body says nothing about the cause (it is logged).
+import fp from 'fastify-plugin';
+import type { FastifyError } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { HttpError } from '../errors.js';
+import { isDbUnavailable } from '../db/pool.js';
+
+type Issue = { instancePath: string; message?: string };
+
+export function fieldErrors(issues: Issue[], context: string | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const i of issues) {
+    const segs = i.instancePath.split('/').filter((s) => s !== '');
+    // body: /user/email -> email, /article/tagList/0 -> tagList, /user -> user; query/params: /limit -> limit
+    const field = context === 'body' ? (segs[1] ?? segs[0] ?? 'body') : (segs[0] ?? context ?? 'body');
+    let msg = i.message ?? 'is invalid';
+    if (/received undefined$/.test(msg)) msg = 'is required';
+    else if (/^Invalid input: expected/.test(msg)) msg = msg.replace(/^Invalid input: /, 'is invalid: ');
+    (out[field] ??= []).includes(msg) || out[field]!.push(msg);
+  }
+  return Object.keys(out).length ? out : { body: ['is invalid'] };
+}
+
+export default fp(
+  async (app) => {
+    app.setErrorHandler((err: FastifyError, req, reply) => {
+      if (err instanceof HttpError) {
+        return reply.code(err.statusCode).send({ errors: err.errors });
+      }
+      if (hasZodFastifySchemaValidationErrors(err)) {
+        return reply.code(422).send({ errors: fieldErrors(err.validation as Issue[], err.validationContext) });
+      }
+      if (err.validation) {
+        return reply.code(422).send({ errors: fieldErrors(err.validation as Issue[], err.validationContext) });
+      }
+      if (isDbUnavailable(err)) {
+        req.log.warn({ err: { code: (err as { code?: string }).code, message: err.message } }, 'database unavailable');
+        return reply.code(503).header('retry-after', '1').send({ errors: { database: ['is unavailable, retry shortly'] } });
+      }
+      const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+      if (status >= 400 && status < 500) {
+        // Fastify's own client errors (bad JSON, body too large, wrong content type, rate limit): safe messages.
+        const message = status === 400 && err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'is not valid JSON' : err.message;
+        return reply.code(status).send({ errors: { body: [message] } });
+      }
+      req.log.error({ err }, 'unhandled error');
+      return reply.code(500).send({ errors: { body: ['internal error'] } });
+    });
+
+    app.setNotFoundHandler((_req, reply) => {
+      reply.code(404).send({ errors: { route: ['not found'] } });
+    });
+  },
+  { name: 'errors' },
+);

@@ -1,0 +1,51 @@
+// Comments: GET, POST /articles/:slug/comments, DELETE /articles/:slug/comments/:id. Not cached.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import * as reads from '../cache/reads.js';
+import { findArticleRef } from '../db/articles.js';
+import { deleteComment, findComment, insertComment, listComments, type CommentRecord } from '../db/comments.js';
+import { followedAmong } from '../db/users.js';
+import type { Queryable } from '../db/pool.js';
+import { forbidden, notFound } from '../errors.js';
+import { createCommentSchema, deleteCommentSchema, listCommentsSchema, type Comment } from '../schemas/comments.js';
+
+const render = (c: CommentRecord, following: boolean): Comment => ({
+  id: c.id, createdAt: c.createdAt, updatedAt: c.updatedAt, body: c.body, author: reads.profileOf(c.author, following),
+});
+
+const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
+  async function articleRef(pool: Queryable, slug: string) {
+    const ref = (await findArticleRef(pool, slug)) ?? (pool === app.db.writer ? null : await findArticleRef(app.db.writer, slug));
+    if (!ref) throw notFound('article');
+    return ref;
+  }
+
+  app.get('/articles/:slug/comments', { schema: listCommentsSchema, config: { auth: 'optional' } }, async (req) => {
+    const pool = req.readPool();
+    const ref = await articleRef(pool, req.params.slug);
+    const list = await listComments(pool, ref.id);
+    const fol = req.userId === null ? new Set<number>() : await followedAmong(pool, req.userId, list.map((c) => c.author.id));
+    return { comments: list.map((c) => render(c, fol.has(c.author.id))) };
+  });
+
+  app.post('/articles/:slug/comments', { schema: createCommentSchema, config: { auth: 'required' } }, async (req, reply) => {
+    const me = req.userId!;
+    const ref = await articleRef(app.db.writer, req.params.slug);
+    const id = await insertComment(app.db.writer, ref.id, me, req.body.comment.body);
+    app.markWrote(me);
+    const c = (await findComment(app.db.writer, id))!;
+    return reply.code(201).send({ comment: render(c, false) });
+  });
+
+  app.delete('/articles/:slug/comments/:id', { schema: deleteCommentSchema, config: { auth: 'required' } }, async (req, reply) => {
+    const me = req.userId!;
+    const ref = await articleRef(app.db.writer, req.params.slug);
+    const c = await findComment(app.db.writer, req.params.id);
+    if (!c || c.articleId !== ref.id) throw notFound('comment');
+    if (c.author.id !== me) throw forbidden('comment');
+    await deleteComment(app.db.writer, c.id);
+    app.markWrote(me);
+    return reply.code(204).send();
+  });
+};
+
+export default commentsRoutes;

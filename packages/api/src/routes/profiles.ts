@@ -1,0 +1,36 @@
+// Profiles and follows: GET /profiles/:username, POST and DELETE /profiles/:username/follow.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import * as reads from '../cache/reads.js';
+import { findAuthorByUsername, follow, unfollow } from '../db/users.js';
+import { notFound, unprocessable } from '../errors.js';
+import { followSchema, getProfileSchema, unfollowSchema } from '../schemas/profiles.js';
+import { sendOut } from './send.js';
+
+const profilesRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get('/profiles/:username', { schema: getProfileSchema, config: { auth: 'optional', publicCache: 5 } }, async (req, reply) => {
+    const out = await reads.profile(app, { userId: req.userId, pool: req.readPool() }, req.params.username);
+    if (!out) throw notFound('profile');
+    return sendOut(reply, out);
+  });
+
+  for (const [method, schema, following] of [['POST', followSchema, true], ['DELETE', unfollowSchema, false]] as const) {
+    app.route({
+      method,
+      url: '/profiles/:username/follow',
+      schema,
+      config: { auth: 'required' },
+      handler: async (req) => {
+        const me = req.userId!;
+        const target = await findAuthorByUsername(app.db.writer, req.params.username);
+        if (!target) throw notFound('profile');
+        if (target.id === me && following) throw unprocessable('username', 'cannot follow yourself');
+        if (following) await follow(app.db.writer, me, target.id);
+        else await unfollow(app.db.writer, me, target.id);
+        app.markWrote(me);
+        return { profile: reads.profileOf(target, following) };
+      },
+    });
+  }
+};
+
+export default profilesRoutes;

@@ -1,0 +1,77 @@
+// Users and authentication: POST /users, POST /users/login, GET /user, PUT /user.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { dummyHash, hashPassword, verifyPassword } from '../auth/password.js';
+import { findUserByEmail, findUserById, insertUser, takenFields, updateUser, type UserPatch, type UserRecord } from '../db/users.js';
+import { isDuplicate } from '../db/pool.js';
+import { HttpError, conflict, unauthorized } from '../errors.js';
+import { currentUserSchema, loginSchema, registerSchema, updateUserSchema, type UserResponse } from '../schemas/users.js';
+
+export interface UserRoutesOptions {
+  authPerMinute: number;
+}
+
+const emptyToNull = (s: string | null | undefined) => (s === undefined ? undefined : s === null || s.trim() === '' ? null : s);
+
+const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) => {
+  const rateLimit = { max: opts.authPerMinute, timeWindow: '1 minute' };
+  const render = (u: UserRecord): UserResponse => ({
+    user: { email: u.email, token: app.tokens.sign(u.id), username: u.username, bio: u.bio, image: u.image },
+  });
+
+  app.post('/users/login', { schema: loginSchema, config: { rateLimit } }, async (req) => {
+    const { email, password } = req.body.user;
+    // The writer: a user who just registered must be able to log in even if a replica lags.
+    const user = await findUserByEmail(app.db.writer, email);
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));
+    if (!user || !ok) throw new HttpError(401, { credentials: ['email or password is invalid'] });
+    return render(user);
+  });
+
+  app.post('/users', { schema: registerSchema, config: { rateLimit } }, async (req, reply) => {
+    const { username, email, password } = req.body.user;
+    const taken = await takenFields(app.db.writer, username, email);
+    if (taken.username || taken.email) throw conflict([...(taken.username ? ['username'] : []), ...(taken.email ? ['email'] : [])]);
+    const passwordHash = await hashPassword(password);
+    let id: number;
+    try {
+      id = await insertUser(app.db.writer, { username, email, passwordHash });
+    } catch (err) {
+      if (isDuplicate(err)) throw conflict([err.message.includes('email') ? 'email' : 'username']);
+      throw err;
+    }
+    const user = await findUserById(app.db.writer, id);
+    return reply.code(201).send(render(user!));
+  });
+
+  app.get('/user', { schema: currentUserSchema, config: { auth: 'required' } }, async (req) => {
+    const user = (await findUserById(req.readPool(), req.userId!)) ?? (await findUserById(app.db.writer, req.userId!));
+    if (!user) throw unauthorized('is invalid');
+    return render(user);
+  });
+
+  app.put('/user', { schema: updateUserSchema, config: { auth: 'required' } }, async (req) => {
+    const id = req.userId!;
+    const u = req.body.user;
+    const current = await findUserById(app.db.writer, id);
+    if (!current) throw unauthorized('is invalid');
+    const taken = await takenFields(app.db.writer, u.username ?? null, u.email ?? null, id);
+    if (taken.username || taken.email) {
+      // The spec has no 409 for this operation: a taken name is invalid input here.
+      throw new HttpError(422, Object.fromEntries([...(taken.username ? ['username'] : []), ...(taken.email ? ['email'] : [])].map((f) => [f, ['has already been taken']])));
+    }
+    const patch: UserPatch = { username: u.username, email: u.email, bio: emptyToNull(u.bio), image: emptyToNull(u.image) };
+    if (u.password !== undefined) patch.passwordHash = await hashPassword(u.password);
+    try {
+      await updateUser(app.db.writer, id, patch);
+    } catch (err) {
+      if (isDuplicate(err)) throw new HttpError(422, { [err.message.includes('email') ? 'email' : 'username']: ['has already been taken'] });
+      throw err;
+    }
+    app.markWrote(id);
+    // Profiles and articles embed the author's name, bio and image.
+    await app.cache.bump();
+    return render((await findUserById(app.db.writer, id))!);
+  });
+};
+
+export default usersRoutes;
