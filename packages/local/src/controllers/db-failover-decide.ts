@@ -1,0 +1,282 @@
+// The database failover controller's brain: a pure function from the observed state to one decision.
+// No I/O here. Tests feed it observed states and assert on the decision and its sentence.
+//
+// Order of concerns, one decision per tick (every step is safe to repeat; the next tick re-observes):
+//   1. fencing: a node that is not the primary must never be writable;
+//   2. the primary is unreachable: wait failoverAfterMs, then promote the replica with the most advanced GTID;
+//   3. the primary restarted read-only (every node starts fenced): reopen it for writes;
+//   4. the writer endpoint points at the primary and nowhere else;
+//   5. semi-sync: master side on the primary only (AFTER_SYNC, wait_no_slave OFF), slave side on replicas;
+//   6. replicas (and a returning old primary) replicate from the primary;
+//   7. the reader endpoint holds only replicas that are reachable, replicating and fresh.
+
+/** One GTID domain's last transaction: domain-server-seq. */
+export interface GtidPart {
+  domain: number;
+  server: number;
+  seq: number;
+}
+
+export interface ReplicationState {
+  /** Node name of the source (from Master_Port), null when the port belongs to no known node. */
+  source: string | null;
+  sourcePort: number;
+  ioRunning: 'Yes' | 'No' | 'Connecting';
+  sqlRunning: boolean;
+  /** Last_IO_Error or Last_SQL_Error, null when none. */
+  lastError: string | null;
+  secondsBehind: number | null;
+  /** Gtid_IO_Pos: what this replica has received (applied or still in its relay log). */
+  gtidIoPos: string;
+}
+
+export interface SemiSyncState {
+  masterEnabled: boolean;
+  /** Rpl_semi_sync_master_status: OFF while enabled = it fell back to async. */
+  masterStatus: boolean;
+  masterClients: number;
+  waitPoint: string;
+  waitNoSlave: boolean;
+  timeoutMs: number;
+  slaveEnabled: boolean;
+}
+
+export interface NodeState {
+  name: string;
+  reachable: boolean;
+  /** Why it is unreachable (connect refused, timeout…), null when reachable. */
+  error: string | null;
+  readOnly: boolean;
+  replication: ReplicationState | null;
+  gtidCurrentPos: string;
+  gtidBinlogPos: string;
+  semiSync: SemiSyncState;
+}
+
+export type ServerAdminState = 'ready' | 'maint' | 'drain';
+
+export interface DbTopology {
+  primary: string;
+  replicas: string[];
+  updatedAt: string;
+}
+
+export interface Observed {
+  now: number;
+  /** null until the region's bootstrap has written <stateDir>/db-topology.json: the controller does nothing. */
+  topology: DbTopology | null;
+  nodes: NodeState[];
+  /** HAProxy admin state of each server of be_db_writer / be_db_reader; null when HAProxy is not reachable. */
+  writer: Record<string, ServerAdminState> | null;
+  reader: Record<string, ServerAdminState> | null;
+}
+
+/** What the controller remembers between ticks (only timing: the rest is re-observed). */
+export interface Memory {
+  /** When each node was first seen unreachable in the current outage. */
+  unreachableSince: Record<string, number>;
+}
+
+export interface Policy {
+  failoverAfterMs: number;
+  semiSyncTimeoutMs: number;
+  /** A replica further behind than this leaves the reader endpoint. */
+  maxReaderLagSeconds: number;
+}
+
+export type Decision =
+  | { kind: 'none' }
+  | { kind: 'wait'; node: string; sentence: string }
+  | { kind: 'blocked'; sentence: string }
+  | { kind: 'fence'; node: string; primary: string; sentence: string }
+  | {
+      kind: 'failover';
+      from: string;
+      to: string;
+      /** The candidate's received GTID position: applied before it opens for writes. */
+      waitForGtid: string;
+      repoint: string[];
+      sentence: string;
+    }
+  | { kind: 'open-primary'; node: string; sentence: string }
+  | { kind: 'switch-writer'; primary: string; maint: string[]; sentence: string }
+  | { kind: 'configure-primary'; node: string; sentence: string }
+  | { kind: 'configure-replica'; node: string; sentence: string }
+  | { kind: 'repoint'; node: string; to: string; sentence: string }
+  | { kind: 'reader'; ready: string[]; maint: string[]; sentence: string };
+
+// ---- GTIDs ----
+
+export function parseGtid(pos: string): GtidPart[] {
+  return pos
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const [domain, server, seq] = s.split('-').map(Number);
+      return { domain: domain!, server: server!, seq: seq! };
+    })
+    .filter((p) => Number.isFinite(p.domain) && Number.isFinite(p.server) && Number.isFinite(p.seq));
+}
+
+export const formatGtid = (parts: GtidPart[]) =>
+  [...parts].sort((a, b) => a.domain - b.domain).map((p) => `${p.domain}-${p.server}-${p.seq}`).join(',');
+
+/** Per domain, the part with the highest sequence number. */
+export function mergeGtid(...positions: string[]): string {
+  const best = new Map<number, GtidPart>();
+  for (const pos of positions) for (const p of parseGtid(pos)) if ((best.get(p.domain)?.seq ?? -1) < p.seq) best.set(p.domain, p);
+  return formatGtid([...best.values()]);
+}
+
+/** Orders positions: a domain-by-domain comparison summed into one number (positive: a is ahead). */
+export function compareGtid(a: string, b: string): number {
+  const pa = new Map(parseGtid(a).map((p) => [p.domain, p.seq]));
+  const pb = new Map(parseGtid(b).map((p) => [p.domain, p.seq]));
+  let diff = 0;
+  for (const d of new Set([...pa.keys(), ...pb.keys()])) diff += (pa.get(d) ?? 0) - (pb.get(d) ?? 0);
+  return diff;
+}
+
+/** True when `node` holds a transaction in some domain beyond what `primary` has: it cannot simply rejoin. */
+export function hasErrantTransactions(node: string, primary: string): boolean {
+  const pp = new Map(parseGtid(primary).map((p) => [p.domain, p]));
+  return parseGtid(node).some((p) => {
+    const q = pp.get(p.domain);
+    return !q || p.seq > q.seq || (p.seq === q.seq && p.server !== q.server);
+  });
+}
+
+/** What a node holds: its own transactions and everything it has received, applied or not. */
+export const receivedGtid = (n: NodeState) => mergeGtid(n.gtidCurrentPos, n.replication?.gtidIoPos ?? '');
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+// ---- the decision ----
+
+/** Pure: the observed state and the memory in, one decision out. Also returns the memory for the next tick. */
+export function decide(o: Observed, memory: Memory, policy: Policy): { decision: Decision; memory: Memory } {
+  const unreachableSince: Record<string, number> = {};
+  for (const n of o.nodes) if (!n.reachable) unreachableSince[n.name] = memory.unreachableSince[n.name] ?? o.now;
+  const next: Memory = { unreachableSince };
+  const d = (decision: Decision) => ({ decision, memory: next });
+
+  const topo = o.topology;
+  if (!topo) return d({ kind: 'none' });
+  const byName = new Map(o.nodes.map((n) => [n.name, n]));
+  const primary = byName.get(topo.primary);
+  if (!primary) return d({ kind: 'blocked', sentence: `topology names ${topo.primary} as primary, but the definition has no such node` });
+  const others = o.nodes.filter((n) => n.name !== primary.name);
+
+  // 1. Fencing first: a writable node that is not the primary would split the brain.
+  for (const n of others) {
+    if (n.reachable && !n.readOnly) {
+      return d({ kind: 'fence', node: n.name, primary: primary.name, sentence: `fenced ${n.name}: it accepted writes (read_only=OFF) but ${primary.name} is the primary; set read_only=ON and took it out of the writer endpoint` });
+    }
+  }
+
+  // 2. The primary is unreachable.
+  if (!primary.reachable) {
+    const since = unreachableSince[primary.name]!;
+    const down = o.now - since;
+    if (down < policy.failoverAfterMs) {
+      return d({ kind: 'wait', node: primary.name, sentence: `primary ${primary.name} unreachable (${primary.error ?? 'no answer'}); failing over if it stays so for ${secs(policy.failoverAfterMs)}` });
+    }
+    const candidates = others
+      .filter((n) => n.reachable)
+      .map((n) => ({ n, gtid: receivedGtid(n) }))
+      .sort((a, b) => compareGtid(b.gtid, a.gtid) || a.n.name.localeCompare(b.n.name));
+    const best = candidates[0];
+    if (!best) return d({ kind: 'blocked', sentence: `cannot fail over: primary ${primary.name} unreachable for ${secs(down)} and no replica is reachable` });
+    const rest = candidates.slice(1);
+    const cmp = rest.length ? ` (${rest.map((c) => `${c.n.name}: ${c.gtid || 'empty'}`).join(', ')})` : '';
+    return d({
+      kind: 'failover',
+      from: primary.name,
+      to: best.n.name,
+      waitForGtid: best.gtid,
+      repoint: rest.map((c) => c.n.name),
+      sentence:
+        `promoted ${best.n.name}: primary ${primary.name} unreachable for ${secs(down)} (${primary.error ?? 'no answer'}), ` +
+        `${best.n.name} has the most advanced GTID ${best.gtid || 'empty'}${cmp}; fenced ${primary.name} at the writer endpoint, ` +
+        `${rest.length ? `repointed ${rest.map((c) => c.n.name).join(', ')}, ` : ''}writer endpoint now ${best.n.name}`,
+    });
+  }
+
+  // 3. The primary is back but read-only (it restarted fenced) or still configured as a replica.
+  if (primary.readOnly || primary.replication) {
+    const why = primary.replication ? `it still replicates from ${primary.replication.source ?? `port ${primary.replication.sourcePort}`}` : 'it restarted read-only';
+    return d({ kind: 'open-primary', node: primary.name, sentence: `reopened ${primary.name} for writes: it is the primary in the topology and ${why}; semi-sync AFTER_SYNC on, read_only=OFF` });
+  }
+
+  // 4. The writer endpoint sends writes to the primary only.
+  if (o.writer) {
+    const wrongMaint = o.writer[primary.name] !== undefined && o.writer[primary.name] !== 'ready';
+    const strays = Object.entries(o.writer).filter(([name, s]) => name !== primary.name && s !== 'maint').map(([name]) => name);
+    if (wrongMaint || strays.length) {
+      const parts = [wrongMaint ? `${primary.name} was ${o.writer[primary.name]}` : '', strays.length ? `${strays.join(', ')} still enabled` : ''].filter(Boolean);
+      return d({ kind: 'switch-writer', primary: primary.name, maint: others.map((n) => n.name), sentence: `writer endpoint now ${primary.name} only: ${parts.join(', ')}` });
+    }
+  }
+
+  // 5. Semi-sync: master side on the primary, AFTER_SYNC, never blocking when no replica is connected.
+  const s = primary.semiSync;
+  if (!s.masterEnabled || s.waitPoint !== 'AFTER_SYNC' || s.waitNoSlave || s.timeoutMs !== policy.semiSyncTimeoutMs) {
+    return d({
+      kind: 'configure-primary',
+      node: primary.name,
+      sentence: `configured semi-sync on primary ${primary.name}: master enabled (was ${s.masterEnabled ? 'on' : 'off'}), wait point AFTER_SYNC (was ${s.waitPoint}), wait_no_slave OFF, timeout ${policy.semiSyncTimeoutMs} ms`,
+    });
+  }
+
+  // 6. Replicas replicate from the primary, with the slave side of semi-sync and not the master side.
+  for (const n of others) {
+    if (!n.reachable) continue;
+    const r = n.replication;
+    if (!r || r.source !== primary.name) {
+      if (hasErrantTransactions(n.gtidBinlogPos, primary.gtidCurrentPos)) {
+        return d({
+          kind: 'blocked',
+          sentence: `${n.name} cannot rejoin: it holds transactions ${primary.name} never received (${n.name}: ${n.gtidBinlogPos}, ${primary.name}: ${primary.gtidCurrentPos}); it stays fenced, rebuild it from a backup`,
+        });
+      }
+      const was = !r ? 'it had no replication configured' : `it replicated from ${r.source ?? `port ${r.sourcePort}`}`;
+      return d({ kind: 'repoint', node: n.name, to: primary.name, sentence: `${n.name} now replicates from ${primary.name} (GTID slave_pos): ${was}` });
+    }
+    if (!n.semiSync.slaveEnabled || n.semiSync.masterEnabled) {
+      return d({ kind: 'configure-replica', node: n.name, sentence: `configured semi-sync on replica ${n.name}: slave side on, master side off (so it acknowledges ${primary.name}'s commits)` });
+    }
+  }
+
+  // 7. The reader endpoint: reachable replicas that replicate, are not broken and not lagging.
+  if (o.reader) {
+    const ready: string[] = [];
+    const maint: string[] = [];
+    const why: string[] = [];
+    for (const n of others) {
+      const current = o.reader[n.name];
+      if (current === undefined) continue;
+      const r = n.replication;
+      const lag = r?.secondsBehind;
+      const healthy = n.reachable && !!r && r.source === primary.name && r.sqlRunning && r.ioRunning === 'Yes' && r.lastError === null && lag !== null && lag !== undefined && lag <= policy.maxReaderLagSeconds;
+      if (healthy && current !== 'ready') {
+        ready.push(n.name);
+        why.push(`${n.name} back (lag ${lag} s)`);
+      }
+      if (!healthy && current === 'ready') {
+        maint.push(n.name);
+        const reason = !n.reachable ? `unreachable (${n.error ?? 'no answer'})`
+          : !r ? 'not replicating'
+          : r.lastError ? `replication broken: ${r.lastError}`
+          : r.ioRunning !== 'Yes' || !r.sqlRunning ? `replication threads io=${r.ioRunning} sql=${r.sqlRunning ? 'Yes' : 'No'}`
+          : `lagging ${lag ?? 'unknown'} s > ${policy.maxReaderLagSeconds} s`;
+        why.push(`${n.name} ${reason}`);
+      }
+    }
+    if (ready.length || maint.length) {
+      return d({ kind: 'reader', ready, maint, sentence: `reader endpoint: ${why.join('; ')}` });
+    }
+  }
+
+  return d({ kind: 'none' });
+}

@@ -1,0 +1,143 @@
+// The failover controller's decisions on observed states, asserted through the sentences it says.
+import { resolve } from '@conduit/definition';
+import { describe, expect, it } from 'vitest';
+import { compareGtid, decide, hasErrantTransactions, mergeGtid, type Memory, type NodeState, type Observed, type Policy } from '../src/controllers/db-failover-decide.js';
+import { planSteps } from '../src/controllers/db-failover-steps.js';
+
+const policy: Policy = { failoverAfterMs: 1000, semiSyncTimeoutMs: 10_000, maxReaderLagSeconds: 2 };
+const goodSemi = { masterEnabled: true, masterStatus: true, masterClients: 2, waitPoint: 'AFTER_SYNC', waitNoSlave: false, timeoutMs: 10_000, slaveEnabled: false };
+const replicaSemi = { ...goodSemi, masterEnabled: false, masterStatus: false, masterClients: 0, slaveEnabled: true };
+
+const primary = (name: string, gtid: string, extra: Partial<NodeState> = {}): NodeState => ({
+  name, reachable: true, error: null, readOnly: false, replication: null, gtidCurrentPos: gtid, gtidBinlogPos: gtid, semiSync: goodSemi, ...extra,
+});
+const replica = (name: string, source: string, applied: string, received = applied, extra: Partial<NodeState> = {}): NodeState => ({
+  name, reachable: true, error: null, readOnly: true, gtidCurrentPos: applied, gtidBinlogPos: applied, semiSync: replicaSemi,
+  replication: { source, sourcePort: 0, ioRunning: 'Yes', sqlRunning: true, lastError: null, secondsBehind: 0, gtidIoPos: received },
+  ...extra,
+});
+const down = (name: string, error = 'ECONNREFUSED'): NodeState => ({ ...primary(name, ''), reachable: false, error, readOnly: true });
+
+const topo = (p: string) => ({ primary: p, replicas: ['db-a', 'db-b', 'db-c'].filter((n) => n !== p), updatedAt: '2026-01-01T00:00:00Z' });
+const observed = (now: number, nodes: NodeState[], p = 'db-a', extra: Partial<Observed> = {}): Observed => ({
+  now, topology: topo(p), nodes,
+  writer: Object.fromEntries(nodes.map((n) => [n.name, n.name === p ? 'ready' : 'maint'])),
+  reader: Object.fromEntries(nodes.map((n) => [n.name, 'ready'])),
+  ...extra,
+});
+const none: Memory = { unreachableSince: {} };
+
+const healthy = () => [primary('db-a', '0-1-100'), replica('db-b', 'db-a', '0-1-100'), replica('db-c', 'db-a', '0-1-100')];
+
+describe('GTID positions', () => {
+  it('compares, merges and spots errant transactions', () => {
+    expect(compareGtid('0-1-10', '0-1-9')).toBeGreaterThan(0);
+    expect(compareGtid('0-1-10,1-2-5', '0-1-10,1-2-7')).toBeLessThan(0);
+    expect(mergeGtid('0-1-10', '0-1-12,1-3-4', '')).toBe('0-1-12,1-3-4');
+    expect(hasErrantTransactions('0-1-101', '0-2-100')).toBe(true);
+    expect(hasErrantTransactions('0-1-100', '0-2-120')).toBe(false);
+    expect(hasErrantTransactions('0-1-100', '0-2-100')).toBe(true);
+  });
+});
+
+describe('db failover decisions', () => {
+  it('does nothing while everything is in place, or before the bootstrap wrote the topology', () => {
+    expect(decide(observed(0, healthy()), none, policy).decision).toEqual({ kind: 'none' });
+    expect(decide({ ...observed(0, healthy()), topology: null }, none, policy).decision).toEqual({ kind: 'none' });
+  });
+
+  it('waits failoverAfterMs, then promotes the replica that received the most', () => {
+    const nodes = [down('db-a'), replica('db-b', 'db-a', '0-1-98', '0-1-100'), replica('db-c', 'db-a', '0-1-99', '0-1-99')];
+    const first = decide(observed(10_000, nodes), none, policy);
+    expect(first.decision).toMatchObject({ kind: 'wait', sentence: 'primary db-a unreachable (ECONNREFUSED); failing over if it stays so for 1.0 s' });
+    const still = decide(observed(10_900, nodes), first.memory, policy);
+    expect(still.decision.kind).toBe('wait');
+    const go = decide(observed(11_200, nodes), still.memory, policy);
+    expect(go.decision).toMatchObject({ kind: 'failover', from: 'db-a', to: 'db-b', waitForGtid: '0-1-100', repoint: ['db-c'] });
+    expect((go.decision as { sentence: string }).sentence).toBe(
+      'promoted db-b: primary db-a unreachable for 1.2 s (ECONNREFUSED), db-b has the most advanced GTID 0-1-100 (db-c: 0-1-99); ' +
+        'fenced db-a at the writer endpoint, repointed db-c, writer endpoint now db-b',
+    );
+  });
+
+  it('forgets an outage once the primary answers again', () => {
+    const m = decide(observed(0, [down('db-a'), ...healthy().slice(1)]), none, policy).memory;
+    const back = decide(observed(500, healthy()), m, policy);
+    expect(back.memory.unreachableSince).toEqual({});
+    const again = decide(observed(2000, [down('db-a'), ...healthy().slice(1)]), back.memory, policy);
+    expect(again.decision.kind).toBe('wait');
+  });
+
+  it('says so when no replica is left to promote', () => {
+    const m: Memory = { unreachableSince: { 'db-a': 0 } };
+    const r = decide(observed(5000, [down('db-a'), down('db-b', 'TIMEOUT'), down('db-c')]), m, policy);
+    expect(r.decision).toMatchObject({ kind: 'blocked', sentence: 'cannot fail over: primary db-a unreachable for 5.0 s and no replica is reachable' });
+  });
+
+  it('fences a writable node that is not the primary before anything else', () => {
+    const nodes = [primary('db-b', '0-2-150'), primary('db-a', '0-1-120'), replica('db-c', 'db-b', '0-2-150')];
+    const r = decide(observed(0, nodes, 'db-b'), none, policy);
+    expect(r.decision).toMatchObject({
+      kind: 'fence', node: 'db-a',
+      sentence: 'fenced db-a: it accepted writes (read_only=OFF) but db-b is the primary; set read_only=ON and took it out of the writer endpoint',
+    });
+  });
+
+  it('rejoins the returning old primary as a replica of the new one', () => {
+    const nodes = [replica('db-b', 'db-a', '0-2-150', '0-2-150', { readOnly: false, replication: null, semiSync: goodSemi }), { ...primary('db-a', '0-1-120'), readOnly: true }, replica('db-c', 'db-b', '0-2-150')];
+    const r = decide(observed(0, nodes, 'db-b'), none, policy);
+    expect(r.decision).toMatchObject({ kind: 'repoint', node: 'db-a', to: 'db-b', sentence: 'db-a now replicates from db-b (GTID slave_pos): it had no replication configured' });
+  });
+
+  it('refuses to rejoin an old primary holding a transaction nobody received', () => {
+    const nodes = [primary('db-b', '0-2-150'), { ...primary('db-a', '0-1-150'), readOnly: true }, replica('db-c', 'db-b', '0-2-150')];
+    const r = decide(observed(0, nodes, 'db-b'), none, policy);
+    expect(r.decision).toMatchObject({ kind: 'blocked' });
+    expect((r.decision as { sentence: string }).sentence).toMatch(/^db-a cannot rejoin: it holds transactions db-b never received/);
+  });
+
+  it('reopens a primary that restarted read-only (maintenance restart) instead of failing over', () => {
+    const nodes = [{ ...primary('db-a', '0-1-100'), readOnly: true, semiSync: { ...goodSemi, masterEnabled: false } }, ...healthy().slice(1)];
+    const r = decide(observed(0, nodes), none, policy);
+    expect(r.decision).toMatchObject({ kind: 'open-primary', node: 'db-a', sentence: 'reopened db-a for writes: it is the primary in the topology and it restarted read-only; semi-sync AFTER_SYNC on, read_only=OFF' });
+  });
+
+  it('points the writer endpoint at the primary only', () => {
+    const r = decide(observed(0, healthy(), 'db-a', { writer: { 'db-a': 'maint', 'db-b': 'ready', 'db-c': 'maint' } }), none, policy);
+    expect(r.decision).toMatchObject({ kind: 'switch-writer', sentence: 'writer endpoint now db-a only: db-a was maint, db-b still enabled' });
+  });
+
+  it('turns semi-sync on the primary to AFTER_SYNC without blocking the first commit', () => {
+    const nodes = [primary('db-a', '0-1-100', { semiSync: { ...goodSemi, waitPoint: 'AFTER_COMMIT', waitNoSlave: true } }), ...healthy().slice(1)];
+    const r = decide(observed(0, nodes), none, policy);
+    expect(r.decision).toMatchObject({ kind: 'configure-primary', sentence: 'configured semi-sync on primary db-a: master enabled (was on), wait point AFTER_SYNC (was AFTER_COMMIT), wait_no_slave OFF, timeout 10000 ms' });
+  });
+
+  it('takes a lagging or unreachable replica out of the reader endpoint and brings it back', () => {
+    const lagging = [primary('db-a', '0-1-100'), replica('db-b', 'db-a', '0-1-50', '0-1-100', {}), down('db-c', 'TIMEOUT')];
+    lagging[1]!.replication!.secondsBehind = 7;
+    const r = decide(observed(0, lagging), none, policy);
+    expect(r.decision).toMatchObject({ kind: 'reader', ready: [], maint: ['db-b', 'db-c'], sentence: 'reader endpoint: db-b lagging 7 s > 2 s; db-c unreachable (TIMEOUT)' });
+    const back = decide(observed(0, healthy(), 'db-a', { reader: { 'db-a': 'ready', 'db-b': 'maint', 'db-c': 'ready' } }), none, policy);
+    expect(back.decision).toMatchObject({ kind: 'reader', ready: ['db-b'], maint: [], sentence: 'reader endpoint: db-b back (lag 0 s)' });
+  });
+});
+
+describe('failover steps', () => {
+  it('fences, applies the relay log, promotes, repoints, switches the writer, then records the topology', () => {
+    const definition = resolve({ zones: 3, database: { replicas: 2 } });
+    const steps = planSteps(
+      { kind: 'failover', from: 'db-a', to: 'db-b', waitForGtid: '0-1-100', repoint: ['db-c'], sentence: '' },
+      { nodes: definition.dbNodes, topology: topo('db-a'), replication: { user: 'repl', password: "p'w" }, policy, now: Date.parse('2026-01-01T00:00:00Z'), hasReader: true },
+    );
+    expect(steps.map((s) => `${s.kind}${'node' in s ? ` ${s.node}` : ''}`)).toEqual(['haproxy', 'sql db-a', 'gtid-wait db-b', 'sql db-b', 'sql db-c', 'haproxy', 'topology']);
+    expect(steps[0]).toMatchObject({ commands: ['set server be_db_writer/db-a state maint', 'shutdown sessions server be_db_writer/db-a', 'set server be_db_reader/db-a state maint'] });
+    const promote = steps[3] as { sql: string[] };
+    expect(promote.sql).toContain('SET GLOBAL rpl_semi_sync_master_wait_no_slave = OFF');
+    expect(promote.sql).toContain('SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC');
+    expect(promote.sql.at(-1)).toBe('SET GLOBAL read_only = OFF');
+    const repoint = steps[4] as { sql: string[] };
+    expect(repoint.sql.join('\n')).toContain(`MASTER_PORT = ${definition.dbNodes[1]!.port}, MASTER_USER = 'repl', MASTER_PASSWORD = 'p\\'w', MASTER_USE_GTID = slave_pos`);
+    expect(steps[6]).toEqual({ kind: 'topology', topology: { primary: 'db-b', replicas: ['db-a', 'db-c'], updatedAt: '2026-01-01T00:00:00.000Z' } });
+  });
+});
