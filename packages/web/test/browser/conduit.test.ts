@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { webDir } from '../../build-info.mjs';
 import { launchChromium } from '../helpers/chromium.ts';
 import { resolveTarget, type Target } from '../helpers/target.ts';
@@ -75,6 +75,19 @@ beforeAll(async () => {
   b = await newUserPage(B);
   mkdirSync(shots, { recursive: true });
   console.log(`[web] browser tests against ${target.description} (${target.url}), ready in ${Date.now() - started} ms`);
+});
+
+// On a failure, keep what both browsers showed and what the app believed, for a person to look at.
+beforeEach((ctx) => {
+  onTestFailed(async () => {
+    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+    for (const [who, page] of [['alice', a], ['bob', b]] as const) {
+      if (!page || page.isClosed()) continue;
+      await page.screenshot({ path: join(shots, `failed-${name}-${who}.png`) }).catch(() => undefined);
+      const state = await debug(page).catch((e: unknown) => String(e));
+      console.log(`[web] after failure, ${who} at ${page.url()}: ${JSON.stringify(state)}`);
+    }
+  });
 });
 
 afterAll(async () => {
