@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const base = { DATABASE_WRITER_URL: 'mysql://app:pw@db.internal:3306/conduit', JWT_SECRET: 'x'.repeat(32) };
+
+const fail = (env: Record<string, string | undefined>) => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).not.toContain('\n');
+    return msg;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration from the environment', () => {
+  it('fills every default once', () => {
+    const c = loadConfig(base);
+    expect(c).toEqual({
+      databaseWriterUrl: base.DATABASE_WRITER_URL,
+      databaseReaderUrl: base.DATABASE_WRITER_URL,
+      cache: { kind: 'disabled' },
+      jwtSecret: base.JWT_SECRET,
+      host: '127.0.0.1',
+      port: 3000,
+      publicUrl: null,
+      logLevel: 'info',
+      instanceId: null,
+      zone: null,
+      cacheTimeoutMs: 50,
+      dbPoolSize: 10,
+      rateLimitAuthPerMin: 30,
+    });
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      ...base,
+      DATABASE_READER_URL: 'mysql://app:pw@reader:3306/conduit',
+      REDIS_SENTINELS: '127.0.0.1:26379, 127.0.0.1:26380',
+      REDIS_MASTER_NAME: 'conduit',
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      PUBLIC_URL: 'https://conduit.example.com',
+      LOG_LEVEL: 'warn',
+      INSTANCE_ID: 'api-a1',
+      ZONE: 'zone-a',
+      CACHE_TIMEOUT_MS: '25',
+      DB_POOL_SIZE: '4',
+      RATE_LIMIT_AUTH_PER_MIN: '500',
+    });
+    expect(c.cache).toEqual({ kind: 'sentinel', masterName: 'conduit', sentinels: [{ host: '127.0.0.1', port: 26379 }, { host: '127.0.0.1', port: 26380 }] });
+    expect(c).toMatchObject({ databaseReaderUrl: 'mysql://app:pw@reader:3306/conduit', host: '0.0.0.0', port: 8080, logLevel: 'warn', instanceId: 'api-a1', zone: 'zone-a', cacheTimeoutMs: 25, dbPoolSize: 4, rateLimitAuthPerMin: 500 });
+    expect(loadConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379' }).cache).toEqual({ kind: 'url', url: 'redis://127.0.0.1:6379' });
+  });
+
+  it('names the missing or malformed variable in one line', () => {
+    expect(fail({ JWT_SECRET: base.JWT_SECRET })).toBe('DATABASE_WRITER_URL: missing, expected a URL like mysql://user:pass@host:3306/database');
+    expect(fail({ ...base, DATABASE_WRITER_URL: 'postgres://x/y' })).toMatch(/^DATABASE_WRITER_URL: malformed, expected a URL like mysql:/);
+    expect(fail({ ...base, DATABASE_READER_URL: 'nope' })).toMatch(/^DATABASE_READER_URL: malformed/);
+    expect(fail({ ...base, JWT_SECRET: 'short' })).toBe('JWT_SECRET: malformed, expected a secret of at least 32 characters');
+    expect(fail({ DATABASE_WRITER_URL: base.DATABASE_WRITER_URL })).toBe('JWT_SECRET: missing, expected a secret of at least 32 characters');
+    expect(fail({ ...base, PORT: '70000' })).toMatch(/^PORT: malformed, expected a TCP port/);
+    expect(fail({ ...base, PORT: 'abc' })).toMatch(/^PORT: malformed/);
+    expect(fail({ ...base, REDIS_URL: 'http://x' })).toMatch(/^REDIS_URL: malformed, expected a URL like redis:/);
+    expect(fail({ ...base, REDIS_SENTINELS: 'a:1' })).toMatch(/^REDIS_MASTER_NAME: missing/);
+    expect(fail({ ...base, REDIS_SENTINELS: 'nocolon', REDIS_MASTER_NAME: 'm' })).toMatch(/^REDIS_SENTINELS: malformed, expected a comma-separated list of host:port/);
+    expect(fail({ ...base, REDIS_URL: 'redis://a:1', REDIS_SENTINELS: 'a:1', REDIS_MASTER_NAME: 'm' })).toMatch(/^REDIS_URL: set either/);
+    expect(fail({ ...base, LOG_LEVEL: 'loud' })).toMatch(/^LOG_LEVEL: malformed, expected one of/);
+    expect(fail({ ...base, CACHE_TIMEOUT_MS: '0' })).toMatch(/^CACHE_TIMEOUT_MS: malformed/);
+    expect(fail({ ...base, DB_POOL_SIZE: '-1' })).toMatch(/^DB_POOL_SIZE: malformed/);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ ...base, REDIS_URL: '', PORT: ' ' }).cache).toEqual({ kind: 'disabled' });
+  });
+});
