@@ -1,5 +1,6 @@
 // Markdown to safe HTML: marked renders, DOMPurify strips anything executable (scripts, event
 // handlers, javascript: URLs, iframes, forms, styles). The only place the app sets innerHTML from data.
+// Loaded on demand by the article page only, so the home page does not pay for marked and DOMPurify.
 import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
 
@@ -28,18 +29,4 @@ export function renderMarkdown(source: string): string {
     FORBID_ATTR: ['style', 'srcset', 'formaction'],
     ADD_ATTR: ['target'],
   });
-}
-
-/** A URL fit for an <img src>: http(s) or same-origin path, anything else falls back. */
-export function safeImageUrl(url: string | null | undefined, fallback: string): string {
-  if (!url || !url.trim()) return fallback;
-  const u = url.trim();
-  if (/^https?:\/\//i.test(u) || (u.startsWith('/') && !u.startsWith('//'))) return u;
-  return fallback;
-}
-
-export const DEFAULT_AVATAR = '/default-avatar.svg';
-
-export function avatar(url: string | null | undefined): string {
-  return safeImageUrl(url, DEFAULT_AVATAR);
 }

@@ -1,6 +1,5 @@
 import { useState } from 'preact/hooks';
 import { formatDate, useAsync, useAuth, useServices } from '../context.ts';
-import { renderMarkdown } from '../markdown.ts';
 import { navigate, paths } from '../router.ts';
 import type { Article, Comment, Profile } from '../types.ts';
 import { ArticleMeta, useFavorite } from './articles.tsx';
@@ -120,6 +119,14 @@ function Comments({ slug }: { slug: string }) {
   );
 }
 
+/** The only HTML from data in the app, sanitised by renderMarkdown (DOMPurify), loaded on demand. */
+function ArticleBody({ markdown }: { markdown: string }) {
+  const html = useAsync(() => import('../markdown.ts').then((m) => m.renderMarkdown(markdown)), [markdown]);
+  if (html.error) return <ErrorList error={html.error} />;
+  if (html.data === undefined) return <div class="article-body">Loading...</div>;
+  return <div class="article-body" dangerouslySetInnerHTML={{ __html: html.data }} />;
+}
+
 export function ArticlePage({ slug }: { slug: string }) {
   const { api } = useServices();
   const { state } = useAuth();
@@ -140,8 +147,7 @@ export function ArticlePage({ slug }: { slug: string }) {
       <div class="container page">
         <div class="row article-content">
           <div class="col-md-12">
-            {/* The only HTML from data in the app, sanitised by renderMarkdown (DOMPurify). */}
-            <div class="article-body" dangerouslySetInnerHTML={{ __html: renderMarkdown(a.body ?? '') }} />
+            <ArticleBody markdown={a.body ?? ''} />
             <TagList tags={a.tagList} />
           </div>
         </div>

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { errorMessages } from '../api.ts';
-import { avatar } from '../markdown.ts';
+import { avatar } from '../images.ts';
 import { paths } from '../router.ts';
 
 /** API validation errors and network failures, one line each. Renders nothing without errors. */

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { avatar, DEFAULT_AVATAR } from '../../src/markdown.ts';
+import { avatar, DEFAULT_AVATAR } from '../../src/images.ts';
 import { bundleForPage, launchChromium } from '../helpers/chromium.ts';
 
 let browser: Browser;
