@@ -1,9 +1,80 @@
-// Placeholder until the region commands land; each says so instead of pretending to work.
+// `tier up|down|destroy|status|logs`: loads the definition and hands over to @conduit/local.
+import {
+  RegionError, regionUp, regionDown, regionDestroy, regionStatus, regionLogs, formatStatusTable, formatTierLines, endpoints,
+} from '@conduit/local';
 import { CliError } from '../cli-error.js';
+import { loadDefinition } from '../load-definition.js';
 import type { CommandContext } from '../command.js';
 
-export const up = { async run(_ctx: CommandContext): Promise<number> { throw new CliError('`tier up` is not implemented yet'); } };
-export const down = { async run(_ctx: CommandContext): Promise<number> { throw new CliError('`tier down` is not implemented yet'); } };
-export const destroy = { async run(_ctx: CommandContext): Promise<number> { throw new CliError('`tier destroy` is not implemented yet'); } };
-export const status = { async run(_ctx: CommandContext): Promise<number> { throw new CliError('`tier status` is not implemented yet'); } };
-export const logs = { async run(_ctx: CommandContext): Promise<number> { throw new CliError('`tier logs` is not implemented yet'); } };
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const progress = (line: string) => process.stdout.write(`  · ${line}\n`);
+
+async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof RegionError) throw new CliError(e.message, 1);
+    throw e;
+  }
+}
+
+export const up = {
+  async run(ctx: CommandContext): Promise<number> {
+    const { definition, stateDir, file } = await loadDefinition(ctx.flags.config);
+    say(`tier up: region "${definition.name}" (${file}), state in ${stateDir}`);
+    const r = await userErrors(() => regionUp({ definition, stateDir, configFile: file, progress }));
+    if (r.alreadyRunning) {
+      say(`region "${definition.name}" is already running (supervisor pid ${r.pid}): see \`npx tier status\`; \`npx tier down\` stops it`);
+      return 0;
+    }
+    const s = await regionStatus(definition, stateDir);
+    const e = endpoints(definition);
+    say(`\nregion "${definition.name}" is up in ${r.seconds.toFixed(1)} s (supervisor pid ${r.pid})`);
+    say(`  site        ${e.edge}`);
+    say(`  API docs    ${e.apiDocs}`);
+    say(`  Prometheus  ${e.prometheus}`);
+    say(`  HAProxy     ${e.lbStats}`);
+    say('');
+    for (const l of formatTierLines(s)) say(`  ${l}`);
+    say('\n`npx tier status` for every process, `npx tier logs [component]`, `npx tier down` to stop (keeps data).');
+    return 0;
+  },
+};
+
+export const down = {
+  async run(ctx: CommandContext): Promise<number> {
+    const { definition, stateDir } = await loadDefinition(ctx.flags.config);
+    const r = await userErrors(() => regionDown(stateDir, progress));
+    say(r.wasRunning || r.leftovers > 0
+      ? `region "${definition.name}" stopped in ${r.seconds.toFixed(1)} s; data kept in ${stateDir}`
+      : `region "${definition.name}" was not running`);
+    return 0;
+  },
+};
+
+export const destroy = {
+  async run(ctx: CommandContext): Promise<number> {
+    const { definition, stateDir } = await loadDefinition(ctx.flags.config);
+    await userErrors(() => regionDestroy(stateDir, progress));
+    say(`region "${definition.name}" destroyed: ${stateDir} wiped`);
+    return 0;
+  },
+};
+
+export const status = {
+  async run(ctx: CommandContext): Promise<number> {
+    const { definition, stateDir } = await loadDefinition(ctx.flags.config);
+    const s = await regionStatus(definition, stateDir);
+    say(ctx.flags.json ? JSON.stringify(s, null, 2) : formatStatusTable(s));
+    return s.healthy ? 0 : 1;
+  },
+};
+
+export const logs = {
+  async run(ctx: CommandContext): Promise<number> {
+    const { stateDir } = await loadDefinition(ctx.flags.config);
+    const lines = typeof ctx.flags.lines === 'string' ? Number(ctx.flags.lines) : 100;
+    say(await userErrors(async () => regionLogs(stateDir, ctx.args[0], Number.isFinite(lines) ? lines : 100)));
+    return 0;
+  },
+};

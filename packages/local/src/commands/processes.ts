@@ -1,0 +1,277 @@
+// Process specs as data: which binary, which arguments, which environment, which log, what to do
+// when it dies. Pure: the runner spawns them, the supervisor owns them, tests read them.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { InstanceSlot, ResolvedDefinition, DbNode, CacheNode, SentinelNode } from '@conduit/definition';
+import { apiServerEntry, logFile, repoRoot, type StatePaths } from '../paths.js';
+import { dbCnfFile, dbDataDir } from '../generators/mariadb.js';
+import { redisConfFile, sentinelConfFiles } from '../generators/redis.js';
+import { nginxConfFile, nginxPrefix } from '../generators/nginx.js';
+import type { ProcessSpec, RegionSecrets } from '../types.js';
+
+export interface SpecContext {
+  definition: ResolvedDefinition;
+  paths: StatePaths;
+  secrets: RegionSecrets;
+  /** tsx's loader, for `node --import <tsx> packages/api/src/server.ts`. */
+  tsxLoader?: string;
+  nodeBinary?: string;
+}
+
+export const tsxLoaderPath = (): string => createRequire(import.meta.url).resolve('tsx');
+
+const base = (ctx: SpecContext, name: string) => ({
+  env: {} as Record<string, string>,
+  cwd: ctx.paths.root,
+  logFile: logFile(ctx.paths, name),
+  copyBeforeStart: [] as Array<[string, string]>,
+});
+
+/** Where the outside world reaches the region; `tier status --json` prints these. */
+export function endpoints(d: ResolvedDefinition) {
+  const p = d.local.ports;
+  const http = (port: number, path = '') => `http://127.0.0.1:${port}${path}`;
+  return {
+    /** The site: Varnish, like the CloudFront distribution. */
+    edge: http(p.edge, '/'),
+    apiDocs: http(p.edge, '/api/docs'),
+    api: http(p.edge, '/api'),
+    frontLb: http(p.front, '/'),
+    apiLb: http(p.api, '/'),
+    lbStats: http(p.lbStats, '/stats'),
+    lbMetrics: http(p.lbStats, '/metrics'),
+    prometheus: http(p.prometheus, '/'),
+    dbWriter: `mysql://127.0.0.1:${p.dbWriter}/${d.database.databaseName}`,
+    dbReader: `mysql://127.0.0.1:${p.dbReader}/${d.database.databaseName}`,
+    redisSentinels: d.sentinelNodes.map((s) => `127.0.0.1:${s.port}`).join(','),
+    redisMasterName: d.cacheMasterName,
+    mysqldExporter: http(p.mysqldExporter, '/metrics'),
+    redisExporter: http(p.redisExporter, '/metrics'),
+  };
+}
+
+/** Database URLs the API uses: always through the HAProxy writer/reader endpoints, never a node. */
+export function databaseUrls(d: ResolvedDefinition, secrets: RegionSecrets) {
+  const auth = `${encodeURIComponent(secrets.appUser)}:${encodeURIComponent(secrets.appPassword)}`;
+  const db = d.database.databaseName;
+  return {
+    writer: `mysql://${auth}@127.0.0.1:${d.local.ports.dbWriter}/${db}`,
+    reader: `mysql://${auth}@127.0.0.1:${d.local.ports.dbReader}/${db}`,
+  };
+}
+
+export function dbNodeSpec(ctx: SpecContext, node: DbNode): ProcessSpec {
+  return {
+    ...base(ctx, node.name),
+    name: node.name, tier: 'db', zone: node.zone, port: node.port,
+    command: 'mariadbd',
+    args: [`--defaults-file=${dbCnfFile(ctx.paths, node)}`],
+    // The failover controller reacts to a dead primary; drills restart nodes themselves.
+    restartPolicy: 'never',
+    probe: { kind: 'tcp' },
+    stopGraceMs: 20_000,
+    stage: 0,
+  };
+}
+
+/** One-shot: creates a node's data directory (system tables only, nothing binlogged). */
+export function dbInitCommand(ctx: SpecContext, node: DbNode): { command: string; args: string[] } {
+  return {
+    command: 'mariadb-install-db',
+    args: [`--defaults-file=${dbCnfFile(ctx.paths, node)}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=normal'],
+  };
+}
+
+export function redisSpec(ctx: SpecContext, node: CacheNode): ProcessSpec {
+  return {
+    ...base(ctx, node.name),
+    name: node.name, tier: 'cache', zone: node.zone, port: node.port,
+    command: 'redis-server',
+    args: [redisConfFile(ctx.paths, node)],
+    restartPolicy: 'never',
+    probe: { kind: 'tcp' },
+    stopGraceMs: 5_000,
+    stage: 0,
+  };
+}
+
+export function sentinelSpec(ctx: SpecContext, s: SentinelNode): ProcessSpec {
+  const f = sentinelConfFiles(ctx.paths, s);
+  return {
+    ...base(ctx, s.name),
+    name: s.name, tier: 'sentinel', zone: s.zone, port: s.port,
+    command: 'redis-sentinel',
+    args: [f.live],
+    copyBeforeStart: [[f.generated, f.live]],
+    restartPolicy: 'never',
+    probe: { kind: 'tcp' },
+    stopGraceMs: 5_000,
+    stage: 0,
+  };
+}
+
+export function haproxySpec(ctx: SpecContext): ProcessSpec {
+  return {
+    ...base(ctx, 'lb'),
+    name: 'lb', tier: 'lb', zone: null, port: ctx.definition.local.ports.lbStats,
+    command: 'haproxy',
+    // -db: foreground, no daemon; the supervisor owns it.
+    args: ['-db', '-f', join(ctx.paths.config, 'haproxy.cfg')],
+    restartPolicy: 'replace',
+    probe: { kind: 'http', path: '/health' },
+    stopGraceMs: 5_000,
+    stage: 0,
+  };
+}
+
+export function varnishSpec(ctx: SpecContext): ProcessSpec {
+  const p = ctx.definition.local.ports;
+  return {
+    ...base(ctx, 'edge'),
+    name: 'edge', tier: 'edge', zone: null, port: p.edge,
+    command: 'varnishd',
+    args: ['-F', '-a', `127.0.0.1:${p.edge}`, '-T', `127.0.0.1:${p.edgeAdmin}`, '-n', ctx.paths.varnishWorkdir,
+      '-f', join(ctx.paths.config, 'default.vcl'), '-s', 'malloc,128m'],
+    restartPolicy: 'replace',
+    probe: { kind: 'http', path: '/_edge/health' },
+    stopGraceMs: 5_000,
+    stage: 0,
+  };
+}
+
+export function frontInstanceSpec(ctx: SpecContext, slot: InstanceSlot): ProcessSpec {
+  const logs = logFile(ctx.paths, slot.name);
+  return {
+    ...base(ctx, slot.name),
+    name: slot.name, tier: 'front', zone: slot.zone, port: slot.port,
+    command: 'nginx',
+    args: ['-p', nginxPrefix(ctx.paths, slot), '-e', logs, '-c', nginxConfFile(ctx.paths, slot)],
+    restartPolicy: 'replace',
+    probe: { kind: 'http', path: ctx.definition.front.healthCheck.path },
+    stopGraceMs: 5_000,
+    stage: 0,
+  };
+}
+
+export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<string, string> {
+  const d = ctx.definition;
+  const urls = databaseUrls(d, ctx.secrets);
+  return {
+    DATABASE_WRITER_URL: urls.writer,
+    DATABASE_READER_URL: urls.reader,
+    REDIS_SENTINELS: endpoints(d).redisSentinels,
+    REDIS_MASTER_NAME: d.cacheMasterName,
+    JWT_SECRET: ctx.secrets.jwtSecret,
+    HOST: '127.0.0.1',
+    PORT: String(slot.port),
+    PUBLIC_URL: `http://127.0.0.1:${d.local.ports.edge}`,
+    INSTANCE_ID: slot.name,
+    ZONE: slot.zone,
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'production',
+  };
+}
+
+export function apiInstanceSpec(ctx: SpecContext, slot: InstanceSlot): ProcessSpec {
+  return {
+    ...base(ctx, slot.name),
+    name: slot.name, tier: 'api', zone: slot.zone, port: slot.port,
+    command: ctx.nodeBinary ?? process.execPath,
+    args: ['--import', ctx.tsxLoader ?? tsxLoaderPath(), apiServerEntry],
+    env: apiInstanceEnv(ctx, slot),
+    cwd: repoRoot,
+    restartPolicy: 'replace',
+    probe: { kind: 'http', path: ctx.definition.api.healthCheck.path },
+    // api.drainSeconds: in-flight requests finish before SIGKILL.
+    stopGraceMs: Math.max(ctx.definition.api.drainSeconds * 1000, 2_000),
+    stage: 1,
+  };
+}
+
+export function prometheusSpec(ctx: SpecContext): ProcessSpec {
+  const p = ctx.definition.local.ports;
+  return {
+    ...base(ctx, 'prometheus'),
+    name: 'prometheus', tier: 'monitoring', zone: null, port: p.prometheus,
+    command: 'prometheus',
+    args: [`--config.file=${join(ctx.paths.config, 'prometheus.yml')}`, `--web.listen-address=127.0.0.1:${p.prometheus}`,
+      `--storage.tsdb.path=${join(ctx.paths.data, 'prometheus')}`, `--storage.tsdb.retention.time=${ctx.definition.observability.logRetentionDays}d`,
+      '--web.enable-lifecycle'],
+    restartPolicy: 'replace',
+    probe: { kind: 'http', path: '/-/ready' },
+    stopGraceMs: 10_000,
+    stage: 0,
+  };
+}
+
+export function mysqldExporterSpec(ctx: SpecContext): ProcessSpec {
+  const p = ctx.definition.local.ports;
+  return {
+    ...base(ctx, 'mysqld-exporter'),
+    name: 'mysqld-exporter', tier: 'monitoring', zone: null, port: p.mysqldExporter,
+    command: 'prometheus-mysqld-exporter',
+    args: [`--config.my-cnf=${join(ctx.paths.config, 'mysqld-exporter.cnf')}`, `--web.listen-address=127.0.0.1:${p.mysqldExporter}`, '--collect.slave_status'],
+    restartPolicy: 'replace',
+    probe: { kind: 'tcp' },
+    stopGraceMs: 3_000,
+    // Its database user is created by the region bootstrap.
+    stage: 1,
+  };
+}
+
+export function redisExporterSpec(ctx: SpecContext): ProcessSpec {
+  const p = ctx.definition.local.ports;
+  const first = ctx.definition.cacheNodes[0]!;
+  return {
+    ...base(ctx, 'redis-exporter'),
+    name: 'redis-exporter', tier: 'monitoring', zone: null, port: p.redisExporter,
+    command: 'prometheus-redis-exporter',
+    args: [`-web.listen-address=127.0.0.1:${p.redisExporter}`, `-redis.addr=redis://127.0.0.1:${first.port}`],
+    restartPolicy: 'replace',
+    probe: { kind: 'tcp' },
+    stopGraceMs: 3_000,
+    stage: 0,
+  };
+}
+
+/** Every process of a region at its desired size, in start order. */
+export function regionSpecs(ctx: SpecContext): ProcessSpec[] {
+  const d = ctx.definition;
+  const specs = [
+    ...d.dbNodes.map((n) => dbNodeSpec(ctx, n)),
+    ...d.cacheNodes.map((n) => redisSpec(ctx, n)),
+    ...d.sentinelNodes.map((s) => sentinelSpec(ctx, s)),
+    haproxySpec(ctx),
+    ...d.frontSlots.slice(0, d.front.instances.desired).map((s) => frontInstanceSpec(ctx, s)),
+    varnishSpec(ctx),
+    prometheusSpec(ctx),
+    redisExporterSpec(ctx),
+    ...d.apiSlots.slice(0, d.api.instances.desired).map((s) => apiInstanceSpec(ctx, s)),
+    mysqldExporterSpec(ctx),
+  ];
+  return specs.sort((a, b) => a.stage - b.stage);
+}
+
+/** `down` stops the entry points first and the data last. */
+export const stopRank: Record<string, number> = { edge: 0, monitoring: 1, api: 2, front: 3, lb: 4, sentinel: 5, cache: 6, db: 7 };
+
+/** Every loopback port `tier up` binds, with the component that binds it (for a clear "port taken" error). */
+export function portClaims(d: ResolvedDefinition): Array<{ port: number; component: string; setting: string }> {
+  const p = d.local.ports;
+  const fixed: Array<[keyof typeof p, string]> = [
+    ['edge', 'edge (Varnish)'], ['edgeAdmin', 'edge admin (Varnish -T)'], ['front', 'front load balancer (HAProxy)'],
+    ['api', 'API load balancer (HAProxy)'], ['lbStats', 'HAProxy stats/metrics'], ['dbWriter', 'database writer endpoint (HAProxy)'],
+    ['dbReader', 'database reader endpoint (HAProxy)'], ['prometheus', 'Prometheus'], ['mysqldExporter', 'MariaDB exporter'],
+    ['redisExporter', 'Redis exporter'],
+  ];
+  return [
+    ...fixed.map(([k, component]) => ({ port: p[k], component, setting: `local.ports.${k}` })),
+    ...d.frontSlots.slice(0, d.front.instances.desired).map((s) => ({ port: s.port, component: `${s.name} (front instance)`, setting: 'local.ports.frontInstancesBase' })),
+    ...d.apiSlots.slice(0, d.api.instances.desired).map((s) => ({ port: s.port, component: `${s.name} (API instance)`, setting: 'local.ports.apiInstancesBase' })),
+    ...d.dbNodes.map((n) => ({ port: n.port, component: `${n.name} (MariaDB)`, setting: 'local.ports.dbNodesBase' })),
+    ...d.cacheNodes.map((n) => ({ port: n.port, component: `${n.name} (Redis)`, setting: 'local.ports.redisBase' })),
+    ...d.sentinelNodes.map((n) => ({ port: n.port, component: `${n.name} (Redis Sentinel)`, setting: 'local.ports.sentinelBase' })),
+  ];
+}
+
+export { dbDataDir };

@@ -1,0 +1,48 @@
+// Finds the controller modules that exist in this checkout and instantiates them.
+// Today: db-failover.ts (owned by the drills engineer) when present.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Controller, ControllerContext, ControllerFactory } from './types.js';
+
+const modules = ['./db-failover.ts'];
+
+export async function loadControllers(ctx: ControllerContext): Promise<Controller[]> {
+  const out: Controller[] = [];
+  for (const rel of modules) {
+    const url = new URL(rel, import.meta.url);
+    if (!existsSync(fileURLToPath(url))) continue;
+    const mod = (await import(url.href)) as Record<string, unknown>;
+    const factory = (mod.createController ?? mod.default) as ControllerFactory | undefined;
+    if (typeof factory !== 'function') {
+      ctx.log(`controller ${rel}: exports no createController(ctx) or default factory; skipped`);
+      continue;
+    }
+    const c = await factory(ctx);
+    out.push(c);
+    ctx.log(`controller ${c.name} loaded from ${rel}`);
+  }
+  return out;
+}
+
+/** Calls each controller's tick every intervalMs, never overlapping; logs the sentences they return. */
+export function runControllers(controllers: Controller[], log: (line: string) => void, intervalMs = 250): () => Promise<void> {
+  let stopped = false;
+  const loops = controllers.map(async (c) => {
+    while (!stopped) {
+      const started = Date.now();
+      try {
+        const said = await c.tick();
+        if (said) log(`${c.name}: ${said}`);
+      } catch (e) {
+        log(`${c.name}: tick failed: ${(e as Error).message}`);
+      }
+      const wait = Math.max(intervalMs - (Date.now() - started), 10);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  });
+  return async () => {
+    stopped = true;
+    await Promise.all(loops);
+    await Promise.all(controllers.map((c) => c.close?.()));
+  };
+}

@@ -1,0 +1,18 @@
+// @conduit/local — the local region: generators (config text), commands (steps as data), runner
+// (the only place that spawns), supervisor (owns every process), controllers (ticks).
+export { statePaths, logFile, repoRoot, apiServerEntry, webDistDir, type StatePaths } from './paths.js';
+export type { RegionSecrets, DbTopology, RestartPolicy, Probe, ProcessSpec, ProcessRecord, ProcessesFile } from './types.js';
+export * from './generators/index.js';
+export * from './commands/index.js';
+export { readRegion, readTopology, writeTopology, loadOrCreateSecrets, supervisorState, type RegionSnapshot } from './state.js';
+export {
+  spawnProcess, stopProcessGroup, isAlive, runOnce, probe, tcpProbe, httpGet, waitUntil, takenPorts,
+  runSqlStep, queryNode, withNode, haproxyCommand, haproxyServers, supervisorRequest, type HttpResult,
+} from './runner/index.js';
+export type { Controller, ControllerContext, ControllerFactory } from './controllers/types.js';
+export type { RegionPlan, ControlRequest, ControlResponse, SupervisorMessage } from './supervisor/plan.js';
+export { RegionError } from './region/errors.js';
+export { regionUp, type UpOptions, type UpResult } from './region/up.js';
+export { regionDown, regionDestroy, type DownResult } from './region/down.js';
+export { regionStatus, formatStatusTable, formatTierLines, type RegionStatus, type ProcessStatus, type Health } from './region/status.js';
+export { regionLogs } from './region/logs.js';

@@ -1,0 +1,21 @@
+// `tier logs [component]`: the tail of one component's log, or of every log.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { statePaths } from '../paths.js';
+import { RegionError } from './errors.js';
+
+function tail(file: string, lines: number): string {
+  const text = readFileSync(file, 'utf8').trimEnd();
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+export function regionLogs(stateDir: string, component?: string, lines = 100): string {
+  const paths = statePaths(stateDir);
+  if (!existsSync(paths.logs)) throw new RegionError(`no logs in ${paths.logs}: the region has not been started (tier up)`);
+  const names = readdirSync(paths.logs).filter((f) => f.endsWith('.log')).map((f) => f.slice(0, -4)).sort();
+  if (component) {
+    if (!names.includes(component)) throw new RegionError(`no log for "${component}": known components are ${names.join(', ')}`);
+    return tail(join(paths.logs, `${component}.log`), lines);
+  }
+  return names.map((n) => `==> ${n} <==\n${tail(join(paths.logs, `${n}.log`), Math.min(lines, 20))}`).join('\n\n');
+}

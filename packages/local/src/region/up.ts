@@ -1,0 +1,106 @@
+// `tier up`: checks, builds the SPA if needed, writes the plan, starts the supervisor daemon and
+// relays its progress until the region is ready. The supervisor keeps running after we return.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ResolvedDefinition } from '@conduit/definition';
+import { portClaims, tsxLoaderPath } from '../commands/processes.js';
+import { repoRoot, statePaths } from '../paths.js';
+import { takenPorts } from '../runner/probe.js';
+import { supervisorState, writeFileAtomic } from '../state.js';
+import { stopLeftovers } from './down.js';
+import { RegionError } from './errors.js';
+import type { RegionPlan, SupervisorMessage } from '../supervisor/plan.js';
+
+export interface UpOptions {
+  definition: ResolvedDefinition;
+  stateDir: string;
+  configFile: string;
+  progress: (line: string) => void;
+  /** Build packages/web when dist is missing or stale (default true). */
+  buildSite?: boolean;
+}
+
+export type UpResult = { alreadyRunning: true; pid: number } | { alreadyRunning: false; seconds: number; pid: number };
+
+const daemonEntry = join(dirname(fileURLToPath(import.meta.url)), '../supervisor/daemon.ts');
+
+/** Varnish drops privileges: every ancestor of its work dir must be searchable by others. */
+function traversableByOthers(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      /* not created yet: mkdir gives 755 */
+    }
+    if (dirname(d) === d) return true;
+  }
+}
+
+async function buildSite(progress: (l: string) => void): Promise<void> {
+  try {
+    const web = (await import(join(repoRoot, 'packages/web/build-info.mjs'))) as { isBuildFresh(): boolean; ensureBuilt(o: { quiet: boolean }): Promise<boolean> };
+    if (web.isBuildFresh()) return;
+    progress('building the SPA (packages/web → dist)');
+    await web.ensureBuilt({ quiet: true });
+  } catch (e) {
+    progress(`SPA build failed or unavailable (${(e as Error).message.split('\n')[0]}): the front serves a placeholder page`);
+  }
+}
+
+export async function regionUp(o: UpOptions): Promise<UpResult> {
+  const t0 = Date.now();
+  const d = o.definition;
+  const probePaths = statePaths(o.stateDir);
+  const sup = supervisorState(probePaths);
+  if (sup?.running) return { alreadyRunning: true, pid: sup.pid };
+
+  const leftovers = await stopLeftovers(probePaths);
+  if (leftovers > 0) o.progress(`stopped ${leftovers} leftover process(es) of a previous run whose supervisor had died`);
+
+  const taken = await takenPorts(portClaims(d));
+  if (taken.length > 0) {
+    const t = taken[0]!;
+    const more = taken.length > 1 ? ` (and ${taken.length - 1} more: ${taken.slice(1).map((x) => x.port).join(', ')})` : '';
+    throw new RegionError(`port ${t.port} for ${t.component} is already in use by another program${more}: stop it, or move ${t.setting} in ${o.configFile}`);
+  }
+
+  mkdirSync(probePaths.root, { recursive: true, mode: 0o755 });
+  const varnishInTmp = !traversableByOthers(probePaths.root);
+  const paths = statePaths(o.stateDir, varnishInTmp);
+  for (const dir of [paths.config, paths.logs, paths.run, paths.data]) mkdirSync(dir, { recursive: true });
+  if (varnishInTmp) o.progress(`${paths.root} is not reachable by the varnish users: Varnish's work dir is ${paths.varnishWorkdir}`);
+
+  if (o.buildSite !== false) await buildSite(o.progress);
+
+  const plan: RegionPlan = { definition: d, stateDir: paths.root, varnishInTmp, configFile: o.configFile };
+  writeFileAtomic(paths.plan, JSON.stringify(plan, null, 2) + '\n');
+
+  const out = openSync(paths.supervisorLog, 'a');
+  const child = spawn(process.execPath, ['--import', tsxLoaderPath(), daemonEntry, paths.root], {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ['ignore', out, out, 'ipc'],
+    env: { ...process.env, CONDUIT_SUPERVISOR: '1' },
+  });
+  closeSync(out);
+  o.progress(`supervisor started (pid ${child.pid}); log: ${paths.supervisorLog}`);
+
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    child.on('message', (m: SupervisorMessage) => {
+      if (m.type === 'progress') o.progress(m.line);
+      else if (m.type === 'ready') { settled = true; resolve(); }
+      else if (m.type === 'failed') { settled = true; reject(new RegionError(`the region did not come up: ${m.error}\n(everything it started was stopped; supervisor log: ${paths.supervisorLog})`)); }
+    });
+    child.once('exit', (code, signal) => {
+      if (!settled) reject(new RegionError(`the supervisor exited while starting (${signal ?? `code ${code}`}); see ${paths.supervisorLog}`));
+    });
+  });
+  child.removeAllListeners();
+  if (child.connected) child.disconnect();
+  child.unref();
+  return { alreadyRunning: false, seconds: (Date.now() - t0) / 1000, pid: child.pid! };
+}
+

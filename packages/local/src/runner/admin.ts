@@ -1,0 +1,57 @@
+// Admin connections: MariaDB over a node's Unix socket as root, HAProxy's runtime API.
+import { createConnection } from 'node:net';
+import mysql from 'mysql2/promise';
+import type { SqlStep } from '../commands/db.js';
+
+export async function withNode<T>(socketPath: string, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+  const c = await mysql.createConnection({ socketPath, user: 'root', password: '', multipleStatements: false, connectTimeout: 3_000 });
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => c.destroy());
+  }
+}
+
+/** Runs a step's statements in order on one node. Errors name the node and the statement. */
+export async function runSqlStep(socketPath: string, step: SqlStep): Promise<void> {
+  await withNode(socketPath, async (c) => {
+    for (const sql of step.sql) {
+      try {
+        await c.query(sql);
+      } catch (e) {
+        throw new Error(`${step.node}: ${sql.replace(/PASSWORD=?\s*'[^']*'|IDENTIFIED BY '[^']*'/g, '<password>')}: ${(e as Error).message}`);
+      }
+    }
+  });
+}
+
+export async function queryNode<T = Record<string, unknown>>(socketPath: string, sql: string): Promise<T[]> {
+  return withNode(socketPath, async (c) => {
+    const [rows] = await c.query(sql);
+    return rows as T[];
+  });
+}
+
+/** Sends one command to HAProxy's runtime API and returns its answer. */
+export function haproxyCommand(socketPath: string, command: string, timeoutMs = 2_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection({ path: socketPath });
+    let out = '';
+    s.setTimeout(timeoutMs, () => { s.destroy(); reject(new Error(`HAProxy runtime API: no answer to "${command}" in ${timeoutMs} ms`)); });
+    s.on('connect', () => s.write(`${command}\n`));
+    s.on('data', (d) => { out += d.toString('utf8'); });
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+  });
+}
+
+/** `show servers state` parsed into backend/server → operational and admin state. */
+export async function haproxyServers(socketPath: string, backend: string): Promise<Array<{ name: string; up: boolean; maint: boolean; port: number }>> {
+  const text = await haproxyCommand(socketPath, `show servers state ${backend}`);
+  const rows = text.split('\n').filter((l) => l && !l.startsWith('#') && !/^\d+$/.test(l.trim()));
+  return rows.map((l) => {
+    const f = l.split(' ');
+    // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ... srv_port is field 18
+    return { name: f[3]!, up: f[5] === '2', maint: (Number(f[6]) & 0x07) !== 0, port: Number(f[18]) };
+  });
+}

@@ -1,0 +1,83 @@
+// The only place that starts processes: each in its own process group, output appended to its log.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProcessSpec } from '../types.js';
+
+/** Starts a spec detached (its own process group), stdout and stderr appended to spec.logFile. */
+export function spawnProcess(spec: ProcessSpec): ChildProcess {
+  for (const [from, to] of spec.copyBeforeStart) {
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(from, to);
+  }
+  mkdirSync(dirname(spec.logFile), { recursive: true });
+  const fd = openSync(spec.logFile, 'a');
+  try {
+    return spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env },
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Stops a process group: SIGTERM, wait up to graceMs, then SIGKILL. Resolves with how it ended.
+ * The group id is the leader's pid (every spec is spawned detached).
+ */
+export async function stopProcessGroup(pgid: number, graceMs: number): Promise<'gone' | 'terminated' | 'killed'> {
+  if (!groupAlive(pgid)) return 'gone';
+  try { process.kill(-pgid, 'SIGTERM'); } catch { return 'gone'; }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    await sleep(50);
+    if (!groupAlive(pgid)) return 'terminated';
+  }
+  try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+  const hard = Date.now() + 5_000;
+  while (groupAlive(pgid) && Date.now() < hard) await sleep(25);
+  return 'killed';
+}
+
+/** Runs a one-shot command to completion; rejects with the tail of its output. */
+export function runOnce(command: string, args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 20 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        const tail = `${stdout}\n${stderr}`.trim().split('\n').slice(-15).join('\n');
+        reject(new Error(`${command} ${args.join(' ')} failed (${err.code ?? err.signal ?? err.message}):\n${tail}`));
+      } else resolve(stdout);
+    });
+  });
+}
+
+/** The command line of a live pid (to tell our process from a recycled pid). */
+export function commandLineOf(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return null;
+  }
+}

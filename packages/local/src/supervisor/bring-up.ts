@@ -1,0 +1,121 @@
+// The region bootstrap, in dependency order: data nodes → replication (semi-sync AFTER_SYNC on the
+// primary only, replicas read_only) → migrations once through the writer, seed on first start →
+// API instances. Independent components start in parallel; waiting is polling with deadlines.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { regionSpecs, dbInitCommand, databaseUrls, tsxLoaderPath, type SpecContext } from '../commands/processes.js';
+import { replicationSteps, type SqlStep } from '../commands/db.js';
+import { dbDataDir, dbSocket } from '../generators/mariadb.js';
+import { apiServerEntry, repoRoot } from '../paths.js';
+import { haproxyServers, probe, queryNode, runOnce, runSqlStep, waitUntil } from '../runner/index.js';
+import { writeTopology } from '../state.js';
+import type { Supervisor } from './supervisor.js';
+import type { DbTopology, ProcessSpec } from '../types.js';
+
+export type Progress = (line: string) => void;
+
+const secs = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+
+function logTail(file: string, lines = 12): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Resolves when the spec's probe passes; fails fast (with its log tail) if the process exits. */
+export async function waitReady(sup: Supervisor, spec: ProcessSpec, timeoutMs: number): Promise<void> {
+  await waitUntil(`${spec.name} (${spec.tier}) on 127.0.0.1:${spec.port}`, async () => {
+    const rec = sup.records().find((r) => r.name === spec.name);
+    if (rec && (rec.state === 'exited' || rec.state === 'restarting' || rec.state === 'stopped')) {
+      throw new Error(`${spec.name} ${rec.lastExit ?? 'exited'} while starting; ${spec.logFile} ends with:\n${logTail(spec.logFile)}`);
+    }
+    return probe(spec.probe, spec.port, 500);
+  }, timeoutMs, 50);
+}
+
+async function runSteps(ctx: SpecContext, steps: SqlStep[]): Promise<void> {
+  const byName = new Map(ctx.definition.dbNodes.map((n) => [n.name, n]));
+  await Promise.all(steps.map((s) => runSqlStep(dbSocket(ctx.paths, byName.get(s.node)!), s)));
+}
+
+export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTopology, progress: Progress): Promise<void> {
+  const t0 = Date.now();
+  const d = ctx.definition;
+  const specs = regionSpecs(ctx);
+  if (specs.some((s) => s.tier === 'api') && !existsSync(apiServerEntry)) {
+    throw new Error(`${apiServerEntry} not found: the API package is missing from this checkout`);
+  }
+
+  // 1. Data directories of new MariaDB nodes (system tables only; nothing is binlogged).
+  const fresh = d.dbNodes.filter((n) => !existsSync(join(dbDataDir(ctx.paths, n), 'mysql')));
+  if (fresh.length > 0) {
+    progress(`initializing ${fresh.length} MariaDB data dir(s): ${fresh.map((n) => n.name).join(', ')}`);
+    await Promise.all(fresh.map((n) => {
+      const c = dbInitCommand(ctx, n);
+      return runOnce(c.command, c.args);
+    }));
+  }
+
+  // 2. Everything that needs nothing else: data nodes, Sentinels, load balancers, front, edge, monitoring.
+  const stage0 = specs.filter((s) => s.stage === 0);
+  for (const s of stage0) sup.start(s);
+  progress(`started ${stage0.length} processes: ${summarize(stage0)}`);
+  const dbSpecs = stage0.filter((s) => s.tier === 'db');
+  const others = Promise.all(stage0.filter((s) => s.tier !== 'db').map((s) => waitReady(sup, s, 30_000)));
+  others.catch(() => undefined); // observed below
+  await Promise.all(dbSpecs.map((s) => waitReady(sup, s, 30_000)));
+  progress(`database nodes accept connections (${secs(t0)})`);
+
+  // 3. Replication: users everywhere (local), the primary writable with semi-sync, replicas on GTID.
+  const steps = replicationSteps(d, topology, ctx.secrets);
+  await runSteps(ctx, steps.filter((s) => s.why.startsWith('create')));
+  await runSteps(ctx, steps.filter((s) => s.node === topology.primary && !s.why.startsWith('create')));
+  await runSteps(ctx, steps.filter((s) => s.node !== topology.primary && !s.why.startsWith('create')));
+  writeTopology(ctx.paths, { ...topology, updatedAt: new Date().toISOString() });
+  const nodes = new Map(d.dbNodes.map((n) => [n.name, n]));
+  await Promise.all(topology.replicas.map((r) =>
+    waitUntil(`replica ${r} replicating from ${topology.primary}`, async () => {
+      const [st] = await queryNode<Record<string, string>>(dbSocket(ctx.paths, nodes.get(r)!), 'SHOW SLAVE STATUS');
+      if (st?.Last_SQL_Error || st?.Last_IO_Error) throw new Error(`replica ${r}: ${st.Last_IO_Error || st.Last_SQL_Error}`);
+      return st?.Slave_IO_Running === 'Yes' && st?.Slave_SQL_Running === 'Yes';
+    }, 15_000, 100)));
+  progress(`replication: ${topology.primary} primary (read-write, semi-sync AFTER_SYNC), ${topology.replicas.join(', ') || 'no replica'} read-only (${secs(t0)})`);
+
+  // 4. The API tier and the exporter whose user was just created start now; migrations run once
+  //    through the writer endpoint meanwhile (instances only turn ready once the database answers),
+  //    then the demo seed on first start.
+  const stage1 = specs.filter((s) => s.stage === 1);
+  for (const s of stage1) sup.start(s);
+  progress(`started ${stage1.length} processes: ${summarize(stage1)}`);
+  const apiReady = Promise.all(stage1.map((s) => waitReady(sup, s, 60_000)));
+  apiReady.catch(() => undefined); // observed below
+
+  await others;
+  progress(`load balancers, front, edge, cache and monitoring ready (${secs(t0)})`);
+  await waitUntil('writer endpoint routes to the primary', async () => {
+    const servers = await haproxyServers(ctx.paths.haproxySocket, 'be_db_writer').catch(() => []);
+    return servers.some((s) => s.name === topology.primary && s.up);
+  }, 15_000, 50);
+  const urls = databaseUrls(d, ctx.secrets);
+  const apiCmd = (script: string) => runOnce(process.execPath, ['--import', ctx.tsxLoader ?? tsxLoaderPath(), join(repoRoot, 'packages/api/src/commands', script)], {
+    env: { DATABASE_WRITER_URL: urls.writer }, cwd: repoRoot,
+  });
+  const migrateOut = (await apiCmd('migrate.ts')).trim();
+  progress(`${migrateOut} (${secs(t0)})`);
+  if (d.local.seed && !existsSync(ctx.paths.seeded)) {
+    const seedOut = (await apiCmd('seed.ts')).trim();
+    writeFileSync(ctx.paths.seeded, `${new Date().toISOString()} ${seedOut}\n`);
+    progress(`${seedOut} (${secs(t0)})`);
+  }
+
+  await apiReady;
+  progress(`API instances ready (${secs(t0)})`);
+}
+
+function summarize(specs: ProcessSpec[]): string {
+  const byTier = new Map<string, number>();
+  for (const s of specs) byTier.set(s.tier, (byTier.get(s.tier) ?? 0) + 1);
+  return [...byTier].map(([t, n]) => `${n} ${t}`).join(', ');
+}

@@ -1,0 +1,144 @@
+// The supervisor daemon: `tier up` starts it detached (node --import tsx daemon.ts <stateDir>).
+// It brings the region up, owns every process, replaces crashed instances, runs the controllers,
+// answers on its control socket, and on SIGTERM stops everything (SIGTERM, wait, SIGKILL per group).
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { statePaths } from '../paths.js';
+import { readJson, readTopology, loadOrCreateSecrets } from '../state.js';
+import { reconcileTopology } from '../commands/db.js';
+import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../commands/processes.js';
+import { loadControllers, runControllers } from '../controllers/load.js';
+import { Supervisor } from './supervisor.js';
+import { bringUp } from './bring-up.js';
+import { writeConfigs } from './configs.js';
+import type { ControlRequest, ControlResponse, RegionPlan, SupervisorMessage } from './plan.js';
+import type { ProcessSpec } from '../types.js';
+
+const stateDir = process.argv[2];
+if (!stateDir) {
+  process.stderr.write('usage: daemon.ts <stateDir>\n');
+  process.exit(2);
+}
+const plan = readJson<RegionPlan>(statePaths(stateDir).plan);
+if (!plan) {
+  process.stderr.write(`supervisor: no plan in ${statePaths(stateDir).plan}: start the region with \`tier up\`\n`);
+  process.exit(2);
+}
+const paths = statePaths(stateDir, plan.varnishInTmp);
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+const send = (m: SupervisorMessage) => {
+  if (m.type === 'progress') log(m.line);
+  if (process.connected) process.send?.(m);
+};
+
+const d = plan.definition;
+const ctx: SpecContext = { definition: d, paths, secrets: loadOrCreateSecrets(paths), tsxLoader: tsxLoaderPath() };
+const sup = new Supervisor(paths, log);
+let stopControllers: (() => Promise<void>) | null = null;
+let control: Server | null = null;
+let shuttingDown = false;
+
+/** Spec by name: one of the region's, or a spare API/front slot (up to the tier's max). */
+function specFor(name: string): ProcessSpec | undefined {
+  const known = sup.spec(name) ?? regionSpecs(ctx).find((s) => s.name === name);
+  if (known) return known;
+  const api = d.apiSlots.find((s) => s.name === name);
+  if (api) return apiInstanceSpec(ctx, api);
+  const front = d.frontSlots.find((s) => s.name === name);
+  if (front) return frontInstanceSpec(ctx, front);
+  return undefined;
+}
+
+async function startByName(name: string): Promise<number> {
+  const spec = specFor(name);
+  if (!spec) throw new Error(`no process or slot named ${name}`);
+  return sup.start(spec);
+}
+
+async function shutdown(signal: string, code = 0): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log(`supervisor: ${signal}: stopping the region (SIGTERM, wait, SIGKILL per process group)`);
+  control?.close();
+  await stopControllers?.().catch(() => undefined);
+  await sup.stopAll();
+  rmSync(paths.supervisorSocket, { force: true });
+  rmSync(paths.supervisorPid, { force: true });
+  log('supervisor: region stopped');
+  process.exit(code);
+}
+
+function serveControl(): Server {
+  rmSync(paths.supervisorSocket, { force: true });
+  const server = createServer((sock) => {
+    let buf = '';
+    sock.on('data', (chunk) => {
+      buf += chunk.toString('utf8');
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        void handle(line).then((r) => sock.write(JSON.stringify(r) + '\n'));
+      }
+    });
+    sock.on('error', () => undefined);
+  });
+  server.listen(paths.supervisorSocket);
+  return server;
+}
+
+async function handle(line: string): Promise<ControlResponse> {
+  try {
+    const req = JSON.parse(line) as ControlRequest;
+    switch (req.op) {
+      case 'list': return { ok: true, result: sup.records() };
+      case 'start': return { ok: true, result: { pid: await startByName(req.name) } };
+      case 'stop': return { ok: true, result: await sup.stop(req.name) };
+      case 'forget': sup.forget(req.name); return { ok: true, result: null };
+      default: return { ok: false, error: `unknown op ${(req as { op: string }).op}` };
+    }
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGHUP', () => undefined); // the terminal that ran `tier up` may close
+process.on('uncaughtException', (e) => log(`supervisor: uncaught: ${e.stack ?? e.message}`));
+process.on('unhandledRejection', (e) => log(`supervisor: unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  writeFileSync(paths.supervisorPid, `${process.pid}\n`);
+  log(`supervisor: pid ${process.pid}, region "${d.name}" from ${plan!.configFile}, state ${paths.root}`);
+  const topology = reconcileTopology(d, readTopology(paths));
+  const { placeholder } = writeConfigs(ctx, topology);
+  send({ type: 'progress', line: `generated configs in ${paths.config}` });
+  if (placeholder) send({ type: 'progress', line: 'packages/web/dist is missing: the front serves a placeholder page (build the SPA: npm run build -w packages/web)' });
+  control = serveControl();
+  try {
+    await bringUp(sup, ctx, topology, (line) => send({ type: 'progress', line }));
+  } catch (e) {
+    send({ type: 'failed', error: (e as Error).message });
+    await shutdown('startup failed', 1);
+    return;
+  }
+  sup.startLivenessChecks();
+  const controllers = await loadControllers({
+    definition: d, stateDir: paths.root, paths, log, processes: () => sup.records(),
+    start: startByName, stop: (n) => sup.stop(n), specFor,
+  }).catch((e: Error) => {
+    log(`controllers: could not load: ${e.message}`);
+    return [];
+  });
+  stopControllers = runControllers(controllers, log);
+  send({ type: 'ready', seconds: (Date.now() - t0) / 1000 });
+  if (process.connected) process.disconnect();
+}
+
+if (existsSync(paths.root)) void main();
+else {
+  process.stderr.write(`supervisor: state folder ${paths.root} missing\n`);
+  process.exit(2);
+}

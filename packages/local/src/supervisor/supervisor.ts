@@ -1,0 +1,195 @@
+// Owns every process of the region: starts specs, records them in processes.json, replaces a
+// crashed API/front/LB/edge/monitoring process (what an Auto Scaling group does for an unhealthy
+// instance) and logs why, and stops everything per process group: SIGTERM, wait, SIGKILL.
+import type { ChildProcess } from 'node:child_process';
+import { apiTargets, apiTargetsFile } from '../generators/prometheus.js';
+import { stopRank } from '../commands/processes.js';
+import { probe, spawnProcess, stopProcessGroup } from '../runner/index.js';
+import { writeFileAtomic } from '../state.js';
+import type { StatePaths } from '../paths.js';
+import type { ProcessRecord, ProcessSpec, ProcessesFile } from '../types.js';
+
+interface Managed {
+  spec: ProcessSpec;
+  child: ChildProcess | null;
+  record: ProcessRecord;
+  /** Set while we stop it on purpose: its exit is not a crash. */
+  stopping: boolean;
+  restartTimer: NodeJS.Timeout | null;
+  /** Consecutive failed liveness probes (replaceable HTTP processes only). */
+  failedProbes: number;
+}
+
+export type Logger = (line: string) => void;
+
+const describeExit = (code: number | null, signal: NodeJS.Signals | null) =>
+  signal ? `killed by ${signal}` : `exited with code ${code}`;
+
+export class Supervisor {
+  private readonly managed = new Map<string, Managed>();
+  private shuttingDown = false;
+  private readonly startedAt = new Date().toISOString();
+  private livenessTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly paths: StatePaths, private readonly log: Logger) {}
+
+  get names(): string[] {
+    return [...this.managed.keys()];
+  }
+
+  records(): ProcessRecord[] {
+    return [...this.managed.values()].map((m) => ({ ...m.record }));
+  }
+
+  spec(name: string): ProcessSpec | undefined {
+    return this.managed.get(name)?.spec;
+  }
+
+  /** Starts (or restarts) a spec; resolves with its pid. */
+  start(spec: ProcessSpec): number {
+    if (this.shuttingDown) throw new Error(`not starting ${spec.name}: the region is stopping`);
+    const existing = this.managed.get(spec.name);
+    if (existing?.child && existing.record.state !== 'exited' && existing.record.state !== 'stopped') {
+      throw new Error(`${spec.name} is already running (pid ${existing.record.pid})`);
+    }
+    const child = spawnProcess(spec);
+    const m: Managed = existing ?? {
+      spec,
+      child: null,
+      stopping: false,
+      restartTimer: null,
+      failedProbes: 0,
+      record: {
+        name: spec.name, tier: spec.tier, zone: spec.zone, pid: null, port: spec.port, logFile: spec.logFile,
+        restartPolicy: spec.restartPolicy, probe: spec.probe, state: 'starting', restarts: 0, startedAt: null, lastExit: null,
+        command: [spec.command, ...spec.args],
+      },
+    };
+    m.spec = spec;
+    m.child = child;
+    m.stopping = false;
+    m.failedProbes = 0;
+    m.record.pid = child.pid ?? null;
+    m.record.state = 'running';
+    m.record.startedAt = new Date().toISOString();
+    this.managed.set(spec.name, m);
+    child.once('error', (e) => this.log(`${spec.name}: could not start ${spec.command}: ${e.message}`));
+    child.once('exit', (code, signal) => this.onExit(m, child, code, signal));
+    this.persist();
+    return child.pid ?? -1;
+  }
+
+  private onExit(m: Managed, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (m.child !== child) return; // an older incarnation
+    m.child = null;
+    m.record.pid = null;
+    const why = describeExit(code, signal);
+    m.record.lastExit = why;
+    if (m.stopping || this.shuttingDown) {
+      m.record.state = 'stopped';
+      this.persist();
+      return;
+    }
+    const zone = m.spec.zone ? `, zone ${m.spec.zone}` : '';
+    if (m.spec.restartPolicy === 'replace') {
+      m.record.state = 'restarting';
+      m.record.restarts += 1;
+      // Back off when it keeps crashing: 0.2 s, 0.4 s, 0.8 s … capped at 5 s.
+      const delay = Math.min(200 * 2 ** Math.min(m.record.restarts - 1, 5), 5_000);
+      this.log(`${m.spec.name} (${m.spec.tier}${zone}) ${why}: replacing it in ${delay} ms (replacement #${m.record.restarts}), as an Auto Scaling group replaces an unhealthy instance`);
+      m.restartTimer = setTimeout(() => {
+        m.restartTimer = null;
+        if (this.shuttingDown || m.stopping) return;
+        try {
+          const pid = this.start(m.spec);
+          this.log(`${m.spec.name} replaced: new pid ${pid}`);
+        } catch (e) {
+          this.log(`${m.spec.name}: replacement failed: ${(e as Error).message}`);
+        }
+      }, delay);
+    } else {
+      m.record.state = 'exited';
+      this.log(`${m.spec.name} (${m.spec.tier}${zone}) ${why}: not restarted (restart policy "never": failover handles it)`);
+    }
+    this.persist();
+  }
+
+  /** Stops one process on purpose (no replacement). */
+  async stop(name: string): Promise<string> {
+    const m = this.managed.get(name);
+    if (!m) throw new Error(`no process named ${name}`);
+    m.stopping = true;
+    if (m.restartTimer) clearTimeout(m.restartTimer);
+    const pid = m.record.pid;
+    if (pid === null) {
+      m.record.state = 'stopped';
+      this.persist();
+      return 'already stopped';
+    }
+    const how = await stopProcessGroup(pid, m.spec.stopGraceMs);
+    m.record.state = 'stopped';
+    m.record.pid = null;
+    this.persist();
+    return how;
+  }
+
+  /** Forgets a stopped process (e.g. an instance removed by the autoscaler). */
+  forget(name: string): void {
+    const m = this.managed.get(name);
+    if (m && m.record.pid === null) {
+      this.managed.delete(name);
+      this.persist();
+    }
+  }
+
+  /** Stops everything: entry points first, data last; each rank in parallel, SIGTERM then SIGKILL. */
+  async stopAll(): Promise<void> {
+    this.shuttingDown = true;
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    const ranks = [...new Set([...this.managed.values()].map((m) => stopRank[m.spec.tier] ?? 9))].sort((a, b) => a - b);
+    for (const rank of ranks) {
+      const batch = [...this.managed.values()].filter((m) => (stopRank[m.spec.tier] ?? 9) === rank);
+      await Promise.all(batch.map(async (m) => {
+        const how = await this.stop(m.spec.name);
+        this.log(`stopped ${m.spec.name}: ${how}`);
+      }));
+    }
+  }
+
+  /**
+   * Liveness: a replaceable HTTP process (API, front, LB, edge) that stops answering for 5 probes in
+   * a row while its pid lives is hung: it is killed, and the exit handler replaces it.
+   * API instances are probed on /health/live, not /health/ready: a database failover must not
+   * make the supervisor kill every instance.
+   */
+  startLivenessChecks(intervalMs = 1_000, failures = 5): void {
+    this.livenessTimer = setInterval(() => {
+      for (const m of this.managed.values()) {
+        if (m.spec.restartPolicy !== 'replace' || m.spec.probe.kind !== 'http' || m.record.state !== 'running' || m.record.pid === null) continue;
+        if (Date.now() - Date.parse(m.record.startedAt ?? '') < 15_000) continue; // still booting
+        const p = m.spec.tier === 'api' ? { kind: 'http' as const, path: '/health/live' } : m.spec.probe;
+        void probe(p, m.spec.port, 1_500).then((ok) => {
+          m.failedProbes = ok ? 0 : m.failedProbes + 1;
+          if (m.failedProbes >= failures && m.record.pid !== null && !m.stopping) {
+            this.log(`${m.spec.name} failed ${failures} liveness probes in a row: killing it to replace it`);
+            m.failedProbes = 0;
+            try { process.kill(-m.record.pid, 'SIGKILL'); } catch { /* gone */ }
+          }
+        });
+      }
+    }, intervalMs);
+    this.livenessTimer.unref();
+  }
+
+  /** processes.json (drills read it) and Prometheus' API target file. */
+  private persist(): void {
+    const file: ProcessesFile = {
+      supervisor: { pid: process.pid, startedAt: this.startedAt },
+      updatedAt: new Date().toISOString(),
+      processes: this.records(),
+    };
+    writeFileAtomic(this.paths.processes, JSON.stringify(file, null, 2) + '\n');
+    const apis = this.records().filter((r) => r.tier === 'api' && r.pid !== null);
+    writeFileAtomic(apiTargetsFile(this.paths), apiTargets(apis));
+  }
+}

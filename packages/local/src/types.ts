@@ -1,0 +1,84 @@
+// Shapes shared by the generators, the supervisor, the CLI and the drills.
+import type { Tier } from '@conduit/definition';
+
+/** Generated once per region, kept in <stateDir>/secrets.json (mode 600). */
+export interface RegionSecrets {
+  /** Signs the API's JWTs (>= 32 chars). */
+  jwtSecret: string;
+  /** MariaDB user the API connects as (through the writer/reader endpoints). */
+  appUser: string;
+  appPassword: string;
+  /** MariaDB replication user (replicas connect to the primary as this user). */
+  replUser: string;
+  replPassword: string;
+  /** MariaDB user of prometheus-mysqld-exporter. */
+  exporterUser: string;
+  exporterPassword: string;
+}
+
+/** <stateDir>/db-topology.json: who is the primary now. Written at bootstrap, updated by the failover controller. */
+export interface DbTopology {
+  primary: string;
+  replicas: string[];
+  updatedAt: string;
+}
+
+/** What the supervisor does when a process exits on its own. */
+export type RestartPolicy =
+  /** Replace it, like an Auto Scaling group replaces an unhealthy instance (API and front instances, LB, edge, monitoring). */
+  | 'replace'
+  /** Leave it down: the failover machinery (Sentinel, the DB failover controller) reacts, and drills restart it. */
+  | 'never';
+
+/** How readiness and health are probed. */
+export type Probe =
+  | { kind: 'tcp' }
+  | { kind: 'http'; path: string };
+
+/** One process of the region, as data: the runner spawns it, the supervisor owns it. */
+export interface ProcessSpec {
+  name: string;
+  tier: Tier;
+  /** Zone label; null for regional components (LB, edge, monitoring). */
+  zone: string | null;
+  port: number;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  logFile: string;
+  restartPolicy: RestartPolicy;
+  /** Readiness while starting, and health in `tier status`. */
+  probe: Probe;
+  /** Files copied fresh before every start (e.g. Sentinel rewrites its config: [generated, live]). */
+  copyBeforeStart: Array<[from: string, to: string]>;
+  /** SIGTERM, wait this long, then SIGKILL (per process group). */
+  stopGraceMs: number;
+  /** Start order: lower first; `down` stops in reverse. */
+  stage: number;
+}
+
+/** One line of <stateDir>/processes.json. */
+export interface ProcessRecord {
+  name: string;
+  tier: Tier;
+  zone: string | null;
+  pid: number | null;
+  port: number;
+  logFile: string;
+  restartPolicy: RestartPolicy;
+  /** How `tier status` checks its health. */
+  probe: Probe;
+  state: 'starting' | 'running' | 'stopped' | 'exited' | 'restarting';
+  restarts: number;
+  startedAt: string | null;
+  /** Why it last exited, e.g. "killed by SIGKILL". */
+  lastExit: string | null;
+  command: string[];
+}
+
+export interface ProcessesFile {
+  supervisor: { pid: number; startedAt: string };
+  updatedAt: string;
+  processes: ProcessRecord[];
+}

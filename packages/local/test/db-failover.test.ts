@@ -1,0 +1,254 @@
+// Integration: the failover controller on real MariaDB servers (primary + 2 replicas, GTID, semi-sync
+// AFTER_SYNC on the primary only) behind a real HAProxy writer/reader endpoint. Ports 52000-52999.
+// Given writes flowing through the writer endpoint, when the primary is SIGKILLed, then the controller
+// promotes the most advanced replica, writes resume within 3 s, no acknowledged write is lost, and the old
+// primary rejoins as a replica when restarted.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+import { resolve, type DbNode } from '@conduit/definition';
+import { stopProcess, waitForPort } from '@conduit/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDbFailoverController, haproxyCommand, readTopology, writeTopology } from '../src/controllers/db-failover.js';
+
+const execFileP = promisify(execFile);
+const stateDir = '/work/main/.test-state/db-failover';
+const definition = resolve({
+  name: 'dbf',
+  zones: 3,
+  regions: { secondary: null },
+  backup: { copyToSecondary: false },
+  database: { replicas: 2, failoverAfterMs: 1000, semiSyncTimeoutMs: 5000 },
+  local: {
+    stateDir,
+    ports: {
+      edge: 52080, edgeAdmin: 52081, front: 52090, api: 52091, lbStats: 52404, frontInstancesBase: 52100, apiInstancesBase: 52200,
+      dbWriter: 52006, dbReader: 52007, dbNodesBase: 52010, redisBase: 52379, sentinelBase: 52479, prometheus: 52900, mysqldExporter: 52904, redisExporter: 52921,
+    },
+  },
+});
+const repl = { user: 'repl', password: "r3pl'pass" };
+const haproxySocket = join(stateDir, 'run', 'haproxy.sock');
+const children = new Map<string, ChildProcess>();
+const nodeDir = (n: DbNode) => join(stateDir, 'data', n.name);
+
+function spawnLogged(name: string, cmd: string, args: string[]) {
+  const out = openSync(join(stateDir, 'logs', `${name}.log`), 'a');
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  children.set(name, child);
+  return child;
+}
+
+function cnf(n: DbNode): string {
+  const dir = nodeDir(n);
+  return [
+    '[mariadbd]',
+    `datadir=${join(dir, 'data')}`,
+    `socket=${join(dir, 'mysqld.sock')}`,
+    `port=${n.port}`,
+    // Its own tmpdir: parallel mariadb-install-db runs collide on /tmp temporary tables.
+    `tmpdir=${join(dir, 'tmp')}`,
+    'bind-address=127.0.0.1',
+    'user=root',
+    'skip-name-resolve',
+    `server_id=${n.serverId}`,
+    'log_bin=binlog',
+    'log_slave_updates=ON',
+    'binlog_format=ROW',
+    'gtid_strict_mode=ON',
+    // Fencing: every node starts read-only; only the controller or the bootstrap opens the primary.
+    'read_only=ON',
+    'rpl_semi_sync_slave_enabled=ON',
+    'innodb_buffer_pool_size=64M',
+    'innodb_flush_log_at_trx_commit=1',
+    'sync_binlog=1',
+    '',
+  ].join('\n');
+}
+
+async function startNode(n: DbNode) {
+  spawnLogged(n.name, 'mariadbd', [`--defaults-file=${join(nodeDir(n), 'my.cnf')}`]);
+  await waitForPort(n.port, 20_000);
+}
+
+const admin = (n: DbNode) => ({ host: '127.0.0.1', port: n.port, user: 'root', password: '' });
+async function q(n: DbNode, sql: string) {
+  const c = await mysql.createConnection(admin(n));
+  try {
+    const [r] = await c.query(sql);
+    return r as Record<string, unknown>[];
+  } finally {
+    await c.end();
+  }
+}
+
+const nodes = definition.dbNodes;
+const [dbA, dbB, dbC] = nodes as [DbNode, DbNode, DbNode];
+
+beforeAll(async () => {
+  rmSync(stateDir, { recursive: true, force: true });
+  for (const d of ['logs', 'run', 'config']) mkdirSync(join(stateDir, d), { recursive: true });
+  await Promise.all(
+    nodes.map(async (n) => {
+      mkdirSync(join(nodeDir(n), 'data'), { recursive: true });
+      mkdirSync(join(nodeDir(n), 'tmp'), { recursive: true });
+      writeFileSync(join(nodeDir(n), 'my.cnf'), cnf(n));
+      await execFileP('mariadb-install-db', [`--defaults-file=${join(nodeDir(n), 'my.cnf')}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=normal']);
+      await startNode(n);
+      // Local accounts, kept out of the binlog so no node holds transactions the others lack.
+      await execFileP('mariadb', [`--socket=${join(nodeDir(n), 'mysqld.sock')}`, '-uroot', '-e', [
+        'SET sql_log_bin = 0',
+        "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''",
+        "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION",
+        `CREATE USER IF NOT EXISTS '${repl.user}'@'127.0.0.1' IDENTIFIED BY 'r3pl\\'pass'`,
+        `GRANT REPLICATION SLAVE ON *.* TO '${repl.user}'@'127.0.0.1'`,
+      ].join('; ')]);
+    }),
+  );
+  // Bootstrap as the region does: open db-a with semi-sync, replicas follow it.
+  await q(dbA, "SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC");
+  await q(dbA, 'SET GLOBAL rpl_semi_sync_master_wait_no_slave = OFF');
+  await q(dbA, 'SET GLOBAL rpl_semi_sync_master_timeout = 5000');
+  await q(dbA, 'SET GLOBAL rpl_semi_sync_master_enabled = ON');
+  await q(dbA, 'SET GLOBAL read_only = OFF');
+  await q(dbA, 'CREATE DATABASE ledger');
+  await q(dbA, 'CREATE TABLE ledger.writes (id VARCHAR(64) PRIMARY KEY) ENGINE=InnoDB');
+  for (const r of [dbB, dbC]) {
+    await q(r, `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${dbA.port}, MASTER_USER='repl', MASTER_PASSWORD='r3pl\\'pass', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1`);
+    await q(r, 'START SLAVE');
+  }
+  writeTopology(join(stateDir, 'db-topology.json'), { primary: 'db-a', replicas: ['db-b', 'db-c'], updatedAt: new Date().toISOString() });
+  const p = definition.local.ports;
+  writeFileSync(join(stateDir, 'config', 'haproxy.cfg'), [
+    'global',
+    `    stats socket ${haproxySocket} mode 600 level admin`,
+    '    maxconn 2000',
+    'defaults',
+    '    mode tcp',
+    '    timeout connect 1s',
+    '    timeout client 1h',
+    '    timeout server 1h',
+    'frontend fe_db_writer',
+    `    bind 127.0.0.1:${p.dbWriter}`,
+    '    default_backend be_db_writer',
+    'backend be_db_writer',
+    '    default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions',
+    ...nodes.map((n) => `    server ${n.name} 127.0.0.1:${n.port} check${n.name === 'db-a' ? '' : ' disabled'}`),
+    'frontend fe_db_reader',
+    `    bind 127.0.0.1:${p.dbReader}`,
+    '    default_backend be_db_reader',
+    'backend be_db_reader',
+    '    balance leastconn',
+    '    default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions',
+    ...nodes.map((n) => `    server ${n.name} 127.0.0.1:${n.port} check${n.name === 'db-a' ? ' backup' : ''}`),
+    '',
+  ].join('\n'));
+  spawnLogged('haproxy', 'haproxy', ['-db', '-f', join(stateDir, 'config', 'haproxy.cfg')]);
+  await waitForPort(p.dbWriter);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([...children.values()].map((c) => stopProcess(c, 5000)));
+});
+
+describe('db failover controller on real MariaDB', () => {
+  const sentences: string[] = [];
+  const controller = createDbFailoverController({ definition, stateDir, log: (s) => sentences.push(s), admin, replication: repl });
+  const tickUntilQuiet = async (max = 20) => {
+    for (let i = 0; i < max; i++) if ((await controller.tick()) === null) return;
+    throw new Error(`controller never settled: ${sentences.slice(-3).join(' | ')}`);
+  };
+
+  it('leaves a healthy cluster alone, with semi-sync on and not degraded to async', async () => {
+    await tickUntilQuiet();
+    expect(await controller.tick()).toBeNull();
+    const st = await q(dbA, "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_master_status', 'Rpl_semi_sync_master_clients')");
+    expect(Object.fromEntries(st.map((r) => [r.Variable_name, r.Value]))).toEqual({ Rpl_semi_sync_master_status: 'ON', Rpl_semi_sync_master_clients: '2' });
+  });
+
+  it('promotes a replica when the primary dies under writes, loses nothing acknowledged, and rejoins the old primary', async () => {
+    const acked: string[] = [];
+    const failed: string[] = [];
+    let stop = false;
+    let killedAt = 0;
+    let firstOkAfterKill = 0;
+    // Writes through the writer endpoint, one connection, reconnecting on error: a small closed loop is enough here.
+    const writer = (async () => {
+      let c: mysql.Connection | null = null;
+      for (let i = 0; !stop; i++) {
+        const id = `w${i}`;
+        try {
+          c ??= await mysql.createConnection({ host: '127.0.0.1', port: definition.local.ports.dbWriter, user: 'root', password: '', connectTimeout: 1000 });
+          await c.query('INSERT INTO ledger.writes (id) VALUES (?)', [id]);
+          acked.push(id);
+          if (killedAt && !firstOkAfterKill) firstOkAfterKill = Date.now();
+        } catch {
+          failed.push(id);
+          c?.destroy();
+          c = null;
+          await sleep(20);
+        }
+      }
+      c?.destroy();
+    })();
+    // The controller's loop, as the supervisor runs it.
+    const loop = (async () => {
+      while (!stop) {
+        await controller.tick();
+        await sleep(250);
+      }
+    })();
+    await sleep(1500);
+    expect(acked.length).toBeGreaterThan(20);
+    process.kill(children.get('db-a')!.pid!, 'SIGKILL');
+    killedAt = Date.now();
+    const deadline = Date.now() + 10_000;
+    while (!firstOkAfterKill && Date.now() < deadline) await sleep(50);
+    await sleep(1000);
+    stop = true;
+    await Promise.all([writer, loop]);
+
+    const resumeMs = firstOkAfterKill - killedAt;
+    expect(firstOkAfterKill, `writes never resumed: ${sentences.join(' | ')}`).toBeGreaterThan(0);
+    expect(resumeMs).toBeLessThanOrEqual(3000);
+    const promotion = sentences.find((s) => s.startsWith('promoted '));
+    expect(promotion, sentences.join(' | ')).toMatch(/^promoted db-[bc]: primary db-a unreachable for 1\.\d s \(ECONNREFUSED\), db-[bc] has the most advanced GTID 0-1-\d+/);
+    const topology = readTopology(join(stateDir, 'db-topology.json'))!;
+    expect(topology.primary).toMatch(/^db-[bc]$/);
+    const newPrimary = nodes.find((n) => n.name === topology.primary)!;
+    const other = nodes.find((n) => n !== newPrimary && n !== dbA)!;
+
+    const present = new Set((await q(newPrimary, 'SELECT id FROM ledger.writes')).map((r) => String(r.id)));
+    const lost = acked.filter((id) => !present.has(id));
+    expect(lost).toEqual([]);
+    expect((await q(newPrimary, 'SELECT @@global.read_only AS ro'))[0]!.ro).toBe(0);
+    const semi = await q(newPrimary, 'SELECT @@global.rpl_semi_sync_master_enabled AS e, @@global.rpl_semi_sync_master_wait_no_slave AS w, @@global.rpl_semi_sync_master_wait_point AS p');
+    expect(semi[0]).toEqual({ e: 1, w: 0, p: 'AFTER_SYNC' });
+    const otherStatus = (await q(other, 'SHOW SLAVE STATUS'))[0]!;
+    expect(Number(otherStatus.Master_Port)).toBe(newPrimary.port);
+    const writerState = await haproxyCommand(haproxySocket, ['show stat']);
+    expect(writerState).toMatch(new RegExp(`be_db_writer,db-a,.*MAINT`));
+
+    // The old primary restarts fenced (read_only=ON from its config) and rejoins as a replica.
+    await startNode(dbA);
+    for (let i = 0; i < 40 && !sentences.some((s) => s.startsWith('db-a now replicates from')); i++) {
+      await controller.tick();
+      await sleep(100);
+    }
+    expect(sentences).toContain(`db-a now replicates from ${newPrimary.name} (GTID slave_pos): it had no replication configured`);
+    await tickUntilQuiet();
+    const rejoined = (await q(dbA, 'SHOW SLAVE STATUS'))[0]!;
+    expect({ io: rejoined.Slave_IO_Running, sql: rejoined.Slave_SQL_Running, err: rejoined.Last_SQL_Error }).toEqual({ io: 'Yes', sql: 'Yes', err: '' });
+    const target = String((await q(newPrimary, 'SELECT @@global.gtid_current_pos AS g'))[0]!.g);
+    expect(Number((await q(dbA, `SELECT MASTER_GTID_WAIT('${target}', 10) AS w`))[0]!.w)).toBe(0);
+    const aRows = Number((await q(dbA, 'SELECT COUNT(*) AS n FROM ledger.writes'))[0]!.n);
+    expect(aRows).toBe(present.size);
+    const st = await q(newPrimary, "SHOW GLOBAL STATUS WHERE Variable_name = 'Rpl_semi_sync_master_clients'");
+    expect(Number(st[0]!.Value)).toBe(2);
+    console.log(`[db-failover] writes resumed ${resumeMs} ms after SIGKILL; ${acked.length} acknowledged, ${failed.length} failed, 0 lost\n  ${sentences.join('\n  ')}`);
+  }, 60_000);
+});
