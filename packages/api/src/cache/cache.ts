@@ -134,12 +134,9 @@ export class Cache {
       this.open = false;
       this.ev.breaker(false);
       this.log.info({ cache: 'up' }, 'cache reachable again: circuit closed');
-      // Writes made while Redis was unreachable could not change the generation: do it now.
+      // Writes made (here or on another instance) while Redis was unreachable may not have changed the
+      // generation: start a new one before the next read trusts an entry.
       this.pendingBump = true;
-    }
-    if (this.pendingBump) {
-      this.pendingBump = false;
-      void this.bump();
     }
   }
 
@@ -174,6 +171,10 @@ export class Cache {
    * Never throws because of Redis; loader errors propagate.
    */
   async getOrLoad(key: string, ttlSec: number, loader: Loader): Promise<{ value: string; hit: boolean }> {
+    if (this.pendingBump) {
+      await this.bump();
+      if (this.pendingBump) return { value: await loader(false), hit: false };
+    }
     const r = await this.call((c) => c.getWithGen(this.genKey, `${this.prefix}c:`, key));
     if (r === undefined) return { value: await loader(false), hit: false };
     const [gen, cached] = r;
@@ -220,7 +221,8 @@ export class Cache {
   async bump(): Promise<void> {
     const gen = `${Date.now()}-${randomBytes(4).toString('hex')}`;
     const r = await this.call((c) => c.set(this.genKey, gen));
-    if (r === undefined) this.pendingBump = true;
+    // If Redis could not be told, remember it: no cached entry is trusted until the bump succeeds.
+    this.pendingBump = r === undefined;
   }
 
   /** Raw access for tests and health: PING within the time budget. */

@@ -1,0 +1,203 @@
+// Cache-aside behaviour against the real Redis: every kind of write invalidates what it changes,
+// per-user fields never leak between users, instances sharing Redis see each other's writes,
+// and a cold key is loaded once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { Cache } from '../src/cache/cache.js';
+import { createArticle, json, makeApp, register, uid, type TestUser } from './helpers.js';
+
+let app: FastifyInstance;
+let app2: FastifyInstance;
+let alice: TestUser;
+let bob: TestUser;
+beforeAll(async () => {
+  // Redis database 1: no other test file bumps this generation between two GETs.
+  const env = { REDIS_URL: `${inject('redisUrl')}/1` };
+  [app, app2] = await Promise.all([makeApp(env), makeApp(env)]);
+  [alice, bob] = await Promise.all([register(app, 'alice'), register(app, 'bob')]);
+});
+afterAll(async () => { await Promise.all([app.close(), app2.close()]); });
+
+async function hits(a: FastifyInstance): Promise<number> {
+  const m = await a.metrics.cacheOps.get();
+  return m.values.find((v) => v.labels.result === 'hit')?.value ?? 0;
+}
+
+/** GETs url twice on app and checks the second came from the cache; returns the body. */
+async function warm(url: string, headers: Record<string, string> = {}) {
+  await app.inject({ url, headers });
+  const before = await hits(app);
+  const res = await app.inject({ url, headers });
+  expect(await hits(app)).toBeGreaterThan(before);
+  return json(res);
+}
+
+describe('invalidation after each kind of write', () => {
+  it('article update: no stale article, list or tag list', async () => {
+    const tag = `old${uid()}`;
+    const a = await createArticle(app, alice, { tagList: [tag] });
+    const listUrl = `/api/articles?author=${alice.username}`;
+    await warm(`/api/articles/${a.slug}`);
+    await warm(listUrl);
+    expect((await warm('/api/tags')).tags).toContain(tag);
+    await warm(`/api/articles?tag=${tag}`);
+    const newTag = `new${uid()}`;
+    await app.inject({ method: 'PUT', url: `/api/articles/${a.slug}`, headers: alice.auth, payload: { article: { body: 'changed', description: 'new desc', tagList: [newTag] } } });
+    expect(json(await app.inject({ url: `/api/articles/${a.slug}` })).article).toMatchObject({ body: 'changed', tagList: [newTag] });
+    expect(json(await app.inject({ url: listUrl })).articles[0]).toMatchObject({ slug: a.slug, description: 'new desc', tagList: [newTag] });
+    const tags = json(await app.inject({ url: '/api/tags' })).tags;
+    expect(tags).toContain(newTag);
+    expect(tags).not.toContain(tag);
+    expect(json(await app.inject({ url: `/api/articles?tag=${tag}` })).articlesCount).toBe(0);
+    expect(json(await app.inject({ url: `/api/articles?tag=${newTag}` })).articlesCount).toBe(1);
+  });
+
+  it('article create and delete: lists, counts, tags, article', async () => {
+    const tag = `cd${uid()}`;
+    const listUrl = `/api/articles?author=${alice.username}&limit=1`;
+    const before = await warm(listUrl);
+    await warm('/api/tags');
+    const a = await createArticle(app, alice, { tagList: [tag] });
+    const after = json(await app.inject({ url: listUrl }));
+    expect(after.articlesCount).toBe(before.articlesCount + 1);
+    expect(after.articles[0].slug).toBe(a.slug);
+    expect(json(await app.inject({ url: '/api/tags' })).tags).toContain(tag);
+    await warm(`/api/articles/${a.slug}`);
+    await warm(listUrl);
+    await app.inject({ method: 'DELETE', url: `/api/articles/${a.slug}`, headers: alice.auth });
+    expect((await app.inject({ url: `/api/articles/${a.slug}` })).statusCode).toBe(404);
+    expect(json(await app.inject({ url: listUrl })).articlesCount).toBe(before.articlesCount);
+    expect(json(await app.inject({ url: '/api/tags' })).tags).not.toContain(tag);
+  });
+
+  it('a cached 404 does not hide a new article', async () => {
+    const title = `Later ${uid()}`;
+    const slug = title.toLowerCase().replace(' ', '-');
+    expect((await app.inject({ url: `/api/articles/${slug}` })).statusCode).toBe(404);
+    expect((await app.inject({ url: `/api/articles/${slug}` })).statusCode).toBe(404);
+    await createArticle(app, alice, { title });
+    expect((await app.inject({ url: `/api/articles/${slug}` })).statusCode).toBe(200);
+  });
+
+  it('favorite and unfavorite: counts in article, lists and the favorited filter', async () => {
+    const a = await createArticle(app, alice);
+    const listUrl = `/api/articles?author=${alice.username}&limit=1`;
+    await warm(`/api/articles/${a.slug}`);
+    await warm(listUrl);
+    await warm(`/api/articles?favorited=${bob.username}`);
+    await app.inject({ method: 'POST', url: `/api/articles/${a.slug}/favorite`, headers: bob.auth });
+    expect(json(await app.inject({ url: `/api/articles/${a.slug}` })).article.favoritesCount).toBe(1);
+    expect(json(await app.inject({ url: listUrl })).articles[0].favoritesCount).toBe(1);
+    expect(json(await app.inject({ url: `/api/articles?favorited=${bob.username}` })).articles.map((x: { slug: string }) => x.slug)).toContain(a.slug);
+    await warm(`/api/articles/${a.slug}`);
+    await app.inject({ method: 'DELETE', url: `/api/articles/${a.slug}/favorite`, headers: bob.auth });
+    expect(json(await app.inject({ url: `/api/articles/${a.slug}` })).article.favoritesCount).toBe(0);
+    expect(json(await app.inject({ url: `/api/articles?favorited=${bob.username}` })).articles.map((x: { slug: string }) => x.slug)).not.toContain(a.slug);
+  });
+
+  it('profile update: profile, article author and list author', async () => {
+    const carol = await register(app, 'carol');
+    const a = await createArticle(app, carol);
+    await warm(`/api/profiles/${carol.username}`);
+    await warm(`/api/articles/${a.slug}`);
+    await warm(`/api/articles?author=${carol.username}`);
+    await app.inject({ method: 'PUT', url: '/api/user', headers: carol.auth, payload: { user: { bio: 'New bio', image: 'https://img.example/c.png' } } });
+    expect(json(await app.inject({ url: `/api/profiles/${carol.username}` })).profile).toMatchObject({ bio: 'New bio', image: 'https://img.example/c.png' });
+    expect(json(await app.inject({ url: `/api/articles/${a.slug}` })).article.author).toMatchObject({ bio: 'New bio' });
+    expect(json(await app.inject({ url: `/api/articles?author=${carol.username}` })).articles[0].author).toMatchObject({ bio: 'New bio' });
+    const renamed = `ren${uid()}`;
+    await app.inject({ method: 'PUT', url: '/api/user', headers: carol.auth, payload: { user: { username: renamed } } });
+    expect((await app.inject({ url: `/api/profiles/${carol.username}` })).statusCode).toBe(404);
+    expect(json(await app.inject({ url: `/api/articles/${a.slug}` })).article.author.username).toBe(renamed);
+    expect(json(await app.inject({ url: `/api/articles?author=${renamed}` })).articlesCount).toBe(1);
+  });
+
+  it('follow and unfollow: per-user following is fresh (never cached per user)', async () => {
+    const dave = await register(app, 'dave');
+    await warm(`/api/profiles/${dave.username}`, bob.auth);
+    await app.inject({ method: 'POST', url: `/api/profiles/${dave.username}/follow`, headers: bob.auth });
+    expect(json(await app.inject({ url: `/api/profiles/${dave.username}`, headers: bob.auth })).profile.following).toBe(true);
+    await app.inject({ method: 'DELETE', url: `/api/profiles/${dave.username}/follow`, headers: bob.auth });
+    expect(json(await app.inject({ url: `/api/profiles/${dave.username}`, headers: bob.auth })).profile.following).toBe(false);
+  });
+});
+
+describe('per-user fields', () => {
+  it('never come from another user\'s request', async () => {
+    const a = await createArticle(app, alice);
+    await app.inject({ method: 'POST', url: `/api/articles/${a.slug}/favorite`, headers: bob.auth });
+    await app.inject({ method: 'POST', url: `/api/profiles/${alice.username}/follow`, headers: bob.auth });
+    const eve = await register(app, 'eve');
+    for (let i = 0; i < 2; i++) {
+      const asBob = json(await app.inject({ url: `/api/articles/${a.slug}`, headers: bob.auth })).article;
+      expect(asBob).toMatchObject({ favorited: true, author: { following: true } });
+      const asEve = json(await app.inject({ url: `/api/articles/${a.slug}`, headers: eve.auth })).article;
+      expect(asEve).toMatchObject({ favorited: false, author: { following: false } });
+      const anon = json(await app.inject({ url: `/api/articles/${a.slug}` })).article;
+      expect(anon).toMatchObject({ favorited: false, author: { following: false } });
+      const listBob = json(await app.inject({ url: `/api/articles?author=${alice.username}&limit=1`, headers: bob.auth })).articles[0];
+      expect(listBob).toMatchObject({ favorited: true, author: { following: true } });
+      const listEve = json(await app.inject({ url: `/api/articles?author=${alice.username}&limit=1`, headers: eve.auth })).articles[0];
+      expect(listEve).toMatchObject({ favorited: false, author: { following: false } });
+      expect(json(await app.inject({ url: `/api/profiles/${alice.username}`, headers: eve.auth })).profile.following).toBe(false);
+      expect(json(await app.inject({ url: `/api/profiles/${alice.username}`, headers: bob.auth })).profile.following).toBe(true);
+    }
+  });
+});
+
+describe('two instances sharing Redis', () => {
+  it('a write on one instance is seen by the other at once', async () => {
+    const a = await createArticle(app, alice);
+    await app2.inject({ url: `/api/articles/${a.slug}` });
+    await app2.inject({ url: `/api/articles/${a.slug}` });
+    await app.inject({ method: 'PUT', url: `/api/articles/${a.slug}`, headers: alice.auth, payload: { article: { body: 'seen everywhere' } } });
+    expect(json(await app2.inject({ url: `/api/articles/${a.slug}` })).article.body).toBe('seen everywhere');
+  });
+});
+
+describe('cold keys (stampede protection)', () => {
+  const mk = () => new Cache(new Redis(inject('redisUrl'), { enableOfflineQueue: true, commandTimeout: 500 }), { timeoutMs: 500, prefix: `stampede${uid()}:` });
+
+  it('concurrent misses in one process load once', async () => {
+    const c = mk();
+    try {
+      let loads = 0;
+      const loader = async () => { loads++; await new Promise((r) => setTimeout(r, 30)); return 'v'; };
+      const results = await Promise.all(Array.from({ length: 50 }, () => c.getOrLoad('k', 10, loader)));
+      expect(results.every((r) => r.value === 'v')).toBe(true);
+      expect(loads).toBe(1);
+      expect((await c.getOrLoad('k', 10, loader)).hit).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('concurrent misses in two processes (two clients) load once: the lock holder fills, the other waits', async () => {
+    const prefix = `stampede${uid()}:`;
+    const clients = [0, 1].map(() => new Cache(new Redis(inject('redisUrl'), { enableOfflineQueue: true, commandTimeout: 500 }), { timeoutMs: 500, prefix }));
+    try {
+      let loads = 0;
+      const loader = async () => { loads++; await new Promise((r) => setTimeout(r, 30)); return 'v'; };
+      await Promise.all(clients.map((c) => c.ping()));
+      const results = await Promise.all(clients.flatMap((c) => Array.from({ length: 10 }, () => c.getOrLoad('k', 10, loader))));
+      expect(results.every((r) => r.value === 'v')).toBe(true);
+      expect(loads).toBe(1);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
+  it('a cache that cannot reach Redis still answers from the loader, quickly', async () => {
+    const c = new Cache(new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, commandTimeout: 50, retryStrategy: () => 200 }), { timeoutMs: 50 });
+    try {
+      const t0 = Date.now();
+      for (let i = 0; i < 20; i++) expect((await c.getOrLoad('k', 10, async () => 'db')).value).toBe('db');
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      expect(c.status()).toBe('down');
+    } finally {
+      await c.close();
+    }
+  });
+});
