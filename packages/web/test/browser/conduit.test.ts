@@ -190,6 +190,24 @@ describe('Conduit in a browser', () => {
     expect(await a.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   });
 
+  it('edits the article: new title, one tag removed, one added', async () => {
+    await a.goto(`${target.url}/article/${encodeURIComponent(slug)}`);
+    await a.click('a:has-text("Edit Article")');
+    await a.waitForURL(/\/editor\//);
+    await expect.poll(() => a.inputValue('input[name=title]')).toBe(title);
+    expect(await a.inputValue('textarea[name=body]')).toBe(body);
+    await a.fill('input[name=title]', `${title} (edited)`);
+    await a.locator('.tag-list .tag-pill').filter({ hasText: 'dragons' }).locator('i.ion-close-round').click();
+    await a.fill('input[placeholder="Enter tags"]', 'edited');
+    await a.press('input[placeholder="Enter tags"]', 'Enter');
+    await a.click('button:has-text("Publish Article")');
+    await a.waitForURL(/\/article\//);
+    await a.locator('.article-page .banner h1').filter({ hasText: '(edited)' }).waitFor();
+    slug = decodeURIComponent(new URL(a.url()).pathname.split('/')[2]!);
+    expect(await a.locator('.article-content .tag-list .tag-pill').allTextContents()).toEqual([tag, 'edited']);
+    expect(await a.locator('.article-content h1').textContent()).toBe('How to train your dragon');
+  });
+
   it('favorites, follows and sees the article in Your Feed', async () => {
     await signUp(b, bob);
     await b.goto(`${target.url}/article/${encodeURIComponent(slug)}`);
@@ -205,6 +223,12 @@ describe('Conduit in a browser', () => {
     await b.waitForURL(`${target.url}/?feed=following`);
     await b.locator('.article-preview a.preview-link').filter({ hasText: run }).waitFor();
     expect(await b.locator('.article-preview button.btn-primary').count()).toBeGreaterThanOrEqual(1);
+    // Alice's profile lists it under her articles, with an Unfollow button for Bob.
+    await b.click('.article-preview a.author');
+    await b.waitForURL(`${target.url}/profile/${alice.username}`);
+    await b.locator('.profile-page .user-info h4').filter({ hasText: alice.username }).waitFor();
+    await b.locator(`.user-info button:has-text("Unfollow ${alice.username}")`).waitFor();
+    await b.locator('.article-preview a.preview-link').filter({ hasText: run }).waitFor();
     // Bob's profile lists it under "Favorited".
     await b.goto(`${target.url}/profile/${bob.username}`);
     await b.click('a.nav-link:has-text("Favorited")');
@@ -267,7 +291,7 @@ describe('Conduit in a browser', () => {
     const res = await page.goto(`${target.url}/article/${encodeURIComponent(slug)}`);
     expect(res?.status()).toBe(200);
     await page.locator('.article-page .article-content h1').waitFor();
-    expect(await page.locator('.article-page .banner h1').textContent()).toBe(title);
+    expect(await page.locator('.article-page .banner h1').textContent()).toBe(`${title} (edited)`);
     expect(await page.locator('.article-page .banner button:has-text("Favorite")').getAttribute('class')).toContain('btn-outline-primary');
     await page.screenshot({ path: join(shots, 'article.png'), fullPage: true });
     await page.goto(`${target.url}/`);
