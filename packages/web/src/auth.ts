@@ -45,19 +45,30 @@ export function createAuth(storage: KeyValueStorage) {
       state = 'unauthenticated';
       emit();
     },
-    /** Checks a stored token with GET /user. */
-    async restore(api: Pick<Api, 'currentUser'>): Promise<AuthState> {
+    /**
+     * Checks a stored token with GET /user. A failure that is not the server's verdict on the token
+     * (network, 5xx: e.g. an instance being replaced) is retried after each of `retryDelaysMs`
+     * before the state becomes 'unavailable'.
+     */
+    async restore(api: Pick<Api, 'currentUser'>, retryDelaysMs: number[] = [300, 1000]): Promise<AuthState> {
       if (!storage.getItem(TOKEN_KEY)) { state = 'unauthenticated'; user = null; emit(); return state; }
       state = 'loading';
       emit();
-      try {
-        const u = await api.currentUser();
-        // The server may hand out a refreshed token: keep whichever it returns.
-        auth.signIn({ ...u, token: u.token || storage.getItem(TOKEN_KEY) || '' });
-      } catch (e) {
-        if (e instanceof ApiError && (e.status === 401 || e.status === 403)) auth.signOut();
-        else { state = 'unavailable'; user = null; emit(); }
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const u = await api.currentUser();
+          // The server may hand out a refreshed token: keep whichever it returns.
+          auth.signIn({ ...u, token: u.token || storage.getItem(TOKEN_KEY) || '' });
+          return state;
+        } catch (e) {
+          if (e instanceof ApiError && (e.status === 401 || e.status === 403)) { auth.signOut(); return state; }
+          const delay = retryDelaysMs[attempt];
+          if (delay === undefined || state !== 'loading') break;
+          await new Promise((r) => setTimeout(r, delay));
+          if (state !== 'loading') return state; // signed in or out meanwhile
+        }
       }
+      if (state === 'loading') { state = 'unavailable'; user = null; emit(); }
       return state;
     },
   };

@@ -33,11 +33,14 @@ let a: Page;
 let b: Page;
 let slug = '';
 const consoleErrors: string[] = [];
+const apiTrouble: string[] = []; // failed or 5xx API calls, printed when a test fails
 
 async function newUserPage(ctx: BrowserContext): Promise<Page> {
   const page = await ctx.newPage();
   page.setDefaultTimeout(10_000);
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => { if (r.url().includes('/api/')) apiTrouble.push(`${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`); });
+  page.on('response', (r) => { if (r.url().includes('/api/') && r.status() >= 500) apiTrouble.push(`${r.request().method()} ${r.url()} -> ${r.status()}`); });
   return page;
 }
 
@@ -87,6 +90,7 @@ beforeEach((ctx) => {
       const state = await debug(page).catch((e: unknown) => String(e));
       console.log(`[web] after failure, ${who} at ${page.url()}: ${JSON.stringify(state)}`);
     }
+    if (apiTrouble.length) console.log(`[web] API trouble so far:\n  ${apiTrouble.join('\n  ')}`);
   });
 });
 

@@ -1,7 +1,7 @@
 // The stand-in front tier: serves dist with the same rules the real front tier follows
 // (SPA fallback to index.html, Cache-Control from build-info.mjs) and forwards /api to the API.
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { cacheControlFor, hashedAssetsPrefix } from '../../build-info.mjs';
 
@@ -12,10 +12,13 @@ const types: Record<string, string> = {
 
 export function createFrontServer(opts: { distDir: string; apiOrigin: string }): Server {
   const api = new URL(opts.apiOrigin);
+  // One connection per request: a reused idle socket that the API closes at the same moment would
+  // turn into a spurious 502 (keep-alive race), which is not what these tests are about.
+  const agent = new Agent({ keepAlive: false });
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://front');
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
-      const upstream = request({ host: api.hostname, port: api.port, method: req.method, path: req.url, headers: { ...req.headers, host: api.host } }, (up) => {
+      const upstream = request({ agent, host: api.hostname, port: api.port, method: req.method, path: req.url, headers: { ...req.headers, host: api.host } }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       });

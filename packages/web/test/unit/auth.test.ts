@@ -50,10 +50,28 @@ describe('auth state', () => {
     expect(storage.data).toEqual({});
   });
 
+  it('restore() retries a failed check, then succeeds', async () => {
+    const auth = createAuth(memoryStorage({ [TOKEN_KEY]: 'tok-1' }));
+    let calls = 0;
+    const state = await auth.restore({ currentUser: async () => { if (++calls < 3) throw new NetworkError('down'); return jake; } }, [1, 1]);
+    expect([state, calls]).toEqual(['authenticated', 3]);
+  });
+
+  it('restore() does not undo a sign-out that happened while it waited', async () => {
+    const auth = createAuth(memoryStorage({ [TOKEN_KEY]: 'tok-1' }));
+    let calls = 0;
+    const pending = auth.restore({ currentUser: async () => { calls++; throw new NetworkError('down'); } }, [20]);
+    auth.signOut();
+    expect(await pending).toBe('unauthenticated');
+    expect(calls).toBe(1);
+  });
+
   it('restore() keeps the token when the server cannot be reached', async () => {
     const storage = memoryStorage({ [TOKEN_KEY]: 'tok-1' });
     const auth = createAuth(storage);
-    const state = await auth.restore({ currentUser: async () => { throw new NetworkError('down'); } });
+    let calls = 0;
+    const state = await auth.restore({ currentUser: async () => { calls++; throw new NetworkError('down'); } }, [1, 1]);
+    expect(calls).toBe(3);
     expect(state).toBe('unavailable');
     expect(storage.data).toEqual({ jwtToken: 'tok-1' });
     expect(auth.getUser()).toBeNull();
