@@ -62,7 +62,10 @@ function cnf(n: DbNode): string {
     'gtid_strict_mode=ON',
     // Fencing: every node starts read-only; only the controller or the bootstrap opens the primary.
     'read_only=ON',
+    // A crashed primary restarts as a semi-sync slave: crash recovery then truncates the binlog tail of
+    // transactions no replica acknowledged (prepared, never committed), so it can rejoin without errant GTIDs.
     'rpl_semi_sync_slave_enabled=ON',
+    'init_rpl_role=SLAVE',
     'innodb_buffer_pool_size=64M',
     'innodb_flush_log_at_trx_commit=1',
     'sync_binlog=1',

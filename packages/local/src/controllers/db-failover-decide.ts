@@ -102,7 +102,7 @@ export type Decision =
   | { kind: 'switch-writer'; primary: string; maint: string[]; sentence: string }
   | { kind: 'configure-primary'; node: string; sentence: string }
   | { kind: 'configure-replica'; node: string; sentence: string }
-  | { kind: 'repoint'; node: string; to: string; sentence: string }
+  | { kind: 'repoint'; node: string; to: string; /** It had no replication configured (a returning old primary). */ formerPrimary: boolean; sentence: string }
   | { kind: 'reader'; ready: string[]; maint: string[]; sentence: string };
 
 // ---- GTIDs ----
@@ -241,7 +241,7 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
         });
       }
       const was = !r ? 'it had no replication configured' : `it replicated from ${r.source ?? `port ${r.sourcePort}`}`;
-      return d({ kind: 'repoint', node: n.name, to: primary.name, sentence: `${n.name} now replicates from ${primary.name} (GTID slave_pos): ${was}` });
+      return d({ kind: 'repoint', node: n.name, to: primary.name, formerPrimary: !r, sentence: `${n.name} now replicates from ${primary.name} (GTID slave_pos): ${was}` });
     }
     if (!n.semiSync.slaveEnabled || n.semiSync.masterEnabled) {
       return d({ kind: 'configure-replica', node: n.name, sentence: `configured semi-sync on replica ${n.name}: slave side on, master side off (so it acknowledges ${primary.name}'s commits)` });

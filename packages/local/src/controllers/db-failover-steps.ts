@@ -44,10 +44,13 @@ export const primarySemiSyncSql = (timeoutMs: number) => [
 ];
 
 /** Makes a node a replica of `source` from its own GTID position; safe to repeat. */
-export function replicaOfSql(source: DbNode, cred: ReplicationCredentials): string[] {
+export function replicaOfSql(source: DbNode, cred: ReplicationCredentials, formerPrimary = false): string[] {
   return [
     'SET GLOBAL read_only = ON',
     'STOP SLAVE',
+    // A former primary never had a slave position: start from what its own binlog holds
+    // (its unacknowledged tail was truncated by its crash recovery, see init_rpl_role=SLAVE).
+    ...(formerPrimary ? ['SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos'] : []),
     // The master side must be off on a replica: with it on, its SQL thread stalls waiting for ACKs.
     'SET GLOBAL rpl_semi_sync_master_enabled = OFF',
     'SET GLOBAL rpl_semi_sync_slave_enabled = ON',
@@ -129,7 +132,7 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
         },
       ];
     case 'repoint':
-      return [{ kind: 'sql', node: decision.node, sql: replicaOfSql(node(decision.to), ctx.replication), bestEffort: false }];
+      return [{ kind: 'sql', node: decision.node, sql: replicaOfSql(node(decision.to), ctx.replication, decision.formerPrimary), bestEffort: false }];
     case 'reader':
       return [
         {
