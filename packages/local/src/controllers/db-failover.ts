@@ -8,6 +8,8 @@ import type { DbNode, ResolvedDefinition } from '@conduit/definition';
 import { decide, type Decision, type Memory, type Observed, type Policy } from './db-failover-decide.js';
 import { createRunner, type AdminConnection } from './db-failover-runner.js';
 import { planSteps, type ReplicationCredentials } from './db-failover-steps.js';
+import { dbSocket } from '../generators/mariadb.js';
+import type { Controller, ControllerContext } from './types.js';
 
 export { decide, parseGtid, compareGtid, mergeGtid, hasErrantTransactions } from './db-failover-decide.js';
 export type { Decision, Observed, NodeState, Memory, Policy, DbTopology } from './db-failover-decide.js';
@@ -137,4 +139,21 @@ export function createDbFailoverController(opts: DbFailoverOptions): DbFailoverC
       return last;
     },
   };
+}
+
+/**
+ * The supervisor's entry point (controllers/load.ts): the controller of the running region, logging in
+ * as root over each node's Unix socket. The supervisor logs the sentence tick() returns; the journal
+ * (<stateDir>/logs/db-failover.jsonl) keeps them with timestamps for the drill reports.
+ */
+export function createController(ctx: ControllerContext): Controller {
+  const c = createDbFailoverController({
+    definition: ctx.definition,
+    stateDir: ctx.stateDir,
+    log: () => undefined,
+    admin: (node) => ({ socketPath: dbSocket(ctx.paths, node), user: 'root', password: '' }),
+    topologyFile: ctx.paths.topology,
+    haproxySocket: ctx.paths.haproxySocket,
+  });
+  return { name: 'db-failover', tick: () => c.tick() };
 }
