@@ -1,7 +1,70 @@
-// Placeholder until the aws commands land; each says so instead of pretending to work.
+// `tier synth aws`, `tier plan aws`, `tier apply aws`: load the definition, synthesize the stacks with
+// @conduit/aws, and (plan/apply) run terraform or tofu over each stack folder in apply order.
+import { spawnSync } from 'node:child_process';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../command.js';
+import { defaultConfigFile, loadDefinition } from '../load-definition.js';
 
-export const synth = { async run(_ctx: CommandContext): Promise<number> { throw new CliError('`tier synth` is not implemented yet'); } };
-export const plan = { async run(_ctx: CommandContext): Promise<number> { throw new CliError('`tier plan` is not implemented yet'); } };
-export const apply = { async run(_ctx: CommandContext): Promise<number> { throw new CliError('`tier apply` is not implemented yet'); } };
+function requireAwsTarget(verb: string, ctx: CommandContext): void {
+  const target = ctx.args[0];
+  if (target !== 'aws') throw new CliError(`\`tier ${verb}\` needs a target: run \`tier ${verb} aws\``);
+}
+
+async function synthesizeFromFlags(ctx: CommandContext) {
+  const { file, definition } = await loadDefinition(typeof ctx.flags.config === 'string' ? ctx.flags.config : defaultConfigFile());
+  const outdir = typeof ctx.flags.out === 'string' ? resolvePath(ctx.flags.out) : resolvePath(dirname(file), '.state', 'aws');
+  const aws = await import('@conduit/aws');
+  const summary = aws.synthesize(definition, outdir);
+  const settings = aws.awsSettings(definition);
+  return { aws, summary, settings, definition };
+}
+
+export const synth = {
+  async run(ctx: CommandContext): Promise<number> {
+    requireAwsTarget('synth', ctx);
+    const { summary } = await synthesizeFromFlags(ctx);
+    if (ctx.flags.json) {
+      process.stdout.write(JSON.stringify(summary) + '\n');
+      return 0;
+    }
+    const width = Math.max(...Object.keys(summary.resources).map((s) => s.length));
+    const total = Object.values(summary.resources).reduce((a, b) => a + b, 0);
+    process.stdout.write(
+      [
+        `Terraform JSON written to ${summary.outdir}/stacks (apply in this order):`,
+        ...Object.entries(summary.resources).map(([stack, n]) => `  ${stack.padEnd(width)}  ${String(n).padStart(4)} resources`),
+        `  ${'total'.padEnd(width)}  ${String(total).padStart(4)} resources, synthesized in ${(summary.durationMs / 1000).toFixed(2)} s`,
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  },
+};
+
+function runTerraform(action: 'plan' | 'apply') {
+  return {
+    async run(ctx: CommandContext): Promise<number> {
+      requireAwsTarget(action, ctx);
+      const { findTerraformBinary, terraformCommands, MISSING_BINARY } = await import('@conduit/aws/terraform');
+      const binary = findTerraformBinary();
+      if (!binary) throw new CliError(MISSING_BINARY);
+      const { aws, summary, settings, definition } = await synthesizeFromFlags(ctx);
+      const domain = typeof ctx.flags.domain === 'string' ? ctx.flags.domain : undefined;
+      if (!definition.edge.domain && !domain) {
+        throw new CliError('edge.domain is not set: pass --domain example.com (a domain with a Route 53 hosted zone) or set edge.domain in the definition');
+      }
+      const order = [settings.stackNames.state, ...settings.stackNames.regions, settings.stackNames.edge];
+      const steps = terraformCommands(action, binary, aws.stackDirs(summary.outdir, order), { domain, autoApprove: ctx.flags.yes === true });
+      for (const step of steps) {
+        process.stdout.write(`\n$ (cd ${step.cwd} && ${step.argv.join(' ')})\n`);
+        const r = spawnSync(step.argv[0]!, step.argv.slice(1), { cwd: step.cwd, stdio: 'inherit' });
+        if (r.status !== 0) throw new CliError(`${binary.name} ${step.argv[1]} failed in ${step.cwd} (exit ${r.status ?? r.signal}): fix the error above and run \`tier ${action} aws\` again`, r.status ?? 1);
+      }
+      return 0;
+    },
+  };
+}
+
+export const plan = runTerraform('plan');
+export const apply = runTerraform('apply');

@@ -1,0 +1,170 @@
+// Aurora MySQL: a writer and readers spread over the zones, encrypted with the region's key, IAM auth,
+// backups kept backup.retentionDays, deletion protection, a final snapshot, log exports, enhanced monitoring,
+// parameter groups that require TLS. With two regions the primary owns an Aurora Global Database and the
+// secondary region's cluster joins it (read-only, with write forwarding, promotable on failover).
+import { Construct } from 'constructs';
+import { RdsGlobalCluster } from '@cdktn/provider-aws/lib/rds-global-cluster/index.js';
+import { RdsCluster } from '@cdktn/provider-aws/lib/rds-cluster/index.js';
+import { RdsClusterInstance } from '@cdktn/provider-aws/lib/rds-cluster-instance/index.js';
+import { RdsClusterParameterGroup } from '@cdktn/provider-aws/lib/rds-cluster-parameter-group/index.js';
+import { DbParameterGroup } from '@cdktn/provider-aws/lib/db-parameter-group/index.js';
+import { DbSubnetGroup } from '@cdktn/provider-aws/lib/db-subnet-group/index.js';
+import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
+import { IamRolePolicyAttachment } from '@cdktn/provider-aws/lib/iam-role-policy-attachment/index.js';
+import { APP_DB_USER, DB_LOG_EXPORTS, DB_MONITORING_INTERVAL_S } from '../settings.js';
+import { assumeRolePolicy, type RegionContext } from './common.js';
+import { GeneratedSecret } from './secret.js';
+import type { Network } from './network.js';
+
+const ENGINE = 'aurora-mysql';
+/** Parameter group family of Aurora MySQL 3 (MySQL 8.0 compatible). */
+const FAMILY = 'aurora-mysql8.0';
+
+export class Database extends Construct {
+  readonly cluster: RdsCluster;
+  readonly instances: RdsClusterInstance[] = [];
+  /** Secret holding the application user's password (replicated to the secondary region). */
+  readonly appSecretName: string;
+  readonly appSecret: GeneratedSecret | null = null;
+  /** The master password's secret ARN (RDS-managed in one region, ours with a Global Database). */
+  readonly masterSecretArn: string | null;
+
+  constructor(scope: Construct, id: string, ctx: RegionContext, network: Network) {
+    super(scope, id);
+    const { def, plan, settings, key } = ctx;
+    const name = `${def.name}-${plan.region}`;
+    const primary = plan.role === 'primary';
+    const global = settings.globalClusterId !== null;
+    this.appSecretName = `${def.name}/db/${APP_DB_USER}`;
+
+    const subnets = new DbSubnetGroup(this, 'subnets', { name: `${name}-db`, subnetIds: network.isolatedSubnets.map((s) => s.id), description: 'isolated (data) subnets' });
+    const clusterParams = new RdsClusterParameterGroup(this, 'cluster-params', {
+      name: `${name}-cluster`,
+      family: FAMILY,
+      description: `${def.name} cluster parameters: TLS only, audit and slow query logs`,
+      parameter: [
+        { name: 'require_secure_transport', value: 'ON' },
+        { name: 'tls_version', value: 'TLSv1.2,TLSv1.3', applyMethod: 'pending-reboot' },
+        { name: 'server_audit_logging', value: '1' },
+        { name: 'server_audit_events', value: 'CONNECT,QUERY_DCL,QUERY_DDL' },
+        { name: 'slow_query_log', value: '1' },
+        { name: 'long_query_time', value: '1' },
+      ],
+    });
+    const instanceParams = new DbParameterGroup(this, 'instance-params', {
+      name: `${name}-instance`,
+      family: FAMILY,
+      description: `${def.name} instance parameters`,
+      parameter: [{ name: 'performance_schema', value: '1', applyMethod: 'pending-reboot' }],
+    });
+    const monitoringRole = new IamRole(this, 'monitoring-role', { name: `${name}-rds-monitoring`, assumeRolePolicy: assumeRolePolicy('monitoring.rds.amazonaws.com') });
+    new IamRolePolicyAttachment(this, 'monitoring-policy', { role: monitoringRole.name, policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole' });
+
+    const common = {
+      engine: ENGINE,
+      engineVersion: def.database.engineVersion,
+      dbSubnetGroupName: subnets.name,
+      vpcSecurityGroupIds: [network.groups.database.id],
+      dbClusterParameterGroupName: clusterParams.name,
+      storageEncrypted: true,
+      kmsKeyId: key.arn,
+      iamDatabaseAuthenticationEnabled: true,
+      backupRetentionPeriod: def.backup.retentionDays,
+      preferredBackupWindow: def.backup.window,
+      preferredMaintenanceWindow: 'sun:04:00-sun:05:00',
+      deletionProtection: def.database.deletionProtection,
+      skipFinalSnapshot: false,
+      finalSnapshotIdentifier: `${name}-final`,
+      copyTagsToSnapshot: true,
+      enabledCloudwatchLogsExports: [...DB_LOG_EXPORTS],
+      port: 3306,
+    };
+
+    let globalCluster: RdsGlobalCluster | null = null;
+    if (global && primary) {
+      globalCluster = new RdsGlobalCluster(this, 'global', {
+        globalClusterIdentifier: settings.globalClusterId!,
+        engine: ENGINE,
+        engineVersion: def.database.engineVersion,
+        databaseName: def.database.databaseName,
+        storageEncrypted: true,
+        deletionProtection: def.database.deletionProtection,
+      });
+    }
+
+    if (primary) {
+      // RDS cannot manage the master password of a Global Database member: there we keep our own secret.
+      let masterSecret: GeneratedSecret | null = null;
+      if (global) {
+        masterSecret = new GeneratedSecret(this, 'master-secret', {
+          name: `${def.name}/db/master`, description: `${def.name} Aurora master password (Global Database)`, kmsKeyId: key.arn,
+        });
+      }
+      this.cluster = new RdsCluster(this, 'cluster', {
+        ...common,
+        clusterIdentifier: name,
+        databaseName: def.database.databaseName,
+        masterUsername: 'conduit_admin',
+        ...(masterSecret
+          ? { masterPassword: masterSecret.version.secretString, globalClusterIdentifier: globalCluster!.id, lifecycle: { ignoreChanges: ['master_password'] } }
+          : { manageMasterUserPassword: true, masterUserSecretKmsKeyId: key.arn }),
+      });
+      this.masterSecretArn = masterSecret ? masterSecret.secret.arn : this.cluster.masterUserSecret.get(0).secretArn;
+      this.appSecret = new GeneratedSecret(this, 'app-secret', {
+        name: this.appSecretName,
+        description: `${def.name} application database user ${APP_DB_USER} (created once with app-user.sql)`,
+        kmsKeyId: key.arn,
+        replicaRegion: plan.peer,
+      });
+    } else {
+      // The secondary cluster joins the Global Database by its (deterministic) identifier: apply the primary stack first.
+      this.cluster = new RdsCluster(this, 'cluster', {
+        ...common,
+        clusterIdentifier: name,
+        globalClusterIdentifier: settings.globalClusterId!,
+        enableGlobalWriteForwarding: true,
+        lifecycle: { ignoreChanges: ['replication_source_identifier', 'global_cluster_identifier'] },
+      });
+      this.masterSecretArn = null;
+    }
+
+    def.dbNodes.forEach((node, i) => {
+      this.instances.push(
+        new RdsClusterInstance(this, `instance-${node.name}`, {
+          identifier: `${name}-${node.name}`,
+          clusterIdentifier: this.cluster.id,
+          engine: ENGINE,
+          engineVersion: def.database.engineVersion,
+          instanceClass: def.database.instanceClass,
+          availabilityZone: `${plan.region}${node.zone}`,
+          dbParameterGroupName: instanceParams.name,
+          dbSubnetGroupName: subnets.name,
+          publiclyAccessible: false,
+          autoMinorVersionUpgrade: true,
+          monitoringInterval: DB_MONITORING_INTERVAL_S,
+          monitoringRoleArn: monitoringRole.arn,
+          performanceInsightsEnabled: true,
+          performanceInsightsKmsKeyId: key.arn,
+          performanceInsightsRetentionPeriod: 7,
+          // The first node is the preferred writer; the others are promoted in order on failover.
+          promotionTier: i === 0 ? 0 : 1,
+          copyTagsToSnapshot: true,
+          preferredMaintenanceWindow: 'sun:04:00-sun:05:00',
+        }),
+      );
+    });
+  }
+}
+
+/**
+ * The one-time SQL that creates the application user (Terraform cannot reach inside MySQL). Run it as the master
+ * user against the writer endpoint, replacing :password with the value of the secret `<name>/db/conduit_app`.
+ * Least privilege: rows and schema of the application database only, TLS required, no global privilege.
+ */
+export function appUserSql(databaseName: string, user = APP_DB_USER): string {
+  return [
+    `CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY :password REQUIRE SSL;`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON \`${databaseName}\`.* TO '${user}'@'%';`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,37 @@
+// A Secrets Manager secret whose value AWS generates once at the first apply (later plans keep it:
+// `ignore_changes` on the value), encrypted with the region's key, optionally replicated to the peer region.
+import { Construct } from 'constructs';
+import { SecretsmanagerSecret } from '@cdktn/provider-aws/lib/secretsmanager-secret/index.js';
+import { SecretsmanagerSecretVersion } from '@cdktn/provider-aws/lib/secretsmanager-secret-version/index.js';
+import { DataAwsSecretsmanagerRandomPassword } from '@cdktn/provider-aws/lib/data-aws-secretsmanager-random-password/index.js';
+
+export interface GeneratedSecretProps {
+  name: string;
+  description: string;
+  kmsKeyId: string;
+  /** Replicate to this region with the same name (the peer region reads the replica). */
+  replicaRegion?: string | null | undefined;
+  length?: number;
+}
+
+export class GeneratedSecret extends Construct {
+  readonly secret: SecretsmanagerSecret;
+  readonly version: SecretsmanagerSecretVersion;
+  constructor(scope: Construct, id: string, props: GeneratedSecretProps) {
+    super(scope, id);
+    this.secret = new SecretsmanagerSecret(this, 'secret', {
+      name: props.name,
+      description: props.description,
+      kmsKeyId: props.kmsKeyId,
+      recoveryWindowInDays: 7,
+      ...(props.replicaRegion ? { replica: [{ region: props.replicaRegion }] } : {}),
+    });
+    // Letters and digits only: the value goes into URLs and Redis AUTH without escaping.
+    const random = new DataAwsSecretsmanagerRandomPassword(this, 'random', { passwordLength: props.length ?? 40, excludePunctuation: true });
+    this.version = new SecretsmanagerSecretVersion(this, 'value', {
+      secretId: this.secret.id,
+      secretString: random.randomPassword,
+      lifecycle: { ignoreChanges: ['secret_string'] },
+    });
+  }
+}

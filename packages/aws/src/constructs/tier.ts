@@ -1,0 +1,198 @@
+// One tier (front or API) of one region: a public ALB across the zones and an Auto Scaling group of
+// instances in the private subnets, built from a launch template. The same construct serves both tiers;
+// counts, health checks, drain time and scaling targets come from the definition.
+import { Construct } from 'constructs';
+import { Fn, Token } from 'cdktn';
+import { Lb } from '@cdktn/provider-aws/lib/lb/index.js';
+import { LbListener } from '@cdktn/provider-aws/lib/lb-listener/index.js';
+import { LbTargetGroup } from '@cdktn/provider-aws/lib/lb-target-group/index.js';
+import { LaunchTemplate } from '@cdktn/provider-aws/lib/launch-template/index.js';
+import { AutoscalingGroup } from '@cdktn/provider-aws/lib/autoscaling-group/index.js';
+import { AutoscalingPolicy } from '@cdktn/provider-aws/lib/autoscaling-policy/index.js';
+import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
+import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js';
+import { IamRolePolicyAttachment } from '@cdktn/provider-aws/lib/iam-role-policy-attachment/index.js';
+import { IamInstanceProfile } from '@cdktn/provider-aws/lib/iam-instance-profile/index.js';
+import { DataAwsSsmParameter } from '@cdktn/provider-aws/lib/data-aws-ssm-parameter/index.js';
+import { APP_PORTS, REFRESH_MIN_HEALTHY_PERCENT, ROOT_VOLUME_GB, archFor, shortName } from '../settings.js';
+import { userData } from '../user-data.js';
+import { assumeRolePolicy, policyJson, type RegionContext, type Statement } from './common.js';
+import type { Network } from './network.js';
+
+/** The modern ALB TLS policy: TLS 1.3 and 1.2 with forward-secret ciphers only. */
+export const ALB_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+
+export interface TierProps {
+  tier: 'front' | 'api';
+  network: Network;
+  certificateArn: string;
+  logsBucket: string;
+  releasesBucketName: string;
+  releasesBucketArn: string;
+  env: Record<string, string>;
+  secrets: Record<string, string>;
+  derived: Record<string, string>;
+  /** Extra least-privilege statements for the instance role (secrets, database connect). */
+  statements: Statement[];
+  searchEndpoint: string;
+  searchDomainArn: string;
+}
+
+export class Tier extends Construct {
+  readonly alb: Lb;
+  readonly targetGroup: LbTargetGroup;
+  readonly asg: AutoscalingGroup;
+  readonly role: IamRole;
+
+  constructor(scope: Construct, id: string, ctx: RegionContext, props: TierProps) {
+    super(scope, id);
+    const { def, plan } = ctx;
+    const { tier, network } = props;
+    const spec = def[tier];
+    const name = `${def.name}-${plan.region}-${tier}`;
+    const port = APP_PORTS[tier];
+    const albSg = tier === 'front' ? network.groups.frontAlb : network.groups.apiAlb;
+    const instanceSg = tier === 'front' ? network.groups.frontInstances : network.groups.apiInstances;
+
+    this.alb = new Lb(this, 'alb', {
+      name: shortName(def.name, tier),
+      loadBalancerType: 'application',
+      internal: false,
+      subnets: network.publicSubnets.map((s) => s.id),
+      securityGroups: [albSg.id],
+      enableDeletionProtection: true,
+      dropInvalidHeaderFields: true,
+      desyncMitigationMode: 'strictest',
+      enableHttp2: true,
+      idleTimeout: 60,
+      accessLogs: { bucket: props.logsBucket, prefix: `alb/${tier}`, enabled: true },
+    });
+
+    const hc = spec.healthCheck;
+    this.targetGroup = new LbTargetGroup(this, 'targets', {
+      name: shortName(def.name, `${tier}-tg`),
+      port,
+      protocol: 'HTTP',
+      vpcId: network.vpc.id,
+      targetType: 'instance',
+      // A short drain: the instance keeps serving in-flight requests this long after it leaves the pool.
+      deregistrationDelay: String(def.api.drainSeconds),
+      healthCheck: {
+        enabled: true,
+        path: hc.path,
+        protocol: 'HTTP',
+        matcher: '200',
+        // ALB health checks run at most every 5 s; the definition's faster local interval is rounded up.
+        interval: Math.max(5, Math.ceil(hc.intervalMs / 1000)),
+        timeout: 4,
+        healthyThreshold: Math.max(2, hc.rise),
+        unhealthyThreshold: Math.max(2, hc.fall),
+      },
+    });
+
+    new LbListener(this, 'https', {
+      loadBalancerArn: this.alb.arn,
+      port: 443,
+      protocol: 'HTTPS',
+      sslPolicy: ALB_TLS_POLICY,
+      certificateArn: props.certificateArn,
+      defaultAction: [{ type: 'forward', targetGroupArn: this.targetGroup.arn }],
+    });
+    new LbListener(this, 'http-redirect', {
+      loadBalancerArn: this.alb.arn,
+      port: 80,
+      protocol: 'HTTP',
+      defaultAction: [{ type: 'redirect', redirect: { port: '443', protocol: 'HTTPS', statusCode: 'HTTP_301' } }],
+    });
+
+    // Least privilege: read this tier's releases, the listed secrets, write logs to the search domain.
+    this.role = new IamRole(this, 'role', { name, assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com') });
+    new IamRolePolicy(this, 'policy', {
+      role: this.role.id,
+      policy: policyJson(
+        { Sid: 'ReadReleases', Effect: 'Allow', Action: 's3:GetObject', Resource: `${props.releasesBucketArn}/${tier}/*` },
+        { Sid: 'ShipLogs', Effect: 'Allow', Action: ['es:ESHttpPost', 'es:ESHttpPut'], Resource: `${props.searchDomainArn}/*` },
+        ...props.statements,
+      ),
+    });
+    // Session Manager instead of SSH: no key pair, no port 22.
+    new IamRolePolicyAttachment(this, 'ssm', { role: this.role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' });
+    const profile = new IamInstanceProfile(this, 'profile', { name, role: this.role.name });
+
+    const arch = archFor(spec.instanceType);
+    const ami = new DataAwsSsmParameter(this, 'ami', { name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}` });
+
+    const script = userData({
+      tier, name: def.name, region: plan.region, port,
+      releasesBucket: props.releasesBucketName, env: props.env, secrets: props.secrets, derived: props.derived, searchEndpoint: props.searchEndpoint,
+    });
+    const template = new LaunchTemplate(this, 'template', {
+      name,
+      imageId: ami.value,
+      instanceType: spec.instanceType,
+      updateDefaultVersion: true,
+      iamInstanceProfile: { arn: profile.arn },
+      metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled' },
+      networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: 'false', securityGroups: [instanceSg.id], deleteOnTermination: 'true' }],
+      blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: ROOT_VOLUME_GB, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
+      monitoring: { enabled: true },
+      userData: Fn.base64encode(script),
+      tagSpecifications: [{ resourceType: 'instance', tags: { ...ctx.tags, Name: name, Tier: tier } }, { resourceType: 'volume', tags: { ...ctx.tags, Name: name } }],
+    });
+
+    const warmup = def.scaling.scaleOutCooldownSeconds;
+    this.asg = new AutoscalingGroup(this, 'asg', {
+      name,
+      minSize: spec.instances.min,
+      maxSize: spec.instances.max,
+      desiredCapacity: spec.instances.desired,
+      vpcZoneIdentifier: network.privateSubnets.map((s) => s.id),
+      launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
+      targetGroupArns: [this.targetGroup.arn],
+      healthCheckType: 'ELB',
+      healthCheckGracePeriod: 120,
+      defaultInstanceWarmup: warmup,
+      waitForCapacityTimeout: '15m',
+      enabledMetrics: ['GroupDesiredCapacity', 'GroupInServiceInstances', 'GroupPendingInstances', 'GroupTerminatingInstances', 'GroupTotalInstances'],
+      // A new launch template version rolls the group: start new, wait healthy, then stop old; roll back on failure.
+      instanceRefresh: {
+        strategy: 'Rolling',
+        preferences: { minHealthyPercentage: REFRESH_MIN_HEALTHY_PERCENT, maxHealthyPercentage: 200, autoRollback: true, skipMatching: true },
+      },
+      tag: [
+        { key: 'Name', value: name, propagateAtLaunch: true },
+        { key: 'Tier', value: tier, propagateAtLaunch: true },
+      ],
+      // Target tracking moves the desired capacity; Terraform must not fight it.
+      lifecycle: { ignoreChanges: ['desired_capacity'] },
+    });
+
+    // Target tracking: CPU for both tiers; the API also tracks requests per instance (from the benchmark).
+    new AutoscalingPolicy(this, 'cpu-target', {
+      name: `${name}-cpu`,
+      autoscalingGroupName: this.asg.name,
+      policyType: 'TargetTrackingScaling',
+      estimatedInstanceWarmup: warmup,
+      targetTrackingConfiguration: {
+        targetValue: def.scaling.targetCpuPercent,
+        predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' },
+      },
+    });
+    if (tier === 'api') {
+      new AutoscalingPolicy(this, 'requests-target', {
+        name: `${name}-requests`,
+        autoscalingGroupName: this.asg.name,
+        policyType: 'TargetTrackingScaling',
+        estimatedInstanceWarmup: warmup,
+        targetTrackingConfiguration: {
+          // RequestCountPerTarget is counted per minute: rps × 60.
+          targetValue: def.scaling.targetRpsPerInstance * 60,
+          predefinedMetricSpecification: {
+            predefinedMetricType: 'ALBRequestCountPerTarget',
+            resourceLabel: `${this.alb.arnSuffix}/${this.targetGroup.arnSuffix}`,
+          },
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,106 @@
+// AWS-only settings the definition does not carry, derived from it once with documented constants.
+// Everything a construct needs that is specific to AWS comes from here, so the constructs never invent numbers.
+import type { ResolvedDefinition } from '@conduit/definition';
+
+/** CloudFront certificates and WAF web ACLs with CLOUDFRONT scope must live in us-east-1. */
+export const EDGE_REGION = 'us-east-1';
+
+/** Ports the release artifacts listen on inside the instances (the local region uses its own loopback ports). */
+export const APP_PORTS = { front: 8080, api: 3000 } as const;
+
+/** The application's least-privilege database user (DML on the application schema only). */
+export const APP_DB_USER = 'conduit_app';
+
+/** OpenSearch (the seed's ELK): one data node per zone; t3.medium is the smallest type with encryption at rest. */
+export const OPENSEARCH = { instanceType: 't3.medium.search', volumeGb: 20, engineVersion: 'OpenSearch_2.13' } as const;
+
+/** Aurora: enhanced monitoring every 15 s; these log streams are exported to CloudWatch Logs. */
+export const DB_MONITORING_INTERVAL_S = 15;
+export const DB_LOG_EXPORTS = ['audit', 'error', 'slowquery'] as const;
+
+/** Redis engine of the cache replication group. */
+export const REDIS_VERSION = '7.1';
+
+/** Route 53 failover: TTL of the failover records and how health checks probe each region. */
+export const DNS = { ttlSeconds: 60, healthCheckIntervalSeconds: 10, healthCheckFailureThreshold: 3 } as const;
+
+/** S3 lifecycle: logs expire after this many days (unless the definition's log retention is longer); old versions after 30 days. */
+export const LOG_OBJECT_EXPIRY_DAYS = 365;
+export const NONCURRENT_VERSION_DAYS = 30;
+
+/** Root volume of every instance (gp3, encrypted). */
+export const ROOT_VOLUME_GB = 16;
+
+/** Instance refresh: keep this share of capacity healthy while rolling. */
+export const REFRESH_MIN_HEALTHY_PERCENT = 90;
+
+/** Region-wide ALB response time alarm is on p99 of TargetResponseTime. */
+export const LATENCY_STATISTIC = 'p99';
+
+export interface RegionPlan {
+  /** 'primary' or 'secondary': which side of the failover pair. */
+  role: 'primary' | 'secondary';
+  region: string;
+  /** The other region of the pair (null in a single-region deployment). */
+  peer: string | null;
+  /** AZ names, `${region}${letter}` for the definition's zones. */
+  zones: string[];
+  /** /16 per region so the two VPCs never overlap (10.0/16 primary, 10.16/16 secondary). */
+  vpcCidr: string;
+}
+
+export interface AwsSettings {
+  name: string;
+  regions: RegionPlan[];
+  /** Terraform stack names: the bootstrap state stack, one per region, the global edge stack. */
+  stackNames: { state: string; regions: string[]; edge: string };
+  /** The remote state bucket (S3 names are global: override with AwsOptions.stateBucket). */
+  stateBucket: string;
+  /** Aurora Global Database identifier (two regions only). */
+  globalClusterId: string | null;
+  /** Custom domain, or null: the stacks then declare a required Terraform variable `domain`. */
+  domain: string | null;
+}
+
+export const regionPlan = (def: ResolvedDefinition, region: string): RegionPlan => {
+  const index = def.regionList.indexOf(region);
+  return {
+    role: index === 0 ? 'primary' : 'secondary',
+    region,
+    peer: def.regionList.find((r) => r !== region) ?? null,
+    zones: def.zoneList.map((z) => `${region}${z.name}`),
+    vpcCidr: `10.${index * 16}.0.0/16`,
+  };
+};
+
+export function awsSettings(def: ResolvedDefinition, options: { stateBucket?: string | undefined } = {}): AwsSettings {
+  return {
+    name: def.name,
+    regions: def.regionList.map((r) => regionPlan(def, r)),
+    stackNames: { state: `${def.name}-state`, regions: def.regionList.map((r) => `${def.name}-${r}`), edge: `${def.name}-edge` },
+    stateBucket: options.stateBucket ?? `${def.name}-tfstate-${def.regions.primary}`,
+    globalClusterId: def.regions.secondary ? `${def.name}-global` : null,
+    domain: def.edge.domain,
+  };
+}
+
+/** Subnet CIDRs of one zone in a /16: public /24 at 10.x.z.0, private (app) /20 at 10.x.(16(z+1)).0, isolated (data) /24 at 10.x.(128+z).0. */
+export function subnetCidrs(vpcCidr: string, zoneIndex: number): { public: string; private: string; isolated: string } {
+  const [a, b] = vpcCidr.split('.').map(Number) as [number, number];
+  return {
+    public: `${a}.${b}.${zoneIndex}.0/24`,
+    private: `${a}.${b}.${16 * (zoneIndex + 1)}.0/20`,
+    isolated: `${a}.${b}.${128 + zoneIndex}.0/24`,
+  };
+}
+
+/** Graviton families (t4g, c7g, m6gd, r7g…) boot the arm64 image, others x86_64. */
+export const archFor = (instanceType: string): 'arm64' | 'x86_64' =>
+  /^[a-z]+\d+g/.test(instanceType.split('.')[0] ?? '') ? 'arm64' : 'x86_64';
+
+/** AWS names with a length limit (ALB, target groups: 32): keep the end, which carries the distinguishing suffix. */
+export function shortName(name: string, suffix: string, max = 32): string {
+  const full = `${name}-${suffix}`;
+  if (full.length <= max) return full;
+  return `${name.slice(0, max - suffix.length - 1).replace(/-+$/, '')}-${suffix}`;
+}

@@ -1,0 +1,119 @@
+// One region (primary or secondary): network, buckets, database, cache, log search, the front and API
+// tiers, the region's DNS names and failover records, alarms and dashboard, backups.
+// Cross-region links use deterministic names (the global cluster id, the peer's backup vault, replicated
+// secrets), never cross-stack references: stacks apply independently, primary first.
+import type { Construct } from 'constructs';
+import { TerraformOutput, TerraformStack } from 'cdktn';
+import { DataAwsCallerIdentity } from '@cdktn/provider-aws/lib/data-aws-caller-identity/index.js';
+import { DataAwsElbServiceAccount } from '@cdktn/provider-aws/lib/data-aws-elb-service-account/index.js';
+import type { ResolvedDefinition } from '@conduit/definition';
+import { APP_DB_USER, LOG_OBJECT_EXPIRY_DAYS, type AwsSettings, type RegionPlan } from '../settings.js';
+import { RegionKey } from '../constructs/kms.js';
+import { SecureBucket } from '../constructs/bucket.js';
+import { Network } from '../constructs/network.js';
+import { Database, appUserSql } from '../constructs/database.js';
+import { Cache } from '../constructs/cache.js';
+import { GeneratedSecret } from '../constructs/secret.js';
+import { LogSearch, Monitoring } from '../constructs/observability.js';
+import { Tier } from '../constructs/tier.js';
+import { RegionZone, RegionalDns, ValidatedCertificate, regionalName, failoverName } from '../constructs/dns.js';
+import { Backup } from '../constructs/backup.js';
+import type { RegionContext, Statement } from '../constructs/common.js';
+import { awsProvider, domainVariable, remoteState, tagsFor } from './common.js';
+
+export class RegionStack extends TerraformStack {
+  readonly tiers: Tier[];
+  constructor(scope: Construct, id: string, def: ResolvedDefinition, settings: AwsSettings, plan: RegionPlan) {
+    super(scope, id);
+    awsProvider(this, def, id, plan.region);
+    remoteState(this, settings, id, def.regions.primary);
+    const domain = domainVariable(this, def);
+    const me = new DataAwsCallerIdentity(this, 'me');
+    const accountId = me.accountId;
+    const key = new RegionKey(this, 'key', { name: def.name, region: plan.region, accountId }).key;
+    const ctx: RegionContext = { def, settings, plan, accountId, key, domain, tags: tagsFor(def, id) };
+    const prefix = `${def.name}-${plan.region}`;
+
+    const network = new Network(this, 'network', ctx);
+
+    // Buckets: releases (what instances install), ALB access logs (SSE-S3: ALB cannot write with KMS), backups (snapshot exports).
+    const releases = new SecureBucket(this, 'releases', { bucketPrefix: `${prefix}-releases-`, encryption: key.arn, expireAfterDays: null });
+    const elb = new DataAwsElbServiceAccount(this, 'elb-account');
+    const logs = new SecureBucket(this, 'logs', {
+      bucketPrefix: `${prefix}-logs-`,
+      encryption: 'sse-s3',
+      expireAfterDays: Math.max(LOG_OBJECT_EXPIRY_DAYS, def.observability.logRetentionDays),
+      statements: [
+        { Sid: 'AlbLogsLegacyRegions', Effect: 'Allow', Principal: { AWS: elb.arn }, Action: 's3:PutObject', Resource: `BUCKET_ARN/alb/*` },
+        { Sid: 'AlbLogsNewRegions', Effect: 'Allow', Principal: { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' }, Action: 's3:PutObject', Resource: `BUCKET_ARN/alb/*` },
+      ],
+    });
+    const backups = new SecureBucket(this, 'backups', { bucketPrefix: `${prefix}-backups-`, encryption: key.arn, expireAfterDays: null });
+
+    const zone = new RegionZone(this, 'zone', domain).zone;
+    const certificate = new ValidatedCertificate(this, 'certificate', {
+      domainName: `*.${plan.region}.${domain}`,
+      alternativeNames: [`*.origin.${domain}`],
+      zoneId: zone.zoneId,
+    });
+
+    const search = new LogSearch(this, 'search', ctx, network);
+    const database = new Database(this, 'database', ctx, network);
+    const cache = new Cache(this, 'cache', ctx, network);
+    // The API's signing secret, shared by both regions (a user signed in via one region stays signed in via the other).
+    const jwtName = `${def.name}/api/jwt`;
+    if (plan.role === 'primary') {
+      new GeneratedSecret(this, 'jwt', { name: jwtName, description: `${def.name} API token signing secret`, kmsKeyId: key.arn, replicaRegion: plan.peer, length: 64 });
+    }
+
+    const secretArn = (name: string) => `arn:aws:secretsmanager:${plan.region}:${accountId}:secret:${name}-??????`;
+    const apiSecrets = { DB_PASSWORD: database.appSecretName, JWT_SECRET: jwtName, CACHE_AUTH: cache.authSecret.secret.name };
+    const apiStatements: Statement[] = [
+      { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: Object.values(apiSecrets).map((n) => (n === cache.authSecret.secret.name ? cache.authSecret.secret.arn : secretArn(n))) },
+      { Sid: 'DecryptSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: key.arn, Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${plan.region}.amazonaws.com` } } },
+      { Sid: 'DatabaseIamAuth', Effect: 'Allow', Action: 'rds-db:connect', Resource: `arn:aws:rds-db:${plan.region}:${accountId}:dbuser:${database.cluster.clusterResourceId}/${APP_DB_USER}` },
+    ];
+    const publicUrl = `https://${domain}`;
+    const common = {
+      network, certificateArn: certificate.arn, logsBucket: logs.bucket.bucket,
+      releasesBucketName: releases.bucket.bucket, releasesBucketArn: releases.bucket.arn,
+      searchEndpoint: search.domain.endpoint, searchDomainArn: search.domain.arn,
+    };
+    const front = new Tier(this, 'front', ctx, { ...common, tier: 'front', env: { PUBLIC_URL: publicUrl }, secrets: {}, derived: {}, statements: [] });
+    const db = `${database.cluster.port}/${def.database.databaseName}`;
+    const api = new Tier(this, 'api', ctx, {
+      ...common,
+      tier: 'api',
+      env: { PUBLIC_URL: publicUrl, LOG_LEVEL: 'info' },
+      secrets: apiSecrets,
+      derived: {
+        DATABASE_WRITER_URL: `mysql://${APP_DB_USER}:$DB_PASSWORD@${database.cluster.endpoint}:${db}`,
+        DATABASE_READER_URL: `mysql://${APP_DB_USER}:$DB_PASSWORD@${database.cluster.readerEndpoint}:${db}`,
+        REDIS_URL: `rediss://:$CACHE_AUTH@${cache.group.primaryEndpointAddress}:6379`,
+      },
+      statements: apiStatements,
+    });
+    this.tiers = [front, api];
+
+    new RegionalDns(this, 'dns', {
+      zoneId: zone.zoneId, domain, region: plan.region, role: plan.role,
+      tiers: [
+        { tier: 'front', alb: front.alb, healthPath: def.front.healthCheck.path },
+        { tier: 'api', alb: api.alb, healthPath: def.api.healthCheck.path },
+      ],
+    });
+    new Monitoring(this, 'monitoring', ctx, { tiers: this.tiers, database, cache, search });
+    new Backup(this, 'backup', ctx, { clusterArn: plan.role === 'primary' ? database.cluster.arn : null });
+
+    new TerraformOutput(this, 'releases_bucket', { value: releases.bucket.bucket, description: 'Upload <tier>/current.tar.gz here, then start an instance refresh' });
+    new TerraformOutput(this, 'backups_bucket', { value: backups.bucket.bucket, description: 'Target of `aws rds start-export-task` snapshot exports' });
+    new TerraformOutput(this, 'db_writer_endpoint', { value: database.cluster.endpoint });
+    new TerraformOutput(this, 'db_reader_endpoint', { value: database.cluster.readerEndpoint });
+    new TerraformOutput(this, 'cache_endpoint', { value: cache.group.primaryEndpointAddress });
+    new TerraformOutput(this, 'api_url', { value: `https://${regionalName('api', plan.region, domain)}`, description: `this region's API (failover name: ${failoverName('api', '<domain>')})` });
+    new TerraformOutput(this, 'search_endpoint', { value: search.domain.endpoint });
+    if (plan.role === 'primary') {
+      new TerraformOutput(this, 'app_user_sql', { value: appUserSql(def.database.databaseName), description: `run once as the master user; password from secret ${database.appSecretName}` });
+    }
+  }
+}
