@@ -17,7 +17,13 @@ export function useServices(): AppServices {
 export function useAuth(): AuthSnapshot {
   const { auth } = useServices();
   const [snap, setSnap] = useState(auth.snapshot());
-  useEffect(() => auth.subscribe(setSnap), [auth]);
+  useEffect(() => {
+    const unsubscribe = auth.subscribe(setSnap);
+    // Effects run after the first paint: catch a change (e.g. loading -> authenticated) made in between.
+    const now = auth.snapshot();
+    setSnap((s) => (s.state === now.state && s.user === now.user ? s : now));
+    return unsubscribe;
+  }, [auth]);
   return snap;
 }
 
