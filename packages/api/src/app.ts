@@ -1,8 +1,8 @@
 // Builds the Conduit API as a Fastify instance (it does not listen: server.ts does).
-// Order: external plugins (metrics, database, cache, auth, security headers and limits), the error
+// Order: external plugins (metrics, security headers and limits, database, cache, auth), the error
 // handler, the docs, then the routes: health and metrics at the root, the RealWorld API under /api.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Db } from './db/pool.js';
@@ -30,6 +30,16 @@ export interface AppDeps {
   logger?: boolean | Record<string, unknown>;
 }
 
+const ROUTER_ERROR_HEADERS = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-site',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+};
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
@@ -44,7 +54,8 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
     },
     // Behind HAProxy / an ALB: trust X-Forwarded-For from loopback and private networks only.
     trustProxy: ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
-    requestIdHeader: 'x-request-id',
+    // genReqId reads X-Request-Id itself, so that a malformed one is replaced rather than logged.
+    requestIdHeader: false,
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
@@ -55,7 +66,19 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
     keepAliveTimeout: 65_000,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // Errors raised by the router before any hook runs (bad percent-encoding, over-long parameter):
+    // same RealWorld shape, and the headers the security plugin would have set.
+    frameworkErrors: (err, _req, res) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const reply = res as unknown as FastifyReply;
+      void reply
+        .code(tooLong ? 414 : 400)
+        .headers(ROUTER_ERROR_HEADERS)
+        .send({ errors: { path: [tooLong ? 'is too long' : 'is not a valid URL'] } });
+    },
   });
+  // JSON only: anything else is a 415.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (req, reply) => {
@@ -63,10 +86,11 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
   });
 
   app.register(metricsPlugin, { instanceId: config.instanceId, zone: config.zone });
+  // Security first: its headers must be set before any other hook can reject the request.
+  app.register(securityPlugin);
   app.register(dbPlugin, { writerUrl: config.databaseWriterUrl, readerUrl: config.databaseReaderUrl, poolSize: config.dbPoolSize, db: deps.db });
   app.register(cachePlugin, { config: config.cache, timeoutMs: config.cacheTimeoutMs, cache: deps.cache });
   app.register(authPlugin, { jwtSecret: config.jwtSecret });
-  app.register(securityPlugin);
   app.register(errorsPlugin);
   app.register(docsPlugin, { publicUrl: config.publicUrl });
 

@@ -1,4 +1,6 @@
 // The Redis cache (or a disabled one), decorated as `app.cache`; closed when the app closes.
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fp from 'fastify-plugin';
 import { Cache, createRedisClient } from '../cache/cache.js';
 import type { CacheConfig } from '../config.js';
@@ -20,9 +22,10 @@ export default fp<CachePluginOptions>(
   async (app, opts) => {
     const owned = !opts.cache;
     const metrics = app.metrics;
+    const client = opts.cache ? null : createRedisClient(opts.config, opts.timeoutMs);
     const cache =
       opts.cache ??
-      new Cache(createRedisClient(opts.config, opts.timeoutMs), {
+      new Cache(client, {
         timeoutMs: opts.timeoutMs,
         logger: app.log,
         events: {
@@ -32,6 +35,10 @@ export default fp<CachePluginOptions>(
           breaker: (open) => metrics.cacheBreaker.set(open ? 1 : 0),
         },
       });
+    if (owned && client) {
+      // Give Redis a moment to connect so the first requests can use it; never wait long or fail for it.
+      await Promise.race([once(client, 'ready').catch(() => undefined), sleep(1_000)]);
+    }
     if (!cache.enabled) app.log.info({ cache: 'disabled' }, 'cache disabled: neither REDIS_URL nor REDIS_SENTINELS is set');
     app.decorate('cache', cache);
     if (owned) app.addHook('onClose', async () => cache.close());

@@ -35,6 +35,13 @@ export default fp(
       if (err.validation) {
         return reply.code(422).send({ errors: fieldErrors(err.validation as Issue[], err.validationContext) });
       }
+      const code = (err as { code?: string }).code;
+      if (code === 'ER_NO_REFERENCED_ROW_2' || code === 'ER_NO_REFERENCED_ROW') {
+        // A row we point at vanished: the signed-in user (token of a deleted account) or the article.
+        return /fk_\w+_(author|user|follower)`/.test(err.message)
+          ? reply.code(401).send({ errors: { token: ['is invalid'] } })
+          : reply.code(404).send({ errors: { resource: ['not found'] } });
+      }
       if (isDbUnavailable(err)) {
         req.log.warn({ err: { code: (err as { code?: string }).code, message: err.message } }, 'database unavailable');
         return reply.code(503).header('retry-after', '1').send({ errors: { database: ['is unavailable, retry shortly'] } });

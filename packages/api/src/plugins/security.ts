@@ -36,7 +36,7 @@ export default fp(
     app.addHook('onSend', async (req, reply) => {
       if (reply.hasHeader('cache-control')) return;
       const seconds = req.routeOptions.config.publicCache;
-      if (req.method === 'GET' && seconds !== undefined && req.userId === null && reply.statusCode < 400 && req.headers.authorization === undefined) {
+      if (req.method === 'GET' && seconds !== undefined && !req.userId && reply.statusCode < 400 && req.headers.authorization === undefined) {
         reply.header('cache-control', `public, max-age=${seconds}`);
       } else {
         reply.header('cache-control', 'no-store');
@@ -44,5 +44,5 @@ export default fp(
       reply.header('vary', 'Authorization');
     });
   },
-  { name: 'security', dependencies: ['auth'] },
+  { name: 'security' },
 );
