@@ -1,0 +1,104 @@
+// migrate and seed, as functions and as commands; and the writer/reader split.
+import { describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { resolve } from 'node:path';
+import mysql from 'mysql2/promise';
+import { DEMO_PASSWORD, migrate, seed } from '../src/index.js';
+import { listMigrations } from '../src/db/migrate.js';
+import { json, makeApp, register, uid } from './helpers.js';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '..', '..', '..');
+
+async function freshDatabase(name: string): Promise<string> {
+  const conn = await mysql.createConnection({ uri: inject('mysqlRootUrl') });
+  await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  await conn.query(`CREATE DATABASE \`${name}\``);
+  await conn.end();
+  return inject('mysqlUrl').replace(/\/conduit_test$/, `/${name}`);
+}
+
+describe('migrate', () => {
+  it('applies every migration once, records them, and is safe to run twice (also concurrently)', async () => {
+    const url = await freshDatabase('conduit_migrate');
+    const all = listMigrations().map((m) => m.version);
+    expect(all.length).toBeGreaterThan(0);
+    const [a, b] = await Promise.all([migrate(url), migrate(url)]);
+    expect([...a.applied, ...b.applied].sort()).toEqual(all);
+    expect((await migrate(url)).applied).toEqual([]);
+    const conn = await mysql.createConnection({ uri: url });
+    const [rows] = await conn.query('SELECT version FROM schema_migrations ORDER BY version');
+    await conn.end();
+    expect((rows as { version: string }[]).map((r) => r.version)).toEqual(all);
+  });
+
+  it('runs as a command reading DATABASE_WRITER_URL', async () => {
+    const url = await freshDatabase('conduit_migrate_cmd');
+    const env = { PATH: process.env.PATH ?? '', DATABASE_WRITER_URL: url };
+    const first = await run(process.execPath, ['--import', 'tsx', 'packages/api/src/commands/migrate.ts'], { cwd: root, env });
+    expect(first.stdout).toMatch(/^migrate: applied 0001_initial/);
+    const second = await run(process.execPath, ['--import', 'tsx', 'packages/api/src/commands/migrate.ts'], { cwd: root, env });
+    expect(second.stdout).toMatch(/nothing to apply/);
+    const bad = await run(process.execPath, ['--import', 'tsx', 'packages/api/src/commands/migrate.ts'], { cwd: root, env: { PATH: env.PATH } }).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/^migrate: DATABASE_WRITER_URL: missing/) });
+  });
+});
+
+describe('seed', () => {
+  it('loads demo data once (idempotent), and johndoe can log in', async () => {
+    const url = await freshDatabase('conduit_seed');
+    await migrate(url);
+    const first = await seed(url);
+    expect(first).toMatchObject({ usersCreated: 5, articlesCreated: 50, users: 5, articles: 50 });
+    const second = await seed(url);
+    expect(second).toMatchObject({ usersCreated: 0, articlesCreated: 0, users: 5, articles: 50 });
+    const out = await run(process.execPath, ['--import', 'tsx', 'packages/api/src/commands/seed.ts'], { cwd: root, env: { PATH: process.env.PATH ?? '', DATABASE_WRITER_URL: url } });
+    expect(out.stdout).toMatch(/created 0 users and 0 articles \(now 5 users, 50 articles\)/);
+
+    const app = await makeApp({ DATABASE_WRITER_URL: url, REDIS_URL: '' });
+    try {
+      const login = await app.inject({ method: 'POST', url: '/api/users/login', payload: { user: { email: 'johndoe@example.com', password: DEMO_PASSWORD } } });
+      expect(login.statusCode).toBe(200);
+      const list = json(await app.inject({ url: '/api/articles?limit=50' }));
+      expect(list.articlesCount).toBe(50);
+      expect(list.articles.every((a: { tagList: string[] }) => a.tagList.length > 0)).toBe(true);
+      expect(list.articles.some((a: { favoritesCount: number }) => a.favoritesCount > 0)).toBe(true);
+      expect(json(await app.inject({ url: '/api/tags' })).tags.length).toBeGreaterThan(5);
+      const auth = { authorization: `Token ${json(login).user.token}` };
+      expect(json(await app.inject({ url: '/api/articles/feed', headers: auth })).articlesCount).toBeGreaterThan(0);
+      const withComments = await Promise.all(list.articles.slice(0, 6).map((a: { slug: string }) => app.inject({ url: `/api/articles/${a.slug}/comments` })));
+      expect(withComments.some((r) => json(r).comments.length > 0)).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('writer and reader endpoints', () => {
+  // The "reader" is a database that never receives the writes: a replica lagging forever. Reads that
+  // tolerate lag show the reader's content; a client reads its own writes.
+  it('sends lag-tolerant reads to the reader and lets a writer read its own writes', async () => {
+    const readerUrl = await freshDatabase('conduit_lagging_reader');
+    await migrate(readerUrl);
+    const app = await makeApp({ DATABASE_READER_URL: readerUrl, REDIS_URL: '' });
+    try {
+      const u = await register(app);
+      const tag = `rw${uid()}`;
+      const created = await app.inject({ method: 'POST', url: '/api/articles', headers: u.auth, payload: { article: { title: `RW ${uid()}`, description: 'd', body: 'b', tagList: [tag] } } });
+      expect(created.statusCode).toBe(201);
+      const slug = json(created).article.slug;
+      // the author just wrote: their reads go to the writer
+      expect(json(await app.inject({ url: `/api/articles?tag=${tag}`, headers: u.auth })).articlesCount).toBe(1);
+      expect(json(await app.inject({ url: '/api/user', headers: u.auth })).user.username).toBe(u.username);
+      // anyone: the list is served by the (lagging) reader
+      expect(json(await app.inject({ url: `/api/articles?tag=${tag}` })).articlesCount).toBe(0);
+      // but a direct link to a brand-new article falls back to the writer instead of a false 404
+      expect((await app.inject({ url: `/api/articles/${slug}` })).statusCode).toBe(200);
+      expect((await app.inject({ url: `/api/profiles/${u.username}` })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
