@@ -5,6 +5,7 @@ import type { DbTopology, RegionSecrets } from '../types.js';
 
 export interface SqlStep {
   node: string;
+  kind: 'users' | 'primary' | 'replica';
   /** One sentence: what this step does and why. */
   why: string;
   sql: string[];
@@ -24,6 +25,7 @@ export function usersStep(d: ResolvedDefinition, node: DbNode, s: RegionSecrets)
   ];
   return {
     node: node.name,
+    kind: 'users',
     why: `create the app, replication and exporter users on ${node.name} (local, not binlogged)`,
     sql: [
       'SET SESSION sql_log_bin=0',
@@ -43,6 +45,7 @@ export function usersStep(d: ResolvedDefinition, node: DbNode, s: RegionSecrets)
 export function primaryStep(d: ResolvedDefinition, primary: DbNode): SqlStep {
   return {
     node: primary.name,
+    kind: 'primary',
     why: `make ${primary.name} the primary: writable, semi-sync (AFTER_SYNC) master side on`,
     sql: [
       'STOP ALL SLAVES',
@@ -62,6 +65,7 @@ export function primaryStep(d: ResolvedDefinition, primary: DbNode): SqlStep {
 export function replicaStep(replica: DbNode, primary: DbNode, s: RegionSecrets): SqlStep {
   return {
     node: replica.name,
+    kind: 'replica',
     why: `make ${replica.name} a read-only replica of ${primary.name} (GTID, semi-sync replica side)`,
     sql: [
       'SET GLOBAL rpl_semi_sync_master_enabled=OFF',

@@ -1,7 +1,7 @@
 // Pure functions: resolved definition (+ topology, secrets, paths) → config text. No I/O here.
 export { haproxyConfig, type HaproxyInput } from './haproxy.js';
 export { varnishVcl } from './varnish.js';
-export { mariadbCnf, mysqldExporterCnf, dbDataDir, dbSocket, dbCnfFile } from './mariadb.js';
+export { mariadbCnf, mysqldExporterCnf, dbDataDir, dbSocket, dbCnfFile, dbTmpDir } from './mariadb.js';
 export { redisConf, sentinelConf, redisConfFile, sentinelConfFiles } from './redis.js';
 export { prometheusConfig, apiTargets, apiTargetsFile } from './prometheus.js';
 export { nginxConf, nginxConfFile, nginxPrefix, placeholderIndexHtml } from './nginx.js';

@@ -7,6 +7,7 @@ import type { RegionSecrets } from '../types.js';
 
 export const dbDataDir = (paths: Pick<StatePaths, 'data'>, node: Pick<DbNode, 'name'>) => join(paths.data, node.name);
 export const dbSocket = (paths: Pick<StatePaths, 'run'>, node: Pick<DbNode, 'name'>) => join(paths.run, `${node.name}.sock`);
+export const dbTmpDir = (paths: Pick<StatePaths, 'run'>, node: Pick<DbNode, 'name'>) => join(paths.run, `${node.name}-tmp`);
 export const dbCnfFile = (paths: Pick<StatePaths, 'config'>, node: Pick<DbNode, 'name'>) => join(paths.config, `${node.name}.cnf`);
 
 export function mariadbCnf(d: ResolvedDefinition, node: DbNode, paths: Pick<StatePaths, 'data' | 'run'>): string {
@@ -17,6 +18,8 @@ export function mariadbCnf(d: ResolvedDefinition, node: DbNode, paths: Pick<Stat
     `datadir=${data}`,
     `socket=${dbSocket(paths, node)}`,
     `pid-file=${join(paths.run, `${node.name}.pid`)}`,
+    '# Its own temp dir: /tmp is shared with every other MariaDB on the machine (tests, other regions).',
+    `tmpdir=${dbTmpDir(paths, node)}`,
     `port=${node.port}`,
     'bind-address=127.0.0.1',
     '# The state folder belongs to the user running the region; no privilege drop.',

@@ -70,9 +70,9 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
 
   // 3. Replication: users everywhere (local), the primary writable with semi-sync, replicas on GTID.
   const steps = replicationSteps(d, topology, ctx.secrets);
-  await runSteps(ctx, steps.filter((s) => s.why.startsWith('create')));
-  await runSteps(ctx, steps.filter((s) => s.node === topology.primary && !s.why.startsWith('create')));
-  await runSteps(ctx, steps.filter((s) => s.node !== topology.primary && !s.why.startsWith('create')));
+  await runSteps(ctx, steps.filter((s) => s.kind === 'users'));
+  await runSteps(ctx, steps.filter((s) => s.kind === 'primary'));
+  await runSteps(ctx, steps.filter((s) => s.kind === 'replica'));
   writeTopology(ctx.paths, { ...topology, updatedAt: new Date().toISOString() });
   const nodes = new Map(d.dbNodes.map((n) => [n.name, n]));
   await Promise.all(topology.replicas.map((r) =>
@@ -112,6 +112,17 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
 
   await apiReady;
   progress(`API instances ready (${secs(t0)})`);
+
+  // 5. The barrier that matters to a client: the load balancers see every started instance healthy
+  //    (an ALB target passing its health checks), so the first request through the edge succeeds.
+  for (const [backend, tier] of [['be_front', 'front'], ['be_api', 'api']] as const) {
+    const names = specs.filter((s) => s.tier === tier).map((s) => s.name);
+    await waitUntil(`HAProxy ${backend} sees ${names.join(', ')} up`, async () => {
+      const servers = await haproxyServers(ctx.paths.haproxySocket, backend).catch(() => []);
+      return names.every((n) => servers.some((s) => s.name === n && s.up));
+    }, 30_000, 100);
+  }
+  progress(`load balancers route to every instance (${secs(t0)})`);
 }
 
 function summarize(specs: ProcessSpec[]): string {

@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, dbCnfFile, redisConf, redisConfFile, sentinelConf,
+  haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, dbCnfFile, dbTmpDir, redisConf, redisConfFile, sentinelConf,
   sentinelConfFiles, prometheusConfig, apiTargetsFile, apiTargets, nginxConf, nginxConfFile, nginxPrefix, placeholderIndexHtml,
 } from '../generators/index.js';
 import { webDistDir } from '../paths.js';
@@ -28,7 +28,10 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
 
   write(join(paths.config, 'haproxy.cfg'), haproxyConfig({ definition: d, paths, topology }));
   write(join(paths.config, 'default.vcl'), varnishVcl(d));
-  for (const n of d.dbNodes) write(dbCnfFile(paths, n), mariadbCnf(d, n, paths));
+  for (const n of d.dbNodes) {
+    mkdirSync(dbTmpDir(paths, n), { recursive: true });
+    write(dbCnfFile(paths, n), mariadbCnf(d, n, paths));
+  }
   write(join(paths.config, 'mysqld-exporter.cnf'), mysqldExporterCnf(d, secrets), 0o600);
   for (const n of d.cacheNodes) {
     mkdirSync(join(paths.data, n.name), { recursive: true });

@@ -81,6 +81,11 @@ export class Supervisor {
 
   private onExit(m: Managed, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (m.child !== child) return; // an older incarnation
+    // The leader is gone; what is left of its group (e.g. nginx or Varnish workers still holding the
+    // port) goes too, as when an Auto Scaling group terminates an instance.
+    if (child.pid !== undefined) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* nothing left */ }
+    }
     m.child = null;
     m.record.pid = null;
     const why = describeExit(code, signal);

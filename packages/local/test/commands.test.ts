@@ -1,0 +1,71 @@
+// Steps as data: process specs and the replication bootstrap, checked without starting anything.
+import { describe, expect, it } from 'vitest';
+import { resolve } from '@conduit/definition';
+import { regionSpecs, apiInstanceEnv, portClaims, replicationSteps, reconcileTopology, initialTopology, statePaths } from '../src/index.js';
+import small from './fixtures/small.config.ts';
+
+const d = resolve(small);
+const paths = statePaths('/tmp/conduit-cmd-test');
+const secrets = { jwtSecret: 'j'.repeat(48), appUser: 'app', appPassword: 'p@ss', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e' };
+const ctx = { definition: d, paths, secrets, tsxLoader: '/tsx' };
+
+describe('process specs', () => {
+  const specs = regionSpecs(ctx);
+  it('run every component of the small region, labelled with tier and zone', () => {
+    expect(specs.map((s) => s.name)).toEqual([
+      'db-a', 'db-b', 'redis-1', 'redis-2', 'sentinel-1', 'sentinel-2', 'sentinel-3', 'lb', 'front-1', 'front-2', 'edge',
+      'prometheus', 'redis-exporter', 'api-1', 'api-2', 'mysqld-exporter',
+    ]);
+    expect(specs.find((s) => s.name === 'api-2')).toMatchObject({ tier: 'api', zone: 'b', port: 41201, stage: 1 });
+    expect(specs.find((s) => s.name === 'front-1')).toMatchObject({ tier: 'front', zone: 'a', command: 'nginx' });
+  });
+  it('replace crashed API, front and LB processes but leave data nodes to failover', () => {
+    const policy = Object.fromEntries(specs.map((s) => [s.name, s.restartPolicy]));
+    expect(policy).toMatchObject({ 'api-1': 'replace', 'front-2': 'replace', lb: 'replace', edge: 'replace', 'db-a': 'never', 'redis-1': 'never', 'sentinel-1': 'never' });
+  });
+  it('give the API the writer/reader endpoints, Sentinels and its identity', () => {
+    const env = apiInstanceEnv(ctx, d.apiSlots[1]!);
+    expect(env).toMatchObject({
+      DATABASE_WRITER_URL: 'mysql://app:p%40ss@127.0.0.1:41306/conduit',
+      DATABASE_READER_URL: 'mysql://app:p%40ss@127.0.0.1:41307/conduit',
+      REDIS_SENTINELS: '127.0.0.1:41389,127.0.0.1:41390,127.0.0.1:41391',
+      REDIS_MASTER_NAME: 'conduit-test-cache',
+      PORT: '41201', INSTANCE_ID: 'api-2', ZONE: 'b', HOST: '127.0.0.1', PUBLIC_URL: 'http://127.0.0.1:41080',
+    });
+  });
+  it('copy the Sentinel config fresh before each start (Sentinel rewrites it)', () => {
+    const s = specs.find((x) => x.name === 'sentinel-2')!;
+    expect(s.copyBeforeStart).toEqual([[`${paths.config}/sentinel-2.conf`, `${paths.run}/sentinel-2.conf`]]);
+    expect(s.args).toEqual([`${paths.run}/sentinel-2.conf`]);
+  });
+  it('claim every port with the component and setting to name in an error', () => {
+    expect(portClaims(d)).toContainEqual({ port: 41080, component: 'edge (Varnish)', setting: 'local.ports.edge' });
+    expect(portClaims(d)).toContainEqual({ port: 41311, component: 'db-b (MariaDB)', setting: 'local.ports.dbNodesBase' });
+  });
+});
+
+describe('replication bootstrap', () => {
+  const steps = replicationSteps(d, initialTopology(d), secrets);
+  it('creates users on every node without binlogging them', () => {
+    const users = steps.filter((s) => s.kind === 'users');
+    expect(users.map((s) => s.node)).toEqual(['db-a', 'db-b']);
+    for (const s of users) {
+      expect(s.sql[0]).toBe('SET SESSION sql_log_bin=0');
+      expect(s.sql.join('\n')).toContain("GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1'");
+    }
+  });
+  it('opens writes and semi-sync on the primary only', () => {
+    const primary = steps.find((s) => s.kind === 'primary' && s.node === 'db-a')!;
+    expect(primary.sql).toContain('SET GLOBAL read_only=OFF');
+    expect(primary.sql).toContain('SET GLOBAL rpl_semi_sync_master_enabled=ON');
+    const replica = steps.find((s) => s.kind === 'replica' && s.node === 'db-b')!;
+    expect(replica.sql).toContain('SET GLOBAL read_only=ON');
+    expect(replica.sql).toContain('SET GLOBAL rpl_semi_sync_master_enabled=OFF');
+    expect(replica.sql.join('\n')).toMatch(/CHANGE MASTER TO MASTER_HOST='127\.0\.0\.1', MASTER_PORT=41310, .*MASTER_USE_GTID=current_pos/);
+  });
+  it('keeps a primary chosen by the failover controller across restarts', () => {
+    const t = reconcileTopology(d, { primary: 'db-b', replicas: ['db-a'], updatedAt: 'x' });
+    expect(t).toMatchObject({ primary: 'db-b', replicas: ['db-a'] });
+    expect(reconcileTopology(d, { primary: 'db-z', replicas: [], updatedAt: 'x' }).primary).toBe('db-a');
+  });
+});

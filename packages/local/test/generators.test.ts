@@ -1,0 +1,167 @@
+// Generators are pure: definition → text. These tests read the text, then let each real binary
+// check it (haproxy -c, varnishd -C, nginx -t, promtool), which takes milliseconds.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolve } from '@conduit/definition';
+import {
+  haproxyConfig, varnishVcl, mariadbCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, nginxConf, mysqldExporterCnf,
+  initialTopology, statePaths, repoRoot,
+} from '../src/index.js';
+import small from './fixtures/small.config.ts';
+
+const d = resolve(small);
+const defaults = resolve({});
+const paths = statePaths('/tmp/conduit-gen-test');
+const topology = initialTopology(d);
+const secrets = { jwtSecret: 'x'.repeat(40), appUser: 'app', appPassword: 'a', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e' };
+const scratch = join(repoRoot, '.test-state', 'local-generators');
+mkdirSync(scratch, { recursive: true });
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const section = (text: string, header: string) => {
+  const start = text.indexOf(`\n${header}\n`);
+  const rest = text.slice(start + header.length + 2);
+  const end = rest.search(/\n(frontend|backend|global|defaults) /);
+  return end < 0 ? rest : rest.slice(0, end);
+};
+
+describe('haproxy.cfg', () => {
+  const cfg = haproxyConfig({ definition: d, paths, topology });
+
+  it('lists every db node in the writer backend by name, only the primary enabled', () => {
+    const writer = section(cfg, 'backend be_db_writer');
+    expect(writer).toMatch(/server db-a 127\.0\.0\.1:41310 check {2}#/);
+    expect(writer).toMatch(/server db-b 127\.0\.0\.1:41311 check disabled/);
+  });
+
+  it('balances the reader over the replicas, the primary as backup', () => {
+    const reader = section(cfg, 'backend be_db_reader');
+    expect(reader).toMatch(/server db-b 127\.0\.0\.1:41311 check {2}#/);
+    expect(reader).toMatch(/server db-a 127\.0\.0\.1:41310 check backup/);
+  });
+
+  it('follows a topology changed by the failover controller', () => {
+    const after = haproxyConfig({ definition: d, paths, topology: { primary: 'db-b', replicas: ['db-a'], updatedAt: '' } });
+    expect(section(after, 'backend be_db_writer')).toMatch(/server db-b \S+ check {2}#/);
+    expect(section(after, 'backend be_db_writer')).toMatch(/server db-a \S+ check disabled/);
+    expect(section(after, 'backend be_db_reader')).toMatch(/server db-b \S+ check backup/);
+  });
+
+  it('health-checks the API on /health/ready and retries only what is safe', () => {
+    const api = section(cfg, 'backend be_api');
+    expect(api).toContain('option httpchk GET /health/ready');
+    expect(api).toContain('balance roundrobin');
+    expect(api).toContain('retry-on all-retryable-errors');
+    expect(api).toContain('http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS');
+    expect(api).toMatch(/server api-1 127\.0\.0\.1:41200 check {2}# zone a/);
+    expect(api).toMatch(/server api-2 127\.0\.0\.1:41201 check {2}# zone b/);
+    // Spare slot up to max: declared, disabled until the autoscaler enables it.
+    expect(api).toMatch(/server api-3 127\.0\.0\.1:41202 check disabled/);
+  });
+
+  it('enables the runtime API at admin level and the Prometheus exporter', () => {
+    expect(cfg).toContain(`stats socket ${paths.haproxySocket} mode 600 level admin`);
+    expect(cfg).toContain('http-request use-service prometheus-exporter if { path /metrics }');
+  });
+
+  it('is accepted by haproxy -c', () => {
+    const file = join(scratch, 'haproxy.cfg');
+    writeFileSync(file, haproxyConfig({ definition: defaults, paths: { haproxySocket: join(scratch, 'h.sock') }, topology: initialTopology(defaults) }));
+    const out = execFileSync('haproxy', ['-c', '-f', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).toContain('Configuration file is valid');
+  });
+});
+
+describe('default.vcl', () => {
+  const vcl = varnishVcl(d);
+  it('passes writes and authenticated reads to the API tier', () => {
+    expect(vcl).toMatch(/if \(req\.method != "GET" && req\.method != "HEAD"\) \{\s+return \(pass\);/);
+    expect(vcl).toMatch(/if \(req\.http\.Authorization \|\| req\.http\.Cookie\) \{\s+return \(pass\);/);
+    expect(vcl).toContain('.port = "41091"');
+    expect(vcl).toContain('.port = "41090"');
+  });
+  it('caches hashed assets for edge.assetMaxAgeSeconds and anonymous API reads briefly', () => {
+    expect(vcl).toContain('set beresp.ttl = 31536000s;');
+    expect(vcl).toContain('set beresp.ttl = 5s;');
+  });
+  it('compiles with varnishd -C', () => {
+    const file = join(scratch, 'default.vcl');
+    writeFileSync(file, vcl);
+    execFileSync('varnishd', ['-C', '-f', file, '-n', join(scratch, 'varnish')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  });
+});
+
+describe('my.cnf', () => {
+  it('starts every node read-only, GTID, semi-sync AFTER_SYNC with the master side off', () => {
+    const cnfs = d.dbNodes.map((n) => mariadbCnf(d, n, paths));
+    for (const c of cnfs) {
+      expect(c).toMatch(/^read_only=ON$/m);
+      expect(c).toMatch(/^gtid_strict_mode=ON$/m);
+      expect(c).toMatch(/^rpl_semi_sync_master_wait_point=AFTER_SYNC$/m);
+      expect(c).toMatch(/^rpl_semi_sync_master_enabled=OFF$/m);
+      expect(c).toMatch(/^rpl_semi_sync_slave_enabled=ON$/m);
+      expect(c).toMatch(/^rpl_semi_sync_master_timeout=2000$/m);
+    }
+    expect(cnfs[0]).toMatch(/^server_id=1$/m);
+    expect(cnfs[1]).toMatch(/^server_id=2$/m);
+    expect(cnfs[1]).toMatch(/^port=41311$/m);
+  });
+  it('points the exporter at the writer endpoint', () => {
+    expect(mysqldExporterCnf(d, secrets)).toMatch(/^port=41306$/m);
+  });
+});
+
+describe('redis.conf and sentinel.conf', () => {
+  it('makes the second node a replica of the first, without persistence', () => {
+    const [p, r] = d.cacheNodes.map((n) => redisConf(d, n, paths));
+    expect(p).not.toContain('replicaof');
+    expect(r).toContain('replicaof 127.0.0.1 41379');
+    expect(r).toContain('save ""');
+  });
+  it('monitors the primary under the definition\'s master name with its quorum', () => {
+    const s = sentinelConf(d, d.sentinelNodes[0]!, paths);
+    expect(s).toContain('sentinel monitor conduit-test-cache 127.0.0.1 41379 2');
+    expect(s).toContain('sentinel down-after-milliseconds conduit-test-cache 1000');
+    expect(s).toContain('port 41389');
+  });
+});
+
+describe('prometheus.yml', () => {
+  const y = prometheusConfig(d, paths);
+  it('scrapes HAProxy, the API instances (file_sd), both exporters, with tier and zone labels', () => {
+    expect(y).toContain("- targets: ['127.0.0.1:41404']");
+    expect(y).toContain('file_sd_configs');
+    expect(y).toContain("labels: { tier: cache, zone: 'b', node: 'redis-2' }");
+    expect(y).toContain('replacement: 127.0.0.1:41521');
+    expect(y).toContain("- targets: ['127.0.0.1:41504']");
+    const targets = JSON.parse(apiTargets([{ name: 'api-1', zone: 'a', port: 41200 }]));
+    expect(targets).toEqual([{ targets: ['127.0.0.1:41200'], labels: { tier: 'api', zone: 'a', instance_name: 'api-1' } }]);
+  });
+  it('is accepted by promtool', () => {
+    const file = join(scratch, 'prometheus.yml');
+    writeFileSync(file, prometheusConfig(d, { config: scratch }));
+    writeFileSync(join(scratch, 'prometheus-api-targets.json'), apiTargets([]));
+    execFileSync('promtool', ['check', 'config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  });
+});
+
+describe('nginx.conf (front instance)', () => {
+  const slot = d.frontSlots[1]!;
+  const conf = nginxConf(d, slot, '/srv/site', { data: scratch, run: scratch, logs: scratch });
+  it('serves the SPA with history routing and immutable hashed assets', () => {
+    expect(conf).toContain('listen 127.0.0.1:41101;');
+    expect(conf).toContain('try_files $uri /index.html;');
+    expect(conf).toContain('try_files $uri =404;');
+    expect(conf).toContain('add_header Cache-Control "public, max-age=31536000, immutable" always;');
+    expect(conf).toContain('add_header Cache-Control "no-cache" always;');
+    expect(conf).toContain('add_header X-Zone b always;');
+  });
+  it('is accepted by nginx -t', () => {
+    const file = join(scratch, 'front.nginx.conf');
+    writeFileSync(file, conf);
+    mkdirSync(join(scratch, slot.name), { recursive: true });
+    execFileSync('nginx', ['-t', '-p', join(scratch, slot.name), '-e', join(scratch, 'nginx-t.log'), '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  });
+});

@@ -1,0 +1,191 @@
+// Integration: a small real region (2 zones, 2 API instances, 2 front instances, 1 replica) brought
+// up by the real `tier` CLI, checked through the edge, then destroyed with nothing left behind.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from '@conduit/definition';
+import { readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, type ProcessRecord } from '../src/index.js';
+import small from './fixtures/small.config.ts';
+
+const execFileP = promisify(execFile);
+const config = join(repoRoot, 'packages/local/test/fixtures/small.config.ts');
+const stateDir = join(repoRoot, '.test-state/local');
+const d = resolve(small);
+const edge = `http://127.0.0.1:${d.local.ports.edge}`;
+
+async function tier(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await execFileP(process.execPath, [join(repoRoot, 'packages/cli/bin/tier.mjs'), ...args, '--config', config], { cwd: repoRoot, timeout: 150_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const proc = (name: string): ProcessRecord => readRegion(stateDir).processes.find((p) => p.name === name)!;
+let everyPid: number[] = [];
+
+beforeAll(async () => {
+  await tier('destroy');
+}, 180_000);
+
+afterAll(async () => {
+  const seen = new Set([...everyPid, ...readRegion(stateDir).processes.map((p) => p.pid).filter((p): p is number => p !== null)]);
+  const r = await tier('destroy');
+  expect(r.code, r.stderr).toBe(0);
+  const alive = [...seen].filter(isAlive);
+  expect(alive, 'processes left behind').toEqual([]);
+  expect(existsSync(stateDir)).toBe(false);
+}, 180_000);
+
+describe('tier up refuses a port taken by something else', () => {
+  it('names the port and the component, starts nothing', async () => {
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(d.local.ports.edge, '127.0.0.1', () => r()));
+    try {
+      const r = await tier('up');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`port ${d.local.ports.edge} for edge (Varnish) is already in use`);
+      expect(r.stderr).toContain('local.ports.edge');
+      expect(readRegion(stateDir).processes).toEqual([]);
+    } finally {
+      squatter.close();
+    }
+  });
+});
+
+describe('a small region', () => {
+  beforeAll(async () => {
+    const t0 = Date.now();
+    const r = await tier('up');
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain(`site        ${edge}/`);
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    everyPid = readRegion(stateDir).processes.map((p) => p.pid!);
+  }, 180_000);
+
+  it('reports every component healthy in `tier status --json`, with the site as endpoints.edge', async () => {
+    const r = await tier('status', '--json');
+    expect(r.code, r.stdout).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.endpoints.edge).toBe(`${edge}/`);
+    expect(s.healthy).toBe(true);
+    expect(s.processes.map((p: { name: string }) => p.name).sort()).toEqual([
+      'api-1', 'api-2', 'db-a', 'db-b', 'edge', 'front-1', 'front-2', 'lb', 'mysqld-exporter', 'prometheus',
+      'redis-1', 'redis-2', 'redis-exporter', 'sentinel-1', 'sentinel-2', 'sentinel-3',
+    ]);
+    for (const p of s.processes) expect(p, p.name).toMatchObject({ health: 'healthy' });
+    expect(s.processes.find((p: { name: string }) => p.name === 'api-2')).toMatchObject({ tier: 'api', zone: 'b', port: 41201 });
+  });
+
+  it('a request through the edge reaches the API and the database, and the write replicates', async () => {
+    const name = `edge${Date.now()}`;
+    const reg = await httpGet(`${edge}/api/users`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: { username: name, email: `${name}@example.com`, password: 'a-long-password-1' } }),
+      timeoutMs: 10_000,
+    });
+    expect(reg.status, reg.body).toBe(201);
+    const list = await httpGet(`${edge}/api/articles?limit=1`, { timeoutMs: 10_000 });
+    expect(list.status).toBe(200);
+    expect(JSON.parse(list.body).articlesCount).toBeGreaterThanOrEqual(50); // the demo seed
+    const secrets = loadOrCreateSecrets(statePaths(stateDir));
+    const reader = await mysql.createConnection({ host: '127.0.0.1', port: d.local.ports.dbReader, user: secrets.appUser, password: secrets.appPassword, database: 'conduit' });
+    try {
+      await waitUntil('the new user on the replica', async () => {
+        const [rows] = await reader.query('SELECT COUNT(*) AS n FROM users WHERE username = ?', [name]);
+        return (rows as Array<{ n: number }>)[0]!.n === 1;
+      }, 5_000);
+    } finally {
+      await reader.end();
+    }
+  });
+
+  it('the writer endpoint reaches the primary (writable) and the reader a replica (read-only)', async () => {
+    const secrets = loadOrCreateSecrets(statePaths(stateDir));
+    const ask = async (port: number) => {
+      const c = await mysql.createConnection({ host: '127.0.0.1', port, user: secrets.appUser, password: secrets.appPassword });
+      try {
+        const [rows] = await c.query('SELECT @@server_id AS id, @@read_only AS ro, @@rpl_semi_sync_master_enabled AS semi, @@rpl_semi_sync_master_wait_point AS wp');
+        return (rows as Array<{ id: number; ro: number; semi: number; wp: string }>)[0]!;
+      } finally {
+        await c.end();
+      }
+    };
+    expect(await ask(d.local.ports.dbWriter)).toEqual({ id: 1, ro: 0, semi: 1, wp: 'AFTER_SYNC' });
+    expect(await ask(d.local.ports.dbReader)).toEqual({ id: 2, ro: 1, semi: 0, wp: 'AFTER_SYNC' });
+    const sock = statePaths(stateDir).haproxySocket;
+    const writer = await haproxyServers(sock, 'be_db_writer');
+    expect(writer.map((s) => [s.name, s.maint])).toEqual([['db-a', false], ['db-b', true]]);
+    expect(JSON.parse(readFileSync(statePaths(stateDir).topology, 'utf8'))).toMatchObject({ primary: 'db-a', replicas: ['db-b'] });
+  });
+
+  it('the edge caches hashed assets, serves the SPA entry for unknown paths, never caches authenticated API reads', async () => {
+    const index = await httpGet(`${edge}/some/client/route`);
+    expect(index.status).toBe(200);
+    expect(index.headers['content-type']).toContain('text/html');
+    expect(index.headers['cache-control']).toBe('no-cache');
+    const asset = /\/assets\/[^"]+\.js/.exec(index.body)?.[0];
+    if (asset) {
+      await httpGet(`${edge}${asset}`);
+      const again = await httpGet(`${edge}${asset}`);
+      expect(again.headers['x-cache']).toBe('HIT');
+      expect(again.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    }
+    for (let i = 0; i < 2; i++) {
+      const r = await httpGet(`${edge}/api/tags`, { headers: { authorization: 'Token x' } });
+      expect(r.headers['x-cache']).toBe('MISS');
+    }
+  });
+
+  it('replaces a killed API instance and a killed front instance, and logs why', async () => {
+    for (const name of ['api-1', 'front-2']) {
+      const before = proc(name);
+      process.kill(before.pid!, 'SIGKILL');
+      await waitUntil(`${name} replaced`, async () => {
+        const now = proc(name);
+        return now.pid !== null && now.pid !== before.pid && now.restarts === before.restarts + 1;
+      }, 15_000, 100);
+      everyPid.push(proc(name).pid!);
+      const spec = d[name.startsWith('api') ? 'apiSlots' : 'frontSlots'].find((s) => s.name === name)!;
+      const path = name.startsWith('api') ? '/health/ready' : '/';
+      await waitUntil(`${name} healthy again`, async () => (await httpGet(`http://127.0.0.1:${spec.port}${path}`).catch(() => ({ status: 0 }))).status === 200, 30_000, 100);
+    }
+    const log = readFileSync(statePaths(stateDir).supervisorLog, 'utf8');
+    expect(log).toMatch(/api-1 \(api, zone a\) killed by SIGKILL: replacing it/);
+    expect(log).toMatch(/front-2 \(front, zone b\) killed by SIGKILL: replacing it/);
+  });
+
+  it('a second `tier up` says the region runs and exits 0', async () => {
+    const r = await tier('up');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('is already running');
+  });
+
+  it('`tier logs <component>` prints that component\'s log', async () => {
+    const r = await tier('logs', 'supervisor');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('supervisor: pid');
+    const bad = await tier('logs', 'nope');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('no log for "nope"');
+  });
+
+  it('`tier down` stops every process and keeps the data; `tier up` brings it back with the same data', async () => {
+    const pids = readRegion(stateDir).processes.map((p) => p.pid!);
+    const down = await tier('down');
+    expect(down.code, down.stderr).toBe(0);
+    expect(pids.filter(isAlive)).toEqual([]);
+    const up = await tier('up');
+    expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
+    expect(up.stdout).not.toContain('seed:'); // seeded once, on the first start
+    everyPid.push(...readRegion(stateDir).processes.map((p) => p.pid!));
+    const list = await httpGet(`${edge}/api/articles?limit=1`, { timeoutMs: 10_000 });
+    expect(JSON.parse(list.body).articlesCount).toBeGreaterThanOrEqual(50);
+  });
+});
