@@ -14,6 +14,7 @@ export const systemPackages = [
   { bin: '/usr/bin/redis-server', pkg: 'redis-server', for: 'cache' },
   { bin: '/usr/bin/redis-sentinel', pkg: 'redis-sentinel', for: 'cache failover' },
   { bin: '/usr/sbin/haproxy', pkg: 'haproxy', for: 'load balancers' },
+  { bin: '/usr/sbin/nginx', pkg: 'nginx-light', for: 'front tier' },
   { bin: '/usr/sbin/varnishd', pkg: 'varnish', for: 'edge cache' },
   { bin: '/usr/bin/prometheus', pkg: 'prometheus', for: 'metrics' },
   { bin: '/usr/bin/prometheus-mysqld-exporter', pkg: 'prometheus-mysqld-exporter', for: 'database metrics' },
