@@ -1,5 +1,7 @@
 // `tier synth aws`, `tier plan aws`, `tier apply aws`: load the definition, synthesize the stacks with
 // @conduit/aws, and (plan/apply) run terraform or tofu over each stack folder in apply order.
+// Options: --config FILE, --out=DIR (default <definition dir>/.state/aws), --json (synth summary as JSON),
+// --domain=NAME (plan/apply when edge.domain is unset), --yes (apply without terraform's prompt).
 import { spawnSync } from 'node:child_process';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { CliError } from '../cli-error.js';
@@ -11,9 +13,18 @@ function requireAwsTarget(verb: string, ctx: CommandContext): void {
   if (target !== 'aws') throw new CliError(`\`tier ${verb}\` needs a target: run \`tier ${verb} aws\``);
 }
 
+/** A string option of this command, written --name=value (the shared parser does not know it, so `--name value` would split). */
+function option(ctx: CommandContext, name: string, example: string): string | undefined {
+  const v = ctx.flags[name];
+  if (v === true) throw new CliError(`--${name} needs a value: write --${name}=${example}`);
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
 async function synthesizeFromFlags(ctx: CommandContext) {
   const { file, definition } = await loadDefinition(typeof ctx.flags.config === 'string' ? ctx.flags.config : defaultConfigFile());
-  const outdir = typeof ctx.flags.out === 'string' ? resolvePath(ctx.flags.out) : resolvePath(dirname(file), '.state', 'aws');
+  const out = option(ctx, 'out', 'DIR');
+  // default: the definition's .state folder (git-ignored), next to the local region's state.
+  const outdir = out ? resolvePath(out) : resolvePath(dirname(file), '.state', 'aws');
   const aws = await import('@conduit/aws');
   const summary = aws.synthesize(definition, outdir);
   const settings = aws.awsSettings(definition);
@@ -50,9 +61,9 @@ function runTerraform(action: 'plan' | 'apply') {
       const binary = findTerraformBinary();
       if (!binary) throw new CliError(MISSING_BINARY);
       const { aws, summary, settings, definition } = await synthesizeFromFlags(ctx);
-      const domain = typeof ctx.flags.domain === 'string' ? ctx.flags.domain : undefined;
+      const domain = option(ctx, 'domain', 'example.com');
       if (!definition.edge.domain && !domain) {
-        throw new CliError('edge.domain is not set: pass --domain example.com (a domain with a Route 53 hosted zone) or set edge.domain in the definition');
+        throw new CliError('edge.domain is not set: pass --domain=example.com (a domain with a Route 53 hosted zone in the account) or set edge.domain in the definition');
       }
       const order = [settings.stackNames.state, ...settings.stackNames.regions, settings.stackNames.edge];
       const steps = terraformCommands(action, binary, aws.stackDirs(summary.outdir, order), { domain, autoApprove: ctx.flags.yes === true });

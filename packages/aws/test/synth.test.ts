@@ -1,0 +1,330 @@
+// Fine-grained assertions on the synthesized Terraform JSON of the complete example (validations on),
+// one describe per concern of the architecture, plus what changes for a single-region definition.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { all, examples, one, synthDefinition, type Synthesized } from './helpers.js';
+import type { SynthJson } from '../src/policy/rules.js';
+
+let s: Synthesized;
+let primary: SynthJson;
+let secondary: SynthJson;
+let edge: SynthJson;
+let state: SynthJson;
+let single: Synthesized;
+
+beforeAll(() => {
+  s = synthDefinition(examples.complete!);
+  primary = s.stacks['conduit-prod-us-east-1']!;
+  secondary = s.stacks['conduit-prod-us-west-2']!;
+  edge = s.stacks['conduit-prod-edge']!;
+  state = s.stacks['conduit-prod-state']!;
+  single = synthDefinition(examples['single-region']!);
+});
+
+describe('stacks', () => {
+  it('are the bootstrap state stack, one per region, and the edge, in apply order', () => {
+    expect(Object.keys(s.stacks)).toEqual(['conduit-prod-state', 'conduit-prod-us-east-1', 'conduit-prod-us-west-2', 'conduit-prod-edge']);
+    expect(Object.keys(single.stacks)).toEqual(['conduit-small-state', 'conduit-small-eu-west-1', 'conduit-small-edge']);
+  });
+
+  it('keep their state in the bootstrap bucket with S3 native locking; the bootstrap stack keeps local state', () => {
+    for (const json of [primary, secondary, edge]) {
+      expect(json.terraform?.backend?.s3).toMatchObject({ bucket: 'conduit-prod-tfstate-us-east-1', encrypt: true, use_lockfile: true, region: 'us-east-1' });
+    }
+    expect(state.terraform?.backend?.local).toBeDefined();
+    const bucket = one(state, 'aws_s3_bucket');
+    expect(bucket.bucket).toBe('conduit-prod-tfstate-us-east-1');
+    expect(one(state, 'aws_s3_bucket_versioning').versioning_configuration.status).toBe('Enabled');
+  });
+
+  it('pin each region in its provider and tag everything', () => {
+    const provider = (json: SynthJson) => (json as { provider: { aws: { region: string; default_tags: { tags: Record<string, string> }[] }[] } }).provider.aws[0]!;
+    expect(provider(primary).region).toBe('us-east-1');
+    expect(provider(secondary).region).toBe('us-west-2');
+    expect(provider(edge).region).toBe('us-east-1');
+    expect(provider(primary).default_tags[0]!.tags).toMatchObject({ Project: 'conduit-prod', Stack: 'conduit-prod-us-east-1' });
+  });
+});
+
+describe('network', () => {
+  it('has a VPC with public, private and isolated subnets in 3 zones, and a NAT per zone', () => {
+    expect(one(primary, 'aws_vpc').cidr_block).toBe('10.0.0.0/16');
+    expect(one(secondary, 'aws_vpc').cidr_block).toBe('10.16.0.0/16');
+    const subnets = all(primary, 'aws_subnet').map(([, c]) => `${c.tags.Tier}:${c.availability_zone}`).sort();
+    expect(subnets).toEqual(['isolated', 'private', 'public'].flatMap((t) => ['a', 'b', 'c'].map((z) => `${t}:us-east-1${z}`)));
+    expect(all(primary, 'aws_nat_gateway')).toHaveLength(3);
+    expect(all(primary, 'aws_subnet').every(([, c]) => c.map_public_ip_on_launch !== true)).toBe(true);
+    const routes = all(primary, 'aws_route').map(([, c]) => c.nat_gateway_id ?? c.gateway_id);
+    expect(routes.filter((r: string) => r.includes('aws_nat_gateway'))).toHaveLength(3);
+  });
+
+  it('logs flows and locks the default security group down', () => {
+    expect(one(primary, 'aws_flow_log')).toMatchObject({ traffic_type: 'ALL', log_destination_type: 'cloud-watch-logs' });
+    expect(one(primary, 'aws_default_security_group')).toMatchObject({ ingress: [], egress: [] });
+  });
+
+  it('chains security groups: world → ALB (80/443 only) → instances → database/cache', () => {
+    const rules = all(primary, 'aws_vpc_security_group_ingress_rule').map(([, c]) => c);
+    const world = rules.filter((r) => r.cidr_ipv4 === '0.0.0.0/0');
+    expect(world.map((r) => r.from_port).sort()).toEqual([443, 443, 80, 80]);
+    expect(world.every((r) => /sg-(front|api)Alb/.test(r.security_group_id))).toBe(true);
+    const db = rules.find((r) => r.from_port === 3306)!;
+    expect(db.security_group_id).toContain('sg-database');
+    expect(db.referenced_security_group_id).toContain('sg-apiInstances');
+    const cache = rules.find((r) => r.from_port === 6379)!;
+    expect(cache.referenced_security_group_id).toContain('sg-apiInstances');
+    const api = rules.find((r) => r.from_port === 3000)!;
+    expect(api.referenced_security_group_id).toContain('sg-apiAlb');
+  });
+});
+
+describe('front and API tiers', () => {
+  it('put each ALB across the 3 public subnets with deletion protection, invalid-header drop and access logs', () => {
+    for (const tier of ['front', 'api']) {
+      const alb = one(primary, 'aws_lb', `${tier}_alb`);
+      expect(alb).toMatchObject({ internal: false, enable_deletion_protection: true, drop_invalid_header_fields: true, load_balancer_type: 'application' });
+      expect(alb.subnets).toHaveLength(3);
+      expect(alb.access_logs).toMatchObject({ enabled: true, prefix: `alb/${tier}` });
+    }
+  });
+
+  it('listen on HTTPS with a modern TLS policy and redirect HTTP', () => {
+    const listeners = all(primary, 'aws_lb_listener').map(([, c]) => c);
+    const https = listeners.filter((l) => l.protocol === 'HTTPS');
+    expect(https).toHaveLength(2);
+    expect(https.every((l) => l.ssl_policy === 'ELBSecurityPolicy-TLS13-1-2-2021-06' && l.certificate_arn.includes('aws_acm_certificate_validation'))).toBe(true);
+    const http = listeners.filter((l) => l.protocol === 'HTTP');
+    expect(http.every((l) => l.default_action[0].type === 'redirect' && l.default_action[0].redirect.status_code === 'HTTP_301')).toBe(true);
+  });
+
+  it('health-check /health/ready with a short deregistration delay', () => {
+    const tg = one(primary, 'aws_lb_target_group', 'api_targets');
+    expect(tg).toMatchObject({ port: 3000, protocol: 'HTTP', deregistration_delay: '10' });
+    expect(tg.health_check).toMatchObject({ path: '/health/ready', matcher: '200', interval: 5, healthy_threshold: 2, unhealthy_threshold: 2 });
+    expect(one(primary, 'aws_lb_target_group', 'front_targets').health_check.path).toBe('/');
+  });
+
+  it('launch instances with IMDSv2 (hop limit 1), no public IP, encrypted volumes and an instance profile', () => {
+    const lt = one(primary, 'aws_launch_template', 'api_template');
+    expect(lt.metadata_options).toMatchObject({ http_tokens: 'required', http_put_response_hop_limit: 1, http_endpoint: 'enabled' });
+    expect(lt.network_interfaces[0].associate_public_ip_address).toBe('false');
+    expect(lt.block_device_mappings[0].ebs).toMatchObject({ encrypted: 'true', volume_type: 'gp3' });
+    expect(lt.instance_type).toBe('c7g.large');
+    expect(lt.iam_instance_profile.arn).toContain('aws_iam_instance_profile');
+    expect(lt.key_name).toBeUndefined();
+    expect(lt.user_data).toMatch(/^\$\{base64encode\(/);
+    expect(one(primary, 'aws_launch_template', 'front_template').instance_type).toBe('t4g.micro');
+    // Graviton types boot the arm64 image.
+    expect(all(primary, 'aws_launch_template').length).toBe(2);
+    const amis = Object.values((primary as { data: Record<string, Record<string, { name: string }>> }).data.aws_ssm_parameter!).map((d) => d.name);
+    expect(amis.every((n) => n.endsWith('arm64'))).toBe(true);
+  });
+
+  it('installs the release from the releases bucket and runs it under systemd with the endpoints in its environment', () => {
+    const ud = one(primary, 'aws_launch_template', 'api_template').user_data as string;
+    expect(ud).toContain('s3://${aws_s3_bucket.releases_bucket');
+    expect(ud).toContain('/api/current.tar.gz');
+    expect(ud).toContain('DATABASE_WRITER_URL=mysql://conduit_app:$DB_PASSWORD@${aws_rds_cluster.database_cluster');
+    expect(ud).toContain('.reader_endpoint}');
+    expect(ud).toContain('REDIS_URL=rediss://:$CACHE_AUTH@${aws_elasticache_replication_group.cache_group');
+    expect(ud).toContain('PUBLIC_URL=https://${var.domain}');
+    expect(ud).toContain('systemctl enable --now conduit-prod-api.service');
+  });
+
+  it('scale with ASGs sized from the definition: ELB health, warm-up, instance refresh, target tracking', () => {
+    const asg = one(primary, 'aws_autoscaling_group', 'api_asg');
+    expect(asg).toMatchObject({ min_size: 3, desired_capacity: 6, max_size: 12, health_check_type: 'ELB', default_instance_warmup: 60 });
+    expect(asg.vpc_zone_identifier).toHaveLength(3);
+    expect(asg.instance_refresh).toMatchObject({ strategy: 'Rolling', preferences: { min_healthy_percentage: 90, auto_rollback: true } });
+    expect(asg.lifecycle.ignore_changes).toContain('desired_capacity');
+    expect(one(primary, 'aws_autoscaling_group', 'front_asg')).toMatchObject({ min_size: 3, desired_capacity: 3, max_size: 6 });
+    const policies = all(primary, 'aws_autoscaling_policy').map(([, c]) => c.target_tracking_configuration);
+    expect(policies).toContainEqual(expect.objectContaining({ target_value: 400 * 60, predefined_metric_specification: expect.objectContaining({ predefined_metric_type: 'ALBRequestCountPerTarget' }) }));
+    expect(policies.filter((p) => p.predefined_metric_specification.predefined_metric_type === 'ASGAverageCPUUtilization').map((p) => p.target_value)).toEqual([60, 60]);
+  });
+
+  it('grant instances only what they use', () => {
+    const api = JSON.parse(one(primary, 'aws_iam_role_policy', 'api_policy').policy);
+    const actions = api.Statement.flatMap((st: { Action: string | string[] }) => ([] as string[]).concat(st.Action)).sort();
+    expect(actions).toEqual(['es:ESHttpPost', 'es:ESHttpPut', 'kms:Decrypt', 'rds-db:connect', 's3:GetObject', 'secretsmanager:GetSecretValue']);
+    const front = JSON.parse(one(primary, 'aws_iam_role_policy', 'front_policy').policy);
+    expect(front.Statement.map((st: { Sid: string }) => st.Sid)).toEqual(['ReadReleases', 'ShipLogs']);
+  });
+});
+
+describe('database', () => {
+  it('is an encrypted Aurora MySQL cluster with IAM auth, backups, deletion protection and a final snapshot', () => {
+    const c = one(primary, 'aws_rds_cluster');
+    expect(c).toMatchObject({
+      engine: 'aurora-mysql', engine_version: '8.0.mysql_aurora.3.08.0', storage_encrypted: true, iam_database_authentication_enabled: true,
+      backup_retention_period: 14, preferred_backup_window: '02:00-03:00', deletion_protection: true, skip_final_snapshot: false,
+      final_snapshot_identifier: 'conduit-prod-us-east-1-final', copy_tags_to_snapshot: true, database_name: 'conduit',
+    });
+    expect(c.kms_key_id).toContain('aws_kms_key');
+    expect(c.enabled_cloudwatch_logs_exports).toEqual(['audit', 'error', 'slowquery']);
+    expect(c.db_cluster_parameter_group_name).toContain('aws_rds_cluster_parameter_group');
+  });
+
+  it('has a writer and readers across the zones with enhanced monitoring, never public', () => {
+    const instances = all(primary, 'aws_rds_cluster_instance').map(([, c]) => c);
+    expect(instances.map((i) => i.availability_zone)).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
+    expect(instances.map((i) => i.promotion_tier)).toEqual([0, 1, 1]);
+    expect(instances.every((i) => i.instance_class === 'db.r6g.xlarge' && i.publicly_accessible === false && i.monitoring_interval === 15 && i.performance_insights_enabled)).toBe(true);
+  });
+
+  it('forms an Aurora Global Database with the secondary region (master password in our secret: RDS cannot manage it there)', () => {
+    const g = one(primary, 'aws_rds_global_cluster');
+    expect(g).toMatchObject({ global_cluster_identifier: 'conduit-prod-global', engine: 'aurora-mysql', storage_encrypted: true });
+    const c = one(primary, 'aws_rds_cluster');
+    expect(c.global_cluster_identifier).toContain('aws_rds_global_cluster');
+    expect(c.master_password).toContain('aws_secretsmanager_secret_version');
+    const sc = one(secondary, 'aws_rds_cluster');
+    expect(sc).toMatchObject({ global_cluster_identifier: 'conduit-prod-global', enable_global_write_forwarding: true, storage_encrypted: true });
+    expect(sc.master_username).toBeUndefined();
+    expect(all(secondary, 'aws_rds_cluster_instance')).toHaveLength(3);
+  });
+
+  it('uses an RDS-managed master password in Secrets Manager for a single region', () => {
+    const c = one(single.stacks['conduit-small-eu-west-1']!, 'aws_rds_cluster');
+    expect(c.manage_master_user_password).toBe(true);
+    expect(c.master_user_secret_kms_key_id).toContain('aws_kms_key');
+    expect(c.global_cluster_identifier).toBeUndefined();
+  });
+
+  it('requires TLS and keeps the application user secret, replicated to the secondary region', () => {
+    const params = one(primary, 'aws_rds_cluster_parameter_group').parameter;
+    expect(params).toContainEqual({ name: 'require_secure_transport', value: 'ON' });
+    const secrets = all(primary, 'aws_secretsmanager_secret').map(([, c]) => c);
+    const app = secrets.find((x) => x.name === 'conduit-prod/db/conduit_app')!;
+    expect(app.replica).toEqual([{ region: 'us-west-2' }]);
+    expect(app.kms_key_id).toContain('aws_kms_key');
+  });
+});
+
+describe('cache', () => {
+  it('is a Redis replication group with multi-AZ failover, TLS, AUTH from Secrets Manager and encryption at rest', () => {
+    const g = one(primary, 'aws_elasticache_replication_group');
+    expect(g).toMatchObject({
+      engine: 'redis', node_type: 'cache.r7g.large', num_cache_clusters: 3, automatic_failover_enabled: true, multi_az_enabled: true,
+      transit_encryption_enabled: true, at_rest_encryption_enabled: 'true', port: 6379,
+    });
+    expect(g.preferred_cache_cluster_azs).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
+    expect(g.auth_token).toContain('aws_secretsmanager_secret_version');
+    expect(g.kms_key_id).toContain('aws_kms_key');
+  });
+});
+
+describe('dns', () => {
+  it('has failover records with health checks for the two regions (TTL ≤ 60 s)', () => {
+    const records = (json: SynthJson) => all(json, 'aws_route53_record').map(([, c]) => c).filter((c) => c.failover_routing_policy);
+    const p = records(primary);
+    const q = records(secondary);
+    expect(p.map((r) => r.failover_routing_policy.type)).toEqual(['PRIMARY', 'PRIMARY']);
+    expect(q.map((r) => r.failover_routing_policy.type)).toEqual(['SECONDARY', 'SECONDARY']);
+    for (const r of [...p, ...q]) {
+      expect(r.ttl).toBeLessThanOrEqual(60);
+      expect(r.health_check_id).toContain('aws_route53_health_check');
+    }
+    expect(p.map((r) => r.name).sort()).toEqual(['api.origin.${var.domain}', 'front.origin.${var.domain}']);
+    const hc = all(primary, 'aws_route53_health_check').map(([, c]) => c);
+    expect(hc.map((h) => h.resource_path).sort()).toEqual(['/', '/health/ready']);
+    expect(hc.every((h) => h.type === 'HTTPS' && h.fqdn.includes('.us-east-1.'))).toBe(true);
+  });
+});
+
+describe('backups and buckets', () => {
+  it('back the cluster up with AWS Backup and copy each recovery point to the other region', () => {
+    const plan = one(primary, 'aws_backup_plan');
+    expect(plan.rule[0]).toMatchObject({ schedule: 'cron(0 2 * * ? *)', lifecycle: { delete_after: 14 } });
+    expect(plan.rule[0].copy_action[0].destination_vault_arn).toMatch(/^arn:aws:backup:us-west-2:.*:backup-vault:conduit-prod-us-west-2$/);
+    expect(one(primary, 'aws_backup_selection').resources[0]).toContain('aws_rds_cluster');
+    expect(one(secondary, 'aws_backup_vault').name).toBe('conduit-prod-us-west-2');
+    expect(all(secondary, 'aws_backup_plan')).toHaveLength(0);
+  });
+
+  it('keep releases, logs and backups buckets private, versioned, encrypted and with lifecycle rules', () => {
+    const buckets = all(primary, 'aws_s3_bucket').map(([, c]) => c.bucket_prefix).sort();
+    expect(buckets).toEqual(['conduit-prod-us-east-1-backups-', 'conduit-prod-us-east-1-logs-', 'conduit-prod-us-east-1-releases-']);
+    expect(all(primary, 'aws_s3_bucket_public_access_block')).toHaveLength(3);
+    const sse = Object.fromEntries(all(primary, 'aws_s3_bucket_server_side_encryption_configuration').map(([n, c]) => [n.split('_')[0], c.rule[0].apply_server_side_encryption_by_default.sse_algorithm]));
+    expect(sse).toEqual({ releases: 'aws:kms', logs: 'AES256', backups: 'aws:kms' });
+    const logs = one(primary, 'aws_s3_bucket_lifecycle_configuration', 'logs').rule[0];
+    expect(logs.expiration[0].days).toBe(365);
+  });
+});
+
+describe('observability', () => {
+  it('alarms on 5xx, latency, unhealthy hosts, replica lag, CPU and freeable memory with the definition thresholds', () => {
+    const alarms = Object.fromEntries(all(primary, 'aws_cloudwatch_metric_alarm').map(([, c]) => [c.alarm_name.replace('conduit-prod-us-east-1-', ''), c]));
+    expect(Object.keys(alarms).sort()).toEqual([
+      'api-5xx-percent', 'api-cpu', 'api-latency', 'api-unhealthy-hosts', 'cache-cpu', 'cache-freeable-memory',
+      'db-cpu', 'db-freeable-memory', 'db-replica-lag', 'front-5xx-percent', 'front-cpu', 'front-latency', 'front-unhealthy-hosts', 'search-red',
+    ]);
+    expect(alarms['api-5xx-percent']!.threshold).toBe(1);
+    expect(alarms['api-latency']).toMatchObject({ threshold: 0.5, extended_statistic: 'p99' });
+    expect(alarms['db-replica-lag']!.threshold).toBe(5000);
+    expect(alarms['db-freeable-memory']!.threshold).toBe(512 * 1024 * 1024);
+    expect(alarms['api-cpu']!.threshold).toBe(80);
+    expect(Object.values(alarms).every((a) => a.alarm_actions[0].includes('aws_sns_topic'))).toBe(true);
+    const secondaryLag = all(secondary, 'aws_cloudwatch_metric_alarm').map(([, c]) => c).find((c) => c.alarm_name.endsWith('db-replica-lag'))!;
+    expect(secondaryLag.metric_name).toBe('AuroraGlobalDBReplicationLag');
+  });
+
+  it('has a dashboard and an OpenSearch domain in the VPC, encrypted, TLS between nodes, HTTPS only', () => {
+    const body = JSON.parse(one(primary, 'aws_cloudwatch_dashboard').dashboard_body);
+    expect(body.widgets.length).toBe(6);
+    const os = one(primary, 'aws_opensearch_domain');
+    expect(os.encrypt_at_rest.enabled).toBe(true);
+    expect(os.node_to_node_encryption.enabled).toBe(true);
+    expect(os.domain_endpoint_options).toMatchObject({ enforce_https: true, tls_security_policy: 'Policy-Min-TLS-1-2-2019-07' });
+    expect(os.vpc_options.subnet_ids).toHaveLength(3);
+    expect(os.cluster_config).toMatchObject({ instance_count: 3, zone_awareness_enabled: true });
+    const ud = one(primary, 'aws_launch_template', 'api_template').user_data as string;
+    expect(ud).toContain('Host ${aws_opensearch_domain.search_domain');
+  });
+});
+
+describe('edge', () => {
+  it('serves the domain over TLS ≥ 1.2 with HTTP redirected, behind the WAF, with access logs', () => {
+    const cf = one(edge, 'aws_cloudfront_distribution');
+    expect(cf.aliases).toEqual(['${var.domain}']);
+    expect(cf.viewer_certificate).toMatchObject({ minimum_protocol_version: 'TLSv1.2_2021', ssl_support_method: 'sni-only' });
+    expect(cf.default_cache_behavior.viewer_protocol_policy).toBe('redirect-to-https');
+    expect(cf.web_acl_id).toContain('aws_wafv2_web_acl');
+    expect(cf.logging_config.bucket).toContain('aws_s3_bucket');
+    expect((edge as { variable: Record<string, { default?: string }> }).variable.domain!.default).toBe('conduit.example.com');
+  });
+
+  it('sends /api/* to the API failover name without caching authenticated calls, the rest to the front origin group', () => {
+    const cf = one(edge, 'aws_cloudfront_distribution');
+    const api = cf.ordered_cache_behavior[0];
+    expect(api).toMatchObject({ path_pattern: '/api/*', target_origin_id: 'api' });
+    expect(api.allowed_methods).toContain('POST');
+    const origins = Object.fromEntries(cf.origin.map((o: { origin_id: string; domain_name: string }) => [o.origin_id, o.domain_name]));
+    expect(origins).toEqual({ 'front-primary': 'front.us-east-1.${var.domain}', 'front-secondary': 'front.us-west-2.${var.domain}', api: 'api.origin.${var.domain}' });
+    const policy = one(edge, 'aws_cloudfront_cache_policy', 'api-cache');
+    expect(policy).toMatchObject({ default_ttl: 0, max_ttl: 5, min_ttl: 0 });
+    expect(policy.parameters_in_cache_key_and_forwarded_to_origin.headers_config.headers.items).toEqual(['Authorization']);
+    expect(cf.origin_group[0]).toMatchObject({ origin_id: 'front', failover_criteria: { status_codes: [500, 502, 503, 504] } });
+    expect(cf.default_cache_behavior.target_origin_id).toBe('front');
+    expect(cf.default_cache_behavior.function_association[0].function_arn).toContain('aws_cloudfront_function');
+  });
+
+  it('has a WAF with the common, known-bad-inputs and SQLi rule groups and a rate limit from the definition', () => {
+    const waf = one(edge, 'aws_wafv2_web_acl');
+    expect(waf.scope).toBe('CLOUDFRONT');
+    const rules = JSON.parse(waf.rule_json) as { Name: string; Statement: Record<string, { Name?: string; Limit?: number }> }[];
+    expect(rules.map((r) => r.Statement.ManagedRuleGroupStatement?.Name ?? `rate ${r.Statement.RateBasedStatement!.Limit}`)).toEqual([
+      'rate 2000', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesSQLiRuleSet',
+    ]);
+    expect(one(edge, 'aws_wafv2_web_acl_logging_configuration').log_destination_configs[0]).toContain('aws_cloudwatch_log_group');
+  });
+
+  it('has no origin group with a single region', () => {
+    const cf = one(single.stacks['conduit-small-edge']!, 'aws_cloudfront_distribution');
+    expect(cf.origin_group).toBeUndefined();
+    expect(cf.default_cache_behavior.target_origin_id).toBe('front-primary');
+    const small = single.stacks['conduit-small-eu-west-1']!;
+    expect(all(small, 'aws_nat_gateway')).toHaveLength(2);
+    expect(one(small, 'aws_backup_plan').rule[0].copy_action).toBeUndefined();
+  });
+});

@@ -1,0 +1,71 @@
+// The instance boot script is a pure function: assert on its text.
+import { describe, expect, it } from 'vitest';
+import { userData } from '../src/user-data.js';
+import { archFor, shortName, subnetCidrs } from '../src/settings.js';
+import { backupSchedule } from '../src/constructs/backup.js';
+import { appUserSql } from '../src/constructs/database.js';
+
+const script = userData({
+  tier: 'api', name: 'conduit', region: 'eu-west-1', port: 3000, releasesBucket: 'rel-bucket',
+  env: { PUBLIC_URL: 'https://conduit.example.com' },
+  secrets: { DB_PASSWORD: 'conduit/db/conduit_app', JWT_SECRET: 'conduit/api/jwt' },
+  derived: { DATABASE_WRITER_URL: 'mysql://conduit_app:$DB_PASSWORD@writer:3306/conduit' },
+  searchEndpoint: 'search.internal',
+});
+
+describe('user data', () => {
+  it('installs the release, reads secrets at boot and runs the artifact under systemd', () => {
+    expect(script.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(script).toContain('aws s3 cp --region eu-west-1 s3://rel-bucket/api/current.tar.gz');
+    expect(script).toContain("DB_PASSWORD=$(secret 'conduit/db/conduit_app')");
+    expect(script).toContain('DATABASE_WRITER_URL=$DATABASE_WRITER_URL');
+    expect(script).toContain('JWT_SECRET=$JWT_SECRET');
+    // The password only reaches the env file inside the URL, not as its own variable.
+    expect(script).not.toMatch(/^DB_PASSWORD=\$DB_PASSWORD$/m);
+    expect(script).toContain('ExecStart=/usr/bin/node server.mjs');
+    expect(script).toContain('PORT=3000');
+    expect(script).toContain('systemctl enable --now conduit-api.service fluent-bit.service');
+  });
+
+  it('uses IMDSv2 tokens and ships logs to OpenSearch with SigV4', () => {
+    expect(script).toContain('X-aws-ec2-metadata-token:$TOKEN');
+    expect(script).toMatch(/Host search\.internal\n\s+Port 443\n\s+tls On\n\s+AWS_Auth On/);
+  });
+
+  it('has no dollar-brace (Terraform interpolation) and no double quote (cdktn function arguments)', () => {
+    expect(script).not.toContain('${');
+    expect(script).not.toContain('"');
+  });
+});
+
+describe('derived AWS settings', () => {
+  it('splits a /16 into non-overlapping public, private and isolated subnets per zone', () => {
+    const cidrs = [0, 1, 2].flatMap((z) => Object.values(subnetCidrs('10.16.0.0/16', z)));
+    expect(new Set(cidrs).size).toBe(9);
+    expect(subnetCidrs('10.16.0.0/16', 2)).toEqual({ public: '10.16.2.0/24', private: '10.16.48.0/20', isolated: '10.16.130.0/24' });
+  });
+
+  it('boots Graviton types on arm64 and the rest on x86_64', () => {
+    expect(['t4g.micro', 'c7g.large', 'm6gd.xlarge', 'c7gn.large'].map(archFor)).toEqual(['arm64', 'arm64', 'arm64', 'arm64']);
+    expect(['m5.large', 'g5.xlarge', 't3.small'].map(archFor)).toEqual(['x86_64', 'x86_64', 'x86_64']);
+  });
+
+  it('keeps AWS names within their length limit', () => {
+    expect(shortName('a-very-long-deployment-name-x', 'front-tg').length).toBeLessThanOrEqual(32);
+    expect(shortName('a-very-long-deployment-name-x', 'front-tg').endsWith('-front-tg')).toBe(true);
+    expect(shortName('conduit', 'api')).toBe('conduit-api');
+  });
+
+  it('turns backup.fullEveryHours and the window into an AWS Backup schedule', () => {
+    expect(backupSchedule(24, '02:00-03:00')).toBe('cron(0 2 * * ? *)');
+    expect(backupSchedule(6, '02:00-03:00')).toBe('cron(0 2,8,14,20 * * ? *)');
+    expect(backupSchedule(12, '20:00-21:00')).toBe('cron(0 8,20 * * ? *)');
+  });
+
+  it('creates the application user with DML and schema rights on its database only, TLS required', () => {
+    const sql = appUserSql('conduit');
+    expect(sql).toContain("CREATE USER IF NOT EXISTS 'conduit_app'@'%' IDENTIFIED BY :password REQUIRE SSL;");
+    expect(sql).toContain('ON `conduit`.* TO');
+    expect(sql).not.toMatch(/ON \*\.\*/);
+  });
+});
