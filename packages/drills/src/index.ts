@@ -3,3 +3,7 @@ export * from './ledger.js';
 export * from './load.js';
 export * from './stats.js';
 export * from './report.js';
+export * from './workload.js';
+export * from './region.js';
+export * from './drill.js';
+export * from './scenarios.js';

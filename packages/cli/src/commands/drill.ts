@@ -1,5 +1,48 @@
-// Placeholder until the drill commands land; each says so instead of pretending to work.
+// `tier drill <scenario>|all`: runs failure drills against the running local region under live traffic,
+// prints each report as a table and writes it as JSON to <stateDir>/drills/. No logic here: @conduit/drills does it.
+import { readRegion } from '@conduit/local';
+import { formatReport, fullTiming, regionHandle, runDrill, scenarioNames, scenarioNamed, shortTiming, writeReport, type DrillReport } from '@conduit/drills';
 import { CliError } from '../cli-error.js';
+import { loadDefinition } from '../load-definition.js';
 import type { CommandContext } from '../command.js';
 
-export const drill = { async run(_ctx: CommandContext): Promise<number> { throw new CliError('`tier drill` is not implemented yet'); } };
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+export const drill = {
+  async run(ctx: CommandContext): Promise<number> {
+    const [which, ...extra] = ctx.args;
+    if (!which || extra.length > 0) {
+      throw new CliError(`usage: tier drill <scenario>|all [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}`);
+    }
+    const list = which === 'all' ? scenarioNames : [which];
+    for (const n of list) {
+      try {
+        scenarioNamed(n);
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+    }
+    const { definition, stateDir } = await loadDefinition(ctx.flags.config);
+    const snap = readRegion(stateDir);
+    if (!snap.supervisor?.running) {
+      throw new CliError(`region "${definition.name}" is not running (state ${stateDir}): start it with \`npx tier up${ctx.flags.config ? ` --config ${ctx.flags.config}` : ''}\``, 1);
+    }
+    const region = regionHandle(definition, stateDir);
+    const timing = ctx.flags.short ? shortTiming : fullTiming;
+    const reports: DrillReport[] = [];
+    for (const name of list) {
+      const report = await runDrill(region, scenarioNamed(name), { timing, log: ctx.flags.json ? () => undefined : say });
+      const file = writeReport(stateDir, report);
+      reports.push(report);
+      if (!ctx.flags.json) say(`\n${formatReport(report)}\n  report: ${file}\n`);
+    }
+    if (ctx.flags.json) say(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
+    else if (reports.length > 1) {
+      say('summary:');
+      for (const r of reports) {
+        say(`  ${r.pass ? 'PASS' : 'FAIL'}  ${r.scenario.padEnd(20)} ${String(r.load.sent).padStart(5)} req, ${String(r.phases[3]!.failed).padStart(4)} failed, recovery ${r.recovery.serviceMs} ms, lost ${r.writes.lostCount}, unexpected ${r.writes.unexpectedCount}`);
+      }
+    }
+    return reports.every((r) => r.pass) ? 0 : 1;
+  },
+};

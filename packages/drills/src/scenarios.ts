@@ -1,0 +1,226 @@
+// The scenarios, each read as given/when/then, with its pass criteria and the AWS Fault Injection
+// Service action it stands for on AWS (see README.md).
+import { criterion, type DrillContext, type DrillFigures, type Scenario } from './drill.js';
+import {
+  cachePrimary, processes, replacedSince, replicaStatus, signalProcess, startProcess, stopProcessGracefully, topology, waitFor,
+} from './region.js';
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const failedOf = (f: DrillFigures, kind: 'read' | 'write' | 'page') => f.samples.filter((s) => s.kind === kind && s.outcome !== 'ok').length;
+const failedAll = (f: DrillFigures) => f.samples.filter((s) => s.outcome !== 'ok').length;
+
+function currentPrimary(ctx: DrillContext): string {
+  const t = topology(ctx.region);
+  if (!t) throw new Error('no db-topology.json: is the region up?');
+  return t.primary;
+}
+
+/** SIGKILL an instance of a tier; the supervisor must replace it. */
+function instanceKill(tier: 'api' | 'front', name: string, fis: string, pageOnly: boolean): Scenario {
+  return {
+    name,
+    story: `Given ${tier} instances behind the load balancer and traffic, when one ${tier} instance is SIGKILLed, then ${pageOnly ? 'no page load fails' : 'no idempotent request fails'} and the instance is replaced.`,
+    fisAction: fis,
+    async fault(ctx) {
+      const victim = processes(ctx.region).find((p) => p.tier === tier && p.pid !== null && p.state === 'running');
+      if (!victim) throw new Error(`no running ${tier} instance to kill`);
+      const pid = signalProcess(ctx.region, victim.name, 'SIGKILL');
+      ctx.state.victim = victim.name;
+      ctx.state.pid = pid;
+      ctx.event(`SIGKILL ${victim.name} (pid ${pid}, zone ${victim.zone})`);
+    },
+    async heal() {
+      /* the supervisor replaces it on its own */
+    },
+    async settle(ctx) {
+      const name = ctx.state.victim as string;
+      const p = await waitFor(`${name} replaced`, () => replacedSince(ctx.region, name, ctx.state.pid as number), 30_000);
+      ctx.state.replacedAt = p.startedAt ? Date.parse(p.startedAt) : Date.now();
+      ctx.event(`${name} replaced by the supervisor: new pid ${p.pid}`);
+    },
+    criteria(ctx, f) {
+      const replacedAt = ctx.state.replacedAt as number | undefined;
+      return [
+        pageOnly
+          ? criterion('failed page loads', '0', failedOf(f, 'page'), failedOf(f, 'page') === 0)
+          : criterion('failed idempotent requests', '0', f.failedIdempotent, f.failedIdempotent === 0),
+        criterion('instance replaced', 'a new process in the slot', replacedAt ? `after ${secs(replacedAt - f.faultAt)}` : 'not replaced', replacedAt !== undefined),
+      ];
+    },
+  };
+}
+
+/** Restarts db/cache/sentinel processes a fault killed (the supervisor leaves them down on purpose). */
+async function restartKilled(ctx: DrillContext): Promise<void> {
+  for (const name of (ctx.state.restart as string[] | undefined) ?? []) {
+    await startProcess(ctx.region, name);
+    ctx.event(`restarted ${name}`);
+  }
+}
+
+async function waitRejoined(ctx: DrillContext, oldPrimary: string): Promise<void> {
+  const s = await waitFor(`${oldPrimary} replicating again`, async () => {
+    const t = topology(ctx.region);
+    if (!t || t.primary === oldPrimary) return t?.primary === oldPrimary ? { primary: oldPrimary, same: true } : null;
+    const st = await replicaStatus(ctx.region, oldPrimary);
+    const primaryPort = ctx.region.definition.dbNodes.find((n) => n.name === t.primary)!.port;
+    return st && st.Slave_IO_Running === 'Yes' && st.Slave_SQL_Running === 'Yes' && Number(st.Master_Port) === primaryPort ? { primary: t.primary, same: false } : null;
+  }, 30_000, 250);
+  ctx.state.rejoined = s.same ? `${oldPrimary} is the primary again (reopened after its restart)` : `${oldPrimary} replicates from ${s.primary}`;
+  ctx.event(`${ctx.state.rejoined}`);
+}
+
+export const scenarios: Scenario[] = [
+  instanceKill('api', 'api-instance-kill', 'aws:ec2:terminate-instances (one instance of the API Auto Scaling group)', false),
+  instanceKill('front', 'front-instance-kill', 'aws:ec2:terminate-instances (one instance of the front Auto Scaling group)', true),
+  {
+    name: 'zone-loss',
+    story: 'Given the region spread over zones and traffic, when every process of the DB primary\'s zone dies (DB primary, a Redis node, a Sentinel, API and front instances), then service recovers within 3 s and no acknowledged write is lost.',
+    fisAction: 'aws:network:disrupt-connectivity (scope: availability-zone, on the subnets of one AZ) + aws:rds:failover-db-cluster + aws:elasticache:replicationgroup-interrupt-az-power',
+    async fault(ctx) {
+      const primary = currentPrimary(ctx);
+      const zone = ctx.region.definition.dbNodes.find((n) => n.name === primary)!.zone;
+      const victims = processes(ctx.region).filter((p) => p.zone === zone && p.pid !== null);
+      ctx.state.restart = victims.filter((p) => p.restartPolicy === 'never').map((p) => p.name);
+      for (const v of victims) {
+        try {
+          signalProcess(ctx.region, v.name, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      ctx.event(`zone ${zone} lost: SIGKILL ${victims.map((v) => v.name).join(', ')}`);
+    },
+    heal: restartKilled,
+    async settle(ctx) {
+      const dbKilled = ((ctx.state.restart as string[]) ?? []).filter((n) => n.startsWith('db-'));
+      for (const n of dbKilled) await waitRejoined(ctx, n);
+    },
+    criteria: (_ctx, f) => [
+      criterion('service recovered', '<= 3 s', secs(f.serviceRecoveryMs), f.serviceRecoveryMs <= 3000),
+    ],
+  },
+  {
+    name: 'db-primary-kill',
+    story: 'Given a MariaDB primary with two semi-sync replicas and traffic, when the primary is SIGKILLed, then writes resume within 3 s, no acknowledged write is lost, and the old primary rejoins as a replica when restarted.',
+    fisAction: 'aws:rds:failover-db-cluster (Aurora promotes a reader; typically <= 30 s)',
+    async fault(ctx) {
+      const primary = currentPrimary(ctx);
+      const pid = signalProcess(ctx.region, primary, 'SIGKILL');
+      ctx.state.primary = primary;
+      ctx.state.restart = [primary];
+      ctx.event(`SIGKILL primary ${primary} (pid ${pid})`);
+    },
+    heal: restartKilled,
+    async settle(ctx) {
+      await waitRejoined(ctx, ctx.state.primary as string);
+    },
+    criteria: (ctx, f) => [
+      criterion('writes resumed', '<= 3 s', secs(f.writeRecoveryMs), f.writeRecoveryMs <= 3000),
+      criterion('a replica was promoted', 'a "promoted" decision', f.events.find((e) => e.source === 'db-failover' && e.sentence.startsWith('promoted'))?.sentence.split(':')[0] ?? 'none', f.events.some((e) => e.source === 'db-failover' && e.sentence.startsWith('promoted'))),
+      criterion('old primary rejoined as a replica', 'replicating from the new primary', (ctx.state.rejoined as string | undefined) ?? 'no', typeof ctx.state.rejoined === 'string' && (ctx.state.rejoined as string).includes('replicates from')),
+    ],
+  },
+  {
+    name: 'db-maintenance',
+    story: 'Given a MariaDB primary and traffic, when the primary is restarted gracefully (as AWS maintenance does), then writes pause at most a few seconds with clear 503s, never 500s, and nothing acknowledged is lost.',
+    fisAction: 'aws:rds:reboot-db-instances (the writer instance)',
+    async fault(ctx) {
+      const primary = currentPrimary(ctx);
+      ctx.state.primary = primary;
+      ctx.event(`graceful restart of primary ${primary}: stopping (SIGTERM)`);
+      await stopProcessGracefully(ctx.region, primary);
+      ctx.event(`${primary} stopped; starting it again`);
+      await startProcess(ctx.region, primary);
+      ctx.event(`${primary} started`);
+    },
+    async heal() {
+      /* restarted within the fault */
+    },
+    async settle(ctx) {
+      await waitRejoined(ctx, ctx.state.primary as string);
+    },
+    criteria: (_ctx, f) => {
+      const fiveHundreds = f.samples.filter((s) => s.status === 500).length;
+      const otherWriteErrors = f.samples.filter((s) => s.kind === 'write' && s.outcome !== 'ok' && s.status !== 503).length;
+      return [
+        criterion('writes paused', '<= 5 s', secs(f.writeRecoveryMs), f.writeRecoveryMs <= 5000),
+        criterion('HTTP 500 answers', '0 (503 only)', fiveHundreds, fiveHundreds === 0),
+        criterion('write failures other than 503', '0', otherWriteErrors, otherWriteErrors === 0),
+      ];
+    },
+  },
+  {
+    name: 'cache-primary-kill',
+    story: 'Given a Redis primary, a replica and 3 Sentinels and traffic, when the Redis primary is SIGKILLed, then Sentinel promotes the replica within 3 s and the API keeps serving with 0 errors, following the new primary without a restart.',
+    fisAction: 'aws:elasticache:replicationgroup-interrupt-az-power (the primary node\'s AZ)',
+    async fault(ctx) {
+      const primary = await cachePrimary(ctx.region);
+      if (!primary) throw new Error('Sentinel names no cache primary');
+      const pid = signalProcess(ctx.region, primary, 'SIGKILL');
+      ctx.state.primary = primary;
+      ctx.state.restart = [primary];
+      ctx.event(`SIGKILL cache primary ${primary} (pid ${pid})`);
+    },
+    heal: restartKilled,
+    criteria: (ctx, f) => {
+      const promoted = f.cachePrimaryChanges.find((c) => c.at >= f.faultAt && c.primary !== null && c.primary !== ctx.state.primary);
+      const backMs = promoted ? promoted.at - f.faultAt : null;
+      return [
+        criterion('failed requests', '0', failedAll(f), failedAll(f) === 0),
+        criterion('cache primary back', '<= 3 s', backMs === null ? 'never' : secs(backMs), backMs !== null && backMs <= 3000),
+      ];
+    },
+  },
+  {
+    name: 'cache-total-loss',
+    story: 'Given traffic, when every Redis node dies, then the API serves everything from MariaDB with 0 errors (slower), and the cache comes back when Redis is restarted.',
+    fisAction: 'aws:elasticache:replicationgroup-interrupt-az-power (every AZ of the replication group)',
+    async fault(ctx) {
+      const victims = processes(ctx.region).filter((p) => p.tier === 'cache' && p.pid !== null);
+      for (const v of victims) signalProcess(ctx.region, v.name, 'SIGKILL');
+      ctx.state.restart = victims.map((v) => v.name);
+      ctx.event(`SIGKILL every Redis node: ${victims.map((v) => v.name).join(', ')}`);
+    },
+    heal: restartKilled,
+    criteria: (_ctx, f) => [criterion('failed requests', '0', failedAll(f), failedAll(f) === 0)],
+  },
+  {
+    name: 'replica-lag',
+    story: 'Given reads spread over the replicas, when one replica is paused (SIGSTOP), then reads keep succeeding: the lagging replica leaves the reader endpoint and comes back after it resumes.',
+    fisAction: 'aws:ssm:send-command (pause the reader\'s process; RDS has no lag action) — Aurora drops a lagging reader from the reader endpoint',
+    async fault(ctx) {
+      const t = topology(ctx.region);
+      const replica = t?.replicas[0];
+      if (!replica) throw new Error('no replica to pause');
+      const pid = signalProcess(ctx.region, replica, 'SIGSTOP');
+      ctx.state.replica = replica;
+      ctx.event(`SIGSTOP replica ${replica} (pid ${pid})`);
+    },
+    async heal(ctx) {
+      const replica = ctx.state.replica as string | undefined;
+      if (!replica) return;
+      signalProcess(ctx.region, replica, 'SIGCONT');
+      ctx.event(`SIGCONT replica ${replica}`);
+    },
+    criteria: (ctx, f) => {
+      const replica = ctx.state.replica as string;
+      const left = f.events.find((e) => e.source === 'db-failover' && e.at >= f.faultAt && e.sentence.startsWith('reader endpoint:') && (e.sentence.includes(`${replica} unreachable`) || e.sentence.includes(`${replica} lagging`)));
+      const back = f.events.find((e) => e.source === 'db-failover' && e.at >= f.healedAt && e.sentence.includes(`${replica} back`));
+      const failedReads = failedOf(f, 'read') + failedOf(f, 'page');
+      return [
+        criterion('failed reads', '0', failedReads, failedReads === 0),
+        criterion('lagging replica left the reader endpoint', '<= 3 s', left ? secs(left.at - f.faultAt) : 'never', !!left && left.at - f.faultAt <= 3000),
+        criterion('replica back in the reader endpoint after it resumed', 'yes', back ? `after ${secs(back.at - f.healedAt)}` : 'no', !!back),
+      ];
+    },
+  },
+];
+
+export const scenarioNames = scenarios.map((s) => s.name);
+
+export function scenarioNamed(name: string): Scenario {
+  const s = scenarios.find((x) => x.name === name);
+  if (!s) throw new Error(`unknown scenario "${name}": one of ${scenarioNames.join(', ')}, or all`);
+  return s;
+}
