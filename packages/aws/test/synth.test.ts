@@ -254,7 +254,7 @@ describe('backups and buckets', () => {
 
 describe('observability', () => {
   it('alarms on 5xx, latency, unhealthy hosts, replica lag, CPU and freeable memory with the definition thresholds', () => {
-    const alarms = Object.fromEntries(all(primary, 'aws_cloudwatch_metric_alarm').map(([, c]) => [c.alarm_name.replace('conduit-prod-us-east-1-', ''), c]));
+    const alarms: Record<string, Record<string, any>> = Object.fromEntries(all(primary, 'aws_cloudwatch_metric_alarm').map(([, c]) => [c.alarm_name.replace('conduit-prod-us-east-1-', ''), c]));
     expect(Object.keys(alarms).sort()).toEqual([
       'api-5xx-percent', 'api-cpu', 'api-latency', 'api-unhealthy-hosts', 'cache-cpu', 'cache-freeable-memory',
       'db-cpu', 'db-freeable-memory', 'db-replica-lag', 'front-5xx-percent', 'front-cpu', 'front-latency', 'front-unhealthy-hosts', 'search-red',

@@ -60,7 +60,8 @@ export class Tier extends Construct {
       internal: false,
       subnets: network.publicSubnets.map((s) => s.id),
       securityGroups: [albSg.id],
-      enableDeletionProtection: true,
+      // database.deletionProtection protects every resource with the switch (clusters and load balancers): one flag to tear down.
+      enableDeletionProtection: def.database.deletionProtection,
       dropInvalidHeaderFields: true,
       desyncMitigationMode: 'strictest',
       enableHttp2: true,
