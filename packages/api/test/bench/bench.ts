@@ -1,0 +1,157 @@
+// `npm run bench:api`: a benchmark that prints figures (not a test).
+// Starts a throwaway MariaDB and Redis (testkit), migrates and seeds them, starts the API in its own
+// process on 127.0.0.1, and measures with autocannon, in one run:
+//   the ceiling (a bare hello route of the same server), anonymous GET /api/articles (cached),
+//   authenticated GET /api/articles, GET /api/articles/:slug, POST /api/articles/:slug/comments.
+// Bounded in time: every phase has a fixed duration and the whole run a hard deadline.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { cpus, loadavg } from 'node:os';
+import autocannon, { type Result } from 'autocannon';
+import { startMariaDb, startRedis, stopProcess, type ServerHandle } from '@conduit/testkit';
+import { migrate } from '../../src/db/migrate.js';
+import { DEMO_PASSWORD, seed } from '../../src/db/seed.js';
+
+const root = resolve(import.meta.dirname, '..', '..', '..', '..');
+const state = join(root, '.test-state', 'api-bench');
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const DEADLINE_MS = 240_000;
+
+const deadline = setTimeout(() => {
+  process.stderr.write(`bench: deadline of ${DEADLINE_MS / 1000} s passed, aborting\n`);
+  process.exit(2);
+}, DEADLINE_MS);
+deadline.unref();
+
+interface Summary {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+let db: ServerHandle | undefined;
+let redis: ServerHandle | undefined;
+let server: ChildProcess | undefined;
+
+async function main(): Promise<void> {
+  process.stderr.write('bench: starting MariaDB and Redis...\n');
+  [db, redis] = await Promise.all([
+    startMariaDb({ port: 33406, dir: join(state, 'mariadb'), database: 'conduit_bench' }),
+    startRedis({ port: 36479, dir: join(state, 'redis') }),
+  ]);
+  const dbUrl = `mysql://root@127.0.0.1:${db.port}/conduit_bench`;
+  await migrate(dbUrl);
+  const seeded = await seed(dbUrl);
+  process.stderr.write(`bench: seeded ${seeded.users} users, ${seeded.articles} articles\n`);
+
+  server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server.ts')], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_WRITER_URL: dbUrl,
+      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+      PORT: '0',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+      RATE_LIMIT_AUTH_PER_MIN: '1000',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  const port = await new Promise<number>((res, rej) => {
+    let out = '';
+    server!.stdout!.on('data', (d) => {
+      out += d.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) res(Number(m[1]));
+    });
+    server!.once('exit', (code) => rej(new Error(`bench server exited with ${code}`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+
+  const login = await fetch(`${base}/api/users/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: { email: 'johndoe@example.com', password: DEMO_PASSWORD } }),
+  });
+  const token = ((await login.json()) as { user: { token: string } }).user.token;
+  const auth = { authorization: `Token ${token}` };
+  const list = (await (await fetch(`${base}/api/articles?limit=1`)).json()) as { articles: { slug: string }[] };
+  const slug = list.articles[0]!.slug;
+
+  const phases: { name: string; opts: Parameters<typeof autocannon>[0] }[] = [
+    { name: 'ceiling: GET /bench/hello (bare route, same server)', opts: { url: `${base}/bench/hello` } },
+    { name: 'GET /api/articles (anonymous, cached)', opts: { url: `${base}/api/articles` } },
+    { name: 'GET /api/articles (authenticated)', opts: { url: `${base}/api/articles`, headers: auth } },
+    { name: 'GET /api/articles/:slug (anonymous, cached)', opts: { url: `${base}/api/articles/${slug}` } },
+    { name: 'GET /api/articles/:slug (authenticated)', opts: { url: `${base}/api/articles/${slug}`, headers: auth } },
+    {
+      name: 'POST /api/articles/:slug/comments',
+      opts: { url: `${base}/api/articles/${slug}/comments`, method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ comment: { body: 'Benchmark comment' } }) },
+    },
+  ];
+
+  // The ceiling and the anonymous list are measured in alternation (ROUNDS times each) so that noise
+  // from other processes on the machine hits both alike; their figures are the mean rps and the
+  // median p50/p99 of the rounds. The other endpoints are measured once.
+  const run = async (opts: Parameters<typeof autocannon>[0], seconds: number) => {
+    await autocannon({ ...opts, connections: CONNECTIONS, duration: 1 }); // warm-up, not measured
+    return autocannon({ ...opts, connections: CONNECTIONS, duration: seconds, timeout: 10 });
+  };
+  const ROUNDS = 3;
+  const paired: Result[][] = [[], []];
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const k of [0, 1]) {
+      const r = await run(phases[k]!.opts, Math.max(2, Math.round(DURATION / 2)));
+      paired[k]!.push(r);
+      process.stderr.write(`bench: ${phases[k]!.name} (round ${i + 1}): ${Math.round(r.requests.average)} rps\n`);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const combine = (rs: Result[]): Summary => ({
+    rps: rs.reduce((s, r) => s + r.requests.average, 0) / rs.length,
+    p50: median(rs.map((r) => r.latency.p50)),
+    p99: median(rs.map((r) => r.latency.p99)),
+    non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
+    errors: rs.reduce((s, r) => s + r.errors + r.timeouts, 0),
+  });
+  const results: { name: string; r: Summary }[] = [
+    { name: phases[0]!.name, r: combine(paired[0]!) },
+    { name: phases[1]!.name, r: combine(paired[1]!) },
+  ];
+  for (const p of phases.slice(2)) {
+    const r = await run(p.opts, DURATION);
+    results.push({ name: p.name, r: combine([r]) });
+    process.stderr.write(`bench: ${p.name}: ${Math.round(r.requests.average)} rps\n`);
+  }
+
+  const ceiling = results[0]!.r.rps;
+  const anon = results[1]!.r.rps;
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const lines = [
+    '',
+    `Conduit API benchmark: ${CONNECTIONS} connections, ${DURATION} s per endpoint (ceiling and anonymous list: ${ROUNDS} alternating rounds of ${Math.max(2, Math.round(DURATION / 2))} s), autocannon, 127.0.0.1, Node ${process.version}, log level ${process.env.BENCH_LOG_LEVEL ?? 'info'}`,
+    `${pad('endpoint', 52)} ${pad('rps', 8)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('non-2xx', 8)} errors`,
+    ...results.map(({ name, r }) =>
+      `${pad(name, 52)} ${pad(String(Math.round(r.rps)), 8)} ${pad(String(r.p50), 8)} ${pad(String(r.p99), 8)} ${pad(String(r.non2xx), 8)} ${r.errors}`),
+    `machine load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${cpus().length} cores): figures compare only within one run`,
+    '',
+    `anonymous cached list / ceiling = ${(anon / ceiling * 100).toFixed(0)}% (goal: at least 60%)`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`bench: failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+} finally {
+  if (server) await stopProcess(server, 5_000);
+  await Promise.all([db?.stop(), redis?.stop()]);
+  clearTimeout(deadline);
+}
