@@ -56,8 +56,20 @@ function Footer() {
   );
 }
 
+const titles: Record<Route['name'], string> = {
+  home: 'Home', tag: 'Tag', login: 'Sign in', register: 'Sign up', settings: 'Settings',
+  editor: 'Editor', article: 'Article', profile: 'Profile', notFound: 'Not found',
+};
+
+function pageTitle(route: Route): string {
+  if (route.name === 'tag') return `#${route.tag}`;
+  if (route.name === 'profile') return route.username;
+  return titles[route.name];
+}
+
 function Body({ route }: { route: Route }) {
   const { state } = useAuth();
+  useEffect(() => { document.title = `${pageTitle(route)} — Conduit`; }, [route]);
   const needsAuth = route.name === 'settings' || route.name === 'editor';
   const guestOnly = route.name === 'login' || route.name === 'register';
   if (needsAuth && state === 'loading') return <div class="container page">Loading...</div>;

@@ -136,6 +136,7 @@ export function ArticlePage({ slug }: { slug: string }) {
     return <div class="article-page"><div class="container page"><ErrorList error={article.error ?? new Error('article missing')} /></div></div>;
   }
   const a = article.data;
+  document.title = `${a.title} — Conduit`;
   return (
     <div class="article-page">
       <div class="banner">

@@ -296,6 +296,7 @@ describe('Conduit in a browser', () => {
     expect(res?.status()).toBe(200);
     await page.locator('.article-page .article-content h1').waitFor();
     expect(await page.locator('.article-page .banner h1').textContent()).toBe(`${title} (edited)`);
+    expect(await page.title()).toBe(`${title} (edited) — Conduit`);
     expect(await page.locator('.article-page .banner button:has-text("Favorite")').getAttribute('class')).toContain('btn-outline-primary');
     await page.screenshot({ path: join(shots, 'article.png'), fullPage: true });
     await page.goto(`${target.url}/`);
