@@ -21,7 +21,7 @@ export class LogSearch extends Construct {
     super(scope, id);
     const { def, plan, key, accountId } = ctx;
     const zones = plan.zones.length;
-    const domainName = `${def.name}-${plan.region}`.slice(0, 28);
+    const domainName = `${def.name}-${plan.region}`.slice(0, 28).replace(/-+$/, '');
     const logs = (['INDEX_SLOW_LOGS', 'SEARCH_SLOW_LOGS', 'ES_APPLICATION_LOGS', 'AUDIT_LOGS'] as const).map(
       (type) => ({ type, group: new CloudwatchLogGroup(this, `log-${type.toLowerCase()}`, { name: `/${def.name}/opensearch/${plan.region}/${type.toLowerCase()}`, retentionInDays: def.observability.logRetentionDays, kmsKeyId: key.arn }) }),
     );

@@ -20,8 +20,12 @@ function option(ctx: CommandContext, name: string, example: string): string | un
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-async function synthesizeFromFlags(ctx: CommandContext) {
-  const { file, definition } = await loadDefinition(typeof ctx.flags.config === 'string' ? ctx.flags.config : defaultConfigFile());
+async function load(ctx: CommandContext) {
+  return loadDefinition(typeof ctx.flags.config === 'string' ? ctx.flags.config : defaultConfigFile());
+}
+
+async function synthesizeFromFlags(ctx: CommandContext, loaded?: Awaited<ReturnType<typeof load>>) {
+  const { file, definition } = loaded ?? (await load(ctx));
   const out = option(ctx, 'out', 'DIR');
   // default: the definition's .state folder (git-ignored), next to the local region's state.
   const outdir = out ? resolvePath(out) : resolvePath(dirname(file), '.state', 'aws');
@@ -60,11 +64,12 @@ function runTerraform(action: 'plan' | 'apply') {
       const { findTerraformBinary, terraformCommands, MISSING_BINARY } = await import('@conduit/aws/terraform');
       const binary = findTerraformBinary();
       if (!binary) throw new CliError(MISSING_BINARY);
-      const { aws, summary, settings, definition } = await synthesizeFromFlags(ctx);
+      const loaded = await load(ctx);
       const domain = option(ctx, 'domain', 'example.com');
-      if (!definition.edge.domain && !domain) {
+      if (!loaded.definition.edge.domain && !domain) {
         throw new CliError('edge.domain is not set: pass --domain=example.com (a domain with a Route 53 hosted zone in the account) or set edge.domain in the definition');
       }
+      const { aws, summary, settings } = await synthesizeFromFlags(ctx, loaded);
       const order = [settings.stackNames.state, ...settings.stackNames.regions, settings.stackNames.edge];
       const steps = terraformCommands(action, binary, aws.stackDirs(summary.outdir, order), { domain, autoApprove: ctx.flags.yes === true });
       for (const step of steps) {
