@@ -28,13 +28,23 @@ export async function loadControllers(ctx: ControllerContext): Promise<Controlle
 export function runControllers(controllers: Controller[], log: (line: string) => void, intervalMs = 250): () => Promise<void> {
   let stopped = false;
   const loops = controllers.map(async (c) => {
+    // The same failure every 250 ms is logged once, then once a minute while it lasts.
+    let lastError = '';
+    let lastErrorAt = 0;
     while (!stopped) {
       const started = Date.now();
       try {
         const said = await c.tick();
         if (said) log(`${c.name}: ${said}`);
+        if (lastError) log(`${c.name}: ticking again after: ${lastError}`);
+        lastError = '';
       } catch (e) {
-        log(`${c.name}: tick failed: ${(e as Error).message}`);
+        const msg = (e as Error).message;
+        if (msg !== lastError || Date.now() - lastErrorAt > 60_000) {
+          log(`${c.name}: tick failed: ${msg}`);
+          lastErrorAt = Date.now();
+        }
+        lastError = msg;
       }
       const wait = Math.max(intervalMs - (Date.now() - started), 10);
       await new Promise((r) => setTimeout(r, wait));

@@ -1,7 +1,7 @@
 // `tier down` (graceful, keeps data) and `tier destroy` (also wipes the state folder).
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot, statePaths, type StatePaths } from '../paths.js';
 import { commandLineOf, isAlive, stopProcessGroup } from '../runner/spawn.js';
@@ -55,8 +55,8 @@ export async function regionDown(stateDir: string, progress: (line: string) => v
   return { wasRunning, leftovers, seconds: (Date.now() - t0) / 1000 };
 }
 
-/** Names a state folder may contain; destroy refuses to wipe a folder holding anything else. */
-const ours = new Set(['config', 'data', 'logs', 'run', 'secrets.json', 'db-topology.json', 'processes.json']);
+/** What the region creates in its state folder; destroy removes exactly these. */
+const ours = ['config', 'data', 'logs', 'run', 'secrets.json', 'db-topology.json', 'processes.json'];
 
 export async function regionDestroy(stateDir: string, progress: (line: string) => void = () => undefined): Promise<DownResult> {
   const root = resolve(stateDir);
@@ -65,13 +65,13 @@ export async function regionDestroy(stateDir: string, progress: (line: string) =
   }
   const result = await regionDown(root, progress);
   if (existsSync(root)) {
-    const foreign = readdirSync(root).filter((n) => !ours.has(n) && !n.endsWith('.tmp'));
-    if (foreign.length > 0) {
-      throw new RegionError(`refusing to wipe ${root}: it holds ${foreign.slice(0, 3).join(', ')} which the region did not create; remove them or fix local.stateDir`);
-    }
-    rmSync(root, { recursive: true, force: true });
+    for (const name of ours) rmSync(join(root, name), { recursive: true, force: true });
+    // Other tools may keep their own output next to ours (e.g. .state/aws): it is left alone.
+    const others = readdirSync(root).filter((n) => !n.endsWith('.tmp'));
+    if (others.length === 0) rmSync(root, { recursive: true, force: true });
+    else progress(`kept ${others.join(', ')} in ${root} (not the region's)`);
   }
   rmSync(statePaths(root, true).varnishWorkdir, { recursive: true, force: true });
-  progress(`wiped ${root}`);
+  progress(`wiped the region's state in ${root}`);
   return result;
 }

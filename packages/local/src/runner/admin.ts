@@ -12,14 +12,34 @@ export async function withNode<T>(socketPath: string, fn: (c: mysql.Connection) 
   }
 }
 
-/** Runs a step's statements in order on one node. Errors name the node and the statement. */
-export async function runSqlStep(socketPath: string, step: SqlStep): Promise<void> {
+const transient = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN']);
+
+/**
+ * Runs a step's statements in order on one node (steps are safe to repeat, so a connection that
+ * fails while the server finishes starting is retried for up to retryMs). Errors name the node and
+ * the statement.
+ */
+export async function runSqlStep(socketPath: string, step: SqlStep, retryMs = 5_000): Promise<void> {
+  const deadline = Date.now() + retryMs;
+  for (;;) {
+    try {
+      return await runSqlStepOnce(socketPath, step);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      if (!transient.has(code) || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function runSqlStepOnce(socketPath: string, step: SqlStep): Promise<void> {
   await withNode(socketPath, async (c) => {
     for (const sql of step.sql) {
       try {
         await c.query(sql);
       } catch (e) {
-        throw new Error(`${step.node}: ${sql.replace(/PASSWORD=?\s*'[^']*'|IDENTIFIED BY '[^']*'/g, '<password>')}: ${(e as Error).message}`);
+        const err = new Error(`${step.node}: ${sql.replace(/PASSWORD=?\s*'[^']*'|IDENTIFIED BY '[^']*'/g, '<password>')}: ${(e as Error).message}`);
+        throw Object.assign(err, { code: (e as { code?: string }).code });
       }
     }
   });

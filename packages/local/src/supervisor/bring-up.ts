@@ -48,7 +48,16 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
     throw new Error(`${apiServerEntry} not found: the API package is missing from this checkout`);
   }
 
-  // 1. Data directories of new MariaDB nodes (system tables only; nothing is binlogged).
+  // 1. Everything that needs nothing else starts at once: Sentinels and cache, load balancers,
+  //    front, edge, monitoring. Meanwhile new MariaDB nodes get their data directories.
+  const stage0 = specs.filter((s) => s.stage === 0);
+  const nonDb = stage0.filter((s) => s.tier !== 'db');
+  const dbSpecs = stage0.filter((s) => s.tier === 'db');
+  for (const s of nonDb) sup.start(s);
+  progress(`started ${nonDb.length} processes: ${summarize(nonDb)}`);
+  const others = Promise.all(nonDb.map((s) => waitReady(sup, s, 30_000)));
+  others.catch(() => undefined); // observed below
+
   const fresh = d.dbNodes.filter((n) => !existsSync(join(dbDataDir(ctx.paths, n), 'mysql')));
   if (fresh.length > 0) {
     progress(`initializing ${fresh.length} MariaDB data dir(s): ${fresh.map((n) => n.name).join(', ')}`);
@@ -58,15 +67,10 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
     }));
   }
 
-  // 2. Everything that needs nothing else: data nodes, Sentinels, load balancers, front, edge, monitoring.
-  const stage0 = specs.filter((s) => s.stage === 0);
-  for (const s of stage0) sup.start(s);
-  progress(`started ${stage0.length} processes: ${summarize(stage0)}`);
-  const dbSpecs = stage0.filter((s) => s.tier === 'db');
-  const others = Promise.all(stage0.filter((s) => s.tier !== 'db').map((s) => waitReady(sup, s, 30_000)));
-  others.catch(() => undefined); // observed below
+  // 2. The database nodes, every one read-only until the bootstrap opens the primary.
+  for (const s of dbSpecs) sup.start(s);
   await Promise.all(dbSpecs.map((s) => waitReady(sup, s, 30_000)));
-  progress(`database nodes accept connections (${secs(t0)})`);
+  progress(`${dbSpecs.length} database nodes accept connections (${secs(t0)})`);
 
   // 3. Replication: users everywhere (local), the primary writable with semi-sync, replicas on GTID.
   const steps = replicationSteps(d, topology, ctx.secrets);
@@ -75,12 +79,18 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   await runSteps(ctx, steps.filter((s) => s.kind === 'replica'));
   writeTopology(ctx.paths, { ...topology, updatedAt: new Date().toISOString() });
   const nodes = new Map(d.dbNodes.map((n) => [n.name, n]));
-  await Promise.all(topology.replicas.map((r) =>
-    waitUntil(`replica ${r} replicating from ${topology.primary}`, async () => {
+  await Promise.all(topology.replicas.map(async (r) => {
+    let lastIoError = '';
+    await waitUntil(`replica ${r} replicating from ${topology.primary}`, async () => {
       const [st] = await queryNode<Record<string, string>>(dbSocket(ctx.paths, nodes.get(r)!), 'SHOW SLAVE STATUS');
-      if (st?.Last_SQL_Error || st?.Last_IO_Error) throw new Error(`replica ${r}: ${st.Last_IO_Error || st.Last_SQL_Error}`);
+      // An SQL-thread error is fatal (diverged data); an I/O error is retried every second by the replica.
+      if (st?.Last_SQL_Error) throw new Error(`replica ${r}: ${st.Last_SQL_Error}`);
+      lastIoError = st?.Last_IO_Error ?? '';
       return st?.Slave_IO_Running === 'Yes' && st?.Slave_SQL_Running === 'Yes';
-    }, 15_000, 100)));
+    }, 15_000, 100).catch((e: Error) => {
+      throw new Error(lastIoError ? `${e.message}; last I/O error: ${lastIoError}` : e.message);
+    });
+  }));
   progress(`replication: ${topology.primary} primary (read-write, semi-sync AFTER_SYNC), ${topology.replicas.join(', ') || 'no replica'} read-only (${secs(t0)})`);
 
   // 4. The API tier and the exporter whose user was just created start now; migrations run once
@@ -92,8 +102,6 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   const apiReady = Promise.all(stage1.map((s) => waitReady(sup, s, 60_000)));
   apiReady.catch(() => undefined); // observed below
 
-  await others;
-  progress(`load balancers, front, edge, cache and monitoring ready (${secs(t0)})`);
   await waitUntil('writer endpoint routes to the primary', async () => {
     const servers = await haproxyServers(ctx.paths.haproxySocket, 'be_db_writer').catch(() => []);
     return servers.some((s) => s.name === topology.primary && s.up);
@@ -110,6 +118,8 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
     progress(`${seedOut} (${secs(t0)})`);
   }
 
+  await others;
+  progress(`load balancers, front, edge, cache and monitoring ready (${secs(t0)})`);
   await apiReady;
   progress(`API instances ready (${secs(t0)})`);
 

@@ -28,6 +28,7 @@ const paths = statePaths(stateDir, plan.varnishInTmp);
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 const send = (m: SupervisorMessage) => {
   if (m.type === 'progress') log(m.line);
+  if (m.type === 'failed') log(`supervisor: startup failed: ${m.error}`);
   if (process.connected) process.send?.(m);
 };
 
