@@ -69,12 +69,12 @@ export class Db {
     for (let attempt = 1; ; attempt++) {
       const conn = await this.writer.getConnection();
       try {
-        await conn.beginTransaction();
+        await exec(conn, 'START TRANSACTION');
         const result = await fn(conn);
-        await conn.commit();
+        await exec(conn, 'COMMIT');
         return result;
       } catch (err) {
-        await conn.rollback().catch(() => undefined);
+        await exec(conn, 'ROLLBACK').catch(() => undefined);
         const code = (err as { code?: string }).code;
         if ((code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT') && attempt < 3) continue;
         throw err;
@@ -112,12 +112,18 @@ export class Db {
   }
 }
 
+/**
+ * Budget of one statement. A frozen or unreachable database makes the statement fail (and its
+ * connection be discarded) after this, so a request ends with a 503 instead of hanging.
+ */
+export const QUERY_TIMEOUT_MS = 5_000;
+
 export async function rows<T>(q: Queryable, sql: string, params: unknown[] = []): Promise<T[]> {
-  const [r] = await q.query<RowDataPacket[]>(sql, params);
+  const [r] = await q.query<RowDataPacket[]>({ sql, values: params, timeout: QUERY_TIMEOUT_MS });
   return r as unknown as T[];
 }
 
 export async function exec(q: Queryable, sql: string, params: unknown[] = []): Promise<ResultSetHeader> {
-  const [r] = await q.query<ResultSetHeader>(sql, params);
+  const [r] = await q.query<ResultSetHeader>({ sql, values: params, timeout: QUERY_TIMEOUT_MS });
   return r;
 }

@@ -11,12 +11,17 @@ import autocannon, { type Result } from 'autocannon';
 import { startMariaDb, startRedis, stopProcess, type ServerHandle } from '@conduit/testkit';
 import { migrate } from '../../src/db/migrate.js';
 import { DEMO_PASSWORD, seed } from '../../src/db/seed.js';
+import { feedArticleIds, listArticleIds, loadArticles } from '../../src/db/articles.js';
+import mysql from 'mysql2/promise';
+import { bulkLoad } from '../scale-data.js';
 
 const root = resolve(import.meta.dirname, '..', '..', '..', '..');
 const state = join(root, '.test-state', 'api-bench');
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const DEADLINE_MS = 240_000;
+/** BENCH_SCALE=1000000: also bulk-load that many articles and time the uncached list/feed queries. */
+const SCALE = Number(process.env.BENCH_SCALE ?? 0);
+const DEADLINE_MS = SCALE > 0 ? 900_000 : 240_000;
 
 const deadline = setTimeout(() => {
   process.stderr.write(`bench: deadline of ${DEADLINE_MS / 1000} s passed, aborting\n`);
@@ -46,6 +51,7 @@ async function main(): Promise<void> {
   await migrate(dbUrl);
   const seeded = await seed(dbUrl);
   process.stderr.write(`bench: seeded ${seeded.users} users, ${seeded.articles} articles\n`);
+  const scaleLines = SCALE > 0 ? await scaleCheck(dbUrl) : [];
 
   server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server.ts')], {
     cwd: root,
@@ -141,8 +147,45 @@ async function main(): Promise<void> {
     '',
     `anonymous cached list / ceiling = ${(anon / ceiling * 100).toFixed(0)}% (goal: at least 60%)`,
     '',
+    ...scaleLines,
   ];
   process.stdout.write(lines.join('\n'));
+}
+
+/** Bulk-loads SCALE articles and times each uncached list/feed query (median of 5 runs). */
+async function scaleCheck(dbUrl: string): Promise<string[]> {
+  const pool = mysql.createPool({ uri: dbUrl, connectionLimit: 2 });
+  try {
+    const t0 = Date.now();
+    const info = await bulkLoad(pool, SCALE);
+    process.stderr.write(`bench: bulk-loaded ${SCALE} articles in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    const none = { tag: null, author: null, favorited: null };
+    const cases: [string, () => Promise<unknown>][] = [
+      ['global list, page 1 (ids + count)', () => listArticleIds(pool, none, 20, 0)],
+      ['global list, offset 10000', () => listArticleIds(pool, none, 20, 10_000)],
+      ['tag filter, page 1', () => listArticleIds(pool, { ...none, tag: info.tag }, 20, 0)],
+      ['author filter, page 1', () => listArticleIds(pool, { ...none, author: info.author }, 20, 0)],
+      ['favorited filter, page 1', () => listArticleIds(pool, { ...none, favorited: info.reader.username }, 20, 0)],
+      ['tag + author, page 1', () => listArticleIds(pool, { ...none, tag: info.tag, author: info.author }, 20, 0)],
+      ['feed (follows 20 authors), page 1', () => feedArticleIds(pool, info.reader.id, 20, 0)],
+      ['load 20 articles by id (rows + tags)', async () => loadArticles(pool, (await listArticleIds(pool, none, 20, 0)).ids, { withBody: false })],
+    ];
+    const [[n]] = (await pool.query('SELECT COUNT(*) AS n FROM articles')) as unknown as [[{ n: number }]];
+    const lines = [`uncached queries at ${n.n} articles (median of 5, ms):`];
+    for (const [name, fn] of cases) {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        await fn();
+        times.push(performance.now() - t);
+      }
+      times.sort((a, b) => a - b);
+      lines.push(`  ${name.padEnd(40)} ${times[2]!.toFixed(1)}`);
+    }
+    return [...lines, ''];
+  } finally {
+    await pool.end();
+  }
 }
 
 try {

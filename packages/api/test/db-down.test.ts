@@ -1,0 +1,60 @@
+// A frozen database (SIGSTOP: connections stay open, nothing answers) must not hang requests:
+// they end with a 503 in the RealWorld shape within the statement budget, readiness reports it,
+// liveness does not, and everything works again once the database is back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { startMariaDb, type ServerHandle } from '@conduit/testkit';
+import { migrate } from '../src/db/migrate.js';
+import { QUERY_TIMEOUT_MS } from '../src/db/pool.js';
+import { json, makeApp, register } from './helpers.js';
+
+let db: ServerHandle;
+let app: FastifyInstance;
+beforeAll(async () => {
+  db = await startMariaDb({ port: 33307, dir: join(inject('stateDir'), 'mariadb-frozen'), database: 'conduit_frozen' });
+  const url = `mysql://root@127.0.0.1:${db.port}/conduit_frozen`;
+  await migrate(url);
+  app = await makeApp({ DATABASE_WRITER_URL: url, REDIS_URL: '' });
+});
+afterAll(async () => {
+  await app.close();
+  try { process.kill(db.pid, 'SIGCONT'); } catch { /* gone */ }
+  await db.stop();
+});
+
+describe('a frozen database', () => {
+  it('503 within the statement budget, ready 503, live 200, then recovery', async () => {
+    const u = await register(app);
+    expect((await app.inject({ url: '/api/articles' })).statusCode).toBe(200);
+    process.kill(db.pid, 'SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const ready = await app.inject({ url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(Date.now() - t0).toBeLessThan(2_000);
+      expect((await app.inject({ url: '/health/live' })).statusCode).toBe(200);
+      const t1 = Date.now();
+      const [list, write] = await Promise.all([
+        app.inject({ url: '/api/articles' }),
+        app.inject({ method: 'POST', url: '/api/articles', headers: u.auth, payload: { article: { title: 't', description: 'd', body: 'b' } } }),
+      ]);
+      expect(list.statusCode).toBe(503);
+      expect(json(list)).toEqual({ errors: { database: ['is unavailable, retry shortly'] } });
+      expect(write.statusCode).toBe(503);
+      expect(Date.now() - t1).toBeLessThan(QUERY_TIMEOUT_MS + 3_000);
+    } finally {
+      process.kill(db.pid, 'SIGCONT');
+    }
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const res = await app.inject({ url: '/api/articles' });
+      if (res.statusCode === 200) break;
+      if (Date.now() > deadline) throw new Error(`not recovered: ${res.statusCode}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await app.inject({ method: 'POST', url: '/api/articles', headers: u.auth, payload: { article: { title: 'after', description: 'd', body: 'b' } } })).statusCode).toBe(201);
+    expect((await app.inject({ url: '/health/ready' })).statusCode).toBe(200);
+  });
+});
