@@ -1,7 +1,7 @@
 // The failover controller's decisions on observed states, asserted through the sentences it says.
 import { resolve } from '@conduit/definition';
 import { describe, expect, it } from 'vitest';
-import { compareGtid, decide, hasErrantTransactions, mergeGtid, type Memory, type NodeState, type Observed, type Policy } from '../src/controllers/db-failover-decide.js';
+import { compareGtid, decide, errantTail, hasErrantTransactions, mergeGtid, type Memory, type NodeState, type Observed, type Policy } from '../src/controllers/db-failover-decide.js';
 import { planSteps } from '../src/controllers/db-failover-steps.js';
 
 const policy: Policy = { failoverAfterMs: 1000, semiSyncTimeoutMs: 10_000, maxReaderLagSeconds: 2 };
@@ -9,10 +9,10 @@ const goodSemi = { masterEnabled: true, masterStatus: true, masterClients: 2, wa
 const replicaSemi = { ...goodSemi, masterEnabled: false, masterStatus: false, masterClients: 0, slaveEnabled: true };
 
 const primary = (name: string, gtid: string, extra: Partial<NodeState> = {}): NodeState => ({
-  name, reachable: true, error: null, readOnly: false, replication: null, gtidCurrentPos: gtid, gtidBinlogPos: gtid, semiSync: goodSemi, ...extra,
+  name, reachable: true, error: null, readOnly: false, replication: null, gtidCurrentPos: gtid, gtidBinlogPos: gtid, gtidBinlogState: gtid, semiSync: goodSemi, ...extra,
 });
 const replica = (name: string, source: string, applied: string, received = applied, extra: Partial<NodeState> = {}): NodeState => ({
-  name, reachable: true, error: null, readOnly: true, gtidCurrentPos: applied, gtidBinlogPos: applied, semiSync: replicaSemi,
+  name, reachable: true, error: null, readOnly: true, gtidCurrentPos: applied, gtidBinlogPos: applied, gtidBinlogState: applied, semiSync: replicaSemi,
   replication: { source, sourcePort: 0, ioRunning: 'Yes', sqlRunning: true, lastError: null, secondsBehind: 0, gtidIoPos: received },
   ...extra,
 });
@@ -37,6 +37,10 @@ describe('GTID positions', () => {
     expect(hasErrantTransactions('0-1-101', '0-2-100')).toBe(true);
     expect(hasErrantTransactions('0-1-100', '0-2-120')).toBe(false);
     expect(hasErrantTransactions('0-1-100', '0-2-100')).toBe(true);
+    expect(errantTail('0-1-101', '0-1-100,0-2-150')).toEqual({ fork: '0-1-100', errant: '0-1-101' });
+    expect(errantTail('0-1-100', '0-1-100,0-2-150')).toBeNull();
+    expect(errantTail('0-2-140', '0-1-100,0-2-150')).toBeNull();
+    expect(errantTail('0-3-5', '0-1-100,0-2-150')).toEqual({ fork: '', errant: '0-3-5' });
   });
 });
 
@@ -84,12 +88,25 @@ describe('db failover decisions', () => {
   });
 
   it('rejoins the returning old primary as a replica of the new one', () => {
-    const nodes = [replica('db-b', 'db-a', '0-2-150', '0-2-150', { readOnly: false, replication: null, semiSync: goodSemi }), { ...primary('db-a', '0-1-120'), readOnly: true }, replica('db-c', 'db-b', '0-2-150')];
+    const nodes = [replica('db-b', 'db-a', '0-2-150', '0-2-150', { readOnly: false, replication: null, semiSync: goodSemi, gtidBinlogState: '0-1-120,0-2-150' }), { ...primary('db-a', '0-1-120'), readOnly: true }, replica('db-c', 'db-b', '0-2-150')];
     const r = decide(observed(0, nodes, 'db-b'), none, policy);
     expect(r.decision).toMatchObject({ kind: 'repoint', node: 'db-a', to: 'db-b', sentence: 'db-a now replicates from db-b (GTID slave_pos): it had no replication configured' });
   });
 
-  it('refuses to rejoin an old primary holding a transaction nobody received', () => {
+  it('rewinds an old primary holding a transaction nobody received, then rejoins it', () => {
+    const nodes = [primary('db-b', '0-2-150', { gtidBinlogState: '0-1-120,0-2-150' }), { ...primary('db-a', '0-1-121'), readOnly: true }, replica('db-c', 'db-b', '0-2-150')];
+    const r = decide(observed(0, nodes, 'db-b'), none, policy);
+    expect(r.decision).toMatchObject({
+      kind: 'rewind', node: 'db-a', to: 'db-b', fork: '0-1-120', errant: '0-1-121',
+      sentence: 'rewound db-a: it held transactions no replica had acknowledged (0-1-121, after 0-1-120, never received by db-b); undid them with a binlog flashback and made it a replica of db-b',
+    });
+    const steps = planSteps(r.decision, { nodes: resolve({}).dbNodes, topology: topo('db-b'), replication: { user: 'repl', password: 'x' }, policy, now: 0, hasReader: true });
+    expect(steps.map((s) => s.kind)).toEqual(['sql', 'flashback', 'sql']);
+    expect(steps[1]).toEqual({ kind: 'flashback', node: 'db-a', startGtid: '0-1-120' });
+    expect((steps[2] as { sql: string[] }).sql.slice(0, 2)).toEqual(['RESET MASTER', "SET GLOBAL gtid_slave_pos = '0-1-120'"]);
+  });
+
+  it('refuses to rejoin a node whose transactions the primary cannot place', () => {
     const nodes = [primary('db-b', '0-2-150'), { ...primary('db-a', '0-1-150'), readOnly: true }, replica('db-c', 'db-b', '0-2-150')];
     const r = decide(observed(0, nodes, 'db-b'), none, policy);
     expect(r.decision).toMatchObject({ kind: 'blocked' });

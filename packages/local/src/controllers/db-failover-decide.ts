@@ -50,6 +50,8 @@ export interface NodeState {
   replication: ReplicationState | null;
   gtidCurrentPos: string;
   gtidBinlogPos: string;
+  /** @@gtid_binlog_state: per domain, the last GTID of every server id in its binlog. */
+  gtidBinlogState: string;
   semiSync: SemiSyncState;
 }
 
@@ -102,6 +104,15 @@ export type Decision =
   | { kind: 'switch-writer'; primary: string; maint: string[]; sentence: string }
   | { kind: 'configure-primary'; node: string; sentence: string }
   | { kind: 'configure-replica'; node: string; sentence: string }
+  | {
+      kind: 'rewind';
+      node: string;
+      to: string;
+      /** The last GTIDs both share (exclusive start of the flashback), and its slave position afterwards. */
+      fork: string;
+      errant: string;
+      sentence: string;
+    }
   | { kind: 'repoint'; node: string; to: string; /** It had no replication configured (a returning old primary). */ formerPrimary: boolean; sentence: string }
   | { kind: 'reader'; ready: string[]; maint: string[]; sentence: string };
 
@@ -145,6 +156,30 @@ export function hasErrantTransactions(node: string, primary: string): boolean {
     const q = pp.get(p.domain);
     return !q || p.seq > q.seq || (p.seq === q.seq && p.server !== q.server);
   });
+}
+
+/**
+ * The transactions `node` wrote itself that `primary` never received: for each domain, the node's last
+ * GTID compared with the last GTID of the same server id in the primary's binlog state. Returns the
+ * fork (where they diverge, per domain, as a GTID position) and the errant tail; null when none.
+ */
+export function errantTail(nodeBinlogPos: string, primaryBinlogState: string): { fork: string; errant: string } | null {
+  const state = parseGtid(primaryBinlogState);
+  const fork: GtidPart[] = [];
+  const errant: GtidPart[] = [];
+  for (const p of parseGtid(nodeBinlogPos)) {
+    const same = state.find((q) => q.domain === p.domain && q.server === p.server);
+    if (same && same.seq >= p.seq) {
+      fork.push(p);
+      continue;
+    }
+    // The primary never saw this server's last transactions in this domain: they are errant.
+    // Without any of its transactions in the primary's binlog, the fork cannot be located: not rewindable here.
+    if (!same) return { fork: '', errant: formatGtid([p]) };
+    fork.push(same);
+    errant.push(p);
+  }
+  return errant.length ? { fork: formatGtid(fork), errant: formatGtid(errant) } : null;
 }
 
 /** What a node holds: its own transactions and everything it has received, applied or not. */
@@ -234,10 +269,23 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
     if (!n.reachable) continue;
     const r = n.replication;
     if (!r || r.source !== primary.name) {
-      if (hasErrantTransactions(n.gtidBinlogPos, primary.gtidCurrentPos)) {
+      const tail = errantTail(n.gtidBinlogPos, primary.gtidBinlogState);
+      if (tail && tail.fork === '') {
         return d({
           kind: 'blocked',
-          sentence: `${n.name} cannot rejoin: it holds transactions ${primary.name} never received (${n.name}: ${n.gtidBinlogPos}, ${primary.name}: ${primary.gtidCurrentPos}); it stays fenced, rebuild it from a backup`,
+          sentence: `${n.name} cannot rejoin: it holds transactions ${primary.name} never received (${n.name}: ${n.gtidBinlogPos}, ${primary.name}: ${primary.gtidBinlogState}); it stays fenced, rebuild it from a backup`,
+        });
+      }
+      if (tail) {
+        return d({
+          kind: 'rewind',
+          node: n.name,
+          to: primary.name,
+          fork: tail.fork,
+          errant: tail.errant,
+          sentence:
+            `rewound ${n.name}: it held transactions no replica had acknowledged (${tail.errant}, after ${tail.fork}, never received by ${primary.name}); ` +
+            `undid them with a binlog flashback and made it a replica of ${primary.name}`,
         });
       }
       const was = !r ? 'it had no replication configured' : `it replicated from ${r.source ?? `port ${r.sourcePort}`}`;

@@ -1,5 +1,6 @@
 // The database failover controller's hands and eyes: the only code of the controller that opens
 // connections. observe() reads every node, HAProxy and the topology file; run() executes planned steps.
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createConnection as netConnect } from 'node:net';
 import { dirname } from 'node:path';
@@ -96,7 +97,7 @@ export function createRunner(o: RunnerOptions) {
   async function observeNode(node: DbNode): Promise<NodeState> {
     let conn: Conn | undefined;
     const down = (e: unknown): NodeState => ({
-      name: node.name, reachable: false, error: errorText(e), readOnly: true, replication: null, gtidCurrentPos: '', gtidBinlogPos: '',
+      name: node.name, reachable: false, error: errorText(e), readOnly: true, replication: null, gtidCurrentPos: '', gtidBinlogPos: '', gtidBinlogState: '',
       semiSync: { masterEnabled: false, masterStatus: false, masterClients: 0, waitPoint: '', waitNoSlave: true, timeoutMs: 0, slaveEnabled: false },
     });
     try {
@@ -105,7 +106,7 @@ export function createRunner(o: RunnerOptions) {
         const [vars] = await conn.query(
           'SELECT @@global.read_only AS ro, @@global.gtid_current_pos AS cur, @@global.gtid_binlog_pos AS bin, ' +
             '@@global.rpl_semi_sync_master_enabled AS me, @@global.rpl_semi_sync_master_wait_point AS wp, ' +
-            '@@global.rpl_semi_sync_master_wait_no_slave AS wns, @@global.rpl_semi_sync_master_timeout AS t, @@global.rpl_semi_sync_slave_enabled AS se',
+            '@@global.rpl_semi_sync_master_wait_no_slave AS wns, @@global.gtid_binlog_state AS bst, @@global.rpl_semi_sync_master_timeout AS t, @@global.rpl_semi_sync_slave_enabled AS se',
         );
         const v = (vars as Record<string, unknown>[])[0]!;
         const [status] = await conn.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_master_status', 'Rpl_semi_sync_master_clients')");
@@ -131,6 +132,7 @@ export function createRunner(o: RunnerOptions) {
             : null,
           gtidCurrentPos: String(v.cur ?? ''),
           gtidBinlogPos: String(v.bin ?? ''),
+          gtidBinlogState: String(v.bst ?? ''),
           semiSync: {
             masterEnabled: yes(v.me),
             masterStatus: yes(st.Rpl_semi_sync_master_status),
@@ -189,6 +191,46 @@ export function createRunner(o: RunnerOptions) {
     }
   }
 
+  /** Command-line login options of the mariadb tools for a node. */
+  const cliLogin = (node: DbNode): string[] => {
+    const a = o.admin(node);
+    return [
+      ...('socketPath' in a ? [`--socket=${a.socketPath}`] : [`--host=${a.host}`, `--port=${a.port}`, '--protocol=TCP']),
+      `--user=${a.user}`,
+      ...(a.password ? [`--password=${a.password}`] : []),
+    ];
+  };
+
+  /**
+   * Undoes a node's transactions after startGtid: mariadb-binlog --flashback reads its binlog (row events)
+   * and writes the inverse events, which the mariadb client applies with the binlog off.
+   */
+  async function flashback(nodeName: string, startGtid: string): Promise<void> {
+    const node = byName.get(nodeName);
+    if (!node) throw new Error(`no database node named ${nodeName}`);
+    const [logs] = (await sql(nodeName, ['SHOW BINARY LOGS'], 3000)) as { Log_name: string }[][];
+    const first = logs?.[0]?.Log_name;
+    if (!first) throw new Error(`${nodeName} has no binlog to flash back`);
+    await new Promise<void>((resolve, reject) => {
+      const dump = spawn('mariadb-binlog', ['--read-from-remote-server', ...cliLogin(node), '--flashback', `--start-position=${startGtid}`, '--to-last-log', first], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const apply = spawn('mariadb', [...cliLogin(node), '--init-command=SET SESSION sql_log_bin = 0'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let errors = '';
+      dump.stderr.on('data', (b) => (errors += b.toString()));
+      apply.stderr.on('data', (b) => (errors += b.toString()));
+      dump.stdout.pipe(apply.stdin);
+      const timer = setTimeout(() => { dump.kill('SIGKILL'); apply.kill('SIGKILL'); }, 20_000);
+      let dumpCode: number | null = null;
+      dump.on('close', (c) => (dumpCode = c));
+      dump.on('error', reject);
+      apply.on('error', reject);
+      apply.on('close', (code) => {
+        clearTimeout(timer);
+        if (code === 0 && (dumpCode === 0 || dumpCode === null)) resolve();
+        else reject(new Error(`flashback of ${nodeName} from ${startGtid} failed (mariadb-binlog ${dumpCode}, mariadb ${code}): ${errors.trim().split('\n').slice(-2).join(' ')}`));
+      });
+    });
+  }
+
   /** Executes steps in order; a failing step that is not best-effort stops the plan and throws. */
   async function run(steps: Step[]): Promise<void> {
     for (const step of steps) {
@@ -201,7 +243,8 @@ export function createRunner(o: RunnerOptions) {
           const out = await haproxyCommand(o.haproxySocket, step.commands);
           const problem = out.split('\n').find((l) => /No such|Unknown|not found|Require|denied/i.test(l));
           if (problem) throw new Error(`HAProxy refused \`${step.commands.join('; ')}\`: ${problem.trim()}`);
-        } else writeTopology(o.topologyFile, step.topology);
+        } else if (step.kind === 'flashback') await flashback(step.node, step.startGtid);
+        else writeTopology(o.topologyFile, step.topology);
       } catch (e) {
         if (!('bestEffort' in step) || !step.bestEffort) throw e;
       }

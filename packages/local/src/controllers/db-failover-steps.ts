@@ -12,6 +12,8 @@ export type Step =
   /** Waits until the node has applied everything it received (MASTER_GTID_WAIT). */
   | { kind: 'gtid-wait'; node: string; gtid: string; timeoutMs: number }
   | { kind: 'haproxy'; commands: string[]; bestEffort: boolean }
+  /** Undoes the node's own transactions after `startGtid` (exclusive) from its binlog (mariadb-binlog --flashback), unlogged. */
+  | { kind: 'flashback'; node: string; startGtid: string }
   | { kind: 'topology'; topology: DbTopology };
 
 export interface ReplicationCredentials {
@@ -128,6 +130,18 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
           node: decision.node,
           // The slave side is read when the IO thread starts: restart it.
           sql: ['SET GLOBAL rpl_semi_sync_master_enabled = OFF', 'STOP SLAVE IO_THREAD', 'SET GLOBAL rpl_semi_sync_slave_enabled = ON', 'START SLAVE IO_THREAD'],
+          bestEffort: false,
+        },
+      ];
+    case 'rewind':
+      return [
+        { kind: 'sql', node: decision.node, sql: ['SET GLOBAL read_only = ON', 'STOP SLAVE'], bestEffort: false },
+        { kind: 'flashback', node: decision.node, startGtid: decision.fork },
+        {
+          kind: 'sql',
+          node: decision.node,
+          // Its binlog still names the undone transactions: start a fresh one, at the fork.
+          sql: ['RESET MASTER', `SET GLOBAL gtid_slave_pos = ${sqlString(decision.fork)}`, ...replicaOfSql(node(decision.to), ctx.replication).slice(1)],
           bestEffort: false,
         },
       ];

@@ -119,7 +119,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): DbFailoverC
       }
       let steps;
       try {
-        const needsReplication = decision.kind === 'failover' || decision.kind === 'repoint';
+        const needsReplication = decision.kind === 'failover' || decision.kind === 'repoint' || decision.kind === 'rewind';
         steps = planSteps(decision, { nodes: d.dbNodes, topology: observed.topology!, replication: needsReplication ? replication() : { user: '', password: '' }, policy, now, hasReader: observed.reader !== null });
         await runner.run(steps);
       } catch (e) {
