@@ -8,7 +8,10 @@ import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
-import { readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, type ProcessRecord } from '../src/index.js';
+import {
+  readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, haproxyServerStats,
+  type ProcessRecord,
+} from '../src/index.js';
 import small from './fixtures/small.config.ts';
 
 const execFileP = promisify(execFile);
@@ -159,6 +162,20 @@ describe('a small region', () => {
     const log = readFileSync(statePaths(stateDir).supervisorLog, 'utf8');
     expect(log).toMatch(/api-1 \(api, zone a\) killed by SIGKILL: replacing it/);
     expect(log).toMatch(/front-2 \(front, zone b\) killed by SIGKILL: replacing it/);
+  });
+
+  it('adds an API instance live (healthy first, then in the pool) and removes it (drained first)', async () => {
+    const name = await addInstance(d, stateDir, 'api');
+    expect(name).toBe('api-3');
+    everyPid.push(proc('api-3').pid!);
+    const lb = `http://127.0.0.1:${d.local.ports.api}/api/tags`;
+    for (let i = 0; i < 30; i++) expect((await httpGet(lb)).status).toBe(200);
+    const served = (await haproxyServerStats(stateDir, 'be_api')).find((s) => s.name === 'api-3')!;
+    expect(served.total).toBeGreaterThan(0);
+    await removeInstance(d, stateDir, 'api-3', 2_000);
+    expect(readRegion(stateDir).processes.find((p) => p.name === 'api-3')).toBeUndefined();
+    expect((await haproxyServerStats(stateDir, 'be_api')).find((s) => s.name === 'api-3')!.status).toBe('MAINT');
+    for (let i = 0; i < 10; i++) expect((await httpGet(lb)).status).toBe(200);
   });
 
   it('a second `tier up` says the region runs and exits 0', async () => {

@@ -6,6 +6,8 @@ import { isAlive } from '../runner/spawn.js';
 import { readRegion } from '../state.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
 
+const tierOrder = ['edge', 'front', 'api', 'lb', 'db', 'cache', 'sentinel', 'monitoring'];
+
 export type Health = 'healthy' | 'unhealthy' | 'down';
 
 export interface ProcessStatus {
@@ -42,6 +44,7 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
     const role = p.tier === 'db' && snap.topology ? (snap.topology.primary === p.name ? 'primary' : 'replica') : null;
     return { name: p.name, tier: p.tier, zone: p.zone, pid: alive ? p.pid : null, port: p.port, health, state: p.state, restarts: p.restarts, role, logFile: p.logFile };
   }));
+  processes.sort((a, b) => tierOrder.indexOf(a.tier) - tierOrder.indexOf(b.tier) || a.name.localeCompare(b.name, 'en', { numeric: true }));
   const tiers: RegionStatus['tiers'] = {};
   for (const p of processes) {
     const t = (tiers[p.tier] ??= { total: 0, healthy: 0, zones: [] });
@@ -77,8 +80,6 @@ export function formatStatusTable(s: RegionStatus): string {
     ...rows.map(line),
   ].join('\n');
 }
-
-const tierOrder = ['edge', 'front', 'api', 'lb', 'db', 'cache', 'sentinel', 'monitoring'];
 
 /** One line per tier, e.g. "api         3/3 healthy  zones a, b, c". */
 export function formatTierLines(s: RegionStatus): string[] {
