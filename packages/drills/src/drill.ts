@@ -112,6 +112,20 @@ export async function restoreRegion(r: RegionHandle, log: (line: string) => void
   await waitFor('the edge answering GET /api/tags', () => edgeOk(r), timeoutMs);
 }
 
+function timelineOf(samples: Sample[], faultAt: number): DrillReport['timeline'] {
+  const buckets = new Map<number, Sample[]>();
+  for (const s of samples) {
+    const k = Math.floor((s.dueAt - faultAt) / 1000);
+    const b = buckets.get(k) ?? [];
+    b.push(s);
+    buckets.set(k, b);
+  }
+  return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([second, b]) => {
+    const failed = b.filter((s) => s.outcome !== 'ok');
+    return { second, sent: b.length, failed: failed.length, failedByKind: countBy(failed, (s) => s.kind), errors: countBy(failed, (s) => s.errorKind) };
+  });
+}
+
 export interface RunDrillOptions {
   timing?: DrillTiming;
   log?: (line: string) => void;
@@ -288,6 +302,7 @@ export async function runDrill(region: RegionHandle, scenario: Scenario, opts: R
       lostCount: check.lost.length,
       unexpectedCount: check.unexpected.length,
     },
+    timeline: timelineOf(samples, faultAt),
     events,
     criteria,
     pass: criteria.every((c) => c.pass),

@@ -36,6 +36,8 @@ export interface DrillReport {
   phases: PhaseStats[];
   recovery: { serviceMs: number; writesMs: number; readsMs: number };
   writes: Omit<SetCheck, 'lost' | 'unexpected' | 'recovered'> & { lost: string[]; unexpected: string[]; recovered: number; lostCount: number; unexpectedCount: number };
+  /** Per second relative to the fault (by due time): requests and failures by kind and error. */
+  timeline: { second: number; sent: number; failed: number; failedByKind: Record<string, number>; errors: Record<string, number> }[];
   events: DrillEvent[];
   criteria: Criterion[];
   pass: boolean;
@@ -74,6 +76,10 @@ export function formatReport(r: DrillReport): string {
   );
   if (w.lostCount) lines.push(`    lost: ${w.lost.slice(0, 10).join(', ')}${w.lostCount > 10 ? ' …' : ''}`);
   if (w.unexpectedCount) lines.push(`    unexpected: ${w.unexpected.slice(0, 10).join(', ')}${w.unexpectedCount > 10 ? ' …' : ''}`);
+  const bad = r.timeline.filter((t) => t.failed > 0);
+  if (bad.length) {
+    lines.push(`  failures by second since the fault: ${bad.map((t) => `${t.second >= 0 ? '+' : ''}${t.second}s ${t.failed}/${t.sent} (${Object.entries(t.errors).map(([k, v]) => `${k}×${v}`).join(' ')}; ${Object.entries(t.failedByKind).map(([k, v]) => `${k} ${v}`).join(', ')})`).join(' · ')}`);
+  }
   if (r.events.length) {
     lines.push('  events:');
     for (const e of r.events) lines.push(`    ${e.offsetMs >= 0 ? '+' : ''}${(e.offsetMs / 1000).toFixed(2)} s  [${e.source}] ${e.sentence}`);
