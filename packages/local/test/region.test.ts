@@ -141,9 +141,15 @@ describe('a small region', () => {
       expect(again.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     }
     for (let i = 0; i < 2; i++) {
-      const r = await httpGet(`${edge}/api/tags`, { headers: { authorization: 'Token x' } });
+      const r = await httpGet(`${edge}/api/articles?limit=2`, { headers: { authorization: 'Token x' } });
       expect(r.headers['x-cache']).toBe('MISS');
     }
+    // Anonymous public reads may be served from the edge for a few seconds; writes never are.
+    const url = `${edge}/api/articles?limit=3&offset=${Date.now() % 7}`;
+    await httpGet(url);
+    expect((await httpGet(url)).headers['x-cache']).toBe('HIT');
+    const post = await httpGet(`${edge}/api/users/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(post.headers['x-cache']).toBe('MISS');
   });
 
   it('replaces a killed API instance and a killed front instance, and logs why', async () => {

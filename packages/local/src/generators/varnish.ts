@@ -61,10 +61,12 @@ sub vcl_backend_response {
             set beresp.ttl = 1s;
             return (deliver);
         }
-        # Anonymous public reads are cached at most ${apiTtl} s (edge.apiMaxAgeSeconds).
-        set beresp.ttl = ${apiTtl}s;
-        set beresp.grace = 0s;
-        ${apiTtl === 0 ? 'set beresp.uncacheable = true;' : '# (0 would disable this)'}
+        # Anonymous public reads: the API's own max-age, capped at ${apiTtl} s (edge.apiMaxAgeSeconds);
+        # without a Cache-Control header Varnish would keep them 120 s.
+        if (!beresp.http.Cache-Control || beresp.ttl > ${apiTtl}s) {
+            set beresp.ttl = ${apiTtl}s;
+        }
+        set beresp.grace = 0s;${apiTtl === 0 ? ' set beresp.uncacheable = true;' : ''}
         return (deliver);
     }
     if (bereq.url ~ "^/assets/" && beresp.status == 200) {
