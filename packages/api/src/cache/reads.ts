@@ -6,8 +6,8 @@
 // (favorited, following) are computed for THAT viewer from the database and overlaid; they are never
 // taken from the cache, so no user ever sees another user's flags.
 import type { Cache } from './cache.js';
-import type { Db, Queryable } from '../db/pool.js';
-import { favoritedAmong, findArticleRef, listArticleIds, loadArticles, popularTags, type ArticleRecord, type ListFilters } from '../db/articles.js';
+import { rows, type Db, type Queryable } from '../db/pool.js';
+import { findArticleRef, listArticleIds, loadArticles, popularTags, type ArticleRecord, type ListFilters } from '../db/articles.js';
 import { findAuthorByUsername, followedAmong, type AuthorRecord } from '../db/users.js';
 import type { Article, ArticleListItem, MultipleArticlesResponse, SingleArticleResponse } from '../schemas/articles.js';
 import type { ProfileResponse } from '../schemas/profiles.js';
@@ -69,12 +69,19 @@ function split(entry: string): { meta: string; body: string } {
   return { meta: entry.slice(0, nl), body: entry.slice(nl + 1) };
 }
 
-/** The viewer's flags for a set of (articleId, authorId) pairs. */
+/** The viewer's flags for a set of (articleId, authorId) pairs: one round trip to the database. */
 async function flags(pool: Queryable, userId: number, pairs: [number, number][]): Promise<{ fav: Set<number>; fol: Set<number> }> {
-  const [fav, fol] = await Promise.all([
-    favoritedAmong(pool, userId, pairs.map((p) => p[0])),
-    followedAmong(pool, userId, pairs.map((p) => p[1])),
-  ]);
+  const fav = new Set<number>();
+  const fol = new Set<number>();
+  if (pairs.length === 0) return { fav, fol };
+  const r = await rows<{ k: string; id: number }>(
+    pool,
+    `SELECT 'f' AS k, article_id AS id FROM favorites WHERE user_id = ? AND article_id IN (?)
+     UNION ALL
+     SELECT 'u' AS k, followee_id AS id FROM follows WHERE follower_id = ? AND followee_id IN (?)`,
+    [userId, pairs.map((p) => p[0]), userId, [...new Set(pairs.map((p) => p[1]))]],
+  );
+  for (const x of r) (x.k === 'f' ? fav : fol).add(Number(x.id));
   return { fav, fol };
 }
 

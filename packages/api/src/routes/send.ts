@@ -1,9 +1,12 @@
 import type { FastifyReply } from 'fastify';
 import type { Out } from '../cache/reads.js';
 
-/** Sends either ready JSON text (bypassing the serializer: it was built from the same typed renderers) or an object. */
+/**
+ * Sends a hot read as JSON text. These bodies are built only by the typed renderers in cache/reads.ts
+ * (checked by the compiler against the response schemas, and by the tests against the contract), so
+ * the per-request schema encoding is skipped on the hottest routes; every other route goes through it.
+ */
 export function sendOut<T>(reply: FastifyReply, out: Out<T>, code = 200): FastifyReply {
-  reply.code(code);
-  if ('text' in out) return reply.type('application/json; charset=utf-8').send(out.text);
-  return reply.send(out.obj);
+  reply.code(code).type('application/json; charset=utf-8');
+  return reply.send('text' in out ? out.text : JSON.stringify(out.obj));
 }
