@@ -7,7 +7,7 @@ import { repoRoot, statePaths, type StatePaths } from '../paths.js';
 import { commandLineOf, isAlive, stopProcessGroup } from '../runner/spawn.js';
 import { readJson, supervisorState } from '../state.js';
 import { RegionError } from './errors.js';
-import type { ProcessesFile } from '../types.js';
+import type { ProcessesFile, ProcessRecord } from '../types.js';
 
 /**
  * Stops processes listed in processes.json that are still alive although no supervisor owns them
@@ -16,14 +16,22 @@ import type { ProcessesFile } from '../types.js';
 export async function stopLeftovers(paths: StatePaths): Promise<number> {
   const file = readJson<ProcessesFile>(paths.processes);
   if (!file) return 0;
-  const alive = file.processes.filter((p) => {
-    if (p.pid === null || !isAlive(p.pid)) return false;
-    const cmd = commandLineOf(p.pid) ?? '';
-    const bin = (p.command[0] ?? '').split('/').pop() ?? '';
-    return bin !== '' && cmd.includes(bin);
-  });
+  const alive = file.processes.filter((p) => p.pid !== null && isAlive(p.pid) && isOurProcess(p));
   await Promise.all(alive.map((p) => stopProcessGroup(p.pid!, 10_000)));
   return alive.length;
+}
+
+/**
+ * Pids are recycled quickly (pid_max is 32768 here): a recorded pid is ours only if its command line
+ * still names the binary and either its last argument (a config or entry file) or its port
+ * (Redis rewrites its title to "redis-server 127.0.0.1:PORT").
+ */
+export function isOurProcess(p: Pick<ProcessRecord, 'pid' | 'command' | 'port'>): boolean {
+  if (p.pid === null) return false;
+  const cmd = commandLineOf(p.pid) ?? '';
+  const bin = (p.command[0] ?? '').split('/').pop() ?? '';
+  const last = p.command.length > 1 ? p.command[p.command.length - 1]! : '';
+  return bin !== '' && cmd.includes(bin) && ((last !== '' && cmd.includes(last)) || cmd.includes(`:${p.port}`));
 }
 
 export interface DownResult {

@@ -3,6 +3,7 @@ import type { ResolvedDefinition } from '@conduit/definition';
 import { endpoints } from '../commands/processes.js';
 import { probe } from '../runner/probe.js';
 import { isAlive } from '../runner/spawn.js';
+import { isOurProcess } from './down.js';
 import { readRegion } from '../state.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
 
@@ -39,7 +40,7 @@ export interface RegionStatus {
 export async function regionStatus(d: ResolvedDefinition, stateDir: string): Promise<RegionStatus> {
   const snap = readRegion(stateDir);
   const processes = await Promise.all(snap.processes.map(async (p): Promise<ProcessStatus> => {
-    const alive = p.pid !== null && isAlive(p.pid);
+    const alive = p.pid !== null && isAlive(p.pid) && isOurProcess(p);
     const health: Health = !alive ? 'down' : (await probe(p.probe, p.port, 1_000)) ? 'healthy' : 'unhealthy';
     const role = p.tier === 'db' && snap.topology ? (snap.topology.primary === p.name ? 'primary' : 'replica') : null;
     return { name: p.name, tier: p.tier, zone: p.zone, pid: alive ? p.pid : null, port: p.port, health, state: p.state, restarts: p.restarts, role, logFile: p.logFile };
