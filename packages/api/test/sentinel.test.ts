@@ -1,0 +1,103 @@
+// REDIS_SENTINELS + REDIS_MASTER_NAME: the API finds the primary through Sentinel and follows a
+// failover without restart. A primary, a replica and one Sentinel (quorum 1); the primary is killed
+// while requests flow: no request fails, and the cache is used again once the replica is promoted.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { stopProcess, waitForPort } from '@conduit/testkit';
+import { createArticle, makeApp, register } from './helpers.js';
+
+const PRIMARY = 36381;
+const REPLICA = 36382;
+const SENTINEL = 36390;
+const dir = join(inject('stateDir'), 'sentinel');
+const procs: ChildProcess[] = [];
+let app: FastifyInstance;
+
+function start(args: string[], log: string): ChildProcess {
+  const out = openSync(join(dir, log), 'a');
+  const child = spawn('redis-server', args, { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  procs.push(child);
+  return child;
+}
+
+const redisArgs = (port: number) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0'];
+
+let primary: ChildProcess;
+beforeAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  primary = start(redisArgs(PRIMARY), 'primary.log');
+  start([...redisArgs(REPLICA), '--replicaof', '127.0.0.1', String(PRIMARY)], 'replica.log');
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(conf, [
+    `port ${SENTINEL}`, 'bind 127.0.0.1', `dir ${dir}`,
+    `sentinel monitor conduit 127.0.0.1 ${PRIMARY} 1`,
+    'sentinel down-after-milliseconds conduit 1000',
+    'sentinel failover-timeout conduit 5000',
+    '',
+  ].join('\n'));
+  start([conf, '--sentinel'], 'sentinel.log');
+  await Promise.all([waitForPort(PRIMARY), waitForPort(REPLICA), waitForPort(SENTINEL)]);
+  // wait until the replica is in sync, so that the promotion has something to promote
+  const r = new Redis(REPLICA, '127.0.0.1');
+  for (let i = 0; i < 100 && !/master_link_status:up/.test(await r.info('replication')); i++) await new Promise((res) => setTimeout(res, 100));
+  r.disconnect();
+  app = await makeApp({ REDIS_URL: '', REDIS_SENTINELS: `127.0.0.1:${SENTINEL}`, REDIS_MASTER_NAME: 'conduit', CACHE_TIMEOUT_MS: '50' });
+}, 30_000);
+
+afterAll(async () => {
+  await app?.close();
+  await Promise.all(procs.map((p) => stopProcess(p, 2_000)));
+});
+
+const hits = async () => (await app.metrics.cacheOps.get()).values.find((v) => v.labels.result === 'hit')?.value ?? 0;
+
+describe('Redis through Sentinel', () => {
+  it('uses the primary found by Sentinel, then follows a failover without restart and without failed requests', async () => {
+    const u = await register(app);
+    const a = await createArticle(app, u);
+    await app.inject({ url: `/api/articles/${a.slug}` });
+    const h0 = await hits();
+    expect((await app.inject({ url: `/api/articles/${a.slug}` })).statusCode).toBe(200);
+    expect(await hits()).toBeGreaterThan(h0);
+
+    await stopProcess(primary, 1_000);
+    const sentinel = new Redis(SENTINEL, '127.0.0.1');
+    const masterPort = async () => Number(((await sentinel.call('SENTINEL', 'get-master-addr-by-name', 'conduit')) as [string, string])[1]);
+    const statuses = new Map<number, number>();
+    const deadline = Date.now() + 20_000;
+    let body = 'initial';
+    let promoted = false;
+    for (let i = 0; Date.now() < deadline; i++) {
+      // reads and writes keep flowing during the failover, and reads always see the last write
+      if (i % 5 === 0) {
+        const res = await app.inject({ method: 'PUT', url: `/api/articles/${a.slug}`, headers: u.auth, payload: { article: { body: `body ${i}` } } });
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        if (res.statusCode === 200) body = `body ${i}`;
+      } else {
+        const res = await app.inject({ url: `/api/articles/${a.slug}` });
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        if (res.statusCode === 200) expect(res.json().article.body).toBe(body);
+      }
+      if ((await masterPort()) === REPLICA && app.cache.status() === 'up' && (await app.cache.ping())) {
+        promoted = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    sentinel.disconnect();
+    expect(promoted).toBe(true);
+    expect([...statuses.keys()]).toEqual([200]);
+    // the cache works again on the promoted replica, without restarting the API
+    await app.inject({ url: `/api/articles/${a.slug}` });
+    const h1 = await hits();
+    expect((await app.inject({ url: `/api/articles/${a.slug}` })).json().article.body).toBe(body);
+    expect(await hits()).toBeGreaterThan(h1);
+  }, 30_000);
+});
