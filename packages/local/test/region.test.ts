@@ -22,7 +22,11 @@ const edge = `http://127.0.0.1:${d.local.ports.edge}`;
 
 async function tier(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await execFileP(process.execPath, [join(repoRoot, 'packages/cli/bin/tier.mjs'), ...args, '--config', config], { cwd: repoRoot, timeout: 150_000 });
+    const r = await execFileP(process.execPath, [join(repoRoot, 'packages/cli/bin/tier.mjs'), ...args, '--config', config], {
+      cwd: repoRoot, timeout: 150_000,
+      // The SPA is the web package's to build; a test must not rewrite packages/web/dist under others.
+      env: { ...process.env, CONDUIT_SKIP_WEB_BUILD: '1' },
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

@@ -1,13 +1,13 @@
 // `tier up`: checks, builds the SPA if needed, writes the plan, starts the supervisor daemon and
 // relays its progress until the region is ready. The supervisor keeps running after we return.
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedDefinition } from '@conduit/definition';
 import { portClaims, tsxLoaderPath } from '../commands/processes.js';
 import { repoRoot, statePaths } from '../paths.js';
 import { takenPorts } from '../runner/probe.js';
+import { spawnDaemon } from '../runner/spawn.js';
 import { supervisorState, writeFileAtomic } from '../state.js';
 import { stopLeftovers } from './down.js';
 import { RegionError } from './errors.js';
@@ -72,19 +72,15 @@ export async function regionUp(o: UpOptions): Promise<UpResult> {
   for (const dir of [paths.config, paths.logs, paths.run, paths.data]) mkdirSync(dir, { recursive: true });
   if (varnishInTmp) o.progress(`${paths.root} is not reachable by the varnish users: Varnish's work dir is ${paths.varnishWorkdir}`);
 
-  if (o.buildSite !== false) await buildSite(o.progress);
+  // CONDUIT_SKIP_WEB_BUILD=1 (integration tests): serve dist as it is, or the placeholder page.
+  if (o.buildSite !== false && process.env.CONDUIT_SKIP_WEB_BUILD !== '1') await buildSite(o.progress);
 
   const plan: RegionPlan = { definition: d, stateDir: paths.root, varnishInTmp, configFile: o.configFile };
   writeFileAtomic(paths.plan, JSON.stringify(plan, null, 2) + '\n');
 
-  const out = openSync(paths.supervisorLog, 'a');
-  const child = spawn(process.execPath, ['--import', tsxLoaderPath(), daemonEntry, paths.root], {
-    cwd: repoRoot,
-    detached: true,
-    stdio: ['ignore', out, out, 'ipc'],
-    env: { ...process.env, CONDUIT_SUPERVISOR: '1' },
+  const child = spawnDaemon(process.execPath, ['--import', tsxLoaderPath(), daemonEntry, paths.root], {
+    logFile: paths.supervisorLog, cwd: repoRoot, env: { CONDUIT_SUPERVISOR: '1' },
   });
-  closeSync(out);
   o.progress(`supervisor started (pid ${child.pid}); log: ${paths.supervisorLog}`);
 
   await new Promise<void>((resolve, reject) => {

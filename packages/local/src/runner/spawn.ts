@@ -81,3 +81,17 @@ export function commandLineOf(pid: number): string | null {
     return null;
   }
 }
+
+/**
+ * Starts a long-lived daemon detached (its own session and process group, output appended to
+ * logFile) with an IPC channel, so the starter can follow its progress and then let go.
+ */
+export function spawnDaemon(command: string, args: string[], opts: { logFile: string; cwd: string; env?: Record<string, string> }): ChildProcess {
+  mkdirSync(dirname(opts.logFile), { recursive: true });
+  const fd = openSync(opts.logFile, 'a');
+  try {
+    return spawn(command, args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd, 'ipc'], env: { ...process.env, ...opts.env } });
+  } finally {
+    closeSync(fd);
+  }
+}
