@@ -124,6 +124,22 @@ describe('invalidation after each kind of write', () => {
   });
 });
 
+describe('a lost generation key (Redis restarted or the key evicted)', () => {
+  it('never makes entries of an older generation readable again', async () => {
+    const redis = new Redis(`${inject('redisUrl')}/1`);
+    try {
+      const a = await createArticle(app, alice);
+      await redis.del('conduit:gen');
+      await warm(`/api/articles/${a.slug}`); // cached under a fresh generation
+      await app.inject({ method: 'PUT', url: `/api/articles/${a.slug}`, headers: alice.auth, payload: { article: { body: 'after eviction' } } });
+      await redis.del('conduit:gen');
+      expect(json(await app.inject({ url: `/api/articles/${a.slug}` })).article.body).toBe('after eviction');
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
 describe('per-user fields', () => {
   it('never come from another user\'s request', async () => {
     const a = await createArticle(app, alice);

@@ -11,7 +11,6 @@
 //   across processes a short Redis lock lets one loader fill the key while the others wait briefly.
 // - Right after a generation change, loads read the writer (a lagging replica must not refill the cache
 //   with the old content).
-import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { CacheConfig } from '../config.js';
 
@@ -42,13 +41,21 @@ export interface CacheOptions {
 /** Loads from the database; `fromWriter` asks for the writer (the content just changed). */
 export type Loader = (fromWriter: boolean) => Promise<string>;
 
+// One round trip: the current generation and the entry of `key` in it. A missing generation (first
+// start, Redis restarted, key evicted) is replaced by the fresh one the caller proposes, never by a
+// fixed value: entries of a past generation must not become readable again.
 const GET_WITH_GEN = `
 local g = redis.call('GET', KEYS[1])
-if not g then g = '0' end
+if not g then
+  g = ARGV[3]
+  redis.call('SET', KEYS[1], g)
+end
 return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}
 `;
 
-type RedisWithScript = Redis & { getWithGen(genKey: string, prefix: string, key: string): Promise<[string, string | null]> };
+type RedisWithScript = Redis & { getWithGen(genKey: string, prefix: string, key: string, fresh: string): Promise<[string, string | null]> };
+
+const newGeneration = () => `${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
 
 export function createRedisClient(cfg: CacheConfig, timeoutMs: number): Redis | null {
   const common: RedisOptions = {
@@ -175,7 +182,7 @@ export class Cache {
       await this.bump();
       if (this.pendingBump) return { value: await loader(false), hit: false };
     }
-    const r = await this.call((c) => c.getWithGen(this.genKey, `${this.prefix}c:`, key));
+    const r = await this.call((c) => c.getWithGen(this.genKey, `${this.prefix}c:`, key, newGeneration()));
     if (r === undefined) return { value: await loader(false), hit: false };
     const [gen, cached] = r;
     if (cached !== null && cached !== undefined) {
@@ -219,7 +226,7 @@ export class Cache {
 
   /** Starts a new generation: every cached entry is invalidated. Called after each write that changes cached content. */
   async bump(): Promise<void> {
-    const gen = `${Date.now()}-${randomBytes(4).toString('hex')}`;
+    const gen = newGeneration();
     const r = await this.call((c) => c.set(this.genKey, gen));
     // If Redis could not be told, remember it: no cached entry is trusted until the bump succeeds.
     this.pendingBump = r === undefined;

@@ -7,7 +7,7 @@
 // taken from the cache, so no user ever sees another user's flags.
 import type { Cache } from './cache.js';
 import { rows, type Db, type Queryable } from '../db/pool.js';
-import { findArticleRef, listArticleIds, loadArticles, popularTags, type ArticleRecord, type ListFilters } from '../db/articles.js';
+import { feedArticleIds, findArticleRef, listArticleIds, loadArticles, popularTags, type ArticleRecord, type ListFilters } from '../db/articles.js';
 import { findAuthorByUsername, followedAmong, type AuthorRecord } from '../db/users.js';
 import type { Article, ArticleListItem, MultipleArticlesResponse, SingleArticleResponse } from '../schemas/articles.js';
 import type { ProfileResponse } from '../schemas/profiles.js';
@@ -142,8 +142,8 @@ export async function articleList(r: Reads, v: Viewer, p: ListParams): Promise<O
 }
 
 /** The feed is per user: read from the database every time (never cached). */
-export async function feed(r: Reads, v: Viewer & { userId: number }, limit: number, offset: number, idsOf: (q: Queryable, u: number, l: number, o: number) => Promise<{ ids: number[]; count: number }>): Promise<MultipleArticlesResponse> {
-  const page = await idsOf(v.pool, v.userId, limit, offset);
+export async function feed(v: Viewer & { userId: number }, limit: number, offset: number): Promise<MultipleArticlesResponse> {
+  const page = await feedArticleIds(v.pool, v.userId, limit, offset);
   const recs = await loadArticles(v.pool, page.ids, { withBody: false });
   const f = await flags(v.pool, v.userId, recs.map((a) => [a.id, a.author.id]));
   return { articles: recs.map((a) => renderListItem(a, f.fav.has(a.id), f.fol.has(a.author.id))), articlesCount: page.count };

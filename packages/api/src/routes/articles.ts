@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import * as reads from '../cache/reads.js';
 import {
-  addFavorite, deleteArticle, favoritedAmong, feedArticleIds, findArticleRef, insertArticle, loadArticles, removeFavorite, updateArticle,
+  addFavorite, deleteArticle, favoritedAmong, findArticleRef, insertArticle, loadArticles, removeFavorite, updateArticle,
 } from '../db/articles.js';
 import { followedAmong } from '../db/users.js';
 import { forbidden, notFound } from '../errors.js';
@@ -41,7 +41,7 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/articles/feed', { schema: feedSchema, config: { auth: 'required' } }, async (req) => {
-    return reads.feed(app, { userId: req.userId!, pool: req.readPool() }, req.query.limit ?? 20, req.query.offset ?? 0, feedArticleIds);
+    return reads.feed({ userId: req.userId!, pool: req.readPool() }, req.query.limit ?? 20, req.query.offset ?? 0);
   });
 
   app.get('/articles/:slug', { schema: getArticleSchema, config: { auth: 'optional', publicCache: 5 } }, async (req, reply) => {
