@@ -85,7 +85,9 @@ export function createDbFailoverController(opts: DbFailoverOptions): DbFailoverC
   let lastSentence: string | null = null;
   let busy = false;
 
-  const say = (kind: string, sentence: string, now: number): string => {
+  // Stamped when said (after observing and acting), not when the tick started: a tick can wait on a hung node.
+  const say = (kind: string, sentence: string, _tickStartedAt: number): string => {
+    const now = Date.now();
     lastSentence = sentence;
     opts.log(sentence);
     if (journalFile) {

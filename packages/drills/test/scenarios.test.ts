@@ -1,0 +1,47 @@
+// The short version of every scenario (each well under 60 s) against one small region brought up once
+// (test/fixtures/drill.config.ts: ports 51000-51999, state in .test-state/drills), in sequence.
+// Given the running region and open-model traffic, when each fault hits, then its pass criteria hold.
+import { spawnSync } from 'node:child_process';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolve } from '@conduit/definition';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatReport, regionHandle, runDrill, scenarios, shortTiming, writeReport, type RegionHandle } from '../src/index.js';
+import fixture from './fixtures/drill.config.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const configFile = join(here, 'fixtures', 'drill.config.ts');
+const tier = join(here, '../../cli/bin/tier.mjs');
+const definition = resolve(fixture);
+const stateDir = resolvePath(dirname(configFile), definition.local.stateDir);
+
+function runTier(...args: string[]): void {
+  const r = spawnSync(process.execPath, [tier, ...args, '--config', configFile], { encoding: 'utf8', timeout: 240_000 });
+  if (r.status !== 0) throw new Error(`tier ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+
+let region: RegionHandle;
+
+beforeAll(() => {
+  runTier('destroy');
+  runTier('up');
+  region = regionHandle(definition, stateDir);
+}, 300_000);
+
+afterAll(() => {
+  runTier('destroy');
+}, 120_000);
+
+describe('drills against a small local region (short versions)', () => {
+  for (const scenario of scenarios) {
+    it(scenario.name, async () => {
+      const report = await runDrill(region, scenario, { timing: shortTiming });
+      writeReport(stateDir, report);
+      const text = formatReport(report);
+      console.log(text);
+      expect(report.criteria.filter((c) => !c.pass).map((c) => `${c.name}: expected ${c.expected}, got ${c.actual}`), text).toEqual([]);
+      expect(report.writes.lostCount).toBe(0);
+      expect(report.writes.unexpectedCount).toBe(0);
+    }, 120_000);
+  }
+});
