@@ -43,6 +43,10 @@ describe('create and get', () => {
     expect(a.slug).toMatch(/^unicode-b-html-b-[0-9a-f]+$/);
     const b = await createArticle(app, alice, { title: '日本語' });
     expect(b.slug).toMatch(/^article(-[0-9a-f]{8})?$/);
+    // "feed" is a route, not a slug
+    const f = await createArticle(app, alice, { title: 'Feed' });
+    expect(f.slug).toMatch(/^feed-article/);
+    expect(json(await app.inject({ url: `/api/articles/${f.slug}` })).article.title).toBe('Feed');
   });
 
   it('404 for an unknown slug; 401 to create without token; 422 for missing fields', async () => {

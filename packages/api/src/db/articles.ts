@@ -201,7 +201,8 @@ export function slugify(title: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 100)
     .replace(/-+$/, '');
-  return s === '' ? 'article' : s;
+  // "feed" would be shadowed by GET /api/articles/feed
+  return s === '' ? 'article' : s === 'feed' ? 'feed-article' : s;
 }
 
 /** Inserts or renames with a unique slug: the plain slug first, then with a random suffix on collision. */
