@@ -156,7 +156,14 @@ describe('a small region', () => {
     expect(post.headers['x-cache']).toBe('MISS');
   });
 
-  it('replaces a killed API instance and a killed front instance, and logs why', async () => {
+  it('replaces a killed API instance and a killed front instance, and logs why; GETs meanwhile all succeed', async () => {
+    // Reads keep flowing through the API load balancer while an instance dies: HAProxy retries
+    // the refused connections on another instance.
+    let stop = false;
+    const statuses: number[] = [];
+    const load = Promise.all([0, 1, 2].map(async () => {
+      while (!stop) statuses.push((await httpGet(`http://127.0.0.1:${d.local.ports.api}/api/tags`, { timeoutMs: 10_000 }).catch(() => ({ status: 0 }))).status);
+    }));
     for (const name of ['api-1', 'front-2']) {
       const before = proc(name);
       process.kill(before.pid!, 'SIGKILL');
@@ -169,6 +176,10 @@ describe('a small region', () => {
       const path = name.startsWith('api') ? '/health/ready' : '/';
       await waitUntil(`${name} healthy again`, async () => (await httpGet(`http://127.0.0.1:${spec.port}${path}`).catch(() => ({ status: 0 }))).status === 200, 30_000, 100);
     }
+    stop = true;
+    await load;
+    expect(statuses.length).toBeGreaterThan(20);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
     const log = readFileSync(statePaths(stateDir).supervisorLog, 'utf8');
     expect(log).toMatch(/api-1 \(api, zone a\) killed by SIGKILL: replacing it/);
     expect(log).toMatch(/front-2 \(front, zone b\) killed by SIGKILL: replacing it/);
@@ -182,11 +193,34 @@ describe('a small region', () => {
     for (let i = 0; i < 30; i++) expect((await httpGet(lb)).status).toBe(200);
     const served = (await haproxyServerStats(stateDir, 'be_api')).find((s) => s.name === 'api-3')!;
     expect(served.total).toBeGreaterThan(0);
+    // A replacement HAProxy starts from the current state: api-3 stays in the pool.
+    const lbPid = proc('lb').pid!;
+    process.kill(lbPid, 'SIGKILL');
+    await waitUntil('lb replaced', async () => proc('lb').pid !== null && proc('lb').pid !== lbPid, 10_000, 50);
+    everyPid.push(proc('lb').pid!);
+    await waitUntil('api-3 up in the new HAProxy', async () => {
+      const servers = await haproxyServers(statePaths(stateDir).haproxySocket, 'be_api').catch(() => []);
+      return servers.some((x) => x.name === 'api-3' && x.up && !x.maint);
+    }, 15_000, 100);
+    const writer = await haproxyServers(statePaths(stateDir).haproxySocket, 'be_db_writer');
+    expect(writer.map((x) => [x.name, x.maint])).toEqual([['db-a', false], ['db-b', true]]);
     await removeInstance(d, stateDir, 'api-3', 2_000);
     expect(readRegion(stateDir).processes.find((p) => p.name === 'api-3')).toBeUndefined();
     expect((await haproxyServerStats(stateDir, 'be_api')).find((s) => s.name === 'api-3')!.status).toBe('MAINT');
     for (let i = 0; i < 10; i++) expect((await httpGet(lb)).status).toBe(200);
   });
+
+  it('replaces a hung API instance (alive but failing its liveness probe)', async () => {
+    const before = proc('api-2');
+    process.kill(before.pid!, 'SIGSTOP');
+    try {
+      await waitUntil('api-2 replaced', async () => proc('api-2').pid !== null && proc('api-2').pid !== before.pid, 40_000, 200);
+    } finally {
+      try { process.kill(before.pid!, 'SIGCONT'); } catch { /* killed */ }
+    }
+    everyPid.push(proc('api-2').pid!);
+    expect(readFileSync(statePaths(stateDir).supervisorLog, 'utf8')).toContain('api-2 failed 5 liveness probes in a row: killing it to replace it');
+  }, 60_000);
 
   it('a second `tier up` says the region runs and exits 0', async () => {
     const r = await tier('up');

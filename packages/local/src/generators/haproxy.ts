@@ -8,17 +8,22 @@ export interface HaproxyInput {
   definition: ResolvedDefinition;
   paths: Pick<StatePaths, 'haproxySocket'>;
   topology: DbTopology;
+  /**
+   * Front/API instances to enable (the ones running when HAProxy is restarted by the supervisor).
+   * default: the first `desired` slots of each tier; the other slots up to max are declared disabled.
+   */
+  activeInstances?: string[];
 }
 
 const ms = (n: number) => `${n}ms`;
 
-export function haproxyConfig({ definition: d, paths, topology }: HaproxyInput): string {
+export function haproxyConfig({ definition: d, paths, topology, activeInstances }: HaproxyInput): string {
   const p = d.local.ports;
   const hc = (h: ResolvedDefinition['api']['healthCheck']) => `inter ${ms(h.intervalMs)} fall ${h.fall} rise ${h.rise}`;
   const slotLines = (tier: 'front' | 'api') =>
     d[`${tier}Slots`].map((s, i) => {
-      const active = i < d[tier].instances.desired;
-      return `    server ${s.name} 127.0.0.1:${s.port} check${active ? '' : ' disabled'}  # zone ${s.zone}${active ? '' : ' (spare slot up to max: enabled by the autoscaler)'}`;
+      const active = activeInstances ? activeInstances.includes(s.name) : i < d[tier].instances.desired;
+      return `    server ${s.name} 127.0.0.1:${s.port} check${active ? '' : ' disabled'}  # zone ${s.zone}${active ? '' : ' (spare slot up to max: enabled at runtime when an instance is added)'}`;
     });
   const dbByName = new Map(d.dbNodes.map((n) => [n.name, n]));
   const primary = dbByName.get(topology.primary);

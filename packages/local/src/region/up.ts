@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ResolvedDefinition } from '@conduit/definition';
 import { portClaims, tsxLoaderPath } from '../commands/processes.js';
 import { repoRoot, statePaths } from '../paths.js';
-import { takenPorts } from '../runner/probe.js';
+import { portsBlockedByConnections, takenPorts, waitUntil } from '../runner/probe.js';
 import { spawnDaemon } from '../runner/spawn.js';
 import { supervisorState, writeFileAtomic } from '../state.js';
 import { stopLeftovers } from './down.js';
@@ -64,6 +64,14 @@ export async function regionUp(o: UpOptions): Promise<UpResult> {
     const t = taken[0]!;
     const more = taken.length > 1 ? ` (and ${taken.length - 1} more: ${taken.slice(1).map((x) => x.port).join(', ')})` : '';
     throw new RegionError(`port ${t.port} for ${t.component} is already in use by another program${more}: stop it, or move ${t.setting} in ${o.configFile}`);
+  }
+
+  // A port still held by a closing client connection frees itself within 60 s (TIME_WAIT).
+  const busy = await portsBlockedByConnections(portClaims(d));
+  if (busy.length > 0) {
+    o.progress(`waiting for port(s) ${busy.map((b) => b.port).join(', ')}: held by client connections (ephemeral ports) until they close, at most ~60 s`);
+    await waitUntil('ports held by client connections', async () => (await portsBlockedByConnections(busy)).length === 0, 90_000, 250)
+      .catch(() => o.progress('some ports are still held by connections: starting anyway, components retry their bind'));
   }
 
   mkdirSync(probePaths.root, { recursive: true, mode: 0o755 });

@@ -53,14 +53,12 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
 }
 
 /**
- * Ports among `claims` that a listening socket already holds. Reads /proc/net/tcp{,6} (LISTEN state
- * only): ports 32768-60999 are also the kernel's ephemeral range, so a short-lived outgoing
- * connection may own one for a moment, which is not "taken by another program". Without /proc,
- * falls back to trying to bind each port.
+ * Ports among `claims` that a listening socket already holds (another program). Reads
+ * /proc/net/tcp{,6}; without /proc, falls back to trying to bind each port.
  */
 export async function takenPorts<T extends { port: number }>(claims: T[]): Promise<T[]> {
-  const listening = listeningPorts();
-  if (listening) return claims.filter((c) => listening.has(c.port)).sort((a, b) => a.port - b.port);
+  const sockets = loopbackSockets();
+  if (sockets) return claims.filter((c) => sockets.listening.has(c.port)).sort((a, b) => a.port - b.port);
   const taken: T[] = [];
   await Promise.all(claims.map(async (c) => {
     const free = await new Promise<boolean>((resolve) => {
@@ -73,9 +71,31 @@ export async function takenPorts<T extends { port: number }>(claims: T[]): Promi
   return taken.sort((a, b) => a.port - b.port);
 }
 
-/** Local ports in LISTEN state on loopback or any address, or null when /proc is unavailable. */
-export function listeningPorts(): Set<number> | null {
-  const ports = new Set<number>();
+/**
+ * Ports among `claims` that cannot be bound right now although nothing listens there: the local end
+ * of a client connection (established or TIME_WAIT). Ports 32768-60999 are also the kernel's
+ * ephemeral range, and such a port stays blocked until the connection closes and leaves TIME_WAIT
+ * (60 s). Server-side TIME_WAIT does not block: like the components, the test binds with SO_REUSEADDR.
+ */
+export async function portsBlockedByConnections<T extends { port: number }>(claims: T[]): Promise<T[]> {
+  const blocked: T[] = [];
+  await Promise.all(claims.map(async (c) => {
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen({ host: '127.0.0.1', port: c.port }, () => srv.close(() => resolve(true)));
+    });
+    if (!free) blocked.push(c);
+  }));
+  return blocked.sort((a, b) => a.port - b.port);
+}
+
+const loopbackOrAny = /^(0100007F|00000000|0{32}|0{24}01000000|0{16}FFFF00000100007F|0{16}FFFF000000000000)$/i;
+
+/** Local ports of loopback/any sockets, split into LISTEN and the rest; null without /proc. */
+export function loopbackSockets(): { listening: Set<number>; connected: Set<number> } | null {
+  const listening = new Set<number>();
+  const connected = new Set<number>();
   let read = false;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
@@ -87,13 +107,17 @@ export function listeningPorts(): Set<number> | null {
     }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f[3] !== '0A') continue; // TCP_LISTEN
       const [addr, port] = (f[1] ?? '').split(':');
-      // 127.0.0.1, 0.0.0.0, ::, ::1 (and v4-mapped loopback/any) can collide with our 127.0.0.1 binds.
-      if (/^(0100007F|00000000|0+|0+1000000|0000000000000000FFFF00000100007F|0000000000000000FFFF000000000000)$/i.test(addr ?? '')) {
-        ports.add(parseInt(port ?? '0', 16));
-      }
+      if (!loopbackOrAny.test(addr ?? '')) continue;
+      const n = parseInt(port ?? '0', 16);
+      if (f[3] === '0A') listening.add(n); // TCP_LISTEN
+      else if (f[3] !== '07') connected.add(n); // anything but CLOSE
     }
   }
-  return read ? ports : null;
+  return read ? { listening, connected } : null;
+}
+
+/** Local ports in LISTEN state on loopback or any address, or null when /proc is unavailable. */
+export function listeningPorts(): Set<number> | null {
+  return loopbackSockets()?.listening ?? null;
 }

@@ -24,15 +24,31 @@ function logTail(file: string, lines = 12): string {
   }
 }
 
-/** Resolves when the spec's probe passes; fails fast (with its log tail) if the process exits. */
-export async function waitReady(sup: Supervisor, spec: ProcessSpec, timeoutMs: number): Promise<void> {
-  await waitUntil(`${spec.name} (${spec.tier}) on 127.0.0.1:${spec.port}`, async () => {
-    const rec = sup.records().find((r) => r.name === spec.name);
-    if (rec && (rec.state === 'exited' || rec.state === 'restarting' || rec.state === 'stopped')) {
-      throw new Error(`${spec.name} ${rec.lastExit ?? 'exited'} while starting; ${spec.logFile} ends with:\n${logTail(spec.logFile)}`);
-    }
-    return probe(spec.probe, spec.port, 500);
-  }, timeoutMs, 50);
+/**
+ * Resolves when the spec's probe passes. A process that exits while starting is started again until
+ * the deadline (a "replace" process is restarted by the supervisor itself): ports above 32767 are
+ * also the kernel's ephemeral range, and a closing client connection may hold one for up to 60 s.
+ * At the deadline it fails with the log's tail.
+ */
+export async function waitReady(sup: Supervisor, spec: ProcessSpec, timeoutMs: number, progress: Progress = () => undefined): Promise<void> {
+  let restarts = 0;
+  try {
+    await waitUntil(`${spec.name} (${spec.tier}) on 127.0.0.1:${spec.port}`, async () => {
+      const rec = sup.records().find((r) => r.name === spec.name);
+      if (rec?.state === 'stopped') throw new Error(`${spec.name} was stopped while starting`);
+      if (rec?.state === 'exited') {
+        restarts += 1;
+        progress(`${spec.name} ${rec.lastExit ?? 'exited'} while starting: starting it again (${restarts})`);
+        await new Promise((r) => setTimeout(r, Math.min(250 * restarts, 2_000)));
+        sup.start(spec);
+        return false;
+      }
+      if (rec?.state === 'restarting') return false;
+      return probe(spec.probe, spec.port, 500);
+    }, timeoutMs, 50);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; ${spec.logFile} ends with:\n${logTail(spec.logFile)}`);
+  }
 }
 
 async function runSteps(ctx: SpecContext, steps: SqlStep[]): Promise<void> {
@@ -55,7 +71,7 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   const dbSpecs = stage0.filter((s) => s.tier === 'db');
   for (const s of nonDb) sup.start(s);
   progress(`started ${nonDb.length} processes: ${summarize(nonDb)}`);
-  const others = Promise.all(nonDb.map((s) => waitReady(sup, s, 30_000)));
+  const others = Promise.all(nonDb.map((s) => waitReady(sup, s, 30_000, progress)));
   others.catch(() => undefined); // observed below
 
   const fresh = d.dbNodes.filter((n) => !existsSync(join(dbDataDir(ctx.paths, n), 'mysql')));
@@ -69,7 +85,7 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
 
   // 2. The database nodes, every one read-only until the bootstrap opens the primary.
   for (const s of dbSpecs) sup.start(s);
-  await Promise.all(dbSpecs.map((s) => waitReady(sup, s, 30_000)));
+  await Promise.all(dbSpecs.map((s) => waitReady(sup, s, 30_000, progress)));
   progress(`${dbSpecs.length} database nodes accept connections (${secs(t0)})`);
 
   // 3. Replication: users everywhere (local), the primary writable with semi-sync, replicas on GTID.
@@ -99,7 +115,7 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   const stage1 = specs.filter((s) => s.stage === 1);
   for (const s of stage1) sup.start(s);
   progress(`started ${stage1.length} processes: ${summarize(stage1)}`);
-  const apiReady = Promise.all(stage1.map((s) => waitReady(sup, s, 60_000)));
+  const apiReady = Promise.all(stage1.map((s) => waitReady(sup, s, 60_000, progress)));
   apiReady.catch(() => undefined); // observed below
 
   await waitUntil('writer endpoint routes to the primary', async () => {

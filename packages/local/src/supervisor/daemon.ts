@@ -3,8 +3,10 @@
 // answers on its control socket, and on SIGTERM stops everything (SIGTERM, wait, SIGKILL per group).
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { statePaths } from '../paths.js';
-import { readJson, readTopology, loadOrCreateSecrets } from '../state.js';
+import { readJson, readTopology, loadOrCreateSecrets, writeFileAtomic } from '../state.js';
+import { haproxyConfig } from '../generators/haproxy.js';
 import { reconcileTopology } from '../commands/db.js';
 import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../commands/processes.js';
 import { loadControllers, runControllers } from '../controllers/load.js';
@@ -34,7 +36,13 @@ const send = (m: SupervisorMessage) => {
 
 const d = plan.definition;
 const ctx: SpecContext = { definition: d, paths, secrets: loadOrCreateSecrets(paths), tsxLoader: tsxLoaderPath() };
-const sup = new Supervisor(paths, log);
+// A replacement HAProxy starts from a config regenerated from the current DB topology (the failover
+// controller may have moved the primary) and the instances running now (some may have been added).
+const sup: Supervisor = new Supervisor(paths, log, (spec, restart) => {
+  if (spec.tier !== 'lb' || !restart) return;
+  const active = sup.records().filter((r) => (r.tier === 'api' || r.tier === 'front') && r.pid !== null).map((r) => r.name);
+  writeFileAtomic(join(paths.config, 'haproxy.cfg'), haproxyConfig({ definition: d, paths, topology: reconcileTopology(d, readTopology(paths)), activeInstances: active }));
+});
 let stopControllers: (() => Promise<void>) | null = null;
 let control: Server | null = null;
 let shuttingDown = false;

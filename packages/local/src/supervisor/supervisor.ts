@@ -31,7 +31,11 @@ export class Supervisor {
   private readonly startedAt = new Date().toISOString();
   private livenessTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly paths: StatePaths, private readonly log: Logger) {}
+  /**
+   * @param beforeStart runs before every (re)start of a spec, e.g. to regenerate HAProxy's config from
+   *   the current DB topology and running instances before a replacement HAProxy starts.
+   */
+  constructor(private readonly paths: StatePaths, private readonly log: Logger, private readonly beforeStart: (spec: ProcessSpec, restart: boolean) => void = () => undefined) {}
 
   get names(): string[] {
     return [...this.managed.keys()];
@@ -52,6 +56,7 @@ export class Supervisor {
     if (existing?.child && existing.record.state !== 'exited' && existing.record.state !== 'stopped') {
       throw new Error(`${spec.name} is already running (pid ${existing.record.pid})`);
     }
+    this.beforeStart(spec, existing !== undefined);
     const child = spawnProcess(spec);
     const m: Managed = existing ?? {
       spec,
