@@ -61,6 +61,15 @@ describe('haproxy.cfg', () => {
     expect(api).toMatch(/server api-3 127\.0\.0\.1:41202 check disabled/);
   });
 
+  it('enables exactly the running instances when regenerated for a replacement HAProxy', () => {
+    const after = haproxyConfig({ definition: d, paths, topology, activeInstances: ['api-1', 'api-3', 'front-2'] });
+    const api = section(after, 'backend be_api');
+    expect(api).toMatch(/server api-1 \S+ check {2}#/);
+    expect(api).toMatch(/server api-2 \S+ check disabled/);
+    expect(api).toMatch(/server api-3 \S+ check {2}#/);
+    expect(section(after, 'backend be_front')).toMatch(/server front-1 \S+ check disabled/);
+  });
+
   it('enables the runtime API at admin level and the Prometheus exporter', () => {
     expect(cfg).toContain(`stats socket ${paths.haproxySocket} mode 600 level admin`);
     expect(cfg).toContain('http-request use-service prometheus-exporter if { path /metrics }');
