@@ -284,6 +284,7 @@ export async function runDrill(region: RegionHandle, scenario: Scenario, opts: R
     statusCounts: countBy(samples, statusKey),
     errorsByKind: countBy(samples, (s) => s.errorKind),
     failedByRequestKind: countBy(samples.filter((s) => s.outcome !== 'ok'), (s) => s.kind),
+    failedByLabel: countBy(samples.filter((s) => s.outcome !== 'ok'), (s) => s.label),
     failedIdempotent: figures.failedIdempotent,
     phases: splitPhases(samples, faultAt, healedAt),
     recovery: { serviceMs: figures.serviceRecoveryMs, writesMs: figures.writeRecoveryMs, readsMs: figures.readRecoveryMs },

@@ -32,6 +32,8 @@ export interface DrillReport {
   statusCounts: Record<string, number>;
   errorsByKind: Record<string, number>;
   failedByRequestKind: Record<string, number>;
+  /** Failures per request label, e.g. "GET comments": which calls clients saw fail. */
+  failedByLabel: Record<string, number>;
   failedIdempotent: number;
   phases: PhaseStats[];
   recovery: { serviceMs: number; writesMs: number; readsMs: number };
@@ -67,7 +69,7 @@ export function formatReport(r: DrillReport): string {
   );
   lines.push('');
   lines.push(`  status: ${Object.entries(r.statusCounts).map(([k, v]) => `${k}×${v}`).join(' ') || '-'}`);
-  lines.push(`  errors: ${Object.entries(r.errorsByKind).map(([k, v]) => `${k}×${v}`).join(' ') || 'none'}`);
+  lines.push(`  errors: ${Object.entries(r.errorsByKind).map(([k, v]) => `${k}×${v}`).join(' ') || 'none'}${Object.keys(r.failedByLabel).length ? ` (failed: ${Object.entries(r.failedByLabel).map(([k, v]) => `${k}×${v}`).join(', ')})` : ''}`);
   lines.push(`  recovery: service ${fmtMs(r.recovery.serviceMs)}, writes ${fmtMs(r.recovery.writesMs)}, reads ${fmtMs(r.recovery.readsMs)}`);
   const w = r.writes;
   lines.push(
