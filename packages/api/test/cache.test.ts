@@ -205,6 +205,26 @@ describe('cold keys (stampede protection)', () => {
     }
   });
 
+  it('keeps hot entries in process memory, trusted only while Redis confirms their generation', async () => {
+    const c = mk();
+    try {
+      let loads = 0;
+      const loader = async () => `v${++loads}`;
+      expect((await c.getOrLoad('k', 10, loader)).value).toBe('v1');
+      expect(await c.getOrLoad('k', 10, loader)).toEqual({ value: 'v1', hit: true });
+      await c.bump();
+      expect(await c.getOrLoad('k', 10, loader)).toEqual({ value: 'v2', hit: false });
+      expect(await c.getOrLoad('k', 10, loader)).toEqual({ value: 'v2', hit: true });
+      // another process bumps the generation: this process's memory copy is not used any more
+      const other = new Cache(new Redis(inject('redisUrl'), { enableOfflineQueue: true }), { timeoutMs: 500, prefix: (c as unknown as { prefix: string }).prefix });
+      await other.bump();
+      await other.close();
+      expect(await c.getOrLoad('k', 10, loader)).toEqual({ value: 'v3', hit: false });
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a cache that cannot reach Redis still answers from the loader, quickly', async () => {
     const c = new Cache(new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, commandTimeout: 50, retryStrategy: () => 200 }), { timeoutMs: 50 });
     try {

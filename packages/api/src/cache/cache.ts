@@ -34,6 +34,8 @@ export interface CacheOptions {
   openMs?: number;
   /** Key prefix; default "conduit:". */
   prefix?: string;
+  /** Entries also kept in process memory (validated against the generation on every read); default 500. */
+  nearEntries?: number;
   logger?: CacheLogger;
   events?: Partial<CacheEvents>;
 }
@@ -43,17 +45,21 @@ export type Loader = (fromWriter: boolean) => Promise<string>;
 
 // One round trip: the current generation and the entry of `key` in it. A missing generation (first
 // start, Redis restarted, key evicted) is replaced by the fresh one the caller proposes, never by a
-// fixed value: entries of a past generation must not become readable again.
+// fixed value: entries of a past generation must not become readable again. When the caller already
+// holds the entry of the current generation (ARGV[4]), only the generation is returned.
 const GET_WITH_GEN = `
 local g = redis.call('GET', KEYS[1])
 if not g then
   g = ARGV[3]
   redis.call('SET', KEYS[1], g)
 end
+if g == ARGV[4] then return {g} end
 return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}
 `;
 
-type RedisWithScript = Redis & { getWithGen(genKey: string, prefix: string, key: string, fresh: string): Promise<[string, string | null]> };
+type RedisWithScript = Redis & {
+  getWithGen(genKey: string, prefix: string, key: string, fresh: string, known: string): Promise<[string, (string | null)?]>;
+};
 
 const newGeneration = () => `${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
 
@@ -95,6 +101,9 @@ export class Cache {
   private probing = false;
   private pendingBump = false;
   private readonly inflight = new Map<string, Promise<string>>();
+  /** Near cache: key -> the value of one generation. Read only when Redis confirms that generation is current. */
+  private readonly near = new Map<string, { gen: string; value: string; expires: number }>();
+  private readonly nearEntries: number;
   private readonly log: CacheLogger;
   private readonly ev: CacheEvents;
 
@@ -103,6 +112,7 @@ export class Cache {
     this.genKey = `${this.prefix}gen`;
     this.failureThreshold = opts.failureThreshold ?? 3;
     this.openMs = opts.openMs ?? 1_000;
+    this.nearEntries = opts.nearEntries ?? 500;
     this.log = opts.logger ?? { warn: () => undefined, info: () => undefined };
     const noop = () => undefined;
     this.ev = { hit: noop, miss: noop, error: noop, breaker: noop, ...opts.events };
@@ -182,11 +192,18 @@ export class Cache {
       await this.bump();
       if (this.pendingBump) return { value: await loader(false), hit: false };
     }
-    const r = await this.call((c) => c.getWithGen(this.genKey, `${this.prefix}c:`, key, newGeneration()));
+    const local = this.near.get(key);
+    const known = local !== undefined && local.expires > Date.now() ? local.gen : '';
+    const r = await this.call((c) => c.getWithGen(this.genKey, `${this.prefix}c:`, key, newGeneration(), known));
     if (r === undefined) return { value: await loader(false), hit: false };
     const [gen, cached] = r;
+    if (known !== '' && gen === known) {
+      this.ev.hit();
+      return { value: local!.value, hit: true };
+    }
     if (cached !== null && cached !== undefined) {
       this.ev.hit();
+      this.remember(key, gen, cached, ttlSec);
       return { value: cached, hit: true };
     }
     this.ev.miss();
@@ -196,10 +213,19 @@ export class Cache {
     const p = this.fill(full, gen, ttlSec, loader);
     this.inflight.set(full, p);
     try {
-      return { value: await p, hit: false };
+      const value = await p;
+      this.remember(key, gen, value, ttlSec);
+      return { value, hit: false };
     } finally {
       this.inflight.delete(full);
     }
+  }
+
+  private remember(key: string, gen: string, value: string, ttlSec: number): void {
+    if (this.nearEntries === 0 || value.length > 64 * 1024) return;
+    this.near.delete(key);
+    if (this.near.size >= this.nearEntries) this.near.delete(this.near.keys().next().value!);
+    this.near.set(key, { gen, value, expires: Date.now() + ttlSec * 1000 });
   }
 
   private async fill(full: string, gen: string, ttlSec: number, loader: Loader): Promise<string> {
