@@ -12,7 +12,7 @@ export {
 export type { Controller, ControllerContext, ControllerFactory } from './controllers/types.js';
 export type { RegionPlan, ControlRequest, ControlResponse, SupervisorMessage } from './supervisor/plan.js';
 export { RegionError } from './region/errors.js';
-export { regionUp, type UpOptions, type UpResult } from './region/up.js';
+export { regionUp, demoLogin, type UpOptions, type UpResult } from './region/up.js';
 export { regionDown, regionDestroy, type DownResult } from './region/down.js';
 export { regionStatus, formatStatusTable, formatTierLines, type RegionStatus, type ProcessStatus, type Health } from './region/status.js';
 export { regionLogs } from './region/logs.js';

@@ -1,6 +1,6 @@
 // `tier up|down|destroy|status|logs`: loads the definition and hands over to @conduit/local.
 import {
-  RegionError, regionUp, regionDown, regionDestroy, regionStatus, regionLogs, formatStatusTable, formatTierLines, endpoints,
+  RegionError, regionUp, demoLogin, regionDown, regionDestroy, regionStatus, regionLogs, formatStatusTable, formatTierLines, endpoints,
 } from '@conduit/local';
 import { CliError } from '../cli-error.js';
 import { loadDefinition } from '../load-definition.js';
@@ -34,6 +34,8 @@ export const up = {
     say(`  API docs    ${e.apiDocs}`);
     say(`  Prometheus  ${e.prometheus}`);
     say(`  HAProxy     ${e.lbStats}`);
+    const login = demoLogin(stateDir);
+    if (login) say(`  demo login  ${login}`);
     say('');
     for (const l of formatTierLines(s)) say(`  ${l}`);
     say('\n`npx tier status` for every process, `npx tier logs [component]`, `npx tier down` to stop (keeps data).');

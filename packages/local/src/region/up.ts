@@ -1,6 +1,6 @@
 // `tier up`: checks, builds the SPA if needed, writes the plan, starts the supervisor daemon and
 // relays its progress until the region is ready. The supervisor keeps running after we return.
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedDefinition } from '@conduit/definition';
@@ -93,9 +93,22 @@ export async function regionUp(o: UpOptions): Promise<UpResult> {
 
   await new Promise<void>((resolve, reject) => {
     let settled = false;
+    // Ctrl-C while starting stops what was started (the supervisor is detached and would go on).
+    const interrupt = () => {
+      if (settled) return;
+      settled = true;
+      o.progress('interrupted: stopping what was started');
+      try { process.kill(child.pid!, 'SIGTERM'); } catch { /* gone */ }
+      child.once('exit', () => reject(new RegionError('interrupted: the region was stopped (`tier up` to start it again)')));
+    };
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    const done = () => { process.off('SIGINT', interrupt); process.off('SIGTERM', interrupt); };
+    child.once('exit', done);
     child.on('message', (m: SupervisorMessage) => {
+      if (settled) return;
       if (m.type === 'progress') o.progress(m.line);
-      else if (m.type === 'ready') { settled = true; resolve(); }
+      else if (m.type === 'ready') { settled = true; done(); resolve(); }
       else if (m.type === 'failed') { settled = true; reject(new RegionError(`the region did not come up: ${m.error}\n(everything it started was stopped; supervisor log: ${paths.supervisorLog})`)); }
     });
     child.once('exit', (code, signal) => {
@@ -108,3 +121,12 @@ export async function regionUp(o: UpOptions): Promise<UpResult> {
   return { alreadyRunning: false, seconds: (Date.now() - t0) / 1000, pid: child.pid! };
 }
 
+
+/** The demo login the seed printed on the first start, if the region was seeded. */
+export function demoLogin(stateDir: string): string | null {
+  try {
+    return /demo login: (.+)$/m.exec(readFileSync(statePaths(stateDir).seeded, 'utf8'))?.[1]?.trim() ?? null;
+  } catch {
+    return null;
+  }
+}
