@@ -15,5 +15,5 @@ export { RegionError } from './region/errors.js';
 export { regionUp, demoLogin, type UpOptions, type UpResult } from './region/up.js';
 export { regionDown, regionDestroy, type DownResult } from './region/down.js';
 export { regionStatus, formatStatusTable, formatTierLines, type RegionStatus, type ProcessStatus, type Health } from './region/status.js';
-export { regionLogs } from './region/logs.js';
+export { regionLogs, followLog } from './region/logs.js';
 export { addInstance, removeInstance, haproxyServerStats } from './region/instances.js';

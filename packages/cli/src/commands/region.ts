@@ -1,6 +1,6 @@
 // `tier up|down|destroy|status|logs`: loads the definition and hands over to @conduit/local.
 import {
-  RegionError, regionUp, demoLogin, regionDown, regionDestroy, regionStatus, regionLogs, formatStatusTable, formatTierLines, endpoints,
+  RegionError, regionUp, demoLogin, regionDown, regionDestroy, regionStatus, regionLogs, followLog, formatStatusTable, formatTierLines, endpoints,
 } from '@conduit/local';
 import { CliError } from '../cli-error.js';
 import { loadDefinition } from '../load-definition.js';
@@ -77,6 +77,11 @@ export const logs = {
     const { stateDir } = await loadDefinition(ctx.flags.config);
     const lines = typeof ctx.flags.lines === 'string' ? Number(ctx.flags.lines) : 100;
     say(await userErrors(async () => regionLogs(stateDir, ctx.args[0], Number.isFinite(lines) ? lines : 100)));
+    const component = ctx.args[0];
+    if (!ctx.flags.follow || !component) return 0;
+    // --follow: keep printing what the component appends until Ctrl-C.
+    const stop = await userErrors(async () => followLog(stateDir, component, (text) => process.stdout.write(text)));
+    await new Promise<void>((resolve) => process.once('SIGINT', () => { stop(); resolve(); }));
     return 0;
   },
 };

@@ -1,5 +1,5 @@
 // `tier logs [component]`: the tail of one component's log, or of every log.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { statePaths } from '../paths.js';
 import { RegionError } from './errors.js';
@@ -18,4 +18,34 @@ export function regionLogs(stateDir: string, component?: string, lines = 100): s
     return tail(join(paths.logs, `${component}.log`), lines);
   }
   return names.map((n) => `==> ${n} <==\n${tail(join(paths.logs, `${n}.log`), Math.min(lines, 20))}`).join('\n\n');
+}
+
+/**
+ * Follows one component's log (like tail -f): calls onText with what is appended, polling every
+ * 250 ms; also survives the file being recreated. Returns a function that stops following.
+ */
+export function followLog(stateDir: string, component: string, onText: (text: string) => void): () => void {
+  const file = join(statePaths(stateDir).logs, `${component}.log`);
+  if (!existsSync(file)) throw new RegionError(`no log for "${component}" in ${statePaths(stateDir).logs}`);
+  let offset = statSync(file).size;
+  const timer = setInterval(() => {
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      return;
+    }
+    if (size < offset) offset = 0;
+    if (size === offset) return;
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(size - offset);
+      readSync(fd, buf, 0, buf.length, offset);
+      offset = size;
+      onText(buf.toString('utf8'));
+    } finally {
+      closeSync(fd);
+    }
+  }, 250);
+  return () => clearInterval(timer);
 }
