@@ -72,6 +72,8 @@ export function createRedisClient(cfg: CacheConfig, timeoutMs: number): Redis | 
     // Keep reconnecting forever, backing off up to 1 s: Redis may come back (or a replica be promoted).
     retryStrategy: (times) => Math.min(50 * times, 1_000),
     lazyConnect: false,
+    // Commands issued in the same event-loop turn (concurrent requests) share one socket write.
+    enableAutoPipelining: true,
   };
   if (cfg.kind === 'url') return new Redis(cfg.url, common);
   if (cfg.kind === 'sentinel') {
@@ -102,7 +104,7 @@ export class Cache {
   private pendingBump = false;
   private readonly inflight = new Map<string, Promise<string>>();
   /** Near cache: key -> the value of one generation. Read only when Redis confirms that generation is current. */
-  private readonly near = new Map<string, { gen: string; value: string; expires: number }>();
+  private readonly near = new Map<string, { gen: string; value: unknown; expires: number }>();
   private readonly nearEntries: number;
   private readonly log: CacheLogger;
   private readonly ev: CacheEvents;
@@ -187,45 +189,51 @@ export class Cache {
    * The cached value of `key` in the current generation, or the loader's result (then stored for ttlSec).
    * Never throws because of Redis; loader errors propagate.
    */
-  async getOrLoad(key: string, ttlSec: number, loader: Loader): Promise<{ value: string; hit: boolean }> {
+  async getOrLoad(key: string, ttlSec: number, loader: Loader): Promise<{ value: string; hit: boolean }>;
+  /** Same, with the value decoded once per process and generation (the near cache keeps the decoded form). */
+  async getOrLoad<T>(key: string, ttlSec: number, loader: Loader, decode: (raw: string) => T): Promise<{ value: T; hit: boolean }>;
+  async getOrLoad<T>(key: string, ttlSec: number, loader: Loader, decode: (raw: string) => T = (raw) => raw as T): Promise<{ value: T; hit: boolean }> {
     if (this.pendingBump) {
       await this.bump();
-      if (this.pendingBump) return { value: await loader(false), hit: false };
+      if (this.pendingBump) return { value: decode(await loader(false)), hit: false };
     }
     const local = this.near.get(key);
     const known = local !== undefined && local.expires > Date.now() ? local.gen : '';
     const r = await this.call((c) => c.getWithGen(this.genKey, `${this.prefix}c:`, key, newGeneration(), known));
-    if (r === undefined) return { value: await loader(false), hit: false };
+    if (r === undefined) return { value: decode(await loader(false)), hit: false };
     const [gen, cached] = r;
     if (known !== '' && gen === known) {
       this.ev.hit();
-      return { value: local!.value, hit: true };
+      return { value: local!.value as T, hit: true };
     }
     if (cached !== null && cached !== undefined) {
       this.ev.hit();
-      this.remember(key, gen, cached, ttlSec);
-      return { value: cached, hit: true };
+      return { value: this.remember(key, gen, cached, decode, ttlSec), hit: true };
     }
     this.ev.miss();
     const full = `${this.prefix}c:${gen}:${key}`;
-    const running = this.inflight.get(full);
-    if (running) return { value: await running, hit: false };
-    const p = this.fill(full, gen, ttlSec, loader);
-    this.inflight.set(full, p);
+    let p = this.inflight.get(full);
+    const mine = p === undefined;
+    if (mine) {
+      p = this.fill(full, gen, ttlSec, loader);
+      this.inflight.set(full, p);
+    }
     try {
-      const value = await p;
-      this.remember(key, gen, value, ttlSec);
-      return { value, hit: false };
+      return { value: this.remember(key, gen, await p!, decode, ttlSec), hit: false };
     } finally {
-      this.inflight.delete(full);
+      if (mine) this.inflight.delete(full);
     }
   }
 
-  private remember(key: string, gen: string, value: string, ttlSec: number): void {
-    if (this.nearEntries === 0 || value.length > 64 * 1024) return;
+  private remember<T>(key: string, gen: string, raw: string, decode: (raw: string) => T, ttlSec: number): T {
+    const local = this.near.get(key);
+    if (local !== undefined && local.gen === gen) return local.value as T;
+    const value = decode(raw);
+    if (this.nearEntries === 0 || raw.length > 64 * 1024) return value;
     this.near.delete(key);
     if (this.near.size >= this.nearEntries) this.near.delete(this.near.keys().next().value!);
     this.near.set(key, { gen, value, expires: Date.now() + ttlSec * 1000 });
+    return value;
   }
 
   private async fill(full: string, gen: string, ttlSec: number, loader: Loader): Promise<string> {

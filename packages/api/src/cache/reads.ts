@@ -26,10 +26,29 @@ export interface Reads {
   cache: Cache;
 }
 
-/** A response: either ready-to-send JSON text (anonymous) or an object (per-viewer). */
-export type Out<T> = { text: string } | { obj: T };
+/** A response: either the ready-to-send JSON bytes (anonymous) or an object (per viewer). */
+export type Out<T> = { raw: Buffer } | { obj: T };
 
 const NOT_FOUND = '-';
+
+/** A cache entry decoded once per process and generation (the near cache keeps this form). */
+interface Entry {
+  found: boolean;
+  /** (articleId, authorId) pairs, in the order of the body. */
+  ids: [number, number][];
+  /** The anonymous response: text (to parse for a viewer) and bytes (to send as is). */
+  text: string;
+  raw: Buffer;
+}
+
+function decode(entry: string): Entry {
+  if (entry === NOT_FOUND) return { found: false, ids: [], text: '', raw: Buffer.alloc(0) };
+  const nl = entry.indexOf('\n');
+  const text = entry.slice(nl + 1);
+  return { found: true, ids: (JSON.parse(entry.slice(0, nl)) as { ids: [number, number][] }).ids, text, raw: Buffer.from(text) };
+}
+
+const encode = (ids: [number, number][], body: unknown) => `${JSON.stringify({ ids })}\n${JSON.stringify(body)}`;
 
 export function profileOf(a: AuthorRecord, following: boolean): Profile {
   return { username: a.username, bio: a.bio, image: a.image, following };
@@ -64,11 +83,6 @@ export function renderListItem(a: ArticleRecord, favorited: boolean, following: 
   };
 }
 
-function split(entry: string): { meta: string; body: string } {
-  const nl = entry.indexOf('\n');
-  return { meta: entry.slice(0, nl), body: entry.slice(nl + 1) };
-}
-
 /** The viewer's flags for a set of (articleId, authorId) pairs: one round trip to the database. */
 async function flags(pool: Queryable, userId: number, pairs: [number, number][]): Promise<{ fav: Set<number>; fol: Set<number> }> {
   const fav = new Set<number>();
@@ -92,13 +106,12 @@ export async function articleBySlug(r: Reads, v: Viewer, slug: string): Promise<
     // Read-your-writes across instances: a replica may not have the article yet.
     if (!rec && pool !== r.db.writer) rec = await loadBySlug(r.db.writer, slug);
     if (!rec) return NOT_FOUND;
-    return `${JSON.stringify({ ids: [[rec.id, rec.author.id]] })}\n${JSON.stringify({ article: renderArticle(rec, false, false) })}`;
-  });
-  if (value === NOT_FOUND) return null;
-  const { meta, body } = split(value);
-  if (v.userId === null) return { text: body };
-  const ids = (JSON.parse(meta) as { ids: [number, number][] }).ids;
-  const obj = JSON.parse(body) as SingleArticleResponse;
+    return encode([[rec.id, rec.author.id]], { article: renderArticle(rec, false, false) });
+  }, decode);
+  if (!value.found) return null;
+  if (v.userId === null) return { raw: value.raw };
+  const ids = value.ids;
+  const obj = JSON.parse(value.text) as SingleArticleResponse;
   const f = await flags(v.pool, v.userId, ids);
   obj.article.favorited = f.fav.has(ids[0]![0]);
   obj.article.author.following = f.fol.has(ids[0]![1]);
@@ -124,15 +137,14 @@ export async function articleList(r: Reads, v: Viewer, p: ListParams): Promise<O
     const pool = fromWriter ? r.db.writer : v.pool;
     const page = await listArticleIds(pool, p, p.limit, p.offset);
     const recs = await loadArticles(pool, page.ids, { withBody: false });
-    return `${JSON.stringify({ ids: recs.map((a) => [a.id, a.author.id]) })}\n${JSON.stringify({
-      articles: recs.map((a) => renderListItem(a, false, false)),
-      articlesCount: page.count,
-    })}`;
-  });
-  const { meta, body } = split(value);
-  if (v.userId === null) return { text: body };
-  const ids = (JSON.parse(meta) as { ids: [number, number][] }).ids;
-  const obj = JSON.parse(body) as MultipleArticlesResponse;
+    return encode(
+      recs.map((a) => [a.id, a.author.id]),
+      { articles: recs.map((a) => renderListItem(a, false, false)), articlesCount: page.count },
+    );
+  }, decode);
+  if (v.userId === null) return { raw: value.raw };
+  const ids = value.ids;
+  const obj = JSON.parse(value.text) as MultipleArticlesResponse;
   const f = await flags(v.pool, v.userId, ids);
   obj.articles.forEach((a, i) => {
     a.favorited = f.fav.has(ids[i]![0]);
@@ -149,12 +161,12 @@ export async function feed(v: Viewer & { userId: number }, limit: number, offset
   return { articles: recs.map((a) => renderListItem(a, f.fav.has(a.id), f.fol.has(a.author.id))), articlesCount: page.count };
 }
 
-export async function tags(r: Reads): Promise<string> {
+export async function tags(r: Reads): Promise<Out<never>> {
   const { value } = await r.cache.getOrLoad('tags', TTL.tags, async (fromWriter) => {
     const list = await popularTags(fromWriter ? r.db.writer : r.db.reader, 200);
-    return JSON.stringify({ tags: list });
-  });
-  return value;
+    return encode([], { tags: list });
+  }, decode);
+  return { raw: value.raw };
 }
 
 export async function profile(r: Reads, v: Viewer, username: string): Promise<Out<ProfileResponse> | null> {
@@ -162,13 +174,12 @@ export async function profile(r: Reads, v: Viewer, username: string): Promise<Ou
     let a = await findAuthorByUsername(fromWriter ? r.db.writer : v.pool, username);
     if (!a && !fromWriter && v.pool !== r.db.writer) a = await findAuthorByUsername(r.db.writer, username);
     if (!a) return NOT_FOUND;
-    return `${JSON.stringify({ ids: [[a.id, a.id]] })}\n${JSON.stringify({ profile: profileOf(a, false) })}`;
-  });
-  if (value === NOT_FOUND) return null;
-  const { meta, body } = split(value);
-  if (v.userId === null) return { text: body };
-  const id = (JSON.parse(meta) as { ids: [number, number][] }).ids[0]![0];
-  const obj = JSON.parse(body) as ProfileResponse;
+    return encode([[a.id, a.id]], { profile: profileOf(a, false) });
+  }, decode);
+  if (!value.found) return null;
+  if (v.userId === null) return { raw: value.raw };
+  const id = value.ids[0]![0];
+  const obj = JSON.parse(value.text) as ProfileResponse;
   obj.profile.following = (await followedAmong(v.pool, v.userId, [id])).has(id);
   return { obj };
 }

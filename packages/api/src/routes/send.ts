@@ -8,5 +8,5 @@ import type { Out } from '../cache/reads.js';
  */
 export function sendOut<T>(reply: FastifyReply, out: Out<T>, code = 200): FastifyReply {
   reply.code(code).type('application/json; charset=utf-8');
-  return reply.send('text' in out ? out.text : JSON.stringify(out.obj));
+  return reply.send('raw' in out ? out.raw : JSON.stringify(out.obj));
 }

@@ -5,7 +5,7 @@ import { getTagsSchema } from '../schemas/tags.js';
 import { sendOut } from './send.js';
 
 const tagsRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.get('/tags', { schema: getTagsSchema, config: { publicCache: 5 } }, async (_req, reply) => sendOut(reply, { text: await reads.tags(app) }));
+  app.get('/tags', { schema: getTagsSchema, config: { publicCache: 5 } }, async (_req, reply) => sendOut(reply, await reads.tags(app)));
 };
 
 export default tagsRoutes;
