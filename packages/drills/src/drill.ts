@@ -31,8 +31,8 @@ export interface DrillContext {
   timing: DrillTiming;
   /** Set when the fault is applied. */
   faultAt: number;
-  /** Records a drill event ("SIGKILL db-a (pid 123)"). */
-  event(sentence: string, source?: string): void;
+  /** Records a drill event ("SIGKILL db-a (pid 123)"), at `at` (default: now). */
+  event(sentence: string, source?: string, at?: number): void;
   /** What the fault did, for heal and criteria (killed names, old pids…). */
   state: Record<string, unknown>;
 }
@@ -148,8 +148,7 @@ export async function runDrill(region: RegionHandle, scenario: Scenario, opts: R
     timing,
     faultAt: 0,
     state: {},
-    event: (sentence, source = 'drill') => {
-      const at = Date.now();
+    event: (sentence, source = 'drill', at = Date.now()) => {
       drillEvents.push({ at, offsetMs: ctx.faultAt ? at - ctx.faultAt : 0, source, sentence });
       log(`  ${sentence}`);
     },

@@ -35,8 +35,9 @@ function instanceKill(tier: 'api' | 'front', name: string, fis: string, pageOnly
     async settle(ctx) {
       const name = ctx.state.victim as string;
       const p = await waitFor(`${name} replaced`, () => replacedSince(ctx.region, name, ctx.state.pid as number), 30_000);
-      ctx.state.replacedAt = p.startedAt ? Date.parse(p.startedAt) : Date.now();
-      ctx.event(`${name} replaced by the supervisor: new pid ${p.pid}`);
+      const at = p.startedAt ? Date.parse(p.startedAt) : Date.now();
+      ctx.state.replacedAt = at;
+      ctx.event(`${name} replaced by the supervisor: new pid ${p.pid}`, 'drill', at);
     },
     criteria(ctx, f) {
       const replacedAt = ctx.state.replacedAt as number | undefined;
