@@ -11,7 +11,7 @@ import metricsPlugin from './plugins/metrics.js';
 import dbPlugin from './plugins/db.js';
 import cachePlugin from './plugins/cache.js';
 import authPlugin from './plugins/auth.js';
-import securityPlugin from './plugins/security.js';
+import securityPlugin, { SECURITY_HEADERS } from './plugins/security.js';
 import errorsPlugin from './plugins/errors.js';
 import docsPlugin from './plugins/docs.js';
 import healthRoutes from './routes/health.js';
@@ -30,15 +30,7 @@ export interface AppDeps {
   logger?: boolean | Record<string, unknown>;
 }
 
-const ROUTER_ERROR_HEADERS = {
-  'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-  'cross-origin-resource-policy': 'same-site',
-  'referrer-policy': 'no-referrer',
-  'strict-transport-security': 'max-age=31536000; includeSubDomains',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'SAMEORIGIN',
-};
+const ROUTER_ERROR_HEADERS = { ...SECURITY_HEADERS, 'cache-control': 'no-store' };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
