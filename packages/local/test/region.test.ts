@@ -87,7 +87,12 @@ describe('a small region', () => {
       'redis-1', 'redis-2', 'redis-exporter', 'sentinel-1', 'sentinel-2', 'sentinel-3',
     ]);
     for (const p of s.processes) expect(p, p.name).toMatchObject({ health: 'healthy' });
-    expect(s.processes.find((p: { name: string }) => p.name === 'api-2')).toMatchObject({ tier: 'api', zone: 'b', port: 41201 });
+    const byName = (n: string) => s.processes.find((p: { name: string }) => p.name === n);
+    expect(byName('api-2')).toMatchObject({ tier: 'api', zone: 'b', port: 41201 });
+    expect(byName('db-a')).toMatchObject({ role: 'primary', detail: 'writable, semi-sync on (1 semi-sync replicas)' });
+    expect(byName('db-b')).toMatchObject({ role: 'replica', detail: 'replicating from :41310, lag 0 s' });
+    expect(byName('redis-1')).toMatchObject({ role: 'primary' });
+    expect(byName('redis-2')).toMatchObject({ role: 'replica' });
   });
 
   it('a request through the edge reaches the API and the database, and the write replicates', async () => {

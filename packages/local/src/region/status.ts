@@ -3,6 +3,9 @@ import type { ResolvedDefinition } from '@conduit/definition';
 import { endpoints } from '../commands/processes.js';
 import { probe } from '../runner/probe.js';
 import { isAlive } from '../runner/spawn.js';
+import { queryNode, redisRole } from '../runner/admin.js';
+import { dbSocket } from '../generators/mariadb.js';
+import { statePaths } from '../paths.js';
 import { isOurProcess } from './down.js';
 import { readRegion } from '../state.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
@@ -20,8 +23,10 @@ export interface ProcessStatus {
   health: Health;
   state: ProcessRecord['state'];
   restarts: number;
-  /** db: primary/replica (from db-topology.json); others null. */
+  /** db: primary/replica (from db-topology.json); cache: primary/replica (asked with ROLE); others null. */
   role: string | null;
+  /** db: semi-sync state of the primary, replication state and lag of a replica. */
+  detail: string | null;
   logFile: string;
 }
 
@@ -39,11 +44,22 @@ export interface RegionStatus {
 
 export async function regionStatus(d: ResolvedDefinition, stateDir: string): Promise<RegionStatus> {
   const snap = readRegion(stateDir);
+  const paths = statePaths(stateDir);
   const processes = await Promise.all(snap.processes.map(async (p): Promise<ProcessStatus> => {
     const alive = p.pid !== null && isAlive(p.pid) && isOurProcess(p);
-    const health: Health = !alive ? 'down' : (await probe(p.probe, p.port, 1_000)) ? 'healthy' : 'unhealthy';
-    const role = p.tier === 'db' && snap.topology ? (snap.topology.primary === p.name ? 'primary' : 'replica') : null;
-    return { name: p.name, tier: p.tier, zone: p.zone, pid: alive ? p.pid : null, port: p.port, health, state: p.state, restarts: p.restarts, role, logFile: p.logFile };
+    let health: Health = !alive ? 'down' : (await probe(p.probe, p.port, 1_000)) ? 'healthy' : 'unhealthy';
+    let role: string | null = null;
+    let detail: string | null = null;
+    if (p.tier === 'db' && snap.topology) {
+      role = snap.topology.primary === p.name ? 'primary' : 'replica';
+      if (health === 'healthy') {
+        const d = await dbDetail(dbSocket(paths, { name: p.name }), role).catch((e: Error) => ({ ok: false, text: e.message.split('\n')[0]! }));
+        detail = d.text;
+        if (!d.ok) health = 'unhealthy';
+      }
+    }
+    if (p.tier === 'cache' && health === 'healthy') role = (await redisRole(p.port)) === 'master' ? 'primary' : 'replica';
+    return { name: p.name, tier: p.tier, zone: p.zone, pid: alive ? p.pid : null, port: p.port, health, state: p.state, restarts: p.restarts, role, detail, logFile: p.logFile };
   }));
   processes.sort((a, b) => tierOrder.indexOf(a.tier) - tierOrder.indexOf(b.tier) || a.name.localeCompare(b.name, 'en', { numeric: true }));
   const tiers: RegionStatus['tiers'] = {};
@@ -71,8 +87,8 @@ export function formatStatusTable(s: RegionStatus): string {
   if (!s.running && s.processes.every((p) => p.pid === null)) {
     return `region "${s.name}" is not running (state: ${s.stateDir}); start it with \`tier up\``;
   }
-  const head = ['NAME', 'TIER', 'ZONE', 'PID', 'PORT', 'HEALTH', 'ROLE', 'RESTARTS'];
-  const rows = s.processes.map((p) => [p.name, p.tier, p.zone ?? '-', p.pid === null ? '-' : String(p.pid), String(p.port), p.health, p.role ?? '', String(p.restarts)]);
+  const head = ['NAME', 'TIER', 'ZONE', 'PID', 'PORT', 'HEALTH', 'RESTARTS', 'ROLE', 'DETAIL'];
+  const rows = s.processes.map((p) => [p.name, p.tier, p.zone ?? '-', p.pid === null ? '-' : String(p.pid), String(p.port), p.health, String(p.restarts), p.role ?? '', p.detail ?? '']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [
@@ -90,4 +106,22 @@ export function formatTierLines(s: RegionStatus): string[] {
       const extra = tier === 'db' && s.topology ? `  primary ${s.topology.primary}, replicas ${s.topology.replicas.join(', ') || 'none'}` : '';
       return `${tier.padEnd(10)} ${t.healthy}/${t.total} healthy${t.zones.length ? `  zones ${t.zones.join(', ')}` : ''}${extra}`;
     });
+}
+
+/** A primary must be writable; a replica read-only with both replication threads running. */
+async function dbDetail(socket: string, role: string): Promise<{ ok: boolean; text: string }> {
+  const [v] = await queryNode<Record<string, string | number>>(socket,
+    "SELECT @@read_only AS ro, @@rpl_semi_sync_master_enabled AS semi, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME='RPL_SEMI_SYNC_MASTER_CLIENTS') AS clients");
+  if (role === 'primary') {
+    const ok = Number(v?.ro) === 0;
+    return { ok, text: `${ok ? 'writable' : 'READ-ONLY'}, semi-sync ${Number(v?.semi) ? `on (${v?.clients ?? 0} semi-sync replicas)` : 'off'}` };
+  }
+  const [st] = await queryNode<Record<string, string | number | null>>(socket, 'SHOW SLAVE STATUS');
+  if (!st) return { ok: false, text: 'not replicating' };
+  const running = st.Slave_IO_Running === 'Yes' && st.Slave_SQL_Running === 'Yes';
+  const lag = st.Seconds_Behind_Master;
+  return {
+    ok: running && Number(v?.ro) === 1,
+    text: running ? `replicating from :${st.Master_Port}, lag ${lag ?? '?'} s${Number(v?.ro) === 1 ? '' : ', WRITABLE'}` : `replication stopped: ${st.Last_IO_Error || st.Last_SQL_Error || `io ${st.Slave_IO_Running}, sql ${st.Slave_SQL_Running}`}`,
+  };
 }

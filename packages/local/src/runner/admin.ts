@@ -75,3 +75,21 @@ export async function haproxyServers(socketPath: string, backend: string): Promi
     return { name: f[3]!, up: f[5] === '2', maint: (Number(f[6]) & 0x07) !== 0, port: Number(f[18]) };
   });
 }
+
+/** A Redis node's role ("master", "slave", "sentinel") from the ROLE command, over a raw socket. */
+export function redisRole(port: number, timeoutMs = 1_000): Promise<string | null> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    let buf = '';
+    const done = (v: string | null) => { s.destroy(); resolve(v); };
+    s.setTimeout(timeoutMs, () => done(null));
+    s.on('connect', () => s.write('*1\r\n$4\r\nROLE\r\n'));
+    s.on('data', (d) => {
+      buf += d.toString('utf8');
+      const m = /^\*\d+\r\n\$\d+\r\n([a-z]+)\r\n/.exec(buf);
+      if (m) done(m[1]!);
+      else if (buf.startsWith('-')) done(null);
+    });
+    s.on('error', () => done(null));
+  });
+}
