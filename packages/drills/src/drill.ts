@@ -1,5 +1,7 @@
 // One drill: given a healthy region and open-model traffic through the edge, when the scenario's fault
 // hits, then the report says what clients saw and whether any acknowledged write was lost.
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { checkSet } from './ledger.js';
 import { WriteLedger } from './ledger.js';
@@ -89,6 +91,11 @@ export async function restoreRegion(r: RegionHandle, log: (line: string) => void
     try { process.kill(pid, 0); return true; } catch { return false; }
   };
   for (const p of processes(r)) {
+    // A drill interrupted during replica-lag may have left a process stopped (SIGSTOP): resume it.
+    if (p.pid !== null && isAlive(p.pid) && processState(p.pid) === 'T') {
+      log(`restore: resuming ${p.name} (left stopped by a previous drill)`);
+      process.kill(p.pid, 'SIGCONT');
+    }
     if (isAlive(p.pid)) continue;
     if (p.restartPolicy === 'never') {
       log(`restore: starting ${p.name} (left down by a previous drill)`);
@@ -126,6 +133,38 @@ function timelineOf(samples: Sample[], faultAt: number): DrillReport['timeline']
   });
 }
 
+/** The one-letter state of a process from /proc (R, S, T…), null when unknown. */
+function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || null;
+  } catch {
+    return null;
+  }
+}
+
+/** One drill at a time per region: <stateDir>/drills/.lock holds the pid; a lock of a dead pid is stale. */
+export function takeDrillLock(stateDir: string): () => void {
+  const dir = join(stateDir, 'drills');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, '.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch {
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      let alive = false;
+      try { process.kill(pid, 0); alive = pid > 0; } catch { /* dead */ }
+      if (alive) throw new Error(`another drill (pid ${pid}) is running against this region: wait for it or stop it`);
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`could not take the drill lock ${file}`);
+}
+
 export interface RunDrillOptions {
   timing?: DrillTiming;
   log?: (line: string) => void;
@@ -133,6 +172,15 @@ export interface RunDrillOptions {
 
 /** Runs one scenario end to end and returns its report (not yet written or printed). */
 export async function runDrill(region: RegionHandle, scenario: Scenario, opts: RunDrillOptions = {}): Promise<DrillReport> {
+  const release = takeDrillLock(region.stateDir);
+  try {
+    return await runDrillLocked(region, scenario, opts);
+  } finally {
+    release();
+  }
+}
+
+async function runDrillLocked(region: RegionHandle, scenario: Scenario, opts: RunDrillOptions): Promise<DrillReport> {
   const timing = opts.timing ?? fullTiming;
   const log = opts.log ?? (() => undefined);
   log(`drill ${scenario.name}: restoring the region to whole`);
@@ -194,8 +242,11 @@ export async function runDrill(region: RegionHandle, scenario: Scenario, opts: R
 
   let healedAt = 0;
   let faultError: Error | null = null;
+  let loadFailed = false;
+  load.catch(() => (loadFailed = true));
   const script = (async () => {
     await new Promise((res) => setTimeout(res, timing.warmupMs));
+    if (loadFailed) return;
     ctx.faultAt = Date.now();
     try {
       await scenario.fault(ctx);
@@ -211,7 +262,10 @@ export async function runDrill(region: RegionHandle, scenario: Scenario, opts: R
       ctx.event(`heal failed: ${(e as Error).message}`);
     }
   })();
-  const [result] = await Promise.all([load, script]);
+  // The script always runs to its heal, even if the load fails: a drill undoes what it started.
+  const [loadOutcome] = await Promise.allSettled([load, script]);
+  if (loadOutcome.status === 'rejected') throw loadOutcome.reason;
+  const result = loadOutcome.value;
   if (scenario.settle) {
     try {
       await scenario.settle(ctx);

@@ -1,0 +1,21 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { takeDrillLock } from '../src/drill.js';
+
+const dir = '/work/main/.test-state/drills-lock-test';
+
+describe('drill lock', () => {
+  it('lets one drill at a time run against a region, and takes over a stale lock', () => {
+    rmSync(dir, { recursive: true, force: true });
+    const release = takeDrillLock(dir);
+    expect(() => takeDrillLock(dir)).toThrow(/another drill \(pid \d+\) is running/);
+    release();
+    expect(existsSync(join(dir, 'drills', '.lock'))).toBe(false);
+    mkdirSync(join(dir, 'drills'), { recursive: true });
+    writeFileSync(join(dir, 'drills', '.lock'), '999999999\n');
+    const again = takeDrillLock(dir);
+    again();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
