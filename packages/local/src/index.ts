@@ -7,7 +7,7 @@ export * from './commands/index.js';
 export { readRegion, readTopology, writeTopology, loadOrCreateSecrets, supervisorState, type RegionSnapshot } from './state.js';
 export {
   spawnProcess, stopProcessGroup, isAlive, runOnce, probe, tcpProbe, httpGet, waitUntil, takenPorts,
-  runSqlStep, queryNode, withNode, haproxyCommand, haproxyServers, redisRole, supervisorRequest, type HttpResult,
+  runSqlStep, queryNode, withNode, haproxyCommand, haproxyServers, redisRole, sentinelMasterPort, supervisorRequest, type HttpResult,
 } from './runner/index.js';
 export type { Controller, ControllerContext, ControllerFactory } from './controllers/types.js';
 export type { RegionPlan, ControlRequest, ControlResponse, SupervisorMessage } from './supervisor/plan.js';

@@ -129,6 +129,11 @@ describe('redis.conf and sentinel.conf', () => {
     expect(r).toContain('replicaof 127.0.0.1 41379');
     expect(r).toContain('save ""');
   });
+  it('restarts the old primary as a replica of the port Sentinel reports', () => {
+    const old = redisConf(d, d.cacheNodes[0]!, paths, 41380);
+    expect(old).toContain('replicaof 127.0.0.1 41380');
+    expect(redisConf(d, d.cacheNodes[1]!, paths, 41380)).not.toContain('replicaof');
+  });
   it('monitors the primary under the definition\'s master name with its quorum', () => {
     const s = sentinelConf(d, d.sentinelNodes[0]!, paths);
     expect(s).toContain('sentinel monitor conduit-test-cache 127.0.0.1 41379 2');

@@ -9,7 +9,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import {
-  readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, haproxyServerStats,
+  readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, haproxyServerStats, sentinelMasterPort, supervisorRequest, redisRole,
   type ProcessRecord,
 } from '../src/index.js';
 import small from './fixtures/small.config.ts';
@@ -226,6 +226,19 @@ describe('a small region', () => {
     everyPid.push(proc('api-2').pid!);
     expect(readFileSync(statePaths(stateDir).supervisorLog, 'utf8')).toContain('api-2 failed 5 liveness probes in a row: killing it to replace it');
   }, 60_000);
+
+  it('Sentinel fails the cache over; the old primary restarted through the supervisor rejoins as a replica', async () => {
+    const primary = proc('redis-1');
+    process.kill(primary.pid!, 'SIGKILL');
+    await waitUntil('Sentinel promotes redis-2', async () => (await sentinelMasterPort(d.sentinelNodes[0]!.port, d.cacheMasterName)) === d.cacheNodes[1]!.port, 15_000, 100);
+    expect(await supervisorRequest(stateDir, { op: 'start', name: 'redis-1' })).toMatchObject({ pid: expect.any(Number) });
+    everyPid.push(proc('redis-1').pid!);
+    await waitUntil('redis-1 answers', async () => (await redisRole(d.cacheNodes[0]!.port)) !== null, 10_000, 50);
+    expect(await redisRole(d.cacheNodes[0]!.port)).toBe('slave');
+    expect(await redisRole(d.cacheNodes[1]!.port)).toBe('master');
+    // The API follows the new primary through Sentinel: reads still answer through the edge.
+    expect((await httpGet(`${edge}/api/tags`, { timeoutMs: 10_000 })).status).toBe(200);
+  });
 
   it('a second `tier up` says the region runs and exits 0', async () => {
     const r = await tier('up');

@@ -93,3 +93,22 @@ export function redisRole(port: number, timeoutMs = 1_000): Promise<string | nul
     s.on('error', () => done(null));
   });
 }
+
+/** The primary's port Sentinel reports for masterName (SENTINEL get-master-addr-by-name), or null. */
+export function sentinelMasterPort(sentinelPort: number, masterName: string, timeoutMs = 1_000): Promise<number | null> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port: sentinelPort });
+    let buf = '';
+    const done = (v: number | null) => { s.destroy(); resolve(v); };
+    s.setTimeout(timeoutMs, () => done(null));
+    const args = ['SENTINEL', 'get-master-addr-by-name', masterName];
+    s.on('connect', () => s.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+    s.on('data', (d) => {
+      buf += d.toString('utf8');
+      const m = /^\*2\r\n\$\d+\r\n[^\r]*\r\n\$\d+\r\n(\d+)\r\n/.exec(buf);
+      if (m) done(Number(m[1]));
+      else if (buf.startsWith('*-1') || buf.startsWith('-')) done(null);
+    });
+    s.on('error', () => done(null));
+  });
+}

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { statePaths } from '../paths.js';
 import { readJson, readTopology, loadOrCreateSecrets, writeFileAtomic } from '../state.js';
 import { haproxyConfig } from '../generators/haproxy.js';
+import { redisConf, redisConfFile } from '../generators/redis.js';
+import { sentinelMasterPort } from '../runner/admin.js';
 import { reconcileTopology } from '../commands/db.js';
 import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../commands/processes.js';
 import { loadControllers, runControllers } from '../controllers/load.js';
@@ -61,6 +63,15 @@ function specFor(name: string): ProcessSpec | undefined {
 async function startByName(name: string): Promise<number> {
   const spec = specFor(name);
   if (!spec) throw new Error(`no process or slot named ${name}`);
+  const node = d.cacheNodes.find((n) => n.name === name);
+  if (node) {
+    // A Redis node restarted after a Sentinel failover rejoins as a replica of the current primary,
+    // instead of starting as a second primary until Sentinel notices (~10 s).
+    const ports = await Promise.all(d.sentinelNodes.map((s) => sentinelMasterPort(s.port, d.cacheMasterName)));
+    const current = ports.find((p): p is number => p !== null);
+    writeFileAtomic(redisConfFile(paths, node), redisConf(d, node, paths, current));
+    if (current !== undefined && current !== node.port) log(`${name}: Sentinel reports the primary on :${current}: starting as its replica`);
+  }
   return sup.start(spec);
 }
 
