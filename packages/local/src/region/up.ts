@@ -1,13 +1,13 @@
 // `tier up`: checks, builds the SPA if needed, writes the plan, starts the supervisor daemon and
 // relays its progress until the region is ready. The supervisor keeps running after we return.
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedDefinition } from '@conduit/definition';
 import { portClaims, tsxLoaderPath } from '../commands/processes.js';
 import { repoRoot, statePaths } from '../paths.js';
 import { portsBlockedByConnections, takenPorts, waitUntil } from '../runner/probe.js';
-import { spawnDaemon } from '../runner/spawn.js';
+import { isAlive, spawnDaemon } from '../runner/spawn.js';
 import { supervisorState, writeFileAtomic } from '../state.js';
 import { stopLeftovers } from './down.js';
 import { RegionError } from './errors.js';
@@ -49,7 +49,35 @@ async function buildSite(progress: (l: string) => void): Promise<void> {
   }
 }
 
+/** One `tier up` at a time per state folder: a lock file holding the starter's pid. */
+function takeUpLock(root: string): () => void {
+  mkdirSync(root, { recursive: true, mode: 0o755 });
+  const lock = join(root, 'up.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      return () => rmSync(lock, { force: true });
+    } catch {
+      const owner = Number(readFileSync(lock, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new RegionError(`another \`tier up\` (pid ${owner}) is starting this region: wait for it, or stop it`);
+      }
+      rmSync(lock, { force: true }); // left by a starter that died
+    }
+  }
+  throw new RegionError(`could not take ${lock}`);
+}
+
 export async function regionUp(o: UpOptions): Promise<UpResult> {
+  const release = takeUpLock(statePaths(o.stateDir).root);
+  try {
+    return await upLocked(o);
+  } finally {
+    release();
+  }
+}
+
+async function upLocked(o: UpOptions): Promise<UpResult> {
   const t0 = Date.now();
   const d = o.definition;
   const probePaths = statePaths(o.stateDir);
@@ -109,7 +137,13 @@ export async function regionUp(o: UpOptions): Promise<UpResult> {
       if (settled) return;
       if (m.type === 'progress') o.progress(m.line);
       else if (m.type === 'ready') { settled = true; done(); resolve(); }
-      else if (m.type === 'failed') { settled = true; reject(new RegionError(`the region did not come up: ${m.error}\n(everything it started was stopped; supervisor log: ${paths.supervisorLog})`)); }
+      else if (m.type === 'failed') {
+        settled = true;
+        // The supervisor stops what it started, then exits: report once it has.
+        const err = new RegionError(`the region did not come up: ${m.error}\n(everything it started was stopped; supervisor log: ${paths.supervisorLog})`);
+        if (child.exitCode !== null || child.signalCode !== null) reject(err);
+        else child.once('exit', () => reject(err));
+      }
     });
     child.once('exit', (code, signal) => {
       if (!settled) reject(new RegionError(`the supervisor exited while starting (${signal ?? `code ${code}`}); see ${paths.supervisorLog}`));
