@@ -141,20 +141,20 @@ describe('db failover decisions', () => {
 });
 
 describe('failover steps', () => {
-  it('fences, applies the relay log, promotes, repoints, switches the writer, then records the topology', () => {
+  it('fences, applies the relay log, promotes, records the topology, then repoints and switches the writer', () => {
     const definition = resolve({ zones: 3, database: { replicas: 2 } });
     const steps = planSteps(
       { kind: 'failover', from: 'db-a', to: 'db-b', waitForGtid: '0-1-100', repoint: ['db-c'], sentence: '' },
       { nodes: definition.dbNodes, topology: topo('db-a'), replication: { user: 'repl', password: "p'w" }, policy, now: Date.parse('2026-01-01T00:00:00Z'), hasReader: true },
     );
-    expect(steps.map((s) => `${s.kind}${'node' in s ? ` ${s.node}` : ''}`)).toEqual(['haproxy', 'sql db-a', 'gtid-wait db-b', 'sql db-b', 'sql db-c', 'haproxy', 'topology']);
+    expect(steps.map((s) => `${s.kind}${'node' in s ? ` ${s.node}` : ''}`)).toEqual(['haproxy', 'sql db-a', 'gtid-wait db-b', 'sql db-b', 'topology', 'sql db-c', 'haproxy']);
     expect(steps[0]).toMatchObject({ commands: ['set server be_db_writer/db-a state maint', 'shutdown sessions server be_db_writer/db-a', 'set server be_db_reader/db-a state maint'] });
     const promote = steps[3] as { sql: string[] };
     expect(promote.sql).toContain('SET GLOBAL rpl_semi_sync_master_wait_no_slave = OFF');
     expect(promote.sql).toContain('SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC');
     expect(promote.sql.at(-1)).toBe('SET GLOBAL read_only = OFF');
-    const repoint = steps[4] as { sql: string[] };
+    const repoint = steps[5] as { sql: string[] };
     expect(repoint.sql.join('\n')).toContain(`MASTER_PORT = ${definition.dbNodes[1]!.port}, MASTER_USER = 'repl', MASTER_PASSWORD = 'p\\'w', MASTER_USE_GTID = slave_pos`);
-    expect(steps[6]).toEqual({ kind: 'topology', topology: { primary: 'db-b', replicas: ['db-a', 'db-c'], updatedAt: '2026-01-01T00:00:00.000Z' } });
+    expect(steps[4]).toEqual({ kind: 'topology', topology: { primary: 'db-b', replicas: ['db-a', 'db-c'], updatedAt: '2026-01-01T00:00:00.000Z' } });
   });
 });

@@ -93,7 +93,8 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
     case 'failover': {
       const to = node(decision.to);
       const steps: Step[] = [
-        // Fence first: the old primary leaves the writer endpoint and its sessions are cut, before anyone is promoted.
+        // Fence first: the old primary leaves the writer endpoint and its sessions are cut, before anyone is
+        // promoted. Best effort: with HAProxy itself down nobody reaches the old primary through it anyway.
         {
           kind: 'haproxy',
           commands: [
@@ -101,16 +102,18 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
             `shutdown sessions server ${WRITER_BACKEND}/${decision.from}`,
             ...(ctx.hasReader ? [`set server ${READER_BACKEND}/${decision.from} state maint`] : []),
           ],
-          bestEffort: false,
+          bestEffort: true,
         },
         // If it answers again, it must not take writes (it is unreachable, so this usually fails: fine).
         { kind: 'sql', node: decision.from, sql: ['SET GLOBAL read_only = ON'], bestEffort: true },
         // Apply the relay log before opening: the acknowledged writes it received must be in its tables.
         { kind: 'gtid-wait', node: to.name, gtid: decision.waitForGtid, timeoutMs: 5000 },
         { kind: 'sql', node: to.name, sql: ['STOP SLAVE', 'RESET SLAVE ALL', ...primarySemiSyncSql(ctx.policy.semiSyncTimeoutMs), 'SET GLOBAL read_only = OFF'], bestEffort: false },
+        // Recorded as soon as it is writable: if a later step fails, the next tick finishes the job from the
+        // new topology (switch the writer, repoint) instead of fencing the node it has just promoted.
+        { kind: 'topology', topology: topologyOf(to.name, ctx.nodes, ctx.now) },
         ...decision.repoint.map((r): Step => ({ kind: 'sql', node: r, sql: replicaOfSql(to, ctx.replication), bestEffort: true })),
         { kind: 'haproxy', commands: writerCommands(to.name, [decision.from, ...decision.repoint]), bestEffort: false },
-        { kind: 'topology', topology: topologyOf(to.name, ctx.nodes, ctx.now) },
       ];
       return steps;
     }
