@@ -67,7 +67,13 @@ export const status = {
   async run(ctx: CommandContext): Promise<number> {
     const { definition, stateDir } = await loadDefinition(ctx.flags.config);
     const s = await regionStatus(definition, stateDir);
-    say(ctx.flags.json ? JSON.stringify(s, null, 2) : formatStatusTable(s));
+    // --json is for programs: they read `healthy` and `running`, and exit 0 means "the status was read".
+    // The table is for people and scripts: exit 0 only when every process is healthy.
+    if (ctx.flags.json) {
+      say(JSON.stringify(s, null, 2));
+      return 0;
+    }
+    say(formatStatusTable(s));
     return s.healthy ? 0 : 1;
   },
 };
