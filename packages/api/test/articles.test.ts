@@ -38,6 +38,15 @@ describe('create and get', () => {
     for (const s of slugs) expect((await app.inject({ url: `/api/articles/${s}` })).statusCode).toBe(200);
   });
 
+  it('long titles: the slug is cut, stays unique, and is reachable', async () => {
+    const title = `${'Long title '.repeat(22)}${uid()}`.slice(0, 250);
+    const [a, b] = [await createArticle(app, alice, { title }), await createArticle(app, alice, { title })];
+    expect(a.slug.length).toBeLessThanOrEqual(100);
+    expect(b.slug.length).toBeGreaterThan(100);
+    for (const s of [a.slug, b.slug]) expect((await app.inject({ url: `/api/articles/${s}` })).statusCode).toBe(200);
+    expect((await app.inject({ url: `/api/articles/${b.slug}/comments/` })).statusCode).toBe(200);
+  });
+
   it('slugifies odd titles', async () => {
     const a = await createArticle(app, alice, { title: `  Ünïcödé & <b>HTML</b> ${uid()} !! ` });
     expect(a.slug).toMatch(/^unicode-b-html-b-[0-9a-f]+$/);
