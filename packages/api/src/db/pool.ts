@@ -26,7 +26,8 @@ export function isDbUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; fatal?: unknown; message?: unknown };
   if (e.fatal === true) return true;
   if (typeof e.code === 'string' && UNAVAILABLE.has(e.code)) return true;
-  return typeof e.message === 'string' && e.message.startsWith('Pool is closed');
+  // the pool's wait queue is full (overload) or the pool is shutting down
+  return typeof e.message === 'string' && (e.message.startsWith('Pool is closed') || e.message.startsWith('Queue limit reached'));
 }
 
 export function isDuplicate(err: unknown): err is { code: string; message: string } {
