@@ -34,6 +34,7 @@ async function tier(...args: string[]): Promise<{ code: number; stdout: string; 
   }
 }
 
+const hasFailoverController = existsSync(join(repoRoot, 'packages/local/src/controllers/db-failover.ts'));
 const proc = (name: string): ProcessRecord => readRegion(stateDir).processes.find((p) => p.name === name)!;
 let everyPid: number[] = [];
 
@@ -240,6 +241,23 @@ describe('a small region', () => {
     expect((await httpGet(`${edge}/api/tags`, { timeoutMs: 10_000 })).status).toBe(200);
   });
 
+  it.runIf(hasFailoverController)('runs the DB failover controller: a killed primary is replaced, writes go on, the old one rejoins', async () => {
+    process.kill(proc('db-a').pid!, 'SIGKILL');
+    await waitUntil('db-b promoted', async () => readRegion(stateDir).topology?.primary === 'db-b', 15_000, 100);
+    const name = `failover${Date.now()}`;
+    const reg = await httpGet(`${edge}/api/users`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: { username: name, email: `${name}@example.com`, password: 'a-long-password-1' } }), timeoutMs: 10_000,
+    });
+    expect(reg.status, reg.body).toBe(201);
+    await supervisorRequest(stateDir, { op: 'start', name: 'db-a' });
+    everyPid.push(proc('db-a').pid!);
+    await waitUntil('db-a replicating from db-b', async () => {
+      const r = await tier('status', '--json');
+      return JSON.parse(r.stdout).processes.some((p: { name: string; detail: string | null }) => p.name === 'db-a' && p.detail?.startsWith('replicating from :41311'));
+    }, 30_000, 500);
+  });
+
   it('a second `tier up` says the region runs and exits 0', async () => {
     const r = await tier('up');
     expect(r.code).toBe(0);
@@ -263,6 +281,8 @@ describe('a small region', () => {
     const up = await tier('up');
     expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
     expect(up.stdout).not.toContain('seed:'); // seeded once, on the first start
+    // The topology survives a restart: the primary the controller chose stays the primary.
+    if (hasFailoverController) expect(up.stdout).toContain('db-b primary (read-write');
     everyPid.push(...readRegion(stateDir).processes.map((p) => p.pid!));
     const list = await httpGet(`${edge}/api/articles?limit=1`, { timeoutMs: 10_000 });
     expect(JSON.parse(list.body).articlesCount).toBeGreaterThanOrEqual(50);
