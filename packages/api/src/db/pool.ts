@@ -54,15 +54,51 @@ function createPool(url: string, size: number): Pool {
   });
 }
 
-export class Db {
-  readonly writer: Pool;
-  readonly reader: Pool;
-  private readonly sharedPool: boolean;
+/** The server we write to refuses writes: it was demoted (failover) and our connections still point at it. */
+export function isReadOnly(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ER_OPTION_PREVENTS_STATEMENT' || code === 'ER_READ_ONLY_MODE';
+}
 
-  constructor(opts: DbOptions) {
-    this.writer = createPool(opts.writerUrl, opts.poolSize);
+export class Db {
+  private writerPool: Pool;
+  private readerPool: Pool;
+  private readonly sharedPool: boolean;
+  private lastRecycle = 0;
+  private readonly retired = new Set<Pool>();
+
+  constructor(private readonly opts: DbOptions) {
+    this.writerPool = createPool(opts.writerUrl, opts.poolSize);
     this.sharedPool = opts.readerUrl === opts.writerUrl;
-    this.reader = this.sharedPool ? this.writer : createPool(opts.readerUrl, opts.poolSize);
+    this.readerPool = this.sharedPool ? this.writerPool : createPool(opts.readerUrl, opts.poolSize);
+  }
+
+  get writer(): Pool {
+    return this.writerPool;
+  }
+
+  get reader(): Pool {
+    return this.readerPool;
+  }
+
+  /**
+   * After a failover the writer endpoint (Aurora cluster endpoint, HAProxy frontend) leads to the new
+   * primary, but pooled connections stay on the demoted one and every write fails as read-only.
+   * This replaces the writer pool (at most every 2 s): new connections go through the endpoint again.
+   * The old pool is closed 10 s later, when its in-flight statements are done. Returns whether it did.
+   */
+  recycleWriter(): boolean {
+    if (Date.now() - this.lastRecycle < 2_000) return false;
+    this.lastRecycle = Date.now();
+    const old = this.writerPool;
+    this.writerPool = createPool(this.opts.writerUrl, this.opts.poolSize);
+    if (this.sharedPool) this.readerPool = this.writerPool;
+    this.retired.add(old);
+    setTimeout(() => {
+      this.retired.delete(old);
+      old.end().catch(() => undefined);
+    }, 10_000).unref();
+    return true;
   }
 
   /** Runs fn in a transaction on the writer; retries a deadlock twice (each attempt is a whole transaction). */
@@ -108,6 +144,8 @@ export class Db {
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.retired].map((p) => p.end().catch(() => undefined)));
+    this.retired.clear();
     await this.writer.end().catch(() => undefined);
     if (!this.sharedPool) await this.reader.end().catch(() => undefined);
   }

@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { HttpError } from '../errors.js';
-import { isDbUnavailable } from '../db/pool.js';
+import { isDbUnavailable, isReadOnly } from '../db/pool.js';
 
 type Issue = { instancePath: string; message?: string };
 
@@ -42,6 +42,9 @@ export default fp(
           ? reply.code(401).send({ errors: { token: ['is invalid'] } })
           : reply.code(404).send({ errors: { resource: ['not found'] } });
       }
+      if (isReadOnly(err) && app.db.recycleWriter()) {
+        req.log.warn({ err: { code, message: err.message } }, 'the writer refuses writes (failover?): reconnecting the writer pool through its endpoint');
+      }
       if (isDbUnavailable(err)) {
         req.log.warn({ err: { code: (err as { code?: string }).code, message: err.message } }, 'database unavailable');
         return reply.code(503).header('retry-after', '1').send({ errors: { database: ['is unavailable, retry shortly'] } });
@@ -60,5 +63,5 @@ export default fp(
       reply.code(404).send({ errors: { route: ['not found'] } });
     });
   },
-  { name: 'errors' },
+  { name: 'errors', dependencies: ['db'] },
 );

@@ -1,0 +1,90 @@
+// A writer failover as the API sees it through a writer endpoint (HAProxy frontend, Aurora cluster
+// endpoint): the old primary is demoted (read-only) but stays up, the endpoint now leads to the new
+// primary, and the pooled connections still point at the old one. Writes must resume on the new
+// primary after at most a few 503s, without restarting the API.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import type { FastifyInstance } from 'fastify';
+import { startMariaDb, type ServerHandle } from '@conduit/testkit';
+import { migrate } from '../src/db/migrate.js';
+import { json, makeApp, register } from './helpers.js';
+
+const A = 33308;
+const B = 33309;
+let dbs: ServerHandle[] = [];
+let proxy: Server;
+let proxyPort = 0;
+let target = A;
+const sockets = new Set<Socket>();
+let app: FastifyInstance;
+
+async function prepare(port: number): Promise<void> {
+  const url = `mysql://root@127.0.0.1:${port}/conduit_failover`;
+  await migrate(url);
+  const c = await mysql.createConnection({ uri: url });
+  // an application user without SUPER: read_only applies to it (as to the app user on Aurora)
+  await c.query("CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 'app-password'");
+  await c.query("GRANT SELECT, INSERT, UPDATE, DELETE ON conduit_failover.* TO 'app'@'127.0.0.1'");
+  await c.end();
+}
+
+beforeAll(async () => {
+  dbs = await Promise.all([A, B].map((port) => startMariaDb({ port, dir: join(inject('stateDir'), `mariadb-${port}`), database: 'conduit_failover' })));
+  await Promise.all([prepare(A), prepare(B)]);
+  // the "writer endpoint": a TCP proxy whose target changes at failover; open sessions are kept
+  proxy = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const end = () => { client.destroy(); upstream.destroy(); };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  proxyPort = (proxy.address() as { port: number }).port;
+  app = await makeApp({ DATABASE_WRITER_URL: `mysql://app:app-password@127.0.0.1:${proxyPort}/conduit_failover`, REDIS_URL: '', DB_POOL_SIZE: '4' });
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => proxy?.close(r));
+  await Promise.all(dbs.map((d) => d.stop()));
+});
+
+describe('writer failover behind an endpoint', () => {
+  it('a few 503s at most, then writes go to the new primary, without a restart', async () => {
+    const before = await register(app, 'pre'); // a user on A only
+    // warm the pool: several connections open to A
+    await Promise.all(Array.from({ length: 8 }, () => app.inject({ url: '/api/articles' })));
+
+    // failover: A is demoted (read-only, still running), the endpoint now leads to B
+    const a = await mysql.createConnection({ uri: `mysql://root@127.0.0.1:${A}/conduit_failover` });
+    await a.query('SET GLOBAL read_only = 1');
+    await a.end();
+    target = B;
+
+    const codes: number[] = [];
+    let registered: string | null = null;
+    for (let i = 0; i < 10 && registered === null; i++) {
+      const name = `post${i}${Date.now() % 100000}`;
+      const res = await app.inject({ method: 'POST', url: '/api/users', payload: { user: { username: name, email: `${name}@example.test`, password: 'long-enough' } } });
+      codes.push(res.statusCode);
+      if (res.statusCode === 201) registered = name;
+      else expect(res.statusCode).toBe(503);
+    }
+    expect(registered).not.toBeNull();
+    expect(codes.filter((c) => c === 503).length).toBeLessThanOrEqual(2);
+    // the write landed on B, and the API reads it back
+    const b = await mysql.createConnection({ uri: `mysql://root@127.0.0.1:${B}/conduit_failover` });
+    const [rows] = await b.query('SELECT username FROM users WHERE username = ?', [registered]);
+    await b.end();
+    expect(rows).toHaveLength(1);
+    expect(json(await app.inject({ url: `/api/profiles/${registered}` })).profile.username).toBe(registered);
+    // a user that existed only on the demoted primary is gone from this (test) new primary: the point is that the API follows the endpoint
+    expect((await app.inject({ url: `/api/profiles/${before.username}` })).statusCode).toBe(404);
+  }, 60_000);
+});
