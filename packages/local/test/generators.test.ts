@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import {
-  haproxyConfig, varnishVcl, mariadbCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, nginxConf, mysqldExporterCnf,
+  haproxyConfig, varnishVcl, mariadbCnf, redisConf, sentinelConf, prometheusConfig, prometheusRules, apiTargets, nginxConf, mysqldExporterCnf,
   initialTopology, statePaths, repoRoot,
 } from '../src/index.js';
 import small from './fixtures/small.config.ts';
@@ -153,10 +153,19 @@ describe('prometheus.yml', () => {
     const targets = JSON.parse(apiTargets([{ name: 'api-1', zone: 'a', port: 41200 }]));
     expect(targets).toEqual([{ targets: ['127.0.0.1:41200'], labels: { tier: 'api', zone: 'a', instance_name: 'api-1' } }]);
   });
-  it('is accepted by promtool', () => {
+  it('turns observability.alarms into alerting rules', () => {
+    const rules = prometheusRules(d);
+    expect(rules).toContain('code="5xx"}[1m])) / clamp_min(');
+    expect(rules).toMatch(/> 1\n {8}for: 1m/);
+    expect(rules).toContain('histogram_quantile(0.99');
+    expect(rules).toMatch(/> 500\n/);
+    expect(rules).toContain('mysql_global_status_rpl_semi_sync_master_status == 0');
+  });
+  it('is accepted by promtool, rules included', () => {
     const file = join(scratch, 'prometheus.yml');
     writeFileSync(file, prometheusConfig(d, { config: scratch }));
     writeFileSync(join(scratch, 'prometheus-api-targets.json'), apiTargets([]));
+    writeFileSync(join(scratch, 'prometheus-rules.yml'), prometheusRules(d));
     execFileSync('promtool', ['check', 'config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   });
 });

@@ -96,6 +96,21 @@ describe('a small region', () => {
     expect(byName('redis-2')).toMatchObject({ role: 'replica' });
   });
 
+  it('Prometheus scrapes HAProxy, every API instance and both exporters, labelled by tier and zone; alarms loaded', async () => {
+    const prom = `http://127.0.0.1:${d.local.ports.prometheus}`;
+    type Target = { labels: Record<string, string>; health: string };
+    let targets: Target[] = [];
+    await waitUntil('every scrape target up', async () => {
+      targets = JSON.parse((await httpGet(`${prom}/api/v1/targets`)).body).data.activeTargets as Target[];
+      return targets.length >= 7 && targets.every((t) => t.health === 'up');
+    }, 30_000, 500);
+    const seen = targets.map((t) => `${t.labels.job} ${t.labels.tier} ${t.labels.zone}`).sort();
+    expect(seen).toEqual(['api api a', 'api api b', 'haproxy lb regional', 'mysql db regional', 'prometheus monitoring regional', 'redis cache a', 'redis cache b']);
+    const rules = JSON.parse((await httpGet(`${prom}/api/v1/rules`)).body).data.groups.flatMap((g: { rules: Array<{ name: string; health: string }> }) => g.rules);
+    expect(rules.map((r: { name: string }) => r.name)).toContain('ApiHigh5xxRate');
+    expect(rules.every((r: { health: string }) => r.health === 'ok')).toBe(true);
+  });
+
   it('a request through the edge reaches the API and the database, and the write replicates', async () => {
     const name = `edge${Date.now()}`;
     const reg = await httpGet(`${edge}/api/users`, {

@@ -3,5 +3,6 @@ export { haproxyConfig, type HaproxyInput } from './haproxy.js';
 export { varnishVcl } from './varnish.js';
 export { mariadbCnf, mysqldExporterCnf, dbDataDir, dbSocket, dbCnfFile, dbTmpDir } from './mariadb.js';
 export { redisConf, sentinelConf, redisConfFile, sentinelConfFiles } from './redis.js';
-export { prometheusConfig, apiTargets, apiTargetsFile } from './prometheus.js';
+export { prometheusConfig, apiTargets, apiTargetsFile, prometheusRulesFile } from './prometheus.js';
+export { prometheusRules } from './alerts.js';
 export { nginxConf, nginxConfFile, nginxPrefix, placeholderIndexHtml } from './nginx.js';

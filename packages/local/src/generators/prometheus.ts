@@ -6,6 +6,7 @@ import type { ResolvedDefinition } from '@conduit/definition';
 import type { StatePaths } from '../paths.js';
 
 export const apiTargetsFile = (paths: Pick<StatePaths, 'config'>) => join(paths.config, 'prometheus-api-targets.json');
+export const prometheusRulesFile = (paths: Pick<StatePaths, 'config'>) => join(paths.config, 'prometheus-rules.yml');
 
 export function prometheusConfig(d: ResolvedDefinition, paths: Pick<StatePaths, 'config'>): string {
   const p = d.local.ports;
@@ -24,6 +25,10 @@ global:
   external_labels:
     region: local
     stack: ${d.name}
+
+# observability.alarms as alerting rules (see /alerts).
+rule_files:
+  - '${prometheusRulesFile(paths)}'
 
 scrape_configs:
   - job_name: prometheus

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, dbCnfFile, dbTmpDir, redisConf, redisConfFile, sentinelConf,
-  sentinelConfFiles, prometheusConfig, apiTargetsFile, apiTargets, nginxConf, nginxConfFile, nginxPrefix, placeholderIndexHtml,
+  sentinelConfFiles, prometheusConfig, apiTargetsFile, apiTargets, prometheusRules, prometheusRulesFile, nginxConf, nginxConfFile, nginxPrefix, placeholderIndexHtml,
 } from '../generators/index.js';
 import { webDistDir } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
@@ -42,6 +42,7 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
     write(sentinelConfFiles(paths, s).generated, sentinelConf(d, s, paths));
   }
   write(join(paths.config, 'prometheus.yml'), prometheusConfig(d, paths));
+  write(prometheusRulesFile(paths), prometheusRules(d));
   if (!existsSync(apiTargetsFile(paths))) write(apiTargetsFile(paths), apiTargets([]));
 
   const site = siteRoot(ctx);
