@@ -42,9 +42,10 @@ http {
         root ${siteRoot};
 
         # Content-hashed files: cached for a year everywhere; a missing one is a 404, never index.html.
+        # No "always" on Cache-Control: a 404 for an asset of a newer build must not be cached for a year.
         location /assets/ {
 ${ident.join('\n')}
-            add_header Cache-Control "public, max-age=${d.edge.assetMaxAgeSeconds}, immutable" always;
+            add_header Cache-Control "public, max-age=${d.edge.assetMaxAgeSeconds}, immutable";
             try_files $uri =404;
         }
 

@@ -69,9 +69,15 @@ sub vcl_backend_response {
         set beresp.grace = 0s;${apiTtl === 0 ? ' set beresp.uncacheable = true;' : ''}
         return (deliver);
     }
-    if (bereq.url ~ "^/assets/" && beresp.status == 200) {
-        # Content-hashed file names: a new build gets new names, so these never go stale.
-        set beresp.ttl = ${d.edge.assetMaxAgeSeconds}s;
+    if (bereq.url ~ "^/assets/") {
+        if (beresp.status == 200) {
+            # Content-hashed file names: a new build gets new names, so these never go stale.
+            set beresp.ttl = ${d.edge.assetMaxAgeSeconds}s;
+            return (deliver);
+        }
+        # A missing asset may exist on the next instance during a rolling deploy: never keep the miss.
+        set beresp.uncacheable = true;
+        set beresp.ttl = 1s;
         return (deliver);
     }
     # index.html and history-routed paths (the front serves index.html for them): the front says
