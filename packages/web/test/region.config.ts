@@ -1,4 +1,4 @@
-// The local region the web browser tests may bring up themselves (CONDUIT_REGION=1): the defaults,
+// The local region the web browser tests bring up themselves (the default target): the defaults,
 // moved to the 37xxx ports and a state folder of their own so it never collides with a developer's region.
 import { defineStack } from '@conduit/definition';
 

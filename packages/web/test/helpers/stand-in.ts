@@ -1,15 +1,15 @@
-// A stand-in for the local region, for developing and testing the SPA alone: front server on
-// 127.0.0.1:37181 serving dist and forwarding /api to an API on 37184 (real) or 37180 (fake).
+// A stand-in for the local region, for a quick loop while developing the SPA (CONDUIT_STANDIN=1):
+// a front server on 127.0.0.1:37181 serving dist and forwarding /api to the real API on 37184,
+// itself on throwaway MariaDB/Redis. CI tests through a real region's edge instead.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { distDir, webDir } from '../../build-info.mjs';
-import { createFakeApi } from './fake-api.ts';
 import { createFrontServer } from './front-server.ts';
 import type { Target } from './target.ts';
 
-export const PORTS = { fakeApi: 37180, front: 37181, mariadb: 37182, redis: 37183, api: 37184 };
+export const PORTS = { front: 37181, mariadb: 37182, redis: 37183, api: 37184 };
 const repoRoot = join(webDir, '..', '..');
 const stateDir = join(repoRoot, '.test-state', 'web');
 
@@ -29,11 +29,6 @@ async function waitHttp(url: string, timeoutMs: number, child?: ChildProcess): P
     if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** The real API can start when its server entry and migrations exist. */
-export function realApiAvailable(): boolean {
-  return existsSync(join(repoRoot, 'packages/api/src/server.ts')) && existsSync(join(repoRoot, 'packages/api/src/db/migrate.ts'));
 }
 
 async function startRealApi(): Promise<{ origin: string; description: string; stop(): Promise<void> }> {
@@ -72,15 +67,8 @@ async function startRealApi(): Promise<{ origin: string; description: string; st
   };
 }
 
-async function startFakeApi(): Promise<{ origin: string; description: string; stop(): Promise<void> }> {
-  const server = createFakeApi();
-  await listen(server, PORTS.fakeApi);
-  return { origin: `http://127.0.0.1:${PORTS.fakeApi}`, description: 'an in-memory fake API (test/helpers/fake-api.ts)', stop: () => close(server) };
-}
-
 export async function startStandIn(): Promise<Target> {
-  const want = process.env.CONDUIT_STANDIN_API ?? (realApiAvailable() ? 'real' : 'fake');
-  const api = want === 'real' ? await startRealApi() : await startFakeApi();
+  const api = await startRealApi();
   const front = createFrontServer({ distDir, apiOrigin: api.origin });
   try { await listen(front, PORTS.front); } catch (e) { await api.stop(); throw e; }
   return {

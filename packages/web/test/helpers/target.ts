@@ -1,12 +1,11 @@
 // THE one place that decides what the browser tests run against:
 //   CONDUIT_URL=http://host:port   an already running site, e.g. a local region's edge
 //                                  (`node packages/cli/bin/tier.mjs status --json` -> endpoints.edge)
-//   CONDUIT_REGION=1               bring up a local region of its own (test/region.config.ts, 37xxx ports,
-//                                  or the file in CONDUIT_REGION_CONFIG) with `tier up`, test through its
-//                                  edge, and `tier destroy` it afterwards
-//   neither                        a stand-in started here: front server (dist + /api proxy) and an API
-//                                  (the real packages/api on throwaway MariaDB/Redis when it can start,
-//                                  else an in-memory fake; CONDUIT_STANDIN_API=real|fake forces one)
+//   CONDUIT_STANDIN=1              a quicker stand-in for developing the SPA: a front server (dist + /api
+//                                  proxy) in front of the real API on throwaway MariaDB/Redis
+//   neither (the default, CI)      bring up a local region of its own (test/region.config.ts, its own
+//                                  ports, or the file in CONDUIT_REGION_CONFIG) with `tier up`, test
+//                                  through its edge, and `tier destroy` it afterwards
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,8 +45,6 @@ async function startRegion(config: string): Promise<Target> {
 export async function resolveTarget(): Promise<Target> {
   const external = process.env.CONDUIT_URL;
   if (external) return { url: external.replace(/\/$/, ''), description: `CONDUIT_URL ${external}`, stop: async () => {} };
-  if (process.env.CONDUIT_REGION === '1' || process.env.CONDUIT_REGION_CONFIG) {
-    return startRegion(process.env.CONDUIT_REGION_CONFIG ?? join(webDir, 'test/region.config.ts'));
-  }
-  return startStandIn();
+  if (process.env.CONDUIT_STANDIN === '1') return startStandIn();
+  return startRegion(process.env.CONDUIT_REGION_CONFIG ?? join(webDir, 'test/region.config.ts'));
 }
