@@ -1,7 +1,7 @@
 // The short version of every scenario (each well under 60 s) against one small region brought up once
 // (test/fixtures/drill.config.ts: ports 51000-51999, state in .test-state/drills), in sequence.
 // Given the running region and open-model traffic, when each fault hits, then its pass criteria hold.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolve } from '@conduit/definition';
@@ -15,21 +15,33 @@ const tier = join(here, '../../cli/bin/tier.mjs');
 const definition = resolve(fixture);
 const stateDir = resolvePath(dirname(configFile), definition.local.stateDir);
 
-function runTier(...args: string[]): void {
-  const r = spawnSync(process.execPath, [tier, ...args, '--config', configFile], { encoding: 'utf8', timeout: 240_000 });
-  if (r.status !== 0) throw new Error(`tier ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+/** Runs the tier CLI without blocking the test worker's event loop. */
+function runTier(...args: string[]): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [tier, ...args, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b.toString()));
+    child.stderr.on('data', (b) => (out += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolveRun();
+      else reject(new Error(`tier ${args.join(' ')} failed (${code}):\n${out.slice(-4000)}`));
+    });
+  });
 }
 
 let region: RegionHandle;
 
-beforeAll(() => {
-  runTier('destroy');
-  runTier('up');
+beforeAll(async () => {
+  await runTier('destroy');
+  await runTier('up');
   region = regionHandle(definition, stateDir);
 }, 300_000);
 
-afterAll(() => {
-  runTier('destroy');
+afterAll(async () => {
+  await runTier('destroy');
 }, 120_000);
 
 describe('drills against a small local region (short versions)', () => {
