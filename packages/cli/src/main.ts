@@ -5,17 +5,29 @@ import { CliError } from './cli-error.js';
 
 import type { Command as CommandModule, CommandContext } from './command.js';
 
+type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
+const awsOptions: OptionSpec = { out: { type: 'string' }, domain: { type: 'string' }, yes: { type: 'boolean' } };
+
 // Loaded lazily: `tier synth aws` must not pay for the local region's modules and vice versa.
-const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+// Each command declares its own options, so a mistyped flag is an error instead of being ignored.
+const commands: Record<string, { summary: string; options?: OptionSpec; load: () => Promise<CommandModule> }> = {
   up: { summary: 'bring the local region up (installs, generates configs, starts, migrates, seeds)', load: () => import('./commands/region.js').then((m) => m.up) },
   down: { summary: 'stop the local region gracefully, keeping its data', load: () => import('./commands/region.js').then((m) => m.down) },
   destroy: { summary: 'stop the local region and wipe its state folder', load: () => import('./commands/region.js').then((m) => m.destroy) },
   status: { summary: 'every process with tier, zone, pid, port and health (--json for machines)', load: () => import('./commands/region.js').then((m) => m.status) },
-  logs: { summary: 'print the logs of the region or of one component: tier logs [component]', load: () => import('./commands/region.js').then((m) => m.logs) },
-  synth: { summary: 'write Terraform JSON for every AWS stack: tier synth aws', load: () => import('./commands/aws.js').then((m) => m.synth) },
-  plan: { summary: 'terraform/tofu plan of the synthesized stacks: tier plan aws', load: () => import('./commands/aws.js').then((m) => m.plan) },
-  apply: { summary: 'terraform/tofu apply of the synthesized stacks: tier apply aws', load: () => import('./commands/aws.js').then((m) => m.apply) },
-  drill: { summary: 'run a failure drill under live traffic: tier drill <scenario>|all', load: () => import('./commands/drill.js').then((m) => m.drill) },
+  logs: {
+    summary: 'print the logs of the region or of one component: tier logs [component] [--lines N] [--follow]',
+    options: { lines: { type: 'string' }, follow: { type: 'boolean' } },
+    load: () => import('./commands/region.js').then((m) => m.logs),
+  },
+  synth: { summary: 'write Terraform JSON for every AWS stack: tier synth aws [--out DIR]', options: awsOptions, load: () => import('./commands/aws.js').then((m) => m.synth) },
+  plan: { summary: 'terraform/tofu plan of the synthesized stacks: tier plan aws [--domain NAME]', options: awsOptions, load: () => import('./commands/aws.js').then((m) => m.plan) },
+  apply: { summary: 'terraform/tofu apply of the synthesized stacks: tier apply aws [--yes]', options: awsOptions, load: () => import('./commands/aws.js').then((m) => m.apply) },
+  drill: {
+    summary: 'run a failure drill under live traffic: tier drill <scenario>|all [--short]',
+    options: { short: { type: 'boolean' } },
+    load: () => import('./commands/drill.js').then((m) => m.drill),
+  },
 };
 
 function usage(): string {
@@ -40,15 +52,17 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: rest,
       allowPositionals: true,
-      strict: false,
-      options: { config: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+      strict: true,
+      options: { config: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false }, ...command.options },
     });
   } catch (e) {
-    throw new CliError(`${(e as Error).message}: run \`tier --help\``);
+    // node's messages are one line already ("Unknown option '--outt'..."); keep the first sentence.
+    throw new CliError(`${name}: ${(e as Error).message.split('. ')[0]}: run \`tier ${name} --help\``);
   }
   const flags = parsed.values as CommandContext['flags'];
   if (flags.help) {
-    process.stdout.write(`tier ${name}: ${command.summary}\n`);
+    const extra = Object.keys(command.options ?? {}).map((o) => `--${o}`);
+    process.stdout.write(`tier ${name}: ${command.summary}\noptions: --config FILE, --json${extra.length ? ', ' + extra.join(', ') : ''}\n`);
     return 0;
   }
   const mod = await command.load();

@@ -1,7 +1,7 @@
 // `tier synth aws`, `tier plan aws`, `tier apply aws`: load the definition, synthesize the stacks with
 // @conduit/aws, and (plan/apply) run terraform or tofu over each stack folder in apply order.
-// Options: --config FILE, --out=DIR (default <definition dir>/.state/aws), --json (synth summary as JSON),
-// --domain=NAME (plan/apply when edge.domain is unset), --yes (apply without terraform's prompt).
+// Options: --config FILE, --out DIR (default <definition dir>/out/aws), --json (synth summary as JSON),
+// --domain NAME (plan/apply when edge.domain is unset), --yes (apply without terraform's prompt).
 import { spawnSync } from 'node:child_process';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { CliError } from '../cli-error.js';
@@ -13,7 +13,7 @@ function requireAwsTarget(verb: string, ctx: CommandContext): void {
   if (target !== 'aws') throw new CliError(`\`tier ${verb}\` needs a target: run \`tier ${verb} aws\``);
 }
 
-/** A string option of this command, written --name=value (the shared parser does not know it, so `--name value` would split). */
+/** A string option of this command (--name value or --name=value); empty means unset. */
 function option(ctx: CommandContext, name: string, example: string): string | undefined {
   const v = ctx.flags[name];
   if (v === true) throw new CliError(`--${name} needs a value: write --${name}=${example}`);
@@ -27,8 +27,8 @@ async function load(ctx: CommandContext) {
 async function synthesizeFromFlags(ctx: CommandContext, loaded?: Awaited<ReturnType<typeof load>>) {
   const { file, definition } = loaded ?? (await load(ctx));
   const out = option(ctx, 'out', 'DIR');
-  // default: the definition's .state folder (git-ignored), next to the local region's state.
-  const outdir = out ? resolvePath(out) : resolvePath(dirname(file), '.state', 'aws');
+  // default: out/aws beside the definition (git-ignored), apart from the local region's state folder.
+  const outdir = out ? resolvePath(out) : resolvePath(dirname(file), 'out', 'aws');
   const aws = await import('@conduit/aws');
   const summary = aws.synthesize(definition, outdir);
   const settings = aws.awsSettings(definition);
