@@ -8,7 +8,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import type { FastifyInstance } from 'fastify';
-import { startMariaDb, type ServerHandle } from '@conduit/testkit';
+import type { ServerHandle } from '@conduit/testkit';
+import { startMariaDbReliably as startMariaDb } from './mariadb.js';
 import { migrate } from '../src/db/migrate.js';
 import { json, makeApp, register } from './helpers.js';
 
@@ -32,7 +33,7 @@ async function prepare(port: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  dbs = await Promise.all([A, B].map((port) => startMariaDb({ port, dir: join(inject('stateDir'), `mariadb-${port}`), database: 'conduit_failover' })));
+  for (const port of [A, B]) dbs.push(await startMariaDb({ port, dir: join(inject('stateDir'), `mariadb-${port}`), database: 'conduit_failover' }));
   await Promise.all([prepare(A), prepare(B)]);
   // the "writer endpoint": a TCP proxy whose target changes at failover; open sessions are kept
   proxy = createServer((client) => {
@@ -51,7 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   for (const s of sockets) s.destroy();
-  await new Promise((r) => proxy?.close(r));
+  if (proxy) await new Promise((r) => proxy.close(r));
   await Promise.all(dbs.map((d) => d.stop()));
 });
 

@@ -3,7 +3,8 @@
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { startMariaDb, startRedis } from '@conduit/testkit';
+import { startRedis } from '@conduit/testkit';
+import { startMariaDbReliably as startMariaDb } from './mariadb.js';
 import { migrate } from '../src/db/migrate.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

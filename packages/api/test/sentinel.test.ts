@@ -48,8 +48,16 @@ beforeAll(async () => {
   const r = new Redis(REPLICA, '127.0.0.1');
   for (let i = 0; i < 100 && !/master_link_status:up/.test(await r.info('replication')); i++) await new Promise((res) => setTimeout(res, 100));
   r.disconnect();
+  // and until Sentinel knows the replica (it learns it from the primary's INFO): only then can it fail over
+  const s = new Redis(SENTINEL, '127.0.0.1');
+  for (let i = 0; i < 200; i++) {
+    const replicas = (await s.call('SENTINEL', 'replicas', 'conduit')) as unknown[];
+    if (replicas.length > 0) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  s.disconnect();
   app = await makeApp({ REDIS_URL: '', REDIS_SENTINELS: `127.0.0.1:${SENTINEL}`, REDIS_MASTER_NAME: 'conduit', CACHE_TIMEOUT_MS: '50' });
-}, 30_000);
+}, 40_000);
 
 afterAll(async () => {
   await app?.close();
