@@ -73,8 +73,9 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
+    done(null, payload);
   });
 
   app.register(metricsPlugin, { instanceId: config.instanceId, zone: config.zone });

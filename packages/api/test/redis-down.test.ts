@@ -46,8 +46,8 @@ async function scenario(label: string): Promise<void> {
   expect((await app.inject({ url: `/api/profiles/${alice.username}` })).statusCode).toBe(200);
   const c = await app.inject({ method: 'POST', url: `/api/articles/${a.slug}/comments`, headers: bob.auth, payload: { comment: { body: 'still here' } } });
   expect(c.statusCode).toBe(201);
-  // 13 requests; a cache outage may cost at most a few timeouts of 50 ms, never seconds
-  expect(Date.now() - t0).toBeLessThan(3_000);
+  // 13 requests; a cache outage costs at most a few timeouts of 50 ms (a hang would be 30 s); the bound is loose for a loaded machine
+  expect(Date.now() - t0).toBeLessThan(6_000);
 }
 
 describe('Redis stopped, frozen and restarted mid-test', () => {
@@ -96,7 +96,7 @@ describe('Redis stopped, frozen and restarted mid-test', () => {
       // written while Redis could not be told: the cached copy of `a` is now stale in Redis
       const upd = await app.inject({ method: 'PUT', url: `/api/articles/${a.slug}`, headers: alice.auth, payload: { article: { body: 'written while frozen' } } });
       expect(upd.statusCode).toBe(200);
-      expect(Date.now() - t0).toBeLessThan(4_000);
+      expect(Date.now() - t0).toBeLessThan(8_000);
     } finally {
       process.kill(redis.pid, 'SIGCONT');
     }

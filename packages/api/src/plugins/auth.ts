@@ -51,18 +51,16 @@ export default fp<AuthPluginOptions>(
       return until !== undefined && until > Date.now() ? app.db.writer : app.db.reader;
     });
 
-    app.addHook('onRequest', async (req) => {
+    app.addHook('onRequest', (req, _reply, done) => {
       const mode = req.routeOptions.config.auth;
-      if (mode === undefined) return;
+      if (mode === undefined) return done();
       const header = req.headers.authorization;
-      if (header === undefined || header === '') {
-        if (mode === 'required') throw unauthorized('is missing');
-        return;
-      }
+      if (header === undefined || header === '') return done(mode === 'required' ? unauthorized('is missing') : undefined);
       const m = TOKEN.exec(header);
       const id = m ? tokens.verify(m[1]!) : null;
-      if (id === null) throw unauthorized('is invalid');
+      if (id === null) return done(unauthorized('is invalid'));
       req.userId = id;
+      done();
     });
   },
   { name: 'auth', dependencies: ['db'] },

@@ -60,11 +60,12 @@ export default fp<MetricsPluginOptions>(
 
     app.decorate('metrics', { registry, cacheOps, cacheBreaker });
 
-    app.addHook('onResponse', async (req, reply) => {
+    app.addHook('onResponse', (req, reply, done) => {
       const route = req.routeOptions.url ?? 'unmatched';
       const l = { method: req.method, route, status_code: String(reply.statusCode) };
       requests.inc(l);
       duration.observe(l, reply.elapsedTime / 1000);
+      done();
     });
 
     app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {

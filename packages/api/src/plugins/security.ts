@@ -51,15 +51,15 @@ export default fp(
     // Limits are per client IP and per instance; routes opt in with config.rateLimit.
     await app.register(rateLimit, { global: false });
 
-    app.addHook('onSend', async (req, reply) => {
-      if (reply.hasHeader('cache-control')) return;
-      const seconds = req.routeOptions.config.publicCache;
-      if (req.method === 'GET' && seconds !== undefined && !req.userId && reply.statusCode < 400 && req.headers.authorization === undefined) {
-        reply.header('cache-control', `public, max-age=${seconds}`);
-      } else {
-        reply.header('cache-control', 'no-store');
+    app.addHook('onSend', (req, reply, payload, done) => {
+      if (!reply.hasHeader('cache-control')) {
+        const seconds = req.routeOptions.config.publicCache;
+        const anonymous = !req.userId && req.headers.authorization === undefined;
+        const cacheable = req.method === 'GET' && seconds !== undefined && anonymous && reply.statusCode < 400;
+        reply.header('cache-control', cacheable ? `public, max-age=${seconds}` : 'no-store');
+        reply.header('vary', 'Authorization');
       }
-      reply.header('vary', 'Authorization');
+      done(null, payload);
     });
   },
   { name: 'security' },
