@@ -7,6 +7,9 @@ export default defineProject({
     name: 'drills',
     include: ['test/**/*.test.ts'],
     fileParallelism: false,
+    // Threads, not forks: the drills signal processes by pid, and a test worker must never be a separate
+    // short-lived process whose pid could be recycled into a region's process table.
+    pool: 'threads',
     testTimeout: 120_000,
     hookTimeout: 240_000,
   },

@@ -7,7 +7,7 @@ import { checkSet } from './ledger.js';
 import { WriteLedger } from './ledger.js';
 import { runLoad, type Sample } from './load.js';
 import {
-  cachePrimary, controllerEvents, processes, replicaStatus, semiSyncStatus, startProcess, supervisorEvents, topology, waitFor, type RegionHandle,
+  cachePrimary, controllerEvents, processes, replicaStatus, runsRecordedCommand, semiSyncStatus, startProcess, supervisorEvents, topology, waitFor, type RegionHandle,
 } from './region.js';
 import type { Criterion, DrillEvent, DrillReport } from './report.js';
 import { countBy, recoveryMs, splitPhases } from './stats.js';
@@ -92,7 +92,7 @@ export async function restoreRegion(r: RegionHandle, log: (line: string) => void
   };
   for (const p of processes(r)) {
     // A drill interrupted during replica-lag may have left a process stopped (SIGSTOP): resume it.
-    if (p.pid !== null && isAlive(p.pid) && processState(p.pid) === 'T') {
+    if (p.pid !== null && isAlive(p.pid) && processState(p.pid) === 'T' && runsRecordedCommand(p)) {
       log(`restore: resuming ${p.name} (left stopped by a previous drill)`);
       process.kill(p.pid, 'SIGCONT');
     }

@@ -3,7 +3,7 @@
 // logs (controller journal, supervisor log) the report quotes. Faults are signals sent by pid.
 import { existsSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ResolvedDefinition } from '@conduit/definition';
 import { dbSocket, endpoints, queryNode, readRegion, statePaths, supervisorRequest, type ProcessRecord } from '@conduit/local';
 import type { DrillEvent } from './report.js';
@@ -37,10 +37,28 @@ const alive = (pid: number) => {
   }
 };
 
+/**
+ * True when `pid` still runs the recorded command (a recycled pid must never be signalled): its command line
+ * names the program, and for node programs also the script.
+ */
+export function runsRecordedCommand(p: Pick<ProcessRecord, 'pid' | 'command'>): boolean {
+  if (p.pid === null || p.command.length === 0) return false;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return false;
+  }
+  const program = basename(p.command[0]!);
+  if (!cmdline.includes(program)) return false;
+  return program !== 'node' || cmdline.includes(p.command[p.command.length - 1]!);
+}
+
 /** Sends a signal to one process of the region, by the pid the supervisor recorded. Returns the pid. */
 export function signalProcess(r: RegionHandle, name: string, signal: NodeJS.Signals): number {
   const p = processNamed(r, name);
   if (p.pid === null || !alive(p.pid)) throw new Error(`${name} is not running (pid ${p.pid ?? 'none'}): restore the region before the drill`);
+  if (!runsRecordedCommand(p)) throw new Error(`pid ${p.pid} no longer runs ${name} (${p.command[0]}): the process table is stale; not signalling it`);
   process.kill(p.pid, signal);
   return p.pid;
 }

@@ -81,7 +81,7 @@ export const scenarios: Scenario[] = [
     async fault(ctx) {
       const primary = currentPrimary(ctx);
       const zone = ctx.region.definition.dbNodes.find((n) => n.name === primary)!.zone;
-      const victims = processes(ctx.region).filter((p) => p.zone === zone && p.pid !== null);
+      const victims = processes(ctx.region).filter((p) => p.zone === zone && p.pid !== null && p.state === 'running');
       ctx.state.restart = victims.filter((p) => p.restartPolicy === 'never').map((p) => p.name);
       for (const v of victims) {
         try {
@@ -178,7 +178,7 @@ export const scenarios: Scenario[] = [
     story: 'Given traffic, when every Redis node dies, then the API serves everything from MariaDB with 0 errors (slower), and the cache comes back when Redis is restarted.',
     fisAction: 'aws:elasticache:replicationgroup-interrupt-az-power (every AZ of the replication group)',
     async fault(ctx) {
-      const victims = processes(ctx.region).filter((p) => p.tier === 'cache' && p.pid !== null);
+      const victims = processes(ctx.region).filter((p) => p.tier === 'cache' && p.pid !== null && p.state === 'running');
       for (const v of victims) signalProcess(ctx.region, v.name, 'SIGKILL');
       ctx.state.restart = victims.map((v) => v.name);
       ctx.event(`SIGKILL every Redis node: ${victims.map((v) => v.name).join(', ')}`);

@@ -19,3 +19,18 @@ describe('drill lock', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('process identity', () => {
+  it('signals only a pid that still runs the recorded command', async () => {
+    const { spawn } = await import('node:child_process');
+    const { runsRecordedCommand } = await import('../src/region.js');
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(runsRecordedCommand({ pid: child.pid!, command: ['sleep', '30'] })).toBe(true);
+    expect(runsRecordedCommand({ pid: child.pid!, command: ['mariadbd', '--defaults-file=x.cnf'] })).toBe(false);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(runsRecordedCommand({ pid: child.pid!, command: ['sleep', '30'] })).toBe(false);
+    expect(runsRecordedCommand({ pid: null, command: ['sleep'] })).toBe(false);
+  });
+});
