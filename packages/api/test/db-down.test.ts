@@ -9,7 +9,7 @@ import type { ServerHandle } from '@conduit/testkit';
 import { startMariaDbReliably as startMariaDb } from './mariadb.js';
 import { migrate } from '../src/db/migrate.js';
 import { QUERY_TIMEOUT_MS } from '../src/db/pool.js';
-import { json, makeApp, register } from './helpers.js';
+import { freeze, json, makeApp, register } from './helpers.js';
 
 let db: ServerHandle;
 let app: FastifyInstance;
@@ -29,11 +29,11 @@ describe('a frozen database', () => {
   it('503 within the statement budget, ready 503, live 200, then recovery', async () => {
     const u = await register(app);
     expect((await app.inject({ url: '/api/articles' })).statusCode).toBe(200);
-    process.kill(db.pid, 'SIGSTOP');
+    await freeze(db.pid);
     try {
       const t0 = Date.now();
       const ready = await app.inject({ url: '/health/ready' });
-      expect(ready.statusCode).toBe(503);
+      expect(ready.statusCode, ready.body).toBe(503);
       expect(Date.now() - t0).toBeLessThan(2_000);
       expect((await app.inject({ url: '/health/live' })).statusCode).toBe(200);
       const t1 = Date.now();
@@ -41,9 +41,9 @@ describe('a frozen database', () => {
         app.inject({ url: '/api/articles' }),
         app.inject({ method: 'POST', url: '/api/articles', headers: u.auth, payload: { article: { title: 't', description: 'd', body: 'b' } } }),
       ]);
-      expect(list.statusCode).toBe(503);
+      expect(list.statusCode, list.body).toBe(503);
       expect(json(list)).toEqual({ errors: { database: ['is unavailable, retry shortly'] } });
-      expect(write.statusCode).toBe(503);
+      expect(write.statusCode, write.body).toBe(503);
       expect(Date.now() - t1).toBeLessThan(QUERY_TIMEOUT_MS + 3_000);
     } finally {
       process.kill(db.pid, 'SIGCONT');

@@ -64,3 +64,21 @@ export async function createArticle(app: FastifyInstance, user: TestUser, a: Art
 }
 
 export const json = (res: LightMyRequestResponse) => res.json() as Record<string, any>;
+
+/** Sends SIGSTOP and waits until every thread of the process is stopped (state T in /proc). */
+export async function freeze(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  const { readdirSync, readFileSync } = await import('node:fs');
+  for (let i = 0; i < 200; i++) {
+    const states = readdirSync(`/proc/${pid}/task`).map((t) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]![0];
+      } catch {
+        return 'T';
+      }
+    });
+    if (states.every((s) => s === 'T' || s === 't')) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`process ${pid} did not stop`);
+}

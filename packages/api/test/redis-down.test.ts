@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { startRedis, type ServerHandle } from '@conduit/testkit';
-import { createArticle, json, makeApp, register, type TestUser } from './helpers.js';
+import { createArticle, freeze, json, makeApp, register, type TestUser } from './helpers.js';
 
 const PORT = 36380;
 let redis: ServerHandle;
@@ -89,7 +89,7 @@ describe('Redis stopped, frozen and restarted mid-test', () => {
     const a = await createArticle(app, alice);
     await app.inject({ url: `/api/articles/${a.slug}` });
     await app.inject({ url: `/api/articles/${a.slug}` }); // cached now
-    process.kill(redis.pid, 'SIGSTOP');
+    await freeze(redis.pid);
     try {
       const t0 = Date.now();
       await scenario('frozen');

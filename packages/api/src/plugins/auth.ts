@@ -1,6 +1,7 @@
 // Authentication: `Authorization: Token <jwt>` (also `Bearer <jwt>`). Routes say what they need with
-// `config.auth`: 'required' (401 without a valid token) or 'optional' (anonymous allowed, but a bad
-// token is still a 401: a client that sends one expects to be recognized).
+// `config.auth`: 'required' (401 without a valid token), 'optional' (anonymous allowed, but a bad
+// token is still a 401: a client that sends one expects to be recognized), or 'lenient' (a bad token
+// is read as anonymous: GET /articles/:slug, whose contract has no 401).
 // Also read-your-writes: after a user writes, that user's reads go to the writer for a few seconds
 // (this instance only; other instances fall back to the writer when the reader misses a new row).
 import fp from 'fastify-plugin';
@@ -20,7 +21,7 @@ declare module 'fastify' {
     readPool(): Queryable;
   }
   interface FastifyContextConfig {
-    auth?: 'required' | 'optional';
+    auth?: 'required' | 'optional' | 'lenient';
   }
 }
 
@@ -58,7 +59,7 @@ export default fp<AuthPluginOptions>(
       if (header === undefined || header === '') return done(mode === 'required' ? unauthorized('is missing') : undefined);
       const m = TOKEN.exec(header);
       const id = m ? tokens.verify(m[1]!) : null;
-      if (id === null) return done(unauthorized('is invalid'));
+      if (id === null) return done(mode === 'lenient' ? undefined : unauthorized('is invalid'));
       req.userId = id;
       done();
     });

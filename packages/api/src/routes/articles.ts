@@ -44,7 +44,7 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     return reads.feed({ userId: req.userId!, pool: req.readPool() }, req.query.limit ?? 20, req.query.offset ?? 0);
   });
 
-  app.get('/articles/:slug', { schema: getArticleSchema, config: { auth: 'optional', publicCache: 5 } }, async (req, reply) => {
+  app.get('/articles/:slug', { schema: getArticleSchema, config: { auth: 'lenient', publicCache: 5 } }, async (req, reply) => {
     const out = await reads.articleBySlug(app, { userId: req.userId, pool: req.readPool() }, req.params.slug);
     if (!out) throw notFound('article');
     return sendOut(reply, out);
