@@ -31,6 +31,16 @@ export async function waitForPort(port: number, timeoutMs = 15_000): Promise<voi
   }
 }
 
+/** Throws when something already listens on 127.0.0.1:port: a test must never talk to a stranger's server. */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  const taken = await new Promise<boolean>((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+  if (taken) throw new Error(`port ${port} (${what}) is already in use: stop what listens there or pick another port`);
+}
+
 /** Sends SIGTERM to the process group, then SIGKILL after graceMs if it is still alive. */
 export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
@@ -57,6 +67,7 @@ export interface MariaDbOptions {
 
 /** A fresh MariaDB with an empty datadir, root without password over TCP on 127.0.0.1:port. */
 export async function startMariaDb(opts: MariaDbOptions): Promise<ServerHandle> {
+  await assertPortFree(opts.port, 'test MariaDB');
   rmSync(opts.dir, { recursive: true, force: true });
   mkdirSync(join(opts.dir, 'data'), { recursive: true });
   const cnf = join(opts.dir, 'my.cnf');
@@ -87,7 +98,20 @@ export async function startMariaDb(opts: MariaDbOptions): Promise<ServerHandle> 
     "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION",
     opts.database ? `CREATE DATABASE IF NOT EXISTS \`${opts.database}\`` : '',
   ].filter(Boolean).join('; ');
-  await execFileP('mariadb', [`--socket=${join(opts.dir, 'mysqld.sock')}`, '-uroot', '-e', sql]);
+  // The TCP port can open before the unix socket the first admin statement needs: retry briefly.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await execFileP('mariadb', [`--socket=${join(opts.dir, 'mysqld.sock')}`, '-uroot', '-e', sql]);
+      break;
+    } catch (e) {
+      if (Date.now() > deadline || child.exitCode !== null) {
+        await stopProcess(child);
+        throw new Error(`MariaDB on port ${opts.port} did not accept the setup statements: ${(e as Error).message.split('\n')[0]} (log: ${join(opts.dir, 'mariadb.log')})`);
+      }
+      await sleep(100);
+    }
+  }
   return { port: opts.port, pid: child.pid!, stop: () => stopProcess(child) };
 }
 
@@ -98,6 +122,7 @@ export interface RedisOptions {
 
 /** A fresh Redis without persistence on 127.0.0.1:port. */
 export async function startRedis(opts: RedisOptions): Promise<ServerHandle> {
+  await assertPortFree(opts.port, 'test Redis');
   mkdirSync(opts.dir, { recursive: true });
   const child = spawnServer('redis-server', [
     '--port', String(opts.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', opts.dir,
