@@ -1,6 +1,6 @@
 import { defineProject } from 'vitest/config';
 
-// Integration tests start whole regions on ports 41000-41999: one file at a time.
+// Integration tests start whole regions on ports 21000-21999: one file at a time.
 export default defineProject({
   test: {
     name: 'local',

@@ -14,7 +14,7 @@ import { freeze, json, makeApp, register } from './helpers.js';
 let db: ServerHandle;
 let app: FastifyInstance;
 beforeAll(async () => {
-  db = await startMariaDb({ port: 33307, dir: join(inject('stateDir'), 'mariadb-frozen'), database: 'conduit_frozen' });
+  db = await startMariaDb({ port: 28307, dir: join(inject('stateDir'), 'mariadb-frozen'), database: 'conduit_frozen' });
   const url = `mysql://root@127.0.0.1:${db.port}/conduit_frozen`;
   await migrate(url);
   app = await makeApp({ DATABASE_WRITER_URL: url, REDIS_URL: '' });

@@ -13,8 +13,8 @@ import { startMariaDbReliably as startMariaDb } from './mariadb.js';
 import { migrate } from '../src/db/migrate.js';
 import { json, makeApp, register } from './helpers.js';
 
-const A = 33308;
-const B = 33309;
+const A = 28308;
+const B = 28309;
 let dbs: ServerHandle[] = [];
 let proxy: Server;
 let proxyPort = 0;

@@ -1,4 +1,4 @@
-// Starts ONE throwaway MariaDB (port 33306) and ONE Redis (port 36379) for the api project,
+// Starts ONE throwaway MariaDB (port 28306) and ONE Redis (port 29379) for the api project,
 // applies the migrations, hands the URLs to the tests (inject), and stops both at teardown.
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,8 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const [db, redis] = await Promise.all([
-    startMariaDb({ port: 33306, dir: join(stateDir, 'mariadb'), database: 'conduit_test' }),
-    startRedis({ port: 36379, dir: join(stateDir, 'redis') }),
+    startMariaDb({ port: 28306, dir: join(stateDir, 'mariadb'), database: 'conduit_test' }),
+    startRedis({ port: 29379, dir: join(stateDir, 'redis') }),
   ]);
   const mysqlUrl = `mysql://root@127.0.0.1:${db.port}/conduit_test`;
   await migrate(mysqlUrl);

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { startRedis, type ServerHandle } from '@conduit/testkit';
 import { createArticle, freeze, json, makeApp, register, type TestUser } from './helpers.js';
 
-const PORT = 36380;
+const PORT = 29380;
 let redis: ServerHandle;
 let app: FastifyInstance;
 let alice: TestUser;

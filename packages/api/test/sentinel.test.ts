@@ -11,9 +11,9 @@ import { Redis } from 'ioredis';
 import { stopProcess, waitForPort } from '@conduit/testkit';
 import { createArticle, makeApp, register } from './helpers.js';
 
-const PRIMARY = 36381;
-const REPLICA = 36382;
-const SENTINEL = 36390;
+const PRIMARY = 29381;
+const REPLICA = 29382;
+const SENTINEL = 29390;
 const dir = join(inject('stateDir'), 'sentinel');
 const procs: ChildProcess[] = [];
 let app: FastifyInstance;

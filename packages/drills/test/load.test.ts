@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertLoopback, runLoad } from '../src/load.js';
 
-// A tiny server on a port of the drills range (51000-51999): 200 on GET, 201 on POST, stalls on /slow, 503 on /down.
-const port = 51990;
+// A tiny server on a port of the drills range (22000-22999): 200 on GET, 201 on POST, stalls on /slow, 503 on /down.
+const port = 22990;
 let server: Server;
 const seen: string[] = [];
 beforeAll(async () => {
@@ -56,7 +56,7 @@ describe('open-model load', () => {
   });
 
   it('reports a refused connection as not sent', async () => {
-    const r = await runLoad({ baseUrl: 'http://127.0.0.1:51991', ratePerSecond: 20, durationMs: 100, maxRequests: 2, next: () => ({ kind: 'write', label: 'x', method: 'POST', path: '/', idempotent: false }) });
+    const r = await runLoad({ baseUrl: 'http://127.0.0.1:22991', ratePerSecond: 20, durationMs: 100, maxRequests: 2, next: () => ({ kind: 'write', label: 'x', method: 'POST', path: '/', idempotent: false }) });
     expect(r.samples[0]).toMatchObject({ outcome: 'network-error', errorKind: 'ECONNREFUSED', maybeSent: false });
   });
 });

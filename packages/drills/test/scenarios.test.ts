@@ -1,5 +1,5 @@
 // The short version of every scenario (each well under 60 s) against one small region brought up once
-// (test/fixtures/drill.config.ts: ports 51000-51999, state in .test-state/drills), in sequence.
+// (test/fixtures/drill.config.ts: ports 22000-22999, state in .test-state/drills), in sequence.
 // Given the running region and open-model traffic, when each fault hits, then its pass criteria hold.
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve as resolvePath } from 'node:path';

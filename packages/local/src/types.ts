@@ -50,7 +50,12 @@ export interface ProcessSpec {
   restartPolicy: RestartPolicy;
   /** Readiness while starting, and health in `tier status`. */
   probe: Probe;
-  /** Files copied fresh before every start (e.g. Sentinel rewrites its config: [generated, live]). */
+  /**
+   * [generated, live] files copied before a start when the live copy is missing. Sentinel rewrites its
+   * live config with what it learned (current primary, peers, epoch): a restarted Sentinel keeps it,
+   * instead of announcing the definition's first primary. `tier up` removes the live copies, so a cold
+   * start begins from the definition.
+   */
   copyBeforeStart: Array<[from: string, to: string]>;
   /** SIGTERM, wait this long, then SIGKILL (per process group). */
   stopGraceMs: number;

@@ -16,7 +16,7 @@ describe('process specs', () => {
       'db-a', 'db-b', 'redis-1', 'redis-2', 'sentinel-1', 'sentinel-2', 'sentinel-3', 'lb', 'front-1', 'front-2', 'edge',
       'prometheus', 'redis-exporter', 'api-1', 'api-2', 'mysqld-exporter',
     ]);
-    expect(specs.find((s) => s.name === 'api-2')).toMatchObject({ tier: 'api', zone: 'b', port: 41201, stage: 1 });
+    expect(specs.find((s) => s.name === 'api-2')).toMatchObject({ tier: 'api', zone: 'b', port: 21201, stage: 1 });
     expect(specs.find((s) => s.name === 'front-1')).toMatchObject({ tier: 'front', zone: 'a', command: 'nginx' });
   });
   it('replace crashed API, front and LB processes but leave data nodes to failover', () => {
@@ -26,11 +26,11 @@ describe('process specs', () => {
   it('give the API the writer/reader endpoints, Sentinels and its identity', () => {
     const env = apiInstanceEnv(ctx, d.apiSlots[1]!);
     expect(env).toMatchObject({
-      DATABASE_WRITER_URL: 'mysql://app:p%40ss@127.0.0.1:41306/conduit',
-      DATABASE_READER_URL: 'mysql://app:p%40ss@127.0.0.1:41307/conduit',
-      REDIS_SENTINELS: '127.0.0.1:41389,127.0.0.1:41390,127.0.0.1:41391',
+      DATABASE_WRITER_URL: 'mysql://app:p%40ss@127.0.0.1:21306/conduit',
+      DATABASE_READER_URL: 'mysql://app:p%40ss@127.0.0.1:21307/conduit',
+      REDIS_SENTINELS: '127.0.0.1:21389,127.0.0.1:21390,127.0.0.1:21391',
       REDIS_MASTER_NAME: 'conduit-test-cache',
-      PORT: '41201', INSTANCE_ID: 'api-2', ZONE: 'b', HOST: '127.0.0.1', PUBLIC_URL: 'http://127.0.0.1:41080',
+      PORT: '21201', INSTANCE_ID: 'api-2', ZONE: 'b', HOST: '127.0.0.1', PUBLIC_URL: 'http://127.0.0.1:21080',
     });
   });
   it('copy the Sentinel config fresh before each start (Sentinel rewrites it)', () => {
@@ -39,8 +39,8 @@ describe('process specs', () => {
     expect(s.args).toEqual([`${paths.run}/sentinel-2.conf`]);
   });
   it('claim every port with the component and setting to name in an error', () => {
-    expect(portClaims(d)).toContainEqual({ port: 41080, component: 'edge (Varnish)', setting: 'local.ports.edge' });
-    expect(portClaims(d)).toContainEqual({ port: 41311, component: 'db-b (MariaDB)', setting: 'local.ports.dbNodesBase' });
+    expect(portClaims(d)).toContainEqual({ port: 21080, component: 'edge (Varnish)', setting: 'local.ports.edge' });
+    expect(portClaims(d)).toContainEqual({ port: 21311, component: 'db-b (MariaDB)', setting: 'local.ports.dbNodesBase' });
   });
 });
 
@@ -61,7 +61,7 @@ describe('replication bootstrap', () => {
     const replica = steps.find((s) => s.kind === 'replica' && s.node === 'db-b')!;
     expect(replica.sql).toContain('SET GLOBAL read_only=ON');
     expect(replica.sql).toContain('SET GLOBAL rpl_semi_sync_master_enabled=OFF');
-    expect(replica.sql.join('\n')).toMatch(/CHANGE MASTER TO MASTER_HOST='127\.0\.0\.1', MASTER_PORT=41310, .*MASTER_USE_GTID=current_pos/);
+    expect(replica.sql.join('\n')).toMatch(/CHANGE MASTER TO MASTER_HOST='127\.0\.0\.1', MASTER_PORT=21310, .*MASTER_USE_GTID=current_pos/);
   });
   it('keeps a primary chosen by the failover controller across restarts', () => {
     const t = reconcileTopology(d, { primary: 'db-b', replicas: ['db-a'], updatedAt: 'x' });

@@ -1,5 +1,5 @@
 // Integration: the failover controller on real MariaDB servers (primary + 2 replicas, GTID, semi-sync
-// AFTER_SYNC on the primary only) behind a real HAProxy writer/reader endpoint. Ports 52000-52999.
+// AFTER_SYNC on the primary only) behind a real HAProxy writer/reader endpoint. Ports 23000-23999.
 // Given writes flowing through the writer endpoint, when the primary is SIGKILLed, then the controller
 // promotes the most advanced replica, writes resume within 3 s, no acknowledged write is lost, and the old
 // primary rejoins as a replica when restarted.
@@ -25,8 +25,8 @@ const definition = resolve({
   local: {
     stateDir,
     ports: {
-      edge: 52080, edgeAdmin: 52081, front: 52090, api: 52091, lbStats: 52404, frontInstancesBase: 52100, apiInstancesBase: 52200,
-      dbWriter: 52006, dbReader: 52007, dbNodesBase: 52010, redisBase: 52379, sentinelBase: 52479, prometheus: 52900, mysqldExporter: 52904, redisExporter: 52921,
+      edge: 23080, edgeAdmin: 23081, front: 23090, api: 23091, lbStats: 23404, frontInstancesBase: 23100, apiInstancesBase: 23200,
+      dbWriter: 23006, dbReader: 23007, dbNodesBase: 23010, redisBase: 23379, sentinelBase: 23479, prometheus: 23900, mysqldExporter: 23904, redisExporter: 23921,
     },
   },
 });

@@ -32,14 +32,14 @@ describe('haproxy.cfg', () => {
 
   it('lists every db node in the writer backend by name, only the primary enabled', () => {
     const writer = section(cfg, 'backend be_db_writer');
-    expect(writer).toMatch(/server db-a 127\.0\.0\.1:41310 check {2}#/);
-    expect(writer).toMatch(/server db-b 127\.0\.0\.1:41311 check disabled/);
+    expect(writer).toMatch(/server db-a 127\.0\.0\.1:21310 check {2}#/);
+    expect(writer).toMatch(/server db-b 127\.0\.0\.1:21311 check disabled/);
   });
 
   it('balances the reader over the replicas, the primary as backup', () => {
     const reader = section(cfg, 'backend be_db_reader');
-    expect(reader).toMatch(/server db-b 127\.0\.0\.1:41311 check {2}#/);
-    expect(reader).toMatch(/server db-a 127\.0\.0\.1:41310 check backup/);
+    expect(reader).toMatch(/server db-b 127\.0\.0\.1:21311 check {2}#/);
+    expect(reader).toMatch(/server db-a 127\.0\.0\.1:21310 check backup/);
   });
 
   it('follows a topology changed by the failover controller', () => {
@@ -55,10 +55,10 @@ describe('haproxy.cfg', () => {
     expect(api).toContain('balance roundrobin');
     expect(api).toContain('retry-on all-retryable-errors');
     expect(api).toContain('http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS');
-    expect(api).toMatch(/server api-1 127\.0\.0\.1:41200 check {2}# zone a/);
-    expect(api).toMatch(/server api-2 127\.0\.0\.1:41201 check {2}# zone b/);
+    expect(api).toMatch(/server api-1 127\.0\.0\.1:21200 check {2}# zone a/);
+    expect(api).toMatch(/server api-2 127\.0\.0\.1:21201 check {2}# zone b/);
     // Spare slot up to max: declared, disabled until the autoscaler enables it.
-    expect(api).toMatch(/server api-3 127\.0\.0\.1:41202 check disabled/);
+    expect(api).toMatch(/server api-3 127\.0\.0\.1:21202 check disabled/);
   });
 
   it('enables exactly the running instances when regenerated for a replacement HAProxy', () => {
@@ -88,8 +88,8 @@ describe('default.vcl', () => {
   it('passes writes and authenticated reads to the API tier', () => {
     expect(vcl).toMatch(/if \(req\.method != "GET" && req\.method != "HEAD"\) \{\s+return \(pass\);/);
     expect(vcl).toMatch(/if \(req\.http\.Authorization \|\| req\.http\.Cookie\) \{\s+return \(pass\);/);
-    expect(vcl).toContain('.port = "41091"');
-    expect(vcl).toContain('.port = "41090"');
+    expect(vcl).toContain('.port = "21091"');
+    expect(vcl).toContain('.port = "21090"');
   });
   it('caches hashed assets for edge.assetMaxAgeSeconds and anonymous API reads briefly', () => {
     expect(vcl).toContain('set beresp.ttl = 31536000s;');
@@ -110,6 +110,7 @@ describe('my.cnf', () => {
     for (const c of cnfs) {
       expect(c).toMatch(/^read_only=ON$/m);
       expect(c).toMatch(/^gtid_strict_mode=ON$/m);
+      expect(c).toMatch(/^init_rpl_role=SLAVE$/m);
       expect(c).toMatch(/^rpl_semi_sync_master_wait_point=AFTER_SYNC$/m);
       expect(c).toMatch(/^rpl_semi_sync_master_enabled=OFF$/m);
       expect(c).toMatch(/^rpl_semi_sync_slave_enabled=ON$/m);
@@ -117,10 +118,10 @@ describe('my.cnf', () => {
     }
     expect(cnfs[0]).toMatch(/^server_id=1$/m);
     expect(cnfs[1]).toMatch(/^server_id=2$/m);
-    expect(cnfs[1]).toMatch(/^port=41311$/m);
+    expect(cnfs[1]).toMatch(/^port=21311$/m);
   });
   it('points the exporter at the writer endpoint', () => {
-    expect(mysqldExporterCnf(d, secrets)).toMatch(/^port=41306$/m);
+    expect(mysqldExporterCnf(d, secrets)).toMatch(/^port=21306$/m);
   });
 });
 
@@ -128,32 +129,32 @@ describe('redis.conf and sentinel.conf', () => {
   it('makes the second node a replica of the first, without persistence', () => {
     const [p, r] = d.cacheNodes.map((n) => redisConf(d, n, paths));
     expect(p).not.toContain('replicaof');
-    expect(r).toContain('replicaof 127.0.0.1 41379');
+    expect(r).toContain('replicaof 127.0.0.1 21379');
     expect(r).toContain('save ""');
   });
   it('restarts the old primary as a replica of the port Sentinel reports', () => {
-    const old = redisConf(d, d.cacheNodes[0]!, paths, 41380);
-    expect(old).toContain('replicaof 127.0.0.1 41380');
-    expect(redisConf(d, d.cacheNodes[1]!, paths, 41380)).not.toContain('replicaof');
+    const old = redisConf(d, d.cacheNodes[0]!, paths, 21380);
+    expect(old).toContain('replicaof 127.0.0.1 21380');
+    expect(redisConf(d, d.cacheNodes[1]!, paths, 21380)).not.toContain('replicaof');
   });
   it('monitors the primary under the definition\'s master name with its quorum', () => {
     const s = sentinelConf(d, d.sentinelNodes[0]!, paths);
-    expect(s).toContain('sentinel monitor conduit-test-cache 127.0.0.1 41379 2');
+    expect(s).toContain('sentinel monitor conduit-test-cache 127.0.0.1 21379 2');
     expect(s).toContain('sentinel down-after-milliseconds conduit-test-cache 1000');
-    expect(s).toContain('port 41389');
+    expect(s).toContain('port 21389');
   });
 });
 
 describe('prometheus.yml', () => {
   const y = prometheusConfig(d, paths);
   it('scrapes HAProxy, the API instances (file_sd), both exporters, with tier and zone labels', () => {
-    expect(y).toContain("- targets: ['127.0.0.1:41404']");
+    expect(y).toContain("- targets: ['127.0.0.1:21404']");
     expect(y).toContain('file_sd_configs');
     expect(y).toContain("labels: { tier: cache, zone: 'b', node: 'redis-2' }");
-    expect(y).toContain('replacement: 127.0.0.1:41521');
-    expect(y).toContain("- targets: ['127.0.0.1:41504']");
-    const targets = JSON.parse(apiTargets([{ name: 'api-1', zone: 'a', port: 41200 }]));
-    expect(targets).toEqual([{ targets: ['127.0.0.1:41200'], labels: { tier: 'api', zone: 'a', instance_name: 'api-1' } }]);
+    expect(y).toContain('replacement: 127.0.0.1:21521');
+    expect(y).toContain("- targets: ['127.0.0.1:21504']");
+    const targets = JSON.parse(apiTargets([{ name: 'api-1', zone: 'a', port: 21200 }]));
+    expect(targets).toEqual([{ targets: ['127.0.0.1:21200'], labels: { tier: 'api', zone: 'a', instance_name: 'api-1' } }]);
   });
   it('turns observability.alarms into alerting rules', () => {
     const rules = prometheusRules(d);
@@ -176,7 +177,7 @@ describe('nginx.conf (front instance)', () => {
   const slot = d.frontSlots[1]!;
   const conf = nginxConf(d, slot, '/srv/site', { data: scratch, run: scratch, logs: scratch });
   it('serves the SPA with history routing and immutable hashed assets', () => {
-    expect(conf).toContain('listen 127.0.0.1:41101;');
+    expect(conf).toContain('listen 127.0.0.1:21101;');
     expect(conf).toContain('try_files $uri /index.html;');
     expect(conf).toContain('try_files $uri =404;');
     expect(conf).toContain('add_header Cache-Control "public, max-age=31536000, immutable";');

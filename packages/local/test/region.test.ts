@@ -89,9 +89,9 @@ describe('a small region', () => {
     ]);
     for (const p of s.processes) expect(p, p.name).toMatchObject({ health: 'healthy' });
     const byName = (n: string) => s.processes.find((p: { name: string }) => p.name === n);
-    expect(byName('api-2')).toMatchObject({ tier: 'api', zone: 'b', port: 41201 });
+    expect(byName('api-2')).toMatchObject({ tier: 'api', zone: 'b', port: 21201 });
     expect(byName('db-a')).toMatchObject({ role: 'primary', detail: 'writable, semi-sync on (1 semi-sync replicas)' });
-    expect(byName('db-b')).toMatchObject({ role: 'replica', detail: 'replicating from :41310, lag 0 s' });
+    expect(byName('db-b')).toMatchObject({ role: 'replica', detail: 'replicating from :21310, lag 0 s' });
     expect(byName('redis-1')).toMatchObject({ role: 'primary' });
     expect(byName('redis-2')).toMatchObject({ role: 'replica' });
   });
@@ -269,7 +269,7 @@ describe('a small region', () => {
     everyPid.push(proc('db-a').pid!);
     await waitUntil('db-a replicating from db-b', async () => {
       const r = await tier('status', '--json');
-      return JSON.parse(r.stdout).processes.some((p: { name: string; detail: string | null }) => p.name === 'db-a' && p.detail?.startsWith('replicating from :41311'));
+      return JSON.parse(r.stdout).processes.some((p: { name: string; detail: string | null }) => p.name === 'db-a' && p.detail?.startsWith('replicating from :21311'));
     }, 30_000, 500);
   });
 

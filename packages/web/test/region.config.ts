@@ -1,5 +1,5 @@
 // The local region the web browser tests bring up themselves (the default target): the defaults,
-// moved to the 37xxx ports and a state folder of their own so it never collides with a developer's region.
+// moved to the 25xxx ports and a state folder of their own so it never collides with a developer's region.
 import { defineStack } from '@conduit/definition';
 
 export default defineStack({
@@ -7,11 +7,11 @@ export default defineStack({
   local: {
     stateDir: '../../../.test-state/web-region',
     ports: {
-      edge: 37280, edgeAdmin: 37281, front: 37282, api: 37283, lbStats: 37284,
-      frontInstancesBase: 37300, apiInstancesBase: 37320,
-      dbWriter: 37340, dbReader: 37341, dbNodesBase: 37350,
-      redisBase: 37360, sentinelBase: 37370,
-      prometheus: 37390, mysqldExporter: 37391, redisExporter: 37392,
+      edge: 25280, edgeAdmin: 25281, front: 25282, api: 25283, lbStats: 25284,
+      frontInstancesBase: 25300, apiInstancesBase: 25320,
+      dbWriter: 25340, dbReader: 25341, dbNodesBase: 25350,
+      redisBase: 25360, sentinelBase: 25370,
+      prometheus: 25390, mysqldExporter: 25391, redisExporter: 25392,
     },
   },
 });

@@ -55,8 +55,8 @@ let server: ChildProcess | undefined;
 async function main(): Promise<void> {
   process.stderr.write('bench: starting MariaDB and Redis...\n');
   [db, redis] = await Promise.all([
-    startMariaDb({ port: 33406, dir: join(state, 'mariadb'), database: 'conduit_bench' }),
-    startRedis({ port: 36479, dir: join(state, 'redis') }),
+    startMariaDb({ port: 28406, dir: join(state, 'mariadb'), database: 'conduit_bench' }),
+    startRedis({ port: 29479, dir: join(state, 'redis') }),
   ]);
   const dbUrl = `mysql://root@127.0.0.1:${db.port}/conduit_bench`;
   await migrate(dbUrl);

@@ -1,6 +1,6 @@
 // The only place that starts processes: each in its own process group, output appended to its log.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProcessSpec } from '../types.js';
@@ -8,6 +8,7 @@ import type { ProcessSpec } from '../types.js';
 /** Starts a spec detached (its own process group), stdout and stderr appended to spec.logFile. */
 export function spawnProcess(spec: ProcessSpec): ChildProcess {
   for (const [from, to] of spec.copyBeforeStart) {
+    if (existsSync(to)) continue;
     mkdirSync(dirname(to), { recursive: true });
     copyFileSync(from, to);
   }

@@ -1,6 +1,6 @@
 // Writes every generated config into <stateDir>/config (and the data folders they point at).
 // The text comes from the pure generators; this file only puts it on disk.
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, dbCnfFile, dbTmpDir, redisConf, redisConfFile, sentinelConf,
@@ -39,7 +39,10 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   }
   for (const s of d.sentinelNodes) {
     mkdirSync(join(paths.data, s.name), { recursive: true });
-    write(sentinelConfFiles(paths, s).generated, sentinelConf(d, s, paths));
+    const files = sentinelConfFiles(paths, s);
+    write(files.generated, sentinelConf(d, s, paths));
+    // A cold start begins from the definition; restarts in between keep what Sentinel learned.
+    rmSync(files.live, { force: true });
   }
   write(join(paths.config, 'prometheus.yml'), prometheusConfig(d, paths));
   write(prometheusRulesFile(paths), prometheusRules(d));

@@ -1,5 +1,5 @@
 // A stand-in for the local region, for a quick loop while developing the SPA (CONDUIT_STANDIN=1):
-// a front server on 127.0.0.1:37181 serving dist and forwarding /api to the real API on 37184,
+// a front server on 127.0.0.1:25181 serving dist and forwarding /api to the real API on 25184,
 // itself on throwaway MariaDB/Redis. CI tests through a real region's edge instead.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { distDir, webDir } from '../../build-info.mjs';
 import { createFrontServer } from './front-server.ts';
 import type { Target } from './target.ts';
 
-export const PORTS = { front: 37181, mariadb: 37182, redis: 37183, api: 37184 };
+export const PORTS = { front: 25181, mariadb: 25182, redis: 25183, api: 25184 };
 const repoRoot = join(webDir, '..', '..');
 const stateDir = join(repoRoot, '.test-state', 'web');
 
