@@ -89,7 +89,7 @@ export const envSchema = z.object({
 
 /**
  * Reads the configuration from an environment. Throws a ConfigError whose message is ONE line naming
- * the first bad variable and what is expected, e.g. `JWT_SECRET: expected a secret of at least 32 characters`.
+ * every bad variable and what is expected, e.g. `JWT_SECRET: expected a secret of at least 32 characters`.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // Empty strings count as "not set" (a common shell mistake: `export X=`).
@@ -100,11 +100,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const name = String(issue.path[0] ?? 'environment');
-    const missing = cleaned[name] === undefined;
-    const expected = issue.code === 'invalid_type' ? describeExpected(name) : issue.message;
-    throw new ConfigError(`${name}: ${missing ? 'missing, expected' : 'malformed, expected'} ${expected}`);
+    // Every bad variable at once (first problem of each), still on one line: one fix-and-retry round.
+    const byName = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? 'environment');
+      if (byName.has(name)) continue;
+      const missing = cleaned[name] === undefined;
+      const expected = issue.code === 'invalid_type' ? describeExpected(name) : issue.message;
+      byName.set(name, `${name}: ${missing ? 'missing, expected' : 'malformed, expected'} ${expected}`);
+    }
+    throw new ConfigError([...byName.values()].join('; '));
   }
   const e = parsed.data;
   let cache: CacheConfig = { kind: 'disabled' };

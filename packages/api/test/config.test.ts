@@ -61,6 +61,9 @@ describe('configuration from the environment', () => {
     expect(fail({ ...base, DATABASE_WRITER_URL: 'postgres://x/y' })).toMatch(/^DATABASE_WRITER_URL: malformed, expected a URL like mysql:/);
     expect(fail({ ...base, DATABASE_READER_URL: 'nope' })).toMatch(/^DATABASE_READER_URL: malformed/);
     expect(fail({ ...base, JWT_SECRET: 'short' })).toBe('JWT_SECRET: malformed, expected a secret of at least 32 characters');
+    expect(fail({ DATABASE_WRITER_URL: 'nope', JWT_SECRET: 'short' })).toBe(
+      'DATABASE_WRITER_URL: malformed, expected a URL like mysql://user:pass@host:3306/database; JWT_SECRET: malformed, expected a secret of at least 32 characters',
+    );
     expect(fail({ DATABASE_WRITER_URL: base.DATABASE_WRITER_URL })).toBe('JWT_SECRET: missing, expected a secret of at least 32 characters');
     expect(fail({ ...base, PORT: '70000' })).toMatch(/^PORT: malformed, expected a TCP port/);
     expect(fail({ ...base, PORT: 'abc' })).toMatch(/^PORT: malformed/);
