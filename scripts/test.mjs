@@ -20,7 +20,7 @@ step('type-check (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'
 if (existsSync(join(root, 'packages/web/tsconfig.json'))) step('type-check web', bin('tsc'), ['-p', 'packages/web/tsconfig.json', '--noEmit']);
 
 // Projects run one after another: the machine has 2 cores and the integration projects start whole regions.
-const order = (process.env.TEST_PROJECTS ?? 'definition,api,aws,local,web,drills').split(',');
+const order = (process.env.TEST_PROJECTS ?? 'definition,api,aws,release,local,web,drills').split(',');
 const args = process.argv.slice(2);
 for (const project of order) {
   if (!existsSync(join(root, 'packages', project, 'vitest.config.ts'))) continue;

@@ -13,6 +13,11 @@ const script = userData({
   searchEndpoint: 'search.internal',
 });
 
+const front = userData({
+  tier: 'front', name: 'conduit', region: 'eu-west-1', port: 8080, releasesBucket: 'rel-bucket',
+  env: {}, secrets: {}, derived: {}, searchEndpoint: 'search.internal',
+});
+
 describe('user data', () => {
   it('installs the release, reads secrets at boot and runs the artifact under systemd', () => {
     expect(script.startsWith('#!/bin/bash\n')).toBe(true);
@@ -25,6 +30,22 @@ describe('user data', () => {
     expect(script).toContain('ExecStart=/usr/bin/node server.mjs');
     expect(script).toContain('PORT=3000');
     expect(script).toContain('systemctl enable --now conduit-api.service fluent-bit.service');
+    expect(script).toContain('dnf install -y -q nodejs20 tar gzip awscli-2');
+    expect(script).toContain('tar -xzf /tmp/release.tar.gz --no-same-owner -C /opt/conduit/api');
+    expect(script).not.toContain('nginx');
+  });
+
+  it('runs the front tier with nginx and the server block shipped in the release, not node', () => {
+    expect(front).toContain('dnf install -y -q nginx tar gzip awscli-2');
+    expect(front).toContain('aws s3 cp --region eu-west-1 s3://rel-bucket/front/current.tar.gz');
+    expect(front).toContain('install -m 0644 /opt/conduit/front/nginx.conf /etc/nginx/conf.d/conduit-front.conf');
+    expect(front).toMatch(/nginx -t\n/);
+    expect(front).toContain('Systemd_Filter _SYSTEMD_UNIT=nginx.service');
+    expect(front).toContain('systemctl enable --now nginx.service fluent-bit.service');
+    expect(front).not.toContain('node');
+    expect(front).not.toContain('/etc/systemd/system/');
+    expect(front).not.toContain('${');
+    expect(front).not.toContain('"');
   });
 
   it('uses IMDSv2 tokens and ships logs to OpenSearch with SigV4', () => {

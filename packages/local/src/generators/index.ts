@@ -5,4 +5,4 @@ export { mariadbCnf, mysqldExporterCnf, dbDataDir, dbSocket, dbCnfFile, dbTmpDir
 export { redisConf, sentinelConf, redisConfFile, sentinelConfFiles } from './redis.js';
 export { prometheusConfig, apiTargets, apiTargetsFile, prometheusRulesFile } from './prometheus.js';
 export { prometheusRules } from './alerts.js';
-export { nginxConf, nginxConfFile, nginxPrefix, placeholderIndexHtml } from './nginx.js';
+export { nginxConf, nginxConfFile, nginxPrefix, nginxServerBlock, placeholderIndexHtml, type NginxServerBlock } from './nginx.js';
