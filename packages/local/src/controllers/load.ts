@@ -1,10 +1,10 @@
 // Finds the controller modules that exist in this checkout and instantiates them.
-// Today: db-failover.ts (owned by the drills engineer) when present.
+// Today: db-failover.ts (owned by the drills engineer) when present, and the API autoscaler.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Controller, ControllerContext, ControllerFactory } from './types.js';
 
-const modules = ['./db-failover.ts'];
+const modules = ['./db-failover.ts', './autoscaler.ts'];
 
 export async function loadControllers(ctx: ControllerContext): Promise<Controller[]> {
   const out: Controller[] = [];

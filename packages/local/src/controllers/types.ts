@@ -18,6 +18,8 @@ export interface ControllerContext {
   start(name: string): Promise<number>;
   /** Stops a process on purpose (no replacement). */
   stop(name: string): Promise<string>;
+  /** Forgets a stopped process (an instance removed by the autoscaler), so status no longer lists it. */
+  forget?(name: string): void;
   /** The spec the supervisor would run for a name (to inspect ports, sockets, args). */
   specFor(name: string): ProcessSpec | undefined;
 }

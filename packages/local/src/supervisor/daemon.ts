@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   sup.startLivenessChecks();
   const controllers = await loadControllers({
     definition: d, stateDir: paths.root, paths, log, processes: () => sup.records(),
-    start: startByName, stop: (n) => sup.stop(n), specFor,
+    start: startByName, stop: (n) => sup.stop(n), forget: (n) => sup.forget(n), specFor,
   }).catch((e: Error) => {
     log(`controllers: could not load: ${e.message}`);
     return [];
