@@ -121,9 +121,9 @@ describe('the API autoscaler', () => {
     } finally {
       const r = await load.stop();
       timeline.push(`${at(Date.now())} load stops: ${r.ok}/${r.sent} requests answered 200${r.failures ? ` (${r.failures})` : ''}`);
-      // Instances join the pool only once healthy; on a busy machine a few requests may still time out
-      // while two Node processes boot next to the one carrying the load.
-      expect(r.ok / r.sent, r.failures).toBeGreaterThan(0.9);
+      // Instances join the pool only once healthy: a scale-out fails no request (1260/1260 in quiet runs).
+      // The 1 % allowance is for the 5 s client timeout on this 2-core machine while Node processes boot.
+      expect(r.ok / r.sent, r.failures).toBeGreaterThanOrEqual(0.99);
     }
 
     // ---- no load: one instance at a time, each after 4 s below target, down to min ----
