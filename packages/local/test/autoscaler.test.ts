@@ -2,33 +2,20 @@
 // 20 rps per instance, cooldowns 2 s out / 4 s in), brought up with the real `tier` CLI. A bounded
 // load on the API load balancer (127.0.0.1 only) makes it scale out; once the load stops it scales
 // back in, one instance at a time, to min. Then the region is destroyed with nothing left behind.
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
+import { tierFor } from './tier-cli.ts';
 import { readRegion, isAlive, waitUntil, statePaths, repoRoot } from '../src/index.js';
 import autoscale from './fixtures/autoscale.config.ts';
 
-const execFileP = promisify(execFile);
 const config = join(repoRoot, 'packages/local/test/fixtures/autoscale.config.ts');
 const stateDir = join(repoRoot, '.test-state/autoscale');
 const d = resolve(autoscale);
 const apiLb = `http://127.0.0.1:${d.local.ports.api}`;
 
-async function tier(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await execFileP(process.execPath, [join(repoRoot, 'packages/cli/bin/tier.mjs'), ...args, '--config', config], {
-      cwd: repoRoot, timeout: 150_000,
-      env: { ...process.env, CONDUIT_SKIP_WEB_BUILD: '1' },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const tier = tierFor(config);
 
 interface Status { healthy: boolean; processes: Array<{ name: string; tier: string; health: string }> }
 const status = async (): Promise<Status> => {

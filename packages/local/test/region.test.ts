@@ -1,38 +1,24 @@
 // Integration: a small real region (2 zones, 2 API instances, 2 front instances, 1 replica) brought
 // up by the real `tier` CLI, checked through the edge, then destroyed with nothing left behind.
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
+import { tierFor } from './tier-cli.ts';
 import {
   readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, haproxyServerStats, sentinelMasterPort, supervisorRequest, redisRole,
   type ProcessRecord,
 } from '../src/index.js';
 import small from './fixtures/small.config.ts';
 
-const execFileP = promisify(execFile);
 const config = join(repoRoot, 'packages/local/test/fixtures/small.config.ts');
 const stateDir = join(repoRoot, '.test-state/local');
 const d = resolve(small);
 const edge = `http://127.0.0.1:${d.local.ports.edge}`;
 
-async function tier(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await execFileP(process.execPath, [join(repoRoot, 'packages/cli/bin/tier.mjs'), ...args, '--config', config], {
-      cwd: repoRoot, timeout: 150_000,
-      // The SPA is the web package's to build; a test must not rewrite packages/web/dist under others.
-      env: { ...process.env, CONDUIT_SKIP_WEB_BUILD: '1' },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const tier = tierFor(config);
 
 const hasFailoverController = existsSync(join(repoRoot, 'packages/local/src/controllers/db-failover.ts'));
 const proc = (name: string): ProcessRecord => readRegion(stateDir).processes.find((p) => p.name === name)!;
