@@ -1,7 +1,7 @@
 // `npm test`: installs what is missing, type-checks, then runs every test project in order.
 // Each project's vitest.config.ts starts the real servers it needs and stops them afterwards.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap, root } from './bootstrap.mjs';
 
@@ -22,7 +22,20 @@ if (existsSync(join(root, 'packages/web/tsconfig.json'))) step('type-check web',
 // Projects run one after another: the machine has 2 cores and the integration projects start whole regions.
 const order = (process.env.TEST_PROJECTS ?? 'definition,api,aws,release,local,web,drills').split(',');
 const args = process.argv.slice(2);
+// Each project also writes vitest's JSON report, summed into one closing line for people and CI.
+const results = join(root, '.test-state', 'results');
+rmSync(results, { recursive: true, force: true });
+mkdirSync(results, { recursive: true });
+const totals = { passed: 0, failed: 0, skipped: 0 };
 for (const project of order) {
   if (!existsSync(join(root, 'packages', project, 'vitest.config.ts'))) continue;
-  step(`tests: ${project}`, bin('vitest'), ['run', '--project', project, ...args]);
+  const report = join(results, `${project}.json`);
+  step(`tests: ${project}`, bin('vitest'), ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args]);
+  if (existsSync(report)) {
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    totals.passed += r.numPassedTests ?? 0;
+    totals.failed += r.numFailedTests ?? 0;
+    totals.skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  }
 }
+process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}\n`);
