@@ -70,17 +70,9 @@ export function renderArticle(a: ArticleRecord, favorited: boolean, following: b
 }
 
 export function renderListItem(a: ArticleRecord, favorited: boolean, following: boolean): ArticleListItem {
-  return {
-    slug: a.slug,
-    title: a.title,
-    description: a.description,
-    tagList: a.tagList,
-    createdAt: a.createdAt,
-    updatedAt: a.updatedAt,
-    favorited,
-    favoritesCount: a.favoritesCount,
-    author: profileOf(a.author, following),
-  };
+  // The list item is the article without its body (RealWorld 2.0 lists leave bodies out).
+  const { body: _body, ...item } = renderArticle(a, favorited, following);
+  return item;
 }
 
 /** The viewer's flags for a set of (articleId, authorId) pairs: one round trip to the database. */

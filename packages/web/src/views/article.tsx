@@ -2,22 +2,16 @@ import { useState } from 'preact/hooks';
 import { formatDate, useAsync, useAuth, useServices } from '../context.ts';
 import { navigate, paths } from '../router.ts';
 import type { Article, Comment, Profile } from '../types.ts';
-import { ArticleMeta, useFavorite } from './articles.tsx';
+import { ArticleMeta, useFavorite, useSignedInToggle } from './articles.tsx';
 import { Avatar, ErrorList, TagList } from './common.tsx';
 
 /** Follow / Unfollow {username}; signed-out users go to /login. */
 export function FollowButton({ profile, onChange }: { profile: Profile; onChange: (p: Profile) => void }) {
   const { api } = useServices();
-  const { state } = useAuth();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const toggle = async () => {
-    if (state !== 'authenticated') { navigate(paths.login()); return; }
-    setBusy(true);
-    setError(null);
-    try { onChange(await (profile.following ? api.unfollow(profile.username) : api.follow(profile.username))); } catch (e) { setError(e); }
-    setBusy(false);
-  };
+  const { busy, error, toggle } = useSignedInToggle(
+    () => (profile.following ? api.unfollow(profile.username) : api.follow(profile.username)),
+    onChange,
+  );
   return (
     <>
       <button type="button" disabled={busy} onClick={toggle}

@@ -20,9 +20,11 @@ export function ArticleMeta({ article, children }: { article: Article; children?
   );
 }
 
-/** Favorite toggle: sends signed-out users to /login, shows errors inline. */
-export function useFavorite(article: Article, onChange: (a: Article) => void) {
-  const { api } = useServices();
+/**
+ * A toggle that needs a signed-in user (favorite, follow): signed-out users go to /login, the call's
+ * result goes to onDone, errors are shown inline, and the button is disabled while it runs.
+ */
+export function useSignedInToggle<T>(call: () => Promise<T>, onDone: (result: T) => void) {
   const { state } = useAuth();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -30,12 +32,16 @@ export function useFavorite(article: Article, onChange: (a: Article) => void) {
     if (state !== 'authenticated') { navigate(paths.login()); return; }
     setBusy(true);
     setError(null);
-    try {
-      onChange(await (article.favorited ? api.unfavorite(article.slug) : api.favorite(article.slug)));
-    } catch (e) { setError(e); }
+    try { onDone(await call()); } catch (e) { setError(e); }
     setBusy(false);
   };
   return { busy, error, toggle };
+}
+
+/** Favorite / unfavorite an article. */
+export function useFavorite(article: Article, onChange: (a: Article) => void) {
+  const { api } = useServices();
+  return useSignedInToggle(() => (article.favorited ? api.unfavorite(article.slug) : api.favorite(article.slug)), onChange);
 }
 
 function ArticlePreview({ article, onChange }: { article: Article; onChange: (a: Article) => void }) {
