@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap, root } from './bootstrap.mjs';
+import { checkGates, coverageArgs, readCoverageConfig, summarize } from './coverage.mjs';
 
 bootstrap();
 
@@ -20,7 +21,13 @@ step('type-check (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'
 if (existsSync(join(root, 'packages/web/tsconfig.json'))) step('type-check web', bin('tsc'), ['-p', 'packages/web/tsconfig.json', '--noEmit']);
 
 // Projects run one after another: the machine has 2 cores and the integration projects start whole regions.
-const order = (process.env.TEST_PROJECTS ?? 'definition,api,aws,release,local,web,drills').split(',');
+const allProjects = 'definition,delivery,api,aws,release,local,web,drills';
+const order = (process.env.TEST_PROJECTS ?? allProjects).split(',');
+// Line coverage is measured on every run (TEST_COVERAGE=0 turns it off) and gated when every project ran:
+// a subset would undercount the packages it does not exercise.
+const coverage = process.env.TEST_COVERAGE !== '0';
+const coverageDir = join(root, '.test-state', 'coverage');
+rmSync(coverageDir, { recursive: true, force: true });
 const args = process.argv.slice(2);
 // Each project also writes vitest's JSON report, summed into one closing line for people and CI.
 const results = join(root, '.test-state', 'results');
@@ -30,7 +37,8 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 for (const project of order) {
   if (!existsSync(join(root, 'packages', project, 'vitest.config.ts'))) continue;
   const report = join(results, `${project}.json`);
-  step(`tests: ${project}`, bin('vitest'), ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args]);
+  const coverageFlags = coverage ? coverageArgs(root, coverageDir, project) : [];
+  step(`tests: ${project}`, bin('vitest'), ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...coverageFlags, ...args]);
   if (existsSync(report)) {
     const r = JSON.parse(readFileSync(report, 'utf8'));
     totals.passed += r.numPassedTests ?? 0;
@@ -38,4 +46,14 @@ for (const project of order) {
     totals.skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   }
 }
+let gateFailures = [];
+if (coverage) {
+  const config = readCoverageConfig(root);
+  const { lines, failures } = checkGates(summarize(root, coverageDir), config);
+  const gated = order.join(',') === allProjects;
+  process.stderr.write(`\n[test] line coverage per package (all projects merged${gated ? '' : '; partial run, gates not applied'}):\n${lines.join('\n')}\n`);
+  if (gated) gateFailures = failures;
+  for (const f of gateFailures) process.stderr.write(`[test] coverage gate: ${f}\n`);
+}
 process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}\n`);
+if (gateFailures.length > 0) process.exit(1);

@@ -1,0 +1,1 @@
+export { checkPipeline, lintWorkflows, loadPipeline, type Pipeline, type Workflow } from './pipeline.js';
