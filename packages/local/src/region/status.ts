@@ -1,6 +1,6 @@
 // `tier status`: every process with tier, zone, pid, port and health, plus the endpoints.
 import type { ResolvedDefinition } from '@conduit/definition';
-import { endpoints } from '../commands/processes.js';
+import { endpoints } from '../specs/processes.js';
 import { probe } from '../runner/probe.js';
 import { isAlive } from '../runner/spawn.js';
 import { queryNode, redisRole } from '../runner/admin.js';

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { portClaims, tsxLoaderPath } from '../commands/processes.js';
+import { portClaims, tsxLoaderPath } from '../specs/processes.js';
 import { repoRoot, statePaths } from '../paths.js';
 import { portsBlockedByConnections, takenPorts, waitUntil } from '../runner/probe.js';
 import { isAlive, spawnDaemon } from '../runner/spawn.js';

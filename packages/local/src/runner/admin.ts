@@ -1,7 +1,7 @@
 // Admin connections: MariaDB over a node's Unix socket as root, HAProxy's runtime API.
 import { createConnection } from 'node:net';
 import mysql from 'mysql2/promise';
-import type { SqlStep } from '../commands/db.js';
+import type { SqlStep } from '../specs/db.js';
 
 export async function withNode<T>(socketPath: string, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
   const c = await mysql.createConnection({ socketPath, user: 'root', password: '', multipleStatements: false, connectTimeout: 3_000 });

@@ -3,8 +3,8 @@
 // API instances. Independent components start in parallel; waiting is polling with deadlines.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { regionSpecs, dbInitCommand, databaseUrls, tsxLoaderPath, type SpecContext } from '../commands/processes.js';
-import { replicationSteps, type SqlStep } from '../commands/db.js';
+import { regionSpecs, dbInitCommand, databaseUrls, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
+import { replicationSteps, type SqlStep } from '../specs/db.js';
 import { dbDataDir, dbSocket } from '../generators/mariadb.js';
 import { apiServerEntry, repoRoot } from '../paths.js';
 import { haproxyServers, probe, queryNode, runOnce, runSqlStep, waitUntil } from '../runner/index.js';

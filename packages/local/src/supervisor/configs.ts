@@ -8,7 +8,7 @@ import {
 } from '../generators/index.js';
 import { webDistDir } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
-import type { SpecContext } from '../commands/processes.js';
+import type { SpecContext } from '../specs/processes.js';
 import type { DbTopology } from '../types.js';
 
 /** The folder the front instances serve: the built SPA, or a placeholder page when it is not built. */

@@ -9,8 +9,8 @@ import { readJson, readTopology, loadOrCreateSecrets, writeFileAtomic } from '..
 import { haproxyConfig } from '../generators/haproxy.js';
 import { redisConf, redisConfFile } from '../generators/redis.js';
 import { sentinelMasterPort } from '../runner/admin.js';
-import { reconcileTopology } from '../commands/db.js';
-import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../commands/processes.js';
+import { reconcileTopology } from '../specs/db.js';
+import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
 import { loadControllers, runControllers } from '../controllers/load.js';
 import { Supervisor } from './supervisor.js';
 import { bringUp } from './bring-up.js';

@@ -3,7 +3,7 @@
 // instance) and logs why, and stops everything per process group: SIGTERM, wait, SIGKILL.
 import type { ChildProcess } from 'node:child_process';
 import { apiTargets, apiTargetsFile } from '../generators/prometheus.js';
-import { stopRank } from '../commands/processes.js';
+import { stopRank } from '../specs/processes.js';
 import { probe, spawnProcess, stopProcessGroup } from '../runner/index.js';
 import { writeFileAtomic } from '../state.js';
 import type { StatePaths } from '../paths.js';
