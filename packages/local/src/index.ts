@@ -1,6 +1,6 @@
 // @conduit/local — the local region: generators (config text), specs (process specs and admin SQL as data), runner
 // (the only place that spawns), supervisor (owns every process), controllers (ticks).
-export { statePaths, logFile, repoRoot, apiServerEntry, webDistDir, type StatePaths } from './paths.js';
+export * from './paths.js';
 export type { RegionSecrets, DbTopology, RestartPolicy, Probe, ProcessSpec, ProcessRecord, ProcessesFile } from './types.js';
 export * from './generators/index.js';
 export * from './specs/index.js';

@@ -1,4 +1,5 @@
-// The state folder's layout: every path the region reads or writes, derived from one root.
+// The state folder's layout: every path the region reads or writes (per-node sockets, configs and data
+// dirs included), derived from one root. Generators, specs, controllers, status and drills find files here.
 // `down` keeps all of it; `destroy` removes the root (and the Varnish work dir when it lives in /tmp).
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
@@ -41,6 +42,19 @@ export interface StatePaths {
   placeholderSite: string;
   /** Varnish work dir (`-n`): Varnish drops privileges, so it must be reachable by the varnish users. */
   varnishWorkdir: string;
+  /** One `tier up` at a time: holds the starter's pid. */
+  upLock: string;
+  /** Generated configs with one file per region. */
+  haproxyConfig: string;
+  varnishVcl: string;
+  prometheusConfig: string;
+  prometheusRules: string;
+  /** file_sd list of the running API instances (rewritten by the supervisor). */
+  prometheusApiTargets: string;
+  /** The MariaDB exporter's client login (mode 600). */
+  mysqldExporterCnf: string;
+  /** The DB failover controller's decisions as JSON lines {at, kind, sentence}, for drill reports. */
+  failoverJournal: string;
 }
 
 /**
@@ -68,7 +82,38 @@ export function statePaths(stateDir: string, varnishInTmp = false): StatePaths {
     seeded: join(root, 'data', '.seeded'),
     placeholderSite: join(root, 'data', 'placeholder-site'),
     varnishWorkdir: varnishInTmp ? join('/tmp', `conduit-varnish-${hash}`) : join(run, 'varnish'),
+    upLock: join(root, 'up.lock'),
+    haproxyConfig: join(root, 'config', 'haproxy.cfg'),
+    varnishVcl: join(root, 'config', 'default.vcl'),
+    prometheusConfig: join(root, 'config', 'prometheus.yml'),
+    prometheusRules: join(root, 'config', 'prometheus-rules.yml'),
+    prometheusApiTargets: join(root, 'config', 'prometheus-api-targets.json'),
+    mysqldExporterCnf: join(root, 'config', 'mysqld-exporter.cnf'),
+    failoverJournal: join(root, 'logs', 'db-failover.jsonl'),
   };
 }
 
-export const logFile = (paths: StatePaths, name: string) => join(paths.logs, `${name}.log`);
+type Named = { name: string };
+
+export const logFile = (paths: Pick<StatePaths, 'logs'>, name: string) => join(paths.logs, `${name}.log`);
+
+// Per MariaDB node: data dir, admin socket (root, no password, socket only), tmpdir, my.cnf, pid file.
+export const dbDataDir = (paths: Pick<StatePaths, 'data'>, node: Named) => join(paths.data, node.name);
+export const dbSocket = (paths: Pick<StatePaths, 'run'>, node: Named) => join(paths.run, `${node.name}.sock`);
+export const dbTmpDir = (paths: Pick<StatePaths, 'run'>, node: Named) => join(paths.run, `${node.name}-tmp`);
+export const dbCnfFile = (paths: Pick<StatePaths, 'config'>, node: Named) => join(paths.config, `${node.name}.cnf`);
+export const dbPidFile = (paths: Pick<StatePaths, 'run'>, node: Named) => join(paths.run, `${node.name}.pid`);
+
+// Per Redis node and Sentinel: config and data dir. Sentinel rewrites its config as it learns: the
+// generated file is a template, copied to run/ (the live copy) before a start.
+export const redisConfFile = (paths: Pick<StatePaths, 'config'>, n: Named) => join(paths.config, `${n.name}.conf`);
+export const cacheDataDir = (paths: Pick<StatePaths, 'data'>, n: Named) => join(paths.data, n.name);
+export const sentinelConfFiles = (paths: Pick<StatePaths, 'config' | 'run'>, s: Named) => ({
+  generated: join(paths.config, `${s.name}.conf`),
+  live: join(paths.run, `${s.name}.conf`),
+});
+
+// Per front instance: nginx.conf, its prefix (temp files), its pid file.
+export const nginxConfFile = (paths: Pick<StatePaths, 'config'>, slot: Named) => join(paths.config, `${slot.name}.nginx.conf`);
+export const nginxPrefix = (paths: Pick<StatePaths, 'data'>, slot: Named) => join(paths.data, slot.name);
+export const nginxPidFile = (paths: Pick<StatePaths, 'run'>, slot: Named) => join(paths.run, `${slot.name}.nginx.pid`);

@@ -8,7 +8,7 @@ import type { DbNode, ResolvedDefinition } from '@conduit/definition';
 import { decide, type Decision, type Memory, type Observed, type Policy } from './db-failover-decide.js';
 import { createRunner, type AdminConnection } from './db-failover-runner.js';
 import { planSteps, type ReplicationCredentials } from './db-failover-steps.js';
-import { dbSocket } from '../generators/mariadb.js';
+import { dbSocket } from '../paths.js';
 import type { Controller, ControllerContext } from './types.js';
 
 export { decide, parseGtid, compareGtid, mergeGtid, hasErrantTransactions } from './db-failover-decide.js';

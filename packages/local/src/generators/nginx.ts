@@ -2,10 +2,7 @@
 // nginx-light), serving the built SPA with history routing and long-lived hashed assets.
 import { join } from 'node:path';
 import type { InstanceSlot, ResolvedDefinition } from '@conduit/definition';
-import type { StatePaths } from '../paths.js';
-
-export const nginxConfFile = (paths: Pick<StatePaths, 'config'>, slot: { name: string }) => join(paths.config, `${slot.name}.nginx.conf`);
-export const nginxPrefix = (paths: Pick<StatePaths, 'data'>, slot: { name: string }) => join(paths.data, slot.name);
+import { logFile, nginxPidFile, nginxPrefix, type StatePaths } from '../paths.js';
 
 /** What one nginx server block serving the built SPA needs: where it listens, what it serves, the cache policy. */
 export interface NginxServerBlock {
@@ -53,8 +50,8 @@ export function nginxConf(d: ResolvedDefinition, slot: InstanceSlot, siteRoot: s
 # Runs in the foreground under the supervisor: one master, one worker.
 daemon off;
 worker_processes 1;
-pid ${join(paths.run, `${slot.name}.nginx.pid`)};
-error_log ${join(paths.logs, `${slot.name}.log`)} warn;
+pid ${nginxPidFile(paths, slot)};
+error_log ${logFile(paths, slot.name)} warn;
 
 events {
     worker_connections 1024;

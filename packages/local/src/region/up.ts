@@ -52,7 +52,7 @@ async function buildSite(progress: (l: string) => void): Promise<void> {
 /** One `tier up` at a time per state folder: a lock file holding the starter's pid. */
 function takeUpLock(root: string): () => void {
   mkdirSync(root, { recursive: true, mode: 0o755 });
-  const lock = join(root, 'up.lock');
+  const lock = statePaths(root).upLock;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });

@@ -3,10 +3,9 @@
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, dbCnfFile, dbTmpDir, redisConf, redisConfFile, sentinelConf,
-  sentinelConfFiles, prometheusConfig, apiTargetsFile, apiTargets, prometheusRules, prometheusRulesFile, nginxConf, nginxConfFile, nginxPrefix, placeholderIndexHtml,
+  haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, prometheusRules, nginxConf, placeholderIndexHtml,
 } from '../generators/index.js';
-import { webDistDir } from '../paths.js';
+import { cacheDataDir, dbCnfFile, dbTmpDir, nginxConfFile, nginxPrefix, redisConfFile, sentinelConfFiles, webDistDir } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
 import type { SpecContext } from '../specs/processes.js';
 import type { DbTopology } from '../types.js';
@@ -26,27 +25,27 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
     files.push(file);
   };
 
-  write(join(paths.config, 'haproxy.cfg'), haproxyConfig({ definition: d, paths, topology }));
-  write(join(paths.config, 'default.vcl'), varnishVcl(d));
+  write(paths.haproxyConfig, haproxyConfig({ definition: d, paths, topology }));
+  write(paths.varnishVcl, varnishVcl(d));
   for (const n of d.dbNodes) {
     mkdirSync(dbTmpDir(paths, n), { recursive: true });
     write(dbCnfFile(paths, n), mariadbCnf(d, n, paths));
   }
-  write(join(paths.config, 'mysqld-exporter.cnf'), mysqldExporterCnf(d, secrets), 0o600);
+  write(paths.mysqldExporterCnf, mysqldExporterCnf(d, secrets), 0o600);
   for (const n of d.cacheNodes) {
-    mkdirSync(join(paths.data, n.name), { recursive: true });
+    mkdirSync(cacheDataDir(paths, n), { recursive: true });
     write(redisConfFile(paths, n), redisConf(d, n, paths));
   }
   for (const s of d.sentinelNodes) {
-    mkdirSync(join(paths.data, s.name), { recursive: true });
+    mkdirSync(cacheDataDir(paths, s), { recursive: true });
     const files = sentinelConfFiles(paths, s);
     write(files.generated, sentinelConf(d, s, paths));
     // A cold start begins from the definition; restarts in between keep what Sentinel learned.
     rmSync(files.live, { force: true });
   }
-  write(join(paths.config, 'prometheus.yml'), prometheusConfig(d, paths));
-  write(prometheusRulesFile(paths), prometheusRules(d));
-  if (!existsSync(apiTargetsFile(paths))) write(apiTargetsFile(paths), apiTargets([]));
+  write(paths.prometheusConfig, prometheusConfig(d, paths));
+  write(paths.prometheusRules, prometheusRules(d));
+  if (!existsSync(paths.prometheusApiTargets)) write(paths.prometheusApiTargets, apiTargets([]));
 
   const site = siteRoot(ctx);
   if (site.placeholder) write(join(site.root, 'index.html'), placeholderIndexHtml(d));

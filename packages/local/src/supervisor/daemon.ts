@@ -4,10 +4,10 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { statePaths } from '../paths.js';
+import { redisConfFile, statePaths } from '../paths.js';
 import { readJson, readTopology, loadOrCreateSecrets, writeFileAtomic } from '../state.js';
 import { haproxyConfig } from '../generators/haproxy.js';
-import { redisConf, redisConfFile } from '../generators/redis.js';
+import { redisConf } from '../generators/redis.js';
 import { sentinelMasterPort } from '../runner/admin.js';
 import { reconcileTopology } from '../specs/db.js';
 import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
@@ -43,7 +43,7 @@ const ctx: SpecContext = { definition: d, paths, secrets: loadOrCreateSecrets(pa
 const sup: Supervisor = new Supervisor(paths, log, (spec, restart) => {
   if (spec.tier !== 'lb' || !restart) return;
   const active = sup.records().filter((r) => (r.tier === 'api' || r.tier === 'front') && r.pid !== null).map((r) => r.name);
-  writeFileAtomic(join(paths.config, 'haproxy.cfg'), haproxyConfig({ definition: d, paths, topology: reconcileTopology(d, readTopology(paths)), activeInstances: active }));
+  writeFileAtomic(paths.haproxyConfig, haproxyConfig({ definition: d, paths, topology: reconcileTopology(d, readTopology(paths)), activeInstances: active }));
 });
 let stopControllers: (() => Promise<void>) | null = null;
 let control: Server | null = null;

@@ -2,7 +2,7 @@
 // crashed API/front/LB/edge/monitoring process (what an Auto Scaling group does for an unhealthy
 // instance) and logs why, and stops everything per process group: SIGTERM, wait, SIGKILL.
 import type { ChildProcess } from 'node:child_process';
-import { apiTargets, apiTargetsFile } from '../generators/prometheus.js';
+import { apiTargets } from '../generators/prometheus.js';
 import { stopRank } from '../specs/processes.js';
 import { probe, spawnProcess, stopProcessGroup } from '../runner/index.js';
 import { writeFileAtomic } from '../state.js';
@@ -200,6 +200,6 @@ export class Supervisor {
     };
     writeFileAtomic(this.paths.processes, JSON.stringify(file, null, 2) + '\n');
     const apis = this.records().filter((r) => r.tier === 'api' && r.pid !== null);
-    writeFileAtomic(apiTargetsFile(this.paths), apiTargets(apis));
+    writeFileAtomic(this.paths.prometheusApiTargets, apiTargets(apis));
   }
 }
