@@ -1,6 +1,6 @@
 // The only place that starts processes: each in its own process group, output appended to its log.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProcessSpec } from '../types.js';
@@ -23,15 +23,6 @@ export function spawnProcess(spec: ProcessSpec): ChildProcess {
     });
   } finally {
     closeSync(fd);
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -72,15 +63,6 @@ export function runOnce(command: string, args: string[], opts: { env?: Record<st
       } else resolve(stdout);
     });
   });
-}
-
-/** The command line of a live pid (to tell our process from a recycled pid). */
-export function commandLineOf(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-  } catch {
-    return null;
-  }
 }
 
 /**

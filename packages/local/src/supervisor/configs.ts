@@ -7,6 +7,7 @@ import {
 } from '../generators/index.js';
 import { cacheDataDir, dbCnfFile, dbTmpDir, nginxConfFile, nginxPrefix, redisConfFile, sentinelConfFiles, webDistDir } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
+import type { CacheNode } from '@conduit/definition';
 import type { SpecContext } from '../specs/processes.js';
 import type { DbTopology } from '../types.js';
 
@@ -14,6 +15,22 @@ import type { DbTopology } from '../types.js';
 export function siteRoot(ctx: SpecContext): { root: string; placeholder: boolean } {
   if (existsSync(join(webDistDir, 'index.html'))) return { root: webDistDir, placeholder: false };
   return { root: ctx.paths.placeholderSite, placeholder: true };
+}
+
+/**
+ * HAProxy's config from the DB topology and the instances to enable (default: the first `desired`
+ * slots). A replacement HAProxy starts from one regenerated with the topology and instances of the moment.
+ */
+export function writeHaproxyConfig(ctx: SpecContext, topology: DbTopology, activeInstances?: string[]): string {
+  writeFileAtomic(ctx.paths.haproxyConfig, haproxyConfig({ definition: ctx.definition, paths: ctx.paths, topology, activeInstances }));
+  return ctx.paths.haproxyConfig;
+}
+
+/** A Redis node's config; with currentPrimaryPort (Sentinel moved the primary) it starts as that node's replica. */
+export function writeRedisConfig(ctx: SpecContext, node: CacheNode, currentPrimaryPort?: number): string {
+  mkdirSync(cacheDataDir(ctx.paths, node), { recursive: true });
+  writeFileAtomic(redisConfFile(ctx.paths, node), redisConf(ctx.definition, node, ctx.paths, currentPrimaryPort));
+  return redisConfFile(ctx.paths, node);
 }
 
 export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: string[]; placeholder: boolean } {
@@ -25,17 +42,14 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
     files.push(file);
   };
 
-  write(paths.haproxyConfig, haproxyConfig({ definition: d, paths, topology }));
+  files.push(writeHaproxyConfig(ctx, topology));
   write(paths.varnishVcl, varnishVcl(d));
   for (const n of d.dbNodes) {
     mkdirSync(dbTmpDir(paths, n), { recursive: true });
     write(dbCnfFile(paths, n), mariadbCnf(d, n, paths));
   }
   write(paths.mysqldExporterCnf, mysqldExporterCnf(d, secrets), 0o600);
-  for (const n of d.cacheNodes) {
-    mkdirSync(cacheDataDir(paths, n), { recursive: true });
-    write(redisConfFile(paths, n), redisConf(d, n, paths));
-  }
+  for (const n of d.cacheNodes) files.push(writeRedisConfig(ctx, n));
   for (const s of d.sentinelNodes) {
     mkdirSync(cacheDataDir(paths, s), { recursive: true });
     const files = sentinelConfFiles(paths, s);
