@@ -66,7 +66,7 @@ export function takeLockFile(file: string, busy: (ownerPid: number) => Error): (
       return () => rmSync(file, { force: true });
     } catch {
       const owner = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) throw busy(owner);
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) throw busy(owner);
       rmSync(file, { force: true }); // left by a holder that died
     }
   }
