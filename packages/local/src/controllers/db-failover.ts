@@ -5,7 +5,6 @@
 // overlap; every step is safe to repeat.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import mysql from 'mysql2/promise';
 import type { DbNode, ResolvedDefinition } from '@conduit/definition';
 import { decide, type Decision, type Memory, type NodeState, type Observed, type Policy, type ServerAdminState } from './db-failover-decide.js';
 import { planSteps, type Step } from './db-failover-steps.js';
@@ -13,6 +12,7 @@ import { BACKENDS } from '../generators/haproxy.js';
 import { dbSocket, type StatePaths } from '../paths.js';
 import { flashback, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode } from '../runner/index.js';
 import { readTopology, writeTopology } from '../state.js';
+import { sqlString } from '../specs/db.js';
 import type { RegionSecrets } from '../types.js';
 import type { Controller, ControllerContext } from './types.js';
 
@@ -139,7 +139,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): DbFailoverC
       try {
         if (step.kind === 'sql') await runSql(socketOf(step.node), step.node, step.sql, { timeoutMs: STEP_TIMEOUT_MS });
         else if (step.kind === 'gtid-wait') {
-          const [r] = (await runSql(socketOf(step.node), step.node, [`SELECT MASTER_GTID_WAIT(${mysql.escape(step.gtid)}, ${step.timeoutMs / 1000}) AS w`], { timeoutMs: step.timeoutMs + 2_000 })) as { w: number | string }[][];
+          const [r] = (await runSql(socketOf(step.node), step.node, [`SELECT MASTER_GTID_WAIT(${sqlString(step.gtid)}, ${step.timeoutMs / 1000}) AS w`], { timeoutMs: step.timeoutMs + 2_000 })) as { w: number | string }[][];
           if (Number(r?.[0]?.w) !== 0) throw new Error(`${step.node} did not apply its relay log up to ${step.gtid} within ${step.timeoutMs} ms`);
         } else if (step.kind === 'haproxy') await haproxyAct(paths.haproxySocket, step.commands, 1_000);
         else if (step.kind === 'flashback') await flashback(socketOf(step.node), step.node, step.startGtid);
