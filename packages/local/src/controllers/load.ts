@@ -14,7 +14,7 @@ export const CONTROLLER_TICK_MS = 250;
 /** Starts every controller's loop; returns the function that stops them (and closes them). */
 export function startControllers(ctx: ControllerContext, intervalMs = CONTROLLER_TICK_MS): () => Promise<void> {
   const controllers: Controller[] = [dbFailover(ctx), autoscaler(ctx)];
-  for (const c of controllers) ctx.log(`controller ${c.name} started`);
+  for (const c of controllers) ctx.log(`controller ${c.name} loaded`);
   let stopped = false;
   const loops = controllers.map(async (c) => {
     // The same failure every tick is logged once, then once a minute while it lasts.
