@@ -1,7 +1,7 @@
 // The region's state files: secrets, DB topology, the process table, lock files. Small JSON files,
 // written atomically (temp file + rename) so a reader never sees half a file.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { statePaths, type StatePaths } from './paths.js';
 import { isAlive, commandLineOf } from './runner/process.js';
@@ -107,4 +107,3 @@ export function supervisorState(paths: StatePaths): { pid: number; running: bool
   return { pid, running };
 }
 
-export const stateExists = (stateDir: string) => existsSync(stateDir);

@@ -114,8 +114,3 @@ export function loopbackSockets(): { listening: Set<number>; connected: Set<numb
   }
   return read ? { listening, connected } : null;
 }
-
-/** Local ports in LISTEN state on loopback or any address, or null when /proc is unavailable. */
-export function listeningPorts(): Set<number> | null {
-  return loopbackSockets()?.listening ?? null;
-}
