@@ -3,7 +3,7 @@
 // logs (controller journal, supervisor log) the report quotes. Faults are signals sent by pid.
 import { existsSync, readFileSync } from 'node:fs';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { dbSocket, endpoints, isAlive, isOurProcess, queryNode, readRegion, redisCommand, statePaths, supervisorRequest, type ProcessRecord } from '@conduit/local';
+import { dbSocket, endpoints, isAlive, isOurProcess, queryNode, readRegion, sentinelMasterPort, statePaths, supervisorRequest, type ProcessRecord } from '@conduit/local';
 import type { DrillEvent } from './report.js';
 
 export interface RegionHandle {
@@ -54,12 +54,8 @@ export const replacedSince = (r: RegionHandle, name: string, oldPid: number) => 
 /** The cache primary's node name as the Sentinels see it (the first Sentinel that answers). */
 export async function cachePrimary(r: RegionHandle): Promise<string | null> {
   for (const s of r.definition.sentinelNodes) {
-    try {
-      const a = await redisCommand(s.port, ['SENTINEL', 'get-master-addr-by-name', r.definition.cacheMasterName], 500);
-      if (Array.isArray(a)) return r.definition.cacheNodes.find((n) => n.port === Number(a[1]))?.name ?? `127.0.0.1:${a[1]}`;
-    } catch {
-      /* next sentinel */
-    }
+    const port = await sentinelMasterPort(s.port, r.definition.cacheMasterName, 500);
+    if (port !== null) return r.definition.cacheNodes.find((n) => n.port === port)?.name ?? `127.0.0.1:${port}`;
   }
   return null;
 }
