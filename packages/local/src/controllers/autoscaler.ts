@@ -32,14 +32,13 @@ export function policyOf(d: ResolvedDefinition): Policy {
   };
 }
 
-export function createController(ctx: ControllerContext): Controller & { readonly last: Decision } {
+export function createController(ctx: ControllerContext): Controller {
   const d = ctx.definition;
   const policy = policyOf(d);
   const sock = ctx.paths.haproxySocket;
   const target: RolloutTarget = { definition: d, haproxySocket: sock, start: ctx.start, stop: ctx.stop, forget: ctx.forget };
   let samples: Sample[] = [];
   let memory: Memory = initialMemory();
-  let last: Decision = { kind: 'none', why: 'not observed yet' };
   let lastObservedAt = 0;
   let lastSaid = '';
 
@@ -73,7 +72,6 @@ export function createController(ctx: ControllerContext): Controller & { readonl
     const healthy = stat.servers.filter((s) => running.includes(s.name) && s.status.startsWith('UP')).length;
     const r = decide({ now, rps: rateOf(samples, RATE_WINDOW_MS), running: running.length, healthy }, memory, policy);
     memory = r.memory;
-    last = r.decision;
     const decision = r.decision;
     if (decision.kind === 'none') return null;
     if (decision.kind === 'at-max') {
@@ -97,11 +95,5 @@ export function createController(ctx: ControllerContext): Controller & { readonl
     return decision.sentence;
   }
 
-  return {
-    name: 'autoscaler',
-    tick: () => tick(),
-    get last() {
-      return last;
-    },
-  };
+  return { name: 'autoscaler', tick: () => tick() };
 }

@@ -6,7 +6,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DbNode, ResolvedDefinition } from '@conduit/definition';
-import { decide, type Decision, type Memory, type NodeState, type Observed, type Policy, type ServerAdminState } from './db-failover-decide.js';
+import { decide, type Memory, type NodeState, type Observed, type Policy, type ServerAdminState } from './db-failover-decide.js';
 import { planSteps, type Step } from './db-failover-steps.js';
 import { BACKENDS } from '../generators/haproxy.js';
 import { dbSocket, type StatePaths } from '../paths.js';
@@ -23,13 +23,6 @@ export interface DbFailoverOptions {
   secrets: Pick<RegionSecrets, 'replUser' | 'replPassword'>;
   /** Every sentence, as it is said (the supervisor logs what tick() returns instead). */
   log?: (sentence: string) => void;
-}
-
-export interface DbFailoverController {
-  /** One observe → decide → act round. Returns the sentence it said, or null when there was nothing to do. */
-  tick(now?: number): Promise<string | null>;
-  /** The last decision (for status pages and tests). */
-  readonly last: Decision;
 }
 
 /**
@@ -54,7 +47,8 @@ function adminStates(csv: string, backend: string): Record<string, ServerAdminSt
   return Object.fromEntries(b.servers.map((s) => [s.name, s.maint ? 'maint' : s.status.startsWith('DRAIN') ? 'drain' : 'ready']));
 }
 
-export function createDbFailoverController(opts: DbFailoverOptions): DbFailoverController {
+/** One observe → decide → act round per tick(); it returns the sentence it said, or null when there was nothing to do. */
+export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?: number): Promise<string | null> } {
   const d = opts.definition;
   const paths = opts.paths;
   const policy: Policy = {
@@ -151,7 +145,6 @@ export function createDbFailoverController(opts: DbFailoverOptions): DbFailoverC
   }
 
   let memory: Memory = { unreachableSince: {} };
-  let last: Decision = { kind: 'none' };
   let lastSentence: string | null = null;
   let busy = false;
 
@@ -175,7 +168,6 @@ export function createDbFailoverController(opts: DbFailoverOptions): DbFailoverC
       const observed = await observe(now);
       const r = decide(observed, memory, policy);
       memory = r.memory;
-      last = r.decision;
       const decision = r.decision;
       if (decision.kind === 'none') {
         lastSentence = null;
@@ -200,12 +192,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): DbFailoverC
     }
   }
 
-  return {
-    tick,
-    get last() {
-      return last;
-    },
-  };
+  return { tick };
 }
 
 /**
