@@ -14,7 +14,7 @@ import { RegionStack } from './stacks/region-stack.js';
 import { EdgeStack } from './stacks/edge-stack.js';
 
 /**
- * A targeted override (STYLE 6): for a Terraform resource type, a function that adjusts each resource of that
+ * A targeted override: for a Terraform resource type, a function that adjusts each resource of that
  * type after it is built, e.g. `{ aws_rds_cluster: (r) => r.addOverride('backtrack_window', 3600) }`.
  * It is how a deployment sets what the definition has no field for (and how the insecure fixture breaks rules).
  */

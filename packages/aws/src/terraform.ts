@@ -1,4 +1,4 @@
-// terraform/tofu invocations as data (STYLE 3): which binary, and for each stack folder in apply order the
+// terraform/tofu invocations as data: which binary, and for each stack folder in apply order the
 // argument lists to run. Only the CLI's runner spawns them.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';

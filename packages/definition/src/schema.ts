@@ -108,6 +108,8 @@ export const definitionSchema = z
         semiSyncTimeoutMs: positiveInt.default(10_000).describe('default: 10000 ms'),
         /** How long the primary must be unreachable before the failover controller promotes a replica. */
         failoverAfterMs: z.number().int().min(200).default(1000).describe('default: 1000 ms'),
+        /** A replica further behind than this leaves the reader endpoint until it catches up (local failover controller). */
+        readerMaxLagSeconds: z.number().int().min(0).max(3600).default(2).describe('default: 2 s'),
         deletionProtection: z.boolean().default(true).describe('default: true'),
       })
       .prefault({}),

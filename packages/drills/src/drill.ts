@@ -1,17 +1,16 @@
 // One drill: given a healthy region and open-model traffic through the edge, when the scenario's fault
 // hits, then the report says what clients saw and whether any acknowledged write was lost.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { checkSet } from './ledger.js';
-import { WriteLedger } from './ledger.js';
-import { runLoad, type Sample } from './load.js';
+import { isAlive, isOurProcess, processState, takeLockFile, waitUntil } from '@conduit/local';
+import { checkSet, WriteLedger, type SetCheck } from './ledger.js';
+import { runLoad, type LoadResult, type Sample } from './load.js';
 import {
-  cachePrimary, controllerEvents, processes, replicaStatus, runsRecordedCommand, semiSyncStatus, startProcess, supervisorEvents, topology, waitFor, type RegionHandle,
+  cachePrimary, controllerEvents, processes, replicaStatus, semiSyncStatus, startProcess, supervisorEvents, topology, type RegionHandle,
 } from './region.js';
 import type { Criterion, DrillEvent, DrillReport } from './report.js';
 import { countBy, recoveryMs, splitPhases } from './stats.js';
-import { conduitMix, prepareConduit, readAllWrites, settleWrite } from './workload.js';
+import { conduitMix, prepareConduit, readAllWrites, settleWrite, type ConduitTarget } from './workload.js';
 
 export interface DrillTiming {
   /** Traffic before the fault (the "before" phase). */
@@ -28,6 +27,23 @@ export const fullTiming: DrillTiming = { warmupMs: 6000, faultWindowMs: 10_000, 
 /** The test suite: each scenario well under 60 s. */
 export const shortTiming: DrillTiming = { warmupMs: 3000, faultWindowMs: 6000, afterMs: 4000, ratePerSecond: 30 };
 
+/** What a fault did, for its heal, its settle and its criteria. */
+export interface FaultState {
+  /** The process the fault killed, and its pid then (instance kills). */
+  victim?: string;
+  pid?: number;
+  /** The primary the fault hit (database and cache scenarios). */
+  primary?: string;
+  /** The replica the fault paused (replica-lag). */
+  replica?: string;
+  /** Processes the supervisor leaves down on purpose, restarted by the heal. */
+  restart?: string[];
+  /** When the supervisor replaced the victim. */
+  replacedAt?: number;
+  /** How the old primary came back, e.g. "db-a replicates from db-b". */
+  rejoined?: string;
+}
+
 export interface DrillContext {
   region: RegionHandle;
   timing: DrillTiming;
@@ -35,10 +51,8 @@ export interface DrillContext {
   faultAt: number;
   /** Records a drill event ("SIGKILL db-a (pid 123)"), at `at` (default: now). */
   event(sentence: string, source?: string, at?: number): void;
-  /** What the fault did, for heal and criteria (killed names, old pids…). */
-  state: Record<string, unknown>;
+  state: FaultState;
 }
-
 /** Everything a scenario's criteria can look at. */
 export interface DrillFigures {
   samples: Sample[];
@@ -86,24 +100,21 @@ async function edgeOk(r: RegionHandle): Promise<boolean> {
  * left down, waits for every process, for replication on every replica, for Sentinel and for the edge.
  */
 export async function restoreRegion(r: RegionHandle, log: (line: string) => void = () => undefined, timeoutMs = 45_000): Promise<void> {
-  const isAlive = (pid: number | null) => {
-    if (pid === null) return false;
-    try { process.kill(pid, 0); return true; } catch { return false; }
-  };
+  const running = (pid: number | null) => pid !== null && isAlive(pid);
   for (const p of processes(r)) {
     // A drill interrupted during replica-lag may have left a process stopped (SIGSTOP): resume it.
-    if (p.pid !== null && isAlive(p.pid) && processState(p.pid) === 'T' && runsRecordedCommand(p)) {
+    if (p.pid !== null && processState(p.pid) === 'T' && isOurProcess(p)) {
       log(`restore: resuming ${p.name} (left stopped by a previous drill)`);
       process.kill(p.pid, 'SIGCONT');
     }
-    if (isAlive(p.pid)) continue;
+    if (running(p.pid)) continue;
     if (p.restartPolicy === 'never') {
       log(`restore: starting ${p.name} (left down by a previous drill)`);
       await startProcess(r, p.name).catch((e: Error) => log(`restore: ${p.name}: ${e.message}`));
     }
   }
-  await waitFor('every process of the region running', () => processes(r).every((p) => isAlive(p.pid) && p.state === 'running'), timeoutMs);
-  await waitFor('every database replica replicating from the primary', async () => {
+  await waitUntil('every process of the region running', () => processes(r).every((p) => running(p.pid) && p.state === 'running'), timeoutMs, 200);
+  await waitUntil('every database replica replicating from the primary', async () => {
     const t = topology(r);
     if (!t) return false;
     for (const name of t.replicas) {
@@ -114,9 +125,9 @@ export async function restoreRegion(r: RegionHandle, log: (line: string) => void
     }
     return true;
   }, timeoutMs, 300);
-  await waitFor('semi-sync on at the primary', async () => (await semiSyncStatus(r)).on === true, timeoutMs, 300);
-  await waitFor('Sentinel naming a cache primary', () => cachePrimary(r), timeoutMs);
-  await waitFor('the edge answering GET /api/tags', () => edgeOk(r), timeoutMs);
+  await waitUntil('semi-sync on at the primary', async () => (await semiSyncStatus(r)).on === true, timeoutMs, 300);
+  await waitUntil('Sentinel naming a cache primary', () => cachePrimary(r), timeoutMs, 200);
+  await waitUntil('the edge answering GET /api/tags', () => edgeOk(r), timeoutMs, 200);
 }
 
 function timelineOf(samples: Sample[], faultAt: number): DrillReport['timeline'] {
@@ -133,36 +144,9 @@ function timelineOf(samples: Sample[], faultAt: number): DrillReport['timeline']
   });
 }
 
-/** The one-letter state of a process from /proc (R, S, T…), null when unknown. */
-function processState(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || null;
-  } catch {
-    return null;
-  }
-}
-
 /** One drill at a time per region: <stateDir>/drills/.lock holds the pid; a lock of a dead pid is stale. */
 export function takeDrillLock(stateDir: string): () => void {
-  const dir = join(stateDir, 'drills');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, '.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => rmSync(file, { force: true });
-    } catch {
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      let alive = false;
-      try { process.kill(pid, 0); alive = pid > 0; } catch { /* dead */ }
-      if (alive) throw new Error(`another drill (pid ${pid}) is running against this region: wait for it or stop it`);
-      rmSync(file, { force: true });
-    }
-  }
-  throw new Error(`could not take the drill lock ${file}`);
+  return takeLockFile(join(stateDir, 'drills', '.lock'), (pid) => new Error(`another drill (pid ${pid}) is running against this region: wait for it or stop it`));
 }
 
 export interface RunDrillOptions {
@@ -183,13 +167,26 @@ export async function runDrill(region: RegionHandle, scenario: Scenario, opts: R
 async function runDrillLocked(region: RegionHandle, scenario: Scenario, opts: RunDrillOptions): Promise<DrillReport> {
   const timing = opts.timing ?? fullTiming;
   const log = opts.log ?? (() => undefined);
+  const given = await givenWholeRegion(region, scenario, timing, log);
+  const when = await whenFaultUnderLoad(region, scenario, timing, given, log);
+  return thenReport(region, scenario, timing, given, when, log);
+}
+
+/** Given: the region restored to whole, the drill's user and articles, an empty ledger. */
+interface Given {
+  target: ConduitTarget;
+  ledger: WriteLedger;
+  ctx: DrillContext;
+  drillEvents: DrillEvent[];
+  totalMs: number;
+}
+
+async function givenWholeRegion(region: RegionHandle, scenario: Scenario, timing: DrillTiming, log: (line: string) => void): Promise<Given> {
   log(`drill ${scenario.name}: restoring the region to whole`);
   await restoreRegion(region, log);
-
   const totalMs = timing.warmupMs + timing.faultWindowMs + timing.afterMs;
   const expectedWrites = Math.ceil((totalMs / 1000) * timing.ratePerSecond * 0.3) + 10;
   const target = await prepareConduit(region.edge, expectedWrites);
-  const ledger = new WriteLedger();
   const drillEvents: DrillEvent[] = [];
   const ctx: DrillContext = {
     region,
@@ -201,43 +198,58 @@ async function runDrillLocked(region: RegionHandle, scenario: Scenario, opts: Ru
       log(`  ${sentence}`);
     },
   };
+  return { target, ledger: new WriteLedger(), ctx, drillEvents, totalMs };
+}
 
-  // Watchers: semi-sync at the primary, and who Sentinel says the cache primary is.
-  const semiSync: { at: number; on: boolean | null }[] = [];
-  const cacheChanges: { at: number; primary: string | null }[] = [];
+/** When: open-model traffic through the edge, the watchers, the fault at the end of the warm-up, the heal after its window. */
+interface When {
+  result: LoadResult;
+  startedAt: number;
+  healedAt: number;
+  faultError: Error | null;
+  semiSync: { at: number; on: boolean | null }[];
+  cacheChanges: { at: number; primary: string | null }[];
+}
+
+/** Polls `sample` every everyMs until stopped. */
+function watch(everyMs: number, sample: () => Promise<void>): { stop: () => Promise<void> } {
   let watching = true;
+  const loop = (async () => {
+    while (watching) {
+      await sample();
+      await new Promise((res) => setTimeout(res, everyMs));
+    }
+  })();
+  return { stop: async () => { watching = false; await loop; } };
+}
+
+async function whenFaultUnderLoad(region: RegionHandle, scenario: Scenario, timing: DrillTiming, g: Given, log: (line: string) => void): Promise<When> {
+  const { ctx } = g;
+  // Watchers: semi-sync at the primary, and who Sentinel says the cache primary is.
+  const semiSync: When['semiSync'] = [];
+  const cacheChanges: When['cacheChanges'] = [];
+  let lastCachePrimary: string | null | undefined;
   const watchers = [
-    (async () => {
-      while (watching) {
-        const s = await semiSyncStatus(region);
-        semiSync.push({ at: Date.now(), on: s.on });
-        await new Promise((res) => setTimeout(res, 500));
-      }
-    })(),
-    (async () => {
-      let last: string | null | undefined;
-      while (watching) {
-        const p = await cachePrimary(region);
-        if (p !== last) {
-          cacheChanges.push({ at: Date.now(), primary: p });
-          if (last !== undefined) ctx.event(`Sentinel reports cache primary ${p ?? 'none'} (was ${last ?? 'none'})`, 'sentinel');
-          last = p;
-        }
-        await new Promise((res) => setTimeout(res, 200));
-      }
-    })(),
+    watch(500, async () => { semiSync.push({ at: Date.now(), on: (await semiSyncStatus(region)).on }); }),
+    watch(200, async () => {
+      const p = await cachePrimary(region);
+      if (p === lastCachePrimary) return;
+      cacheChanges.push({ at: Date.now(), primary: p });
+      if (lastCachePrimary !== undefined) ctx.event(`Sentinel reports cache primary ${p ?? 'none'} (was ${lastCachePrimary ?? 'none'})`, 'sentinel');
+      lastCachePrimary = p;
+    }),
   ];
 
   const startedAt = Date.now();
-  log(`drill ${scenario.name}: ${timing.ratePerSecond} req/s for ${(totalMs / 1000).toFixed(0)} s through ${region.edge}`);
+  log(`drill ${scenario.name}: ${timing.ratePerSecond} req/s for ${(g.totalMs / 1000).toFixed(0)} s through ${region.edge}`);
   const load = runLoad({
     baseUrl: region.edge,
     ratePerSecond: timing.ratePerSecond,
-    durationMs: totalMs,
-    maxRequests: Math.ceil((totalMs / 1000) * timing.ratePerSecond) + 1,
+    durationMs: g.totalMs,
+    maxRequests: Math.ceil((g.totalMs / 1000) * timing.ratePerSecond) + 1,
     timeoutMs: 5000,
-    next: conduitMix(target, ledger),
-    onSample: (s) => settleWrite(ledger, s),
+    next: conduitMix(g.target, g.ledger),
+    onSample: (s) => settleWrite(g.ledger, s),
   });
 
   let healedAt = 0;
@@ -264,8 +276,10 @@ async function runDrillLocked(region: RegionHandle, scenario: Scenario, opts: Ru
   })();
   // The script always runs to its heal, even if the load fails: a drill undoes what it started.
   const [loadOutcome] = await Promise.allSettled([load, script]);
-  if (loadOutcome.status === 'rejected') throw loadOutcome.reason;
-  const result = loadOutcome.value;
+  if (loadOutcome.status === 'rejected') {
+    await Promise.all(watchers.map((w) => w.stop()));
+    throw loadOutcome.reason;
+  }
   if (scenario.settle) {
     try {
       await scenario.settle(ctx);
@@ -273,17 +287,17 @@ async function runDrillLocked(region: RegionHandle, scenario: Scenario, opts: Ru
       ctx.event(`settle: ${(e as Error).message}`);
     }
   }
-  watching = false;
-  await Promise.all(watchers);
+  await Promise.all(watchers.map((w) => w.stop()));
+  return { result: loadOutcome.value, startedAt, healedAt, faultError, semiSync, cacheChanges };
+}
 
-  // The final read, after the region has healed; replicas may need a moment to catch up.
-  let observed: string[] = [];
-  let check = checkSet(ledger.all(), observed);
+/** The final read, after the region has healed; replicas may need a moment to catch up. */
+async function finalCheck(g: Given, log: (line: string) => void): Promise<SetCheck> {
+  let check = checkSet(g.ledger.all(), []);
   const readDeadline = Date.now() + 15_000;
   for (;;) {
     try {
-      observed = await readAllWrites(target);
-      check = checkSet(ledger.all(), observed);
+      check = checkSet(g.ledger.all(), await readAllWrites(g.target));
       if (check.lost.length === 0) break;
     } catch (e) {
       log(`  final read: ${(e as Error).message}`);
@@ -291,14 +305,21 @@ async function runDrillLocked(region: RegionHandle, scenario: Scenario, opts: Ru
     if (Date.now() > readDeadline) break;
     await new Promise((res) => setTimeout(res, 1000));
   }
-  const endedAt = Date.now();
+  return check;
+}
 
-  const samples = result.samples;
+/** Then: the figures, the set check and every criterion. */
+async function thenReport(region: RegionHandle, scenario: Scenario, timing: DrillTiming, g: Given, w: When, log: (line: string) => void): Promise<DrillReport> {
+  const check = await finalCheck(g, log);
+  const endedAt = Date.now();
+  const { ctx } = g;
+  const samples = w.result.samples;
   const faultAt = ctx.faultAt;
+  const healedAt = w.healedAt;
   const events = [
-    ...drillEvents,
-    ...controllerEvents(region, startedAt - 1000, endedAt, faultAt),
-    ...supervisorEvents(region, startedAt, endedAt, faultAt),
+    ...g.drillEvents,
+    ...controllerEvents(region, w.startedAt - 1000, endedAt, faultAt),
+    ...supervisorEvents(region, w.startedAt, endedAt, faultAt),
   ].sort((a, b) => a.at - b.at);
   const slowMs = 1000;
   const figures: DrillFigures = {
@@ -310,11 +331,11 @@ async function runDrillLocked(region: RegionHandle, scenario: Scenario, opts: Ru
     writeRecoveryMs: recoveryMs(samples, faultAt, slowMs, (s) => s.kind === 'write'),
     readRecoveryMs: recoveryMs(samples, faultAt, slowMs, (s) => s.kind !== 'write'),
     failedIdempotent: samples.filter((s) => s.idempotent && s.outcome !== 'ok').length,
-    semiSyncBefore: semiSync.filter((s) => s.at < faultAt && s.on !== null).map((s) => s.on === true),
-    cachePrimaryChanges: cacheChanges,
+    semiSyncBefore: w.semiSync.filter((s) => s.at < faultAt && s.on !== null).map((s) => s.on === true),
+    cachePrimaryChanges: w.cacheChanges,
   };
   const criteria = [
-    ...(faultError ? [criterion('fault applied', 'the fault to be applied', (faultError as Error).message, false)] : []),
+    ...(w.faultError ? [criterion('fault applied', 'the fault to be applied', w.faultError.message, false)] : []),
     ...scenario.criteria(ctx, figures),
     criterion('acknowledged writes lost', '0', check.lost.length, check.lost.length === 0),
     criterion('unexpected writes', '0', check.unexpected.length, check.unexpected.length === 0),
@@ -329,11 +350,11 @@ async function runDrillLocked(region: RegionHandle, scenario: Scenario, opts: Ru
   return {
     scenario: scenario.name,
     story: scenario.story,
-    startedAt: new Date(startedAt).toISOString(),
+    startedAt: new Date(w.startedAt).toISOString(),
     endedAt: new Date(endedAt).toISOString(),
     faultAt: new Date(faultAt).toISOString(),
     healedAt: new Date(healedAt).toISOString(),
-    load: { ratePerSecond: timing.ratePerSecond, durationMs: totalMs, sent: samples.length, target: region.edge },
+    load: { ratePerSecond: timing.ratePerSecond, durationMs: g.totalMs, sent: samples.length, target: region.edge },
     statusCounts: countBy(samples, statusKey),
     errorsByKind: countBy(samples, (s) => s.errorKind),
     failedByRequestKind: countBy(samples.filter((s) => s.outcome !== 'ok'), (s) => s.kind),

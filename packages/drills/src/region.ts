@@ -2,10 +2,8 @@
 // control socket (to restart what a drill killed), Sentinel, the primary's semi-sync status, and the
 // logs (controller journal, supervisor log) the report quotes. Faults are signals sent by pid.
 import { existsSync, readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { basename, join } from 'node:path';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { dbSocket, endpoints, queryNode, readRegion, statePaths, supervisorRequest, type ProcessRecord } from '@conduit/local';
+import { dbSocket, endpoints, isAlive, isOurProcess, queryNode, readRegion, sentinelMasterPort, statePaths, supervisorRequest, type ProcessRecord } from '@conduit/local';
 import type { DrillEvent } from './report.js';
 
 export interface RegionHandle {
@@ -28,37 +26,11 @@ export function processNamed(r: RegionHandle, name: string): ProcessRecord {
   return p;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/**
- * True when `pid` still runs the recorded command (a recycled pid must never be signalled): its command line
- * names the program, and for node programs also the script.
- */
-export function runsRecordedCommand(p: Pick<ProcessRecord, 'pid' | 'command'>): boolean {
-  if (p.pid === null || p.command.length === 0) return false;
-  let cmdline: string;
-  try {
-    cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return false;
-  }
-  const program = basename(p.command[0]!);
-  if (!cmdline.includes(program)) return false;
-  return program !== 'node' || cmdline.includes(p.command[p.command.length - 1]!);
-}
-
 /** Sends a signal to one process of the region, by the pid the supervisor recorded. Returns the pid. */
 export function signalProcess(r: RegionHandle, name: string, signal: NodeJS.Signals): number {
   const p = processNamed(r, name);
-  if (p.pid === null || !alive(p.pid)) throw new Error(`${name} is not running (pid ${p.pid ?? 'none'}): restore the region before the drill`);
-  if (!runsRecordedCommand(p)) throw new Error(`pid ${p.pid} no longer runs ${name} (${p.command[0]}): the process table is stale; not signalling it`);
+  if (p.pid === null || !isAlive(p.pid)) throw new Error(`${name} is not running (pid ${p.pid ?? 'none'}): restore the region before the drill`);
+  if (!isOurProcess(p)) throw new Error(`pid ${p.pid} no longer runs ${name} (${p.command[0]}): the process table is stale; not signalling it`);
   process.kill(p.pid, signal);
   return p.pid;
 }
@@ -73,62 +45,17 @@ export async function stopProcessGracefully(r: RegionHandle, name: string): Prom
   await supervisorRequest(r.stateDir, { op: 'stop', name });
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${last})` : ''}`);
-    await new Promise((res) => setTimeout(res, everyMs));
-  }
-}
-
 /** A process is running again under the supervisor with a pid other than `oldPid`. */
 export const replacedSince = (r: RegionHandle, name: string, oldPid: number) => {
   const p = processes(r).find((x) => x.name === name);
-  return !!p && p.pid !== null && p.pid !== oldPid && p.state === 'running' && alive(p.pid) ? p : null;
+  return !!p && p.pid !== null && p.pid !== oldPid && p.state === 'running' && isAlive(p.pid) ? p : null;
 };
-
-/** Minimal RESP client: one command, one answer (array of bulk strings or a simple value). */
-export function redisCommand(port: number, args: string[], timeoutMs = 1000): Promise<string[] | string | null> {
-  return new Promise((resolve, reject) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    let buf = '';
-    const t = setTimeout(() => { s.destroy(); reject(new Error(`redis 127.0.0.1:${port}: no answer in ${timeoutMs} ms`)); }, timeoutMs);
-    s.on('connect', () => s.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
-    s.on('data', (d) => {
-      buf += d.toString('utf8');
-      const lines = buf.split('\r\n');
-      const head = lines[0] ?? '';
-      const done = (v: string[] | string | null) => { clearTimeout(t); s.destroy(); resolve(v); };
-      if (head.startsWith('+') || head.startsWith(':')) return done(head.slice(1));
-      if (head.startsWith('-')) { clearTimeout(t); s.destroy(); return reject(new Error(head.slice(1))); }
-      if (head === '*-1' || head === '$-1') return done(null);
-      if (head.startsWith('*')) {
-        const n = Number(head.slice(1));
-        const items: string[] = [];
-        for (let i = 1; i + 1 < lines.length && items.length < n; i += 2) items.push(lines[i + 1]!);
-        if (items.length === n) done(items);
-      }
-    });
-    s.on('error', (e) => { clearTimeout(t); reject(e); });
-  });
-}
 
 /** The cache primary's node name as the Sentinels see it (the first Sentinel that answers). */
 export async function cachePrimary(r: RegionHandle): Promise<string | null> {
   for (const s of r.definition.sentinelNodes) {
-    try {
-      const a = await redisCommand(s.port, ['SENTINEL', 'get-master-addr-by-name', r.definition.cacheMasterName], 500);
-      if (Array.isArray(a)) return r.definition.cacheNodes.find((n) => n.port === Number(a[1]))?.name ?? `127.0.0.1:${a[1]}`;
-    } catch {
-      /* next sentinel */
-    }
+    const port = await sentinelMasterPort(s.port, r.definition.cacheMasterName, 500);
+    if (port !== null) return r.definition.cacheNodes.find((n) => n.port === port)?.name ?? `127.0.0.1:${port}`;
   }
   return null;
 }
@@ -160,7 +87,7 @@ export async function replicaStatus(r: RegionHandle, node: string): Promise<Reco
 
 /** Decisions of the DB failover controller in [from, to], from its journal. */
 export function controllerEvents(r: RegionHandle, from: number, to: number, faultAt: number): DrillEvent[] {
-  const file = join(statePaths(r.stateDir).logs, 'db-failover.jsonl');
+  const file = statePaths(r.stateDir).failoverJournal;
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .split('\n')

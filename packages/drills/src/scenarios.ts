@@ -1,8 +1,9 @@
 // The scenarios, each read as given/when/then, with its pass criteria and the AWS Fault Injection
 // Service action it stands for on AWS (see README.md).
 import { criterion, type DrillContext, type DrillFigures, type Scenario } from './drill.js';
+import { waitUntil } from '@conduit/local';
 import {
-  cachePrimary, processes, replacedSince, replicaStatus, signalProcess, startProcess, stopProcessGracefully, topology, waitFor,
+  cachePrimary, processes, replacedSince, replicaStatus, signalProcess, startProcess, stopProcessGracefully, topology,
 } from './region.js';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -33,14 +34,14 @@ function instanceKill(tier: 'api' | 'front', name: string, fis: string, pageOnly
       /* the supervisor replaces it on its own */
     },
     async settle(ctx) {
-      const name = ctx.state.victim as string;
-      const p = await waitFor(`${name} replaced`, () => replacedSince(ctx.region, name, ctx.state.pid as number), 30_000);
+      const name = ctx.state.victim!;
+      const p = await waitUntil(`${name} replaced`, () => replacedSince(ctx.region, name, ctx.state.pid!), 30_000, 200);
       const at = p.startedAt ? Date.parse(p.startedAt) : Date.now();
       ctx.state.replacedAt = at;
       ctx.event(`${name} replaced by the supervisor: new pid ${p.pid}`, 'drill', at);
     },
     criteria(ctx, f) {
-      const replacedAt = ctx.state.replacedAt as number | undefined;
+      const replacedAt = ctx.state.replacedAt;
       return [
         pageOnly
           ? criterion('failed page loads', '0', failedOf(f, 'page'), failedOf(f, 'page') === 0)
@@ -53,14 +54,14 @@ function instanceKill(tier: 'api' | 'front', name: string, fis: string, pageOnly
 
 /** Restarts db/cache/sentinel processes a fault killed (the supervisor leaves them down on purpose). */
 async function restartKilled(ctx: DrillContext): Promise<void> {
-  for (const name of (ctx.state.restart as string[] | undefined) ?? []) {
+  for (const name of ctx.state.restart ?? []) {
     await startProcess(ctx.region, name);
     ctx.event(`restarted ${name}`);
   }
 }
 
 async function waitRejoined(ctx: DrillContext, oldPrimary: string): Promise<void> {
-  const s = await waitFor(`${oldPrimary} replicating again`, async () => {
+  const s = await waitUntil(`${oldPrimary} replicating again`, async () => {
     const t = topology(ctx.region);
     if (!t || t.primary === oldPrimary) return t?.primary === oldPrimary ? { primary: oldPrimary, same: true } : null;
     const st = await replicaStatus(ctx.region, oldPrimary);
@@ -94,7 +95,7 @@ export const scenarios: Scenario[] = [
     },
     heal: restartKilled,
     async settle(ctx) {
-      const dbKilled = ((ctx.state.restart as string[]) ?? []).filter((n) => n.startsWith('db-'));
+      const dbKilled = (ctx.state.restart ?? []).filter((n) => n.startsWith('db-'));
       for (const n of dbKilled) await waitRejoined(ctx, n);
     },
     criteria: (_ctx, f) => [
@@ -114,12 +115,12 @@ export const scenarios: Scenario[] = [
     },
     heal: restartKilled,
     async settle(ctx) {
-      await waitRejoined(ctx, ctx.state.primary as string);
+      await waitRejoined(ctx, ctx.state.primary!);
     },
     criteria: (ctx, f) => [
       criterion('writes resumed', '<= 3 s', secs(f.writeRecoveryMs), f.writeRecoveryMs <= 3000),
       criterion('a replica was promoted', 'a "promoted" decision', f.events.find((e) => e.source === 'db-failover' && e.sentence.startsWith('promoted'))?.sentence.split(':')[0] ?? 'none', f.events.some((e) => e.source === 'db-failover' && e.sentence.startsWith('promoted'))),
-      criterion('old primary rejoined as a replica', 'replicating from the new primary', (ctx.state.rejoined as string | undefined) ?? 'no', typeof ctx.state.rejoined === 'string' && (ctx.state.rejoined as string).includes('replicates from')),
+      criterion('old primary rejoined as a replica', 'replicating from the new primary', ctx.state.rejoined ?? 'no', ctx.state.rejoined?.includes('replicates from') === true),
     ],
   },
   {
@@ -139,7 +140,7 @@ export const scenarios: Scenario[] = [
       /* restarted within the fault */
     },
     async settle(ctx) {
-      await waitRejoined(ctx, ctx.state.primary as string);
+      await waitRejoined(ctx, ctx.state.primary!);
     },
     criteria: (_ctx, f) => {
       const fiveHundreds = f.samples.filter((s) => s.status === 500).length;
@@ -199,13 +200,13 @@ export const scenarios: Scenario[] = [
       ctx.event(`SIGSTOP replica ${replica} (pid ${pid})`);
     },
     async heal(ctx) {
-      const replica = ctx.state.replica as string | undefined;
+      const replica = ctx.state.replica;
       if (!replica) return;
       signalProcess(ctx.region, replica, 'SIGCONT');
       ctx.event(`SIGCONT replica ${replica}`);
     },
     criteria: (ctx, f) => {
-      const replica = ctx.state.replica as string;
+      const replica = ctx.state.replica!;
       const left = f.events.find((e) => e.source === 'db-failover' && e.at >= f.faultAt && e.sentence.startsWith('reader endpoint:') && (e.sentence.includes(`${replica} unreachable`) || e.sentence.includes(`${replica} lagging`)));
       const back = f.events.find((e) => e.source === 'db-failover' && e.at >= f.healedAt && e.sentence.includes(`${replica} back`));
       const failedReads = failedOf(f, 'read') + failedOf(f, 'page');

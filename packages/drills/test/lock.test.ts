@@ -23,7 +23,7 @@ describe('drill lock', () => {
 describe('process identity', () => {
   it('signals only a pid that still runs the recorded command', async () => {
     const { spawn } = await import('node:child_process');
-    const { runsRecordedCommand } = await import('../src/region.js');
+    const { isOurProcess: runsRecordedCommand } = await import('@conduit/local');
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 100));
     expect(runsRecordedCommand({ pid: child.pid!, command: ['sleep', '30'] })).toBe(true);

@@ -1,19 +1,21 @@
-// @conduit/local — the local region: generators (config text), commands (steps as data), runner
+// @conduit/local — the local region: generators (config text), specs (process specs and admin SQL as data), runner
 // (the only place that spawns), supervisor (owns every process), controllers (ticks).
-export { statePaths, logFile, repoRoot, apiServerEntry, webDistDir, type StatePaths } from './paths.js';
+export * from './paths.js';
 export type { RegionSecrets, DbTopology, RestartPolicy, Probe, ProcessSpec, ProcessRecord, ProcessesFile } from './types.js';
 export * from './generators/index.js';
-export * from './commands/index.js';
-export { readRegion, readTopology, writeTopology, loadOrCreateSecrets, supervisorState, type RegionSnapshot } from './state.js';
+export * from './specs/index.js';
+export { readRegion, readTopology, writeTopology, loadOrCreateSecrets, readSecrets, supervisorState, takeLockFile, type RegionSnapshot } from './state.js';
 export {
-  spawnProcess, stopProcessGroup, isAlive, runOnce, probe, tcpProbe, httpGet, waitUntil, takenPorts,
-  runSqlStep, queryNode, withNode, haproxyCommand, haproxyServers, redisRole, sentinelMasterPort, supervisorRequest, type HttpResult,
+  spawnProcess, stopProcessGroup, isAlive, isOurProcess, processState, runOnce, probe, tcpProbe, httpGet, waitUntil, takenPorts,
+  runSql, queryNode, withNode, haproxyCommand, haproxyServers, backendStat, redisCommand, redisRole, sentinelMasterPort, supervisorRequest,
+  type HttpResult, type ServerStat, type ControlRequest, type ControlResponse,
 } from './runner/index.js';
-export type { Controller, ControllerContext, ControllerFactory } from './controllers/types.js';
-export type { RegionPlan, ControlRequest, ControlResponse, SupervisorMessage } from './supervisor/plan.js';
+export type { Controller, ControllerContext } from './controllers/types.js';
+export type { RegionPlan, SupervisorMessage } from './supervisor/plan.js';
 export { RegionError } from './region/errors.js';
 export { regionUp, demoLogin, type UpOptions, type UpResult } from './region/up.js';
 export { regionDown, regionDestroy, type DownResult } from './region/down.js';
 export { regionStatus, formatStatusTable, formatTierLines, type RegionStatus, type ProcessStatus, type Health } from './region/status.js';
 export { regionLogs, followLog } from './region/logs.js';
-export { addInstance, removeInstance, haproxyServerStats } from './region/instances.js';
+export { addInstance, removeInstance } from './region/instances.js';
+export { addToPool, drainFromPool, poolInstance, type PoolInstance, type PoolTier, type RolloutTarget, type AddOptions } from './rollout.js';

@@ -1,10 +1,10 @@
-// The region's state files: secrets, DB topology, the process table. Small JSON files, written
-// atomically (temp file + rename) so a reader never sees half a file.
+// The region's state files: secrets, DB topology, the process table, lock files. Small JSON files,
+// written atomically (temp file + rename) so a reader never sees half a file.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { statePaths, type StatePaths } from './paths.js';
-import { isAlive, commandLineOf } from './runner/spawn.js';
+import { isAlive, commandLineOf } from './runner/process.js';
 import type { DbTopology, ProcessesFile, ProcessRecord, RegionSecrets } from './types.js';
 
 export function writeFileAtomic(file: string, content: string, mode = 0o644): void {
@@ -41,8 +41,37 @@ export function loadOrCreateSecrets(paths: StatePaths): RegionSecrets {
   return s;
 }
 
-export const readTopology = (paths: StatePaths) => readJson<DbTopology>(paths.topology);
-export const writeTopology = (paths: StatePaths, t: DbTopology) => writeFileAtomic(paths.topology, JSON.stringify(t, null, 2) + '\n');
+/** The secrets of a region that exists (the supervisor created them before anything started). */
+export function readSecrets(paths: Pick<StatePaths, 'secrets'>): RegionSecrets {
+  const s = readJson<RegionSecrets>(paths.secrets);
+  if (!s) throw new Error(`${paths.secrets} is missing or unreadable: start the region with \`tier up\``);
+  return s;
+}
+
+export function readTopology(paths: Pick<StatePaths, 'topology'>): DbTopology | null {
+  const t = readJson<DbTopology>(paths.topology);
+  return t && typeof t.primary === 'string' && Array.isArray(t.replicas) ? t : null;
+}
+export const writeTopology = (paths: Pick<StatePaths, 'topology'>, t: DbTopology) => writeFileAtomic(paths.topology, JSON.stringify(t, null, 2) + '\n');
+
+/**
+ * One holder at a time (a `tier up`, a drill): the lock file holds the holder's pid. A lock left by a
+ * dead process is taken over. Returns the release function.
+ */
+export function takeLockFile(file: string, busy: (ownerPid: number) => Error): () => void {
+  mkdirSync(dirname(file), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch {
+      const owner = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) throw busy(owner);
+      rmSync(file, { force: true }); // left by a holder that died
+    }
+  }
+  throw new Error(`could not take the lock ${file}`);
+}
 
 /** What drills and `tier status` read: the supervised processes and the DB topology. */
 export interface RegionSnapshot {
@@ -78,4 +107,3 @@ export function supervisorState(paths: StatePaths): { pid: number; running: bool
   return { pid, running };
 }
 
-export const stateExists = (stateDir: string) => existsSync(stateDir);

@@ -1,7 +1,8 @@
 // The API autoscaler's pure decision: observed states in, one decision and its sentence out.
 import { describe, expect, it } from 'vitest';
 import { afterAction, decide, initialMemory, rateOf, type Memory, type Observed, type Policy } from '../src/controllers/autoscaler-decide.js';
-import { parseBackendStat, policyOf } from '../src/controllers/autoscaler.js';
+import { policyOf } from '../src/controllers/autoscaler.js';
+import { parseShowStat } from '../src/runner/haproxy.js';
 import { resolve } from '@conduit/definition';
 import small from './fixtures/small.config.ts';
 
@@ -131,7 +132,8 @@ describe('the definition and HAProxy stats it reads', () => {
       'be_api,BACKEND,0,0,2,5,,40,0,0,0,0,,0,0,0,0,UP,130',
       'be_front,BACKEND,0,0,0,0,,9,0,0,0,0,,0,0,0,0,UP,9',
     ].join('\n');
-    expect(parseBackendStat(csv)).toEqual({
+    const api = parseShowStat(csv).get('be_api')!;
+    expect({ requests: api.requests, servers: api.servers.map(({ name, status, current }) => ({ name, status, current })) }).toEqual({
       requests: 130,
       servers: [{ name: 'api-1', status: 'UP', current: 2 }, { name: 'api-2', status: 'MAINT', current: 0 }],
     });

@@ -12,7 +12,8 @@ import mysql from 'mysql2/promise';
 import { resolve, type DbNode } from '@conduit/definition';
 import { stopProcess, waitForPort } from '@conduit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDbFailoverController, haproxyCommand, readTopology, writeTopology } from '../src/controllers/db-failover.js';
+import { createDbFailoverController } from '../src/controllers/db-failover.js';
+import { dbSocket, haproxyCommand, readTopology, statePaths, writeTopology } from '../src/index.js';
 
 const execFileP = promisify(execFile);
 const stateDir = '/work/main/.test-state/db-failover';
@@ -31,7 +32,8 @@ const definition = resolve({
   },
 });
 const repl = { user: 'repl', password: "r3pl'pass" };
-const haproxySocket = join(stateDir, 'run', 'haproxy.sock');
+const paths = statePaths(stateDir);
+const haproxySocket = paths.haproxySocket;
 const children = new Map<string, ChildProcess>();
 const nodeDir = (n: DbNode) => join(stateDir, 'data', n.name);
 
@@ -48,7 +50,7 @@ function cnf(n: DbNode): string {
   return [
     '[mariadbd]',
     `datadir=${join(dir, 'data')}`,
-    `socket=${join(dir, 'mysqld.sock')}`,
+    `socket=${dbSocket(paths, n)}`,
     `port=${n.port}`,
     // Its own tmpdir: parallel mariadb-install-db runs collide on /tmp temporary tables.
     `tmpdir=${join(dir, 'tmp')}`,
@@ -103,7 +105,7 @@ beforeAll(async () => {
       await execFileP('mariadb-install-db', [`--defaults-file=${join(nodeDir(n), 'my.cnf')}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=normal']);
       await startNode(n);
       // Local accounts, kept out of the binlog so no node holds transactions the others lack.
-      await execFileP('mariadb', [`--socket=${join(nodeDir(n), 'mysqld.sock')}`, '-uroot', '-e', [
+      await execFileP('mariadb', [`--socket=${dbSocket(paths, n)}`, '-uroot', '-e', [
         'SET sql_log_bin = 0',
         "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''",
         "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION",
@@ -124,7 +126,7 @@ beforeAll(async () => {
     await q(r, `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${dbA.port}, MASTER_USER='repl', MASTER_PASSWORD='r3pl\\'pass', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1`);
     await q(r, 'START SLAVE');
   }
-  writeTopology(join(stateDir, 'db-topology.json'), { primary: 'db-a', replicas: ['db-b', 'db-c'], updatedAt: new Date().toISOString() });
+  writeTopology(paths, { primary: 'db-a', replicas: ['db-b', 'db-c'], updatedAt: new Date().toISOString() });
   const p = definition.local.ports;
   writeFileSync(join(stateDir, 'config', 'haproxy.cfg'), [
     'global',
@@ -160,7 +162,7 @@ afterAll(async () => {
 
 describe('db failover controller on real MariaDB', () => {
   const sentences: string[] = [];
-  const controller = createDbFailoverController({ definition, stateDir, log: (s) => sentences.push(s), admin, replication: repl });
+  const controller = createDbFailoverController({ definition, paths, secrets: { replUser: repl.user, replPassword: repl.password }, log: (s) => sentences.push(s) });
   const tickUntilQuiet = async (max = 20) => {
     for (let i = 0; i < max; i++) if ((await controller.tick()) === null) return;
     throw new Error(`controller never settled: ${sentences.slice(-3).join(' | ')}`);
@@ -226,7 +228,7 @@ describe('db failover controller on real MariaDB', () => {
     const promotion = sentences.find((s) => s.startsWith('promoted '));
     expect(promotion !== undefined, `no promotion said: ${sentences.join(' | ')}`).toBe(true);
     expect(promotion).toMatch(/^promoted db-[bc]: primary db-a unreachable for 1\.\d s \(ECONNREFUSED\), db-[bc] has the most advanced GTID 0-1-\d+/);
-    const topology = readTopology(join(stateDir, 'db-topology.json'))!;
+    const topology = readTopology(paths)!;
     expect(topology.primary).toMatch(/^db-[bc]$/);
     const newPrimary = nodes.find((n) => n.name === topology.primary)!;
     const other = nodes.find((n) => n !== newPrimary && n !== dbA)!;
@@ -263,7 +265,7 @@ describe('db failover controller on real MariaDB', () => {
 
   it('rewinds an old primary that holds a transaction no replica received, and rejoins it', async () => {
     await tickUntilQuiet();
-    const t0 = readTopology(join(stateDir, 'db-topology.json'))!;
+    const t0 = readTopology(paths)!;
     const oldPrimary = nodes.find((n) => n.name === t0.primary)!;
     const replicas = nodes.filter((n) => n !== oldPrimary);
     // The replicas stop receiving; a commit on the primary then completes without any ACK (semi-sync has no
@@ -273,11 +275,11 @@ describe('db failover controller on real MariaDB', () => {
     process.kill(children.get(oldPrimary.name)!.pid!, 'SIGKILL');
     for (const r of replicas) await q(r, 'START SLAVE IO_THREAD');
     const deadline = Date.now() + 10_000;
-    while (readTopology(join(stateDir, 'db-topology.json'))!.primary === oldPrimary.name && Date.now() < deadline) {
+    while (readTopology(paths)!.primary === oldPrimary.name && Date.now() < deadline) {
       await controller.tick();
       await sleep(200);
     }
-    const newPrimary = nodes.find((n) => n.name === readTopology(join(stateDir, 'db-topology.json'))!.primary)!;
+    const newPrimary = nodes.find((n) => n.name === readTopology(paths)!.primary)!;
     expect(newPrimary).not.toBe(oldPrimary);
     // Restarted as a plain master (no semi-sync-slave crash recovery), it keeps the transaction: errant.
     await startNode(oldPrimary, ['--init-rpl-role=MASTER']);

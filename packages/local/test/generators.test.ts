@@ -166,7 +166,7 @@ describe('prometheus.yml', () => {
   });
   it('is accepted by promtool, rules included', () => {
     const file = join(scratch, 'prometheus.yml');
-    writeFileSync(file, prometheusConfig(d, { config: scratch }));
+    writeFileSync(file, prometheusConfig(d, { prometheusRules: join(scratch, 'prometheus-rules.yml'), prometheusApiTargets: join(scratch, 'prometheus-api-targets.json') }));
     writeFileSync(join(scratch, 'prometheus-api-targets.json'), apiTargets([]));
     writeFileSync(join(scratch, 'prometheus-rules.yml'), prometheusRules(d));
     execFileSync('promtool', ['check', 'config', file], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { tierFor } from './tier-cli.ts';
 import {
-  readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, haproxyServerStats, sentinelMasterPort, supervisorRequest, redisRole,
+  readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole,
   type ProcessRecord,
 } from '../src/index.js';
 import small from './fixtures/small.config.ts';
@@ -20,7 +20,6 @@ const edge = `http://127.0.0.1:${d.local.ports.edge}`;
 
 const tier = tierFor(config);
 
-const hasFailoverController = existsSync(join(repoRoot, 'packages/local/src/controllers/db-failover.ts'));
 const proc = (name: string): ProcessRecord => readRegion(stateDir).processes.find((p) => p.name === name)!;
 let everyPid: number[] = [];
 
@@ -198,7 +197,7 @@ describe('a small region', () => {
     everyPid.push(proc('api-3').pid!);
     const lb = `http://127.0.0.1:${d.local.ports.api}/api/tags`;
     for (let i = 0; i < 30; i++) expect((await httpGet(lb)).status).toBe(200);
-    const served = (await haproxyServerStats(stateDir, 'be_api')).find((s) => s.name === 'api-3')!;
+    const served = (await haproxyServers(statePaths(stateDir).haproxySocket, 'be_api')).find((s) => s.name === 'api-3')!;
     expect(served.total).toBeGreaterThan(0);
     // A replacement HAProxy starts from the current state: api-3 stays in the pool.
     const lbPid = proc('lb').pid!;
@@ -213,7 +212,7 @@ describe('a small region', () => {
     expect(writer.map((x) => [x.name, x.maint])).toEqual([['db-a', false], ['db-b', true]]);
     await removeInstance(d, stateDir, 'api-3', 2_000);
     expect(readRegion(stateDir).processes.find((p) => p.name === 'api-3')).toBeUndefined();
-    expect((await haproxyServerStats(stateDir, 'be_api')).find((s) => s.name === 'api-3')!.status).toBe('MAINT');
+    expect((await haproxyServers(statePaths(stateDir).haproxySocket, 'be_api')).find((s) => s.name === 'api-3')!.status).toBe('MAINT');
     for (let i = 0; i < 10; i++) expect((await httpGet(lb)).status).toBe(200);
   });
 
@@ -242,7 +241,7 @@ describe('a small region', () => {
     expect((await httpGet(`${edge}/api/tags`, { timeoutMs: 10_000 })).status).toBe(200);
   });
 
-  it.runIf(hasFailoverController)('runs the DB failover controller: a killed primary is replaced, writes go on, the old one rejoins', async () => {
+  it('runs the DB failover controller: a killed primary is replaced, writes go on, the old one rejoins', async () => {
     process.kill(proc('db-a').pid!, 'SIGKILL');
     await waitUntil('db-b promoted', async () => readRegion(stateDir).topology?.primary === 'db-b', 15_000, 100);
     const name = `failover${Date.now()}`;
@@ -283,7 +282,7 @@ describe('a small region', () => {
     expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
     expect(up.stdout).not.toContain('seed:'); // seeded once, on the first start
     // The topology survives a restart: the primary the controller chose stays the primary.
-    if (hasFailoverController) expect(up.stdout).toContain('db-b primary (read-write');
+    expect(up.stdout).toContain('db-b primary (read-write');
     everyPid.push(...readRegion(stateDir).processes.map((p) => p.pid!));
     const list = await httpGet(`${edge}/api/articles?limit=1`, { timeoutMs: 10_000 });
     expect(JSON.parse(list.body).articlesCount).toBeGreaterThanOrEqual(50);

@@ -55,13 +55,11 @@ export interface NodeState {
   semiSync: SemiSyncState;
 }
 
+import type { DbTopology } from '../types.js';
+
 export type ServerAdminState = 'ready' | 'maint' | 'drain';
 
-export interface DbTopology {
-  primary: string;
-  replicas: string[];
-  updatedAt: string;
-}
+export type { DbTopology } from '../types.js';
 
 export interface Observed {
   now: number;
@@ -113,7 +111,7 @@ export type Decision =
       errant: string;
       sentence: string;
     }
-  | { kind: 'repoint'; node: string; to: string; /** It had no replication configured (a returning old primary). */ formerPrimary: boolean; sentence: string }
+  | { kind: 'repoint'; node: string; to: string; sentence: string }
   | { kind: 'reader'; ready: string[]; maint: string[]; sentence: string };
 
 // ---- GTIDs ----
@@ -289,7 +287,7 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
         });
       }
       const was = !r ? 'it had no replication configured' : `it replicated from ${r.source ?? `port ${r.sourcePort}`}`;
-      return d({ kind: 'repoint', node: n.name, to: primary.name, formerPrimary: !r, sentence: `${n.name} now replicates from ${primary.name} (GTID slave_pos): ${was}` });
+      return d({ kind: 'repoint', node: n.name, to: primary.name, sentence: `${n.name} now replicates from ${primary.name} (GTID slave_pos): ${was}` });
     }
     if (!n.semiSync.slaveEnabled || n.semiSync.masterEnabled) {
       return d({ kind: 'configure-replica', node: n.name, sentence: `configured semi-sync on replica ${n.name}: slave side on, master side off (so it acknowledges ${primary.name}'s commits)` });

@@ -1,11 +1,13 @@
 // The database failover controller's actions as data: a decision becomes a list of steps
-// (admin SQL per node, HAProxy runtime commands, the topology file). Pure: tests check the steps,
-// the runner (db-failover-runner.ts) is the only place that executes them.
+// (admin SQL per node, HAProxy runtime commands, the topology file). Pure: tests check the steps;
+// db-failover.ts carries them out through the runner and state.ts.
 import type { DbNode } from '@conduit/definition';
+import { BACKENDS } from '../generators/haproxy.js';
+import { primarySemiSyncSql, primarySql, replicaOfSql, sqlString, type ReplicationCredentials } from '../specs/db.js';
 import type { Decision, DbTopology, Policy } from './db-failover-decide.js';
 
-export const WRITER_BACKEND = 'be_db_writer';
-export const READER_BACKEND = 'be_db_reader';
+const WRITER_BACKEND = BACKENDS.dbWriter;
+const READER_BACKEND = BACKENDS.dbReader;
 
 export type Step =
   | { kind: 'sql'; node: string; sql: string[]; /** A failure is ignored (e.g. fencing a node that may be gone). */ bestEffort: boolean }
@@ -16,11 +18,6 @@ export type Step =
   | { kind: 'flashback'; node: string; startGtid: string }
   | { kind: 'topology'; topology: DbTopology };
 
-export interface ReplicationCredentials {
-  user: string;
-  password: string;
-}
-
 export interface PlanContext {
   nodes: readonly DbNode[];
   topology: DbTopology;
@@ -29,37 +26,6 @@ export interface PlanContext {
   now: number;
   /** Whether HAProxy has a reader backend to keep in step (tests without a reader endpoint pass false). */
   hasReader: boolean;
-}
-
-/** A string literal for MariaDB (single quotes, backslashes and quotes escaped). */
-export const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
-/** The master side of semi-sync as a primary needs it: AFTER_SYNC, and a first commit that never blocks. */
-export const primarySemiSyncSql = (timeoutMs: number) => [
-  'SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC',
-  // With ON (the default) and no replica connected yet, the first commit waits for the whole timeout.
-  'SET GLOBAL rpl_semi_sync_master_wait_no_slave = OFF',
-  `SET GLOBAL rpl_semi_sync_master_timeout = ${Math.round(timeoutMs)}`,
-  'SET GLOBAL rpl_semi_sync_master_enabled = ON',
-  // A primary acknowledges nobody: the slave side only matters on replicas.
-  'SET GLOBAL rpl_semi_sync_slave_enabled = OFF',
-];
-
-/** Makes a node a replica of `source` from its own GTID position; safe to repeat. */
-export function replicaOfSql(source: DbNode, cred: ReplicationCredentials, formerPrimary = false): string[] {
-  return [
-    'SET GLOBAL read_only = ON',
-    'STOP SLAVE',
-    // A former primary never had a slave position: start from what its own binlog holds
-    // (its unacknowledged tail was truncated by its crash recovery, see init_rpl_role=SLAVE).
-    ...(formerPrimary ? ['SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos'] : []),
-    // The master side must be off on a replica: with it on, its SQL thread stalls waiting for ACKs.
-    'SET GLOBAL rpl_semi_sync_master_enabled = OFF',
-    'SET GLOBAL rpl_semi_sync_slave_enabled = ON',
-    `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${source.port}, MASTER_USER = ${sqlString(cred.user)}, ` +
-      `MASTER_PASSWORD = ${sqlString(cred.password)}, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1`,
-    'START SLAVE',
-  ];
 }
 
 const writerCommands = (primary: string, maint: string[]) => [
@@ -108,7 +74,7 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
         { kind: 'sql', node: decision.from, sql: ['SET GLOBAL read_only = ON'], bestEffort: true },
         // Apply the relay log before opening: the acknowledged writes it received must be in its tables.
         { kind: 'gtid-wait', node: to.name, gtid: decision.waitForGtid, timeoutMs: 5000 },
-        { kind: 'sql', node: to.name, sql: ['STOP SLAVE', 'RESET SLAVE ALL', ...primarySemiSyncSql(ctx.policy.semiSyncTimeoutMs), 'SET GLOBAL read_only = OFF'], bestEffort: false },
+        { kind: 'sql', node: to.name, sql: primarySql(ctx.policy.semiSyncTimeoutMs), bestEffort: false },
         // Recorded as soon as it is writable: if a later step fails, the next tick finishes the job from the
         // new topology (switch the writer, repoint) instead of fencing the node it has just promoted.
         { kind: 'topology', topology: topologyOf(to.name, ctx.nodes, ctx.now) },
@@ -119,7 +85,7 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
     }
     case 'open-primary':
       return [
-        { kind: 'sql', node: decision.node, sql: ['STOP SLAVE', 'RESET SLAVE ALL', ...primarySemiSyncSql(ctx.policy.semiSyncTimeoutMs), 'SET GLOBAL read_only = OFF'], bestEffort: false },
+        { kind: 'sql', node: decision.node, sql: primarySql(ctx.policy.semiSyncTimeoutMs), bestEffort: false },
         { kind: 'haproxy', commands: writerCommands(decision.node, ctx.nodes.map((n) => n.name).filter((n) => n !== decision.node)), bestEffort: true },
       ];
     case 'switch-writer':
@@ -144,12 +110,12 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
           kind: 'sql',
           node: decision.node,
           // Its binlog still names the undone transactions: start a fresh one, at the fork.
-          sql: ['RESET MASTER', `SET GLOBAL gtid_slave_pos = ${sqlString(decision.fork)}`, ...replicaOfSql(node(decision.to), ctx.replication).slice(1)],
+          sql: ['RESET MASTER', `SET GLOBAL gtid_slave_pos = ${sqlString(decision.fork)}`, ...replicaOfSql(node(decision.to), ctx.replication)],
           bestEffort: false,
         },
       ];
     case 'repoint':
-      return [{ kind: 'sql', node: decision.node, sql: replicaOfSql(node(decision.to), ctx.replication, decision.formerPrimary), bestEffort: false }];
+      return [{ kind: 'sql', node: decision.node, sql: replicaOfSql(node(decision.to), ctx.replication), bestEffort: false }];
     case 'reader':
       return [
         {

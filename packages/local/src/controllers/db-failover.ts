@@ -1,102 +1,162 @@
 // The database failover controller (Aurora's job on AWS), as a tick in the style of Patroni's HA loop:
 // observe every node, HAProxy and the topology file; decide with a pure function (db-failover-decide.ts);
-// act through the runner (db-failover-runner.ts); say what it did in one sentence.
-// The supervisor calls tick() every ~250 ms. Ticks never overlap; every step is safe to repeat.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// plan the steps as data (db-failover-steps.ts); carry them out through the runner and state.ts; say
+// what it did in one sentence. The supervisor calls tick() every CONTROLLER_TICK_MS. Ticks never
+// overlap; every step is safe to repeat.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DbNode, ResolvedDefinition } from '@conduit/definition';
-import { decide, type Decision, type Memory, type Observed, type Policy } from './db-failover-decide.js';
-import { createRunner, type AdminConnection } from './db-failover-runner.js';
-import { planSteps, type ReplicationCredentials } from './db-failover-steps.js';
-import { dbSocket } from '../generators/mariadb.js';
+import { decide, type Memory, type NodeState, type Observed, type Policy, type ServerAdminState } from './db-failover-decide.js';
+import { planSteps, type Step } from './db-failover-steps.js';
+import { BACKENDS } from '../generators/haproxy.js';
+import { dbSocket, type StatePaths } from '../paths.js';
+import { flashback, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode } from '../runner/index.js';
+import { readTopology, writeTopology } from '../state.js';
+import { sqlString } from '../specs/db.js';
+import type { RegionSecrets } from '../types.js';
 import type { Controller, ControllerContext } from './types.js';
-
-export { decide, parseGtid, compareGtid, mergeGtid, hasErrantTransactions } from './db-failover-decide.js';
-export type { Decision, Observed, NodeState, Memory, Policy, DbTopology } from './db-failover-decide.js';
-export { planSteps, replicaOfSql, primarySemiSyncSql, type Step } from './db-failover-steps.js';
-export { createRunner, haproxyCommand, parseShowStat, readTopology, writeTopology, type AdminConnection } from './db-failover-runner.js';
 
 export interface DbFailoverOptions {
   definition: ResolvedDefinition;
-  stateDir: string;
-  log: (sentence: string) => void;
-  /** Admin login per node. default: from <stateDir>/secrets.json (adminUser/adminPassword), else root over TCP without a password. */
-  admin?: (node: DbNode) => AdminConnection;
-  /** Replication login. default: replUser/replPassword from <stateDir>/secrets.json. */
-  replication?: ReplicationCredentials;
-  /** default: <stateDir>/db-topology.json */
-  topologyFile?: string;
-  /** default: <stateDir>/run/haproxy.sock */
-  haproxySocket?: string;
-  /** A replica further behind leaves the reader endpoint. default: 2 s */
-  maxReaderLagSeconds?: number;
-  /** Every decision as a JSON line {at, kind, sentence}, for drill reports. default: <stateDir>/logs/db-failover.jsonl; null: none. */
-  journalFile?: string | null;
+  paths: StatePaths;
+  /** replUser/replPassword: the login replicas use when the controller repoints them. */
+  secrets: Pick<RegionSecrets, 'replUser' | 'replPassword'>;
+  /** Every sentence, as it is said (the supervisor logs what tick() returns instead). */
+  log?: (sentence: string) => void;
 }
 
-export interface DbFailoverController {
-  /** One observe → decide → act round. Returns the sentence it logged, or null when there was nothing to do. */
-  tick(now?: number): Promise<string | null>;
-  /** The last decision (for status pages and tests). */
-  readonly last: Decision;
+/**
+ * Budget for observing one node, fixed rather than a definition field: past it the node counts as
+ * unreachable for this tick, so it must stay well under database.failoverAfterMs (>= 200 ms is
+ * allowed, 1000 ms by default) yet above a loaded machine's connect + 3 queries (~50 ms here).
+ */
+const OBSERVE_TIMEOUT_MS = 600;
+/** An admin statement of a step (STOP SLAVE, CHANGE MASTER…) answers in milliseconds; 3 s means the node is gone. */
+const STEP_TIMEOUT_MS = 3_000;
+
+const yes = (v: unknown) => v === 1 || v === '1' || v === 'ON' || v === 'YES' || v === 'Yes';
+const errorText = (e: unknown) => {
+  const err = e as { code?: string; message?: string };
+  return err.code && err.code !== 'TIMEOUT' ? `${err.code}` : (err.message ?? String(e));
+};
+
+/** Admin state of each server of a backend (MAINT, DRAIN, or ready); null when HAProxy does not list it. */
+function adminStates(csv: string, backend: string): Record<string, ServerAdminState> | null {
+  const b = parseShowStat(csv).get(backend);
+  if (!b || b.servers.length === 0) return null;
+  return Object.fromEntries(b.servers.map((s) => [s.name, s.maint ? 'maint' : s.status.startsWith('DRAIN') ? 'drain' : 'ready']));
 }
 
-interface SecretsLike {
-  replUser?: string;
-  replPassword?: string;
-  adminUser?: string;
-  adminPassword?: string;
-}
-
-function readSecrets(stateDir: string): SecretsLike {
-  const file = join(stateDir, 'secrets.json');
-  if (!existsSync(file)) return {};
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as SecretsLike;
-  } catch {
-    return {};
-  }
-}
-
-export function createDbFailoverController(opts: DbFailoverOptions): DbFailoverController {
+/** One observe → decide → act round per tick(); it returns the sentence it said, or null when there was nothing to do. */
+export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?: number): Promise<string | null> } {
   const d = opts.definition;
+  const paths = opts.paths;
   const policy: Policy = {
     failoverAfterMs: d.database.failoverAfterMs,
     semiSyncTimeoutMs: d.database.semiSyncTimeoutMs,
-    maxReaderLagSeconds: opts.maxReaderLagSeconds ?? 2,
+    maxReaderLagSeconds: d.database.readerMaxLagSeconds,
   };
-  const topologyFile = opts.topologyFile ?? join(opts.stateDir, 'db-topology.json');
-  const journalFile = opts.journalFile === undefined ? join(opts.stateDir, 'logs', 'db-failover.jsonl') : opts.journalFile;
-  // Secrets are read lazily: the bootstrap writes them after the supervisor may have started ticking.
-  const admin = opts.admin ?? ((node: DbNode): AdminConnection => {
-    const s = readSecrets(opts.stateDir);
-    return { host: '127.0.0.1', port: node.port, user: s.adminUser ?? 'root', password: s.adminPassword ?? '' };
-  });
-  const replication = (): ReplicationCredentials => {
-    if (opts.replication) return opts.replication;
-    const s = readSecrets(opts.stateDir);
-    if (!s.replUser || s.replPassword === undefined) throw new Error(`no replication credentials: ${join(opts.stateDir, 'secrets.json')} has no replUser/replPassword`);
-    return { user: s.replUser, password: s.replPassword };
+  const byName = new Map(d.dbNodes.map((n) => [n.name, n]));
+  const byPort = new Map(d.dbNodes.map((n) => [n.port, n.name]));
+  const socketOf = (name: string) => {
+    const n = byName.get(name);
+    if (!n) throw new Error(`no database node named ${name}`);
+    return dbSocket(paths, n);
   };
-  const runner = createRunner({ nodes: d.dbNodes, topologyFile, haproxySocket: opts.haproxySocket ?? join(opts.stateDir, 'run', 'haproxy.sock'), admin });
+
+  async function observeNode(node: DbNode): Promise<NodeState> {
+    try {
+      return await withNode(dbSocket(paths, node), async (c) => {
+        const [vars] = await c.query(
+          'SELECT @@global.read_only AS ro, @@global.gtid_current_pos AS cur, @@global.gtid_binlog_pos AS bin, ' +
+            '@@global.rpl_semi_sync_master_enabled AS me, @@global.rpl_semi_sync_master_wait_point AS wp, ' +
+            '@@global.rpl_semi_sync_master_wait_no_slave AS wns, @@global.gtid_binlog_state AS bst, @@global.rpl_semi_sync_master_timeout AS t, @@global.rpl_semi_sync_slave_enabled AS se',
+        );
+        const v = (vars as Record<string, unknown>[])[0]!;
+        const [status] = await c.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_master_status', 'Rpl_semi_sync_master_clients')");
+        const st = Object.fromEntries((status as { Variable_name: string; Value: string }[]).map((r) => [r.Variable_name, r.Value]));
+        const [slave] = await c.query('SHOW SLAVE STATUS');
+        const s = (slave as Record<string, unknown>[])[0];
+        const lastError = s ? ([s.Last_IO_Error, s.Last_SQL_Error].filter((x) => typeof x === 'string' && x !== '').join('; ') || null) : null;
+        return {
+          name: node.name,
+          reachable: true,
+          error: null,
+          readOnly: yes(v.ro),
+          replication: s
+            ? {
+                source: byPort.get(Number(s.Master_Port)) ?? null,
+                sourcePort: Number(s.Master_Port),
+                ioRunning: s.Slave_IO_Running === 'Yes' ? 'Yes' : s.Slave_IO_Running === 'Connecting' ? 'Connecting' : 'No',
+                sqlRunning: s.Slave_SQL_Running === 'Yes',
+                lastError,
+                secondsBehind: s.Seconds_Behind_Master === null || s.Seconds_Behind_Master === undefined ? null : Number(s.Seconds_Behind_Master),
+                gtidIoPos: String(s.Gtid_IO_Pos ?? ''),
+              }
+            : null,
+          gtidCurrentPos: String(v.cur ?? ''),
+          gtidBinlogPos: String(v.bin ?? ''),
+          gtidBinlogState: String(v.bst ?? ''),
+          semiSync: {
+            masterEnabled: yes(v.me),
+            masterStatus: yes(st.Rpl_semi_sync_master_status),
+            masterClients: Number(st.Rpl_semi_sync_master_clients ?? 0),
+            waitPoint: String(v.wp ?? ''),
+            waitNoSlave: yes(v.wns),
+            timeoutMs: Number(v.t ?? 0),
+            slaveEnabled: yes(v.se),
+          },
+        } satisfies NodeState;
+      }, OBSERVE_TIMEOUT_MS);
+    } catch (e) {
+      return {
+        name: node.name, reachable: false, error: errorText(e), readOnly: true, replication: null, gtidCurrentPos: '', gtidBinlogPos: '', gtidBinlogState: '',
+        semiSync: { masterEnabled: false, masterStatus: false, masterClients: 0, waitPoint: '', waitNoSlave: true, timeoutMs: 0, slaveEnabled: false },
+      };
+    }
+  }
+
+  async function observe(now: number): Promise<Observed> {
+    const [nodes, csv] = await Promise.all([Promise.all(d.dbNodes.map(observeNode)), haproxyCommand(paths.haproxySocket, 'show stat', OBSERVE_TIMEOUT_MS).catch(() => null)]);
+    return {
+      now,
+      topology: readTopology(paths),
+      nodes,
+      writer: csv === null ? null : adminStates(csv, BACKENDS.dbWriter),
+      reader: csv === null ? null : adminStates(csv, BACKENDS.dbReader),
+    };
+  }
+
+  /** Executes steps in order; a failing step that is not best-effort stops the plan and throws. */
+  async function run(steps: Step[]): Promise<void> {
+    for (const step of steps) {
+      try {
+        if (step.kind === 'sql') await runSql(socketOf(step.node), step.node, step.sql, { timeoutMs: STEP_TIMEOUT_MS });
+        else if (step.kind === 'gtid-wait') {
+          const [r] = (await runSql(socketOf(step.node), step.node, [`SELECT MASTER_GTID_WAIT(${sqlString(step.gtid)}, ${step.timeoutMs / 1000}) AS w`], { timeoutMs: step.timeoutMs + 2_000 })) as { w: number | string }[][];
+          if (Number(r?.[0]?.w) !== 0) throw new Error(`${step.node} did not apply its relay log up to ${step.gtid} within ${step.timeoutMs} ms`);
+        } else if (step.kind === 'haproxy') await haproxyAct(paths.haproxySocket, step.commands, 1_000);
+        else if (step.kind === 'flashback') await flashback(socketOf(step.node), step.node, step.startGtid);
+        else writeTopology(paths, step.topology);
+      } catch (e) {
+        if (!('bestEffort' in step) || !step.bestEffort) throw e;
+      }
+    }
+  }
 
   let memory: Memory = { unreachableSince: {} };
-  let last: Decision = { kind: 'none' };
   let lastSentence: string | null = null;
   let busy = false;
 
   // Stamped when said (after observing and acting), not when the tick started: a tick can wait on a hung node.
-  const say = (kind: string, sentence: string, _tickStartedAt: number): string => {
-    const now = Date.now();
+  const say = (kind: string, sentence: string): string => {
     lastSentence = sentence;
-    opts.log(sentence);
-    if (journalFile) {
-      try {
-        mkdirSync(dirname(journalFile), { recursive: true });
-        appendFileSync(journalFile, JSON.stringify({ at: new Date(now).toISOString(), kind, sentence }) + '\n');
-      } catch {
-        /* the journal is for reports; never fail a tick for it */
-      }
+    opts.log?.(sentence);
+    try {
+      mkdirSync(dirname(paths.failoverJournal), { recursive: true });
+      appendFileSync(paths.failoverJournal, JSON.stringify({ at: new Date().toISOString(), kind, sentence }) + '\n');
+    } catch {
+      /* the journal is for reports; never fail a tick for it */
     }
     return sentence;
   };
@@ -105,57 +165,41 @@ export function createDbFailoverController(opts: DbFailoverOptions): DbFailoverC
     if (busy) return null;
     busy = true;
     try {
-      const observed: Observed = await runner.observe(now);
+      const observed = await observe(now);
       const r = decide(observed, memory, policy);
       memory = r.memory;
-      last = r.decision;
       const decision = r.decision;
       if (decision.kind === 'none') {
         lastSentence = null;
         return null;
       }
-      // Waiting and being blocked are said once, not every 250 ms.
+      // Waiting and being blocked are said once, not every tick.
       if (decision.kind === 'wait' || decision.kind === 'blocked') {
         if (lastSentence !== null && (decision.kind === 'wait' ? lastSentence.startsWith(`primary ${decision.node} unreachable`) : lastSentence === decision.sentence)) return null;
-        return say(decision.kind, decision.sentence, now);
+        return say(decision.kind, decision.sentence);
       }
-      let steps;
       try {
-        const needsReplication = decision.kind === 'failover' || decision.kind === 'repoint' || decision.kind === 'rewind';
-        steps = planSteps(decision, { nodes: d.dbNodes, topology: observed.topology!, replication: needsReplication ? replication() : { user: '', password: '' }, policy, now, hasReader: observed.reader !== null });
-        await runner.run(steps);
+        const replication = { user: opts.secrets.replUser, password: opts.secrets.replPassword };
+        await run(planSteps(decision, { nodes: d.dbNodes, topology: observed.topology!, replication, policy, now, hasReader: observed.reader !== null }));
       } catch (e) {
         const sentence = `could not carry out "${decision.sentence}": ${(e as Error).message}`;
         if (sentence === lastSentence) return null;
-        return say(`${decision.kind}-failed`, sentence, Date.now());
+        return say(`${decision.kind}-failed`, sentence);
       }
-      return say(decision.kind, decision.sentence, now);
+      return say(decision.kind, decision.sentence);
     } finally {
       busy = false;
     }
   }
 
-  return {
-    tick,
-    get last() {
-      return last;
-    },
-  };
+  return { tick };
 }
 
 /**
- * The supervisor's entry point (controllers/load.ts): the controller of the running region, logging in
- * as root over each node's Unix socket. The supervisor logs the sentence tick() returns; the journal
- * (<stateDir>/logs/db-failover.jsonl) keeps them with timestamps for the drill reports.
+ * The supervisor's controller: the sentence tick() returns goes to logs/supervisor.log; the journal
+ * (paths.failoverJournal) keeps them with timestamps for the drill reports.
  */
 export function createController(ctx: ControllerContext): Controller {
-  const c = createDbFailoverController({
-    definition: ctx.definition,
-    stateDir: ctx.stateDir,
-    log: () => undefined,
-    admin: (node) => ({ socketPath: dbSocket(ctx.paths, node), user: 'root', password: '' }),
-    topologyFile: ctx.paths.topology,
-    haproxySocket: ctx.paths.haproxySocket,
-  });
+  const c = createDbFailoverController({ definition: ctx.definition, paths: ctx.paths, secrets: ctx.secrets });
   return { name: 'db-failover', tick: () => c.tick() };
 }

@@ -1,47 +1,36 @@
-// Finds the controller modules that exist in this checkout and instantiates them.
-// Today: db-failover.ts (owned by the drills engineer) when present, and the API autoscaler.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { Controller, ControllerContext, ControllerFactory } from './types.js';
+// The supervisor's controllers (the DB failover controller and the API autoscaler), ticked every
+// CONTROLLER_TICK_MS, never overlapping, each logging the sentence it returns.
+import { createController as dbFailover } from './db-failover.js';
+import { createController as autoscaler } from './autoscaler.js';
+import type { Controller, ControllerContext } from './types.js';
 
-const modules = ['./db-failover.ts', './autoscaler.ts'];
+/**
+ * A fixed constant, not a definition field: it is how often a controller looks, not a policy. Every
+ * policy it applies has its own field (database.failoverAfterMs, scaling.*); a tick must stay well below
+ * the shortest of them (failoverAfterMs >= 200 ms) and cheap enough to run on a 2-core machine.
+ */
+export const CONTROLLER_TICK_MS = 250;
 
-export async function loadControllers(ctx: ControllerContext): Promise<Controller[]> {
-  const out: Controller[] = [];
-  for (const rel of modules) {
-    const url = new URL(rel, import.meta.url);
-    if (!existsSync(fileURLToPath(url))) continue;
-    const mod = (await import(url.href)) as Record<string, unknown>;
-    const factory = (mod.createController ?? mod.default) as ControllerFactory | undefined;
-    if (typeof factory !== 'function') {
-      ctx.log(`controller ${rel}: exports no createController(ctx) or default factory; skipped`);
-      continue;
-    }
-    const c = await factory(ctx);
-    out.push(c);
-    ctx.log(`controller ${c.name} loaded from ${rel}`);
-  }
-  return out;
-}
-
-/** Calls each controller's tick every intervalMs, never overlapping; logs the sentences they return. */
-export function runControllers(controllers: Controller[], log: (line: string) => void, intervalMs = 250): () => Promise<void> {
+/** Starts every controller's loop; returns the function that stops them (and closes them). */
+export function startControllers(ctx: ControllerContext, intervalMs = CONTROLLER_TICK_MS): () => Promise<void> {
+  const controllers: Controller[] = [dbFailover(ctx), autoscaler(ctx)];
+  for (const c of controllers) ctx.log(`controller ${c.name} loaded`);
   let stopped = false;
   const loops = controllers.map(async (c) => {
-    // The same failure every 250 ms is logged once, then once a minute while it lasts.
+    // The same failure every tick is logged once, then once a minute while it lasts.
     let lastError = '';
     let lastErrorAt = 0;
     while (!stopped) {
       const started = Date.now();
       try {
         const said = await c.tick();
-        if (said) log(`${c.name}: ${said}`);
-        if (lastError) log(`${c.name}: ticking again after: ${lastError}`);
+        if (said) ctx.log(`${c.name}: ${said}`);
+        if (lastError) ctx.log(`${c.name}: ticking again after: ${lastError}`);
         lastError = '';
       } catch (e) {
         const msg = (e as Error).message;
         if (msg !== lastError || Date.now() - lastErrorAt > 60_000) {
-          log(`${c.name}: tick failed: ${msg}`);
+          ctx.log(`${c.name}: tick failed: ${msg}`);
           lastErrorAt = Date.now();
         }
         lastError = msg;

@@ -1,6 +1,7 @@
 // prometheus-rules.yml: the definition's alarms (observability.alarms) as Prometheus alerting rules,
 // the local counterpart of the CloudWatch alarms the AWS target builds from the same numbers.
 import type { ResolvedDefinition } from '@conduit/definition';
+import { BACKENDS } from './haproxy.js';
 
 export function prometheusRules(d: ResolvedDefinition): string {
   const a = d.observability.alarms;
@@ -17,7 +18,7 @@ groups:
   - name: ${d.name}-tiers
     rules:
 ${rule('ApiHigh5xxRate',
-  `100 * sum(rate(haproxy_backend_http_responses_total{proxy="be_api",code="5xx"}[1m])) / clamp_min(sum(rate(haproxy_backend_http_responses_total{proxy="be_api"}[1m])), 1e-9) > ${a.http5xxPercent}`,
+  `100 * sum(rate(haproxy_backend_http_responses_total{proxy="${BACKENDS.api}",code="5xx"}[1m])) / clamp_min(sum(rate(haproxy_backend_http_responses_total{proxy="${BACKENDS.api}"}[1m])), 1e-9) > ${a.http5xxPercent}`,
   '1m', 'page', `more than ${a.http5xxPercent} % of API responses are 5xx (observability.alarms.http5xxPercent)`)}
 ${rule('ApiP99LatencyHigh',
   `1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="api"}[1m]))) > ${a.p99LatencyMs}`,
@@ -29,7 +30,7 @@ ${rule('InstanceDown',
   `up == 0`,
   '30s', 'page', 'a scrape target ({{ $labels.job }} {{ $labels.instance }}, tier {{ $labels.tier }}, zone {{ $labels.zone }}) is down')}
 ${rule('LoadBalancerServerDown',
-  `haproxy_server_status{state="DOWN",proxy=~"be_api|be_front"} == 1`,
+  `haproxy_server_status{state="DOWN",proxy=~"${BACKENDS.api}|${BACKENDS.front}"} == 1`,
   '30s', 'warn', 'HAProxy took {{ $labels.proxy }}/{{ $labels.server }} out of the pool (failed health checks)')}
   - name: ${d.name}-data
     rules:

@@ -15,6 +15,10 @@ export interface HaproxyInput {
   activeInstances?: string[];
 }
 
+/** The backend names, once: the generator declares them, the runner's callers address servers in them. */
+export const BACKENDS = { front: 'be_front', api: 'be_api', dbWriter: 'be_db_writer', dbReader: 'be_db_reader' } as const;
+const B = BACKENDS;
+
 const ms = (n: number) => `${n}ms`;
 
 export function haproxyConfig({ definition: d, paths, topology, activeInstances }: HaproxyInput): string {
@@ -66,9 +70,9 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     '# ---- Front tier: static web servers (the ALB in front of the front Auto Scaling group) ----',
     'frontend fe_front',
     `    bind 127.0.0.1:${p.front}`,
-    '    default_backend be_front',
+    `    default_backend ${B.front}`,
     '',
-    'backend be_front',
+    `backend ${B.front}`,
     '    # roundrobin is dynamic: servers can be added/removed through the runtime API.',
     '    balance roundrobin',
     `    option httpchk GET ${d.front.healthCheck.path}`,
@@ -84,9 +88,9 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     '# ---- API tier: Node instances (the ALB in front of the API Auto Scaling group) ----',
     'frontend fe_api',
     `    bind 127.0.0.1:${p.api}`,
-    '    default_backend be_api',
+    `    default_backend ${B.api}`,
     '',
-    'backend be_api',
+    `backend ${B.api}`,
     '    balance roundrobin',
     `    option httpchk GET ${d.api.healthCheck.path}`,
     '    http-check expect status 200',
@@ -105,15 +109,15 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     '',
     '# ---- Database: Aurora-style cluster endpoints over MariaDB (TCP) ----',
     '# Writer: every node is listed by its definition name; only the current primary is enabled.',
-    '# The failover controller switches with `set server be_db_writer/<name> state ready|maint`.',
+    `# The failover controller switches with \`set server ${B.dbWriter}/<name> state ready|maint\`.`,
     'frontend fe_db_writer',
     '    mode tcp',
     '    option tcplog',
     `    bind 127.0.0.1:${p.dbWriter}`,
     '    timeout client 1h',
-    '    default_backend be_db_writer',
+    `    default_backend ${B.dbWriter}`,
     '',
-    'backend be_db_writer',
+    `backend ${B.dbWriter}`,
     '    mode tcp',
     '    timeout server 1h',
     '    # Sessions to a failed primary are cut at once, so clients reconnect to the new one.',
@@ -130,9 +134,9 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     '    option tcplog',
     `    bind 127.0.0.1:${p.dbReader}`,
     '    timeout client 1h',
-    '    default_backend be_db_reader',
+    `    default_backend ${B.dbReader}`,
     '',
-    'backend be_db_reader',
+    `backend ${B.dbReader}`,
     '    mode tcp',
     '    balance leastconn',
     '    timeout server 1h',

@@ -2,13 +2,8 @@
 // the region bootstrap (or the failover controller) opens writes on the one primary only.
 import { join } from 'node:path';
 import type { DbNode, ResolvedDefinition } from '@conduit/definition';
-import type { StatePaths } from '../paths.js';
+import { dbDataDir, dbPidFile, dbSocket, dbTmpDir, type StatePaths } from '../paths.js';
 import type { RegionSecrets } from '../types.js';
-
-export const dbDataDir = (paths: Pick<StatePaths, 'data'>, node: Pick<DbNode, 'name'>) => join(paths.data, node.name);
-export const dbSocket = (paths: Pick<StatePaths, 'run'>, node: Pick<DbNode, 'name'>) => join(paths.run, `${node.name}.sock`);
-export const dbTmpDir = (paths: Pick<StatePaths, 'run'>, node: Pick<DbNode, 'name'>) => join(paths.run, `${node.name}-tmp`);
-export const dbCnfFile = (paths: Pick<StatePaths, 'config'>, node: Pick<DbNode, 'name'>) => join(paths.config, `${node.name}.cnf`);
 
 export function mariadbCnf(d: ResolvedDefinition, node: DbNode, paths: Pick<StatePaths, 'data' | 'run'>): string {
   const data = dbDataDir(paths, node);
@@ -17,7 +12,7 @@ export function mariadbCnf(d: ResolvedDefinition, node: DbNode, paths: Pick<Stat
     '[mariadbd]',
     `datadir=${data}`,
     `socket=${dbSocket(paths, node)}`,
-    `pid-file=${join(paths.run, `${node.name}.pid`)}`,
+    `pid-file=${dbPidFile(paths, node)}`,
     '# Its own temp dir: /tmp is shared with every other MariaDB on the machine (tests, other regions).',
     `tmpdir=${dbTmpDir(paths, node)}`,
     `port=${node.port}`,

@@ -1,51 +1,9 @@
-// nginx.conf per front instance: the static web server the AWS launch template runs (Debian's
-// nginx-light), serving the built SPA with history routing and long-lived hashed assets.
-import { join } from 'node:path';
+// nginx.conf per front instance: the static web server the AWS front instances run (Debian's
+// nginx-light), serving the built SPA with history routing and long-lived hashed assets. The server
+// block itself is the release's (@conduit/release/nginx): both targets serve the same thing.
 import type { InstanceSlot, ResolvedDefinition } from '@conduit/definition';
-import type { StatePaths } from '../paths.js';
-
-export const nginxConfFile = (paths: Pick<StatePaths, 'config'>, slot: { name: string }) => join(paths.config, `${slot.name}.nginx.conf`);
-export const nginxPrefix = (paths: Pick<StatePaths, 'data'>, slot: { name: string }) => join(paths.data, slot.name);
-
-/** What one nginx server block serving the built SPA needs: where it listens, what it serves, the cache policy. */
-export interface NginxServerBlock {
-  /** nginx `listen` argument: `127.0.0.1:21101` (local region) or `8080` (an AWS front instance). */
-  listen: string;
-  /** Absolute folder of the built SPA (index.html + assets/). */
-  root: string;
-  /** Cache-Control max-age of the content-hashed files under /assets/. */
-  assetMaxAgeSeconds: number;
-  /** Extra response headers on every answer (name, value), e.g. the instance's identity. */
-  headers?: [string, string][];
-}
-
-/**
- * One `server { ... }` block serving the SPA: /assets/* immutable (a missing one is a 404), every other path
- * falls back to index.html with no-cache. Shared by the local front instances and the AWS front release
- * (packages/release), so both targets serve the same thing. `indent` prefixes every non-empty line.
- */
-export function nginxServerBlock(b: NginxServerBlock, indent = ''): string {
-  const headers = (b.headers ?? []).map(([k, v]) => `        add_header ${k} ${v} always;`);
-  const text = `server {
-    listen ${b.listen};
-    root ${b.root};
-
-    # Content-hashed files: cached for a year everywhere; a missing one is a 404, never index.html.
-    # No "always" on Cache-Control: a 404 for an asset of a newer build must not be cached for a year.
-    location /assets/ {
-${headers.join('\n')}${headers.length ? '\n' : ''}        add_header Cache-Control "public, max-age=${b.assetMaxAgeSeconds}, immutable";
-        try_files $uri =404;
-    }
-
-    # History routing: any path that is not a file is the SPA entry; revalidated on every request.
-    location / {
-${headers.join('\n')}${headers.length ? '\n' : ''}        add_header Cache-Control "no-cache" always;
-        try_files $uri /index.html;
-    }
-}
-`;
-  return text.split('\n').map((l) => (l ? indent + l : l)).join('\n');
-}
+import { nginxServerBlock } from '@conduit/release/nginx';
+import { logFile, nginxPidFile, nginxPrefix, type StatePaths } from '../paths.js';
 
 export function nginxConf(d: ResolvedDefinition, slot: InstanceSlot, siteRoot: string, paths: Pick<StatePaths, 'data' | 'run' | 'logs'>): string {
   const prefix = nginxPrefix(paths, slot);
@@ -53,8 +11,8 @@ export function nginxConf(d: ResolvedDefinition, slot: InstanceSlot, siteRoot: s
 # Runs in the foreground under the supervisor: one master, one worker.
 daemon off;
 worker_processes 1;
-pid ${join(paths.run, `${slot.name}.nginx.pid`)};
-error_log ${join(paths.logs, `${slot.name}.log`)} warn;
+pid ${nginxPidFile(paths, slot)};
+error_log ${logFile(paths, slot.name)} warn;
 
 events {
     worker_connections 1024;

@@ -1,14 +1,10 @@
 // prometheus.yml: scrapes HAProxy's built-in exporter, every API instance's /metrics (from a file
 // the supervisor rewrites as instances come and go), the MariaDB and Redis exporters, itself.
 // Every target carries tier and zone labels.
-import { join } from 'node:path';
 import type { ResolvedDefinition } from '@conduit/definition';
 import type { StatePaths } from '../paths.js';
 
-export const apiTargetsFile = (paths: Pick<StatePaths, 'config'>) => join(paths.config, 'prometheus-api-targets.json');
-export const prometheusRulesFile = (paths: Pick<StatePaths, 'config'>) => join(paths.config, 'prometheus-rules.yml');
-
-export function prometheusConfig(d: ResolvedDefinition, paths: Pick<StatePaths, 'config'>): string {
+export function prometheusConfig(d: ResolvedDefinition, paths: Pick<StatePaths, 'prometheusRules' | 'prometheusApiTargets'>): string {
   const p = d.local.ports;
   const i = d.observability.scrapeIntervalSeconds;
   const redisTargets = d.cacheNodes
@@ -28,7 +24,7 @@ global:
 
 # observability.alarms as alerting rules (see /alerts).
 rule_files:
-  - '${prometheusRulesFile(paths)}'
+  - '${paths.prometheusRules}'
 
 scrape_configs:
   - job_name: prometheus
@@ -46,7 +42,7 @@ scrape_configs:
   # and Prometheus re-reads it without a restart.
   - job_name: api
     file_sd_configs:
-      - files: ['${apiTargetsFile(paths)}']
+      - files: ['${paths.prometheusApiTargets}']
         refresh_interval: 5s
 
   # prometheus-mysqld-exporter 0.14 scrapes one server: the writer endpoint (current primary).

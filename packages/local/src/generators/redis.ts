@@ -1,15 +1,7 @@
 // redis.conf per cache node and sentinel.conf per Sentinel (ElastiCache's replication group and
 // its automatic failover). The cache holds no durable data: no persistence, fresh roles on each start.
-import { join } from 'node:path';
 import type { CacheNode, ResolvedDefinition, SentinelNode } from '@conduit/definition';
-import type { StatePaths } from '../paths.js';
-
-export const redisConfFile = (paths: Pick<StatePaths, 'config'>, n: { name: string }) => join(paths.config, `${n.name}.conf`);
-/** The generated Sentinel config (a template) and the live copy Sentinel rewrites as it learns. */
-export const sentinelConfFiles = (paths: Pick<StatePaths, 'config' | 'run'>, s: { name: string }) => ({
-  generated: join(paths.config, `${s.name}.conf`),
-  live: join(paths.run, `${s.name}.conf`),
-});
+import { cacheDataDir, type StatePaths } from '../paths.js';
 
 const cachePrimary = (d: ResolvedDefinition) => d.cacheNodes.find((n) => n.initialRole === 'primary')!;
 
@@ -27,7 +19,7 @@ export function redisConf(d: ResolvedDefinition, node: CacheNode, paths: Pick<St
     'daemonize no',
     '# Logs to stdout: the supervisor writes them to logs/<name>.log.',
     'logfile ""',
-    `dir ${join(paths.data, node.name)}`,
+    `dir ${cacheDataDir(paths, node)}`,
     '# A cache: no snapshot, no AOF. A restarted node starts empty and resyncs from the primary.',
     'save ""',
     'appendonly no',
@@ -56,7 +48,7 @@ export function sentinelConf(d: ResolvedDefinition, s: SentinelNode, paths: Pick
     'bind 127.0.0.1',
     'daemonize no',
     'logfile ""',
-    `dir ${join(paths.data, s.name)}`,
+    `dir ${cacheDataDir(paths, s)}`,
     `# The API finds the primary by asking for "${m}" (REDIS_MASTER_NAME).`,
     `sentinel monitor ${m} 127.0.0.1 ${primary.port} ${d.cache.quorum}`,
     `# cache.downAfterMs: how long the primary may be silent before it is considered down.`,

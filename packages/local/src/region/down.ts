@@ -2,12 +2,13 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot, statePaths, type StatePaths } from '../paths.js';
-import { commandLineOf, isAlive, stopProcessGroup } from '../runner/spawn.js';
+import { isAlive, isOurProcess } from '../runner/process.js';
+import { stopProcessGroup } from '../runner/spawn.js';
+import { waitUntil } from '../runner/probe.js';
 import { readJson, supervisorState } from '../state.js';
 import { RegionError } from './errors.js';
-import type { ProcessesFile, ProcessRecord } from '../types.js';
+import type { ProcessesFile } from '../types.js';
 
 /**
  * Stops processes listed in processes.json that are still alive although no supervisor owns them
@@ -16,22 +17,9 @@ import type { ProcessesFile, ProcessRecord } from '../types.js';
 export async function stopLeftovers(paths: StatePaths): Promise<number> {
   const file = readJson<ProcessesFile>(paths.processes);
   if (!file) return 0;
-  const alive = file.processes.filter((p) => p.pid !== null && isAlive(p.pid) && isOurProcess(p));
+  const alive = file.processes.filter(isOurProcess);
   await Promise.all(alive.map((p) => stopProcessGroup(p.pid!, 10_000)));
   return alive.length;
-}
-
-/**
- * Pids are recycled quickly (pid_max is 32768 here): a recorded pid is ours only if its command line
- * still names the binary and either its last argument (a config or entry file) or its port
- * (Redis rewrites its title to "redis-server 127.0.0.1:PORT").
- */
-export function isOurProcess(p: Pick<ProcessRecord, 'pid' | 'command' | 'port'>): boolean {
-  if (p.pid === null) return false;
-  const cmd = commandLineOf(p.pid) ?? '';
-  const bin = (p.command[0] ?? '').split('/').pop() ?? '';
-  const last = p.command.length > 1 ? p.command[p.command.length - 1]! : '';
-  return bin !== '' && cmd.includes(bin) && ((last !== '' && cmd.includes(last)) || cmd.includes(`:${p.port}`));
 }
 
 export interface DownResult {
@@ -50,9 +38,8 @@ export async function regionDown(stateDir: string, progress: (line: string) => v
     wasRunning = true;
     progress(`stopping the region (supervisor pid ${sup.pid}): entry points first, data last`);
     process.kill(sup.pid, 'SIGTERM');
-    const deadline = Date.now() + 120_000;
-    while (isAlive(sup.pid) && Date.now() < deadline) await sleep(50);
-    if (isAlive(sup.pid)) {
+    const exited = await waitUntil('the supervisor exiting', () => !isAlive(sup.pid), 120_000).catch(() => false);
+    if (!exited) {
       progress(`supervisor ${sup.pid} did not exit in 120 s: killing it`);
       try { process.kill(sup.pid, 'SIGKILL'); } catch { /* gone */ }
     }

@@ -1,12 +1,9 @@
 // `tier status`: every process with tier, zone, pid, port and health, plus the endpoints.
 import type { ResolvedDefinition } from '@conduit/definition';
-import { endpoints } from '../commands/processes.js';
+import { endpoints } from '../specs/processes.js';
 import { probe } from '../runner/probe.js';
-import { isAlive } from '../runner/spawn.js';
-import { queryNode, redisRole } from '../runner/admin.js';
-import { dbSocket } from '../generators/mariadb.js';
-import { statePaths } from '../paths.js';
-import { isOurProcess } from './down.js';
+import { isOurProcess, queryNode, redisRole } from '../runner/index.js';
+import { dbSocket, statePaths } from '../paths.js';
 import { readRegion } from '../state.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
 
@@ -46,7 +43,7 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
   const snap = readRegion(stateDir);
   const paths = statePaths(stateDir);
   const processes = await Promise.all(snap.processes.map(async (p): Promise<ProcessStatus> => {
-    const alive = p.pid !== null && isAlive(p.pid) && isOurProcess(p);
+    const alive = isOurProcess(p);
     let health: Health = !alive ? 'down' : (await probe(p.probe, p.port, 1_000)) ? 'healthy' : 'unhealthy';
     let role: string | null = null;
     let detail: string | null = null;

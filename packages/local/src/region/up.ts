@@ -1,14 +1,14 @@
 // `tier up`: checks, builds the SPA if needed, writes the plan, starts the supervisor daemon and
 // relays its progress until the region is ready. The supervisor keeps running after we return.
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { portClaims, tsxLoaderPath } from '../commands/processes.js';
+import { portClaims, tsxLoaderPath } from '../specs/processes.js';
 import { repoRoot, statePaths } from '../paths.js';
 import { portsBlockedByConnections, takenPorts, waitUntil } from '../runner/probe.js';
-import { isAlive, spawnDaemon } from '../runner/spawn.js';
-import { supervisorState, writeFileAtomic } from '../state.js';
+import { spawnDaemon } from '../runner/spawn.js';
+import { supervisorState, takeLockFile, writeFileAtomic } from '../state.js';
 import { stopLeftovers } from './down.js';
 import { RegionError } from './errors.js';
 import type { RegionPlan, SupervisorMessage } from '../supervisor/plan.js';
@@ -49,27 +49,9 @@ async function buildSite(progress: (l: string) => void): Promise<void> {
   }
 }
 
-/** One `tier up` at a time per state folder: a lock file holding the starter's pid. */
-function takeUpLock(root: string): () => void {
-  mkdirSync(root, { recursive: true, mode: 0o755 });
-  const lock = join(root, 'up.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
-      return () => rmSync(lock, { force: true });
-    } catch {
-      const owner = Number(readFileSync(lock, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new RegionError(`another \`tier up\` (pid ${owner}) is starting this region: wait for it, or stop it`);
-      }
-      rmSync(lock, { force: true }); // left by a starter that died
-    }
-  }
-  throw new RegionError(`could not take ${lock}`);
-}
-
 export async function regionUp(o: UpOptions): Promise<UpResult> {
-  const release = takeUpLock(statePaths(o.stateDir).root);
+  // One `tier up` at a time per state folder.
+  const release = takeLockFile(statePaths(o.stateDir).upLock, (owner) => new RegionError(`another \`tier up\` (pid ${owner}) is starting this region: wait for it, or stop it`));
   try {
     return await upLocked(o);
   } finally {

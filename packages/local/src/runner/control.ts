@@ -1,9 +1,45 @@
-// Client of the supervisor's control socket (<stateDir>/run/supervisor.sock): start/stop/list processes
-// of a running region, e.g. from the autoscaler or a drill.
-import { createConnection } from 'node:net';
+// The supervisor's control socket (<stateDir>/run/supervisor.sock), both ends: one JSON request per
+// line, one JSON answer per line. Tools (the `tier` commands, drills) start/stop/list processes of a
+// running region through it.
+import { rmSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
 import { statePaths } from '../paths.js';
-import type { ControlRequest, ControlResponse } from '../supervisor/plan.js';
 
+export type ControlRequest =
+  | { op: 'list' }
+  | { op: 'start'; name: string }
+  | { op: 'stop'; name: string }
+  | { op: 'forget'; name: string };
+
+export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };
+
+/** The supervisor's end: answers each request line with handle()'s result, or its error. */
+export function serveControl(socketPath: string, handle: (req: ControlRequest) => Promise<unknown>): Server {
+  rmSync(socketPath, { force: true });
+  const server = createServer((sock) => {
+    let buf = '';
+    sock.on('data', (chunk) => {
+      buf += chunk.toString('utf8');
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        void (async (): Promise<ControlResponse> => {
+          try {
+            return { ok: true, result: await handle(JSON.parse(line) as ControlRequest) };
+          } catch (e) {
+            return { ok: false, error: (e as Error).message };
+          }
+        })().then((r) => sock.write(JSON.stringify(r) + '\n'));
+      }
+    });
+    sock.on('error', () => undefined);
+  });
+  server.listen(socketPath);
+  return server;
+}
+
+/** A tool's end: one request to a running region's supervisor. */
 export function supervisorRequest(stateDir: string, req: ControlRequest, timeoutMs = 60_000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const s = createConnection({ path: statePaths(stateDir).supervisorSocket });

@@ -42,11 +42,16 @@ export async function probe(p: Probe, port: number, timeoutMs = 1_000): Promise<
   }
 }
 
-/** Polls `check` every intervalMs until it returns true; throws `what` after timeoutMs. No fixed sleeps. */
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<void> {
+/**
+ * The one wait: polls `check` every intervalMs until it returns a truthy value (returned), and fails
+ * naming `what` after timeoutMs. A check that throws fails the wait at once (a fatal condition);
+ * checks that may fail transiently return a falsy value instead. No fixed sleeps.
+ */
+export async function waitUntil<T>(what: string, check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await check()) return;
+    const v = await check();
+    if (v) return v;
     if (Date.now() > deadline) throw new Error(`${what}: not ready after ${(timeoutMs / 1000).toFixed(0)} s`);
     await sleep(intervalMs);
   }
@@ -59,6 +64,10 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
 export async function takenPorts<T extends { port: number }>(claims: T[]): Promise<T[]> {
   const sockets = loopbackSockets();
   if (sockets) return claims.filter((c) => sockets.listening.has(c.port)).sort((a, b) => a.port - b.port);
+  return unbindable(claims);
+}
+
+async function unbindable<T extends { port: number }>(claims: T[]): Promise<T[]> {
   const taken: T[] = [];
   await Promise.all(claims.map(async (c) => {
     const free = await new Promise<boolean>((resolve) => {
@@ -77,18 +86,7 @@ export async function takenPorts<T extends { port: number }>(claims: T[]): Promi
  * ephemeral range, and such a port stays blocked until the connection closes and leaves TIME_WAIT
  * (60 s). Server-side TIME_WAIT does not block: like the components, the test binds with SO_REUSEADDR.
  */
-export async function portsBlockedByConnections<T extends { port: number }>(claims: T[]): Promise<T[]> {
-  const blocked: T[] = [];
-  await Promise.all(claims.map(async (c) => {
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen({ host: '127.0.0.1', port: c.port }, () => srv.close(() => resolve(true)));
-    });
-    if (!free) blocked.push(c);
-  }));
-  return blocked.sort((a, b) => a.port - b.port);
-}
+export const portsBlockedByConnections = <T extends { port: number }>(claims: T[]): Promise<T[]> => unbindable(claims);
 
 const loopbackOrAny = /^(0100007F|00000000|0{32}|0{24}01000000|0{16}FFFF00000100007F|0{16}FFFF000000000000)$/i;
 
@@ -115,9 +113,4 @@ export function loopbackSockets(): { listening: Set<number>; connected: Set<numb
     }
   }
   return read ? { listening, connected } : null;
-}
-
-/** Local ports in LISTEN state on loopback or any address, or null when /proc is unavailable. */
-export function listeningPorts(): Set<number> | null {
-  return loopbackSockets()?.listening ?? null;
 }

@@ -1,9 +1,21 @@
 // The only place that starts processes: each in its own process group, output appended to its log.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from './process.js';
 import type { ProcessSpec } from '../types.js';
+
+/** Starts a command detached (its own process group), stdout and stderr appended to logFile; `ipc` adds a channel. */
+function spawnLogged(command: string, args: string[], o: { logFile: string; cwd: string; env?: Record<string, string>; ipc?: boolean }): ChildProcess {
+  mkdirSync(dirname(o.logFile), { recursive: true });
+  const fd = openSync(o.logFile, 'a');
+  try {
+    return spawn(command, args, { cwd: o.cwd, detached: true, env: { ...process.env, ...o.env }, stdio: o.ipc ? ['ignore', fd, fd, 'ipc'] : ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Starts a spec detached (its own process group), stdout and stderr appended to spec.logFile. */
 export function spawnProcess(spec: ProcessSpec): ChildProcess {
@@ -12,37 +24,18 @@ export function spawnProcess(spec: ProcessSpec): ChildProcess {
     mkdirSync(dirname(to), { recursive: true });
     copyFileSync(from, to);
   }
-  mkdirSync(dirname(spec.logFile), { recursive: true });
-  const fd = openSync(spec.logFile, 'a');
-  try {
-    return spawn(spec.command, spec.args, {
-      cwd: spec.cwd,
-      env: { ...process.env, ...spec.env },
-      detached: true,
-      stdio: ['ignore', fd, fd],
-    });
-  } finally {
-    closeSync(fd);
-  }
+  return spawnLogged(spec.command, spec.args, spec);
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/**
+ * Starts a long-lived daemon detached (its own session and process group, output appended to
+ * logFile) with an IPC channel, so the starter can follow its progress and then let go.
+ */
+export const spawnDaemon = (command: string, args: string[], o: { logFile: string; cwd: string; env?: Record<string, string> }): ChildProcess =>
+  spawnLogged(command, args, { ...o, ipc: true });
 
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** A process group is alive while its leader's negative pid answers signal 0. */
+const groupAlive = (pgid: number) => isAlive(-pgid);
 
 /**
  * Stops a process group: SIGTERM, wait up to graceMs, then SIGKILL. Resolves with how it ended.
@@ -72,27 +65,4 @@ export function runOnce(command: string, args: string[], opts: { env?: Record<st
       } else resolve(stdout);
     });
   });
-}
-
-/** The command line of a live pid (to tell our process from a recycled pid). */
-export function commandLineOf(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Starts a long-lived daemon detached (its own session and process group, output appended to
- * logFile) with an IPC channel, so the starter can follow its progress and then let go.
- */
-export function spawnDaemon(command: string, args: string[], opts: { logFile: string; cwd: string; env?: Record<string, string> }): ChildProcess {
-  mkdirSync(dirname(opts.logFile), { recursive: true });
-  const fd = openSync(opts.logFile, 'a');
-  try {
-    return spawn(command, args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd, 'ipc'], env: { ...process.env, ...opts.env } });
-  } finally {
-    closeSync(fd);
-  }
 }

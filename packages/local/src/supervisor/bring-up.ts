@@ -3,11 +3,11 @@
 // API instances. Independent components start in parallel; waiting is polling with deadlines.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { regionSpecs, dbInitCommand, databaseUrls, tsxLoaderPath, type SpecContext } from '../commands/processes.js';
-import { replicationSteps, type SqlStep } from '../commands/db.js';
-import { dbDataDir, dbSocket } from '../generators/mariadb.js';
-import { apiServerEntry, repoRoot } from '../paths.js';
-import { haproxyServers, probe, queryNode, runOnce, runSqlStep, waitUntil } from '../runner/index.js';
+import { regionSpecs, dbInitCommand, databaseUrls, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
+import { replicationSteps, type SqlStep } from '../specs/db.js';
+import { apiServerEntry, dbDataDir, dbSocket, repoRoot } from '../paths.js';
+import { haproxyServers, probe, queryNode, runOnce, runSql, waitUntil } from '../runner/index.js';
+import { BACKENDS } from '../generators/haproxy.js';
 import { writeTopology } from '../state.js';
 import type { Supervisor } from './supervisor.js';
 import type { DbTopology, ProcessSpec } from '../types.js';
@@ -53,7 +53,8 @@ export async function waitReady(sup: Supervisor, spec: ProcessSpec, timeoutMs: n
 
 async function runSteps(ctx: SpecContext, steps: SqlStep[]): Promise<void> {
   const byName = new Map(ctx.definition.dbNodes.map((n) => [n.name, n]));
-  await Promise.all(steps.map((s) => runSqlStep(dbSocket(ctx.paths, byName.get(s.node)!), s)));
+  // A node may still be finishing its start: connection failures are retried for a few seconds.
+  await Promise.all(steps.map((s) => runSql(dbSocket(ctx.paths, byName.get(s.node)!), s.node, s.sql, { timeoutMs: 30_000, retryMs: 5_000 })));
 }
 
 export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTopology, progress: Progress): Promise<void> {
@@ -119,7 +120,7 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   apiReady.catch(() => undefined); // observed below
 
   await waitUntil('writer endpoint routes to the primary', async () => {
-    const servers = await haproxyServers(ctx.paths.haproxySocket, 'be_db_writer').catch(() => []);
+    const servers = await haproxyServers(ctx.paths.haproxySocket, BACKENDS.dbWriter).catch(() => []);
     return servers.some((s) => s.name === topology.primary && s.up);
   }, 15_000, 50);
   const urls = databaseUrls(d, ctx.secrets);
@@ -141,7 +142,8 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
 
   // 5. The barrier that matters to a client: the load balancers see every started instance healthy
   //    (an ALB target passing its health checks), so the first request through the edge succeeds.
-  for (const [backend, tier] of [['be_front', 'front'], ['be_api', 'api']] as const) {
+  for (const tier of ['front', 'api'] as const) {
+    const backend = BACKENDS[tier];
     const names = specs.filter((s) => s.tier === tier).map((s) => s.name);
     await waitUntil(`HAProxy ${backend} sees ${names.join(', ')} up`, async () => {
       const servers = await haproxyServers(ctx.paths.haproxySocket, backend).catch(() => []);

@@ -3,18 +3,34 @@
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, dbCnfFile, dbTmpDir, redisConf, redisConfFile, sentinelConf,
-  sentinelConfFiles, prometheusConfig, apiTargetsFile, apiTargets, prometheusRules, prometheusRulesFile, nginxConf, nginxConfFile, nginxPrefix, placeholderIndexHtml,
+  haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, prometheusRules, nginxConf, placeholderIndexHtml,
 } from '../generators/index.js';
-import { webDistDir } from '../paths.js';
+import { cacheDataDir, dbCnfFile, dbTmpDir, nginxConfFile, nginxPrefix, redisConfFile, sentinelConfFiles, webDistDir } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
-import type { SpecContext } from '../commands/processes.js';
+import type { CacheNode } from '@conduit/definition';
+import type { SpecContext } from '../specs/processes.js';
 import type { DbTopology } from '../types.js';
 
 /** The folder the front instances serve: the built SPA, or a placeholder page when it is not built. */
 export function siteRoot(ctx: SpecContext): { root: string; placeholder: boolean } {
   if (existsSync(join(webDistDir, 'index.html'))) return { root: webDistDir, placeholder: false };
   return { root: ctx.paths.placeholderSite, placeholder: true };
+}
+
+/**
+ * HAProxy's config from the DB topology and the instances to enable (default: the first `desired`
+ * slots). A replacement HAProxy starts from one regenerated with the topology and instances of the moment.
+ */
+export function writeHaproxyConfig(ctx: SpecContext, topology: DbTopology, activeInstances?: string[]): string {
+  writeFileAtomic(ctx.paths.haproxyConfig, haproxyConfig({ definition: ctx.definition, paths: ctx.paths, topology, activeInstances }));
+  return ctx.paths.haproxyConfig;
+}
+
+/** A Redis node's config; with currentPrimaryPort (Sentinel moved the primary) it starts as that node's replica. */
+export function writeRedisConfig(ctx: SpecContext, node: CacheNode, currentPrimaryPort?: number): string {
+  mkdirSync(cacheDataDir(ctx.paths, node), { recursive: true });
+  writeFileAtomic(redisConfFile(ctx.paths, node), redisConf(ctx.definition, node, ctx.paths, currentPrimaryPort));
+  return redisConfFile(ctx.paths, node);
 }
 
 export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: string[]; placeholder: boolean } {
@@ -26,27 +42,24 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
     files.push(file);
   };
 
-  write(join(paths.config, 'haproxy.cfg'), haproxyConfig({ definition: d, paths, topology }));
-  write(join(paths.config, 'default.vcl'), varnishVcl(d));
+  files.push(writeHaproxyConfig(ctx, topology));
+  write(paths.varnishVcl, varnishVcl(d));
   for (const n of d.dbNodes) {
     mkdirSync(dbTmpDir(paths, n), { recursive: true });
     write(dbCnfFile(paths, n), mariadbCnf(d, n, paths));
   }
-  write(join(paths.config, 'mysqld-exporter.cnf'), mysqldExporterCnf(d, secrets), 0o600);
-  for (const n of d.cacheNodes) {
-    mkdirSync(join(paths.data, n.name), { recursive: true });
-    write(redisConfFile(paths, n), redisConf(d, n, paths));
-  }
+  write(paths.mysqldExporterCnf, mysqldExporterCnf(d, secrets), 0o600);
+  for (const n of d.cacheNodes) files.push(writeRedisConfig(ctx, n));
   for (const s of d.sentinelNodes) {
-    mkdirSync(join(paths.data, s.name), { recursive: true });
+    mkdirSync(cacheDataDir(paths, s), { recursive: true });
     const files = sentinelConfFiles(paths, s);
     write(files.generated, sentinelConf(d, s, paths));
     // A cold start begins from the definition; restarts in between keep what Sentinel learned.
     rmSync(files.live, { force: true });
   }
-  write(join(paths.config, 'prometheus.yml'), prometheusConfig(d, paths));
-  write(prometheusRulesFile(paths), prometheusRules(d));
-  if (!existsSync(apiTargetsFile(paths))) write(apiTargetsFile(paths), apiTargets([]));
+  write(paths.prometheusConfig, prometheusConfig(d, paths));
+  write(paths.prometheusRules, prometheusRules(d));
+  if (!existsSync(paths.prometheusApiTargets)) write(paths.prometheusApiTargets, apiTargets([]));
 
   const site = siteRoot(ctx);
   if (site.placeholder) write(join(site.root, 'index.html'), placeholderIndexHtml(d));

@@ -2,20 +2,17 @@
 // It brings the region up, owns every process, replaces crashed instances, runs the controllers,
 // answers on its control socket, and on SIGTERM stops everything (SIGTERM, wait, SIGKILL per group).
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import type { Server } from 'node:net';
 import { statePaths } from '../paths.js';
-import { readJson, readTopology, loadOrCreateSecrets, writeFileAtomic } from '../state.js';
-import { haproxyConfig } from '../generators/haproxy.js';
-import { redisConf, redisConfFile } from '../generators/redis.js';
-import { sentinelMasterPort } from '../runner/admin.js';
-import { reconcileTopology } from '../commands/db.js';
-import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../commands/processes.js';
-import { loadControllers, runControllers } from '../controllers/load.js';
+import { readTopology, loadOrCreateSecrets } from '../state.js';
+import { sentinelMasterPort, serveControl, type ControlRequest } from '../runner/index.js';
+import { reconcileTopology } from '../specs/db.js';
+import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
+import { startControllers } from '../controllers/load.js';
 import { Supervisor } from './supervisor.js';
 import { bringUp } from './bring-up.js';
-import { writeConfigs } from './configs.js';
-import type { ControlRequest, ControlResponse, RegionPlan, SupervisorMessage } from './plan.js';
+import { writeConfigs, writeHaproxyConfig, writeRedisConfig } from './configs.js';
+import { readPlan, type RegionPlan, type SupervisorMessage } from './plan.js';
 import type { ProcessSpec } from '../types.js';
 
 const stateDir = process.argv[2];
@@ -23,9 +20,11 @@ if (!stateDir) {
   process.stderr.write('usage: daemon.ts <stateDir>\n');
   process.exit(2);
 }
-const plan = readJson<RegionPlan>(statePaths(stateDir).plan);
-if (!plan) {
-  process.stderr.write(`supervisor: no plan in ${statePaths(stateDir).plan}: start the region with \`tier up\`\n`);
+let plan: RegionPlan;
+try {
+  plan = readPlan(statePaths(stateDir).plan);
+} catch (e) {
+  process.stderr.write(`supervisor: ${(e as Error).message}\n`);
   process.exit(2);
 }
 const paths = statePaths(stateDir, plan.varnishInTmp);
@@ -43,7 +42,7 @@ const ctx: SpecContext = { definition: d, paths, secrets: loadOrCreateSecrets(pa
 const sup: Supervisor = new Supervisor(paths, log, (spec, restart) => {
   if (spec.tier !== 'lb' || !restart) return;
   const active = sup.records().filter((r) => (r.tier === 'api' || r.tier === 'front') && r.pid !== null).map((r) => r.name);
-  writeFileAtomic(join(paths.config, 'haproxy.cfg'), haproxyConfig({ definition: d, paths, topology: reconcileTopology(d, readTopology(paths)), activeInstances: active }));
+  writeHaproxyConfig(ctx, reconcileTopology(d, readTopology(paths)), active);
 });
 let stopControllers: (() => Promise<void>) | null = null;
 let control: Server | null = null;
@@ -69,7 +68,7 @@ async function startByName(name: string): Promise<number> {
     // instead of starting as a second primary until Sentinel notices (~10 s).
     const ports = await Promise.all(d.sentinelNodes.map((s) => sentinelMasterPort(s.port, d.cacheMasterName)));
     const current = ports.find((p): p is number => p !== null);
-    writeFileAtomic(redisConfFile(paths, node), redisConf(d, node, paths, current));
+    writeRedisConfig(ctx, node, current);
     if (current !== undefined && current !== node.port) log(`${name}: Sentinel reports the primary on :${current}: starting as its replica`);
   }
   return sup.start(spec);
@@ -88,37 +87,13 @@ async function shutdown(signal: string, code = 0): Promise<void> {
   process.exit(code);
 }
 
-function serveControl(): Server {
-  rmSync(paths.supervisorSocket, { force: true });
-  const server = createServer((sock) => {
-    let buf = '';
-    sock.on('data', (chunk) => {
-      buf += chunk.toString('utf8');
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        void handle(line).then((r) => sock.write(JSON.stringify(r) + '\n'));
-      }
-    });
-    sock.on('error', () => undefined);
-  });
-  server.listen(paths.supervisorSocket);
-  return server;
-}
-
-async function handle(line: string): Promise<ControlResponse> {
-  try {
-    const req = JSON.parse(line) as ControlRequest;
-    switch (req.op) {
-      case 'list': return { ok: true, result: sup.records() };
-      case 'start': return { ok: true, result: { pid: await startByName(req.name) } };
-      case 'stop': return { ok: true, result: await sup.stop(req.name) };
-      case 'forget': sup.forget(req.name); return { ok: true, result: null };
-      default: return { ok: false, error: `unknown op ${(req as { op: string }).op}` };
-    }
-  } catch (e) {
-    return { ok: false, error: (e as Error).message };
+async function handle(req: ControlRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'list': return sup.records();
+    case 'start': return { pid: await startByName(req.name) };
+    case 'stop': return sup.stop(req.name);
+    case 'forget': sup.forget(req.name); return null;
+    default: throw new Error(`unknown op ${(req as { op: string }).op}`);
   }
 }
 
@@ -136,7 +111,7 @@ async function main(): Promise<void> {
   const { placeholder } = writeConfigs(ctx, topology);
   send({ type: 'progress', line: `generated configs in ${paths.config}` });
   if (placeholder) send({ type: 'progress', line: 'packages/web/dist is missing: the front serves a placeholder page (build the SPA: npm run build -w packages/web)' });
-  control = serveControl();
+  control = serveControl(paths.supervisorSocket, handle);
   try {
     await bringUp(sup, ctx, topology, (line) => send({ type: 'progress', line }));
   } catch (e) {
@@ -145,14 +120,10 @@ async function main(): Promise<void> {
     return;
   }
   sup.startLivenessChecks();
-  const controllers = await loadControllers({
-    definition: d, stateDir: paths.root, paths, log, processes: () => sup.records(),
+  stopControllers = startControllers({
+    definition: d, stateDir: paths.root, paths, secrets: ctx.secrets, log, processes: () => sup.records(),
     start: startByName, stop: (n) => sup.stop(n), forget: (n) => sup.forget(n), specFor,
-  }).catch((e: Error) => {
-    log(`controllers: could not load: ${e.message}`);
-    return [];
   });
-  stopControllers = runControllers(controllers, log);
   send({ type: 'ready', seconds: (Date.now() - t0) / 1000 });
   if (process.connected) process.disconnect();
 }

@@ -2,8 +2,8 @@
 // crashed API/front/LB/edge/monitoring process (what an Auto Scaling group does for an unhealthy
 // instance) and logs why, and stops everything per process group: SIGTERM, wait, SIGKILL.
 import type { ChildProcess } from 'node:child_process';
-import { apiTargets, apiTargetsFile } from '../generators/prometheus.js';
-import { stopRank } from '../commands/processes.js';
+import { apiTargets } from '../generators/prometheus.js';
+import { stopRank } from '../specs/processes.js';
 import { probe, spawnProcess, stopProcessGroup } from '../runner/index.js';
 import { writeFileAtomic } from '../state.js';
 import type { StatePaths } from '../paths.js';
@@ -21,6 +21,17 @@ interface Managed {
 }
 
 export type Logger = (line: string) => void;
+
+// Liveness, fixed constants rather than definition fields: they decide when a process that is alive
+// but hung is killed and replaced (the ASG's own health check on AWS, which has no counterpart field
+// in the definition). Pool membership is the load balancer's job and uses the definition's
+// healthCheck (interval, fall, rise). 5 failed probes a second apart (each 1.5 s at most) is slower
+// than any pool decision, so an instance is taken out of the pool before it is killed; a new process
+// gets 15 s to boot (the API's cold start here is 1-3 s under load) before it is probed at all.
+const LIVENESS_EVERY_MS = 1_000;
+const LIVENESS_FAILURES = 5;
+const LIVENESS_TIMEOUT_MS = 1_500;
+const LIVENESS_BOOT_GRACE_MS = 15_000;
 
 const describeExit = (code: number | null, signal: NodeJS.Signals | null) =>
   signal ? `killed by ${signal}` : `exited with code ${code}`;
@@ -172,13 +183,13 @@ export class Supervisor {
    * API instances are probed on /health/live, not /health/ready: a database failover must not
    * make the supervisor kill every instance.
    */
-  startLivenessChecks(intervalMs = 1_000, failures = 5): void {
+  startLivenessChecks(intervalMs = LIVENESS_EVERY_MS, failures = LIVENESS_FAILURES): void {
     this.livenessTimer = setInterval(() => {
       for (const m of this.managed.values()) {
         if (m.spec.restartPolicy !== 'replace' || m.spec.probe.kind !== 'http' || m.record.state !== 'running' || m.record.pid === null) continue;
-        if (Date.now() - Date.parse(m.record.startedAt ?? '') < 15_000) continue; // still booting
+        if (Date.now() - Date.parse(m.record.startedAt ?? '') < LIVENESS_BOOT_GRACE_MS) continue; // still booting
         const p = m.spec.tier === 'api' ? { kind: 'http' as const, path: '/health/live' } : m.spec.probe;
-        void probe(p, m.spec.port, 1_500).then((ok) => {
+        void probe(p, m.spec.port, LIVENESS_TIMEOUT_MS).then((ok) => {
           m.failedProbes = ok ? 0 : m.failedProbes + 1;
           if (m.failedProbes >= failures && m.record.pid !== null && !m.stopping) {
             this.log(`${m.spec.name} failed ${failures} liveness probes in a row: killing it to replace it`);
@@ -200,6 +211,6 @@ export class Supervisor {
     };
     writeFileAtomic(this.paths.processes, JSON.stringify(file, null, 2) + '\n');
     const apis = this.records().filter((r) => r.tier === 'api' && r.pid !== null);
-    writeFileAtomic(apiTargetsFile(this.paths), apiTargets(apis));
+    writeFileAtomic(this.paths.prometheusApiTargets, apiTargets(apis));
   }
 }

@@ -3,10 +3,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { InstanceSlot, ResolvedDefinition, DbNode, CacheNode, SentinelNode } from '@conduit/definition';
-import { apiServerEntry, logFile, repoRoot, type StatePaths } from '../paths.js';
-import { dbCnfFile, dbDataDir } from '../generators/mariadb.js';
-import { redisConfFile, sentinelConfFiles } from '../generators/redis.js';
-import { nginxConfFile, nginxPrefix } from '../generators/nginx.js';
+import { apiServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, repoRoot, sentinelConfFiles, type StatePaths } from '../paths.js';
 import type { ProcessSpec, RegionSecrets } from '../types.js';
 
 export interface SpecContext {
@@ -116,7 +113,7 @@ export function haproxySpec(ctx: SpecContext): ProcessSpec {
     name: 'lb', tier: 'lb', zone: null, port: ctx.definition.local.ports.lbStats,
     command: 'haproxy',
     // -db: foreground, no daemon; the supervisor owns it.
-    args: ['-db', '-f', join(ctx.paths.config, 'haproxy.cfg')],
+    args: ['-db', '-f', ctx.paths.haproxyConfig],
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/health' },
     stopGraceMs: 5_000,
@@ -131,7 +128,7 @@ export function varnishSpec(ctx: SpecContext): ProcessSpec {
     name: 'edge', tier: 'edge', zone: null, port: p.edge,
     command: 'varnishd',
     args: ['-F', '-a', `127.0.0.1:${p.edge}`, '-T', `127.0.0.1:${p.edgeAdmin}`, '-n', ctx.paths.varnishWorkdir,
-      '-f', join(ctx.paths.config, 'default.vcl'), '-s', 'malloc,128m'],
+      '-f', ctx.paths.varnishVcl, '-s', 'malloc,128m'],
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/_edge/health' },
     stopGraceMs: 5_000,
@@ -194,7 +191,7 @@ export function prometheusSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'prometheus'),
     name: 'prometheus', tier: 'monitoring', zone: null, port: p.prometheus,
     command: 'prometheus',
-    args: [`--config.file=${join(ctx.paths.config, 'prometheus.yml')}`, `--web.listen-address=127.0.0.1:${p.prometheus}`,
+    args: [`--config.file=${ctx.paths.prometheusConfig}`, `--web.listen-address=127.0.0.1:${p.prometheus}`,
       `--storage.tsdb.path=${join(ctx.paths.data, 'prometheus')}`, `--storage.tsdb.retention.time=${ctx.definition.observability.logRetentionDays}d`,
       '--web.enable-lifecycle'],
     restartPolicy: 'replace',
@@ -210,7 +207,7 @@ export function mysqldExporterSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'mysqld-exporter'),
     name: 'mysqld-exporter', tier: 'monitoring', zone: null, port: p.mysqldExporter,
     command: 'prometheus-mysqld-exporter',
-    args: [`--config.my-cnf=${join(ctx.paths.config, 'mysqld-exporter.cnf')}`, `--web.listen-address=127.0.0.1:${p.mysqldExporter}`, '--collect.slave_status'],
+    args: [`--config.my-cnf=${ctx.paths.mysqldExporterCnf}`, `--web.listen-address=127.0.0.1:${p.mysqldExporter}`, '--collect.slave_status'],
     restartPolicy: 'replace',
     probe: { kind: 'tcp' },
     stopGraceMs: 3_000,
@@ -274,4 +271,3 @@ export function portClaims(d: ResolvedDefinition): Array<{ port: number; compone
   ];
 }
 
-export { dbDataDir };

@@ -1,4 +1,5 @@
-// Admin SQL as data: the region bootstrap's replication setup. Pure; the runner executes the
+// Admin SQL as data: what makes a node the primary or a replica (used by the region bootstrap and by
+// the DB failover controller), the users, the bootstrap's order. Pure; the runner executes the
 // statements on a node's Unix socket as root. Every step is safe to repeat.
 import type { DbNode, ResolvedDefinition } from '@conduit/definition';
 import type { DbTopology, RegionSecrets } from '../types.js';
@@ -11,7 +12,9 @@ export interface SqlStep {
   sql: string[];
 }
 
-const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** A string literal for MariaDB (single quotes, backslashes and quotes escaped). */
+export const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const q = sqlString;
 
 /**
  * Users on every node, written with sql_log_bin=0: each node gets identical users locally, nothing
@@ -41,40 +44,79 @@ export function usersStep(d: ResolvedDefinition, node: DbNode, s: RegionSecrets)
   };
 }
 
-/** Opens writes on the primary: no replication of its own, read_only off, semi-sync master side on. */
+export interface ReplicationCredentials {
+  user: string;
+  password: string;
+}
+
+/** The master side of semi-sync as a primary needs it: AFTER_SYNC, and a first commit that never blocks. */
+export const primarySemiSyncSql = (timeoutMs: number) => [
+  'SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC',
+  // With ON (the default) and no replica connected yet, the first commit waits for the whole timeout.
+  'SET GLOBAL rpl_semi_sync_master_wait_no_slave = OFF',
+  `SET GLOBAL rpl_semi_sync_master_timeout = ${Math.round(timeoutMs)}`,
+  'SET GLOBAL rpl_semi_sync_master_enabled = ON',
+  // A primary acknowledges nobody: the slave side only matters on replicas.
+  'SET GLOBAL rpl_semi_sync_slave_enabled = OFF',
+];
+
+/** "Make this node the primary", once: no replication of its own, semi-sync master side on, writable. Safe to repeat. */
+export const primarySql = (semiSyncTimeoutMs: number) => [
+  'STOP SLAVE',
+  'RESET SLAVE ALL',
+  ...primarySemiSyncSql(semiSyncTimeoutMs),
+  'SET GLOBAL read_only = OFF',
+];
+
+/**
+ * "Make this node a replica of `source`", once (bootstrap, failover repoint, a returning old primary,
+ * after a rewind). Safe to repeat.
+ *
+ * MASTER_USE_GTID = slave_pos with MASTER_DEMOTE_TO_SLAVE = 1, not current_pos: current_pos mixes the
+ * node's own binlog into its position on every (re)connect, which MariaDB deprecated in 10.10
+ * (MDEV-20122) because a stray local write then silently moves the replica's position; slave_pos is
+ * the default since. DEMOTE_TO_SLAVE merges the node's own binlog position into its slave position
+ * once, at CHANGE MASTER time, per domain keeping the more recent: exactly what a former primary (its
+ * own writes are in its binlog, its slave position is empty or stale from before its promotion) and a
+ * bootstrap over a data dir of unknown history need. On a plain replica it changes nothing (with
+ * log_slave_updates its binlog holds what it applied). An errant local transaction still stops the
+ * replica with "GTID … not in the master's binlog" (gtid_strict_mode): the failover controller rewinds
+ * such a node before it gets here.
+ */
+export function replicaOfSql(source: DbNode, cred: ReplicationCredentials): string[] {
+  return [
+    'SET GLOBAL read_only = ON',
+    'STOP SLAVE',
+    // The master side must be off on a replica: with it on, its SQL thread stalls waiting for ACKs.
+    'SET GLOBAL rpl_semi_sync_master_enabled = OFF',
+    'SET GLOBAL rpl_semi_sync_slave_enabled = ON',
+    `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${source.port}, MASTER_USER = ${q(cred.user)}, ` +
+      `MASTER_PASSWORD = ${q(cred.password)}, MASTER_USE_GTID = slave_pos, MASTER_DEMOTE_TO_SLAVE = 1, MASTER_CONNECT_RETRY = 1`,
+    'START SLAVE',
+  ];
+}
+
+/** Opens writes on the primary (primarySql) and creates the application database. */
 export function primaryStep(d: ResolvedDefinition, primary: DbNode): SqlStep {
   return {
     node: primary.name,
     kind: 'primary',
     why: `make ${primary.name} the primary: writable, semi-sync (AFTER_SYNC) master side on`,
     sql: [
-      'STOP ALL SLAVES',
-      'RESET SLAVE ALL',
-      'SET GLOBAL rpl_semi_sync_master_enabled=ON',
-      'SET GLOBAL read_only=OFF',
+      ...primarySql(d.database.semiSyncTimeoutMs),
       // Binlogged: the replicas create it too.
       `CREATE DATABASE IF NOT EXISTS \`${d.database.databaseName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
     ],
   };
 }
 
-/**
- * Points a replica at the primary with GTID. MASTER_USE_GTID=current_pos: on a pure replica it
- * equals slave_pos, and on a former primary that rejoins it includes what it wrote itself.
- */
+/** Points a replica at the primary (replicaOfSql). */
 export function replicaStep(replica: DbNode, primary: DbNode, s: RegionSecrets): SqlStep {
   return {
     node: replica.name,
     kind: 'replica',
     why: `make ${replica.name} a read-only replica of ${primary.name} (GTID, semi-sync replica side)`,
-    sql: [
-      'SET GLOBAL rpl_semi_sync_master_enabled=OFF',
-      'SET GLOBAL read_only=ON',
-      'STOP SLAVE',
-      `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primary.port}, MASTER_USER=${q(s.replUser)}, ` +
-        `MASTER_PASSWORD=${q(s.replPassword)}, MASTER_USE_GTID=current_pos, MASTER_CONNECT_RETRY=1`,
-      'START SLAVE',
-    ],
+    sql: replicaOfSql(primary, { user: s.replUser, password: s.replPassword }),
   };
 }
 

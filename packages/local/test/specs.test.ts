@@ -56,12 +56,12 @@ describe('replication bootstrap', () => {
   });
   it('opens writes and semi-sync on the primary only', () => {
     const primary = steps.find((s) => s.kind === 'primary' && s.node === 'db-a')!;
-    expect(primary.sql).toContain('SET GLOBAL read_only=OFF');
-    expect(primary.sql).toContain('SET GLOBAL rpl_semi_sync_master_enabled=ON');
+    expect(primary.sql).toContain('SET GLOBAL read_only = OFF');
+    expect(primary.sql).toContain('SET GLOBAL rpl_semi_sync_master_enabled = ON');
     const replica = steps.find((s) => s.kind === 'replica' && s.node === 'db-b')!;
-    expect(replica.sql).toContain('SET GLOBAL read_only=ON');
-    expect(replica.sql).toContain('SET GLOBAL rpl_semi_sync_master_enabled=OFF');
-    expect(replica.sql.join('\n')).toMatch(/CHANGE MASTER TO MASTER_HOST='127\.0\.0\.1', MASTER_PORT=21310, .*MASTER_USE_GTID=current_pos/);
+    expect(replica.sql).toContain('SET GLOBAL read_only = ON');
+    expect(replica.sql).toContain('SET GLOBAL rpl_semi_sync_master_enabled = OFF');
+    expect(replica.sql.join('\n')).toMatch(/CHANGE MASTER TO MASTER_HOST = '127\.0\.0\.1', MASTER_PORT = 21310, .*MASTER_USE_GTID = slave_pos, MASTER_DEMOTE_TO_SLAVE = 1/);
   });
   it('keeps a primary chosen by the failover controller across restarts', () => {
     const t = reconcileTopology(d, { primary: 'db-b', replicas: ['db-a'], updatedAt: 'x' });
