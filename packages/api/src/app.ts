@@ -1,7 +1,7 @@
 // Builds the Conduit API as a Fastify instance (it does not listen: server.ts does).
 // Order: external plugins (metrics, security headers and limits, CORS, body parsing, database, cache, auth,
-// read-your-writes, edge purges), the error
-// handler, the docs, then the routes: health and metrics at the root, the RealWorld API under /api.
+// read-your-writes, edge purges), the error handler, the docs, then the routes: health and metrics at the
+// root, the RealWorld API under /api.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
