@@ -16,6 +16,8 @@ export const systemPackages = [
   { bin: '/usr/sbin/haproxy', pkg: 'haproxy', for: 'load balancers' },
   { bin: '/usr/sbin/nginx', pkg: 'nginx-light', for: 'front tier' },
   { bin: '/usr/sbin/varnishd', pkg: 'varnish', for: 'edge cache' },
+  // xkey: the edge purges what a write changed by surrogate key (Debian's multiarch library folder).
+  { bin: `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/varnish/vmods/libvmod_xkey.so`, pkg: 'varnish-modules', for: 'edge purges' },
   { bin: '/usr/bin/prometheus', pkg: 'prometheus', for: 'metrics' },
   { bin: '/usr/bin/prometheus-mysqld-exporter', pkg: 'prometheus-mysqld-exporter', for: 'database metrics' },
   { bin: '/usr/bin/prometheus-redis-exporter', pkg: 'prometheus-redis-exporter', for: 'cache metrics' },

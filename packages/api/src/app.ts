@@ -1,6 +1,7 @@
 // Builds the Conduit API as a Fastify instance (it does not listen: server.ts does).
-// Order: external plugins (metrics, security headers and limits, database, cache, auth), the error
-// handler, the docs, then the routes: health and metrics at the root, the RealWorld API under /api.
+// Order: external plugins (metrics, security headers and limits, CORS, body parsing, database, cache, auth,
+// read-your-writes, edge purges), the error handler, the docs, then the routes: health and metrics at the
+// root, the RealWorld API under /api.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -14,6 +15,10 @@ import authPlugin from './plugins/auth.js';
 import securityPlugin, { SECURITY_HEADERS } from './plugins/security.js';
 import errorsPlugin from './plugins/errors.js';
 import docsPlugin from './plugins/docs.js';
+import bodyPlugin from './plugins/body.js';
+import corsPlugin from './plugins/cors.js';
+import edgePurgePlugin from './plugins/edge-purge.js';
+import readYourWritesPlugin from './plugins/read-your-writes.js';
 import healthRoutes from './routes/health.js';
 import usersRoutes from './routes/users.js';
 import profilesRoutes from './routes/profiles.js';
@@ -69,8 +74,6 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
         .send({ errors: { path: [tooLong ? 'is too long' : 'is not a valid URL'] } });
     },
   });
-  // JSON only: anything else is a 415.
-  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', (req, reply, payload, done) => {
@@ -81,9 +84,13 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
   app.register(metricsPlugin, { instanceId: config.instanceId, zone: config.zone });
   // Security first: its headers must be set before any other hook can reject the request.
   app.register(securityPlugin);
+  app.register(corsPlugin, { origins: config.corsAllowedOrigins });
+  app.register(bodyPlugin);
   app.register(dbPlugin, { writerUrl: config.databaseWriterUrl, readerUrl: config.databaseReaderUrl, poolSize: config.dbPoolSize, db: deps.db });
   app.register(cachePlugin, { config: config.cache, timeoutMs: config.cacheTimeoutMs, cache: deps.cache });
   app.register(authPlugin, { jwtSecret: config.jwtSecret });
+  app.register(readYourWritesPlugin);
+  app.register(edgePurgePlugin, { urls: config.edgePurgeUrls });
   app.register(errorsPlugin);
   app.register(docsPlugin, { publicUrl: config.publicUrl });
 

@@ -28,6 +28,10 @@ export interface Config {
   dbPoolSize: number;
   /** Login + registration attempts per client IP per minute (per instance); default 30. */
   rateLimitAuthPerMin: number;
+  /** Edge purge endpoints told on every write; default: none (no edge caches API responses). */
+  edgePurgeUrls: string[];
+  /** Origins browsers may call the API from; default ['*'] (any: the API authenticates with a header, not cookies). */
+  corsAllowedOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -57,6 +61,18 @@ const redisUrl = z
   }, 'a URL like redis://host:6379');
 
 const hostPort = /^[A-Za-z0-9.\-_]+:\d{1,5}$/;
+const isHttpUrl = (s: string) => {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+};
+/** An origin as browsers send it: scheme://host[:port], nothing after. */
+const isOrigin = (s: string) => isHttpUrl(s) && new URL(s).origin === s;
+const listOf = (ok: (s: string) => boolean, what: string) =>
+  z.string().refine((s) => s.split(',').every((p) => ok(p.trim())), what);
 const sentinelList = z
   .string()
   .refine((s) => s.split(',').every((p) => hostPort.test(p.trim())), 'a comma-separated list of host:port');
@@ -85,6 +101,8 @@ export const envSchema = z.object({
   CACHE_TIMEOUT_MS: intIn(1, 10_000, 'milliseconds').optional(),
   DB_POOL_SIZE: intIn(1, 1000, 'a pool size').optional(),
   RATE_LIMIT_AUTH_PER_MIN: intIn(1, 1_000_000, 'requests per minute').optional(),
+  EDGE_PURGE_URLS: listOf(isHttpUrl, 'a comma-separated list of http(s) URLs of edge purge endpoints').optional(),
+  CORS_ALLOWED_ORIGINS: listOf((o) => o === '*' || isOrigin(o), 'a comma-separated list of origins like https://app.example.com, or *').optional(),
 });
 
 /**
@@ -144,6 +162,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cacheTimeoutMs: e.CACHE_TIMEOUT_MS ?? 50,
     dbPoolSize: e.DB_POOL_SIZE ?? 10,
     rateLimitAuthPerMin: e.RATE_LIMIT_AUTH_PER_MIN ?? 30,
+    edgePurgeUrls: e.EDGE_PURGE_URLS?.split(',').map((u) => u.trim()) ?? [],
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()) ?? ['*'],
   };
 }
 

@@ -78,27 +78,54 @@ describe('seed', () => {
 
 describe('writer and reader endpoints', () => {
   // The "reader" is a database that never receives the writes: a replica lagging forever. Reads that
-  // tolerate lag show the reader's content; a client reads its own writes.
-  it('sends lag-tolerant reads to the reader and lets a writer read its own writes', async () => {
+  // tolerate lag show the reader's content; a user reads their own writes on ANY instance (two apps
+  // sharing one Redis, as instances behind the load balancer do).
+  it('sends lag-tolerant reads to the reader and lets a writer read its own writes on another instance', async () => {
     const readerUrl = await freshDatabase('conduit_lagging_reader');
     await migrate(readerUrl);
-    const app = await makeApp({ DATABASE_READER_URL: readerUrl, REDIS_URL: '' });
+    const [a, b] = [await makeApp({ DATABASE_READER_URL: readerUrl }), await makeApp({ DATABASE_READER_URL: readerUrl })];
     try {
-      const u = await register(app);
-      const tag = `rw${uid()}`;
-      const created = await app.inject({ method: 'POST', url: '/api/articles', headers: u.auth, payload: { article: { title: `RW ${uid()}`, description: 'd', body: 'b', tagList: [tag] } } });
+      const u = await register(a);
+      const other = await register(a);
+      const created = await a.inject({ method: 'POST', url: '/api/articles', headers: u.auth, payload: { article: { title: `RW ${uid()}`, description: 'd', body: 'b' } } });
       expect(created.statusCode).toBe(201);
       const slug = json(created).article.slug;
-      // the author just wrote: their reads go to the writer
-      expect(json(await app.inject({ url: `/api/articles?tag=${tag}`, headers: u.auth })).articlesCount).toBe(1);
-      expect(json(await app.inject({ url: '/api/user', headers: u.auth })).user.username).toBe(u.username);
-      // anyone: the list is served by the (lagging) reader
-      expect(json(await app.inject({ url: `/api/articles?tag=${tag}` })).articlesCount).toBe(0);
+      const comment = await a.inject({ method: 'POST', url: `/api/articles/${slug}/comments`, headers: u.auth, payload: { comment: { body: 'mine' } } });
+      expect(comment.statusCode).toBe(201);
+      // the author just wrote on instance a: their reads on instance b go to the writer
+      expect(json(await b.inject({ url: `/api/articles/${slug}/comments`, headers: u.auth })).comments).toHaveLength(1);
+      expect(json(await b.inject({ url: '/api/user', headers: u.auth })).user.username).toBe(u.username);
+      // anyone else: comments are served by the (lagging) reader
+      expect(json(await b.inject({ url: `/api/articles/${slug}/comments`, headers: other.auth })).comments).toHaveLength(0);
+      expect(json(await b.inject({ url: `/api/articles/${slug}/comments` })).comments).toHaveLength(0);
       // but a direct link to a brand-new article falls back to the writer instead of a false 404
-      expect((await app.inject({ url: `/api/articles/${slug}` })).statusCode).toBe(200);
-      expect((await app.inject({ url: `/api/profiles/${u.username}` })).statusCode).toBe(200);
+      expect((await b.inject({ url: `/api/articles/${slug}` })).statusCode).toBe(200);
+      expect((await b.inject({ url: `/api/profiles/${u.username}` })).statusCode).toBe(200);
     } finally {
-      await app.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('without Redis, signed-in reads and cache fills go to the writer (nobody can tell who just wrote)', async () => {
+    const readerUrl = await freshDatabase('conduit_lagging_reader_2');
+    await migrate(readerUrl);
+    const [a, b] = [await makeApp({ DATABASE_READER_URL: readerUrl, REDIS_URL: '' }), await makeApp({ DATABASE_READER_URL: readerUrl, REDIS_URL: '' })];
+    try {
+      const u = await register(a);
+      const other = await register(a);
+      const tag = `rw${uid()}`;
+      const created = await a.inject({ method: 'POST', url: '/api/articles', headers: u.auth, payload: { article: { title: `RW ${uid()}`, description: 'd', body: 'b', tagList: [tag] } } });
+      const slug = json(created).article.slug;
+      await a.inject({ method: 'POST', url: `/api/articles/${slug}/comments`, headers: u.auth, payload: { comment: { body: 'mine' } } });
+      // another instance cannot know u wrote: every signed-in read uses the writer
+      expect(json(await b.inject({ url: `/api/articles/${slug}/comments`, headers: u.auth })).comments).toHaveLength(1);
+      expect(json(await b.inject({ url: `/api/articles/${slug}/comments`, headers: other.auth })).comments).toHaveLength(1);
+      // what an edge may share (lists, articles) is loaded from the writer too
+      expect(json(await b.inject({ url: `/api/articles?tag=${tag}` })).articlesCount).toBe(1);
+      // anonymous reads that no edge keeps stay on the reader
+      expect(json(await b.inject({ url: `/api/articles/${slug}/comments` })).comments).toHaveLength(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });

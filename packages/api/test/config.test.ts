@@ -32,6 +32,8 @@ describe('configuration from the environment', () => {
       cacheTimeoutMs: 50,
       dbPoolSize: 10,
       rateLimitAuthPerMin: 30,
+      edgePurgeUrls: [],
+      corsAllowedOrigins: ['*'],
     });
   });
 

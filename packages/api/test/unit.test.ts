@@ -20,9 +20,11 @@ describe('validation errors', () => {
   it('name the field of the body, query or params', () => {
     expect(fieldErrors([{ instancePath: '/user/email', message: 'is invalid' }, { instancePath: '/user/email', message: 'is invalid' }], 'body')).toEqual({ email: ['is invalid'] });
     expect(fieldErrors([{ instancePath: '/article/tagList/3', message: "can't be blank" }], 'body')).toEqual({ tagList: ["can't be blank"] });
-    expect(fieldErrors([{ instancePath: '/user', message: 'Invalid input: expected object, received undefined' }], 'body')).toEqual({ user: ['is required'] });
-    expect(fieldErrors([{ instancePath: '/', message: 'Invalid input: expected object, received string' }], 'body')).toEqual({ body: ['is invalid: expected object, received string'] });
-    expect(fieldErrors([{ instancePath: '/limit', message: 'must be at most 100' }], 'querystring')).toEqual({ limit: ['must be at most 100'] });
+    // RealWorld conventions: missing or null is "can't be blank", any other wrong type "is invalid".
+    expect(fieldErrors([{ instancePath: '/user', message: 'Invalid input: expected object, received undefined' }], 'body')).toEqual({ user: ["can't be blank"] });
+    expect(fieldErrors([{ instancePath: '/user/bio', message: 'Invalid input: expected string, received null' }], 'body')).toEqual({ bio: ["can't be blank"] });
+    expect(fieldErrors([{ instancePath: '/', message: 'Invalid input: expected object, received string' }], 'body')).toEqual({ body: ['is invalid'] });
+    expect(fieldErrors([{ instancePath: '/limit', message: 'must be less than or equal to 100' }], 'querystring')).toEqual({ limit: ['must be less than or equal to 100'] });
     expect(fieldErrors([], 'params')).toEqual({ body: ['is invalid'] });
   });
 });

@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { all, examples, one, synthDefinition, type Synthesized } from './helpers.js';
 import type { SynthJson } from '../src/policy/rules.js';
+import { MANAGED } from '../src/stacks/edge-stack.js';
 
 let s: Synthesized;
 let primary: SynthJson;
@@ -294,16 +295,18 @@ describe('edge', () => {
     expect((edge as { variable: Record<string, { default?: string }> }).variable.domain!.default).toBe('conduit.example.com');
   });
 
-  it('sends /api/* to the API failover name without caching authenticated calls, the rest to the front origin group', () => {
+  it('sends /api/* to the API failover name, never cached (no purge on write there), the rest to the front origin group', () => {
     const cf = one(edge, 'aws_cloudfront_distribution');
     const api = cf.ordered_cache_behavior[0];
     expect(api).toMatchObject({ path_pattern: '/api/*', target_origin_id: 'api' });
     expect(api.allowed_methods).toContain('POST');
     const origins = Object.fromEntries(cf.origin.map((o: { origin_id: string; domain_name: string }) => [o.origin_id, o.domain_name]));
     expect(origins).toEqual({ 'front-primary': 'front.us-east-1.${var.domain}', 'front-secondary': 'front.us-west-2.${var.domain}', api: 'api.origin.${var.domain}' });
-    const policy = one(edge, 'aws_cloudfront_cache_policy', 'api-cache');
-    expect(policy).toMatchObject({ default_ttl: 0, max_ttl: 5, min_ttl: 0 });
-    expect(policy.parameters_in_cache_key_and_forwarded_to_origin.headers_config.headers.items).toEqual(['Authorization']);
+    // The managed CachingDisabled policy, and every viewer header (Origin, Authorization, CORS preflight headers) forwarded.
+    expect(api.cache_policy_id).toBe(MANAGED.cachingDisabled);
+    expect(api.origin_request_policy_id).toBe(MANAGED.allViewerExceptHostHeader);
+    expect(api.allowed_methods).toContain('OPTIONS');
+    expect(Object.keys(edge.resource?.aws_cloudfront_cache_policy ?? {})).toEqual(['front-cache']);
     expect(cf.origin_group[0]).toMatchObject({ origin_id: 'front', failover_criteria: { status_codes: [500, 502, 503, 504] } });
     expect(cf.default_cache_behavior.target_origin_id).toBe('front');
     expect(cf.default_cache_behavior.function_association[0].function_arn).toContain('aws_cloudfront_function');

@@ -33,6 +33,11 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     options: { short: { type: 'boolean' } },
     load: () => import('./commands/drill.js').then((m) => m.drill),
   },
+  probe: {
+    summary: 'write-then-read consistency probes and the edge hit ratio, through the edge: tier probe [--pairs N] [--hit-seconds S]',
+    options: { pairs: { type: 'string' }, 'hit-seconds': { type: 'string' } },
+    load: () => import('./commands/probe.js').then((m) => m.probe),
+  },
 };
 
 function usage(): string {

@@ -59,7 +59,10 @@ export const definitionSchema = z
         domain: z.string().nullable().default(null).describe('default: none (the CloudFront domain)'),
         /** Cache lifetime of content-hashed assets. */
         assetMaxAgeSeconds: positiveInt.default(31_536_000).describe('default: one year'),
-        /** Public, anonymous API GETs may be cached this long at the edge (0 disables). */
+        /**
+         * Public, anonymous API GETs may be kept this long by the local edge (Varnish), which the API purges on
+         * every write; CloudFront does not cache /api (see packages/aws/README.md). 0 disables.
+         */
         apiMaxAgeSeconds: z.number().int().min(0).max(300).default(5).describe('default: 5 s'),
         /** Requests per 5 minutes per client IP before the WAF blocks it. */
         rateLimitPer5Min: z.number().int().min(100).default(2000).describe('default: 2000'),
@@ -81,6 +84,24 @@ export const definitionSchema = z
         instanceType: z.string().default('t4g.small').describe('default: t4g.small'),
         /** Seconds a deregistering instance keeps serving in-flight requests. */
         drainSeconds: z.number().int().min(0).max(300).default(10).describe('default: 10 s'),
+        /**
+         * Origins browsers may call the API from (CORS), e.g. ['https://app.example.com']; '*' allows any. The API
+         * authenticates with a header, not cookies, so any origin is safe unless you want to narrow it.
+         */
+        corsAllowedOrigins: z
+          .array(
+            z.string().refine((o) => {
+              if (o === '*') return true;
+              try {
+                return new URL(o).origin === o;
+              } catch {
+                return false;
+              }
+            }, "an origin like https://app.example.com (scheme, host, optional port; no path) or '*'"),
+          )
+          .min(1)
+          .default(['*'])
+          .describe("default: ['*'] (any origin)"),
       })
       .prefault({}),
 
@@ -165,6 +186,7 @@ export const definitionSchema = z
           .strictObject({
             edge: port.default(8080).describe('default: 8080 (the site)'),
             edgeAdmin: port.default(8081).describe('default: 8081 (varnishadm)'),
+            edgePurge: port.default(8082).describe('default: 8082 (edge purges, from the API instances only)'),
             front: port.default(8090).describe('default: 8090 (front load balancer)'),
             api: port.default(8091).describe('default: 8091 (API load balancer)'),
             lbStats: port.default(8404).describe('default: 8404 (HAProxy stats and /metrics)'),

@@ -110,3 +110,19 @@ describe('invariants name the fields and values', () => {
     expect(problemsOf({ name: 'Bad Name' })[0]).toMatch(/^name: lower-case/);
   });
 });
+
+describe('API clients and the edge', () => {
+  it('allows any origin by default and takes a list of origins', () => {
+    expect(resolve({}).api.corsAllowedOrigins).toEqual(['*']);
+    expect(resolve({ api: { corsAllowedOrigins: ['https://app.example.com', 'http://127.0.0.1:5173'] } }).api.corsAllowedOrigins).toHaveLength(2);
+  });
+  it('refuses something that is not an origin, naming the field', () => {
+    const problems = problemsOf({ api: { corsAllowedOrigins: ['https://app.example.com/path'] } });
+    expect(problems.join(' ')).toContain('api.corsAllowedOrigins');
+    expect(problems.join(' ')).toContain('an origin like https://app.example.com');
+  });
+  it('gives the edge a purge port of its own, which must not clash', () => {
+    expect(resolve({}).local.ports.edgePurge).toBe(8082);
+    expect(problemsOf({ local: { ports: { edgePurge: 8080 } } })).toContain('local port 8080 is used by both local.ports.edge and local.ports.edgePurge');
+  });
+});

@@ -7,3 +7,4 @@ export * from './workload.js';
 export * from './region.js';
 export * from './drill.js';
 export * from './scenarios.js';
+export * from './consistency.js';

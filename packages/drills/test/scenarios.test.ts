@@ -6,7 +6,10 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolve } from '@conduit/definition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatReport, regionHandle, runDrill, scenarios, shortTiming, writeReport, type RegionHandle } from '../src/index.js';
+import { readRegion } from '@conduit/local';
+import {
+  edgeHitRatio, formatHitRatio, formatProbe, formatReport, probeConsistency, regionHandle, runDrill, scenarios, shortTiming, writeReport, type RegionHandle,
+} from '../src/index.js';
 import fixture from './fixtures/drill.config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,6 +46,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await runTier('destroy');
 }, 120_000);
+
+describe('no stale read after a write, through the edge, across instances', () => {
+  it('300 write-then-read pairs of every kind: 0 stale; the edge still answers hot anonymous reads', async () => {
+    const instances = readRegion(stateDir).processes.filter((p) => p.tier === 'api').map((p) => ({ name: p.name, url: `http://127.0.0.1:${p.port}` }));
+    const report = await probeConsistency({ edge: region.edge, pairs: 300, instances });
+    console.log(formatProbe(report).join('\n'));
+    expect(report.examples).toEqual([]);
+    expect(report.stale).toBe(0);
+    expect(report.pairs).toBe(300);
+    // The writes and reads really were spread over the instances.
+    expect(Object.values(report.perInstance).filter((c) => c.writes > 0 && c.reads > 0)).toHaveLength(instances.length);
+    const hits = await edgeHitRatio({ edge: region.edge, durationMs: 5_000 });
+    console.log(formatHitRatio(hits).join('\n'));
+    expect(hits.readsOnly.ratio).toBeGreaterThan(0.9);
+    expect(hits.withWrites!.ratio).toBeGreaterThan(0.8);
+  }, 180_000);
+});
 
 describe('drills against a small local region (short versions)', () => {
   for (const scenario of scenarios) {

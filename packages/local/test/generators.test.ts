@@ -97,6 +97,24 @@ describe('default.vcl', () => {
     expect(vcl).toMatch(/if \(bereq\.url ~ "\^\/assets\/"\) \{\s+if \(beresp\.status == 200\) \{[\s\S]*?set beresp\.uncacheable = true;/);
     expect(vcl).toContain('if (!beresp.http.Cache-Control || beresp.ttl > 5s) {\n            set beresp.ttl = 5s;');
   });
+  it('purges by surrogate key, only on the purge listener and only from the API instances', () => {
+    expect(vcl).toContain('import xkey;');
+    expect(vcl).toMatch(/acl purgers \{\s+"127\.0\.0\.1";\s+\}/);
+    expect(vcl).toMatch(/if \(local\.socket == "purge"\) \{\s+if \(client\.ip !~ purgers\) \{\s+return \(synth\(403/);
+    expect(vcl).toContain('set req.http.X-Purged = xkey.purge(req.http.xkey-purge);');
+    // PURGE through the site is refused; the API's Surrogate-Key header becomes the object's xkey.
+    expect(vcl).toMatch(/if \(req\.method == "PURGE"\) \{\s+return \(synth\(405/);
+    expect(vcl).toContain('set beresp.http.xkey = beresp.http.Surrogate-Key;');
+  });
+  it('keeps only API reads a write can purge, and no fill that raced with a purge', () => {
+    expect(vcl).toMatch(/if \(bereq\.method != "OPTIONS" && !beresp\.http\.Surrogate-Key\) \{\s+set beresp\.uncacheable = true;/);
+    expect(vcl).toMatch(/if \(std\.real\(var\.global_get\("purged_at"\), 0\.0\) >= std\.real\(bereq\.http\.X-Edge-Fetch-Start, 0\.0\)\) \{\s+set beresp\.uncacheable = true;/);
+  });
+  it('caches CORS preflights per origin, method and headers, fetched as OPTIONS', () => {
+    expect(vcl).toMatch(/if \(req\.method == "OPTIONS" && req\.http\.Origin && req\.http\.Access-Control-Request-Method\) \{\s+set req\.http\.X-Edge-Method = "OPTIONS";\s+return \(hash\);/);
+    expect(vcl).toContain('hash_data(req.http.Access-Control-Request-Headers);');
+    expect(vcl).toContain('set bereq.method = bereq.http.X-Edge-Method;');
+  });
   it('compiles with varnishd -C', () => {
     const file = join(scratch, 'default.vcl');
     writeFileSync(file, vcl);

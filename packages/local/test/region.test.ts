@@ -162,6 +162,48 @@ describe('a small region', () => {
     expect(post.headers['x-cache']).toBe('MISS');
   });
 
+  it('a write purges what it changed at the edge before it is acknowledged; only the API may purge', async () => {
+    const name = `purge${Date.now()}`;
+    const json = { 'content-type': 'application/json' };
+    const reg = await httpGet(`${edge}/api/users`, { method: 'POST', headers: json, body: JSON.stringify({ user: { username: name, email: `${name}@example.test`, password: 'correct-horse' } }) });
+    const auth = { ...json, authorization: `Token ${JSON.parse(reg.body).user.token}` };
+    const created = await httpGet(`${edge}/api/articles`, { method: 'POST', headers: auth, body: JSON.stringify({ article: { title: `Purge ${name}`, description: 'v1', body: 'b' } }) });
+    const slug = JSON.parse(created.body).article.slug as string;
+    const page = `${edge}/api/articles/${slug}`;
+    await httpGet(page);
+    const cached = await httpGet(page);
+    expect(cached.headers['x-cache']).toBe('HIT');
+    // The edge keeps the surrogate keys to itself.
+    expect(cached.headers['surrogate-key']).toBeUndefined();
+    expect(cached.headers.xkey).toBeUndefined();
+    const put = await httpGet(page, { method: 'PUT', headers: auth, body: JSON.stringify({ article: { description: 'v2' } }) });
+    expect(put.status).toBe(200);
+    const after = await httpGet(page);
+    expect(after.headers['x-cache']).toBe('MISS');
+    expect(JSON.parse(after.body).article.description).toBe('v2');
+    // An empty JSON body on a bodiless write (as many clients send) is fine through the edge too.
+    const fav = await httpGet(`${page}/favorite`, { method: 'POST', headers: auth, body: '' });
+    expect(fav.status).toBe(200);
+    expect(JSON.parse((await httpGet(page)).body).article.favoritesCount).toBe(1);
+    // PURGE through the site is refused; the purge listener takes it from the API's address (loopback).
+    expect((await httpGet(`${edge}/`, { method: 'PURGE', headers: { 'xkey-purge': 'list' } })).status).toBe(405);
+    const purge = await httpGet(`http://127.0.0.1:${d.local.ports.edgePurge}/`, { method: 'PURGE', headers: { 'xkey-purge': 'tags' } });
+    expect(purge.status).toBe(200);
+  });
+
+  it('answers CORS preflights through the API and keeps them briefly at the edge', async () => {
+    const headers = { origin: 'http://client.example', 'access-control-request-method': 'DELETE', 'access-control-request-headers': 'authorization,content-type' };
+    const first = await httpGet(`${edge}/api/articles/x/favorite`, { method: 'OPTIONS', headers });
+    expect(first.status).toBe(204);
+    expect(first.headers['access-control-allow-origin']).toBe('*');
+    expect(String(first.headers['access-control-allow-methods'])).toContain('DELETE');
+    const second = await httpGet(`${edge}/api/articles/x/favorite`, { method: 'OPTIONS', headers });
+    expect(second.headers['x-cache']).toBe('HIT');
+    // Another origin's preflight is its own object.
+    const other = await httpGet(`${edge}/api/articles/x/favorite`, { method: 'OPTIONS', headers: { ...headers, origin: 'http://other.example' } });
+    expect(other.headers['x-cache']).toBe('MISS');
+  });
+
   it('replaces a killed API instance and a killed front instance, and logs why; GETs meanwhile all succeed', async () => {
     // Reads keep flowing through the API load balancer while an instance dies: HAProxy retries
     // the refused connections on another instance.

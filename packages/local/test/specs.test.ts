@@ -31,7 +31,15 @@ describe('process specs', () => {
       REDIS_SENTINELS: '127.0.0.1:21389,127.0.0.1:21390,127.0.0.1:21391',
       REDIS_MASTER_NAME: 'conduit-test-cache',
       PORT: '21201', INSTANCE_ID: 'api-2', ZONE: 'b', HOST: '127.0.0.1', PUBLIC_URL: 'http://127.0.0.1:21080',
+      // Purges go to the edge's purge listener; CORS origins come from api.corsAllowedOrigins.
+      EDGE_PURGE_URLS: 'http://127.0.0.1:21082',
+      CORS_ALLOWED_ORIGINS: '*',
     });
+  });
+  it('give the edge a site listener and a purge listener', () => {
+    const edge = specs.find((s) => s.name === 'edge')!;
+    expect(edge.args.join(' ')).toContain('-a site=127.0.0.1:21080 -a purge=127.0.0.1:21082');
+    expect(portClaims(d)).toContainEqual({ port: 21082, component: 'edge purges (Varnish)', setting: 'local.ports.edgePurge' });
   });
   it('copy the Sentinel config fresh before each start (Sentinel rewrites it)', () => {
     const s = specs.find((x) => x.name === 'sentinel-2')!;

@@ -1,6 +1,7 @@
 // The API client: one function per RealWorld endpoint, over fetch, against `/api` on the same origin.
 // Errors come out as two kinds: ApiError (the server answered with a status >= 400; `errors` is the
-// RealWorld error map) and NetworkError (no usable answer: offline, refused, timed out, not JSON).
+// RealWorld error map) and NetworkError (no usable answer: offline, refused, timed out, a 5xx, an empty or
+// malformed body, or JSON of an unexpected shape). `kind` says which, so pages can say it plainly.
 import type { Article, ArticleList, ArticleQuery, Comment, NewArticle, Profile, User, UserUpdate } from './types.ts';
 
 export type ErrorMap = Record<string, string[]>;
@@ -12,12 +13,26 @@ export class ApiError extends Error {
   }
 }
 
+export type TroubleKind = 'offline' | 'server' | 'unexpected';
+
 export class NetworkError extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly kind: TroubleKind = 'offline') {
     super(message);
     this.name = 'NetworkError';
   }
 }
+
+const UNEXPECTED = 'The server sent an unexpected answer. Please try again in a moment.';
+
+/** `r[key]` when it passes `ok`, else the answer is not what the contract promises: an error, not a crash. */
+function field<T>(r: unknown, key: string, ok: (v: unknown) => boolean): T {
+  const v = r !== null && typeof r === 'object' ? (r as Record<string, unknown>)[key] : undefined;
+  if (!ok(v)) throw new NetworkError(UNEXPECTED, 'unexpected');
+  return v as T;
+}
+const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isList = (r: unknown) => Array.isArray((r as { articles?: unknown } | null)?.articles) && typeof (r as { articlesCount?: unknown }).articlesCount === 'number';
+const list = <T>(r: T): T => { if (!isList(r)) throw new NetworkError(UNEXPECTED, 'unexpected'); return r; };
 
 /** `{ email: ['is invalid'] }` -> `['email is invalid']`, as the RealWorld front ends list them. */
 export function formatErrors(errors: ErrorMap): string[] {
@@ -67,7 +82,7 @@ export function createApi(opts: ApiOptions) {
       res = await doFetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctrl.signal });
     } catch (e) {
       const why = ctrl.signal.aborted ? `no answer within ${timeoutMs / 1000} s` : (e instanceof Error ? e.message : String(e));
-      throw new NetworkError(`Cannot reach the server (${why}). Check your connection and try again.`);
+      throw new NetworkError(`Unable to connect to the server (${why}). Check your internet connection and try again.`, 'offline');
     } finally {
       clearTimeout(timer);
     }
@@ -77,44 +92,46 @@ export function createApi(opts: ApiOptions) {
       try { data = JSON.parse(text); } catch { data = undefined; }
     }
     if (res.ok) {
-      if (text && data === undefined) throw new NetworkError(`The server sent an unreadable answer (HTTP ${res.status}). Try again later.`);
+      if (text && data === undefined) throw new NetworkError(`The server sent an unreadable answer (HTTP ${res.status}). Please try again in a moment.`, 'unexpected');
+      // Only a 204 may be empty; an empty 200 is not an answer.
+      if (!text && res.status !== 204) throw new NetworkError(UNEXPECTED, 'unexpected');
       return data as T;
     }
     const errs = (data as { errors?: unknown } | undefined)?.errors;
     if (errs && typeof errs === 'object' && !Array.isArray(errs)) throw new ApiError(res.status, errs as ErrorMap);
     if (res.status >= 500 || data === undefined) {
-      throw new NetworkError(`The server is not available right now (HTTP ${res.status}). Try again in a moment.`);
+      throw new NetworkError(`The server had a problem (HTTP ${res.status}). Please try again in a moment.`, 'server');
     }
     throw new ApiError(res.status, { error: [res.statusText || `HTTP ${res.status}`] });
   }
 
   return {
-    login: (email: string, password: string) => request<{ user: User }>('POST', '/users/login', { user: { email, password } }).then((r) => r.user),
+    login: (email: string, password: string) => request('POST', '/users/login', { user: { email, password } }).then((r) => field<User>(r, 'user', isObject)),
     register: (username: string, email: string, password: string) =>
-      request<{ user: User }>('POST', '/users', { user: { username, email, password } }).then((r) => r.user),
-    currentUser: () => request<{ user: User }>('GET', '/user').then((r) => r.user),
-    updateUser: (user: UserUpdate) => request<{ user: User }>('PUT', '/user', { user }).then((r) => r.user),
+      request('POST', '/users', { user: { username, email, password } }).then((r) => field<User>(r, 'user', isObject)),
+    currentUser: () => request('GET', '/user').then((r) => field<User>(r, 'user', isObject)),
+    updateUser: (user: UserUpdate) => request('PUT', '/user', { user }).then((r) => field<User>(r, 'user', isObject)),
 
-    profile: (username: string) => request<{ profile: Profile }>('GET', `/profiles/${enc(username)}`).then((r) => r.profile),
-    follow: (username: string) => request<{ profile: Profile }>('POST', `/profiles/${enc(username)}/follow`).then((r) => r.profile),
-    unfollow: (username: string) => request<{ profile: Profile }>('DELETE', `/profiles/${enc(username)}/follow`).then((r) => r.profile),
+    profile: (username: string) => request('GET', `/profiles/${enc(username)}`).then((r) => field<Profile>(r, 'profile', isObject)),
+    follow: (username: string) => request('POST', `/profiles/${enc(username)}/follow`).then((r) => field<Profile>(r, 'profile', isObject)),
+    unfollow: (username: string) => request('DELETE', `/profiles/${enc(username)}/follow`).then((r) => field<Profile>(r, 'profile', isObject)),
 
-    articles: (q: ArticleQuery = {}) => request<ArticleList>('GET', `/articles${query({ ...q })}`),
-    feed: (q: { limit?: number; offset?: number } = {}) => request<ArticleList>('GET', `/articles/feed${query({ ...q })}`),
-    article: (slug: string) => request<{ article: Article }>('GET', `/articles/${enc(slug)}`).then((r) => r.article),
-    createArticle: (article: NewArticle) => request<{ article: Article }>('POST', '/articles', { article }).then((r) => r.article),
+    articles: (q: ArticleQuery = {}) => request<ArticleList>('GET', `/articles${query({ ...q })}`).then(list),
+    feed: (q: { limit?: number; offset?: number } = {}) => request<ArticleList>('GET', `/articles/feed${query({ ...q })}`).then(list),
+    article: (slug: string) => request('GET', `/articles/${enc(slug)}`).then((r) => field<Article>(r, 'article', isObject)),
+    createArticle: (article: NewArticle) => request('POST', '/articles', { article }).then((r) => field<Article>(r, 'article', isObject)),
     updateArticle: (slug: string, article: Partial<NewArticle>) =>
-      request<{ article: Article }>('PUT', `/articles/${enc(slug)}`, { article }).then((r) => r.article),
+      request('PUT', `/articles/${enc(slug)}`, { article }).then((r) => field<Article>(r, 'article', isObject)),
     deleteArticle: (slug: string) => request<unknown>('DELETE', `/articles/${enc(slug)}`).then(() => undefined),
-    favorite: (slug: string) => request<{ article: Article }>('POST', `/articles/${enc(slug)}/favorite`).then((r) => r.article),
-    unfavorite: (slug: string) => request<{ article: Article }>('DELETE', `/articles/${enc(slug)}/favorite`).then((r) => r.article),
+    favorite: (slug: string) => request('POST', `/articles/${enc(slug)}/favorite`).then((r) => field<Article>(r, 'article', isObject)),
+    unfavorite: (slug: string) => request('DELETE', `/articles/${enc(slug)}/favorite`).then((r) => field<Article>(r, 'article', isObject)),
 
-    comments: (slug: string) => request<{ comments: Comment[] }>('GET', `/articles/${enc(slug)}/comments`).then((r) => r.comments),
+    comments: (slug: string) => request('GET', `/articles/${enc(slug)}/comments`).then((r) => field<Comment[]>(r, 'comments', Array.isArray)),
     addComment: (slug: string, body: string) =>
-      request<{ comment: Comment }>('POST', `/articles/${enc(slug)}/comments`, { comment: { body } }).then((r) => r.comment),
+      request('POST', `/articles/${enc(slug)}/comments`, { comment: { body } }).then((r) => field<Comment>(r, 'comment', isObject)),
     deleteComment: (slug: string, id: number) => request<unknown>('DELETE', `/articles/${enc(slug)}/comments/${id}`).then(() => undefined),
 
-    tags: () => request<{ tags: string[] }>('GET', '/tags').then((r) => r.tags),
+    tags: () => request('GET', '/tags').then((r) => field<string[]>(r, 'tags', Array.isArray)),
   };
 }
 

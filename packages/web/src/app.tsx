@@ -98,12 +98,14 @@ function Guarded({ route }: { route: Route }) {
   return <Body route={route} />;
 }
 
+/** Shown while the session cannot be checked: the token is kept and the check retried in the background. */
 function Unavailable() {
   const { state } = useAuth();
   if (state !== 'unavailable') return null;
   return (
     <div class="container">
-      <ErrorList messages={['Cannot reach the server to check your session. Some pages may not load; reload to try again.']} />
+      <p class="connecting-notice" role="status">Connecting… The server is not answering right now; you stay signed in and
+        public pages still work. This clears by itself once the server is back.</p>
     </div>
   );
 }

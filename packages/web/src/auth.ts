@@ -2,7 +2,9 @@
 //   loading          a token exists and GET /user has not answered yet
 //   authenticated    the server accepted the token
 //   unauthenticated  no token, or the server rejected it (the token is then forgotten)
-//   unavailable      a token exists but the server could not be reached: it is kept for a retry
+//   unavailable      a token exists but the server could not be reached (5xx, timeout, network error,
+//                    malformed answer): it is kept, and the check is retried with backoff until the server
+//                    answers; public pages stay usable meanwhile (the app shows "Connecting…")
 import { ApiError, type Api } from './api.ts';
 import type { User } from './types.ts';
 
@@ -46,11 +48,13 @@ export function createAuth(storage: KeyValueStorage) {
       emit();
     },
     /**
-     * Checks a stored token with GET /user. A failure that is not the server's verdict on the token
-     * (network, 5xx: e.g. an instance being replaced) is retried after each of `retryDelaysMs`
-     * before the state becomes 'unavailable'.
+     * Checks a stored token with GET /user. A 4xx is the server's verdict: the token is dropped. Any other
+     * failure (network, 5xx, malformed answer: e.g. an instance being replaced) is retried after each of
+     * `retryDelaysMs` while 'loading'; then the state becomes 'unavailable' and the check goes on in the
+     * background, waiting `backoffMs` (doubling up to 30 s) between tries, until the server answers.
+     * The returned promise settles once the state leaves 'loading'.
      */
-    async restore(api: Pick<Api, 'currentUser'>, retryDelaysMs: number[] = [300, 1000]): Promise<AuthState> {
+    async restore(api: Pick<Api, 'currentUser'>, retryDelaysMs: number[] = [300, 1000], backoffMs = 2000): Promise<AuthState> {
       if (!storage.getItem(TOKEN_KEY)) { state = 'unauthenticated'; user = null; emit(); return state; }
       state = 'loading';
       emit();
@@ -61,17 +65,36 @@ export function createAuth(storage: KeyValueStorage) {
           auth.signIn({ ...u, token: u.token || storage.getItem(TOKEN_KEY) || '' });
           return state;
         } catch (e) {
-          if (e instanceof ApiError && (e.status === 401 || e.status === 403)) { auth.signOut(); return state; }
+          if (e instanceof ApiError && e.status >= 400 && e.status < 500) { auth.signOut(); return state; }
           const delay = retryDelaysMs[attempt];
           if (delay === undefined || state !== 'loading') break;
           await new Promise((r) => setTimeout(r, delay));
           if (state !== 'loading') return state; // signed in or out meanwhile
         }
       }
-      if (state === 'loading') { state = 'unavailable'; user = null; emit(); }
+      if (state === 'loading') {
+        state = 'unavailable';
+        user = null;
+        emit();
+        void keepTrying(api, backoffMs);
+      }
       return state;
     },
   };
+  /** While 'unavailable': check again with backoff; stops when signed in or out (by this or by the user). */
+  async function keepTrying(api: Pick<Api, 'currentUser'>, first: number): Promise<void> {
+    for (let wait = first; state === 'unavailable'; wait = Math.min(wait * 2, 30_000)) {
+      await new Promise((r) => setTimeout(r, wait));
+      if (state !== 'unavailable') return;
+      try {
+        const u = await api.currentUser();
+        if (state === 'unavailable') auth.signIn({ ...u, token: u.token || storage.getItem(TOKEN_KEY) || '' });
+      } catch (e) {
+        if (e instanceof ApiError && e.status >= 400 && e.status < 500 && state === 'unavailable') auth.signOut();
+      }
+    }
+  }
+
   return auth;
 }
 

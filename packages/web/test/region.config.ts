@@ -7,7 +7,7 @@ export default defineStack({
   local: {
     stateDir: '../../../.test-state/web-region',
     ports: {
-      edge: 25280, edgeAdmin: 25281, front: 25282, api: 25283, lbStats: 25284,
+      edge: 25280, edgeAdmin: 25281, edgePurge: 25285, front: 25282, api: 25283, lbStats: 25284,
       frontInstancesBase: 25300, apiInstancesBase: 25320,
       dbWriter: 25340, dbReader: 25341, dbNodesBase: 25350,
       redisBase: 25360, sentinelBase: 25370,

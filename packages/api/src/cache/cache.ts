@@ -40,7 +40,7 @@ export interface CacheOptions {
   events?: Partial<CacheEvents>;
 }
 
-/** Loads from the database; `fromWriter` asks for the writer (the content just changed). */
+/** Loads from the database; `fromWriter` asks for the writer (the content just changed, or Redis cannot say). */
 export type Loader = (fromWriter: boolean) => Promise<string>;
 
 // One round trip: the current generation and the entry of `key` in it. A missing generation (first
@@ -90,6 +90,10 @@ export function createRedisClient(cfg: CacheConfig, timeoutMs: number): Redis | 
 }
 
 export type CacheStatus = 'up' | 'down' | 'disabled';
+
+/** Seconds an entry lives: fixed, or chosen from the loaded value (e.g. short for "not found"). */
+export type Ttl = number | ((raw: string) => number);
+const ttlOf = (ttl: Ttl, raw: string) => (typeof ttl === 'number' ? ttl : ttl(raw));
 
 export class Cache {
   private readonly client: RedisWithScript | null;
@@ -189,18 +193,20 @@ export class Cache {
    * The cached value of `key` in the current generation, or the loader's result (then stored for ttlSec).
    * Never throws because of Redis; loader errors propagate.
    */
-  async getOrLoad(key: string, ttlSec: number, loader: Loader): Promise<{ value: string; hit: boolean }>;
+  async getOrLoad(key: string, ttlSec: Ttl, loader: Loader): Promise<{ value: string; hit: boolean }>;
   /** Same, with the value decoded once per process and generation (the near cache keeps the decoded form). */
-  async getOrLoad<T>(key: string, ttlSec: number, loader: Loader, decode: (raw: string) => T): Promise<{ value: T; hit: boolean }>;
-  async getOrLoad<T>(key: string, ttlSec: number, loader: Loader, decode: (raw: string) => T = (raw) => raw as T): Promise<{ value: T; hit: boolean }> {
+  async getOrLoad<T>(key: string, ttlSec: Ttl, loader: Loader, decode: (raw: string) => T): Promise<{ value: T; hit: boolean }>;
+  async getOrLoad<T>(key: string, ttlSec: Ttl, loader: Loader, decode: (raw: string) => T = (raw) => raw as T): Promise<{ value: T; hit: boolean }> {
+    // Without Redis nobody can tell whether this content was just written (here or on another instance):
+    // load it from the writer, so that a lagging replica never hands out (and an edge never keeps) old content.
     if (this.pendingBump) {
       await this.bump();
-      if (this.pendingBump) return { value: decode(await loader(false)), hit: false };
+      if (this.pendingBump) return { value: decode(await loader(true)), hit: false };
     }
     const local = this.near.get(key);
     const known = local !== undefined && local.expires > Date.now() ? local.gen : '';
     const r = await this.call((c) => c.getWithGen(this.genKey, `${this.prefix}c:`, key, newGeneration(), known));
-    if (r === undefined) return { value: decode(await loader(false)), hit: false };
+    if (r === undefined) return { value: decode(await loader(true)), hit: false };
     const [gen, cached] = r;
     if (known !== '' && gen === known) {
       this.ev.hit();
@@ -225,24 +231,24 @@ export class Cache {
     }
   }
 
-  private remember<T>(key: string, gen: string, raw: string, decode: (raw: string) => T, ttlSec: number): T {
+  private remember<T>(key: string, gen: string, raw: string, decode: (raw: string) => T, ttlSec: Ttl): T {
     const local = this.near.get(key);
     if (local !== undefined && local.gen === gen) return local.value as T;
     const value = decode(raw);
     if (this.nearEntries === 0 || raw.length > 64 * 1024) return value;
     this.near.delete(key);
     if (this.near.size >= this.nearEntries) this.near.delete(this.near.keys().next().value!);
-    this.near.set(key, { gen, value, expires: Date.now() + ttlSec * 1000 });
+    this.near.set(key, { gen, value, expires: Date.now() + ttlOf(ttlSec, raw) * 1000 });
     return value;
   }
 
-  private async fill(full: string, gen: string, ttlSec: number, loader: Loader): Promise<string> {
+  private async fill(full: string, gen: string, ttlSec: Ttl, loader: Loader): Promise<string> {
     const fromWriter = Date.now() - Number(gen.split('-')[0]) < 3_000;
     const lockKey = `${full}:lock`;
     const locked = await this.call((c) => c.set(lockKey, '1', 'PX', 2_000, 'NX'));
     if (locked === 'OK') {
       const value = await loader(fromWriter);
-      await this.call((c) => c.set(full, value, 'EX', ttlSec));
+      await this.call((c) => c.set(full, value, 'EX', ttlOf(ttlSec, value)));
       await this.call((c) => c.del(lockKey));
       return value;
     }
@@ -264,6 +270,17 @@ export class Cache {
     const r = await this.call((c) => c.set(this.genKey, gen));
     // If Redis could not be told, remember it: no cached entry is trusted until the bump succeeds.
     this.pendingBump = r === undefined;
+  }
+
+  /** Sets a short-lived marker (outside the entries); false when Redis could not be told. */
+  async mark(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.call((c) => c.set(`${this.prefix}${key}`, '1', 'PX', ttlMs))) === 'OK';
+  }
+
+  /** Whether a marker is set; undefined when Redis cannot say (disabled, unreachable, breaker open). */
+  async marked(key: string): Promise<boolean | undefined> {
+    const r = await this.call((c) => c.exists(`${this.prefix}${key}`));
+    return r === undefined ? undefined : r > 0;
   }
 
   /** Raw access for tests and health: PING within the time budget. */

@@ -1,11 +1,13 @@
 // The hot reads, cache-aside: article by slug, list pages, tags, profiles.
 //
-// A cached entry is the ANONYMOUS response, ready to send, preceded by one line of metadata (ids):
-//   {"ids":[[articleId, authorId], ...]}\n{"articles":[...],"articlesCount":N}
+// A cached entry is the ANONYMOUS response, ready to send, preceded by one line of metadata (ids, and the
+// surrogate keys the edge stores it under: ../edge/keys.ts):
+//   {"ids":[[articleId, authorId], ...],"keys":"list lall article-7 profile-2"}\n{"articles":[...],"articlesCount":N}
 // Anonymous requests send the second part as is. For a signed-in viewer the per-user fields
 // (favorited, following) are computed for THAT viewer from the database and overlaid; they are never
 // taken from the cache, so no user ever sees another user's flags.
 import type { Cache } from './cache.js';
+import { articleKey, listKeys, profileKey } from '../edge/keys.js';
 import { rows, type Db, type Queryable } from '../db/pool.js';
 import { feedArticleIds, findArticleRef, listArticleIds, loadArticles, popularTags, type ArticleRecord, type ListFilters } from '../db/articles.js';
 import { findAuthorByUsername, followedAmong, type AuthorRecord } from '../db/users.js';
@@ -13,7 +15,9 @@ import type { Article, ArticleListItem, MultipleArticlesResponse, SingleArticleR
 import type { ProfileResponse } from '../schemas/profiles.js';
 import type { Profile } from '../schemas/common.js';
 
-export const TTL = { article: 300, list: 60, tags: 300, profile: 300 } as const;
+export const TTL = { article: 300, list: 60, tags: 300, profile: 300, notFound: 5 } as const;
+/** "Not found" is kept for seconds only: the name may be registered or the article created any moment. */
+const orNotFound = (ttl: number) => (raw: string) => (raw === NOT_FOUND ? TTL.notFound : ttl);
 
 export interface Viewer {
   userId: number | null;
@@ -26,8 +30,11 @@ export interface Reads {
   cache: Cache;
 }
 
-/** A response: either the ready-to-send JSON bytes (anonymous) or an object (per viewer). */
-export type Out<T> = { raw: Buffer } | { obj: T };
+/**
+ * A response: either the ready-to-send JSON bytes (anonymous, with the surrogate keys an edge may store
+ * them under) or an object (per viewer).
+ */
+export type Out<T> = { raw: Buffer; keys?: string } | { obj: T };
 
 const NOT_FOUND = '-';
 
@@ -36,19 +43,23 @@ interface Entry {
   found: boolean;
   /** (articleId, authorId) pairs, in the order of the body. */
   ids: [number, number][];
+  /** Surrogate keys, space-separated; '' for an entry written without them (never stored at the edge). */
+  keys: string;
   /** The anonymous response: text (to parse for a viewer) and bytes (to send as is). */
   text: string;
   raw: Buffer;
 }
 
 function decode(entry: string): Entry {
-  if (entry === NOT_FOUND) return { found: false, ids: [], text: '', raw: Buffer.alloc(0) };
+  if (entry === NOT_FOUND) return { found: false, ids: [], keys: '', text: '', raw: Buffer.alloc(0) };
   const nl = entry.indexOf('\n');
   const text = entry.slice(nl + 1);
-  return { found: true, ids: (JSON.parse(entry.slice(0, nl)) as { ids: [number, number][] }).ids, text, raw: Buffer.from(text) };
+  const meta = JSON.parse(entry.slice(0, nl)) as { ids: [number, number][]; keys?: string };
+  return { found: true, ids: meta.ids, keys: meta.keys ?? '', text, raw: Buffer.from(text) };
 }
 
-const encode = (ids: [number, number][], body: unknown) => `${JSON.stringify({ ids })}\n${JSON.stringify(body)}`;
+const encode = (ids: [number, number][], keys: string[], body: unknown) => `${JSON.stringify({ ids, keys: keys.join(' ') })}\n${JSON.stringify(body)}`;
+const anonymous = (e: Entry): { raw: Buffer; keys: string } => ({ raw: e.raw, keys: e.keys });
 
 export function profileOf(a: AuthorRecord, following: boolean): Profile {
   return { username: a.username, bio: a.bio, image: a.image, following };
@@ -92,16 +103,16 @@ async function flags(pool: Queryable, userId: number, pairs: [number, number][])
 }
 
 export async function articleBySlug(r: Reads, v: Viewer, slug: string): Promise<Out<SingleArticleResponse> | null> {
-  const { value } = await r.cache.getOrLoad(`article:${slug}`, TTL.article, async (fromWriter) => {
+  const { value } = await r.cache.getOrLoad(`article:${slug}`, orNotFound(TTL.article), async (fromWriter) => {
     const pool = fromWriter ? r.db.writer : v.pool;
     let rec = await loadBySlug(pool, slug);
     // Read-your-writes across instances: a replica may not have the article yet.
     if (!rec && pool !== r.db.writer) rec = await loadBySlug(r.db.writer, slug);
     if (!rec) return NOT_FOUND;
-    return encode([[rec.id, rec.author.id]], { article: renderArticle(rec, false, false) });
+    return encode([[rec.id, rec.author.id]], [articleKey(rec.id), profileKey(rec.author.id)], { article: renderArticle(rec, false, false) });
   }, decode);
   if (!value.found) return null;
-  if (v.userId === null) return { raw: value.raw };
+  if (v.userId === null) return anonymous(value);
   const ids = value.ids;
   const obj = JSON.parse(value.text) as SingleArticleResponse;
   const f = await flags(v.pool, v.userId, ids);
@@ -129,12 +140,10 @@ export async function articleList(r: Reads, v: Viewer, p: ListParams): Promise<O
     const pool = fromWriter ? r.db.writer : v.pool;
     const page = await listArticleIds(pool, p, p.limit, p.offset);
     const recs = await loadArticles(pool, page.ids, { withBody: false });
-    return encode(
-      recs.map((a) => [a.id, a.author.id]),
-      { articles: recs.map((a) => renderListItem(a, false, false)), articlesCount: page.count },
-    );
+    const pairs = recs.map((a): [number, number] => [a.id, a.author.id]);
+    return encode(pairs, listKeys(page.filters ?? null, pairs), { articles: recs.map((a) => renderListItem(a, false, false)), articlesCount: page.count });
   }, decode);
-  if (v.userId === null) return { raw: value.raw };
+  if (v.userId === null) return anonymous(value);
   const ids = value.ids;
   const obj = JSON.parse(value.text) as MultipleArticlesResponse;
   const f = await flags(v.pool, v.userId, ids);
@@ -156,20 +165,20 @@ export async function feed(v: Viewer & { userId: number }, limit: number, offset
 export async function tags(r: Reads): Promise<Out<never>> {
   const { value } = await r.cache.getOrLoad('tags', TTL.tags, async (fromWriter) => {
     const list = await popularTags(fromWriter ? r.db.writer : r.db.reader, 200);
-    return encode([], { tags: list });
+    return encode([], ['tags'], { tags: list });
   }, decode);
-  return { raw: value.raw };
+  return anonymous(value);
 }
 
 export async function profile(r: Reads, v: Viewer, username: string): Promise<Out<ProfileResponse> | null> {
-  const { value } = await r.cache.getOrLoad(`profile:${username}`, TTL.profile, async (fromWriter) => {
+  const { value } = await r.cache.getOrLoad(`profile:${username}`, orNotFound(TTL.profile), async (fromWriter) => {
     let a = await findAuthorByUsername(fromWriter ? r.db.writer : v.pool, username);
     if (!a && !fromWriter && v.pool !== r.db.writer) a = await findAuthorByUsername(r.db.writer, username);
     if (!a) return NOT_FOUND;
-    return encode([[a.id, a.id]], { profile: profileOf(a, false) });
+    return encode([[a.id, a.id]], [profileKey(a.id)], { profile: profileOf(a, false) });
   }, decode);
   if (!value.found) return null;
-  if (v.userId === null) return { raw: value.raw };
+  if (v.userId === null) return anonymous(value);
   const id = value.ids[0]![0];
   const obj = JSON.parse(value.text) as ProfileResponse;
   obj.profile.following = (await followedAmong(v.pool, v.userId, [id])).has(id);

@@ -29,9 +29,11 @@ export interface ListFilters {
 export interface Page {
   ids: number[];
   count: number;
+  /** The ids the list's filters resolved to; null when a filter named no tag or user (the page is empty). */
+  filters?: { tagId: number | null; authorId: number | null; favoritedBy: number | null } | null;
 }
 
-const EMPTY: Page = { ids: [], count: 0 };
+const UNRESOLVED: Page = { ids: [], count: 0, filters: null };
 
 /** Ids of one page of the global list, newest first, with the filters combined (AND). */
 export async function listArticleIds(q: Queryable, f: ListFilters, limit: number, offset: number): Promise<Page> {
@@ -41,14 +43,14 @@ export async function listArticleIds(q: Queryable, f: ListFilters, limit: number
   let favoritedBy: number | null = null;
   if (f.tag !== null) {
     const r = await rows<{ id: number; article_count: number }>(q, 'SELECT id, article_count FROM tags WHERE name = ?', [f.tag]);
-    if (!r[0]) return EMPTY;
+    if (!r[0]) return UNRESOLVED;
     tagId = Number(r[0].id);
     tagCount = Number(r[0].article_count);
   }
   for (const [name, set] of [[f.author, (id: number) => (authorId = id)], [f.favorited, (id: number) => (favoritedBy = id)]] as const) {
     if (name === null) continue;
     const r = await rows<{ id: number }>(q, 'SELECT id FROM users WHERE username = ?', [name]);
-    if (!r[0]) return EMPTY;
+    if (!r[0]) return UNRESOLVED;
     set(Number(r[0].id));
   }
 
@@ -94,7 +96,7 @@ export async function listArticleIds(q: Queryable, f: ListFilters, limit: number
     const c = await rows<{ n: number }>(q, `SELECT COUNT(*) AS n FROM ${from} ${whereSql}`, ordered);
     count = Number(c[0]?.n ?? 0);
   }
-  return { ids: idRows.map((r) => Number(r.id)), count };
+  return { ids: idRows.map((r) => Number(r.id)), count, filters: { tagId, authorId, favoritedBy } };
 }
 
 /** Parameters in the textual order of their placeholders in `from` then `where`. */

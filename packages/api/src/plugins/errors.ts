@@ -15,9 +15,10 @@ export function fieldErrors(issues: Issue[], context: string | undefined): Recor
     const segs = i.instancePath.split('/').filter((s) => s !== '');
     // body: /user/email -> email, /article/tagList/0 -> tagList, /user -> user; query/params: /limit -> limit
     const field = context === 'body' ? (segs[1] ?? segs[0] ?? 'body') : (segs[0] ?? context ?? 'body');
+    // Zod's type errors: a missing or null field is "can't be blank", any other wrong type "is invalid".
     let msg = i.message ?? 'is invalid';
-    if (/received undefined$/.test(msg)) msg = 'is required';
-    else if (/^Invalid input: expected/.test(msg)) msg = msg.replace(/^Invalid input: /, 'is invalid: ');
+    if (/received (undefined|null)$/.test(msg)) msg = "can't be blank";
+    else if (/^Invalid input/.test(msg)) msg = 'is invalid';
     (out[field] ??= []).includes(msg) || out[field]!.push(msg);
   }
   return Object.keys(out).length ? out : { body: ['is invalid'] };

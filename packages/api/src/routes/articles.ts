@@ -6,6 +6,7 @@ import {
 } from '../db/articles.js';
 import { followedAmong } from '../db/users.js';
 import { forbidden, notFound } from '../errors.js';
+import { purgeFor } from '../edge/keys.js';
 import {
   createArticleSchema, deleteArticleSchema, favoriteSchema, feedSchema, getArticleSchema, listArticlesSchema, unfavoriteSchema,
   updateArticleSchema, type SingleArticleResponse,
@@ -54,8 +55,8 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     const a = req.body.article;
     const me = req.userId!;
     const { id } = await app.db.tx((conn) => insertArticle(conn, me, { ...a, tagList: dedupe(a.tagList ?? []) }));
-    app.markWrote(me);
     await app.cache.bump();
+    req.purge(purgeFor.createArticle());
     return reply.code(201).send(await fresh(id, me));
   });
 
@@ -64,8 +65,8 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     const ref = await owned(req.params.slug, me);
     const a = req.body.article;
     await app.db.tx((conn) => updateArticle(conn, ref.id, req.params.slug, { ...a, tagList: a.tagList === undefined ? undefined : dedupe(a.tagList) }));
-    app.markWrote(me);
     await app.cache.bump();
+    req.purge(purgeFor.updateArticle(ref.id, a.tagList !== undefined));
     return fresh(ref.id, me);
   });
 
@@ -73,8 +74,8 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     const me = req.userId!;
     const ref = await owned(req.params.slug, me);
     await app.db.tx((conn) => deleteArticle(conn, ref.id));
-    app.markWrote(me);
     await app.cache.bump();
+    req.purge(purgeFor.deleteArticle(ref.id));
     return reply.code(204).send();
   });
 
@@ -89,9 +90,9 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
         const ref = await findArticleRef(app.db.writer, req.params.slug);
         if (!ref) throw notFound('article');
         await app.db.tx((conn) => (add ? addFavorite(conn, me, ref.id) : removeFavorite(conn, me, ref.id)));
-        app.markWrote(me);
         // favoritesCount is part of the cached article and list pages.
         await app.cache.bump();
+        req.purge(purgeFor.favorite(ref.id, me));
         return fresh(ref.id, me);
       },
     });

@@ -31,7 +31,6 @@ const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
     const me = req.userId!;
     const ref = await articleRef(app.db.writer, req.params.slug);
     const id = await insertComment(app.db.writer, ref.id, me, req.body.comment.body);
-    app.markWrote(me);
     const c = (await findComment(app.db.writer, id))!;
     return reply.code(201).send({ comment: render(c, false) });
   });
@@ -43,7 +42,6 @@ const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
     if (!c || c.articleId !== ref.id) throw notFound('comment');
     if (c.author.id !== me) throw forbidden('comment');
     await deleteComment(app.db.writer, c.id);
-    app.markWrote(me);
     return reply.code(204).send();
   });
 };

@@ -26,7 +26,6 @@ const profilesRoutes: FastifyPluginAsyncZod = async (app) => {
         if (target.id === me && following) throw unprocessable('username', 'cannot follow yourself');
         if (following) await follow(app.db.writer, me, target.id);
         else await unfollow(app.db.writer, me, target.id);
-        app.markWrote(me);
         return { profile: reads.profileOf(target, following) };
       },
     });

@@ -8,5 +8,8 @@ import type { Out } from '../cache/reads.js';
  */
 export function sendOut<T>(reply: FastifyReply, out: Out<T>, code = 200): FastifyReply {
   reply.code(code).type('application/json; charset=utf-8');
-  return reply.send('raw' in out ? out.raw : JSON.stringify(out.obj));
+  if (!('raw' in out)) return reply.send(JSON.stringify(out.obj));
+  // The anonymous copy is what an edge may share: tag it so that writes can purge it (../edge/keys.ts).
+  if (out.keys) reply.header('surrogate-key', out.keys);
+  return reply.send(out.raw);
 }

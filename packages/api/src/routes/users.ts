@@ -4,6 +4,7 @@ import { dummyHash, hashPassword, verifyPassword } from '../auth/password.js';
 import { findUserByEmail, findUserById, insertUser, takenFields, updateUser, type UserPatch, type UserRecord } from '../db/users.js';
 import { isDuplicate } from '../db/pool.js';
 import { HttpError, conflict, unauthorized } from '../errors.js';
+import { purgeFor } from '../edge/keys.js';
 import { currentUserSchema, loginSchema, registerSchema, updateUserSchema, type UserResponse } from '../schemas/users.js';
 
 export interface UserRoutesOptions {
@@ -39,6 +40,9 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
       if (isDuplicate(err)) throw conflict([err.message.includes('email') ? 'email' : 'username']);
       throw err;
     }
+    // A "not found" for this name may be cached (a profile asked for before the sign-up): drop it now.
+    await app.cache.bump();
+    req.purge(purgeFor.register());
     const user = await findUserById(app.db.writer, id);
     return reply.code(201).send(render(user!));
   });
@@ -60,16 +64,20 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
       throw new HttpError(422, Object.fromEntries([...(taken.username ? ['username'] : []), ...(taken.email ? ['email'] : [])].map((f) => [f, ['has already been taken']])));
     }
     const patch: UserPatch = { username: u.username, email: u.email, bio: emptyToNull(u.bio), image: emptyToNull(u.image) };
-    if (u.password !== undefined) patch.passwordHash = await hashPassword(u.password);
+    // An empty password means "unchanged" (clients send every field of the settings form).
+    if (u.password !== undefined && u.password !== '') patch.passwordHash = await hashPassword(u.password);
     try {
       await updateUser(app.db.writer, id, patch);
     } catch (err) {
       if (isDuplicate(err)) throw new HttpError(422, { [err.message.includes('email') ? 'email' : 'username']: ['has already been taken'] });
       throw err;
     }
-    app.markWrote(id);
     // Profiles and articles embed the author's name, bio and image.
     await app.cache.bump();
+    req.purge(purgeFor.updateUser(id, {
+      username: patch.username !== undefined && patch.username !== current.username,
+      shown: (patch.bio !== undefined && patch.bio !== current.bio) || (patch.image !== undefined && patch.image !== current.image),
+    }));
     return render((await findUserById(app.db.writer, id))!);
   });
 };

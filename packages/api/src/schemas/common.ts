@@ -15,17 +15,25 @@ export const Profile = z
   .meta({ id: 'Profile' });
 export type Profile = z.infer<typeof Profile>;
 
+// Validation messages follow the RealWorld reference (Rails) conventions, the same for every field:
+// missing, null or empty/whitespace-only required field -> "can't be blank" (checked before any other rule);
+// wrong JSON type or format -> "is invalid" (a format may add a hint in parentheses); lengths ->
+// "is too long (maximum is N characters)" / "is too short (minimum is N characters)"; numbers -> "is not a
+// number", "must be greater than or equal to N", "must be less than or equal to N"; uniqueness -> "has already been taken".
+
+/** A string that must not be blank; the blank check runs first and stops the other rules. */
+export const filled = () => z.string().refine((s) => s.trim().length > 0, { message: "can't be blank", abort: true });
+
 /** A required string that is not only whitespace. */
-export const nonBlank = (max: number) =>
-  z.string().max(max, `is too long (maximum is ${max} characters)`).refine((s) => s.trim().length > 0, "can't be blank");
+export const nonBlank = (max: number) => filled().max(max, `is too long (maximum is ${max} characters)`);
 
 /** Integer query parameter given as digits. */
 export const intQuery = (min: number, max: number) =>
   z
     .string()
-    .regex(/^\d{1,15}$/, 'must be an integer')
+    .regex(/^\d{1,15}$/, 'is not a number')
     .transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+    .pipe(z.number().int().min(min, `must be greater than or equal to ${min}`).max(max, `must be less than or equal to ${max}`));
 
 export const Slug = z.string().min(1).max(255);
 

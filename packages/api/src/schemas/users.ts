@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorBody, errorResponses } from './common.js';
+import { ErrorBody, errorResponses, filled } from './common.js';
 
 const isHttpUrl = (s: string) => {
   try {
@@ -10,19 +10,20 @@ const isHttpUrl = (s: string) => {
   }
 };
 
-export const Username = z
-  .string()
-  .min(1, "can't be blank")
+export const Username = filled()
   .max(64, 'is too long (maximum is 64 characters)')
-  .regex(/^[A-Za-z0-9_.-]+$/, 'may contain only letters, digits, "_", "." and "-"');
-export const Email = z.string().max(254, 'is too long (maximum is 254 characters)').pipe(z.email({ message: 'is invalid' }));
-export const Password = z.string().min(8, 'is too short (minimum is 8 characters)').max(128, 'is too long (maximum is 128 characters)');
+  .regex(/^[A-Za-z0-9_.-]+$/, 'is invalid (letters, digits, "_", "." and "-" only)');
+export const Email = filled().max(254, 'is too long (maximum is 254 characters)').pipe(z.email({ message: 'is invalid' }));
+const passwordLength = (s: z.ZodString) => s.min(8, 'is too short (minimum is 8 characters)').max(128, 'is too long (maximum is 128 characters)');
+export const Password = passwordLength(filled());
+/** On update, an empty password means "unchanged" (clients send every field of their settings form). */
+const NewPasswordOrEmpty = z.literal('').or(passwordLength(z.string()));
 /** Empty string is accepted and stored as null. */
 export const Bio = z.string().max(2000, 'is too long (maximum is 2000 characters)').nullable();
 export const Image = z
   .string()
   .max(2048, 'is too long (maximum is 2048 characters)')
-  .refine((s) => s === '' || isHttpUrl(s), 'must be an http(s) URL')
+  .refine((s) => s === '' || isHttpUrl(s), 'is invalid (an http(s) URL)')
   .nullable();
 
 export const User = z
@@ -38,7 +39,10 @@ export const UserResponse = z.object({ user: User });
 export type UserResponse = z.infer<typeof UserResponse>;
 
 export const LoginBody = z.object({
-  user: z.object({ email: z.string().min(1, "can't be blank").max(254), password: z.string().min(1, "can't be blank").max(128) }),
+  user: z.object({
+    email: filled().max(254, 'is too long (maximum is 254 characters)'),
+    password: filled().max(128, 'is too long (maximum is 128 characters)'),
+  }),
 });
 
 export const RegisterBody = z.object({
@@ -49,7 +53,7 @@ export const UpdateUserBody = z.object({
   user: z
     .object({
       email: Email.optional(),
-      password: Password.optional(),
+      password: NewPasswordOrEmpty.optional(),
       username: Username.optional(),
       bio: Bio.optional(),
       image: Image.optional(),

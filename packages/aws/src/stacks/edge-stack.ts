@@ -1,7 +1,7 @@
 // The global entry point (us-east-1, where CloudFront certificates and CLOUDFRONT-scope WAF live):
 // CloudFront with TLS >= 1.2 and HTTP→HTTPS, a WAF (managed common / known-bad-inputs / SQLi rule groups and
-// a per-IP rate limit), access logs; /api/* goes to the API's Route 53 failover name (every method; no caching
-// of authenticated calls), everything else to the front origin group (primary region, failover to the
+// a per-IP rate limit), access logs; /api/* goes to the API's Route 53 failover name (every method, never
+// cached: see the README's "What CloudFront caches"), everything else to the front origin group (primary region, failover to the
 // secondary) with the SPA fallback.
 import type { Construct } from 'constructs';
 import { TerraformOutput, TerraformStack } from 'cdktn';
@@ -101,21 +101,11 @@ export class EdgeStack extends TerraformStack {
         cookiesConfig: { cookieBehavior: 'none' }, headersConfig: { headerBehavior: 'none' }, queryStringsConfig: { queryStringBehavior: 'none' },
       },
     });
-    // Public API GETs may be cached edge.apiMaxAgeSeconds; Authorization is part of the key (never shared between
-    // users) and the API marks authenticated responses private/no-store, which CloudFront never caches.
-    const apiPolicyId = def.edge.apiMaxAgeSeconds === 0
-      ? MANAGED.cachingDisabled
-      : new CloudfrontCachePolicy(this, 'api-cache', {
-          name: `${def.name}-api`,
-          comment: 'API: anonymous GETs up to edge.apiMaxAgeSeconds, per Authorization value',
-          minTtl: 0, defaultTtl: 0, maxTtl: def.edge.apiMaxAgeSeconds,
-          parametersInCacheKeyAndForwardedToOrigin: {
-            enableAcceptEncodingGzip: true, enableAcceptEncodingBrotli: true,
-            cookiesConfig: { cookieBehavior: 'none' },
-            headersConfig: { headerBehavior: 'whitelist', headers: { items: ['Authorization'] } },
-            queryStringsConfig: { queryStringBehavior: 'all' },
-          },
-        }).id;
+    // /api/* is never cached here: a write must never be followed by a stale read, and CloudFront cannot be
+    // purged on every write (invalidations are asynchronous and billed per path). Hot API reads are served by
+    // the API's cache-aside (ElastiCache); every viewer header but Host (Authorization, Origin, the CORS
+    // preflight headers) reaches the API, which answers preflights itself.
+    const apiPolicyId = MANAGED.cachingDisabled;
 
     const origin = (originId: string, host: string): CloudfrontDistributionOrigin => ({
       originId,

@@ -127,7 +127,8 @@ export function varnishSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'edge'),
     name: 'edge', tier: 'edge', zone: null, port: p.edge,
     command: 'varnishd',
-    args: ['-F', '-a', `127.0.0.1:${p.edge}`, '-T', `127.0.0.1:${p.edgeAdmin}`, '-n', ctx.paths.varnishWorkdir,
+    // Two listeners: the site, and purges (only the API instances' addresses may use it: see default.vcl).
+    args: ['-F', '-a', `site=127.0.0.1:${p.edge}`, '-a', `purge=127.0.0.1:${p.edgePurge}`, '-T', `127.0.0.1:${p.edgeAdmin}`, '-n', ctx.paths.varnishWorkdir,
       '-f', ctx.paths.varnishVcl, '-s', 'malloc,128m'],
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/_edge/health' },
@@ -166,6 +167,9 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     ZONE: slot.zone,
     LOG_LEVEL: 'info',
     NODE_ENV: 'production',
+    // Every write purges what it changed at the edge before it is acknowledged.
+    EDGE_PURGE_URLS: `http://127.0.0.1:${d.local.ports.edgePurge}`,
+    CORS_ALLOWED_ORIGINS: d.api.corsAllowedOrigins.join(','),
   };
 }
 
@@ -256,7 +260,7 @@ export const stopRank: Record<string, number> = { edge: 0, monitoring: 1, api: 2
 export function portClaims(d: ResolvedDefinition): Array<{ port: number; component: string; setting: string }> {
   const p = d.local.ports;
   const fixed: Array<[keyof typeof p, string]> = [
-    ['edge', 'edge (Varnish)'], ['edgeAdmin', 'edge admin (Varnish -T)'], ['front', 'front load balancer (HAProxy)'],
+    ['edge', 'edge (Varnish)'], ['edgeAdmin', 'edge admin (Varnish -T)'], ['edgePurge', 'edge purges (Varnish)'], ['front', 'front load balancer (HAProxy)'],
     ['api', 'API load balancer (HAProxy)'], ['lbStats', 'HAProxy stats/metrics'], ['dbWriter', 'database writer endpoint (HAProxy)'],
     ['dbReader', 'database reader endpoint (HAProxy)'], ['prometheus', 'Prometheus'], ['mysqldExporter', 'MariaDB exporter'],
     ['redisExporter', 'Redis exporter'],

@@ -66,12 +66,13 @@ function ArticlePreview({ article, onChange }: { article: Article; onChange: (a:
   );
 }
 
-/** A page of articles from `load`, with pagination links from `href`. */
-export function ArticleList({ load, deps, page, href }: {
+/** A page of articles from `load`, with pagination links from `href`; `empty` explains an empty list. */
+export function ArticleList({ load, deps, page, href, empty }: {
   load: (q: { limit: number; offset: number }) => Promise<ArticleListData>;
   deps: unknown[];
   page: number;
   href: (p: number) => string;
+  empty?: preact.ComponentChildren;
 }) {
   const list = useAsync(() => load({ limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }), [...deps, page]);
   if (list.loading && !list.data) return <div class="article-preview">Loading articles...</div>;
@@ -81,7 +82,7 @@ export function ArticleList({ load, deps, page, href }: {
   return (
     <>
       {data.articles.length === 0
-        ? <div class="article-preview empty-feed-message">No articles are here... yet.</div>
+        ? <div class="article-preview empty-feed-message">No articles are here... yet.{empty}</div>
         : data.articles.map((a) => <ArticlePreview key={a.slug} article={a} onChange={replace} />)}
       <Pagination count={data.articlesCount} limit={PAGE_SIZE} page={page} href={href} />
     </>

@@ -56,7 +56,11 @@ export function Home({ route }: { route: HomeRoute }) {
             </div>
             {route.feed === 'following' && state === 'loading'
               ? <div class="article-preview">Loading articles...</div>
-              : <ArticleList load={load} deps={[route.feed, route.tag, state]} page={route.page} href={href} />}
+              : <ArticleList load={load} deps={[route.feed, route.tag, state]} page={route.page} href={href}
+                  empty={route.feed === 'following' && (
+                    <p class="empty-feed-help">Your Feed shows articles by the people you follow, and you follow nobody with articles yet.
+                      {' '}<a href={paths.home()}>Browse the Global Feed</a> and follow authors you like.</p>
+                  )} />}
           </div>
           <div class="col-md-3"><PopularTags /></div>
         </div>

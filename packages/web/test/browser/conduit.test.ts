@@ -2,6 +2,8 @@
 // test/helpers/target.ts (CONDUIT_URL, e.g. the local region's edge, or a stand-in).
 // Steps share one site and run in order; names carry a run id so the site may be reused.
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
@@ -312,10 +314,170 @@ describe('Conduit in a browser', () => {
     await page.route('**/api/**', (r) => r.abort('connectionrefused'));
     await page.goto(`${target.url}/`);
     await page.locator('ul.error-messages li').first().waitFor();
-    expect(await page.locator('ul.error-messages').first().textContent()).toMatch(/Cannot reach the server/);
+    expect(await page.locator('ul.error-messages').first().textContent()).toMatch(/Unable to connect to the server/);
     await page.locator('nav.navbar').waitFor();
     await ctx.close();
     apiTrouble.length = 0; // the failures above were made on purpose
+  });
+
+  describe('when things go wrong (the API made to fail by request interception)', () => {
+    /** A fresh browser whose stored token is alice's, with `fail` answering GET /api/user. */
+    async function withStoredToken(fail?: Parameters<Page['route']>[1]): Promise<{ ctx: BrowserContext; page: Page; token: string }> {
+      const token = (await debug(a)).token!;
+      const ctx = await browser.newContext();
+      const page = await newUserPage(ctx);
+      await page.goto(`${target.url}/login`);
+      await page.evaluate((t) => localStorage.setItem('jwtToken', t), token);
+      if (fail) await page.route('**/api/user', fail);
+      await page.goto(`${target.url}/`);
+      return { ctx, page, token };
+    }
+
+    it('a 401 or another 4xx on start drops the stored token and signs out', async () => {
+      for (const status of [401, 404]) {
+        const { ctx, page } = await withStoredToken((r) => r.fulfill({ status, contentType: 'application/json', body: '{"errors":{"token":["is invalid"]}}' }));
+        await expect.poll(async () => (await debug(page)).state).toBe('unauthenticated');
+        expect((await debug(page)).stored).toBeNull();
+        await page.locator('nav.navbar a.nav-link:has-text("Sign in")').waitFor();
+        await ctx.close();
+      }
+    });
+
+    it('a 5xx, a network error, a timeout or malformed JSON on start keeps the token: "Connecting…", public pages work, it recovers by itself', async () => {
+      const failures: Array<[string, Parameters<Page['route']>[1]]> = [
+        ['503', (r) => r.fulfill({ status: 503, contentType: 'application/json', body: '{"errors":{"database":["is unavailable"]}}' })],
+        ['network error', (r) => r.abort('connectionreset')],
+        ['timeout', (r) => r.abort('timedout')],
+        ['malformed JSON', (r) => r.fulfill({ status: 200, contentType: 'application/json', body: '{"user": {' })],
+      ];
+      for (const [what, fail] of failures) {
+        const { ctx, page, token } = await withStoredToken(fail);
+        await page.locator('.connecting-notice').waitFor();
+        expect(await page.locator('.connecting-notice').textContent(), what).toContain('Connecting…');
+        expect(await debug(page), what).toMatchObject({ state: 'unavailable', stored: token });
+        // Public pages still work meanwhile.
+        await page.locator('.article-preview a.preview-link').first().waitFor();
+        if (what === '503') {
+          await page.reload();
+          await page.locator('.connecting-notice').waitFor();
+          expect((await debug(page)).stored, 'a reload keeps the token').toBe(token);
+        }
+        // The API answers again: the app signs in by itself, without a reload.
+        await page.unroute('**/api/user');
+        await expect.poll(async () => (await debug(page)).state, { timeout: 15_000 }).toBe('authenticated');
+        await page.locator(`nav.navbar a.nav-link:has-text("${alice.username}")`).waitFor();
+        expect(await page.locator('.connecting-notice').count()).toBe(0);
+        await ctx.close();
+      }
+      apiTrouble.length = 0;
+    }, 90_000);
+
+    it('a form that fails says why plainly and keeps what the user typed', async () => {
+      const { ctx, page } = await withStoredToken();
+      await page.goto(`${target.url}/editor`);
+      await page.locator('input[name=title]').waitFor();
+      await page.fill('input[name=title]', `Draft ${run}`);
+      await page.fill('textarea[name=body]', 'A long draft that must survive.');
+      for (const [fail, message] of [
+        [(r: Parameters<Parameters<Page['route']>[1]>[0]) => r.abort('internetdisconnected'), /Unable to connect to the server.*Check your internet connection/],
+        [(r: Parameters<Parameters<Page['route']>[1]>[0]) => r.fulfill({ status: 500, body: 'oops' }), /The server had a problem \(HTTP 500\)/],
+      ] as const) {
+        await page.route('**/api/articles', fail);
+        await page.click('button:has-text("Publish Article")');
+        await page.locator('ul.error-messages li').first().waitFor();
+        expect(await page.locator('ul.error-messages').textContent()).toMatch(message);
+        expect(await page.inputValue('input[name=title]')).toBe(`Draft ${run}`);
+        expect(await page.inputValue('textarea[name=body]')).toBe('A long draft that must survive.');
+        await page.unroute('**/api/articles');
+      }
+      await ctx.close();
+      apiTrouble.length = 0;
+    });
+
+    it('an empty Your Feed explains why and links to the Global Feed', async () => {
+      const { ctx, page } = await withStoredToken();
+      await page.route('**/api/articles/feed**', (r) => r.fulfill({ status: 200, contentType: 'application/json', body: '{"articles":[],"articlesCount":0}' }));
+      await page.goto(`${target.url}/?feed=following`);
+      await page.locator('.empty-feed-message').waitFor();
+      expect(await page.locator('.empty-feed-message').textContent()).toMatch(/No articles are here\.\.\. yet\..*people you follow/);
+      await page.click('.empty-feed-message a:has-text("Global Feed")');
+      await page.waitForURL(`${target.url}/`);
+      await page.locator('.article-preview a.preview-link').first().waitFor();
+      await ctx.close();
+    });
+
+    it('profiles: no bio shows nothing, an unknown user is a clean not-found page, a failure an error state', async () => {
+      const ctx = await browser.newContext();
+      const page = await newUserPage(ctx);
+      await page.route('**/api/profiles/nobio*', (r) => r.fulfill({ status: 200, contentType: 'application/json', body: '{"profile":{"username":"nobio","bio":null,"image":null,"following":false}}' }));
+      await page.goto(`${target.url}/profile/nobio`);
+      await page.locator('.user-info h4:has-text("nobio")').waitFor();
+      expect(await page.locator('.user-info').textContent()).not.toContain('null');
+      await page.goto(`${target.url}/profile/nobody${run}`);
+      await page.locator('h1:has-text("Profile not found")').waitFor();
+      expect(await page.locator('img.user-img').count()).toBe(0);
+      expect(await page.locator('button:has-text("Follow")').count()).toBe(0);
+      expect(await page.locator('.articles-toggle').count()).toBe(0);
+      await page.route('**/api/profiles/broken*', (r) => r.fulfill({ status: 503, contentType: 'application/json', body: '{"errors":{"database":["is unavailable, retry shortly"]}}' }));
+      await page.goto(`${target.url}/profile/broken`);
+      await page.locator('ul.error-messages li').first().waitFor();
+      expect(await page.locator('button:has-text("Try again")').count()).toBe(1);
+      expect(await page.locator('.articles-toggle').count()).toBe(0);
+      expect(await page.locator('img.user-img').count()).toBe(0);
+      await ctx.close();
+      apiTrouble.length = 0;
+    });
+
+    it('an empty body or an unexpected shape from the API is an error state, not a crash', async () => {
+      const ctx = await browser.newContext();
+      const page = await newUserPage(ctx);
+      const errorsBefore = consoleErrors.length;
+      for (const body of ['', '{}', '{"articles":"nope"}']) {
+        await page.route('**/api/articles?**', (r) => r.fulfill({ status: 200, contentType: 'application/json', body }));
+        await page.route('**/api/tags', (r) => r.fulfill({ status: 200, contentType: 'application/json', body }));
+        await page.goto(`${target.url}/`);
+        await page.locator('.article-preview ul.error-messages li').waitFor();
+        expect(await page.locator('.article-preview ul.error-messages').textContent(), body).toMatch(/unexpected answer|unreadable answer/);
+        expect(await page.locator('.sidebar ul.error-messages').count(), body).toBe(1);
+        await page.locator('nav.navbar').waitFor();
+        await page.unroute('**/api/articles?**');
+        await page.unroute('**/api/tags');
+      }
+      expect(consoleErrors.slice(errorsBefore)).toEqual([]);
+      await ctx.close();
+    });
+  });
+
+  it('works from a page on another origin (CORS): reads, signed-in calls with preflights, bodiless writes', async () => {
+    const token = (await debug(a)).token!;
+    const page$ = `<!doctype html><title>other origin</title><script>
+      window.run = async (api, token, slug) => {
+        const out = {};
+        const call = async (name, path, init) => {
+          try { const r = await fetch(api + path, init); out[name] = r.status; } catch (e) { out[name] = String(e); }
+        };
+        const auth = { Authorization: 'Token ' + token, 'Content-Type': 'application/json' };
+        await call('tags', '/api/tags');
+        await call('user', '/api/user', { headers: auth });
+        await call('favorite', '/api/articles/' + slug + '/favorite', { method: 'POST', headers: auth });
+        await call('unfavorite', '/api/articles/' + slug + '/favorite', { method: 'DELETE', headers: auth });
+        await call('bearer', '/api/user', { headers: { Authorization: 'Bearer ' + token } });
+        return out;
+      };
+    </script>`;
+    const server = createServer((_req, res) => { res.setHeader('content-type', 'text/html'); res.end(page$); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const other = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const ctx = await browser.newContext();
+    try {
+      const page = await newUserPage(ctx);
+      await page.goto(`${other}/`);
+      const result = await page.evaluate(([api, t, s]) => (window as unknown as { run(a: string, b: string, c: string): Promise<Record<string, unknown>> }).run(api!, t!, s!), [target.url, token, slug]);
+      expect(result).toEqual({ tags: 200, user: 200, favorite: 200, unfavorite: 200, bearer: 200 });
+    } finally {
+      await ctx.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('serves hashed assets as immutable and index.html revalidated, for every route', async () => {

@@ -100,14 +100,16 @@ describe('API client', () => {
     const api = createApi({ fetch: (async () => { throw new TypeError('Failed to fetch'); }) as typeof fetch, getToken: () => null });
     const err = await api.tags().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
-    expect(errorMessages(err)[0]).toMatch(/Cannot reach the server \(Failed to fetch\)/);
+    expect(errorMessages(err)[0]).toMatch(/Unable to connect to the server \(Failed to fetch\)\. Check your internet connection/);
+    expect((err as NetworkError).kind).toBe('offline');
   });
 
   it('reports a 502 HTML page from a proxy as the server being unavailable', async () => {
     const { f } = fakeFetch(() => new Response('<html>Bad Gateway</html>', { status: 502 }));
     const err = await createApi({ fetch: f, getToken: () => null }).tags().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
-    expect((err as Error).message).toMatch(/not available right now \(HTTP 502\)/);
+    expect((err as Error).message).toMatch(/The server had a problem \(HTTP 502\)/);
+    expect((err as NetworkError).kind).toBe('server');
   });
 
   it('reports a non-JSON 200 (e.g. index.html served for /api) as unreadable', async () => {
@@ -115,6 +117,18 @@ describe('API client', () => {
     const err = await createApi({ fetch: f, getToken: () => null }).tags().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
     expect((err as Error).message).toMatch(/unreadable answer/);
+  });
+
+  it('reports an empty 200 or an answer of the wrong shape as unexpected, never as data', async () => {
+    for (const body of ['', '{}', '{"articles":null,"articlesCount":1}', '[]']) {
+      const { f } = fakeFetch(() => new Response(body, { status: 200 }));
+      const api = createApi({ fetch: f, getToken: () => null });
+      for (const call of [() => api.articles(), () => api.tags(), () => api.profile('x'), () => api.article('x'), () => api.currentUser()]) {
+        const err = await call().catch((e: unknown) => e);
+        expect(err, body).toBeInstanceOf(NetworkError);
+        expect((err as NetworkError).kind).toBe('unexpected');
+      }
+    }
   });
 
   it('gives up after the timeout', async () => {

@@ -70,11 +70,33 @@ describe('auth state', () => {
     const storage = memoryStorage({ [TOKEN_KEY]: 'tok-1' });
     const auth = createAuth(storage);
     let calls = 0;
-    const state = await auth.restore({ currentUser: async () => { calls++; throw new NetworkError('down'); } }, [1, 1]);
+    const state = await auth.restore({ currentUser: async () => { calls++; throw new NetworkError('down'); } }, [1, 1], 60_000);
     expect(calls).toBe(3);
     expect(state).toBe('unavailable');
     expect(storage.data).toEqual({ jwtToken: 'tok-1' });
     expect(auth.getUser()).toBeNull();
+    auth.signOut(); // stops the background checks
+  });
+
+  it('restore() keeps checking while unavailable, with backoff, and recovers by itself', async () => {
+    const auth = createAuth(memoryStorage({ [TOKEN_KEY]: 'tok-1' }));
+    const at: number[] = [];
+    let down = true;
+    const state = await auth.restore({ currentUser: async () => { at.push(Date.now()); if (down) throw new NetworkError('down', 'server'); return jake; } }, [], 20);
+    expect(state).toBe('unavailable');
+    await new Promise((r) => setTimeout(r, 100)); // tries after 20 ms and 40 ms more
+    expect(at.length).toBeGreaterThanOrEqual(3);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(at[1]! - at[0]! - 5);
+    down = false;
+    await expect.poll(() => auth.getState(), { timeout: 2_000 }).toBe('authenticated');
+    expect(auth.getToken()).toBe('tok-1');
+  });
+
+  it('restore() drops the token on any 4xx (e.g. the account is gone), not only 401', async () => {
+    const storage = memoryStorage({ [TOKEN_KEY]: 'tok-1' });
+    const auth = createAuth(storage);
+    expect(await auth.restore({ currentUser: async () => { throw new ApiError(404, { user: ['not found'] }); } })).toBe('unauthenticated');
+    expect(storage.data).toEqual({});
   });
 
   it('restore() without a token needs no server', async () => {
