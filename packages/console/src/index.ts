@@ -1,0 +1,2 @@
+// @conduit/console — the ops console: topology drawn from the definition, log index and search, charts, alerts.
+export * from './topology/index.js';
