@@ -176,6 +176,9 @@ export const definitionSchema = z
             prometheus: port.default(9090).describe('default: 9090'),
             mysqldExporter: port.default(9104).describe('default: 9104'),
             redisExporter: port.default(9121).describe('default: 9121'),
+            console: port.default(9300).describe('default: 9300 (the ops console: topology, charts, log search, alerts)'),
+            alertmanager: port.default(9093).describe('default: 9093 (Alertmanager; its cluster port is off)'),
+            blackboxExporter: port.default(9115).describe('default: 9115 (synthetic checks of the site and API through the edge)'),
           })
           .prefault({}),
         /** Load the demo data on the first start. */

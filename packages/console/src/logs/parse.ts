@@ -38,7 +38,7 @@ export function componentOf(instance: string, d: Pick<ResolvedDefinition, 'dbNod
   if (/^sentinel-\d+$/.test(instance)) return 'sentinel';
   if (instance === 'prometheus') return 'prometheus';
   if (instance.endsWith('-exporter')) return 'exporter';
-  if (instance === 'alertmanager') return 'alertmanager';
+  if (instance === 'alertmanager' || instance === 'alerts') return 'alertmanager';
   if (instance === 'console') return 'console';
   return 'other';
 }
