@@ -142,6 +142,8 @@ export const definitionSchema = z
       .strictObject({
         logRetentionDays: positiveInt.default(30).describe('default: 30 days'),
         scrapeIntervalSeconds: positiveInt.max(60).default(5).describe('default: 5 s'),
+        /** The local region runs the ops console, Alertmanager and the blackbox exporter (test regions turn them off to stay small). */
+        console: z.boolean().default(true).describe('default: true'),
         alarms: z
           .strictObject({
             http5xxPercent: z.number().min(0).max(100).default(1).describe('default: 1 %'),

@@ -6,3 +6,4 @@ export { redisConf, sentinelConf, redisConfFile, sentinelConfFiles } from './red
 export { prometheusConfig, apiTargets, apiTargetsFile, prometheusRulesFile } from './prometheus.js';
 export { prometheusRules } from './alerts.js';
 export { nginxConf, nginxConfFile, nginxPrefix, nginxServerBlock, placeholderIndexHtml, type NginxServerBlock } from './nginx.js';
+export { alertmanagerConfig, blackboxConfig, blackboxTargets } from './alerting.js';

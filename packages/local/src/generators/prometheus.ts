@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { ResolvedDefinition } from '@conduit/definition';
 import type { StatePaths } from '../paths.js';
+import { blackboxTargets } from './alerting.js';
 
 export const apiTargetsFile = (paths: Pick<StatePaths, 'config'>) => join(paths.config, 'prometheus-api-targets.json');
 export const prometheusRulesFile = (paths: Pick<StatePaths, 'config'>) => join(paths.config, 'prometheus-rules.yml');
@@ -26,10 +27,15 @@ global:
     region: local
     stack: ${d.name}
 
-# observability.alarms as alerting rules (see /alerts).
+# observability.alarms as alerting rules (see /alerts); with observability.console, firing and resolved
+# alerts go to Alertmanager, which notifies the ops console.
 rule_files:
   - '${prometheusRulesFile(paths)}'
-
+${d.observability.console ? `alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['127.0.0.1:${p.alertmanager}']
+` : ''}
 scrape_configs:
   - job_name: prometheus
     static_configs:
@@ -67,6 +73,14 @@ ${redisTargets}
         target_label: instance
       - target_label: __address__
         replacement: 127.0.0.1:${p.redisExporter}
+${(d.observability.console ? blackboxTargets(d) : []).map((t) => `
+  # Synthetic check of ${t.what} through the edge (blackbox exporter, module ${t.module}).
+  - job_name: probe-${t.module}
+    metrics_path: /probe
+    params: { module: [${t.module}], target: ['${t.url}'] }
+    static_configs:
+      - targets: ['127.0.0.1:${p.blackboxExporter}']
+        labels: { tier: edge, zone: regional, probe: ${t.module} }`).join('\n')}
 `;
 }
 

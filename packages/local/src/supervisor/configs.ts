@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, dbCnfFile, dbTmpDir, redisConf, redisConfFile, sentinelConf,
-  sentinelConfFiles, prometheusConfig, apiTargetsFile, apiTargets, prometheusRules, prometheusRulesFile, nginxConf, nginxConfFile, nginxPrefix, placeholderIndexHtml,
+  sentinelConfFiles, prometheusConfig, apiTargetsFile, apiTargets, prometheusRules, prometheusRulesFile, alertmanagerConfig, blackboxConfig, nginxConf, nginxConfFile, nginxPrefix, placeholderIndexHtml,
 } from '../generators/index.js';
 import { webDistDir } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
@@ -46,6 +46,8 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   }
   write(join(paths.config, 'prometheus.yml'), prometheusConfig(d, paths));
   write(prometheusRulesFile(paths), prometheusRules(d));
+  write(join(paths.config, 'alertmanager.yml'), alertmanagerConfig(d));
+  write(join(paths.config, 'blackbox.yml'), blackboxConfig());
   if (!existsSync(apiTargetsFile(paths))) write(apiTargetsFile(paths), apiTargets([]));
 
   const site = siteRoot(ctx);
