@@ -47,6 +47,9 @@ export function endpoints(d: ResolvedDefinition) {
     redisMasterName: d.cacheMasterName,
     mysqldExporter: http(p.mysqldExporter, '/metrics'),
     redisExporter: http(p.redisExporter, '/metrics'),
+    /** The ops console and Alertmanager (null when observability.console is off). */
+    console: d.observability.console ? http(p.console, '/') : null,
+    alertmanager: d.observability.console ? http(p.alertmanager, '/') : null,
   };
 }
 
