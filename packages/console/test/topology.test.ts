@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { regionSpecs, statePaths } from '@conduit/local';
 import stack from '../../../stack.config.js';
-import { graphNodes, layoutTopology, renderTopology, topologyGraph, type LiveState } from '../src/index.js';
+import { graphNodes, layoutTopology, LiveTopology, renderTopology, topologyGraph, type LiveState } from '../src/index.js';
 
 const repo = join(import.meta.dirname, '../../..');
 const d = resolve(stack);
@@ -71,5 +71,20 @@ describe('layout and SVG', () => {
     const committed = readFileSync(join(repo, 'docs/topology.svg'), 'utf8');
     expect(committed).toBe(await renderTopology(d));
     expect(readFileSync(join(repo, 'README.md'), 'utf8')).toContain('](docs/topology.svg)');
+  });
+});
+
+describe('LiveTopology', () => {
+  it('recolours without a new layout while only health changes, and lays out again when a box appears', async () => {
+    const live = new LiveTopology(d);
+    const healthy = await live.render(liveFrom());
+    const down = await live.render(liveFrom({ 'api-1': { health: 'down' } }));
+    const pos = (svg: string) => svg.replace(/data-state="\w+"|fill="#\w+"|stroke="#\w+"/g, '');
+    expect(pos(down)).toBe(pos(healthy));
+    expect(down).toMatch(/data-node="api-1" data-state="down"/);
+    expect(down).toBe(await renderTopology(d, liveFrom({ 'api-1': { health: 'down' } })));
+    const more = liveFrom();
+    more.processes.push({ name: 'api-3', tier: 'api', zone: 'c', port: 8202, health: 'healthy', role: null });
+    expect(await live.render(more)).toContain('data-node="api-3"');
   });
 });

@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { observabilityPanels, type Panel, type ResolvedDefinition } from '@conduit/definition';
 import type { RegionStatus } from '@conduit/local';
-import { renderTopology } from '../topology/index.js';
+import { LiveTopology } from '../topology/index.js';
 import { LogQueryError, type LogIndex } from '../logs/index-db.js';
 import { levels } from '../logs/parse.js';
 import { webhookSchema, type AlertStore } from './alerts.js';
@@ -62,6 +62,7 @@ const zodErrors = (e: z.ZodError) => {
 export function buildConsole(deps: ConsoleDeps): FastifyInstance {
   const app = Fastify({ logger: false });
   const panels = observabilityPanels(deps.definition);
+  const topology = new LiveTopology(deps.definition);
 
   app.addHook('onSend', async (_req, reply) => {
     // Everything is served from here: no script, style or font from anywhere else.
@@ -83,7 +84,7 @@ export function buildConsole(deps: ConsoleDeps): FastifyInstance {
 
   app.get('/api/topology.svg', async (_req, reply) => {
     const s = deps.status();
-    const svg = await renderTopology(deps.definition, s ? { processes: s.processes, topology: s.topology } : undefined);
+    const svg = await topology.render(s ? { processes: s.processes, topology: s.topology } : undefined);
     return reply.type('image/svg+xml').header('cache-control', 'no-store').send(svg);
   });
 

@@ -85,6 +85,9 @@ export function topologyGraph(d: ResolvedDefinition, live?: LiveState): Topology
       node('prometheus', 'monitoring', `:${p.prometheus}`),
       node('mysqld-exporter', 'monitoring', `:${p.mysqldExporter}`),
       node('redis-exporter', 'monitoring', `:${p.redisExporter}`),
+      ...(d.observability.console
+        ? [node('alertmanager', 'monitoring', `:${p.alertmanager}`), node('blackbox-exporter', 'monitoring', `probes :${p.blackboxExporter}`), node('console', 'monitoring', `ops console :${p.console}`)]
+        : []),
     ]),
   ];
   // Whatever else runs (the console, Alertmanager, probes…) is drawn too: every process has a box.
@@ -113,6 +116,12 @@ export function topologyGraph(d: ResolvedDefinition, live?: LiveState): Topology
   edge('prometheus', 'mysqld-exporter', 'monitor');
   edge('prometheus', 'redis-exporter', 'monitor');
   edge('mysqld-exporter', 'db-writer', 'monitor');
+  if (d.observability.console) {
+    edge('prometheus', 'alertmanager', 'monitor');
+    edge('alertmanager', 'console', 'monitor');
+    edge('prometheus', 'blackbox-exporter', 'monitor');
+    edge('blackbox-exporter', 'edge', 'monitor');
+  }
 
   const region: GraphGroup = {
     id: 'region',

@@ -246,7 +246,8 @@ export function consoleSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'console'),
     name: 'console', tier: 'monitoring', zone: null, port: p.console,
     command: ctx.nodeBinary ?? process.execPath,
-    args: ['--import', ctx.tsxLoader ?? tsxLoaderPath(), consoleServerEntry, ctx.paths.root],
+    // Small V8 young generation and a capped heap: the console sits beside the region it watches.
+    args: ['--max-semi-space-size=1', '--max-old-space-size=96', '--import', ctx.tsxLoader ?? tsxLoaderPath(), consoleServerEntry, ctx.paths.root],
     cwd: repoRoot,
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/health' },
