@@ -65,7 +65,7 @@ export function topologyGraph(d: ResolvedDefinition, live?: LiveState): Topology
   const node = (id: string, tier: string, sub: string, process = id, role: GraphNode['role'] = null): GraphNode => ({
     id, process, label: id, sub, tier, state: stateOf(process), role,
   });
-  // One group per tier, laid out left to right in the order a request travels; each box names its zone.
+  // One group per tier, laid out top to bottom in the order a request travels; each box names its zone.
   const group = (id: string, label: string, nodes: GraphNode[]): GraphGroup => ({ id, label, nodes, groups: [] });
   const zoned = (s: { zone: string }) => `zone ${s.zone}`;
   const dbRole = (name: string) => (name === dbPrimary ? 'primary' : 'replica');

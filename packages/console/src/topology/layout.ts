@@ -1,5 +1,5 @@
 // Lays the graph out with ELK (elkjs: the Eclipse Layout Kernel compiled to JavaScript, no native code):
-// layered left to right, edges routed orthogonally through the nested groups. Every coordinate comes back
+// layered top to bottom, edges routed orthogonally through the nested groups. Every coordinate comes back
 // relative to the root, so drawing needs no offsets.
 import elkBundle from 'elkjs/lib/elk.bundled.js';
 import type { ELK as ElkApi, ElkExtendedEdge, ElkNode, ElkPoint } from 'elkjs/lib/elk-api.js';
@@ -37,7 +37,7 @@ export async function layoutTopology(graph: TopologyGraph): Promise<TopologyLayo
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',
-      'elk.direction': 'RIGHT',
+      'elk.direction': 'DOWN',
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
       'elk.edgeRouting': 'ORTHOGONAL',
       'elk.layered.spacing.nodeNodeBetweenLayers': '40',
