@@ -50,6 +50,37 @@ async function refreshAlerts() {
       el('div', { class: 'timeline' }, a.timeline.map((t) => `${t.status} ${fmtTime(Date.parse(t.at))}`).join(' → '))))));
 }
 
+// ---- controller decisions (a list, and vertical marks on every chart) ----
+let decisionTimes = [];
+async function refreshDecisions() {
+  const list = await getJson(`/api/decisions?range=${$('#range').value}`).catch(() => null);
+  if (!list) return;
+  decisionTimes = list.map((x) => x.ts / 1000);
+  $('#decisions').replaceChildren(...(list.length === 0 ? [el('li', { class: 'empty' }, 'none in this range')] : list.map((x) =>
+    el('li', { 'data-instance': x.instance }, el('time', {}, `${fmtTime(x.ts)} · ${x.instance}`), x.msg))));
+  for (const c of charts.values()) c.plot.redraw(false);
+}
+/** uPlot plugin: a dashed vertical line at each decision inside the visible range. */
+const decisionMarks = {
+  hooks: {
+    draw: [(u) => {
+      const { ctx, bbox } = u;
+      ctx.save();
+      ctx.strokeStyle = '#6a3fb5';
+      ctx.setLineDash([4, 4]);
+      for (const t of decisionTimes) {
+        const x = u.valToPos(t, 'x', true);
+        if (x < bbox.left || x > bbox.left + bbox.width) continue;
+        ctx.beginPath();
+        ctx.moveTo(x, bbox.top);
+        ctx.lineTo(x, bbox.top + bbox.height);
+        ctx.stroke();
+      }
+      ctx.restore();
+    }],
+  },
+};
+
 // ---- charts ----
 const charts = new Map();
 const palette = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
@@ -79,11 +110,12 @@ async function refreshCharts() {
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: s.label.startsWith('alarm') ? '#c62828' : palette[i % palette.length], dash: s.label.startsWith('alarm') ? [6, 4] : undefined, width: 1.5 }))],
       axes: [{}, { size: 50 }],
       scales: { x: { time: true } },
+      plugins: [decisionMarks],
     }, [data.times, ...values], box.querySelector('.plot'));
     charts.set(p.id, { key, plot });
   }
 }
-$('#range').addEventListener('change', refreshCharts);
+$('#range').addEventListener('change', () => { refreshCharts(); refreshDecisions(); });
 
 // ---- log search ----
 async function searchLogs(ev) {
@@ -120,4 +152,5 @@ const loop = (f, ms) => { f(); setInterval(f, ms); };
 loop(refreshTopology, 2000);
 loop(refreshAlerts, 3000);
 loop(refreshCharts, 10000);
+loop(refreshDecisions, 5000);
 searchLogs();

@@ -29,6 +29,9 @@ beforeAll(async () => {
     { ts: now - 5000, component: 'haproxy', instance: 'lb', level: 'info', status: 200, route: 'GET /api/tags', requestId: 'abc', msg: 'lb line' },
     { ts: now - 4000, component: 'api', instance: 'api-1', level: 'info', status: 200, route: null, requestId: 'abc', msg: 'request completed' },
     { ts: now - 3000, component: 'api', instance: 'api-2', level: 'error', status: 500, route: null, requestId: 'other', msg: 'boom' },
+    { ts: now - 2500, component: 'supervisor', instance: 'supervisor', level: 'info', status: null, route: null, requestId: null, msg: 'autoscaler: scaled api out to 3: 900 rps over 2 instances' },
+    { ts: now - 2000, component: 'supervisor', instance: 'supervisor', level: 'info', status: null, route: null, requestId: null, msg: 'controller autoscaler loaded' },
+    { ts: now - 1500, component: 'controller', instance: 'db-failover', level: 'warn', status: null, route: null, requestId: null, msg: 'promoted db-b: primary db-a unreachable' },
   ]);
   samples.add(Math.floor(now / 1000) - 10, { 'db-a': 0, 'db-c': 2 });
   app = buildConsole({ definition: d, index, alerts: new AlertStore(journal), status: () => status, samples, prometheusUrl: 'http://127.0.0.1:1' });
@@ -68,6 +71,12 @@ describe('console app', () => {
     expect((await app.inject('/api/logs?status=5x5')).json()).toEqual({ errors: { query: ['status "5x5" is not a status code or class: write 502 or 5xx'] } });
     expect((await app.inject('/api/logs?colour=red')).statusCode).toBe(400);
     expect((await app.inject(`/api/logs?component=api&level=error&from=${now - 60_000}`)).json().rows.map((x: { msg: string }) => x.msg)).toEqual(['boom']);
+  });
+
+  it('lists the controllers\' decisions, newest first, without their routine lines', async () => {
+    const r = await app.inject('/api/decisions?range=600');
+    expect(r.json().map((x: { msg: string }) => x.msg)).toEqual(['promoted db-b: primary db-a unreachable', 'autoscaler: scaled api out to 3: 900 rps over 2 instances']);
+    expect((await app.inject('/api/decisions?range=1')).statusCode).toBe(400);
   });
 
   it('lists the panels of the definition and answers for each: an unreachable Prometheus is an error message, not a 500', async () => {

@@ -168,6 +168,22 @@ export class LogIndex {
     return { rows, total, from, to, bucketMs, histogram, tookMs: Math.round(performance.now() - started) };
   }
 
+  /**
+   * The controllers' and the supervisor's decisions in [from, to), newest first: failovers, scale events,
+   * replacements (the supervisor's and controllers' lines at warn or worse, and every autoscaler sentence).
+   */
+  async decisions(from: number, to: number, limit = 50): Promise<LogHit[]> {
+    const r = await this.conn.runAndReadAll(
+      `SELECT ts, component, instance, level, msg FROM logs
+       WHERE ts >= $1 AND ts < $2 AND component IN ('supervisor', 'controller')
+         AND (level >= ${levelN('warn')} OR msg LIKE 'autoscaler: %')
+       ORDER BY ts DESC LIMIT ${Math.min(Math.max(limit, 1), 500)}`, [BigInt(from), BigInt(to)]);
+    return r.getRowObjectsJS().map((o) => ({
+      ts: Number(o.ts), component: String(o.component) as LogRow['component'], instance: String(o.instance), level: levels[Number(o.level)]!,
+      status: null, route: null, requestId: null, msg: String(o.msg),
+    }));
+  }
+
   close(): void {
     this.conn.closeSync();
     this.db.closeSync();

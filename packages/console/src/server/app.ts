@@ -115,6 +115,13 @@ export function buildConsole(deps: ConsoleDeps): FastifyInstance {
     }
   });
 
+  app.get('/api/decisions', async (req, reply) => {
+    const q = panelQuerySchema.safeParse(req.query);
+    if (!q.success) return reply.code(400).send(zodErrors(q.error));
+    const to = Date.now();
+    return deps.index.decisions(to - q.data.range * 1000, to);
+  });
+
   app.get('/api/alerts', async () => deps.alerts.list());
   app.post('/api/alerts', async (req, reply) => {
     const w = webhookSchema.safeParse(req.body);
