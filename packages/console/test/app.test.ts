@@ -87,6 +87,7 @@ describe('console app', () => {
     expect(rps.json().error).toMatch(/^Prometheus: /);
     const lag = (await app.inject('/api/panels/db-replica-lag')).json();
     expect(lag.series.map((s: { label: string; values: number[] }) => [s.label, s.values])).toEqual([['db-a', [0]], ['db-c', [2]]]);
+    expect((await app.inject('/api/panels/db-cpu')).json().error).toMatch(/^AWS only: /);
     expect((await app.inject('/api/panels/nope')).statusCode).toBe(404);
     expect((await app.inject('/api/panels/api-rss?range=5')).statusCode).toBe(400);
   });

@@ -18,7 +18,9 @@ export type LocalSource =
   /** One series per query; `{{label}}` in a label is replaced by that label's value (one series per value). */
   | { kind: 'prometheus'; series: Array<{ label: string; promql: string }> }
   /** Values Prometheus cannot give here (the Debian MariaDB exporter sees the primary only): the console samples `tier status`. */
-  | { kind: 'status'; field: 'dbReplicaLagSeconds' };
+  | { kind: 'status'; field: 'dbReplicaLagSeconds' }
+  /** An AWS-only panel; `why` says so on the local chart. */
+  | { kind: 'none'; why: string };
 
 export interface Panel {
   id: string;
@@ -90,6 +92,21 @@ export function observabilityPanels(d: ResolvedDefinition): Panel[] {
       id: 'db-semi-sync', title: 'database: semi-sync replicas acknowledging (0 = async)', unit: 'replicas', threshold: null,
       local: prom(['semi-sync replicas', 'mysql_global_status_rpl_semi_sync_master_clients * on () mysql_global_status_rpl_semi_sync_master_status']),
       aws: [],
+    },
+    {
+      id: 'db-cpu', title: 'database: CPU', unit: '%', threshold: { value: a.cpuPercent, field: 'observability.alarms.cpuPercent' },
+      local: { kind: 'none', why: 'MariaDB has no CPU metric locally (Debian\'s mysqld exporter reports none); see the host' },
+      aws: [{ namespace: 'AWS/RDS', metric: 'CPUUtilization', stat: 'Maximum', target: 'db-cluster' }],
+    },
+    {
+      id: 'cache-cpu', title: 'cache: CPU per node', unit: '%', threshold: { value: a.cpuPercent, field: 'observability.alarms.cpuPercent' },
+      local: prom(['{{node}}', '100 * (rate(redis_cpu_sys_seconds_total[1m]) + rate(redis_cpu_user_seconds_total[1m]))']),
+      aws: [{ namespace: 'AWS/ElastiCache', metric: 'EngineCPUUtilization', stat: 'Maximum', target: 'cache-group' }],
+    },
+    {
+      id: 'cache-memory', title: 'cache: memory used per node', unit: 'MB', threshold: null,
+      local: prom(['{{node}}', 'redis_memory_used_bytes / 1e6']),
+      aws: [{ namespace: 'AWS/ElastiCache', metric: 'BytesUsedForCache', stat: 'Maximum', target: 'cache-group' }],
     },
     {
       id: 'cache-hit-ratio', title: 'cache: hit ratio of API lookups', unit: '%', threshold: null,

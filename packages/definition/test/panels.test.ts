@@ -16,7 +16,9 @@ describe('observabilityPanels', () => {
     expect(panels.find((p) => p.id === 'api-instances')!.title).toBe(`api: instances in service (min ${d.api.instances.min}, max ${d.api.instances.max})`);
     for (const p of panels) {
       if (p.local.kind === 'prometheus') expect(p.local.series.length, p.id).toBeGreaterThan(0);
-      else expect(p.local.field).toBe('dbReplicaLagSeconds');
+      else if (p.local.kind === 'status') expect(p.local.field).toBe('dbReplicaLagSeconds');
+      // A panel with no local source is an AWS one, and says why on the local chart.
+      else expect([p.aws.length, p.local.why.length > 0], p.id).toEqual([1, true]);
     }
   });
 });

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { observabilityPanels, type Panel, type ResolvedDefinition } from '@conduit/definition';
+import { observabilityPanels, type ResolvedDefinition } from '@conduit/definition';
 import type { RegionStatus } from '@conduit/local';
 import { LiveTopology } from '../topology/index.js';
 import { LogQueryError, type LogIndex } from '../logs/index-db.js';
@@ -97,10 +97,10 @@ export function buildConsole(deps: ConsoleDeps): FastifyInstance {
     if (!q.success) return reply.code(400).send(zodErrors(q.error));
     const end = Math.floor(Date.now() / 1000);
     const start = end - q.data.range;
-    const data: PanelData = panel.local.kind === 'prometheus'
-      ? await prometheusPanel(panel as Panel & { local: { kind: 'prometheus' } }, deps.prometheusUrl, { start, end, step: stepFor(q.data.range, deps.definition.observability.scrapeIntervalSeconds) })
-      : deps.samples.panel(panel.id, { start, end });
-    return data;
+    const local = panel.local;
+    if (local.kind === 'none') return { id: panel.id, times: [], series: [], error: `AWS only: ${local.why}` } satisfies PanelData;
+    if (local.kind === 'status') return deps.samples.panel(panel.id, { start, end });
+    return prometheusPanel({ ...panel, local }, deps.prometheusUrl, { start, end, step: stepFor(q.data.range, deps.definition.observability.scrapeIntervalSeconds) });
   });
 
   app.get('/api/logs', async (req, reply) => {

@@ -19,7 +19,7 @@ const labelFor = (template: string, metric: Record<string, string>) => template.
 export const stepFor = (rangeSeconds: number, scrapeSeconds: number) => Math.max(scrapeSeconds, Math.ceil(rangeSeconds / 240));
 
 export async function prometheusPanel(
-  panel: Panel & { local: { kind: 'prometheus' } },
+  panel: Panel & { local: Extract<Panel['local'], { kind: 'prometheus' }> },
   prometheusUrl: string,
   range: { start: number; end: number; step: number },
 ): Promise<PanelData> {
