@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,7 +60,6 @@ describe('LogIndex and LogTailer', () => {
     JSON.stringify({ level: status >= 500 ? 50 : 30, time: base + i * 1000, reqId, req: { method: 'GET', url }, res: { statusCode: status }, msg: 'request completed' }) + '\n';
 
   it('indexes new lines only, follows a replaced file, keeps positions across a reopen, and searches every field', async () => {
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(logs, { recursive: true });
     writeFileSync(join(logs, 'api-1.log'), api(1, 'r-1', 200, '/api/tags') + api(2, 'r-2', 500, '/api/articles?offset=0'));
     writeFileSync(join(logs, 'db-failover.jsonl'), `{"at":"${new Date(base + 3000).toISOString()}","kind":"failover","sentence":"promoted db-b: primary db-a unreachable"}\n{"partial":`);
@@ -110,5 +109,27 @@ describe('LogIndex and LogTailer', () => {
     expect(await index.prune(1, base + 86_400_000 + 4_500)).toBe(4);
     expect(await index.count()).toBe(2);
     index.close();
+  });
+});
+
+describe('rotation (observability.logFileMaxMb)', () => {
+  it('copies a file indexed to its end to <name>.1 and truncates it once it reaches the size, losing no line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'console-rotate-'));
+    const logs = join(dir, 'logs');
+    mkdirSync(logs);
+    const file = join(logs, 'supervisor.log');
+    const line = (i: number) => `2026-11-29T15:00:${String(i).padStart(2, '0')}.000Z line ${i}\n`;
+    writeFileSync(file, [0, 1, 2, 3, 4].map(line).join(''));
+    const index = await LogIndex.open(':memory:');
+    const tailer = new LogTailer(index, logs, (n) => componentOf(n, d), 100);
+    expect(await tailer.drain()).toBe(5);
+    expect(statSync(file).size).toBe(0);
+    expect(readFileSync(`${file}.1`, 'utf8')).toBe([0, 1, 2, 3, 4].map(line).join(''));
+    appendFileSync(file, line(5)); // the writer keeps appending (O_APPEND): its line lands at the new start
+    expect(await tailer.drain()).toBe(1);
+    expect(statSync(file).size).toBe(line(5).length); // under the size: not rotated
+    expect((await index.search({ from: Date.UTC(2026, 10, 29, 15), to: Date.UTC(2026, 10, 29, 16) })).total).toBe(6);
+    index.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -141,6 +141,8 @@ export const definitionSchema = z
     observability: z
       .strictObject({
         logRetentionDays: positiveInt.default(30).describe('default: 30 days'),
+        /** Local region: each log file is rotated at this size by the ops console, one old copy kept (<name>.1). */
+        logFileMaxMb: positiveInt.max(10_000).default(64).describe('default: 64 MB'),
         scrapeIntervalSeconds: positiveInt.max(60).default(5).describe('default: 5 s'),
         /** The local region runs the ops console, Alertmanager and the blackbox exporter (test regions turn them off to stay small). */
         console: z.boolean().default(true).describe('default: true'),

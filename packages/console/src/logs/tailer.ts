@@ -1,7 +1,12 @@
 // Follows every log file of the region (logs/*.log, logs/*.jsonl) and feeds new lines to the index. Each
 // file's read position is kept in the index, so a restarted console neither loses nor repeats lines; a file
 // that shrank or was replaced (rotation, `tier destroy`) is read again from its start.
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+//
+// It also bounds the files (observability.logFileMaxMb): once a file is indexed to its end and has reached
+// the size, it is copied to <name>.1 (replacing the previous copy) and truncated. Every writer opened its
+// log with O_APPEND (the supervisor, nginx), so its next line lands at the new start; a line written
+// between the last size check and the truncation is lost (a window of microseconds).
+import { closeSync, copyFileSync, openSync, readdirSync, readSync, statSync, truncateSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { LogIndex } from './index-db.js';
 import { parseLine, type Component, type LogRow } from './parse.js';
@@ -18,6 +23,8 @@ export class LogTailer {
     private readonly index: LogIndex,
     private readonly logsDir: string,
     private readonly componentOf: (instance: string) => Component,
+    /** Rotate a file once it has reached this size (bytes); Infinity: never. */
+    private readonly rotateAtBytes = Infinity,
   ) {}
 
   /** Reads what was appended since the last poll (up to CHUNK per file) and indexes it. */
@@ -68,8 +75,18 @@ export class LogTailer {
       await this.index.saveOffset(path, st.ino, pos);
       lines += rows.length;
       files += 1;
+      if (pos >= this.rotateAtBytes && pos === st.size) await this.rotate(path, pos);
     }
     return { lines, files };
+  }
+
+  private async rotate(path: string, indexedTo: number): Promise<void> {
+    copyFileSync(path, `${path}.1`);
+    const now = statSync(path);
+    if (now.size !== indexedTo) return; // written to meanwhile: the next poll reads it, and rotates then
+    truncateSync(path, 0);
+    this.positions!.set(path, { ino: now.ino, pos: 0 });
+    await this.index.saveOffset(path, now.ino, 0);
   }
 
   /** Polls until nothing new is left (a backlog bigger than one chunk per file takes several). */

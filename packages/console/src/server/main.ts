@@ -29,7 +29,7 @@ const d = plan.definition;
 const log = (level: string, msg: string) => process.stdout.write(JSON.stringify({ level, time: new Date().toISOString(), msg }) + '\n');
 
 const index = await LogIndex.open(join(paths.data, 'console', 'logs.duckdb'));
-const tailer = new LogTailer(index, paths.logs, (n) => componentOf(n, d));
+const tailer = new LogTailer(index, paths.logs, (n) => componentOf(n, d), d.observability.logFileMaxMb * 1024 * 1024);
 const alerts = new AlertStore(join(paths.logs, 'alerts.jsonl'));
 // Replica lag for the chart: Prometheus here scrapes the primary only; `tier status` asks every replica.
 const samples = new SampleSeries(6 * 3600);
