@@ -100,6 +100,9 @@ describe('the ops console on a running region', () => {
       return page.locator('#log-results tbody tr').evaluateAll((rows) => [...new Set(rows.map((tr) => tr.getAttribute('data-component')))].sort());
     }, { timeout: 20_000, interval: 1_000 }).toEqual(['api', 'haproxy']);
     await shot('3-log-search-request-id');
+    // Without one, the LB makes the id (hex fields, not the API's own UUID) and the API keeps it.
+    const made = (await fetch(`${edge}/api/articles?tag=${randomUUID()}`)).headers.get('x-request-id');
+    expect(made).toMatch(/^[0-9A-F]{8}-[0-9A-F]+-[0-9A-F]+-/);
     await page.fill('#log-form input[name="requestId"]', '');
   });
 
