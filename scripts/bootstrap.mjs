@@ -21,6 +21,8 @@ export const systemPackages = [
   { bin: '/usr/bin/prometheus', pkg: 'prometheus', for: 'metrics' },
   { bin: '/usr/bin/prometheus-mysqld-exporter', pkg: 'prometheus-mysqld-exporter', for: 'database metrics' },
   { bin: '/usr/bin/prometheus-redis-exporter', pkg: 'prometheus-redis-exporter', for: 'cache metrics' },
+  { bin: '/usr/bin/prometheus-alertmanager', pkg: 'prometheus-alertmanager', for: 'alert routing to the console' },
+  { bin: '/usr/bin/prometheus-blackbox-exporter', pkg: 'prometheus-blackbox-exporter', for: 'synthetic checks through the edge' },
   { bin: '/usr/bin/chromium', pkg: 'chromium', for: 'browser tests' },
 ];
 

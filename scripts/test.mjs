@@ -21,7 +21,7 @@ step('type-check (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'
 if (existsSync(join(root, 'packages/web/tsconfig.json'))) step('type-check web', bin('tsc'), ['-p', 'packages/web/tsconfig.json', '--noEmit']);
 
 // Projects run one after another: the machine has 2 cores and the integration projects start whole regions.
-const allProjects = 'definition,delivery,api,aws,release,local,web,drills';
+const allProjects = 'definition,delivery,api,aws,release,local,web,console,drills';
 const order = (process.env.TEST_PROJECTS ?? allProjects).split(',');
 // Line coverage is measured on every run (TEST_COVERAGE=0 turns it off) and gated when every project ran:
 // a subset would undercount the packages it does not exercise.

@@ -2,6 +2,7 @@
 // one describe per concern of the architecture, plus what changes for a single-region definition.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { all, examples, one, synthDefinition, type Synthesized } from './helpers.js';
+import { observabilityPanels } from '@conduit/definition';
 import type { SynthJson } from '../src/policy/rules.js';
 import { MANAGED } from '../src/stacks/edge-stack.js';
 
@@ -272,7 +273,11 @@ describe('observability', () => {
 
   it('has a dashboard and an OpenSearch domain in the VPC, encrypted, TLS between nodes, HTTPS only', () => {
     const body = JSON.parse(one(primary, 'aws_cloudwatch_dashboard').dashboard_body);
-    expect(body.widgets.length).toBe(6);
+    // The same panels the local console draws, each with its CloudWatch metrics.
+    const panels = observabilityPanels(s.def).filter((p) => p.aws.length > 0);
+    expect(body.widgets.map((w: { properties: { title: string } }) => w.properties.title)).toEqual(panels.map((p) => p.title));
+    expect(body.widgets.find((w: { properties: { title: string } }) => w.properties.title === 'api: latency p50 / p99').properties.metrics.map((m: unknown[]) => m.at(-1)))
+      .toEqual([{ stat: 'p50' }, { stat: 'p99' }]);
     const os = one(primary, 'aws_opensearch_domain');
     expect(os.encrypt_at_rest.enabled).toBe(true);
     expect(os.node_to_node_encryption.enabled).toBe(true);

@@ -13,3 +13,4 @@ export {
   type SentinelNode,
   type Tier,
 } from './resolve.js';
+export { observabilityPanels, type Panel, type AwsPanelMetric, type AwsTarget, type LocalSource } from './panels.js';

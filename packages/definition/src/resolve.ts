@@ -117,7 +117,7 @@ export function invariants(d: ParsedDefinition, r: Omit<ResolvedDefinition, keyo
     else owners.set(port, owner);
   };
   const p = d.local.ports;
-  for (const key of ['edge', 'edgeAdmin', 'edgePurge', 'front', 'api', 'lbStats', 'dbWriter', 'dbReader', 'prometheus', 'mysqldExporter', 'redisExporter'] as const) {
+  for (const key of ['edge', 'edgeAdmin', 'edgePurge', 'front', 'api', 'lbStats', 'dbWriter', 'dbReader', 'prometheus', 'mysqldExporter', 'redisExporter', 'console', 'alertmanager', 'blackboxExporter'] as const) {
     claim(p[key], `local.ports.${key}`);
   }
   for (const s of r.frontSlots) claim(s.port, s.name);

@@ -164,7 +164,11 @@ export const definitionSchema = z
     observability: z
       .strictObject({
         logRetentionDays: positiveInt.default(30).describe('default: 30 days'),
+        /** Local region: each log file is rotated at this size by the ops console, one old copy kept (<name>.1). */
+        logFileMaxMb: positiveInt.max(10_000).default(64).describe('default: 64 MB'),
         scrapeIntervalSeconds: positiveInt.max(60).default(5).describe('default: 5 s'),
+        /** The local region runs the ops console, Alertmanager and the blackbox exporter (test regions turn them off to stay small). */
+        console: z.boolean().default(true).describe('default: true'),
         alarms: z
           .strictObject({
             http5xxPercent: z.number().min(0).max(100).default(1).describe('default: 1 %'),
@@ -200,6 +204,9 @@ export const definitionSchema = z
             prometheus: port.default(9090).describe('default: 9090'),
             mysqldExporter: port.default(9104).describe('default: 9104'),
             redisExporter: port.default(9121).describe('default: 9121'),
+            console: port.default(9300).describe('default: 9300 (the ops console: topology, charts, log search, alerts)'),
+            alertmanager: port.default(9093).describe('default: 9093 (Alertmanager; its cluster port is off)'),
+            blackboxExporter: port.default(9115).describe('default: 9115 (synthetic checks of the site and API through the edge)'),
           })
           .prefault({}),
         /** Load the demo data on the first start. */

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The API's process entry, run with `node --import tsx`. */
 export const apiServerEntry = join(repoRoot, 'packages/api/src/server.ts');
+/** The ops console's process entry, run with `node --import tsx`. */
+export const consoleServerEntry = join(repoRoot, 'packages/console/src/server/main.ts');
 /** Built SPA served by the front instances. */
 export const webDistDir = join(repoRoot, 'packages/web/dist');
 
@@ -50,6 +52,9 @@ export function statePaths(stateDir: string, varnishInTmp = false) {
     varnishVcl: join(config, 'default.vcl'),
     prometheusConfig: join(config, 'prometheus.yml'),
     prometheusRules: join(config, 'prometheus-rules.yml'),
+    /** Alertmanager's routes (to the console's webhook) and the blackbox exporter's probe modules. */
+    alertmanagerConfig: join(config, 'alertmanager.yml'),
+    blackboxConfig: join(config, 'blackbox.yml'),
     /** file_sd list of the running API instances (rewritten by the supervisor). */
     prometheusApiTargets: join(config, 'prometheus-api-targets.json'),
     /** The MariaDB exporter's client login (mode 600). */

@@ -4,6 +4,8 @@ import { defineStack } from '@conduit/definition';
 
 export default defineStack({
   name: 'webtest',
+  // The ops console, Alertmanager and the blackbox exporter are tested on a region of their own (packages/console).
+  observability: { console: false },
   local: {
     stateDir: '../../../.test-state/web-region',
     ports: {

@@ -8,6 +8,7 @@ import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from '@cdktn/
 import { CloudwatchDashboard } from '@cdktn/provider-aws/lib/cloudwatch-dashboard/index.js';
 import { SnsTopic } from '@cdktn/provider-aws/lib/sns-topic/index.js';
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
+import { observabilityPanels, type AwsTarget } from '@conduit/definition';
 import { LATENCY_STATISTIC, OPENSEARCH } from '../settings.js';
 import { policyJson, type RegionContext } from './common.js';
 import type { Network } from './network.js';
@@ -156,29 +157,23 @@ export class Monitoring extends Construct {
       comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: 1,
     });
 
-    const widget = (title: string, metrics: unknown[][], x: number, y: number) => ({
-      type: 'metric', x, y, width: 12, height: 6, properties: { title, region: plan.region, metrics, view: 'timeSeries', stat: 'Sum', period: 60 },
-    });
-    const widgets = props.tiers.flatMap((t, i) => [
-      widget(`${t.node.id}: requests and 5xx`, [
-        ['AWS/ApplicationELB', 'RequestCount', 'LoadBalancer', t.alb.arnSuffix],
-        ['AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', 'LoadBalancer', t.alb.arnSuffix],
-      ], 0, i * 6),
-      widget(`${t.node.id}: p99 latency and instances`, [
-        ['AWS/ApplicationELB', 'TargetResponseTime', 'LoadBalancer', t.alb.arnSuffix, { stat: 'p99' }],
-        ['AWS/AutoScaling', 'GroupInServiceInstances', 'AutoScalingGroupName', t.asg.name, { stat: 'Maximum' }],
-      ], 12, i * 6),
-    ]);
-    widgets.push(
-      widget('database: CPU, replica lag', [
-        ['AWS/RDS', 'CPUUtilization', 'DBClusterIdentifier', props.database.cluster.clusterIdentifier, { stat: 'Maximum' }],
-        ['AWS/RDS', 'AuroraReplicaLagMaximum', 'DBClusterIdentifier', props.database.cluster.clusterIdentifier, { stat: 'Maximum' }],
-      ], 0, 12),
-      widget('cache: CPU, memory', [
-        ['AWS/ElastiCache', 'EngineCPUUtilization', 'ReplicationGroupId', props.cache.group.replicationGroupId, { stat: 'Maximum' }],
-        ['AWS/ElastiCache', 'DatabaseMemoryUsagePercentage', 'ReplicationGroupId', props.cache.group.replicationGroupId, { stat: 'Maximum' }],
-      ], 12, 12),
-    );
+    // The dashboard draws the panels the local console draws (observabilityPanels: one list, two renderers).
+    const tierOf = (id: string) => props.tiers.find((t) => t.node.id === id)!;
+    const dimensions: Record<AwsTarget, () => string[]> = {
+      'front-alb': () => ['LoadBalancer', tierOf('front').alb.arnSuffix],
+      'api-alb': () => ['LoadBalancer', tierOf('api').alb.arnSuffix],
+      'front-asg': () => ['AutoScalingGroupName', tierOf('front').asg.name],
+      'api-asg': () => ['AutoScalingGroupName', tierOf('api').asg.name],
+      'db-cluster': () => ['DBClusterIdentifier', props.database.cluster.clusterIdentifier],
+      'cache-group': () => ['ReplicationGroupId', props.cache.group.replicationGroupId],
+    };
+    const widgets = observabilityPanels(def).filter((p) => p.aws.length > 0).map((p, i) => ({
+      type: 'metric', x: (i % 3) * 8, y: Math.floor(i / 3) * 6, width: 8, height: 6,
+      properties: {
+        title: p.title, region: plan.region, view: 'timeSeries', period: 60,
+        metrics: p.aws.map((m) => [m.namespace, m.metric, ...dimensions[m.target](), { stat: m.stat }]),
+      },
+    }));
     new CloudwatchDashboard(this, 'dashboard', { dashboardName: prefix, dashboardBody: JSON.stringify({ widgets }) });
   }
 }

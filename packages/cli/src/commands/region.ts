@@ -30,6 +30,7 @@ export const up = {
     const s = await regionStatus(definition, stateDir);
     const e = endpoints(definition);
     say(`\nregion "${definition.name}" is up in ${r.seconds.toFixed(1)} s (supervisor pid ${r.pid})`);
+    if (e.console) say(`  console     ${e.console}   (topology, charts, log search, alerts)`);
     say(`  site        ${e.edge}`);
     say(`  API docs    ${e.apiDocs}`);
     say(`  Prometheus  ${e.prometheus}`);
@@ -74,6 +75,7 @@ export const status = {
       return 0;
     }
     say(formatStatusTable(s));
+    if (s.endpoints.console) say(`ops console: ${s.endpoints.console}`);
     return s.healthy ? 0 : 1;
   },
 };

@@ -29,6 +29,9 @@ ${rule('ApiCpuHigh',
 ${rule('InstanceDown',
   `up == 0`,
   '30s', 'page', 'a scrape target ({{ $labels.job }} {{ $labels.instance }}, tier {{ $labels.tier }}, zone {{ $labels.zone }}) is down')}
+${rule('SyntheticCheckFailed',
+  `probe_success{job=~"probe-.*"} == 0`,
+  '15s', 'page', 'the synthetic check {{ $labels.probe }} through the edge fails (blackbox exporter)')}
 ${rule('LoadBalancerServerDown',
   `haproxy_server_status{state="DOWN",proxy=~"${BACKENDS.api}|${BACKENDS.front}"} == 1`,
   '30s', 'warn', 'HAProxy took {{ $labels.proxy }}/{{ $labels.server }} out of the pool (failed health checks)')}

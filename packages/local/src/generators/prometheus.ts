@@ -3,6 +3,7 @@
 // Every target carries tier and zone labels.
 import type { ResolvedDefinition } from '@conduit/definition';
 import type { StatePaths } from '../paths.js';
+import { blackboxTargets } from './alerting.js';
 
 export function prometheusConfig(d: ResolvedDefinition, paths: Pick<StatePaths, 'prometheusRules' | 'prometheusApiTargets'>): string {
   const p = d.local.ports;
@@ -22,10 +23,15 @@ global:
     region: local
     stack: ${d.name}
 
-# observability.alarms as alerting rules (see /alerts).
+# observability.alarms as alerting rules (see /alerts); with observability.console, firing and resolved
+# alerts go to Alertmanager, which notifies the ops console.
 rule_files:
   - '${paths.prometheusRules}'
-
+${d.observability.console ? `alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['127.0.0.1:${p.alertmanager}']
+` : ''}
 scrape_configs:
   - job_name: prometheus
     static_configs:
@@ -63,6 +69,14 @@ ${redisTargets}
         target_label: instance
       - target_label: __address__
         replacement: 127.0.0.1:${p.redisExporter}
+${(d.observability.console ? blackboxTargets(d) : []).map((t) => `
+  # Synthetic check of ${t.what} through the edge (blackbox exporter, module ${t.module}).
+  - job_name: probe-${t.module}
+    metrics_path: /probe
+    params: { module: [${t.module}], target: ['${t.url}'] }
+    static_configs:
+      - targets: ['127.0.0.1:${p.blackboxExporter}']
+        labels: { tier: edge, zone: regional, probe: ${t.module} }`).join('\n')}
 `;
 }
 

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { InstanceSlot, ResolvedDefinition, DbNode, CacheNode, SentinelNode } from '@conduit/definition';
-import { apiServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, repoRoot, sentinelConfFiles, type StatePaths } from '../paths.js';
+import { apiServerEntry, consoleServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, repoRoot, sentinelConfFiles, type StatePaths } from '../paths.js';
 import type { ProcessSpec, RegionSecrets } from '../types.js';
 
 export interface SpecContext {
@@ -44,6 +44,9 @@ export function endpoints(d: ResolvedDefinition) {
     redisMasterName: d.cacheMasterName,
     mysqldExporter: http(p.mysqldExporter, '/metrics'),
     redisExporter: http(p.redisExporter, '/metrics'),
+    /** The ops console and Alertmanager (null when observability.console is off). */
+    console: d.observability.console ? http(p.console, '/') : null,
+    alertmanager: d.observability.console ? http(p.alertmanager, '/') : null,
   };
 }
 
@@ -235,6 +238,54 @@ export function redisExporterSpec(ctx: SpecContext): ProcessSpec {
   };
 }
 
+/** The ops console (packages/console): topology, charts, log search, alerts; it reads the state folder. */
+
+export function consoleSpec(ctx: SpecContext): ProcessSpec {
+  const p = ctx.definition.local.ports;
+  return {
+    ...base(ctx, 'console'),
+    name: 'console', tier: 'monitoring', zone: null, port: p.console,
+    command: ctx.nodeBinary ?? process.execPath,
+    // Small V8 young generation and a capped heap: the console sits beside the region it watches.
+    args: ['--max-semi-space-size=1', '--max-old-space-size=96', '--import', ctx.tsxLoader ?? tsxLoaderPath(), consoleServerEntry, ctx.paths.root],
+    cwd: repoRoot,
+    restartPolicy: 'replace',
+    probe: { kind: 'http', path: '/health' },
+    stopGraceMs: 3_000,
+    stage: 0,
+  };
+}
+
+export function alertmanagerSpec(ctx: SpecContext): ProcessSpec {
+  const p = ctx.definition.local.ports;
+  return {
+    ...base(ctx, 'alertmanager'),
+    name: 'alertmanager', tier: 'monitoring', zone: null, port: p.alertmanager,
+    command: 'prometheus-alertmanager',
+    // An empty cluster address turns gossip off: one Alertmanager, no extra port.
+    args: [`--config.file=${ctx.paths.alertmanagerConfig}`, `--storage.path=${join(ctx.paths.data, 'alertmanager')}`,
+      `--web.listen-address=127.0.0.1:${p.alertmanager}`, '--cluster.listen-address='],
+    restartPolicy: 'replace',
+    probe: { kind: 'http', path: '/-/ready' },
+    stopGraceMs: 3_000,
+    stage: 0,
+  };
+}
+
+export function blackboxExporterSpec(ctx: SpecContext): ProcessSpec {
+  const p = ctx.definition.local.ports;
+  return {
+    ...base(ctx, 'blackbox-exporter'),
+    name: 'blackbox-exporter', tier: 'monitoring', zone: null, port: p.blackboxExporter,
+    command: 'prometheus-blackbox-exporter',
+    args: [`--config.file=${ctx.paths.blackboxConfig}`, `--web.listen-address=127.0.0.1:${p.blackboxExporter}`],
+    restartPolicy: 'replace',
+    probe: { kind: 'tcp' },
+    stopGraceMs: 3_000,
+    stage: 0,
+  };
+}
+
 /** Every process of a region at its desired size, in start order. */
 export function regionSpecs(ctx: SpecContext): ProcessSpec[] {
   const d = ctx.definition;
@@ -249,6 +300,7 @@ export function regionSpecs(ctx: SpecContext): ProcessSpec[] {
     redisExporterSpec(ctx),
     ...d.apiSlots.slice(0, d.api.instances.desired).map((s) => apiInstanceSpec(ctx, s)),
     mysqldExporterSpec(ctx),
+    ...(d.observability.console ? [alertmanagerSpec(ctx), blackboxExporterSpec(ctx), consoleSpec(ctx)] : []),
   ];
   return specs.sort((a, b) => a.stage - b.stage);
 }
@@ -264,6 +316,7 @@ export function portClaims(d: ResolvedDefinition): Array<{ port: number; compone
     ['api', 'API load balancer (HAProxy)'], ['lbStats', 'HAProxy stats/metrics'], ['dbWriter', 'database writer endpoint (HAProxy)'],
     ['dbReader', 'database reader endpoint (HAProxy)'], ['prometheus', 'Prometheus'], ['mysqldExporter', 'MariaDB exporter'],
     ['redisExporter', 'Redis exporter'],
+    ...(d.observability.console ? [['console', 'ops console'], ['alertmanager', 'Alertmanager'], ['blackboxExporter', 'blackbox exporter']] as Array<[keyof typeof p, string]> : []),
   ];
   return [
     ...fixed.map(([k, component]) => ({ port: p[k], component, setting: `local.ports.${k}` })),

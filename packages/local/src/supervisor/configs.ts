@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, prometheusRules, nginxConf, placeholderIndexHtml,
+  haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, prometheusRules, alertmanagerConfig, blackboxConfig, nginxConf, placeholderIndexHtml,
 } from '../generators/index.js';
 import { cacheDataDir, dbCnfFile, dbTmpDir, nginxConfFile, nginxPrefix, redisConfFile, sentinelConfFiles, webDistDir } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
@@ -59,6 +59,8 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   }
   write(paths.prometheusConfig, prometheusConfig(d, paths));
   write(paths.prometheusRules, prometheusRules(d));
+  write(paths.alertmanagerConfig, alertmanagerConfig(d));
+  write(paths.blackboxConfig, blackboxConfig());
   if (!existsSync(paths.prometheusApiTargets)) write(paths.prometheusApiTargets, apiTargets([]));
 
   const site = siteRoot(ctx);

@@ -1,0 +1,36 @@
+// The topology drawing: definition (+ live state) → graph → ELK layout → SVG.
+import type { ResolvedDefinition } from '@conduit/definition';
+import { graphNodes, topologyGraph, type LiveState, type TopologyGraph } from './graph.js';
+import { layoutTopology, type TopologyLayout } from './layout.js';
+import { topologySvg } from './svg.js';
+
+export { topologyGraph, graphNodes, type LiveState, type TopologyGraph, type GraphNode, type NodeState } from './graph.js';
+export { layoutTopology, type TopologyLayout } from './layout.js';
+export { topologySvg } from './svg.js';
+
+/** The whole pipeline; without live state it draws what the definition plans (what `tier diagram` writes). */
+export async function renderTopology(d: ResolvedDefinition, live?: LiveState): Promise<string> {
+  const title = `${d.name}: ${live ? 'live topology' : 'topology from the definition'}`;
+  return topologySvg(await layoutTopology(topologyGraph(d, live)), title);
+}
+
+/**
+ * Renders the live topology every few seconds without laying it out again while only colours change:
+ * the layout depends on the boxes, their labels and the arrows, not on health. One entry is kept.
+ */
+export class LiveTopology {
+  private cached: { key: string; layout: TopologyLayout } | null = null;
+  constructor(private readonly d: ResolvedDefinition) {}
+
+  async render(live?: LiveState): Promise<string> {
+    const graph = topologyGraph(this.d, live);
+    const key = JSON.stringify(shape(graph));
+    if (this.cached?.key !== key) this.cached = { key, layout: await layoutTopology(graph) };
+    const state = new Map(graphNodes(graph.root).map((n) => [n.id, n.state]));
+    const layout = { ...this.cached.layout, nodes: this.cached.layout.nodes.map((n) => ({ ...n, state: state.get(n.id) ?? n.state })) };
+    return topologySvg(layout, `${this.d.name}: ${live ? 'live topology' : 'topology from the definition'}`);
+  }
+}
+
+/** The graph without the node states: what the layout depends on. */
+const shape = (g: TopologyGraph) => ({ root: JSON.parse(JSON.stringify(g.root, (k, v) => (k === 'state' ? undefined : v))) as unknown, edges: g.edges });
