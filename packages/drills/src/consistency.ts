@@ -41,6 +41,12 @@ export interface KindStats { pairs: number; stale: number }
 export interface ProbeReport {
   pairs: number;
   stale: number;
+  /**
+   * Pairs where a read AS THE WRITER missed the write (read-your-writes broken). The other stale reads are
+   * anonymous: the edge (purge on write) or a replica that had not applied the write yet (a read right
+   * after another client's write goes to a replica, which may lag by milliseconds).
+   */
+  staleForWriter: number;
   byKind: Record<string, KindStats>;
   /** Reads after writes, anonymous and as the writer. */
   reads: number;
@@ -163,7 +169,7 @@ export async function probeConsistency(o: ProbeOptions): Promise<ProbeReport> {
   for (let i = 0; i < 4; i++) pool.push(await createArticle());
 
   const stats: ProbeReport = {
-    pairs: 0, stale: 0, byKind: {}, reads: 0, examples: [], errors: 0, throttled: 0, backgroundReads: 0, perInstance: {}, durationMs: 0,
+    pairs: 0, stale: 0, staleForWriter: 0, byKind: {}, reads: 0, examples: [], errors: 0, throttled: 0, backgroundReads: 0, perInstance: {}, durationMs: 0,
   };
   const urls = () => [
     ...pool.map((a) => `/api/articles/${a.slug}`),
@@ -302,6 +308,7 @@ export async function probeConsistency(o: ProbeOptions): Promise<ProbeReport> {
       if (staleInPair.length > 0) {
         k.stale++;
         stats.stale++;
+        if (staleInPair.some((line) => line.startsWith("writer's"))) stats.staleForWriter++;
         if (stats.examples.length < 20) stats.examples.push(`pair ${i} (${kind}): ${staleInPair.join('; ')}`);
       }
       o.onProgress?.(i + 1, stats.stale);
@@ -396,7 +403,7 @@ export async function edgeHitRatio(o: HitRatioOptions): Promise<HitRatioReport> 
 /** The probe's report as lines for a terminal. */
 export function formatProbe(r: ProbeReport): string[] {
   const lines = [
-    `consistency probe: ${r.pairs} write-then-read pairs through the edge, ${r.reads} reads checked: ${r.stale} stale` +
+    `consistency probe: ${r.pairs} write-then-read pairs through the edge, ${r.reads} reads checked: ${r.stale} stale (${r.staleForWriter} as the writer)` +
       ` (${(r.durationMs / 1000).toFixed(1)} s, ${r.backgroundReads} background reads, ${r.errors} errors, ${r.throttled} throttled and retried)`,
     ...Object.entries(r.byKind).map(([k, s]) => `  ${k.padEnd(9)} ${String(s.pairs).padStart(5)} pairs  ${String(s.stale).padStart(5)} stale`),
   ];
