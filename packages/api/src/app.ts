@@ -81,7 +81,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
   app.register(metricsPlugin, { instanceId: config.instanceId, zone: config.zone });
   // Security first: its headers must be set before any other hook can reject the request.
   app.register(securityPlugin);
-  app.register(dbPlugin, { writerUrl: config.databaseWriterUrl, readerUrl: config.databaseReaderUrl, poolSize: config.dbPoolSize, db: deps.db });
+  app.register(dbPlugin, { writerUrl: config.databaseWriterUrl, readerUrl: config.databaseReaderUrl, poolSize: config.dbPoolSize, tls: config.databaseTls, db: deps.db });
   app.register(cachePlugin, { config: config.cache, timeoutMs: config.cacheTimeoutMs, cache: deps.cache });
   app.register(authPlugin, { jwtSecret: config.jwtSecret });
   app.register(errorsPlugin);
