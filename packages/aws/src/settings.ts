@@ -21,8 +21,26 @@ export const DB_LOG_EXPORTS = ['audit', 'error', 'slowquery'] as const;
 /** Redis engine of the cache replication group. */
 export const REDIS_VERSION = '7.1';
 
-/** Route 53 failover: TTL of the failover records and how health checks probe each region. */
-export const DNS = { ttlSeconds: 60, healthCheckIntervalSeconds: 10, healthCheckFailureThreshold: 3 } as const;
+/** Route 53 failover records: TTL. */
+export const DNS = { ttlSeconds: 60 } as const;
+
+/**
+ * Route 53 health check of a region's readiness, failing after regions.failoverAfterSeconds: every 10 s (the fast
+ * interval) while that needs at most 10 consecutive failures (Route 53's maximum), else every 30 s.
+ */
+export function regionHealthCheck(failoverAfterSeconds: number): { requestInterval: 10 | 30; failureThreshold: number } {
+  const requestInterval = failoverAfterSeconds <= 100 ? 10 : 30;
+  return { requestInterval, failureThreshold: Math.min(10, Math.max(1, Math.ceil(failoverAfterSeconds / requestInterval))) };
+}
+
+/**
+ * Time a new instance gets before its health counts: the boot script (packages ~30-60 s from the regional
+ * repository, the release from S3, secrets) plus the server start (~1 s in the boot rehearsal), with margin.
+ */
+export const BOOT_GRACE_SECONDS = 300;
+
+/** Drain of a front instance leaving its target group: static files, no long requests. */
+export const FRONT_DRAIN_SECONDS = 5;
 
 /** S3 lifecycle: logs expire after this many days (unless the definition's log retention is longer); old versions after 30 days. */
 export const LOG_OBJECT_EXPIRY_DAYS = 365;

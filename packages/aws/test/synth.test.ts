@@ -96,10 +96,13 @@ describe('front and API tiers', () => {
     expect(http.every((l) => l.default_action[0].type === 'redirect' && l.default_action[0].redirect.status_code === 'HTTP_301')).toBe(true);
   });
 
-  it('health-check /health/ready with a short deregistration delay', () => {
+  it('health-check liveness (/health/live) with a short deregistration delay, readiness being for DNS', () => {
     const tg = one(primary, 'aws_lb_target_group', 'api_targets');
     expect(tg).toMatchObject({ port: 3000, protocol: 'HTTP', deregistration_delay: '10' });
-    expect(tg.health_check).toMatchObject({ path: '/health/ready', matcher: '200', interval: 5, healthy_threshold: 2, unhealthy_threshold: 2 });
+    // Liveness: what replaces instances (ELB health on the group) must not fail on a database failover.
+    expect(tg.health_check).toMatchObject({ path: '/health/live', matcher: '200', interval: 5, healthy_threshold: 2, unhealthy_threshold: 2 });
+    expect(one(primary, 'aws_autoscaling_group', 'api_asg')).toMatchObject({ health_check_type: 'ELB', health_check_grace_period: 300 });
+    expect(one(primary, 'aws_lb_target_group', 'front_targets').deregistration_delay).toBe('5');
     expect(one(primary, 'aws_lb_target_group', 'front_targets').health_check.path).toBe('/');
   });
 
@@ -123,8 +126,10 @@ describe('front and API tiers', () => {
     const ud = one(primary, 'aws_launch_template', 'api_template').user_data as string;
     expect(ud).toContain('s3://${aws_s3_bucket.releases_bucket');
     expect(ud).toContain('/api/current.tar.gz');
-    expect(ud).toContain('DATABASE_WRITER_URL=mysql://conduit_app:$DB_PASSWORD@${aws_rds_cluster.database_cluster');
-    expect(ud).toContain('.reader_endpoint}');
+    // The writer is the Global Database's writer endpoint; the port a Terraform reference, not text.
+    expect(ud).toMatch(/DATABASE_WRITER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_global_cluster\.database_global_[0-9A-F]+\.endpoint\}:\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.port\}\/conduit\\n/);
+    expect(ud).toMatch(/DATABASE_READER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.reader_endpoint\}:\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.port\}\/conduit\\n/);
+    expect(ud).toContain('DATABASE_TLS_CA=rds\\n');
     expect(ud).toContain('REDIS_URL=rediss://:$CACHE_AUTH@${aws_elasticache_replication_group.cache_group');
     expect(ud).toContain('PUBLIC_URL=https://${var.domain}');
     expect(ud).toContain('systemctl enable --now conduit-prod-api.service');
@@ -145,9 +150,9 @@ describe('front and API tiers', () => {
   it('grant instances only what they use', () => {
     const api = JSON.parse(one(primary, 'aws_iam_role_policy', 'api_policy').policy);
     const actions = api.Statement.flatMap((st: { Action: string | string[] }) => ([] as string[]).concat(st.Action)).sort();
-    expect(actions).toEqual(['es:ESHttpPost', 'es:ESHttpPut', 'kms:Decrypt', 'rds-db:connect', 's3:GetObject', 'secretsmanager:GetSecretValue']);
+    expect(actions).toEqual(['es:ESHttpPost', 'es:ESHttpPut', 'kms:Decrypt', 'kms:Decrypt', 's3:GetObject', 'secretsmanager:GetSecretValue']);
     const front = JSON.parse(one(primary, 'aws_iam_role_policy', 'front_policy').policy);
-    expect(front.Statement.map((st: { Sid: string }) => st.Sid)).toEqual(['ReadReleases', 'ShipLogs']);
+    expect(front.Statement.map((st: { Sid: string }) => st.Sid)).toEqual(['ReadReleases', 'DecryptReleases', 'ShipLogs']);
   });
 });
 
@@ -178,7 +183,13 @@ describe('database', () => {
     expect(c.global_cluster_identifier).toContain('aws_rds_global_cluster');
     expect(c.master_password).toContain('aws_secretsmanager_secret_version');
     const sc = one(secondary, 'aws_rds_cluster');
-    expect(sc).toMatchObject({ global_cluster_identifier: 'conduit-prod-global', enable_global_write_forwarding: true, storage_encrypted: true });
+    expect(sc).toMatchObject({ global_cluster_identifier: 'conduit-prod-global', storage_encrypted: true });
+    expect(sc.enable_global_write_forwarding).toBeUndefined();
+    // The secondary region's API writes through the global writer endpoint too (its own cluster has no writer).
+    const ud = String(one(secondary, 'aws_launch_template', 'api_template').user_data);
+    expect(ud).toMatch(/DATABASE_WRITER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{data\.aws_rds_global_cluster\.database_global_[0-9A-F]+\.endpoint\}:/);
+    expect(Object.values((secondary as { data: Record<string, Record<string, { identifier?: string }>> }).data.aws_rds_global_cluster!)[0]!.identifier).toBe('conduit-prod-global');
+    expect(String(one(single.stacks['conduit-small-eu-west-1']!, 'aws_launch_template', 'api_template').user_data)).toMatch(/DATABASE_WRITER_URL=[^\\]*\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.endpoint\}:/);
     expect(sc.master_username).toBeUndefined();
     expect(all(secondary, 'aws_rds_cluster_instance')).toHaveLength(3);
   });
@@ -227,6 +238,8 @@ describe('dns', () => {
     expect(p.map((r) => r.name).sort()).toEqual(['api.origin.${var.domain}', 'front.origin.${var.domain}']);
     const hc = all(primary, 'aws_route53_health_check').map(([, c]) => c);
     expect(hc.map((h) => h.resource_path).sort()).toEqual(['/', '/health/ready']);
+    // Readiness at the region level with its own threshold: 9 × 10 s = regions.failoverAfterSeconds (90 s), longer than a writer failover.
+    expect(hc.every((h) => h.request_interval === 10 && h.failure_threshold === 9)).toBe(true);
     expect(hc.every((h) => h.type === 'HTTPS' && h.fqdn.includes('.us-east-1.'))).toBe(true);
   });
 });

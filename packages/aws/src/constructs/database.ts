@@ -1,9 +1,12 @@
 // Aurora MySQL: a writer and readers spread over the zones, encrypted with the region's key, IAM auth,
 // backups kept backup.retentionDays, deletion protection, a final snapshot, log exports, enhanced monitoring,
 // parameter groups that require TLS. With two regions the primary owns an Aurora Global Database and the
-// secondary region's cluster joins it (read-only, with write forwarding, promotable on failover).
+// secondary region's cluster joins it (read-only, promotable on failover); the API writes through the global
+// writer endpoint in both regions.
 import { Construct } from 'constructs';
+import { Token } from 'cdktn';
 import { RdsGlobalCluster } from '@cdktn/provider-aws/lib/rds-global-cluster/index.js';
+import { DataAwsRdsGlobalCluster } from '@cdktn/provider-aws/lib/data-aws-rds-global-cluster/index.js';
 import { RdsCluster } from '@cdktn/provider-aws/lib/rds-cluster/index.js';
 import { RdsClusterInstance } from '@cdktn/provider-aws/lib/rds-cluster-instance/index.js';
 import { RdsClusterParameterGroup } from '@cdktn/provider-aws/lib/rds-cluster-parameter-group/index.js';
@@ -23,6 +26,13 @@ const FAMILY = 'aurora-mysql8.0';
 export class Database extends Construct {
   readonly cluster: RdsCluster;
   readonly instances: RdsClusterInstance[] = [];
+  /**
+   * Where the API writes, in both regions: the Global Database's writer endpoint (it follows the writer across a
+   * regional switchover or failover), or the cluster endpoint of a single-region deployment.
+   */
+  readonly writerEndpoint: string;
+  /** The cluster port as text, for URLs (a number token inside a string would not resolve). */
+  readonly port: string;
   /** Secret holding the application user's password (replicated to the secondary region). */
   readonly appSecretName: string;
   readonly appSecret: GeneratedSecret | null = null;
@@ -118,15 +128,20 @@ export class Database extends Construct {
       });
     } else {
       // The secondary cluster joins the Global Database by its (deterministic) identifier: apply the primary stack first.
+      // No write forwarding: the API writes through the global writer endpoint in both regions (forwarding would
+      // also need aurora_replica_read_consistency set per session to forward at all).
       this.cluster = new RdsCluster(this, 'cluster', {
         ...common,
         clusterIdentifier: name,
         globalClusterIdentifier: settings.globalClusterId!,
-        enableGlobalWriteForwarding: true,
         lifecycle: { ignoreChanges: ['replication_source_identifier', 'global_cluster_identifier'] },
       });
       this.masterSecretArn = null;
     }
+    this.port = Token.asString(this.cluster.port);
+    if (globalCluster) this.writerEndpoint = globalCluster.endpoint;
+    else if (global) this.writerEndpoint = new DataAwsRdsGlobalCluster(this, 'global', { identifier: settings.globalClusterId! }).endpoint;
+    else this.writerEndpoint = this.cluster.endpoint;
 
     def.dbNodes.forEach((node, i) => {
       this.instances.push(

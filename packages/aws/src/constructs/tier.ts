@@ -14,8 +14,8 @@ import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js'
 import { IamRolePolicyAttachment } from '@cdktn/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { IamInstanceProfile } from '@cdktn/provider-aws/lib/iam-instance-profile/index.js';
 import { DataAwsSsmParameter } from '@cdktn/provider-aws/lib/data-aws-ssm-parameter/index.js';
-import { APP_PORTS, REFRESH_MIN_HEALTHY_PERCENT, ROOT_VOLUME_GB, archFor, shortName } from '../settings.js';
-import { userData } from '../user-data.js';
+import { APP_PORTS, BOOT_GRACE_SECONDS, FRONT_DRAIN_SECONDS, REFRESH_MIN_HEALTHY_PERCENT, ROOT_VOLUME_GB, archFor, shortName } from '../settings.js';
+import { LOG_SHIPPER_KEY, userData } from '../user-data.js';
 import { assumeRolePolicy, policyJson, type RegionContext, type Statement } from './common.js';
 import type { Network } from './network.js';
 
@@ -29,10 +29,11 @@ export interface TierProps {
   logsBucket: string;
   releasesBucketName: string;
   releasesBucketArn: string;
+  /** The environment file of the instances (see userData). */
   env: Record<string, string>;
+  /** Secrets read at boot into shell variables: name → secret id. */
   secrets: Record<string, string>;
-  derived: Record<string, string>;
-  /** Extra least-privilege statements for the instance role (secrets, database connect). */
+  /** Extra least-privilege statements for the instance role (secrets). */
   statements: Statement[];
   searchEndpoint: string;
   searchDomainArn: string;
@@ -76,11 +77,15 @@ export class Tier extends Construct {
       protocol: 'HTTP',
       vpcId: network.vpc.id,
       targetType: 'instance',
-      // A short drain: the instance keeps serving in-flight requests this long after it leaves the pool.
-      deregistrationDelay: String(def.api.drainSeconds),
+      // A short drain: the instance keeps serving in-flight requests this long after it leaves the pool
+      // (static files finish fast: the front tier has its own, shorter drain).
+      deregistrationDelay: String(tier === 'api' ? def.api.drainSeconds : FRONT_DRAIN_SECONDS),
       healthCheck: {
         enabled: true,
-        path: hc.path,
+        // Liveness, not readiness: with ELB health checks on the group this is what replaces an instance, and a
+        // database failover (every instance not ready at once) must not replace them all. Readiness decides at
+        // the region level (Route 53, see dns.ts).
+        path: hc.livenessPath,
         protocol: 'HTTP',
         matcher: '200',
         // ALB health checks run at most every 5 s; the definition's faster local interval is rounded up.
@@ -106,12 +111,14 @@ export class Tier extends Construct {
       defaultAction: [{ type: 'redirect', redirect: { port: '443', protocol: 'HTTPS', statusCode: 'HTTP_301' } }],
     });
 
-    // Least privilege: read this tier's releases, the listed secrets, write logs to the search domain.
+    // Least privilege: read this tier's releases (and the optional log shipper package), decrypt them through S3
+    // only (the bucket is encrypted with the region's key), the listed secrets, write logs to the search domain.
     this.role = new IamRole(this, 'role', { name, assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com') });
     new IamRolePolicy(this, 'policy', {
       role: this.role.id,
       policy: policyJson(
-        { Sid: 'ReadReleases', Effect: 'Allow', Action: 's3:GetObject', Resource: `${props.releasesBucketArn}/${tier}/*` },
+        { Sid: 'ReadReleases', Effect: 'Allow', Action: 's3:GetObject', Resource: [`${props.releasesBucketArn}/${tier}/*`, `${props.releasesBucketArn}/${LOG_SHIPPER_KEY}`] },
+        { Sid: 'DecryptReleases', Effect: 'Allow', Action: 'kms:Decrypt', Resource: ctx.key.arn, Condition: { StringEquals: { 'kms:ViaService': `s3.${plan.region}.amazonaws.com` } } },
         { Sid: 'ShipLogs', Effect: 'Allow', Action: ['es:ESHttpPost', 'es:ESHttpPut'], Resource: `${props.searchDomainArn}/*` },
         ...props.statements,
       ),
@@ -124,8 +131,8 @@ export class Tier extends Construct {
     const ami = new DataAwsSsmParameter(this, 'ami', { name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}` });
 
     const script = userData({
-      tier, name: def.name, region: plan.region, port,
-      releasesBucket: props.releasesBucketName, env: props.env, secrets: props.secrets, derived: props.derived, searchEndpoint: props.searchEndpoint,
+      tier, name: def.name, region: plan.region,
+      releasesBucket: props.releasesBucketName, env: props.env, secrets: props.secrets, searchEndpoint: props.searchEndpoint,
     });
     const template = new LaunchTemplate(this, 'template', {
       name,
@@ -151,7 +158,7 @@ export class Tier extends Construct {
       launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
       targetGroupArns: [this.targetGroup.arn],
       healthCheckType: 'ELB',
-      healthCheckGracePeriod: 120,
+      healthCheckGracePeriod: BOOT_GRACE_SECONDS,
       defaultInstanceWarmup: warmup,
       waitForCapacityTimeout: '15m',
       enabledMetrics: ['GroupDesiredCapacity', 'GroupInServiceInstances', 'GroupPendingInstances', 'GroupTerminatingInstances', 'GroupTotalInstances'],
