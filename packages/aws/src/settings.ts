@@ -74,6 +74,8 @@ export interface AwsSettings {
   stackNames: { state: string; regions: string[]; edge: string };
   /** The remote state bucket (S3 names are global: override with AwsOptions.stateBucket). */
   stateBucket: string;
+  /** Its replica in the secondary region (null for one region): `<stateBucket>-replica`. */
+  stateReplicaBucket: string | null;
   /** Aurora Global Database identifier (two regions only). */
   globalClusterId: string | null;
   /** Custom domain, or null: the stacks then declare a required Terraform variable `domain`. */
@@ -97,6 +99,7 @@ export function awsSettings(def: ResolvedDefinition, options: { stateBucket?: st
     regions: def.regionList.map((r) => regionPlan(def, r)),
     stackNames: { state: `${def.name}-state`, regions: def.regionList.map((r) => `${def.name}-${r}`), edge: `${def.name}-edge` },
     stateBucket: options.stateBucket ?? `${def.name}-tfstate-${def.regions.primary}`,
+    stateReplicaBucket: def.regions.secondary ? `${options.stateBucket ?? `${def.name}-tfstate-${def.regions.primary}`}-replica` : null,
     globalClusterId: def.regions.secondary ? `${def.name}-global` : null,
     domain: def.edge.domain,
   };

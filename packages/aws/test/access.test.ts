@@ -98,3 +98,40 @@ describe('the evaluator', () => {
     expect(evaluateAccess({ action: 's3:GetObject', resource: 'b/x', principal: me }, { identity: odd, accountRoot: root }).reason).toMatch(/unsupported operator IpAddress/);
   });
 });
+
+describe('state replication (Terraform state survives the primary region)', () => {
+  it('replicates the state bucket to a bucket in the secondary region, re-encrypted there with a key of that region', () => {
+    const state = synthDefinition(examples.complete!).stacks['conduit-prod-state']!;
+    const buckets = all(state, 'aws_s3_bucket').map(([, c]) => `${c.bucket} in ${c.region ?? 'the provider region'}`).sort();
+    expect(buckets).toEqual(['conduit-prod-tfstate-us-east-1 in the provider region', 'conduit-prod-tfstate-us-east-1-replica in us-west-2']);
+    const rule = one(state, 'aws_s3_bucket_replication_configuration').rule[0];
+    expect(rule).toMatchObject({ status: 'Enabled', delete_marker_replication: { status: 'Enabled' }, source_selection_criteria: { sse_kms_encrypted_objects: { status: 'Enabled' } } });
+    expect(rule.destination.bucket).toMatch(/^\$\{aws_s3_bucket\.replica_bucket_[0-9A-F]+\.arn\}$/);
+    const keys = all(state, 'aws_kms_key');
+    const replicaKey = keys.find(([, c]) => c.region === 'us-west-2')!;
+    expect(rule.destination.encryption_configuration.replica_kms_key_id).toBe(`\${aws_kms_key.${replicaKey[0]}.arn}`);
+
+    // And the replication role may do each step S3 performs for it.
+    const sourceKey = keys.find(([, c]) => c.region === undefined)!;
+    const identity = statementsOf(one(state, 'aws_iam_role_policy', 'replication').policy);
+    const principal = `arn:aws:iam::${ACCOUNT}:role/conduit-prod-state-replication`;
+    const src = String(one(state, 'aws_s3_bucket_replication_configuration').bucket).replace(/\.id\}$/, '.arn}');
+    const steps: [AccessRequest['action'], string, Record<string, string>, [string, Record<string, any>] | null][] = [
+      ['s3:GetReplicationConfiguration', src, {}, null],
+      ['s3:GetObjectVersionForReplication', `${src}/conduit-prod-us-east-1/terraform.tfstate`, {}, null],
+      ['s3:ReplicateObject', `${rule.destination.bucket}/conduit-prod-us-east-1/terraform.tfstate`, {}, null],
+      ['kms:Decrypt', `\${aws_kms_key.${sourceKey[0]}.arn}`, { 'kms:ViaService': 's3.us-east-1.amazonaws.com' }, sourceKey],
+      ['kms:GenerateDataKey', `\${aws_kms_key.${replicaKey[0]}.arn}`, { 'kms:ViaService': 's3.us-west-2.amazonaws.com' }, replicaKey],
+    ];
+    for (const [action, resource, context, key] of steps) {
+      const d = evaluateAccess({ action, resource, principal, context }, { identity, resource: key ? statementsOf(key[1].policy) : [], resourcePolicyRequired: key !== null, accountRoot });
+      expect(d.allowed, `${action} ${resource}: ${d.reason}`).toBe(true);
+    }
+  });
+
+  it('has no replica with a single region', () => {
+    const state = synthDefinition(examples['single-region']!).stacks['conduit-small-state']!;
+    expect(all(state, 'aws_s3_bucket')).toHaveLength(1);
+    expect(all(state, 'aws_s3_bucket_replication_configuration')).toHaveLength(0);
+  });
+});

@@ -31,9 +31,9 @@ describe('stacks', () => {
       expect(json.terraform?.backend?.s3).toMatchObject({ bucket: 'conduit-prod-tfstate-us-east-1', encrypt: true, use_lockfile: true, region: 'us-east-1' });
     }
     expect(state.terraform?.backend?.local).toBeDefined();
-    const bucket = one(state, 'aws_s3_bucket');
+    const bucket = one(state, 'aws_s3_bucket', 'state_bucket');
     expect(bucket.bucket).toBe('conduit-prod-tfstate-us-east-1');
-    expect(one(state, 'aws_s3_bucket_versioning').versioning_configuration.status).toBe('Enabled');
+    expect(one(state, 'aws_s3_bucket_versioning', 'state_versioning').versioning_configuration.status).toBe('Enabled');
   });
 
   it('pin each region in its provider and tag everything', () => {
