@@ -19,6 +19,7 @@ import { LogSearch, Monitoring } from '../constructs/observability.js';
 import { Tier } from '../constructs/tier.js';
 import { RegionZone, RegionalDns, ValidatedCertificate, regionalName, failoverName } from '../constructs/dns.js';
 import { Backup } from '../constructs/backup.js';
+import { FaultInjection } from '../constructs/fis.js';
 import type { RegionContext, Statement } from '../constructs/common.js';
 import { awsProvider, domainVariable, remoteState, tagsFor } from './common.js';
 
@@ -113,7 +114,11 @@ export class RegionStack extends TerraformStack {
       ],
       failoverAfterSeconds: def.regions.failoverAfterSeconds,
     });
-    new Monitoring(this, 'monitoring', ctx, { tiers: this.tiers, database, cache, search });
+    const monitoring = new Monitoring(this, 'monitoring', ctx, { tiers: this.tiers, database, cache, search });
+    const fis = new FaultInjection(this, 'fis', ctx, {
+      tiers: { front, api }, database, cache, network,
+      stopAlarms: monitoring.alarms.filter((a) => a.node.id.endsWith('-5xx-percent')),
+    });
     new Backup(this, 'backup', ctx, { clusterArn: plan.role === 'primary' ? database.cluster.arn : null });
 
     new TerraformOutput(this, 'releases_bucket', { value: releases.bucket.bucket, description: 'Upload <tier>/current.tar.gz here, then start an instance refresh' });
@@ -123,6 +128,10 @@ export class RegionStack extends TerraformStack {
     new TerraformOutput(this, 'cache_endpoint', { value: cache.group.primaryEndpointAddress });
     new TerraformOutput(this, 'api_url', { value: `https://${regionalName('api', plan.region, domain)}`, description: `this region's API (failover name: ${failoverName('api', '<domain>')})` });
     new TerraformOutput(this, 'search_endpoint', { value: search.domain.endpoint });
+    new TerraformOutput(this, 'fis_templates', {
+      value: Object.fromEntries(Object.entries(fis.templates).map(([scenario, t]) => [scenario, t.id])),
+      description: 'drill scenario → FIS experiment template id: aws fis start-experiment --experiment-template-id <id>',
+    });
     if (plan.role === 'primary') {
       new TerraformOutput(this, 'app_user_sql', { value: appUserSql(def.database.databaseName), description: `run once as the master user; password from secret ${database.appSecretName}` });
     }
