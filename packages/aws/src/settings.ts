@@ -1,6 +1,6 @@
 // AWS-only settings the definition does not carry, derived from it once with documented constants.
 // Everything a construct needs that is specific to AWS comes from here, so the constructs never invent numbers.
-import type { ResolvedDefinition } from '@conduit/definition';
+import { DefinitionError, type ResolvedDefinition } from '@conduit/definition';
 
 /** CloudFront certificates and WAF web ACLs with CLOUDFRONT scope must live in us-east-1. */
 export const EDGE_REGION = 'us-east-1';
@@ -94,6 +94,12 @@ export const regionPlan = (def: ResolvedDefinition, region: string): RegionPlan 
 };
 
 export function awsSettings(def: ResolvedDefinition, options: { stateBucket?: string | undefined } = {}): AwsSettings {
+  // Aurora Global Database runs on memory-optimized classes only (no burstable db.t*).
+  if (def.regions.secondary && /^db\.t/.test(def.database.instanceClass)) {
+    throw new DefinitionError([
+      `database.instanceClass (${def.database.instanceClass}) cannot join an Aurora Global Database (regions.secondary is ${def.regions.secondary}): use a db.r* class such as db.r6g.large, or regions.secondary: null`,
+    ]);
+  }
   return {
     name: def.name,
     regions: def.regionList.map((r) => regionPlan(def, r)),

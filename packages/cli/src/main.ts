@@ -23,6 +23,7 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
   synth: { summary: 'write Terraform JSON for every AWS stack: tier synth aws [--out DIR]', options: awsOptions, load: () => import('./commands/aws.js').then((m) => m.synth) },
   plan: { summary: 'terraform/tofu plan of the synthesized stacks: tier plan aws [--domain NAME]', options: awsOptions, load: () => import('./commands/aws.js').then((m) => m.plan) },
   apply: { summary: 'terraform/tofu apply of the synthesized stacks: tier apply aws [--yes]', options: awsOptions, load: () => import('./commands/aws.js').then((m) => m.apply) },
+  cost: { summary: 'monthly AWS estimate per region and in total from the definition: tier cost aws [--json]', load: () => import('./commands/aws.js').then((m) => m.cost) },
   release: {
     summary: 'build the AWS release artifacts api/current.tar.gz and front/current.tar.gz: tier release [--out DIR]',
     options: { out: { type: 'string' } },
