@@ -5,6 +5,9 @@ import { DefinitionError, type ResolvedDefinition } from '@conduit/definition';
 /** CloudFront certificates and WAF web ACLs with CLOUDFRONT scope must live in us-east-1. */
 export const EDGE_REGION = 'us-east-1';
 
+/** Secrets Manager name of the value CloudFront sends to the load balancers (replicated to every region that reads it). */
+export const originSecretNameFor = (name: string) => `${name}/edge/origin-verify`;
+
 /** Ports the release artifacts listen on inside the instances (the local region uses its own loopback ports). */
 export const APP_PORTS = { front: 8080, api: 3000 } as const;
 

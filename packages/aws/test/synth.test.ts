@@ -62,11 +62,14 @@ describe('network', () => {
     expect(one(primary, 'aws_default_security_group')).toMatchObject({ ingress: [], egress: [] });
   });
 
-  it('chains security groups: world → ALB (80/443 only) → instances → database/cache', () => {
+  it('chains security groups: CloudFront and Route 53 health checkers (443 only) → ALB → instances → database/cache', () => {
     const rules = all(primary, 'aws_vpc_security_group_ingress_rule').map(([, c]) => c);
-    const world = rules.filter((r) => r.cidr_ipv4 === '0.0.0.0/0');
-    expect(world.map((r) => r.from_port).sort()).toEqual([443, 443, 80, 80]);
-    expect(world.every((r) => /sg-(front|api)Alb/.test(r.security_group_id))).toBe(true);
+    expect(rules.filter((r) => r.cidr_ipv4 === '0.0.0.0/0' || r.cidr_ipv6 === '::/0')).toEqual([]);
+    const lists = Object.values((primary as { data: Record<string, Record<string, { name: string }>> }).data.aws_ec2_managed_prefix_list!).map((d) => d.name).sort();
+    expect(lists).toEqual(['com.amazonaws.global.cloudfront.origin-facing', 'com.amazonaws.us-east-1.route53-healthchecks']);
+    const fromLists = rules.filter((r) => r.prefix_list_id);
+    expect(fromLists.map((r) => `${r.from_port}:${/sg-(cdnOrigin|healthCheckers)/.exec(r.security_group_id)?.[1]}`).sort()).toEqual(['443:cdnOrigin', '443:healthCheckers']);
+    for (const tier of ['front', 'api']) expect(one(primary, 'aws_lb', `${tier}_alb`).security_groups.join(' ')).toMatch(/sg-(front|api)Alb.*sg-cdnOrigin.*sg-healthCheckers/);
     const db = rules.find((r) => r.from_port === 3306)!;
     expect(db.security_group_id).toContain('sg-database');
     expect(db.referenced_security_group_id).toContain('sg-apiInstances');
@@ -87,13 +90,21 @@ describe('front and API tiers', () => {
     }
   });
 
-  it('listen on HTTPS with a modern TLS policy and redirect HTTP', () => {
+  it('listen on HTTPS only, forwarding what carries CloudFront\'s secret header (and health checks of the readiness path)', () => {
     const listeners = all(primary, 'aws_lb_listener').map(([, c]) => c);
-    const https = listeners.filter((l) => l.protocol === 'HTTPS');
-    expect(https).toHaveLength(2);
-    expect(https.every((l) => l.ssl_policy === 'ELBSecurityPolicy-TLS13-1-2-2021-06' && l.certificate_arn.includes('aws_acm_certificate_validation'))).toBe(true);
-    const http = listeners.filter((l) => l.protocol === 'HTTP');
-    expect(http.every((l) => l.default_action[0].type === 'redirect' && l.default_action[0].redirect.status_code === 'HTTP_301')).toBe(true);
+    expect(listeners).toHaveLength(2);
+    expect(listeners.every((l) => l.protocol === 'HTTPS' && l.ssl_policy === 'ELBSecurityPolicy-TLS13-1-2-2021-06' && l.certificate_arn.includes('aws_acm_certificate_validation'))).toBe(true);
+    expect(listeners.every((l) => l.default_action[0].type === 'fixed-response' && l.default_action[0].fixed_response.status_code === '403')).toBe(true);
+    const rules = Object.fromEntries(all(primary, 'aws_lb_listener_rule').map(([n, c]) => [n.replace(/_[0-9A-F]+$/, ''), c]));
+    expect(rules['api_from-cloudfront'].condition[0].http_header).toMatchObject({ http_header_name: 'X-Origin-Verify' });
+    expect(rules['api_from-cloudfront'].condition[0].http_header.values[0]).toMatch(/aws_secretsmanager_secret_version\.origin-verify/);
+    expect(rules['api_health-checkers'].condition[0].path_pattern.values).toEqual(['/health/ready']);
+    // The secondary region reads the replica of the same secret; CloudFront sends it to every origin.
+    expect(one(secondary, 'aws_lb_listener_rule', 'api_from-cloudfront').condition[0].http_header.values[0]).toMatch(/data\.aws_secretsmanager_secret_version\.origin-verify/);
+    const origins = one(edge, 'aws_cloudfront_distribution').origin;
+    expect(origins.every((o: { custom_header: { name: string; value: string }[] }) => o.custom_header[0]!.name === 'X-Origin-Verify' && o.custom_header[0]!.value.includes('data.aws_secretsmanager_secret_version.origin-verify'))).toBe(true);
+    const secret = all(primary, 'aws_secretsmanager_secret').map(([, c]) => c).find((c) => c.name === 'conduit-prod/edge/origin-verify')!;
+    expect(secret.replica).toEqual([{ region: 'us-west-2' }]);
   });
 
   it('health-check liveness (/health/live) with a short deregistration delay, readiness being for DNS', () => {

@@ -124,7 +124,7 @@ export class Database extends Construct {
         name: this.appSecretName,
         description: `${def.name} application database user ${APP_DB_USER} (created once with app-user.sql)`,
         kmsKeyId: key.arn,
-        replicaRegion: plan.peer,
+        replicaRegions: [plan.peer],
       });
     } else {
       // The secondary cluster joins the Global Database by its (deterministic) identifier: apply the primary stack first.

@@ -9,8 +9,8 @@ export interface GeneratedSecretProps {
   name: string;
   description: string;
   kmsKeyId: string;
-  /** Replicate to this region with the same name (the peer region reads the replica). */
-  replicaRegion?: string | null | undefined;
+  /** Replicate to these regions with the same name (each reads its replica). */
+  replicaRegions?: (string | null | undefined)[];
   length?: number;
 }
 
@@ -19,12 +19,13 @@ export class GeneratedSecret extends Construct {
   readonly version: SecretsmanagerSecretVersion;
   constructor(scope: Construct, id: string, props: GeneratedSecretProps) {
     super(scope, id);
+    const replicas = [...new Set((props.replicaRegions ?? []).filter((r): r is string => !!r))];
     this.secret = new SecretsmanagerSecret(this, 'secret', {
       name: props.name,
       description: props.description,
       kmsKeyId: props.kmsKeyId,
       recoveryWindowInDays: 7,
-      ...(props.replicaRegion ? { replica: [{ region: props.replicaRegion }] } : {}),
+      ...(replicas.length ? { replica: replicas.map((region) => ({ region })) } : {}),
     });
     // Letters and digits only: the value goes into URLs and Redis AUTH without escaping.
     const random = new DataAwsSecretsmanagerRandomPassword(this, 'random', { passwordLength: props.length ?? 40, excludePunctuation: true });

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { Fn, Token } from 'cdktn';
 import { Lb } from '@cdktn/provider-aws/lib/lb/index.js';
 import { LbListener } from '@cdktn/provider-aws/lib/lb-listener/index.js';
+import { LbListenerRule } from '@cdktn/provider-aws/lib/lb-listener-rule/index.js';
 import { LbTargetGroup } from '@cdktn/provider-aws/lib/lb-target-group/index.js';
 import { LaunchTemplate } from '@cdktn/provider-aws/lib/launch-template/index.js';
 import { AutoscalingGroup } from '@cdktn/provider-aws/lib/autoscaling-group/index.js';
@@ -37,7 +38,12 @@ export interface TierProps {
   statements: Statement[];
   searchEndpoint: string;
   searchDomainArn: string;
+  /** The value CloudFront sends in ORIGIN_HEADER: requests without it are refused. */
+  originSecret: string;
 }
+
+/** The header CloudFront adds to every origin request (edge-stack.ts); the listeners forward only with it. */
+export const ORIGIN_HEADER = 'X-Origin-Verify';
 
 export class Tier extends Construct {
   readonly alb: Lb;
@@ -60,7 +66,7 @@ export class Tier extends Construct {
       loadBalancerType: 'application',
       internal: false,
       subnets: network.publicSubnets.map((s) => s.id),
-      securityGroups: [albSg.id],
+      securityGroups: [albSg.id, network.groups.cdnOrigin.id, network.groups.healthCheckers.id],
       // database.deletionProtection protects every resource with the switch (clusters and load balancers): one flag to tear down.
       enableDeletionProtection: def.database.deletionProtection,
       dropInvalidHeaderFields: true,
@@ -96,19 +102,24 @@ export class Tier extends Construct {
       },
     });
 
-    new LbListener(this, 'https', {
+    // Only CloudFront (with the secret header) reaches the application; Route 53's health checkers, which
+    // cannot send a header, reach the readiness path alone. Anything else gets a 403.
+    const https = new LbListener(this, 'https', {
       loadBalancerArn: this.alb.arn,
       port: 443,
       protocol: 'HTTPS',
       sslPolicy: ALB_TLS_POLICY,
       certificateArn: props.certificateArn,
-      defaultAction: [{ type: 'forward', targetGroupArn: this.targetGroup.arn }],
+      defaultAction: [{ type: 'fixed-response', fixedResponse: { contentType: 'text/plain', statusCode: '403', messageBody: 'Forbidden: use the site address' } }],
     });
-    new LbListener(this, 'http-redirect', {
-      loadBalancerArn: this.alb.arn,
-      port: 80,
-      protocol: 'HTTP',
-      defaultAction: [{ type: 'redirect', redirect: { port: '443', protocol: 'HTTPS', statusCode: 'HTTP_301' } }],
+    const forward = [{ type: 'forward', targetGroupArn: this.targetGroup.arn }];
+    new LbListenerRule(this, 'from-cloudfront', {
+      listenerArn: https.arn, priority: 10, action: forward,
+      condition: [{ httpHeader: { httpHeaderName: ORIGIN_HEADER, values: [props.originSecret] } }],
+    });
+    new LbListenerRule(this, 'health-checkers', {
+      listenerArn: https.arn, priority: 20, action: forward,
+      condition: [{ pathPattern: { values: [hc.path] } }, { httpRequestMethod: { values: ['GET'] } }],
     });
 
     // Least privilege: read this tier's releases (and the optional log shipper package), decrypt them through S3

@@ -8,7 +8,8 @@ import { apiEnvironment } from '@conduit/api/environment';
 import { DataAwsCallerIdentity } from '@cdktn/provider-aws/lib/data-aws-caller-identity/index.js';
 import { DataAwsElbServiceAccount } from '@cdktn/provider-aws/lib/data-aws-elb-service-account/index.js';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { APP_DB_USER, APP_PORTS, LOG_OBJECT_EXPIRY_DAYS, type AwsSettings, type RegionPlan } from '../settings.js';
+import { DataAwsSecretsmanagerSecretVersion } from '@cdktn/provider-aws/lib/data-aws-secretsmanager-secret-version/index.js';
+import { APP_DB_USER, APP_PORTS, EDGE_REGION, LOG_OBJECT_EXPIRY_DAYS, originSecretNameFor, type AwsSettings, type RegionPlan } from '../settings.js';
 import { RegionKey } from '../constructs/kms.js';
 import { SecureBucket } from '../constructs/bucket.js';
 import { Network } from '../constructs/network.js';
@@ -65,9 +66,15 @@ export class RegionStack extends TerraformStack {
     // The API's signing secret, shared by both regions (a user signed in via one region stays signed in via the other).
     const jwtName = `${def.name}/api/jwt`;
     if (plan.role === 'primary') {
-      new GeneratedSecret(this, 'jwt', { name: jwtName, description: `${def.name} API token signing secret`, kmsKeyId: key.arn, replicaRegion: plan.peer, length: 64 });
+      new GeneratedSecret(this, 'jwt', { name: jwtName, description: `${def.name} API token signing secret`, kmsKeyId: key.arn, replicaRegions: [plan.peer], length: 64 });
     }
 
+    // CloudFront's origin header value: made in the primary region, replicated to the other region and to the
+    // edge's region (us-east-1), where each stack reads its own copy by name.
+    const originSecretName = originSecretNameFor(def.name);
+    const originSecret = plan.role === 'primary'
+      ? new GeneratedSecret(this, 'origin-verify', { name: originSecretName, description: `${def.name} CloudFront origin header value`, kmsKeyId: key.arn, replicaRegions: [plan.peer, EDGE_REGION === plan.region ? null : EDGE_REGION], length: 48 }).version.secretString
+      : new DataAwsSecretsmanagerSecretVersion(this, 'origin-verify', { secretId: originSecretName }).secretString;
     const secretArn = (name: string) => `arn:aws:secretsmanager:${plan.region}:${accountId}:secret:${name}-??????`;
     const apiSecrets = { DB_PASSWORD: database.appSecretName, JWT_SECRET: jwtName, CACHE_AUTH: cache.authSecret.secret.name };
     // IAM database authentication stays on the cluster (for operators), but the API signs in with its password:
@@ -80,7 +87,7 @@ export class RegionStack extends TerraformStack {
     const common = {
       network, certificateArn: certificate.arn, logsBucket: logs.bucket.bucket,
       releasesBucketName: releases.bucket.bucket, releasesBucketArn: releases.bucket.arn,
-      searchEndpoint: search.domain.endpoint, searchDomainArn: search.domain.arn,
+      searchEndpoint: search.domain.endpoint, searchDomainArn: search.domain.arn, originSecret,
     };
     const front = new Tier(this, 'front', ctx, { ...common, tier: 'front', env: {}, secrets: {}, statements: [] });
     const db = (host: string) => `mysql://${APP_DB_USER}:$DB_PASSWORD@${host}:${database.port}/${def.database.databaseName}`;
