@@ -96,9 +96,9 @@ describe('front and API tiers', () => {
     expect(listeners.every((l) => l.protocol === 'HTTPS' && l.ssl_policy === 'ELBSecurityPolicy-TLS13-1-2-2021-06' && l.certificate_arn.includes('aws_acm_certificate_validation'))).toBe(true);
     expect(listeners.every((l) => l.default_action[0].type === 'fixed-response' && l.default_action[0].fixed_response.status_code === '403')).toBe(true);
     const rules = Object.fromEntries(all(primary, 'aws_lb_listener_rule').map(([n, c]) => [n.replace(/_[0-9A-F]+$/, ''), c]));
-    expect(rules['api_from-cloudfront'].condition[0].http_header).toMatchObject({ http_header_name: 'X-Origin-Verify' });
-    expect(rules['api_from-cloudfront'].condition[0].http_header.values[0]).toMatch(/aws_secretsmanager_secret_version\.origin-verify/);
-    expect(rules['api_health-checkers'].condition[0].path_pattern.values).toEqual(['/health/ready']);
+    expect(rules['api_from-cloudfront']!.condition[0].http_header).toMatchObject({ http_header_name: 'X-Origin-Verify' });
+    expect(rules['api_from-cloudfront']!.condition[0].http_header.values[0]).toMatch(/aws_secretsmanager_secret_version\.origin-verify/);
+    expect(rules['api_health-checkers']!.condition[0].path_pattern.values).toEqual(['/health/ready']);
     // The secondary region reads the replica of the same secret; CloudFront sends it to every origin.
     expect(one(secondary, 'aws_lb_listener_rule', 'api_from-cloudfront').condition[0].http_header.values[0]).toMatch(/data\.aws_secretsmanager_secret_version\.origin-verify/);
     const origins = one(edge, 'aws_cloudfront_distribution').origin;
