@@ -173,10 +173,19 @@ describe('database', () => {
     expect(c).toMatchObject({
       engine: 'aurora-mysql', engine_version: '8.0.mysql_aurora.3.08.0', storage_encrypted: true, iam_database_authentication_enabled: true,
       backup_retention_period: 14, preferred_backup_window: '02:00-03:00', deletion_protection: true, skip_final_snapshot: false,
-      final_snapshot_identifier: 'conduit-prod-us-east-1-final', copy_tags_to_snapshot: true, database_name: 'conduit',
+      copy_tags_to_snapshot: true, database_name: 'conduit',
     });
     expect(c.kms_key_id).toContain('aws_kms_key');
     expect(c.enabled_cloudwatch_logs_exports).toEqual(['audit', 'error', 'slowquery']);
+    // A re-created cluster must not collide with the previous final snapshot; minor upgrades must not be undone.
+    expect(c.final_snapshot_identifier).toBe('conduit-prod-us-east-1-final-${formatdate("YYYYMMDDhhmm", timestamp())}');
+    expect(c.lifecycle.ignore_changes).toEqual(expect.arrayContaining(['engine_version', 'final_snapshot_identifier']));
+    // The log groups RDS would create unencrypted and unbounded exist first, with retention and the key.
+    const groups = all(primary, 'aws_cloudwatch_log_group').map(([, g]) => g).filter((g) => g.name.startsWith('/aws/rds/cluster/'));
+    expect(groups.map((g) => g.name).sort()).toEqual(['audit', 'error', 'slowquery'].map((t) => `/aws/rds/cluster/conduit-prod-us-east-1/${t}`));
+    expect(groups.every((g) => g.retention_in_days === 90 && String(g.kms_key_id).includes('aws_kms_key'))).toBe(true);
+    expect(c.depends_on).toHaveLength(3);
+    expect((state as { terraform: { required_version: string } }).terraform.required_version).toBe('>= 1.10.0');
     expect(c.db_cluster_parameter_group_name).toContain('aws_rds_cluster_parameter_group');
   });
 
@@ -258,7 +267,8 @@ describe('dns', () => {
 describe('backups and buckets', () => {
   it('back the cluster up with AWS Backup and copy each recovery point to the other region', () => {
     const plan = one(primary, 'aws_backup_plan');
-    expect(plan.rule[0]).toMatchObject({ schedule: 'cron(0 2 * * ? *)', lifecycle: { delete_after: 14 } });
+    expect(plan.rule[0]).toMatchObject({ schedule: 'cron(0 3 * * ? *)', lifecycle: { delete_after: 14 } });
+    expect(one(primary, 'aws_backup_vault_lock_configuration')).toMatchObject({ min_retention_days: 14, max_retention_days: 365 });
     expect(plan.rule[0].copy_action[0].destination_vault_arn).toMatch(/^arn:aws:backup:us-west-2:.*:backup-vault:conduit-prod-us-west-2$/);
     expect(one(primary, 'aws_backup_selection').resources[0]).toContain('aws_rds_cluster');
     expect(one(secondary, 'aws_backup_vault').name).toBe('conduit-prod-us-west-2');

@@ -87,9 +87,10 @@ describe('derived AWS settings', () => {
   });
 
   it('turns backup.fullEveryHours and the window into an AWS Backup schedule', () => {
-    expect(backupSchedule(24, '02:00-03:00')).toBe('cron(0 2 * * ? *)');
-    expect(backupSchedule(6, '02:00-03:00')).toBe('cron(0 2,8,14,20 * * ? *)');
-    expect(backupSchedule(12, '20:00-21:00')).toBe('cron(0 8,20 * * ? *)');
+    // From the end of the window: never during Aurora's own automated backup.
+    expect(backupSchedule(24, '02:00-03:00')).toBe('cron(0 3 * * ? *)');
+    expect(backupSchedule(6, '02:00-03:00')).toBe('cron(0 3,9,15,21 * * ? *)');
+    expect(backupSchedule(12, '20:00-21:00')).toBe('cron(0 9,21 * * ? *)');
   });
 
   it('creates the application user with DML and schema rights on its database only, TLS required', () => {

@@ -152,6 +152,8 @@ export const definitionSchema = z
     observability: z
       .strictObject({
         logRetentionDays: positiveInt.default(30).describe('default: 30 days'),
+        /** Where alarms are sent (AWS: an SNS email subscription to confirm once). default: none (alarms only show in the console). */
+        alarmEmail: z.email().nullable().default(null).describe('default: none'),
         scrapeIntervalSeconds: positiveInt.max(60).default(5).describe('default: 5 s'),
         alarms: z
           .strictObject({

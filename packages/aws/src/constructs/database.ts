@@ -13,6 +13,7 @@ import { RdsClusterParameterGroup } from '@cdktn/provider-aws/lib/rds-cluster-pa
 import { DbParameterGroup } from '@cdktn/provider-aws/lib/db-parameter-group/index.js';
 import { DbSubnetGroup } from '@cdktn/provider-aws/lib/db-subnet-group/index.js';
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
+import { CloudwatchLogGroup } from '@cdktn/provider-aws/lib/cloudwatch-log-group/index.js';
 import { IamRolePolicyAttachment } from '@cdktn/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { APP_DB_USER, DB_LOG_EXPORTS, DB_MONITORING_INTERVAL_S } from '../settings.js';
 import { assumeRolePolicy, type RegionContext } from './common.js';
@@ -20,6 +21,11 @@ import { GeneratedSecret } from './secret.js';
 import type { Network } from './network.js';
 
 const ENGINE = 'aurora-mysql';
+/**
+ * Attributes AWS changes by itself and Terraform must not undo: the engine version after an automatic minor
+ * upgrade (auto_minor_version_upgrade), the final snapshot name fixed at creation.
+ */
+const KEEP = ['engine_version', 'final_snapshot_identifier'];
 /** Parameter group family of Aurora MySQL 3 (MySQL 8.0 compatible). */
 const FAMILY = 'aurora-mysql8.0';
 
@@ -70,6 +76,11 @@ export class Database extends Construct {
     const monitoringRole = new IamRole(this, 'monitoring-role', { name: `${name}-rds-monitoring`, assumeRolePolicy: assumeRolePolicy('monitoring.rds.amazonaws.com') });
     new IamRolePolicyAttachment(this, 'monitoring-policy', { role: monitoringRole.name, policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole' });
 
+    // RDS would create these on the first export, unencrypted and kept forever: made first, with retention and the key.
+    const logGroups = DB_LOG_EXPORTS.map((type) => new CloudwatchLogGroup(this, `log-${type}`, {
+      name: `/aws/rds/cluster/${name}/${type}`, retentionInDays: def.observability.logRetentionDays, kmsKeyId: key.arn,
+    }));
+
     const common = {
       engine: ENGINE,
       engineVersion: def.database.engineVersion,
@@ -84,10 +95,13 @@ export class Database extends Construct {
       preferredMaintenanceWindow: 'sun:04:00-sun:05:00',
       deletionProtection: def.database.deletionProtection,
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: `${name}-final`,
+      // Dated at creation (and then kept: ignore_changes), so a cluster re-created after a teardown does not
+      // collide with the final snapshot of the previous one.
+      finalSnapshotIdentifier: `${name}-final-\${formatdate("YYYYMMDDhhmm", timestamp())}`,
       copyTagsToSnapshot: true,
       enabledCloudwatchLogsExports: [...DB_LOG_EXPORTS],
       port: 3306,
+      dependsOn: logGroups,
     };
 
     let globalCluster: RdsGlobalCluster | null = null;
@@ -99,6 +113,7 @@ export class Database extends Construct {
         databaseName: def.database.databaseName,
         storageEncrypted: true,
         deletionProtection: def.database.deletionProtection,
+        lifecycle: { ignoreChanges: ['engine_version'] },
       });
     }
 
@@ -116,8 +131,9 @@ export class Database extends Construct {
         databaseName: def.database.databaseName,
         masterUsername: 'conduit_admin',
         ...(masterSecret
-          ? { masterPassword: masterSecret.version.secretString, globalClusterIdentifier: globalCluster!.id, lifecycle: { ignoreChanges: ['master_password'] } }
+          ? { masterPassword: masterSecret.version.secretString, globalClusterIdentifier: globalCluster!.id }
           : { manageMasterUserPassword: true, masterUserSecretKmsKeyId: key.arn }),
+        lifecycle: { ignoreChanges: [...KEEP, ...(masterSecret ? ['master_password'] : [])] },
       });
       this.masterSecretArn = masterSecret ? masterSecret.secret.arn : this.cluster.masterUserSecret.get(0).secretArn;
       this.appSecret = new GeneratedSecret(this, 'app-secret', {
@@ -134,7 +150,7 @@ export class Database extends Construct {
         ...common,
         clusterIdentifier: name,
         globalClusterIdentifier: settings.globalClusterId!,
-        lifecycle: { ignoreChanges: ['replication_source_identifier', 'global_cluster_identifier'] },
+        lifecycle: { ignoreChanges: [...KEEP, 'replication_source_identifier', 'global_cluster_identifier'] },
       });
       this.masterSecretArn = null;
     }
@@ -165,6 +181,7 @@ export class Database extends Construct {
           promotionTier: i === 0 ? 0 : 1,
           copyTagsToSnapshot: true,
           preferredMaintenanceWindow: 'sun:04:00-sun:05:00',
+          lifecycle: { ignoreChanges: ['engine_version'] },
         }),
       );
     });

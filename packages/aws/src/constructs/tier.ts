@@ -156,6 +156,9 @@ export class Tier extends Construct {
       blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: ROOT_VOLUME_GB, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
       monitoring: { enabled: true },
       userData: Fn.base64encode(script),
+      // A new Amazon Linux image is published every few weeks: it must not roll every instance of both tiers at the
+      // next unrelated apply. Take it on purpose: tofu apply -replace=<this launch template> (README).
+      lifecycle: { ignoreChanges: ['image_id'] },
       tagSpecifications: [{ resourceType: 'instance', tags: { ...ctx.tags, Name: name, Tier: tier } }, { resourceType: 'volume', tags: { ...ctx.tags, Name: name } }],
     });
 
