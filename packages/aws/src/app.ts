@@ -3,7 +3,8 @@
 //   <name>-<primary>     the primary region (owns the Aurora Global Database)
 //   <name>-<secondary>   the secondary region (joins it); absent for a single-region definition
 //   <name>-edge          CloudFront + WAF + the apex record, in us-east-1
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { firstDeployScript } from './first-deploy.js';
 import { join } from 'node:path';
 import { App, Aspects, TerraformResource, type TerraformStack } from 'cdktn';
 import type { IConstruct } from 'constructs';
@@ -69,8 +70,9 @@ export function synthesize(def: ResolvedDefinition, outdir: string, options: Aws
   const started = performance.now();
   mkdirSync(outdir, { recursive: true });
   const app = new App({ outdir, context: APP_CONTEXT, skipValidation: false });
-  const { stacks } = buildStacks(app, def, options);
+  const { stacks, settings } = buildStacks(app, def, options);
   app.synth();
+  writeFileSync(join(outdir, 'first-deploy.sh'), firstDeployScript(def, settings), { mode: 0o755 });
   const resources: Record<string, number> = {};
   for (const stack of stacks) {
     const name = stack.node.id;

@@ -148,11 +148,14 @@ describe('front and API tiers', () => {
 
   it('scale with ASGs sized from the definition: ELB health, warm-up, instance refresh, target tracking', () => {
     const asg = one(primary, 'aws_autoscaling_group', 'api_asg');
-    expect(asg).toMatchObject({ min_size: 3, desired_capacity: 6, max_size: 12, health_check_type: 'ELB', default_instance_warmup: 60 });
+    expect(asg).toMatchObject({ max_size: 12, health_check_type: 'ELB', default_instance_warmup: 60 });
+    // Sized from the definition, or empty while var.launch_instances is false (the first deploy).
+    expect(asg.min_size).toBe('${var.launch_instances ? 3 : 0}');
+    expect(asg.desired_capacity).toBe('${var.launch_instances ? 6 : 0}');
     expect(asg.vpc_zone_identifier).toHaveLength(3);
     expect(asg.instance_refresh).toMatchObject({ strategy: 'Rolling', preferences: { min_healthy_percentage: 90, auto_rollback: true } });
     expect(asg.lifecycle.ignore_changes).toContain('desired_capacity');
-    expect(one(primary, 'aws_autoscaling_group', 'front_asg')).toMatchObject({ min_size: 3, desired_capacity: 3, max_size: 6 });
+    expect(one(primary, 'aws_autoscaling_group', 'front_asg')).toMatchObject({ min_size: '${var.launch_instances ? 3 : 0}', desired_capacity: '${var.launch_instances ? 3 : 0}', max_size: 6 });
     const policies = all(primary, 'aws_autoscaling_policy').map(([, c]) => c.target_tracking_configuration);
     expect(policies).toContainEqual(expect.objectContaining({ target_value: 400 * 60, predefined_metric_specification: expect.objectContaining({ predefined_metric_type: 'ALBRequestCountPerTarget' }) }));
     expect(policies.filter((p) => p.predefined_metric_specification.predefined_metric_type === 'ASGAverageCPUUtilization').map((p) => p.target_value)).toEqual([60, 60]);
@@ -201,7 +204,10 @@ describe('database', () => {
     expect(g).toMatchObject({ global_cluster_identifier: 'conduit-prod-global', engine: 'aurora-mysql', storage_encrypted: true });
     const c = one(primary, 'aws_rds_cluster');
     expect(c.global_cluster_identifier).toContain('aws_rds_global_cluster');
-    expect(c.master_password).toContain('aws_secretsmanager_secret_version');
+    // The secret holds {username, password} (what the Data API reads); the cluster gets the same generated value.
+    expect(c.master_password).toMatch(/^\$\{data\.aws_secretsmanager_random_password\.database_master-secret_random_[0-9A-F]+\.random_password\}$/);
+    expect(one(primary, 'aws_secretsmanager_secret_version', 'master-secret').secret_string).toMatch(/jsonencode\(\{"username" = "conduit_admin", "password" = /);
+    expect(c.enable_http_endpoint).toBe(true);
     const sc = one(secondary, 'aws_rds_cluster');
     expect(sc).toMatchObject({ global_cluster_identifier: 'conduit-prod-global', storage_encrypted: true });
     expect(sc.enable_global_write_forwarding).toBeUndefined();

@@ -21,6 +21,7 @@ import { GeneratedSecret } from './secret.js';
 import type { Network } from './network.js';
 
 const ENGINE = 'aurora-mysql';
+export const MASTER_USER = 'conduit_admin';
 /**
  * Attributes AWS changes by itself and Terraform must not undo: the engine version after an automatic minor
  * upgrade (auto_minor_version_upgrade), the final snapshot name fixed at creation.
@@ -122,16 +123,18 @@ export class Database extends Construct {
       let masterSecret: GeneratedSecret | null = null;
       if (global) {
         masterSecret = new GeneratedSecret(this, 'master-secret', {
-          name: `${def.name}/db/master`, description: `${def.name} Aurora master password (Global Database)`, kmsKeyId: key.arn,
+          name: `${def.name}/db/master`, description: `${def.name} Aurora master user (Global Database)`, kmsKeyId: key.arn, username: MASTER_USER,
         });
       }
       this.cluster = new RdsCluster(this, 'cluster', {
         ...common,
         clusterIdentifier: name,
         databaseName: def.database.databaseName,
-        masterUsername: 'conduit_admin',
+        masterUsername: MASTER_USER,
+        // The Data API lets the first deploy create the application user from outside the VPC (first-deploy.sh).
+        enableHttpEndpoint: true,
         ...(masterSecret
-          ? { masterPassword: masterSecret.version.secretString, globalClusterIdentifier: globalCluster!.id }
+          ? { masterPassword: masterSecret.password, globalClusterIdentifier: globalCluster!.id }
           : { manageMasterUserPassword: true, masterUserSecretKmsKeyId: key.arn }),
         lifecycle: { ignoreChanges: [...KEEP, ...(masterSecret ? ['master_password'] : [])] },
       });

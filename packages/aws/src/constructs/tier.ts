@@ -38,6 +38,8 @@ export interface TierProps {
   statements: Statement[];
   searchEndpoint: string;
   searchDomainArn: string;
+  /** Terraform boolean: start instances (false during the first deploy). */
+  launch: string;
   /** The value CloudFront sends in ORIGIN_HEADER: requests without it are refused. */
   originSecret: string;
 }
@@ -165,9 +167,10 @@ export class Tier extends Construct {
     const warmup = def.scaling.scaleOutCooldownSeconds;
     this.asg = new AutoscalingGroup(this, 'asg', {
       name,
-      minSize: spec.instances.min,
+      // launch_instances=false (the first deploy, before any release or database user exists): no instance yet.
+      minSize: Token.asNumber(Fn.conditional(props.launch, spec.instances.min, 0)),
       maxSize: spec.instances.max,
-      desiredCapacity: spec.instances.desired,
+      desiredCapacity: Token.asNumber(Fn.conditional(props.launch, spec.instances.desired, 0)),
       vpcZoneIdentifier: network.privateSubnets.map((s) => s.id),
       launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
       targetGroupArns: [this.targetGroup.arn],

@@ -3,7 +3,7 @@
 // Cross-region links use deterministic names (the global cluster id, the peer's backup vault, replicated
 // secrets), never cross-stack references: stacks apply independently, primary first.
 import type { Construct } from 'constructs';
-import { TerraformOutput, TerraformStack, Token } from 'cdktn';
+import { TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktn';
 import { apiEnvironment } from '@conduit/api/environment';
 import { DataAwsCallerIdentity } from '@cdktn/provider-aws/lib/data-aws-caller-identity/index.js';
 import { DataAwsElbServiceAccount } from '@cdktn/provider-aws/lib/data-aws-elb-service-account/index.js';
@@ -88,6 +88,10 @@ export class RegionStack extends TerraformStack {
       network, certificateArn: certificate.arn, logsBucket: logs.bucket.bucket,
       releasesBucketName: releases.bucket.bucket, releasesBucketArn: releases.bucket.arn,
       searchEndpoint: search.domain.endpoint, searchDomainArn: search.domain.arn, originSecret,
+      launch: new TerraformVariable(this, 'launch_instances', {
+        type: 'bool', default: true,
+        description: 'false during the first deploy: the groups start empty until the release and the database user exist',
+      }).stringValue,
     };
     const front = new Tier(this, 'front', ctx, { ...common, tier: 'front', env: {}, secrets: {}, statements: [] });
     const db = (host: string) => `mysql://${APP_DB_USER}:$DB_PASSWORD@${host}:${database.port}/${def.database.databaseName}`;
@@ -139,7 +143,10 @@ export class RegionStack extends TerraformStack {
       value: Object.fromEntries(Object.entries(fis.templates).map(([scenario, t]) => [scenario, t.id])),
       description: 'drill scenario → FIS experiment template id: aws fis start-experiment --experiment-template-id <id>',
     });
+    new TerraformOutput(this, 'api_group', { value: api.asg.name });
     if (plan.role === 'primary') {
+      new TerraformOutput(this, 'db_cluster_arn', { value: database.cluster.arn });
+      new TerraformOutput(this, 'db_master_secret_arn', { value: database.masterSecretArn! });
       new TerraformOutput(this, 'app_user_sql', { value: appUserSql(def.database.databaseName), description: `run once as the master user; password from secret ${database.appSecretName}` });
     }
   }
