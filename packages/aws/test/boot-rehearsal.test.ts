@@ -27,6 +27,7 @@ const SECRETS = { app: 'rehearsal-app-password-0123456789', jwt: 'rehearsal-jwt-
 let s: Synthesized;
 let tls: TlsFiles;
 let artifact: string;
+let frontArtifact: string;
 const servers: ServerHandle[] = [];
 let api: ChildProcess | undefined;
 
@@ -76,6 +77,7 @@ const standIns = (bin: string, log: string, secrets: Record<string, string>) => 
     '  for a in "$@"; do case "$a" in s3://*) src=$a;; esac; done',
     '  dest=${@: -1}',
     `  if [ "$src" = s3://rehearsal-releases/api/current.tar.gz ]; then cp ${artifact} "$dest"; exit 0; fi`,
+    `  if [ "$src" = s3://rehearsal-releases/front/current.tar.gz ]; then cp ${frontArtifact} "$dest"; exit 0; fi`,
     '  echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key not found" >&2; exit 1',
     'fi',
     'if [ "$1 $2" = "secretsmanager get-secret-value" ]; then',
@@ -123,12 +125,14 @@ function boot(name: string, script: string): Boot {
   if (r.status !== 0) throw new Error(`the boot script failed (exit ${r.status}):\n${r.stderr}\n${r.stdout}`);
   const envFile = join(dir, 'etc-up', 'conduit-prod', 'api.env');
   const unitFile = join(dir, 'etc-up', 'systemd', 'system', 'conduit-prod-api.service');
-  const pairs = (text: string) => Object.fromEntries(text.split('\n').filter((l) => /^[A-Za-z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const pairs = (file: string) => existsSync(file)
+    ? Object.fromEntries(readFileSync(file, 'utf8').split('\n').filter((l) => /^[A-Za-z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+    : {};
   return {
     dir, stdout: r.stdout,
     calls: readFileSync(log, 'utf8').trim().split('\n'),
-    env: pairs(readFileSync(envFile, 'utf8')),
-    unit: pairs(readFileSync(unitFile, 'utf8')),
+    env: pairs(envFile),
+    unit: pairs(unitFile),
     release: (p) => join(dir, 'opt', p.replace(/^\/opt\//, '')),
   };
 }
@@ -154,6 +158,7 @@ beforeAll(async () => {
   s = synthDefinition(examples.complete!);
   const release = await buildRelease(s.def, { outDir: join(work, 'release'), version: 'rehearsal' });
   artifact = release.artifacts.find((a) => a.tier === 'api')!.tarball;
+  frontArtifact = release.artifacts.find((a) => a.tier === 'front')!.tarball;
   tls = await generateCertificates(join(work, 'tls'));
   const dbDir = join(work, 'mariadb');
   servers.push(await startMariaDb({ port: PORTS.mariadb, dir: dbDir, database: 'conduit', tls }));
@@ -206,6 +211,19 @@ describe('boot rehearsal of the API instances', () => {
     const reg = await fetch(`http://127.0.0.1:${PORTS.api}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: { username: 'rehearsal2', email: 'rehearsal2@example.com', password: 'a-long-password-1' } }) });
     expect(reg.status).toBe(201);
   }, 60_000);
+
+  it('front: installs the release and a server block that the real nginx accepts (nginx -t, run by the script)', () => {
+    const b = boot('front', renderUserData(String(one(s.stacks['conduit-prod-us-east-1']!, 'aws_launch_template', 'front_template').user_data)));
+    expect(b.calls).toEqual(expect.arrayContaining([
+      'dnf install -y -q nginx tar gzip awscli-2',
+      'aws s3 cp --only-show-errors --region us-east-1 s3://rehearsal-releases/front/current.tar.gz /tmp/release.tar.gz',
+      'systemctl enable --now nginx.service',
+    ]));
+    // nginx is Debian's here, not a stand-in: `nginx -t` under set -e checked the shipped server block in conf.d.
+    expect(b.calls.some((c) => c.startsWith('nginx'))).toBe(false);
+    expect(readFileSync(join(b.dir, 'etc-up', 'nginx', 'conf.d', 'conduit-prod-front.conf'), 'utf8')).toContain('root /opt/conduit-prod/front/site;');
+    expect(existsSync(join(b.dir, 'opt', 'conduit-prod', 'front', 'site', 'index.html'))).toBe(true);
+  });
 
   it('refuses a reference it cannot resolve (nothing is guessed)', () => {
     expect(() => renderUserData('${base64encode("X=${aws_lb.front_alb.dns_name}")}')).toThrow(/does not know what terraform resolves \$\{aws_lb\.front_alb\.dns_name\}/);
