@@ -119,10 +119,12 @@ function boot(name: string, script: string): Boot {
     "grep -q '^nobody:' /etc/group || echo 'nobody:x:65534:' >> /etc/group",
     `exec bash ${dir}/user-data.sh`,
   ].join(' && ');
+  const started = performance.now();
   const r = spawnSync('unshare', ['--mount', '--fork', 'bash', '-c', setup], {
     encoding: 'utf8', env: { PATH: `${dir}/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: dir }, timeout: 60_000,
   });
   if (r.status !== 0) throw new Error(`the boot script failed (exit ${r.status}):\n${r.stderr}\n${r.stdout}`);
+  console.log(`boot rehearsal ${name}: the user data ran in ${((performance.now() - started) / 1000).toFixed(2)} s (package installs stood in for)`);
   const envFile = join(dir, 'etc-up', 'conduit-prod', 'api.env');
   const unitFile = join(dir, 'etc-up', 'systemd', 'system', 'conduit-prod-api.service');
   const pairs = (file: string) => existsSync(file)
@@ -143,12 +145,14 @@ async function startUnit(b: Boot): Promise<{ env: Record<string, string>; cwd: s
   const env = { ...b.env, PORT: String(PORTS.api), HOST: '127.0.0.1', DATABASE_TLS_CA: tls.ca, NODE_EXTRA_CA_CERTS: tls.ca, LOG_LEVEL: 'warn', PATH: process.env.PATH ?? '' };
   const [cmd, ...args] = b.unit.ExecStart!.split(' ');
   const cwd = b.release(b.unit.WorkingDirectory!);
+  const started = performance.now();
   api = spawn(cmd!, args, { cwd, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   api.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   await waitForPort(PORTS.api, 20_000).catch((e: Error) => {
     throw new Error(`${e.message}: the unit's command did not start:\n${stderr}`);
   });
+  console.log(`boot rehearsal: the unit's command listened after ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return { env, cwd };
 }
 
