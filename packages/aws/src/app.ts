@@ -3,7 +3,8 @@
 //   <name>-<primary>     the primary region (owns the Aurora Global Database)
 //   <name>-<secondary>   the secondary region (joins it); absent for a single-region definition
 //   <name>-edge          CloudFront + WAF + the apex record, in us-east-1
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { firstDeployScript } from './first-deploy.js';
 import { join } from 'node:path';
 import { App, Aspects, TerraformResource, type TerraformStack } from 'cdktn';
 import type { IConstruct } from 'constructs';
@@ -59,14 +60,19 @@ export interface SynthSummary {
   durationMs: number;
 }
 
-/** Writes <outdir>/stacks/<stack>/cdk.tf.json for every stack and returns a summary. */
+/**
+ * Writes <outdir>/stacks/<stack>/cdk.tf.json for every stack and returns a summary. It never deletes anything:
+ * the bootstrap stack keeps its local state (terraform.tfstate) in its folder, and terraform/tofu keep
+ * .terraform/ and the lock file beside each cdk.tf.json. A folder of a stack the definition no longer has is
+ * left alone (stackDirs() skips it).
+ */
 export function synthesize(def: ResolvedDefinition, outdir: string, options: AwsOptions = {}): SynthSummary {
   const started = performance.now();
-  rmSync(join(outdir, 'stacks'), { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const app = new App({ outdir, context: APP_CONTEXT, skipValidation: false });
-  const { stacks } = buildStacks(app, def, options);
+  const { stacks, settings } = buildStacks(app, def, options);
   app.synth();
+  writeFileSync(join(outdir, 'first-deploy.sh'), firstDeployScript(def, settings), { mode: 0o755 });
   const resources: Record<string, number> = {};
   for (const stack of stacks) {
     const name = stack.node.id;

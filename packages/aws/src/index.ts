@@ -4,3 +4,5 @@ export { awsSettings, type AwsSettings, type RegionPlan } from './settings.js';
 export { policyRules, checkStack, type PolicyRule, type Violation, type SynthJson } from './policy/rules.js';
 export { appUserSql } from './constructs/database.js';
 export { terraformCommands, findTerraformBinary, MISSING_BINARY, type TerraformStep, type TerraformBinary } from './terraform.js';
+export { estimateCost, formatCost, CostError, USAGE, type CostReport, type CostLine } from './cost/estimate.js';
+export { PRICES, PRICES_AS_OF } from './cost/prices.js';

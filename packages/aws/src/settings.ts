@@ -1,9 +1,12 @@
 // AWS-only settings the definition does not carry, derived from it once with documented constants.
 // Everything a construct needs that is specific to AWS comes from here, so the constructs never invent numbers.
-import type { ResolvedDefinition } from '@conduit/definition';
+import { DefinitionError, type ResolvedDefinition } from '@conduit/definition';
 
 /** CloudFront certificates and WAF web ACLs with CLOUDFRONT scope must live in us-east-1. */
 export const EDGE_REGION = 'us-east-1';
+
+/** Secrets Manager name of the value CloudFront sends to the load balancers (replicated to every region that reads it). */
+export const originSecretNameFor = (name: string) => `${name}/edge/origin-verify`;
 
 /** Ports the release artifacts listen on inside the instances (the local region uses its own loopback ports). */
 export const APP_PORTS = { front: 8080, api: 3000 } as const;
@@ -21,8 +24,26 @@ export const DB_LOG_EXPORTS = ['audit', 'error', 'slowquery'] as const;
 /** Redis engine of the cache replication group. */
 export const REDIS_VERSION = '7.1';
 
-/** Route 53 failover: TTL of the failover records and how health checks probe each region. */
-export const DNS = { ttlSeconds: 60, healthCheckIntervalSeconds: 10, healthCheckFailureThreshold: 3 } as const;
+/** Route 53 failover records: TTL. */
+export const DNS = { ttlSeconds: 60 } as const;
+
+/**
+ * Route 53 health check of a region's readiness, failing after regions.failoverAfterSeconds: every 10 s (the fast
+ * interval) while that needs at most 10 consecutive failures (Route 53's maximum), else every 30 s.
+ */
+export function regionHealthCheck(failoverAfterSeconds: number): { requestInterval: 10 | 30; failureThreshold: number } {
+  const requestInterval = failoverAfterSeconds <= 100 ? 10 : 30;
+  return { requestInterval, failureThreshold: Math.min(10, Math.max(1, Math.ceil(failoverAfterSeconds / requestInterval))) };
+}
+
+/**
+ * Time a new instance gets before its health counts: the boot script (packages ~30-60 s from the regional
+ * repository, the release from S3, secrets) plus the server start (0.4 s in the boot rehearsal, the script itself 0.15 s), with margin.
+ */
+export const BOOT_GRACE_SECONDS = 300;
+
+/** Drain of a front instance leaving its target group: static files, no long requests. */
+export const FRONT_DRAIN_SECONDS = 5;
 
 /** S3 lifecycle: logs expire after this many days (unless the definition's log retention is longer); old versions after 30 days. */
 export const LOG_OBJECT_EXPIRY_DAYS = 365;
@@ -56,6 +77,8 @@ export interface AwsSettings {
   stackNames: { state: string; regions: string[]; edge: string };
   /** The remote state bucket (S3 names are global: override with AwsOptions.stateBucket). */
   stateBucket: string;
+  /** Its replica in the secondary region (null for one region): `<stateBucket>-replica`. */
+  stateReplicaBucket: string | null;
   /** Aurora Global Database identifier (two regions only). */
   globalClusterId: string | null;
   /** Custom domain, or null: the stacks then declare a required Terraform variable `domain`. */
@@ -74,11 +97,18 @@ export const regionPlan = (def: ResolvedDefinition, region: string): RegionPlan 
 };
 
 export function awsSettings(def: ResolvedDefinition, options: { stateBucket?: string | undefined } = {}): AwsSettings {
+  // Aurora Global Database runs on memory-optimized classes only (no burstable db.t*).
+  if (def.regions.secondary && /^db\.t/.test(def.database.instanceClass)) {
+    throw new DefinitionError([
+      `database.instanceClass (${def.database.instanceClass}) cannot join an Aurora Global Database (regions.secondary is ${def.regions.secondary}): use a db.r* class such as db.r6g.large, or regions.secondary: null`,
+    ]);
+  }
   return {
     name: def.name,
     regions: def.regionList.map((r) => regionPlan(def, r)),
     stackNames: { state: `${def.name}-state`, regions: def.regionList.map((r) => `${def.name}-${r}`), edge: `${def.name}-edge` },
     stateBucket: options.stateBucket ?? `${def.name}-tfstate-${def.regions.primary}`,
+    stateReplicaBucket: def.regions.secondary ? `${options.stateBucket ?? `${def.name}-tfstate-${def.regions.primary}`}-replica` : null,
     globalClusterId: def.regions.secondary ? `${def.name}-global` : null,
     domain: def.edge.domain,
   };

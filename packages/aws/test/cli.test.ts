@@ -67,6 +67,36 @@ describe('tier plan aws / tier apply aws', () => {
     ]);
   });
 
+  it('applies again after a re-synthesis: the bootstrap stack finds its own local state, first in order', () => {
+    // A stand-in tofu that keeps state the way terraform does: the bootstrap stack's apply creates the state
+    // bucket once and records it in ./terraform.tfstate; without that file it tries again and AWS refuses
+    // (the bucket exists), which stops every later stack.
+    const bin = mkdtempSync(join(tmpdir(), 'stateful-tofu-'));
+    const aws = mkdtempSync(join(tmpdir(), 'fake-aws-'));
+    const log = join(bin, 'calls.log');
+    writeFileSync(join(bin, 'tofu'), [
+      '#!/bin/sh',
+      `echo "$(basename "$PWD") $1" >> ${log}`,
+      '[ "$1" = apply ] || exit 0',
+      'case "$PWD" in *-state)',
+      '  if [ -f terraform.tfstate ]; then echo "No changes."; exit 0; fi',
+      `  if [ -f ${aws}/state-bucket ]; then echo "Error: creating S3 Bucket: BucketAlreadyOwnedByYou" >&2; exit 1; fi`,
+      `  touch ${aws}/state-bucket; echo '{"resources":["state bucket"]}' > terraform.tfstate;;`,
+      'esac',
+    ].join('\n') + '\n');
+    chmodSync(join(bin, 'tofu'), 0o755);
+    const out = mkdtempSync(join(tmpdir(), 'tier-apply-'));
+    const apply = () => tier(['apply', 'aws', '--config', 'examples/single-region.config.ts', `--out=${out}`, '--domain=example.org', '--yes'], { PATH: `${bin}:/usr/bin:/bin` });
+    const first = apply();
+    expect(first.status, first.stderr).toBe(0);
+    const second = apply();
+    expect(second.stderr).toBe('');
+    expect(second.status).toBe(0);
+    expect(existsSync(join(out, 'stacks', 'conduit-small-state', 'terraform.tfstate'))).toBe(true);
+    const applies = readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.endsWith(' apply'));
+    expect(applies).toEqual(['conduit-small-state', 'conduit-small-eu-west-1', 'conduit-small-edge', 'conduit-small-state', 'conduit-small-eu-west-1', 'conduit-small-edge'].map((s) => `${s} apply`));
+  });
+
   it('needs a domain when the definition has none', () => {
     const bin = mkdtempSync(join(tmpdir(), 'fake-terraform-'));
     writeFileSync(join(bin, 'terraform'), '#!/bin/sh\nexit 0\n');

@@ -33,9 +33,9 @@ describe('stacks', () => {
       expect(json.terraform?.backend?.s3).toMatchObject({ bucket: 'conduit-prod-tfstate-us-east-1', encrypt: true, use_lockfile: true, region: 'us-east-1' });
     }
     expect(state.terraform?.backend?.local).toBeDefined();
-    const bucket = one(state, 'aws_s3_bucket');
+    const bucket = one(state, 'aws_s3_bucket', 'state_bucket');
     expect(bucket.bucket).toBe('conduit-prod-tfstate-us-east-1');
-    expect(one(state, 'aws_s3_bucket_versioning').versioning_configuration.status).toBe('Enabled');
+    expect(one(state, 'aws_s3_bucket_versioning', 'state_versioning').versioning_configuration.status).toBe('Enabled');
   });
 
   it('pin each region in its provider and tag everything', () => {
@@ -64,11 +64,14 @@ describe('network', () => {
     expect(one(primary, 'aws_default_security_group')).toMatchObject({ ingress: [], egress: [] });
   });
 
-  it('chains security groups: world → ALB (80/443 only) → instances → database/cache', () => {
+  it('chains security groups: CloudFront and Route 53 health checkers (443 only) → ALB → instances → database/cache', () => {
     const rules = all(primary, 'aws_vpc_security_group_ingress_rule').map(([, c]) => c);
-    const world = rules.filter((r) => r.cidr_ipv4 === '0.0.0.0/0');
-    expect(world.map((r) => r.from_port).sort()).toEqual([443, 443, 80, 80]);
-    expect(world.every((r) => /sg-(front|api)Alb/.test(r.security_group_id))).toBe(true);
+    expect(rules.filter((r) => r.cidr_ipv4 === '0.0.0.0/0' || r.cidr_ipv6 === '::/0')).toEqual([]);
+    const lists = Object.values((primary as { data: Record<string, Record<string, { name: string }>> }).data.aws_ec2_managed_prefix_list!).map((d) => d.name).sort();
+    expect(lists).toEqual(['com.amazonaws.global.cloudfront.origin-facing', 'com.amazonaws.us-east-1.route53-healthchecks']);
+    const fromLists = rules.filter((r) => r.prefix_list_id);
+    expect(fromLists.map((r) => `${r.from_port}:${/sg-(cdnOrigin|healthCheckers)/.exec(r.security_group_id)?.[1]}`).sort()).toEqual(['443:cdnOrigin', '443:healthCheckers']);
+    for (const tier of ['front', 'api']) expect(one(primary, 'aws_lb', `${tier}_alb`).security_groups.join(' ')).toMatch(/sg-(front|api)Alb.*sg-cdnOrigin.*sg-healthCheckers/);
     const db = rules.find((r) => r.from_port === 3306)!;
     expect(db.security_group_id).toContain('sg-database');
     expect(db.referenced_security_group_id).toContain('sg-apiInstances');
@@ -89,19 +92,30 @@ describe('front and API tiers', () => {
     }
   });
 
-  it('listen on HTTPS with a modern TLS policy and redirect HTTP', () => {
+  it('listen on HTTPS only, forwarding what carries CloudFront\'s secret header (and health checks of the readiness path)', () => {
     const listeners = all(primary, 'aws_lb_listener').map(([, c]) => c);
-    const https = listeners.filter((l) => l.protocol === 'HTTPS');
-    expect(https).toHaveLength(2);
-    expect(https.every((l) => l.ssl_policy === 'ELBSecurityPolicy-TLS13-1-2-2021-06' && l.certificate_arn.includes('aws_acm_certificate_validation'))).toBe(true);
-    const http = listeners.filter((l) => l.protocol === 'HTTP');
-    expect(http.every((l) => l.default_action[0].type === 'redirect' && l.default_action[0].redirect.status_code === 'HTTP_301')).toBe(true);
+    expect(listeners).toHaveLength(2);
+    expect(listeners.every((l) => l.protocol === 'HTTPS' && l.ssl_policy === 'ELBSecurityPolicy-TLS13-1-2-2021-06' && l.certificate_arn.includes('aws_acm_certificate_validation'))).toBe(true);
+    expect(listeners.every((l) => l.default_action[0].type === 'fixed-response' && l.default_action[0].fixed_response.status_code === '403')).toBe(true);
+    const rules = Object.fromEntries(all(primary, 'aws_lb_listener_rule').map(([n, c]) => [n.replace(/_[0-9A-F]+$/, ''), c]));
+    expect(rules['api_from-cloudfront']!.condition[0].http_header).toMatchObject({ http_header_name: 'X-Origin-Verify' });
+    expect(rules['api_from-cloudfront']!.condition[0].http_header.values[0]).toMatch(/aws_secretsmanager_secret_version\.origin-verify/);
+    expect(rules['api_health-checkers']!.condition[0].path_pattern.values).toEqual(['/health/ready']);
+    // The secondary region reads the replica of the same secret; CloudFront sends it to every origin.
+    expect(one(secondary, 'aws_lb_listener_rule', 'api_from-cloudfront').condition[0].http_header.values[0]).toMatch(/data\.aws_secretsmanager_secret_version\.origin-verify/);
+    const origins = one(edge, 'aws_cloudfront_distribution').origin;
+    expect(origins.every((o: { custom_header: { name: string; value: string }[] }) => o.custom_header[0]!.name === 'X-Origin-Verify' && o.custom_header[0]!.value.includes('data.aws_secretsmanager_secret_version.origin-verify'))).toBe(true);
+    const secret = all(primary, 'aws_secretsmanager_secret').map(([, c]) => c).find((c) => c.name === 'conduit-prod/edge/origin-verify')!;
+    expect(secret.replica).toEqual([{ region: 'us-west-2' }]);
   });
 
-  it('health-check /health/ready with a short deregistration delay', () => {
+  it('health-check liveness (/health/live) with a short deregistration delay, readiness being for DNS', () => {
     const tg = one(primary, 'aws_lb_target_group', 'api_targets');
     expect(tg).toMatchObject({ port: 3000, protocol: 'HTTP', deregistration_delay: '10' });
-    expect(tg.health_check).toMatchObject({ path: '/health/ready', matcher: '200', interval: 5, healthy_threshold: 2, unhealthy_threshold: 2 });
+    // Liveness: what replaces instances (ELB health on the group) must not fail on a database failover.
+    expect(tg.health_check).toMatchObject({ path: '/health/live', matcher: '200', interval: 5, healthy_threshold: 2, unhealthy_threshold: 2 });
+    expect(one(primary, 'aws_autoscaling_group', 'api_asg')).toMatchObject({ health_check_type: 'ELB', health_check_grace_period: 300 });
+    expect(one(primary, 'aws_lb_target_group', 'front_targets').deregistration_delay).toBe('5');
     expect(one(primary, 'aws_lb_target_group', 'front_targets').health_check.path).toBe('/');
   });
 
@@ -125,8 +139,10 @@ describe('front and API tiers', () => {
     const ud = one(primary, 'aws_launch_template', 'api_template').user_data as string;
     expect(ud).toContain('s3://${aws_s3_bucket.releases_bucket');
     expect(ud).toContain('/api/current.tar.gz');
-    expect(ud).toContain('DATABASE_WRITER_URL=mysql://conduit_app:$DB_PASSWORD@${aws_rds_cluster.database_cluster');
-    expect(ud).toContain('.reader_endpoint}');
+    // The writer is the Global Database's writer endpoint; the port a Terraform reference, not text.
+    expect(ud).toMatch(/DATABASE_WRITER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_global_cluster\.database_global_[0-9A-F]+\.endpoint\}:\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.port\}\/conduit\\n/);
+    expect(ud).toMatch(/DATABASE_READER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.reader_endpoint\}:\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.port\}\/conduit\\n/);
+    expect(ud).toContain('DATABASE_TLS_CA=rds\\n');
     expect(ud).toContain('REDIS_URL=rediss://:$CACHE_AUTH@${aws_elasticache_replication_group.cache_group');
     expect(ud).toContain('PUBLIC_URL=https://${var.domain}');
     expect(ud).toContain('systemctl enable --now conduit-prod-api.service');
@@ -134,11 +150,14 @@ describe('front and API tiers', () => {
 
   it('scale with ASGs sized from the definition: ELB health, warm-up, instance refresh, target tracking', () => {
     const asg = one(primary, 'aws_autoscaling_group', 'api_asg');
-    expect(asg).toMatchObject({ min_size: 3, desired_capacity: 6, max_size: 12, health_check_type: 'ELB', default_instance_warmup: 60 });
+    expect(asg).toMatchObject({ max_size: 12, health_check_type: 'ELB', default_instance_warmup: 60 });
+    // Sized from the definition, or empty while var.launch_instances is false (the first deploy).
+    expect(asg.min_size).toBe('${var.launch_instances ? 3 : 0}');
+    expect(asg.desired_capacity).toBe('${var.launch_instances ? 6 : 0}');
     expect(asg.vpc_zone_identifier).toHaveLength(3);
     expect(asg.instance_refresh).toMatchObject({ strategy: 'Rolling', preferences: { min_healthy_percentage: 90, auto_rollback: true } });
     expect(asg.lifecycle.ignore_changes).toContain('desired_capacity');
-    expect(one(primary, 'aws_autoscaling_group', 'front_asg')).toMatchObject({ min_size: 3, desired_capacity: 3, max_size: 6 });
+    expect(one(primary, 'aws_autoscaling_group', 'front_asg')).toMatchObject({ min_size: '${var.launch_instances ? 3 : 0}', desired_capacity: '${var.launch_instances ? 3 : 0}', max_size: 6 });
     const policies = all(primary, 'aws_autoscaling_policy').map(([, c]) => c.target_tracking_configuration);
     expect(policies).toContainEqual(expect.objectContaining({ target_value: 400 * 60, predefined_metric_specification: expect.objectContaining({ predefined_metric_type: 'ALBRequestCountPerTarget' }) }));
     expect(policies.filter((p) => p.predefined_metric_specification.predefined_metric_type === 'ASGAverageCPUUtilization').map((p) => p.target_value)).toEqual([60, 60]);
@@ -147,9 +166,9 @@ describe('front and API tiers', () => {
   it('grant instances only what they use', () => {
     const api = JSON.parse(one(primary, 'aws_iam_role_policy', 'api_policy').policy);
     const actions = api.Statement.flatMap((st: { Action: string | string[] }) => ([] as string[]).concat(st.Action)).sort();
-    expect(actions).toEqual(['es:ESHttpPost', 'es:ESHttpPut', 'kms:Decrypt', 'rds-db:connect', 's3:GetObject', 'secretsmanager:GetSecretValue']);
+    expect(actions).toEqual(['es:ESHttpPost', 'es:ESHttpPut', 'kms:Decrypt', 'kms:Decrypt', 's3:GetObject', 'secretsmanager:GetSecretValue']);
     const front = JSON.parse(one(primary, 'aws_iam_role_policy', 'front_policy').policy);
-    expect(front.Statement.map((st: { Sid: string }) => st.Sid)).toEqual(['ReadReleases', 'ShipLogs']);
+    expect(front.Statement.map((st: { Sid: string }) => st.Sid)).toEqual(['ReadReleases', 'DecryptReleases', 'ShipLogs']);
   });
 });
 
@@ -159,10 +178,19 @@ describe('database', () => {
     expect(c).toMatchObject({
       engine: 'aurora-mysql', engine_version: '8.0.mysql_aurora.3.08.0', storage_encrypted: true, iam_database_authentication_enabled: true,
       backup_retention_period: 14, preferred_backup_window: '02:00-03:00', deletion_protection: true, skip_final_snapshot: false,
-      final_snapshot_identifier: 'conduit-prod-us-east-1-final', copy_tags_to_snapshot: true, database_name: 'conduit',
+      copy_tags_to_snapshot: true, database_name: 'conduit',
     });
     expect(c.kms_key_id).toContain('aws_kms_key');
     expect(c.enabled_cloudwatch_logs_exports).toEqual(['audit', 'error', 'slowquery']);
+    // A re-created cluster must not collide with the previous final snapshot; minor upgrades must not be undone.
+    expect(c.final_snapshot_identifier).toBe('conduit-prod-us-east-1-final-${formatdate("YYYYMMDDhhmm", timestamp())}');
+    expect(c.lifecycle.ignore_changes).toEqual(expect.arrayContaining(['engine_version', 'final_snapshot_identifier']));
+    // The log groups RDS would create unencrypted and unbounded exist first, with retention and the key.
+    const groups = all(primary, 'aws_cloudwatch_log_group').map(([, g]) => g).filter((g) => g.name.startsWith('/aws/rds/cluster/'));
+    expect(groups.map((g) => g.name).sort()).toEqual(['audit', 'error', 'slowquery'].map((t) => `/aws/rds/cluster/conduit-prod-us-east-1/${t}`));
+    expect(groups.every((g) => g.retention_in_days === 90 && String(g.kms_key_id).includes('aws_kms_key'))).toBe(true);
+    expect(c.depends_on).toHaveLength(3);
+    expect((state as { terraform: { required_version: string } }).terraform.required_version).toBe('>= 1.10.0');
     expect(c.db_cluster_parameter_group_name).toContain('aws_rds_cluster_parameter_group');
   });
 
@@ -178,9 +206,18 @@ describe('database', () => {
     expect(g).toMatchObject({ global_cluster_identifier: 'conduit-prod-global', engine: 'aurora-mysql', storage_encrypted: true });
     const c = one(primary, 'aws_rds_cluster');
     expect(c.global_cluster_identifier).toContain('aws_rds_global_cluster');
-    expect(c.master_password).toContain('aws_secretsmanager_secret_version');
+    // The secret holds {username, password} (what the Data API reads); the cluster gets the same generated value.
+    expect(c.master_password).toMatch(/^\$\{data\.aws_secretsmanager_random_password\.database_master-secret_random_[0-9A-F]+\.random_password\}$/);
+    expect(one(primary, 'aws_secretsmanager_secret_version', 'master-secret').secret_string).toMatch(/jsonencode\(\{"username" = "conduit_admin", "password" = /);
+    expect(c.enable_http_endpoint).toBe(true);
     const sc = one(secondary, 'aws_rds_cluster');
-    expect(sc).toMatchObject({ global_cluster_identifier: 'conduit-prod-global', enable_global_write_forwarding: true, storage_encrypted: true });
+    expect(sc).toMatchObject({ global_cluster_identifier: 'conduit-prod-global', storage_encrypted: true });
+    expect(sc.enable_global_write_forwarding).toBeUndefined();
+    // The secondary region's API writes through the global writer endpoint too (its own cluster has no writer).
+    const ud = String(one(secondary, 'aws_launch_template', 'api_template').user_data);
+    expect(ud).toMatch(/DATABASE_WRITER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{data\.aws_rds_global_cluster\.database_global_[0-9A-F]+\.endpoint\}:/);
+    expect(Object.values((secondary as { data: Record<string, Record<string, { identifier?: string }>> }).data.aws_rds_global_cluster!)[0]!.identifier).toBe('conduit-prod-global');
+    expect(String(one(single.stacks['conduit-small-eu-west-1']!, 'aws_launch_template', 'api_template').user_data)).toMatch(/DATABASE_WRITER_URL=[^\\]*\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.endpoint\}:/);
     expect(sc.master_username).toBeUndefined();
     expect(all(secondary, 'aws_rds_cluster_instance')).toHaveLength(3);
   });
@@ -229,6 +266,8 @@ describe('dns', () => {
     expect(p.map((r) => r.name).sort()).toEqual(['api.origin.${var.domain}', 'front.origin.${var.domain}']);
     const hc = all(primary, 'aws_route53_health_check').map(([, c]) => c);
     expect(hc.map((h) => h.resource_path).sort()).toEqual(['/', '/health/ready']);
+    // Readiness at the region level with its own threshold: 9 × 10 s = regions.failoverAfterSeconds (90 s), longer than a writer failover.
+    expect(hc.every((h) => h.request_interval === 10 && h.failure_threshold === 9)).toBe(true);
     expect(hc.every((h) => h.type === 'HTTPS' && h.fqdn.includes('.us-east-1.'))).toBe(true);
   });
 });
@@ -236,7 +275,8 @@ describe('dns', () => {
 describe('backups and buckets', () => {
   it('back the cluster up with AWS Backup and copy each recovery point to the other region', () => {
     const plan = one(primary, 'aws_backup_plan');
-    expect(plan.rule[0]).toMatchObject({ schedule: 'cron(0 2 * * ? *)', lifecycle: { delete_after: 14 } });
+    expect(plan.rule[0]).toMatchObject({ schedule: 'cron(0 3 * * ? *)', lifecycle: { delete_after: 14 } });
+    expect(one(primary, 'aws_backup_vault_lock_configuration')).toMatchObject({ min_retention_days: 14, max_retention_days: 365 });
     expect(plan.rule[0].copy_action[0].destination_vault_arn).toMatch(/^arn:aws:backup:us-west-2:.*:backup-vault:conduit-prod-us-west-2$/);
     expect(one(primary, 'aws_backup_selection').resources[0]).toContain('aws_rds_cluster');
     expect(one(secondary, 'aws_backup_vault').name).toBe('conduit-prod-us-west-2');

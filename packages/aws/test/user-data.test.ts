@@ -6,46 +6,55 @@ import { backupSchedule } from '../src/constructs/backup.js';
 import { appUserSql } from '../src/constructs/database.js';
 
 const script = userData({
-  tier: 'api', name: 'conduit', region: 'eu-west-1', port: 3000, releasesBucket: 'rel-bucket',
-  env: { PUBLIC_URL: 'https://conduit.example.com' },
+  tier: 'api', name: 'conduit', region: 'eu-west-1', releasesBucket: 'rel-bucket',
+  env: { DATABASE_WRITER_URL: 'mysql://conduit_app:$DB_PASSWORD@writer:3306/conduit', JWT_SECRET: '$JWT_SECRET', PORT: '3000', PUBLIC_URL: 'https://conduit.example.com' },
   secrets: { DB_PASSWORD: 'conduit/db/conduit_app', JWT_SECRET: 'conduit/api/jwt' },
-  derived: { DATABASE_WRITER_URL: 'mysql://conduit_app:$DB_PASSWORD@writer:3306/conduit' },
   searchEndpoint: 'search.internal',
 });
 
 const front = userData({
-  tier: 'front', name: 'conduit', region: 'eu-west-1', port: 8080, releasesBucket: 'rel-bucket',
-  env: {}, secrets: {}, derived: {}, searchEndpoint: 'search.internal',
+  tier: 'front', name: 'conduit', region: 'eu-west-1', releasesBucket: 'rel-bucket',
+  env: {}, secrets: {}, searchEndpoint: 'search.internal',
 });
 
 describe('user data', () => {
   it('installs the release, reads secrets at boot and runs the artifact under systemd', () => {
     expect(script.startsWith('#!/bin/bash\n')).toBe(true);
-    expect(script).toContain('aws s3 cp --region eu-west-1 s3://rel-bucket/api/current.tar.gz');
+    expect(script).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://rel-bucket/api/current.tar.gz');
     expect(script).toContain("DB_PASSWORD=$(secret 'conduit/db/conduit_app')");
-    expect(script).toContain('DATABASE_WRITER_URL=$DATABASE_WRITER_URL');
+    expect(script).toContain('DATABASE_WRITER_URL=mysql://conduit_app:$DB_PASSWORD@writer:3306/conduit');
     expect(script).toContain('JWT_SECRET=$JWT_SECRET');
     // The password only reaches the env file inside the URL, not as its own variable.
     expect(script).not.toMatch(/^DB_PASSWORD=\$DB_PASSWORD$/m);
     expect(script).toContain('ExecStart=/usr/bin/node server.mjs');
     expect(script).toContain('PORT=3000');
-    expect(script).toContain('systemctl enable --now conduit-api.service fluent-bit.service');
-    expect(script).toContain('dnf install -y -q nodejs20 tar gzip awscli-2');
+    expect(script).toContain('systemctl enable --now conduit-api.service\n');
+    expect(script).toContain('dnf install -y -q nodejs22 tar gzip awscli-2');
     expect(script).toContain('tar -xzf /tmp/release.tar.gz --no-same-owner -C /opt/conduit/api');
     expect(script).not.toContain('nginx');
   });
 
   it('runs the front tier with nginx and the server block shipped in the release, not node', () => {
     expect(front).toContain('dnf install -y -q nginx tar gzip awscli-2');
-    expect(front).toContain('aws s3 cp --region eu-west-1 s3://rel-bucket/front/current.tar.gz');
+    expect(front).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://rel-bucket/front/current.tar.gz');
     expect(front).toContain('install -m 0644 /opt/conduit/front/nginx.conf /etc/nginx/conf.d/conduit-front.conf');
     expect(front).toMatch(/nginx -t\n/);
     expect(front).toContain('Systemd_Filter _SYSTEMD_UNIT=nginx.service');
-    expect(front).toContain('systemctl enable --now nginx.service fluent-bit.service');
+    expect(front).toContain('systemctl enable --now nginx.service\n');
     expect(front).not.toContain('node');
     expect(front).not.toContain('/etc/systemd/system/');
     expect(front).not.toContain('${');
     expect(front).not.toContain('"');
+  });
+
+  it('needs nothing outside AWS to boot; log shipping is optional and cannot stop the boot', () => {
+    for (const s of [script, front]) {
+      // The only URLs: the instance metadata service (and the site's public URL in the API's environment).
+      expect(s.replace(/^PUBLIC_URL=.*$/m, '')).not.toMatch(/https?:\/\/(?!169\.254\.169\.254\/)/);
+      expect(s).not.toContain('yum.repos.d');
+      // ship_logs runs as an if-condition (set -e does not apply there) after the service started.
+      expect(s.indexOf('if ! ship_logs; then')).toBeGreaterThan(s.indexOf('systemctl enable --now'));
+    }
   });
 
   it('uses IMDSv2 tokens and ships logs to OpenSearch with SigV4', () => {
@@ -78,9 +87,10 @@ describe('derived AWS settings', () => {
   });
 
   it('turns backup.fullEveryHours and the window into an AWS Backup schedule', () => {
-    expect(backupSchedule(24, '02:00-03:00')).toBe('cron(0 2 * * ? *)');
-    expect(backupSchedule(6, '02:00-03:00')).toBe('cron(0 2,8,14,20 * * ? *)');
-    expect(backupSchedule(12, '20:00-21:00')).toBe('cron(0 8,20 * * ? *)');
+    // From the end of the window: never during Aurora's own automated backup.
+    expect(backupSchedule(24, '02:00-03:00')).toBe('cron(0 3 * * ? *)');
+    expect(backupSchedule(6, '02:00-03:00')).toBe('cron(0 3,9,15,21 * * ? *)');
+    expect(backupSchedule(12, '20:00-21:00')).toBe('cron(0 9,21 * * ? *)');
   });
 
   it('creates the application user with DML and schema rights on its database only, TLS required', () => {

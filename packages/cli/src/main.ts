@@ -28,6 +28,7 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     options: { out: { type: 'string' } },
     load: () => import('./commands/diagram.js').then((m) => m.diagram),
   },
+  cost: { summary: 'monthly AWS estimate per region and in total from the definition: tier cost aws [--json]', load: () => import('./commands/aws.js').then((m) => m.cost) },
   release: {
     summary: 'build the AWS release artifacts api/current.tar.gz and front/current.tar.gz: tier release [--out DIR]',
     options: { out: { type: 'string' } },

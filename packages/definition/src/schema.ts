@@ -15,10 +15,16 @@ const instances = (min: number, desired: number, max: number) =>
     })
     .prefault({});
 
-const healthCheck = (path: string) =>
+const healthCheck = (path: string, livenessPath: string) =>
   z
     .strictObject({
+      /** Readiness: may this instance take traffic now (local HAProxy checks; AWS Route 53 region health). */
       path: z.string().startsWith('/').default(path).describe(`default: ${path}`),
+      /**
+       * Liveness: does the process work at all. What replaces an instance (AWS target group + Auto Scaling
+       * health), so a database failover, which fails readiness everywhere at once, never replaces every instance.
+       */
+      livenessPath: z.string().startsWith('/').default(livenessPath).describe(`default: ${livenessPath}`),
       intervalMs: z.number().int().min(100).max(60_000).default(1000).describe('default: 1000 ms'),
       /** Consecutive failures before an instance leaves the pool. */
       fall: positiveInt.max(10).default(2).describe('default: 2'),
@@ -46,6 +52,11 @@ export const definitionSchema = z
           .nullable()
           .default('eu-central-1')
           .describe('default: eu-central-1; null = single region'),
+        /**
+         * How long a region's readiness must fail before DNS sends clients to the other region. Longer than a
+         * routine writer failover inside a region (Aurora: 30-60 s), which must not move the whole site.
+         */
+        failoverAfterSeconds: z.number().int().min(20).max(300).default(90).describe('default: 90 s'),
       })
       .prefault({}),
 
@@ -72,7 +83,7 @@ export const definitionSchema = z
     front: z
       .strictObject({
         instances: instances(2, 3, 6),
-        healthCheck: healthCheck('/'),
+        healthCheck: healthCheck('/', '/'),
         instanceType: z.string().default('t4g.micro').describe('default: t4g.micro'),
       })
       .prefault({}),
@@ -80,7 +91,7 @@ export const definitionSchema = z
     api: z
       .strictObject({
         instances: instances(3, 3, 9),
-        healthCheck: healthCheck('/health/ready'),
+        healthCheck: healthCheck('/health/ready', '/health/live'),
         instanceType: z.string().default('t4g.small').describe('default: t4g.small'),
         /** Seconds a deregistering instance keeps serving in-flight requests. */
         drainSeconds: z.number().int().min(0).max(300).default(10).describe('default: 10 s'),
@@ -166,6 +177,8 @@ export const definitionSchema = z
         logRetentionDays: positiveInt.default(30).describe('default: 30 days'),
         /** Local region: each log file is rotated at this size by the ops console, one old copy kept (<name>.1). */
         logFileMaxMb: positiveInt.max(10_000).default(64).describe('default: 64 MB'),
+        /** Where alarms are sent (AWS: an SNS email subscription to confirm once). default: none (alarms only show in the console). */
+        alarmEmail: z.email().nullable().default(null).describe('default: none'),
         scrapeIntervalSeconds: positiveInt.max(60).default(5).describe('default: 5 s'),
         /** The local region runs the ops console, Alertmanager and the blackbox exporter (test regions turn them off to stay small). */
         console: z.boolean().default(true).describe('default: true'),

@@ -58,11 +58,36 @@ function spawnServer(cmd: string, args: string[], logFile: string): ChildProcess
   return child;
 }
 
+/** A CA and a server certificate signed by it (PEM files). */
+export interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/**
+ * A throwaway CA and a server certificate for `names` (default 127.0.0.1 and localhost), made with Debian's
+ * openssl in dir (EC P-256, valid 2 days). Nothing is downloaded; each call makes a new CA.
+ */
+export async function generateCertificates(dir: string, names: string[] = ['127.0.0.1', 'localhost']): Promise<TlsFiles> {
+  mkdirSync(dir, { recursive: true });
+  const f = (n: string) => join(dir, n);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await execFileP('openssl', ['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=conduit test CA']);
+  await execFileP('openssl', ['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', `/CN=${names[0]}`]);
+  const san = names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
+  writeFileSync(f('server.ext'), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
+  await execFileP('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('server.ext')]);
+  return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
+}
+
 export interface MariaDbOptions {
   port: number;
   dir: string;
   /** Database created at start (empty). */
   database?: string;
+  /** Serve TLS with these files and refuse any TCP connection without it (require_secure_transport). */
+  tls?: TlsFiles;
 }
 
 /** A fresh MariaDB with an empty datadir, root without password over TCP on 127.0.0.1:port. */
@@ -87,6 +112,8 @@ export async function startMariaDb(opts: MariaDbOptions): Promise<ServerHandle> 
     'max_connections=500',
     'character-set-server=utf8mb4',
     'collation-server=utf8mb4_unicode_ci',
+    // TCP clients must use TLS; the unix socket (the admin statements below) counts as secure.
+    ...(opts.tls ? [`ssl-ca=${opts.tls.ca}`, `ssl-cert=${opts.tls.cert}`, `ssl-key=${opts.tls.key}`, 'require_secure_transport=ON'] : []),
     '',
   ].join('\n'));
   await execFileP('mariadb-install-db', [`--defaults-file=${cnf}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=normal'], { maxBuffer: 10 * 1024 * 1024 });
@@ -118,14 +145,22 @@ export async function startMariaDb(opts: MariaDbOptions): Promise<ServerHandle> 
 export interface RedisOptions {
   port: number;
   dir: string;
+  /** TLS only on port (like ElastiCache with transit encryption): no plain-text port at all. */
+  tls?: TlsFiles;
+  /** AUTH password (ElastiCache's auth token). */
+  password?: string;
 }
 
 /** A fresh Redis without persistence on 127.0.0.1:port. */
 export async function startRedis(opts: RedisOptions): Promise<ServerHandle> {
   await assertPortFree(opts.port, 'test Redis');
   mkdirSync(opts.dir, { recursive: true });
+  const listen = opts.tls
+    ? ['--port', '0', '--tls-port', String(opts.port), '--tls-cert-file', opts.tls.cert, '--tls-key-file', opts.tls.key, '--tls-ca-cert-file', opts.tls.ca, '--tls-auth-clients', 'no']
+    : ['--port', String(opts.port)];
   const child = spawnServer('redis-server', [
-    '--port', String(opts.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', opts.dir,
+    ...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', opts.dir,
+    ...(opts.password ? ['--requirepass', opts.password] : []),
   ], join(opts.dir, `redis-${opts.port}.log`));
   await waitForPort(opts.port);
   return { port: opts.port, pid: child.pid!, stop: () => stopProcess(child) };

@@ -5,6 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
+import type { DatabaseTls } from '../config.js';
+import { sslOptions } from './pool.js';
 
 export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 
@@ -20,8 +22,8 @@ export function listMigrations(dir = migrationsDir): Migration[] {
     .map((f) => ({ version: f.replace(/\.sql$/, ''), sql: readFileSync(join(dir, f), 'utf8') }));
 }
 
-export async function migrate(writerUrl: string, opts: { dir?: string } = {}): Promise<{ applied: string[] }> {
-  const conn = await mysql.createConnection({ uri: writerUrl, multipleStatements: true, connectTimeout: 5_000, timezone: 'Z' });
+export async function migrate(writerUrl: string, opts: { dir?: string; tls?: DatabaseTls } = {}): Promise<{ applied: string[] }> {
+  const conn = await mysql.createConnection({ uri: writerUrl, ssl: sslOptions(opts.tls), multipleStatements: true, connectTimeout: 5_000, timezone: 'Z' });
   try {
     const [lock] = await conn.query<RowDataPacket[]>("SELECT GET_LOCK('conduit_migrate', 60) AS ok");
     if (lock[0]?.ok !== 1) throw new Error('migrate: another migration holds the lock for more than 60 s');

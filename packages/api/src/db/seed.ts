@@ -4,6 +4,7 @@ import { hashPassword } from '../auth/password.js';
 import { addFavorite, insertArticle } from './articles.js';
 import { insertComment } from './comments.js';
 import { Db, rows } from './pool.js';
+import type { DatabaseTls } from '../config.js';
 import { follow } from './users.js';
 
 export const DEMO_PASSWORD = 'conduit-demo';
@@ -27,8 +28,8 @@ const TOPICS = ['Caching', 'Replication', 'Failover', 'Load balancing', 'Backups
 const ANGLES = ['An introduction to', 'Lessons learned from', 'Five mistakes in', 'A field guide to', 'Measuring'];
 const TAGS = ['devops', 'databases', 'redis', 'mariadb', 'aws', 'typescript', 'testing', 'security', 'performance', 'architecture'];
 
-export async function seed(writerUrl: string): Promise<SeedResult> {
-  const db = new Db({ writerUrl, readerUrl: writerUrl, poolSize: 2 });
+export async function seed(writerUrl: string, tls?: DatabaseTls): Promise<SeedResult> {
+  const db = new Db({ writerUrl, readerUrl: writerUrl, poolSize: 2, tls });
   try {
     const w = db.writer;
     let usersCreated = 0;

@@ -1,6 +1,7 @@
 // The database endpoints (writer + reader pools), decorated as `app.db`; closed when the app closes.
 import fp from 'fastify-plugin';
 import { Db } from '../db/pool.js';
+import type { DatabaseTls } from '../config.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,6 +13,7 @@ export interface DbPluginOptions {
   writerUrl: string;
   readerUrl: string;
   poolSize: number;
+  tls: DatabaseTls;
   /** An existing Db (tests, bench): used as is and NOT closed with the app. */
   db?: Db;
 }
@@ -19,7 +21,7 @@ export interface DbPluginOptions {
 export default fp<DbPluginOptions>(
   async (app, opts) => {
     const owned = !opts.db;
-    const db = opts.db ?? new Db({ writerUrl: opts.writerUrl, readerUrl: opts.readerUrl, poolSize: opts.poolSize });
+    const db = opts.db ?? new Db({ writerUrl: opts.writerUrl, readerUrl: opts.readerUrl, poolSize: opts.poolSize, tls: opts.tls });
     app.decorate('db', db);
     if (owned) app.addHook('onClose', async () => db.close());
   },

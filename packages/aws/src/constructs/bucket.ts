@@ -24,31 +24,36 @@ export interface SecureBucketProps {
   /** Extra policy statements (log delivery services); `BUCKET_ARN` in a Resource is replaced by the bucket's ARN. */
   statements?: Statement[];
   tags?: Record<string, string>;
+  /** Another region than the provider's (AWS provider 6 takes a region per resource): the state bucket's replica. */
+  region?: string;
 }
 
 export class SecureBucket extends Construct {
   readonly bucket: S3Bucket;
+  readonly versioning: S3BucketVersioningA;
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
+    const region = props.region ? { region: props.region } : {};
     this.bucket = new S3Bucket(this, 'bucket', {
       ...(props.bucket ? { bucket: props.bucket } : { bucketPrefix: props.bucketPrefix }),
       tags: props.tags,
+      ...region,
     });
     const bucket = this.bucket.id;
     new S3BucketPublicAccessBlock(this, 'public-access', {
-      bucket,
+      bucket, ...region,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
     new S3BucketOwnershipControls(this, 'ownership', {
-      bucket,
+      bucket, ...region,
       rule: { objectOwnership: props.aclWriters ? 'BucketOwnerPreferred' : 'BucketOwnerEnforced' },
     });
-    new S3BucketVersioningA(this, 'versioning', { bucket, versioningConfiguration: { status: 'Enabled' } });
+    this.versioning = new S3BucketVersioningA(this, 'versioning', { bucket, ...region, versioningConfiguration: { status: 'Enabled' } });
     new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
-      bucket,
+      bucket, ...region,
       rule: [
         props.encryption === 'sse-s3'
           ? { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }
@@ -56,7 +61,7 @@ export class SecureBucket extends Construct {
       ],
     });
     new S3BucketLifecycleConfiguration(this, 'lifecycle', {
-      bucket,
+      bucket, ...region,
       rule: [
         {
           id: 'tidy',
@@ -74,7 +79,7 @@ export class SecureBucket extends Construct {
       Resource: ([] as string[]).concat(s.Resource).map((r) => r.replace('BUCKET_ARN', arn)),
     }));
     new S3BucketPolicy(this, 'policy', {
-      bucket,
+      bucket, ...region,
       policy: policyJson(
         {
           Sid: 'DenyPlainHttp',

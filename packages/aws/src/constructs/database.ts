@@ -1,15 +1,19 @@
 // Aurora MySQL: a writer and readers spread over the zones, encrypted with the region's key, IAM auth,
 // backups kept backup.retentionDays, deletion protection, a final snapshot, log exports, enhanced monitoring,
 // parameter groups that require TLS. With two regions the primary owns an Aurora Global Database and the
-// secondary region's cluster joins it (read-only, with write forwarding, promotable on failover).
+// secondary region's cluster joins it (read-only, promotable on failover); the API writes through the global
+// writer endpoint in both regions.
 import { Construct } from 'constructs';
+import { Token } from 'cdktn';
 import { RdsGlobalCluster } from '@cdktn/provider-aws/lib/rds-global-cluster/index.js';
+import { DataAwsRdsGlobalCluster } from '@cdktn/provider-aws/lib/data-aws-rds-global-cluster/index.js';
 import { RdsCluster } from '@cdktn/provider-aws/lib/rds-cluster/index.js';
 import { RdsClusterInstance } from '@cdktn/provider-aws/lib/rds-cluster-instance/index.js';
 import { RdsClusterParameterGroup } from '@cdktn/provider-aws/lib/rds-cluster-parameter-group/index.js';
 import { DbParameterGroup } from '@cdktn/provider-aws/lib/db-parameter-group/index.js';
 import { DbSubnetGroup } from '@cdktn/provider-aws/lib/db-subnet-group/index.js';
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
+import { CloudwatchLogGroup } from '@cdktn/provider-aws/lib/cloudwatch-log-group/index.js';
 import { IamRolePolicyAttachment } from '@cdktn/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { APP_DB_USER, DB_LOG_EXPORTS, DB_MONITORING_INTERVAL_S } from '../settings.js';
 import { assumeRolePolicy, type RegionContext } from './common.js';
@@ -17,12 +21,25 @@ import { GeneratedSecret } from './secret.js';
 import type { Network } from './network.js';
 
 const ENGINE = 'aurora-mysql';
+export const MASTER_USER = 'conduit_admin';
+/**
+ * Attributes AWS changes by itself and Terraform must not undo: the engine version after an automatic minor
+ * upgrade (auto_minor_version_upgrade), the final snapshot name fixed at creation.
+ */
+const KEEP = ['engine_version', 'final_snapshot_identifier'];
 /** Parameter group family of Aurora MySQL 3 (MySQL 8.0 compatible). */
 const FAMILY = 'aurora-mysql8.0';
 
 export class Database extends Construct {
   readonly cluster: RdsCluster;
   readonly instances: RdsClusterInstance[] = [];
+  /**
+   * Where the API writes, in both regions: the Global Database's writer endpoint (it follows the writer across a
+   * regional switchover or failover), or the cluster endpoint of a single-region deployment.
+   */
+  readonly writerEndpoint: string;
+  /** The cluster port as text, for URLs (a number token inside a string would not resolve). */
+  readonly port: string;
   /** Secret holding the application user's password (replicated to the secondary region). */
   readonly appSecretName: string;
   readonly appSecret: GeneratedSecret | null = null;
@@ -60,6 +77,11 @@ export class Database extends Construct {
     const monitoringRole = new IamRole(this, 'monitoring-role', { name: `${name}-rds-monitoring`, assumeRolePolicy: assumeRolePolicy('monitoring.rds.amazonaws.com') });
     new IamRolePolicyAttachment(this, 'monitoring-policy', { role: monitoringRole.name, policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole' });
 
+    // RDS would create these on the first export, unencrypted and kept forever: made first, with retention and the key.
+    const logGroups = DB_LOG_EXPORTS.map((type) => new CloudwatchLogGroup(this, `log-${type}`, {
+      name: `/aws/rds/cluster/${name}/${type}`, retentionInDays: def.observability.logRetentionDays, kmsKeyId: key.arn,
+    }));
+
     const common = {
       engine: ENGINE,
       engineVersion: def.database.engineVersion,
@@ -74,10 +96,13 @@ export class Database extends Construct {
       preferredMaintenanceWindow: 'sun:04:00-sun:05:00',
       deletionProtection: def.database.deletionProtection,
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: `${name}-final`,
+      // Dated at creation (and then kept: ignore_changes), so a cluster re-created after a teardown does not
+      // collide with the final snapshot of the previous one.
+      finalSnapshotIdentifier: `${name}-final-\${formatdate("YYYYMMDDhhmm", timestamp())}`,
       copyTagsToSnapshot: true,
       enabledCloudwatchLogsExports: [...DB_LOG_EXPORTS],
       port: 3306,
+      dependsOn: logGroups,
     };
 
     let globalCluster: RdsGlobalCluster | null = null;
@@ -89,6 +114,7 @@ export class Database extends Construct {
         databaseName: def.database.databaseName,
         storageEncrypted: true,
         deletionProtection: def.database.deletionProtection,
+        lifecycle: { ignoreChanges: ['engine_version'] },
       });
     }
 
@@ -97,36 +123,44 @@ export class Database extends Construct {
       let masterSecret: GeneratedSecret | null = null;
       if (global) {
         masterSecret = new GeneratedSecret(this, 'master-secret', {
-          name: `${def.name}/db/master`, description: `${def.name} Aurora master password (Global Database)`, kmsKeyId: key.arn,
+          name: `${def.name}/db/master`, description: `${def.name} Aurora master user (Global Database)`, kmsKeyId: key.arn, username: MASTER_USER,
         });
       }
       this.cluster = new RdsCluster(this, 'cluster', {
         ...common,
         clusterIdentifier: name,
         databaseName: def.database.databaseName,
-        masterUsername: 'conduit_admin',
+        masterUsername: MASTER_USER,
+        // The Data API lets the first deploy create the application user from outside the VPC (first-deploy.sh).
+        enableHttpEndpoint: true,
         ...(masterSecret
-          ? { masterPassword: masterSecret.version.secretString, globalClusterIdentifier: globalCluster!.id, lifecycle: { ignoreChanges: ['master_password'] } }
+          ? { masterPassword: masterSecret.password, globalClusterIdentifier: globalCluster!.id }
           : { manageMasterUserPassword: true, masterUserSecretKmsKeyId: key.arn }),
+        lifecycle: { ignoreChanges: [...KEEP, ...(masterSecret ? ['master_password'] : [])] },
       });
       this.masterSecretArn = masterSecret ? masterSecret.secret.arn : this.cluster.masterUserSecret.get(0).secretArn;
       this.appSecret = new GeneratedSecret(this, 'app-secret', {
         name: this.appSecretName,
         description: `${def.name} application database user ${APP_DB_USER} (created once with app-user.sql)`,
         kmsKeyId: key.arn,
-        replicaRegion: plan.peer,
+        replicaRegions: [plan.peer],
       });
     } else {
       // The secondary cluster joins the Global Database by its (deterministic) identifier: apply the primary stack first.
+      // No write forwarding: the API writes through the global writer endpoint in both regions (forwarding would
+      // also need aurora_replica_read_consistency set per session to forward at all).
       this.cluster = new RdsCluster(this, 'cluster', {
         ...common,
         clusterIdentifier: name,
         globalClusterIdentifier: settings.globalClusterId!,
-        enableGlobalWriteForwarding: true,
-        lifecycle: { ignoreChanges: ['replication_source_identifier', 'global_cluster_identifier'] },
+        lifecycle: { ignoreChanges: [...KEEP, 'replication_source_identifier', 'global_cluster_identifier'] },
       });
       this.masterSecretArn = null;
     }
+    this.port = Token.asString(this.cluster.port);
+    if (globalCluster) this.writerEndpoint = globalCluster.endpoint;
+    else if (global) this.writerEndpoint = new DataAwsRdsGlobalCluster(this, 'global', { identifier: settings.globalClusterId! }).endpoint;
+    else this.writerEndpoint = this.cluster.endpoint;
 
     def.dbNodes.forEach((node, i) => {
       this.instances.push(
@@ -150,6 +184,7 @@ export class Database extends Construct {
           promotionTier: i === 0 ? 0 : 1,
           copyTagsToSnapshot: true,
           preferredMaintenanceWindow: 'sun:04:00-sun:05:00',
+          lifecycle: { ignoreChanges: ['engine_version'] },
         }),
       );
     });

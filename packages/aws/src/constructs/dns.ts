@@ -11,7 +11,7 @@ import { DataAwsRoute53Zone } from '@cdktn/provider-aws/lib/data-aws-route53-zon
 import { Route53Record } from '@cdktn/provider-aws/lib/route53-record/index.js';
 import { Route53HealthCheck } from '@cdktn/provider-aws/lib/route53-health-check/index.js';
 import type { Lb } from '@cdktn/provider-aws/lib/lb/index.js';
-import { DNS } from '../settings.js';
+import { DNS, regionHealthCheck } from '../settings.js';
 
 /** A public ACM certificate validated through Route 53 DNS records. */
 export class ValidatedCertificate extends Construct {
@@ -60,6 +60,8 @@ export interface FailoverProps {
   region: string;
   role: 'primary' | 'secondary';
   tiers: { tier: 'front' | 'api'; alb: Lb; healthPath: string }[];
+  /** regions.failoverAfterSeconds */
+  failoverAfterSeconds: number;
 }
 
 export class RegionalDns extends Construct {
@@ -80,8 +82,8 @@ export class RegionalDns extends Construct {
         port: 443,
         resourcePath: healthPath,
         enableSni: true,
-        requestInterval: DNS.healthCheckIntervalSeconds,
-        failureThreshold: DNS.healthCheckFailureThreshold,
+        // Readiness with its own threshold: longer than a writer failover inside the region.
+        ...regionHealthCheck(props.failoverAfterSeconds),
         measureLatency: true,
         tags: { Name: `${tier} ${props.region}` },
       });

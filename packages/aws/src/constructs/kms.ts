@@ -7,10 +7,13 @@ import { policyJson } from './common.js';
 
 export class RegionKey extends Construct {
   readonly key: KmsKey;
-  constructor(scope: Construct, id: string, props: { name: string; region: string; accountId: string; alias?: string }) {
+  /** `placeIn`: create the key in props.region rather than the provider's region (AWS provider 6 per-resource region). */
+  constructor(scope: Construct, id: string, props: { name: string; region: string; accountId: string; alias?: string; placeIn?: boolean }) {
     super(scope, id);
     const { name, region, accountId } = props;
+    const where = props.placeIn ? { region } : {};
     this.key = new KmsKey(this, 'key', {
+      ...where,
       description: `${name} data key (${region})`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
@@ -33,6 +36,6 @@ export class RegionKey extends Construct {
         },
       ),
     });
-    new KmsAlias(this, 'alias', { name: `alias/${props.alias ?? `${name}-data`}`, targetKeyId: this.key.keyId });
+    new KmsAlias(this, 'alias', { ...where, name: `alias/${props.alias ?? `${name}-data`}`, targetKeyId: this.key.keyId });
   }
 }

@@ -15,6 +15,7 @@ import { SecurityGroup } from '@cdktn/provider-aws/lib/security-group/index.js';
 import { VpcSecurityGroupIngressRule } from '@cdktn/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import { VpcSecurityGroupEgressRule } from '@cdktn/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { VpcEndpoint } from '@cdktn/provider-aws/lib/vpc-endpoint/index.js';
+import { DataAwsEc2ManagedPrefixList } from '@cdktn/provider-aws/lib/data-aws-ec2-managed-prefix-list/index.js';
 import { FlowLog } from '@cdktn/provider-aws/lib/flow-log/index.js';
 import { CloudwatchLogGroup } from '@cdktn/provider-aws/lib/cloudwatch-log-group/index.js';
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
@@ -22,7 +23,13 @@ import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js'
 import { APP_PORTS, subnetCidrs } from '../settings.js';
 import { assumeRolePolicy, policyJson, type RegionContext } from './common.js';
 
-export type SecurityGroupName = 'frontAlb' | 'apiAlb' | 'frontInstances' | 'apiInstances' | 'database' | 'cache' | 'search';
+export type SecurityGroupName = 'frontAlb' | 'apiAlb' | 'cdnOrigin' | 'healthCheckers' | 'frontInstances' | 'apiInstances' | 'database' | 'cache' | 'search';
+
+/** AWS-managed prefix lists of who may reach the load balancers: CloudFront's origin-facing servers, Route 53's health checkers. */
+export const ORIGIN_PREFIX_LISTS = {
+  cloudfront: 'com.amazonaws.global.cloudfront.origin-facing',
+  healthCheckers: (region: string) => `com.amazonaws.${region}.route53-healthchecks`,
+};
 
 export class Network extends Construct {
   readonly vpc: Vpc;
@@ -97,8 +104,11 @@ export class Network extends Construct {
     const sg = (key: SecurityGroupName, description: string) =>
       new SecurityGroup(this, `sg-${key}`, { name: `${name}-${key}`, description, vpcId, tags: { Name: `${name}-${key}` }, lifecycle: { createBeforeDestroy: true } });
     this.groups = {
-      frontAlb: sg('frontAlb', 'Public front load balancer: HTTPS (and HTTP for the redirect) from anywhere'),
-      apiAlb: sg('apiAlb', 'Public API load balancer: HTTPS (and HTTP for the redirect) from anywhere'),
+      frontAlb: sg('frontAlb', 'Front load balancer: to the front instances (ingress: cdnOrigin, healthCheckers)'),
+      apiAlb: sg('apiAlb', 'API load balancer: to the API instances (ingress: cdnOrigin, healthCheckers)'),
+      // Two groups because a prefix list counts its weight against the rules-per-group quota (60): CloudFront 55, Route 53 25.
+      cdnOrigin: sg('cdnOrigin', 'Load balancers: HTTPS from CloudFront origin-facing servers only'),
+      healthCheckers: sg('healthCheckers', 'Load balancers: HTTPS from Route 53 health checkers only'),
       frontInstances: sg('frontInstances', 'Front instances: only from the front load balancer'),
       apiInstances: sg('apiInstances', 'API instances: only from the API load balancer'),
       database: sg('database', 'Aurora: MySQL only from the API instances'),
@@ -106,11 +116,18 @@ export class Network extends Construct {
       search: sg('search', 'OpenSearch: HTTPS only from the instances that ship logs'),
     };
     const g = this.groups;
-    const ingress = (id: string, to: SecurityGroup, port: number, from: SecurityGroup | string, description: string) =>
+    const ingress = (id: string, to: SecurityGroup, port: number, from: SecurityGroup | string | DataAwsEc2ManagedPrefixList, description: string) =>
       new VpcSecurityGroupIngressRule(this, `in-${id}`, {
         securityGroupId: to.id, ipProtocol: 'tcp', fromPort: port, toPort: port, description,
-        ...(typeof from === 'string' ? { cidrIpv4: from } : { referencedSecurityGroupId: from.id }),
+        ...(typeof from === 'string' ? { cidrIpv4: from } : from instanceof DataAwsEc2ManagedPrefixList ? { prefixListId: from.id } : { referencedSecurityGroupId: from.id }),
       });
+    // Nothing else reaches the load balancers: not the internet, so neither the WAF nor CloudFront can be bypassed
+    // (the listeners also require CloudFront's secret header, see tier.ts). No port 80: CloudFront and the
+    // health checkers speak HTTPS only.
+    const cloudfront = new DataAwsEc2ManagedPrefixList(this, 'cloudfront-origin-facing', { name: ORIGIN_PREFIX_LISTS.cloudfront });
+    const checkers = new DataAwsEc2ManagedPrefixList(this, 'route53-health-checkers', { name: ORIGIN_PREFIX_LISTS.healthCheckers(plan.region) });
+    ingress('alb-from-cloudfront', g.cdnOrigin, 443, cloudfront, 'HTTPS from CloudFront origin-facing servers');
+    ingress('alb-from-health-checkers', g.healthCheckers, 443, checkers, 'HTTPS from Route 53 health checkers (readiness path only, see the listener rules)');
     const egress = (id: string, from: SecurityGroup, port: number, to: SecurityGroup | string, description: string) =>
       new VpcSecurityGroupEgressRule(this, `out-${id}`, {
         securityGroupId: from.id, ipProtocol: 'tcp', fromPort: port, toPort: port, description,
@@ -119,9 +136,6 @@ export class Network extends Construct {
     for (const tier of ['front', 'api'] as const) {
       const alb = tier === 'front' ? g.frontAlb : g.apiAlb;
       const inst = tier === 'front' ? g.frontInstances : g.apiInstances;
-      // The only 0.0.0.0/0 ingress in the VPC: 80 (redirected) and 443 on the public load balancers.
-      ingress(`${tier}-alb-https`, alb, 443, '0.0.0.0/0', 'HTTPS from CloudFront, Route 53 health checkers and clients');
-      ingress(`${tier}-alb-http`, alb, 80, '0.0.0.0/0', 'HTTP, answered with a redirect to HTTPS');
       egress(`${tier}-alb-to-instances`, alb, APP_PORTS[tier], inst, `to the ${tier} instances`);
       ingress(`${tier}-instances-from-alb`, inst, APP_PORTS[tier], alb, `from the ${tier} load balancer`);
       egress(`${tier}-instances-https`, inst, 443, '0.0.0.0/0', 'HTTPS to AWS APIs (S3 releases, Secrets Manager, SSM) and OS packages');

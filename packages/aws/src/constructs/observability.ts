@@ -7,6 +7,7 @@ import { CloudwatchLogResourcePolicy } from '@cdktn/provider-aws/lib/cloudwatch-
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from '@cdktn/provider-aws/lib/cloudwatch-metric-alarm/index.js';
 import { CloudwatchDashboard } from '@cdktn/provider-aws/lib/cloudwatch-dashboard/index.js';
 import { SnsTopic } from '@cdktn/provider-aws/lib/sns-topic/index.js';
+import { SnsTopicSubscription } from '@cdktn/provider-aws/lib/sns-topic-subscription/index.js';
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
 import { observabilityPanels, type AwsTarget } from '@conduit/definition';
 import { LATENCY_STATISTIC, OPENSEARCH } from '../settings.js';
@@ -83,6 +84,9 @@ export class Monitoring extends Construct {
     const a = def.observability.alarms;
     const prefix = `${def.name}-${plan.region}`;
     this.topic = new SnsTopic(this, 'alarms', { name: `${prefix}-alarms`, kmsMasterKeyId: key.arn });
+    if (def.observability.alarmEmail) {
+      new SnsTopicSubscription(this, 'alarm-email', { topicArn: this.topic.arn, protocol: 'email', endpoint: def.observability.alarmEmail });
+    }
     const alarm = (id: string, config: Omit<CloudwatchMetricAlarmConfig, 'alarmName' | 'alarmActions' | 'okActions' | 'evaluationPeriods'> & { evaluationPeriods?: number }) =>
       this.alarms.push(
         new CloudwatchMetricAlarm(this, id, {

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { Fn, Token } from 'cdktn';
 import { Lb } from '@cdktn/provider-aws/lib/lb/index.js';
 import { LbListener } from '@cdktn/provider-aws/lib/lb-listener/index.js';
+import { LbListenerRule } from '@cdktn/provider-aws/lib/lb-listener-rule/index.js';
 import { LbTargetGroup } from '@cdktn/provider-aws/lib/lb-target-group/index.js';
 import { LaunchTemplate } from '@cdktn/provider-aws/lib/launch-template/index.js';
 import { AutoscalingGroup } from '@cdktn/provider-aws/lib/autoscaling-group/index.js';
@@ -14,8 +15,8 @@ import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js'
 import { IamRolePolicyAttachment } from '@cdktn/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { IamInstanceProfile } from '@cdktn/provider-aws/lib/iam-instance-profile/index.js';
 import { DataAwsSsmParameter } from '@cdktn/provider-aws/lib/data-aws-ssm-parameter/index.js';
-import { APP_PORTS, REFRESH_MIN_HEALTHY_PERCENT, ROOT_VOLUME_GB, archFor, shortName } from '../settings.js';
-import { userData } from '../user-data.js';
+import { APP_PORTS, BOOT_GRACE_SECONDS, FRONT_DRAIN_SECONDS, REFRESH_MIN_HEALTHY_PERCENT, ROOT_VOLUME_GB, archFor, shortName } from '../settings.js';
+import { LOG_SHIPPER_KEY, userData } from '../user-data.js';
 import { assumeRolePolicy, policyJson, type RegionContext, type Statement } from './common.js';
 import type { Network } from './network.js';
 
@@ -29,14 +30,22 @@ export interface TierProps {
   logsBucket: string;
   releasesBucketName: string;
   releasesBucketArn: string;
+  /** The environment file of the instances (see userData). */
   env: Record<string, string>;
+  /** Secrets read at boot into shell variables: name → secret id. */
   secrets: Record<string, string>;
-  derived: Record<string, string>;
-  /** Extra least-privilege statements for the instance role (secrets, database connect). */
+  /** Extra least-privilege statements for the instance role (secrets). */
   statements: Statement[];
   searchEndpoint: string;
   searchDomainArn: string;
+  /** Terraform boolean: start instances (false during the first deploy). */
+  launch: string;
+  /** The value CloudFront sends in ORIGIN_HEADER: requests without it are refused. */
+  originSecret: string;
 }
+
+/** The header CloudFront adds to every origin request (edge-stack.ts); the listeners forward only with it. */
+export const ORIGIN_HEADER = 'X-Origin-Verify';
 
 export class Tier extends Construct {
   readonly alb: Lb;
@@ -59,7 +68,7 @@ export class Tier extends Construct {
       loadBalancerType: 'application',
       internal: false,
       subnets: network.publicSubnets.map((s) => s.id),
-      securityGroups: [albSg.id],
+      securityGroups: [albSg.id, network.groups.cdnOrigin.id, network.groups.healthCheckers.id],
       // database.deletionProtection protects every resource with the switch (clusters and load balancers): one flag to tear down.
       enableDeletionProtection: def.database.deletionProtection,
       dropInvalidHeaderFields: true,
@@ -76,11 +85,15 @@ export class Tier extends Construct {
       protocol: 'HTTP',
       vpcId: network.vpc.id,
       targetType: 'instance',
-      // A short drain: the instance keeps serving in-flight requests this long after it leaves the pool.
-      deregistrationDelay: String(def.api.drainSeconds),
+      // A short drain: the instance keeps serving in-flight requests this long after it leaves the pool
+      // (static files finish fast: the front tier has its own, shorter drain).
+      deregistrationDelay: String(tier === 'api' ? def.api.drainSeconds : FRONT_DRAIN_SECONDS),
       healthCheck: {
         enabled: true,
-        path: hc.path,
+        // Liveness, not readiness: with ELB health checks on the group this is what replaces an instance, and a
+        // database failover (every instance not ready at once) must not replace them all. Readiness decides at
+        // the region level (Route 53, see dns.ts).
+        path: hc.livenessPath,
         protocol: 'HTTP',
         matcher: '200',
         // ALB health checks run at most every 5 s; the definition's faster local interval is rounded up.
@@ -91,27 +104,34 @@ export class Tier extends Construct {
       },
     });
 
-    new LbListener(this, 'https', {
+    // Only CloudFront (with the secret header) reaches the application; Route 53's health checkers, which
+    // cannot send a header, reach the readiness path alone. Anything else gets a 403.
+    const https = new LbListener(this, 'https', {
       loadBalancerArn: this.alb.arn,
       port: 443,
       protocol: 'HTTPS',
       sslPolicy: ALB_TLS_POLICY,
       certificateArn: props.certificateArn,
-      defaultAction: [{ type: 'forward', targetGroupArn: this.targetGroup.arn }],
+      defaultAction: [{ type: 'fixed-response', fixedResponse: { contentType: 'text/plain', statusCode: '403', messageBody: 'Forbidden: use the site address' } }],
     });
-    new LbListener(this, 'http-redirect', {
-      loadBalancerArn: this.alb.arn,
-      port: 80,
-      protocol: 'HTTP',
-      defaultAction: [{ type: 'redirect', redirect: { port: '443', protocol: 'HTTPS', statusCode: 'HTTP_301' } }],
+    const forward = [{ type: 'forward', targetGroupArn: this.targetGroup.arn }];
+    new LbListenerRule(this, 'from-cloudfront', {
+      listenerArn: https.arn, priority: 10, action: forward,
+      condition: [{ httpHeader: { httpHeaderName: ORIGIN_HEADER, values: [props.originSecret] } }],
+    });
+    new LbListenerRule(this, 'health-checkers', {
+      listenerArn: https.arn, priority: 20, action: forward,
+      condition: [{ pathPattern: { values: [hc.path] } }, { httpRequestMethod: { values: ['GET'] } }],
     });
 
-    // Least privilege: read this tier's releases, the listed secrets, write logs to the search domain.
+    // Least privilege: read this tier's releases (and the optional log shipper package), decrypt them through S3
+    // only (the bucket is encrypted with the region's key), the listed secrets, write logs to the search domain.
     this.role = new IamRole(this, 'role', { name, assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com') });
     new IamRolePolicy(this, 'policy', {
       role: this.role.id,
       policy: policyJson(
-        { Sid: 'ReadReleases', Effect: 'Allow', Action: 's3:GetObject', Resource: `${props.releasesBucketArn}/${tier}/*` },
+        { Sid: 'ReadReleases', Effect: 'Allow', Action: 's3:GetObject', Resource: [`${props.releasesBucketArn}/${tier}/*`, `${props.releasesBucketArn}/${LOG_SHIPPER_KEY}`] },
+        { Sid: 'DecryptReleases', Effect: 'Allow', Action: 'kms:Decrypt', Resource: ctx.key.arn, Condition: { StringEquals: { 'kms:ViaService': `s3.${plan.region}.amazonaws.com` } } },
         { Sid: 'ShipLogs', Effect: 'Allow', Action: ['es:ESHttpPost', 'es:ESHttpPut'], Resource: `${props.searchDomainArn}/*` },
         ...props.statements,
       ),
@@ -124,8 +144,8 @@ export class Tier extends Construct {
     const ami = new DataAwsSsmParameter(this, 'ami', { name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}` });
 
     const script = userData({
-      tier, name: def.name, region: plan.region, port,
-      releasesBucket: props.releasesBucketName, env: props.env, secrets: props.secrets, derived: props.derived, searchEndpoint: props.searchEndpoint,
+      tier, name: def.name, region: plan.region,
+      releasesBucket: props.releasesBucketName, env: props.env, secrets: props.secrets, searchEndpoint: props.searchEndpoint,
     });
     const template = new LaunchTemplate(this, 'template', {
       name,
@@ -138,20 +158,24 @@ export class Tier extends Construct {
       blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: ROOT_VOLUME_GB, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
       monitoring: { enabled: true },
       userData: Fn.base64encode(script),
+      // A new Amazon Linux image is published every few weeks: it must not roll every instance of both tiers at the
+      // next unrelated apply. Take it on purpose: tofu apply -replace=<this launch template> (README).
+      lifecycle: { ignoreChanges: ['image_id'] },
       tagSpecifications: [{ resourceType: 'instance', tags: { ...ctx.tags, Name: name, Tier: tier } }, { resourceType: 'volume', tags: { ...ctx.tags, Name: name } }],
     });
 
     const warmup = def.scaling.scaleOutCooldownSeconds;
     this.asg = new AutoscalingGroup(this, 'asg', {
       name,
-      minSize: spec.instances.min,
+      // launch_instances=false (the first deploy, before any release or database user exists): no instance yet.
+      minSize: Token.asNumber(Fn.conditional(props.launch, spec.instances.min, 0)),
       maxSize: spec.instances.max,
-      desiredCapacity: spec.instances.desired,
+      desiredCapacity: Token.asNumber(Fn.conditional(props.launch, spec.instances.desired, 0)),
       vpcZoneIdentifier: network.privateSubnets.map((s) => s.id),
       launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
       targetGroupArns: [this.targetGroup.arn],
       healthCheckType: 'ELB',
-      healthCheckGracePeriod: 120,
+      healthCheckGracePeriod: BOOT_GRACE_SECONDS,
       defaultInstanceWarmup: warmup,
       waitForCapacityTimeout: '15m',
       enabledMetrics: ['GroupDesiredCapacity', 'GroupInServiceInstances', 'GroupPendingInstances', 'GroupTerminatingInstances', 'GroupTotalInstances'],

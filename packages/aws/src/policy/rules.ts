@@ -230,10 +230,12 @@ export const policyRules: PolicyRule[] = [
   },
   {
     id: 'CKV_AWS_355',
-    title: 'inline IAM policies scope write actions to named resources',
+    title: 'inline IAM policies scope restrictable actions to named resources',
+    // Like Checkov: Describe*/List* and tag:GetResources support no resource-level permission, so only `*` fits them.
     check: (json) =>
       resources(json, 'aws_iam_role_policy')
-        .filter(([, c]) => statements(c.policy).some((s) => s.Effect === 'Allow' && asArray(s.Resource).includes('*')))
+        .filter(([, c]) => statements(c.policy).some((s) => s.Effect === 'Allow' && asArray(s.Resource).includes('*') &&
+          asArray(s.Action).some((a) => !/^[a-z0-9-]+:(Describe|List)[A-Za-z]*$/.test(a) && a !== 'tag:GetResources')))
         .map(([address]) => ({ rule: 'CKV_AWS_355', address, message: `${address}: grants on Resource "*"` })),
   },
 

@@ -1,7 +1,7 @@
 // What every stack shares: the AWS provider with default tags, the S3 remote-state backend (native
 // S3 locking, Terraform/OpenTofu >= 1.10), and the `domain` variable.
 import type { Construct } from 'constructs';
-import { S3Backend, TerraformVariable } from 'cdktn';
+import { S3Backend, TerraformVariable, type TerraformStack } from 'cdktn';
 import { AwsProvider } from '@cdktn/provider-aws/lib/provider/index.js';
 import type { ResolvedDefinition } from '@conduit/definition';
 import type { AwsSettings } from '../settings.js';
@@ -12,7 +12,9 @@ export const tagsFor = (def: ResolvedDefinition, stack: string): Record<string, 
   ManagedBy: 'cdktn (packages/aws)',
 });
 
-export function awsProvider(scope: Construct, def: ResolvedDefinition, stack: string, region: string): AwsProvider {
+export function awsProvider(scope: TerraformStack, def: ResolvedDefinition, stack: string, region: string): AwsProvider {
+  // S3 native state locking (use_lockfile) needs 1.10: an older binary stops at init instead of running unlocked.
+  scope.addOverride('terraform.required_version', '>= 1.10.0');
   return new AwsProvider(scope, 'aws', { region, defaultTags: [{ tags: tagsFor(def, stack) }] });
 }
 

@@ -15,7 +15,9 @@ import { Wafv2WebAclLoggingConfiguration } from '@cdktn/provider-aws/lib/wafv2-w
 import { CloudwatchLogGroup } from '@cdktn/provider-aws/lib/cloudwatch-log-group/index.js';
 import { Route53Record } from '@cdktn/provider-aws/lib/route53-record/index.js';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { EDGE_REGION, LOG_OBJECT_EXPIRY_DAYS, type AwsSettings } from '../settings.js';
+import { DataAwsSecretsmanagerSecretVersion } from '@cdktn/provider-aws/lib/data-aws-secretsmanager-secret-version/index.js';
+import { EDGE_REGION, LOG_OBJECT_EXPIRY_DAYS, originSecretNameFor, type AwsSettings } from '../settings.js';
+import { ORIGIN_HEADER } from '../constructs/tier.js';
 import { SecureBucket } from '../constructs/bucket.js';
 import { RegionKey } from '../constructs/kms.js';
 import { ValidatedCertificate, failoverName, regionalName } from '../constructs/dns.js';
@@ -107,9 +109,12 @@ export class EdgeStack extends TerraformStack {
     // preflight headers) reaches the API, which answers preflights itself.
     const apiPolicyId = MANAGED.cachingDisabled;
 
+    // The load balancers forward only requests that carry this header (tier.ts): the WAF cannot be bypassed.
+    const originSecret = new DataAwsSecretsmanagerSecretVersion(this, 'origin-verify', { secretId: originSecretNameFor(def.name) }).secretString;
     const origin = (originId: string, host: string): CloudfrontDistributionOrigin => ({
       originId,
       domainName: host,
+      customHeader: [{ name: ORIGIN_HEADER, value: originSecret }],
       customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: 'https-only', originSslProtocols: ['TLSv1.2'], originReadTimeout: 30, originKeepaliveTimeout: 5 },
       connectionAttempts: 2,
       connectionTimeout: 5,

@@ -3,11 +3,13 @@
 // Cross-region links use deterministic names (the global cluster id, the peer's backup vault, replicated
 // secrets), never cross-stack references: stacks apply independently, primary first.
 import type { Construct } from 'constructs';
-import { TerraformOutput, TerraformStack } from 'cdktn';
+import { TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktn';
+import { apiEnvironment } from '@conduit/api/environment';
 import { DataAwsCallerIdentity } from '@cdktn/provider-aws/lib/data-aws-caller-identity/index.js';
 import { DataAwsElbServiceAccount } from '@cdktn/provider-aws/lib/data-aws-elb-service-account/index.js';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { APP_DB_USER, LOG_OBJECT_EXPIRY_DAYS, type AwsSettings, type RegionPlan } from '../settings.js';
+import { DataAwsSecretsmanagerSecretVersion } from '@cdktn/provider-aws/lib/data-aws-secretsmanager-secret-version/index.js';
+import { APP_DB_USER, APP_PORTS, EDGE_REGION, LOG_OBJECT_EXPIRY_DAYS, originSecretNameFor, type AwsSettings, type RegionPlan } from '../settings.js';
 import { RegionKey } from '../constructs/kms.js';
 import { SecureBucket } from '../constructs/bucket.js';
 import { Network } from '../constructs/network.js';
@@ -18,6 +20,7 @@ import { LogSearch, Monitoring } from '../constructs/observability.js';
 import { Tier } from '../constructs/tier.js';
 import { RegionZone, RegionalDns, ValidatedCertificate, regionalName, failoverName } from '../constructs/dns.js';
 import { Backup } from '../constructs/backup.js';
+import { FaultInjection } from '../constructs/fis.js';
 import type { RegionContext, Statement } from '../constructs/common.js';
 import { awsProvider, domainVariable, remoteState, tagsFor } from './common.js';
 
@@ -63,34 +66,55 @@ export class RegionStack extends TerraformStack {
     // The API's signing secret, shared by both regions (a user signed in via one region stays signed in via the other).
     const jwtName = `${def.name}/api/jwt`;
     if (plan.role === 'primary') {
-      new GeneratedSecret(this, 'jwt', { name: jwtName, description: `${def.name} API token signing secret`, kmsKeyId: key.arn, replicaRegion: plan.peer, length: 64 });
+      new GeneratedSecret(this, 'jwt', { name: jwtName, description: `${def.name} API token signing secret`, kmsKeyId: key.arn, replicaRegions: [plan.peer], length: 64 });
     }
 
+    // CloudFront's origin header value: made in the primary region, replicated to the other region and to the
+    // edge's region (us-east-1), where each stack reads its own copy by name.
+    const originSecretName = originSecretNameFor(def.name);
+    const originSecret = plan.role === 'primary'
+      ? new GeneratedSecret(this, 'origin-verify', { name: originSecretName, description: `${def.name} CloudFront origin header value`, kmsKeyId: key.arn, replicaRegions: [plan.peer, EDGE_REGION === plan.region ? null : EDGE_REGION], length: 48 }).version.secretString
+      : new DataAwsSecretsmanagerSecretVersion(this, 'origin-verify', { secretId: originSecretName }).secretString;
     const secretArn = (name: string) => `arn:aws:secretsmanager:${plan.region}:${accountId}:secret:${name}-??????`;
     const apiSecrets = { DB_PASSWORD: database.appSecretName, JWT_SECRET: jwtName, CACHE_AUTH: cache.authSecret.secret.name };
+    // IAM database authentication stays on the cluster (for operators), but the API signs in with its password:
+    // the instances get no rds-db:connect.
     const apiStatements: Statement[] = [
-      { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: Object.values(apiSecrets).map((n) => (n === cache.authSecret.secret.name ? cache.authSecret.secret.arn : secretArn(n))) },
+      { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: Object.values(apiSecrets).map(secretArn) },
       { Sid: 'DecryptSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: key.arn, Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${plan.region}.amazonaws.com` } } },
-      { Sid: 'DatabaseIamAuth', Effect: 'Allow', Action: 'rds-db:connect', Resource: `arn:aws:rds-db:${plan.region}:${accountId}:dbuser:${database.cluster.clusterResourceId}/${APP_DB_USER}` },
     ];
     const publicUrl = `https://${domain}`;
     const common = {
       network, certificateArn: certificate.arn, logsBucket: logs.bucket.bucket,
       releasesBucketName: releases.bucket.bucket, releasesBucketArn: releases.bucket.arn,
-      searchEndpoint: search.domain.endpoint, searchDomainArn: search.domain.arn,
+      searchEndpoint: search.domain.endpoint, searchDomainArn: search.domain.arn, originSecret,
+      launch: new TerraformVariable(this, 'launch_instances', {
+        type: 'bool', default: true,
+        description: 'false during the first deploy: the groups start empty until the release and the database user exist',
+      }).stringValue,
     };
-    const front = new Tier(this, 'front', ctx, { ...common, tier: 'front', env: { PUBLIC_URL: publicUrl }, secrets: {}, derived: {}, statements: [] });
-    const db = `${database.cluster.port}/${def.database.databaseName}`;
+    const front = new Tier(this, 'front', ctx, { ...common, tier: 'front', env: {}, secrets: {}, statements: [] });
+    const db = (host: string) => `mysql://${APP_DB_USER}:$DB_PASSWORD@${host}:${database.port}/${def.database.databaseName}`;
     const api = new Tier(this, 'api', ctx, {
       ...common,
       tier: 'api',
-      env: { PUBLIC_URL: publicUrl, LOG_LEVEL: 'info' },
       secrets: apiSecrets,
-      derived: {
-        DATABASE_WRITER_URL: `mysql://${APP_DB_USER}:$DB_PASSWORD@${database.cluster.endpoint}:${db}`,
-        DATABASE_READER_URL: `mysql://${APP_DB_USER}:$DB_PASSWORD@${database.cluster.readerEndpoint}:${db}`,
-        REDIS_URL: `rediss://:$CACHE_AUTH@${cache.group.primaryEndpointAddress}:6379`,
-      },
+      env: apiEnvironment({
+        databaseWriterUrl: db(database.writerEndpoint),
+        databaseReaderUrl: db(database.cluster.readerEndpoint),
+        // Aurora requires TLS (require_secure_transport) and the app user REQUIRE SSL: verify against the RDS CAs.
+        databaseTlsCa: 'rds',
+        cache: { kind: 'url', url: `rediss://:$CACHE_AUTH@${cache.group.primaryEndpointAddress}:${Token.asString(cache.group.port)}` },
+        jwtSecret: '$JWT_SECRET',
+        host: '0.0.0.0',
+        port: APP_PORTS.api,
+        publicUrl,
+        logLevel: 'info',
+        instanceId: '$INSTANCE_ID',
+        zone: '$ZONE',
+        // No edgePurgeUrls: CloudFront does not cache /api (see the README), so there is nothing to purge.
+        corsAllowedOrigins: def.api.corsAllowedOrigins.join(','),
+      }),
       statements: apiStatements,
     });
     this.tiers = [front, api];
@@ -101,18 +125,30 @@ export class RegionStack extends TerraformStack {
         { tier: 'front', alb: front.alb, healthPath: def.front.healthCheck.path },
         { tier: 'api', alb: api.alb, healthPath: def.api.healthCheck.path },
       ],
+      failoverAfterSeconds: def.regions.failoverAfterSeconds,
     });
-    new Monitoring(this, 'monitoring', ctx, { tiers: this.tiers, database, cache, search });
+    const monitoring = new Monitoring(this, 'monitoring', ctx, { tiers: this.tiers, database, cache, search });
+    const fis = new FaultInjection(this, 'fis', ctx, {
+      tiers: { front, api }, database, cache, network,
+      stopAlarms: monitoring.alarms.filter((a) => a.node.id.endsWith('-5xx-percent')),
+    });
     new Backup(this, 'backup', ctx, { clusterArn: plan.role === 'primary' ? database.cluster.arn : null });
 
     new TerraformOutput(this, 'releases_bucket', { value: releases.bucket.bucket, description: 'Upload <tier>/current.tar.gz here, then start an instance refresh' });
     new TerraformOutput(this, 'backups_bucket', { value: backups.bucket.bucket, description: 'Target of `aws rds start-export-task` snapshot exports' });
-    new TerraformOutput(this, 'db_writer_endpoint', { value: database.cluster.endpoint });
+    new TerraformOutput(this, 'db_writer_endpoint', { value: database.writerEndpoint });
     new TerraformOutput(this, 'db_reader_endpoint', { value: database.cluster.readerEndpoint });
     new TerraformOutput(this, 'cache_endpoint', { value: cache.group.primaryEndpointAddress });
     new TerraformOutput(this, 'api_url', { value: `https://${regionalName('api', plan.region, domain)}`, description: `this region's API (failover name: ${failoverName('api', '<domain>')})` });
     new TerraformOutput(this, 'search_endpoint', { value: search.domain.endpoint });
+    new TerraformOutput(this, 'fis_templates', {
+      value: Object.fromEntries(Object.entries(fis.templates).map(([scenario, t]) => [scenario, t.id])),
+      description: 'drill scenario → FIS experiment template id: aws fis start-experiment --experiment-template-id <id>',
+    });
+    new TerraformOutput(this, 'api_group', { value: api.asg.name });
     if (plan.role === 'primary') {
+      new TerraformOutput(this, 'db_cluster_arn', { value: database.cluster.arn });
+      new TerraformOutput(this, 'db_master_secret_arn', { value: database.masterSecretArn! });
       new TerraformOutput(this, 'app_user_sql', { value: appUserSql(def.database.databaseName), description: `run once as the master user; password from secret ${database.appSecretName}` });
     }
   }

@@ -1,4 +1,4 @@
-// `tier synth aws`, `tier plan aws`, `tier apply aws`: load the definition, synthesize the stacks with
+// `tier synth aws`, `tier plan aws`, `tier apply aws`, `tier cost aws`: load the definition, synthesize the stacks with
 // @conduit/aws, and (plan/apply) run terraform or tofu over each stack folder in apply order.
 // Options: --config FILE, --out DIR (default <definition dir>/out/aws), --json (synth summary as JSON),
 // --domain NAME (plan/apply when edge.domain is unset), --yes (apply without terraform's prompt).
@@ -84,3 +84,20 @@ function runTerraform(action: 'plan' | 'apply') {
 
 export const plan = runTerraform('plan');
 export const apply = runTerraform('apply');
+
+export const cost = {
+  async run(ctx: CommandContext): Promise<number> {
+    requireAwsTarget('cost', ctx);
+    const { definition } = await load(ctx);
+    const aws = await import('@conduit/aws');
+    let report;
+    try {
+      report = aws.estimateCost(definition);
+    } catch (e) {
+      if (e instanceof aws.CostError) throw new CliError(e.message);
+      throw e;
+    }
+    process.stdout.write(ctx.flags.json ? JSON.stringify(report, null, 2) + '\n' : aws.formatCost(report));
+    return 0;
+  },
+};

@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { InstanceSlot, ResolvedDefinition, DbNode, CacheNode, SentinelNode } from '@conduit/definition';
+import { apiEnvironment } from '@conduit/api/environment';
 import { apiServerEntry, consoleServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, repoRoot, sentinelConfFiles, type StatePaths } from '../paths.js';
 import type { ProcessSpec, RegionSecrets } from '../types.js';
 
@@ -157,23 +158,21 @@ export function frontInstanceSpec(ctx: SpecContext, slot: InstanceSlot): Process
 export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<string, string> {
   const d = ctx.definition;
   const urls = databaseUrls(d, ctx.secrets);
-  return {
-    DATABASE_WRITER_URL: urls.writer,
-    DATABASE_READER_URL: urls.reader,
-    REDIS_SENTINELS: endpoints(d).redisSentinels,
-    REDIS_MASTER_NAME: d.cacheMasterName,
-    JWT_SECRET: ctx.secrets.jwtSecret,
-    HOST: '127.0.0.1',
-    PORT: String(slot.port),
-    PUBLIC_URL: `http://127.0.0.1:${d.local.ports.edge}`,
-    INSTANCE_ID: slot.name,
-    ZONE: slot.zone,
-    LOG_LEVEL: 'info',
-    NODE_ENV: 'production',
+  return apiEnvironment({
+    databaseWriterUrl: urls.writer,
+    databaseReaderUrl: urls.reader,
+    cache: { kind: 'sentinel', sentinels: endpoints(d).redisSentinels, masterName: d.cacheMasterName },
+    jwtSecret: ctx.secrets.jwtSecret,
+    host: '127.0.0.1',
+    port: slot.port,
+    publicUrl: `http://127.0.0.1:${d.local.ports.edge}`,
+    instanceId: slot.name,
+    zone: slot.zone,
+    logLevel: 'info',
     // Every write purges what it changed at the edge before it is acknowledged.
-    EDGE_PURGE_URLS: `http://127.0.0.1:${d.local.ports.edgePurge}`,
-    CORS_ALLOWED_ORIGINS: d.api.corsAllowedOrigins.join(','),
-  };
+    edgePurgeUrls: `http://127.0.0.1:${d.local.ports.edgePurge}`,
+    corsAllowedOrigins: d.api.corsAllowedOrigins.join(','),
+  });
 }
 
 export function apiInstanceSpec(ctx: SpecContext, slot: InstanceSlot): ProcessSpec {

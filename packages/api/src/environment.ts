@@ -1,0 +1,82 @@
+// The API's environment, written by ONE function for everything that starts an API instance: the local
+// region's process specs and the AWS boot script. The variable names come from the API's own schema
+// (envSchema in config.ts): renaming or adding a variable there fails the type-check here, instead of an
+// instance failing at boot on one target only.
+// Values are text and are not validated here: on AWS they hold shell variables ($DB_PASSWORD) and Terraform
+// references that only exist at boot; loadConfig() validates what the instance finally reads.
+import type { z } from 'zod';
+import type { Config, envSchema } from './config.js';
+
+/** Every variable the API reads. */
+export type ApiEnvName = keyof z.input<typeof envSchema>;
+
+/** What an instance is told, by meaning; the names are this module's business. */
+export interface ApiEnvironment {
+  databaseWriterUrl: string;
+  /** default: the writer */
+  databaseReaderUrl?: string;
+  /** `rds` or the path of a PEM CA bundle; default: no TLS to the database */
+  databaseTlsCa?: string;
+  /** default: no cache */
+  cache?: { kind: 'url'; url: string } | { kind: 'sentinel'; sentinels: string; masterName: string };
+  jwtSecret: string;
+  host?: string;
+  port?: number | string;
+  publicUrl?: string;
+  logLevel?: Config['logLevel'];
+  instanceId?: string;
+  zone?: string;
+  cacheTimeoutMs?: number;
+  dbPoolSize?: number;
+  rateLimitAuthPerMin?: number;
+  /** Comma-separated purge URLs of the edge; default: none (no edge cache to purge) */
+  edgePurgeUrls?: string;
+  /** Comma-separated origins, or *; default: * */
+  corsAllowedOrigins?: string;
+}
+
+type Scalar = Exclude<keyof ApiEnvironment, 'cache'>;
+
+const NAMES = {
+  databaseWriterUrl: 'DATABASE_WRITER_URL',
+  databaseReaderUrl: 'DATABASE_READER_URL',
+  databaseTlsCa: 'DATABASE_TLS_CA',
+  jwtSecret: 'JWT_SECRET',
+  host: 'HOST',
+  port: 'PORT',
+  publicUrl: 'PUBLIC_URL',
+  logLevel: 'LOG_LEVEL',
+  instanceId: 'INSTANCE_ID',
+  zone: 'ZONE',
+  cacheTimeoutMs: 'CACHE_TIMEOUT_MS',
+  dbPoolSize: 'DB_POOL_SIZE',
+  rateLimitAuthPerMin: 'RATE_LIMIT_AUTH_PER_MIN',
+  edgePurgeUrls: 'EDGE_PURGE_URLS',
+  corsAllowedOrigins: 'CORS_ALLOWED_ORIGINS',
+} as const satisfies Record<Scalar, ApiEnvName>;
+
+const CACHE_NAMES = { url: 'REDIS_URL', sentinels: 'REDIS_SENTINELS', masterName: 'REDIS_MASTER_NAME' } as const satisfies Record<string, ApiEnvName>;
+
+// Every variable of the schema is written by this module: a new one in envSchema fails here until it is mapped.
+type Unmapped = Exclude<ApiEnvName, (typeof NAMES)[Scalar] | (typeof CACHE_NAMES)[keyof typeof CACHE_NAMES]>;
+const everyVariableMapped: [Unmapped] extends [never] ? true : { unmapped: Unmapped } = true;
+void everyVariableMapped;
+
+/**
+ * The environment of an API instance, ready for a process spec or an environment file. NODE_ENV=production
+ * is added: libraries read it; the API itself does not.
+ */
+export function apiEnvironment(e: ApiEnvironment): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(NAMES) as Scalar[]) {
+    const value = e[key];
+    if (value !== undefined) out[NAMES[key]] = String(value);
+  }
+  if (e.cache?.kind === 'url') out[CACHE_NAMES.url] = e.cache.url;
+  if (e.cache?.kind === 'sentinel') {
+    out[CACHE_NAMES.sentinels] = e.cache.sentinels;
+    out[CACHE_NAMES.masterName] = e.cache.masterName;
+  }
+  out.NODE_ENV = 'production';
+  return out;
+}
