@@ -133,6 +133,8 @@ describe('my.cnf', () => {
       expect(c).toMatch(/^rpl_semi_sync_master_enabled=OFF$/m);
       expect(c).toMatch(/^rpl_semi_sync_slave_enabled=ON$/m);
       expect(c).toMatch(/^rpl_semi_sync_master_timeout=2000$/m);
+      expect(c).toContain(`ssl_ca=${paths.tls.ca}\nssl_cert=${paths.tls.cert}\nssl_key=${paths.tls.key}\n`);
+      expect(c).not.toMatch(/^require_secure_transport/m);
     }
     expect(cnfs[0]).toMatch(/^server_id=1$/m);
     expect(cnfs[1]).toMatch(/^server_id=2$/m);

@@ -1,6 +1,6 @@
 // Integration: a small real region (2 zones, 2 API instances, 2 front instances, 1 replica) brought
 // up by the real `tier` CLI, checked through the edge, then destroyed with nothing left behind.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -19,6 +19,16 @@ const d = resolve(small);
 const edge = `http://127.0.0.1:${d.local.ports.edge}`;
 
 const tier = tierFor(config);
+
+/** The app user's login through an endpoint; `tls` verifies MariaDB against the region's CA, as the API does. */
+function appLogin(port: number, tls = true, database?: string): mysql.ConnectionOptions {
+  const paths = statePaths(stateDir);
+  const secrets = loadOrCreateSecrets(paths);
+  return {
+    host: '127.0.0.1', port, user: secrets.appUser, password: secrets.appPassword, database, connectTimeout: 5_000,
+    ...(tls ? { ssl: { ca: readFileSync(paths.tls.ca, 'utf8'), rejectUnauthorized: true } } : {}),
+  };
+}
 
 const proc = (name: string): ProcessRecord => readRegion(stateDir).processes.find((p) => p.name === name)!;
 let everyPid: number[] = [];
@@ -107,8 +117,7 @@ describe('a small region', () => {
     const list = await httpGet(`${edge}/api/articles?limit=1`, { timeoutMs: 10_000 });
     expect(list.status).toBe(200);
     expect(JSON.parse(list.body).articlesCount).toBeGreaterThanOrEqual(50); // the demo seed
-    const secrets = loadOrCreateSecrets(statePaths(stateDir));
-    const reader = await mysql.createConnection({ host: '127.0.0.1', port: d.local.ports.dbReader, user: secrets.appUser, password: secrets.appPassword, database: 'conduit' });
+    const reader = await mysql.createConnection(appLogin(d.local.ports.dbReader, true, 'conduit'));
     try {
       await waitUntil('the new user on the replica', async () => {
         const [rows] = await reader.query('SELECT COUNT(*) AS n FROM users WHERE username = ?', [name]);
@@ -120,9 +129,8 @@ describe('a small region', () => {
   });
 
   it('the writer endpoint reaches the primary (writable) and the reader a replica (read-only)', async () => {
-    const secrets = loadOrCreateSecrets(statePaths(stateDir));
     const ask = async (port: number) => {
-      const c = await mysql.createConnection({ host: '127.0.0.1', port, user: secrets.appUser, password: secrets.appPassword });
+      const c = await mysql.createConnection(appLogin(port));
       try {
         const [rows] = await c.query('SELECT @@server_id AS id, @@read_only AS ro, @@rpl_semi_sync_master_enabled AS semi, @@rpl_semi_sync_master_wait_point AS wp');
         return (rows as Array<{ id: number; ro: number; semi: number; wp: string }>)[0]!;
@@ -136,6 +144,25 @@ describe('a small region', () => {
     const writer = await haproxyServers(sock, 'be_db_writer');
     expect(writer.map((s) => [s.name, s.maint])).toEqual([['db-a', false], ['db-b', true]]);
     expect(JSON.parse(readFileSync(statePaths(stateDir).topology, 'utf8'))).toMatchObject({ primary: 'db-a', replicas: ['db-b'] });
+  });
+
+  it('the app user must use TLS (as on Aurora), verified against the region\'s CA; other users are not affected', async () => {
+    const port = d.local.ports.dbWriter;
+    // Without TLS the server refuses the app user's login (REQUIRE SSL: access denied).
+    const plain = await mysql.createConnection(appLogin(port, false)).then(async (c) => { await c.end(); return null; }, (e: { code?: string }) => e);
+    expect(plain?.code).toBe('ER_ACCESS_DENIED_ERROR');
+    const c = await mysql.createConnection(appLogin(port));
+    try {
+      const [rows] = await c.query("SHOW SESSION STATUS LIKE 'Ssl_version'");
+      expect((rows as Array<{ Value: string }>)[0]!.Value).toMatch(/^TLSv1\.[23]$/);
+    } finally {
+      await c.end();
+    }
+    // Verified for real: with Node's public roots instead of the region's CA the client refuses the server.
+    const publicRoots = await mysql.createConnection({ ...appLogin(port), ssl: { rejectUnauthorized: true } }).then(async (x) => { await x.end(); return null; }, (e: Error) => e);
+    expect(publicRoots?.message).toMatch(/certificate/i);
+    // The key is private to the region's user.
+    expect(statSync(statePaths(stateDir).tls.key).mode & 0o077).toBe(0);
   });
 
   it('the edge caches hashed assets, serves the SPA entry for unknown paths, never caches authenticated API reads', async () => {

@@ -28,6 +28,8 @@ describe('process specs', () => {
     expect(env).toMatchObject({
       DATABASE_WRITER_URL: 'mysql://app:p%40ss@127.0.0.1:21306/conduit',
       DATABASE_READER_URL: 'mysql://app:p%40ss@127.0.0.1:21307/conduit',
+      // The app user is REQUIRE SSL: the API verifies MariaDB against the region's CA.
+      DATABASE_TLS_CA: paths.tls.ca,
       REDIS_SENTINELS: '127.0.0.1:21389,127.0.0.1:21390,127.0.0.1:21391',
       REDIS_MASTER_NAME: 'conduit-test-cache',
       PORT: '21201', INSTANCE_ID: 'api-2', ZONE: 'b', HOST: '127.0.0.1', PUBLIC_URL: 'http://127.0.0.1:21080',
@@ -60,6 +62,10 @@ describe('replication bootstrap', () => {
     for (const s of users) {
       expect(s.sql[0]).toBe('SET SESSION sql_log_bin=0');
       expect(s.sql.join('\n')).toContain("GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1'");
+      // TLS is required of the app user only (as on Aurora); replication and the exporter stay plain.
+      expect(s.sql).toContain("CREATE USER IF NOT EXISTS 'app'@'127.0.0.1' IDENTIFIED BY 'p@ss' REQUIRE SSL");
+      expect(s.sql).toContain("ALTER USER 'app'@'127.0.0.1' IDENTIFIED BY 'p@ss' REQUIRE SSL");
+      expect(s.sql.filter((q) => q.includes('REQUIRE SSL'))).toHaveLength(2);
     }
   });
   it('opens writes and semi-sync on the primary only', () => {

@@ -22,9 +22,9 @@ const q = sqlString;
  */
 export function usersStep(d: ResolvedDefinition, node: DbNode, s: RegionSecrets): SqlStep {
   const host = q('127.0.0.1');
-  const user = (name: string, password: string) => [
-    `CREATE USER IF NOT EXISTS ${q(name)}@${host} IDENTIFIED BY ${q(password)}`,
-    `ALTER USER ${q(name)}@${host} IDENTIFIED BY ${q(password)}`,
+  const user = (name: string, password: string, require = '') => [
+    `CREATE USER IF NOT EXISTS ${q(name)}@${host} IDENTIFIED BY ${q(password)}${require}`,
+    `ALTER USER ${q(name)}@${host} IDENTIFIED BY ${q(password)}${require}`,
   ];
   return {
     node: node.name,
@@ -32,7 +32,8 @@ export function usersStep(d: ResolvedDefinition, node: DbNode, s: RegionSecrets)
     why: `create the app, replication and exporter users on ${node.name} (local, not binlogged)`,
     sql: [
       'SET SESSION sql_log_bin=0',
-      ...user(s.appUser, s.appPassword),
+      // TLS required of the app user only, as Aurora does (the cluster's app user is REQUIRE SSL).
+      ...user(s.appUser, s.appPassword, ' REQUIRE SSL'),
       // Database-level privileges only: no READ ONLY ADMIN, so read_only fences the app out of replicas.
       `GRANT ALL PRIVILEGES ON \`${d.database.databaseName}\`.* TO ${q(s.appUser)}@${host}`,
       ...user(s.replUser, s.replPassword),

@@ -161,6 +161,8 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
   return apiEnvironment({
     databaseWriterUrl: urls.writer,
     databaseReaderUrl: urls.reader,
+    // The app user is REQUIRE SSL: the API verifies MariaDB's certificate against the region's CA.
+    databaseTlsCa: ctx.paths.tls.ca,
     cache: { kind: 'sentinel', sentinels: endpoints(d).redisSentinels, masterName: d.cacheMasterName },
     jwtSecret: ctx.secrets.jwtSecret,
     host: '127.0.0.1',

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { regionSpecs, dbInitCommand, databaseUrls, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
 import { replicationSteps, type SqlStep } from '../specs/db.js';
 import { apiServerEntry, dbDataDir, dbSocket, repoRoot } from '../paths.js';
-import { haproxyServers, probe, queryNode, runOnce, runSql, waitUntil } from '../runner/index.js';
+import { ensureRegionTls, haproxyServers, probe, queryNode, runOnce, runSql, waitUntil } from '../runner/index.js';
 import { BACKENDS } from '../generators/haproxy.js';
 import { writeTopology } from '../state.js';
 import type { Supervisor } from './supervisor.js';
@@ -75,6 +75,8 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   const others = Promise.all(nonDb.map((s) => waitReady(sup, s, 30_000, progress)));
   others.catch(() => undefined); // observed below
 
+  // The database's TLS files first (once per region): every node's my.cnf points at them.
+  if (await ensureRegionTls(ctx.paths)) progress(`generated the database TLS CA and server certificate in ${ctx.paths.tls.dir}`);
   const fresh = d.dbNodes.filter((n) => !existsSync(join(dbDataDir(ctx.paths, n), 'mysql')));
   if (fresh.length > 0) {
     progress(`initializing ${fresh.length} MariaDB data dir(s): ${fresh.map((n) => n.name).join(', ')}`);
@@ -125,7 +127,7 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   }, 15_000, 50);
   const urls = databaseUrls(d, ctx.secrets);
   const apiCmd = (script: string) => runOnce(process.execPath, ['--import', ctx.tsxLoader ?? tsxLoaderPath(), join(repoRoot, 'packages/api/src/commands', script)], {
-    env: { DATABASE_WRITER_URL: urls.writer }, cwd: repoRoot,
+    env: { DATABASE_WRITER_URL: urls.writer, DATABASE_TLS_CA: ctx.paths.tls.ca }, cwd: repoRoot,
   });
   const migrateOut = (await apiCmd('migrate.ts')).trim();
   progress(`${migrateOut} (${secs(t0)})`);
