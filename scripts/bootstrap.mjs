@@ -20,6 +20,7 @@ export const systemPackages = [
   { bin: '/usr/bin/prometheus-mysqld-exporter', pkg: 'prometheus-mysqld-exporter', for: 'database metrics' },
   { bin: '/usr/bin/prometheus-redis-exporter', pkg: 'prometheus-redis-exporter', for: 'cache metrics' },
   { bin: '/usr/bin/chromium', pkg: 'chromium', for: 'browser tests' },
+  { bin: '/usr/bin/wrk', pkg: 'wrk', for: 'the API benchmark (npm run bench:api)' },
 ];
 
 const say = (msg) => process.stderr.write(`[bootstrap] ${msg}\n`);
