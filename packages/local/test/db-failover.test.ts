@@ -6,6 +6,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
@@ -16,7 +17,8 @@ import { createDbFailoverController } from '../src/controllers/db-failover.js';
 import { dbSocket, haproxyCommand, readTopology, statePaths, writeTopology } from '../src/index.js';
 
 const execFileP = promisify(execFile);
-const stateDir = '/work/main/.test-state/db-failover';
+// The repository's own .test-state (git-ignored), wherever the checkout is.
+const stateDir = fileURLToPath(new URL('../../../.test-state/db-failover', import.meta.url));
 const definition = resolve({
   name: 'dbf',
   zones: 3,
