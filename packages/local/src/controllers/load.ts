@@ -12,14 +12,22 @@ import type { Controller, ControllerContext } from './types.js';
  */
 export const CONTROLLER_TICK_MS = 250;
 
-/**
- * Starts every controller's loop; returns the function that stops them (and closes them).
- * @param interrupted journal entries a crashed supervisor left open: each goes to its controller's resume()
- *   before its ticks, until it says what came of it; then the entry is closed.
- */
-export function startControllers(base: Omit<ControllerContext, 'journal'>, interrupted: JournalEntry[] = [], intervalMs = CONTROLLER_TICK_MS): () => Promise<void> {
-  const make = [['db-failover', dbFailover], ['autoscaler', autoscaler]] as const;
-  const controllers = make.map(([name, create]) => {
+const all = { 'db-failover': dbFailover, autoscaler } as const;
+
+export interface StartOptions {
+  /** Journal entries a crashed supervisor left open: each goes to its controller's resume() before its ticks, until it says what came of it; then the entry is closed. */
+  interrupted?: JournalEntry[];
+  intervalMs?: number;
+  /** Which controllers run (default: all; a test of one controller runs only it). */
+  only?: (keyof typeof all)[];
+}
+
+/** Starts every controller's loop; returns the function that stops them (and closes them). */
+export function startControllers(base: Omit<ControllerContext, 'journal'>, o: StartOptions = {}): () => Promise<void> {
+  const interrupted = o.interrupted ?? [];
+  const intervalMs = o.intervalMs ?? CONTROLLER_TICK_MS;
+  const controllers = (o.only ?? (Object.keys(all) as (keyof typeof all)[])).map((name) => {
+    const create = all[name];
     const journal = controllerJournal(base.paths.actionJournal, name);
     return { c: create({ ...base, journal }) as Controller, journal };
   });

@@ -136,7 +136,7 @@ function run(interrupted: JournalEntry[]): void {
   stopControllers = startControllers({
     definition: d, stateDir: paths.root, paths, secrets: ctx.secrets, log, processes: () => sup.records(),
     start: startByName, stop: (n) => sup.stop(n), forget: (n) => sup.forget(n), specFor,
-  }, interrupted);
+  }, { interrupted });
 }
 
 /** Restarted by the watchdog: no config is rewritten, no process restarted; what runs is taken over. */
