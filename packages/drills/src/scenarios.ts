@@ -94,6 +94,9 @@ const supervisorBackCriterion = (ctx: DrillContext, f: DrillFigures) => {
   return criterion('supervisor back (answering)', '<= 3 s', ms === null ? 'never' : secs(ms), ms !== null && ms <= 3000);
 };
 
+const rejoinedCriterion = (ctx: DrillContext) =>
+  criterion('old primary rejoined as a replica', 'replicating from the new primary', ctx.state.rejoined ?? 'no', ctx.state.rejoined?.includes('replicates from') === true);
+
 export const scenarios: Scenario[] = [
   instanceKill('api', 'api-instance-kill', 'aws:ec2:terminate-instances (one instance of the API Auto Scaling group)', false),
   instanceKill('front', 'front-instance-kill', 'aws:ec2:terminate-instances (one instance of the front Auto Scaling group)', true),
@@ -142,7 +145,7 @@ export const scenarios: Scenario[] = [
     criteria: (ctx, f) => [
       criterion('writes resumed', '<= 3 s', secs(f.writeRecoveryMs), f.writeRecoveryMs <= 3000),
       criterion('a replica was promoted', 'a "promoted" decision', f.events.find((e) => e.source === 'db-failover' && e.sentence.startsWith('promoted'))?.sentence.split(':')[0] ?? 'none', f.events.some((e) => e.source === 'db-failover' && e.sentence.startsWith('promoted'))),
-      criterion('old primary rejoined as a replica', 'replicating from the new primary', ctx.state.rejoined ?? 'no', ctx.state.rejoined?.includes('replicates from') === true),
+      rejoinedCriterion(ctx),
     ],
   },
   {
@@ -278,7 +281,7 @@ export const scenarios: Scenario[] = [
         supervisorBackCriterion(ctx, f),
         criterion('a replica was promoted by the new supervisor', 'a "promoted" decision', promoted?.sentence.split(':')[0] ?? 'none', !!promoted),
         criterion('other components restarted', 'none (same pids)', restarted.join(', ') || 'none', restarted.length === 0),
-        criterion('old primary rejoined as a replica', 'replicating from the new primary', ctx.state.rejoined ?? 'no', ctx.state.rejoined?.includes('replicates from') === true),
+        rejoinedCriterion(ctx),
       ];
     },
   },
