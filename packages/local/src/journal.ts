@@ -11,7 +11,7 @@ export interface JournalEntry {
   id: string;
   controller: string;
   action: string;
-  /** What the controller needs to finish or undo it (e.g. {instance: "api-3"}). */
+  /** What the controller needs to finish or undo it (e.g. {instances: ["api-3"]}). */
   detail: Record<string, unknown>;
   openedAt: string;
   /** The supervisor pid that opened it. */
@@ -52,7 +52,7 @@ export function openEntries(file: string): JournalEntry[] {
 /** Bounded: past this many lines the supervisor keeps the open entries and the latest closed ones. */
 const MAX_LINES = 2_000;
 
-/** Rewrites the journal when it grew past MAX_LINES (called by the supervisor at start, before any action). */
+/** Rewrites the journal when it grew past MAX_LINES (at supervisor start, and every few hundred appends). */
 export function compactJournal(file: string): void {
   const lines = readLines(file);
   if (lines.length <= MAX_LINES) return;
@@ -70,10 +70,13 @@ export interface ControllerJournal {
 }
 
 export function controllerJournal(file: string, controller: string): ControllerJournal {
+  let appended = 0;
   const append = (l: Line) => {
     mkdirSync(dirname(file), { recursive: true });
     // appendFileSync: the line is in the kernel's page cache when it returns, so a SIGKILL right after keeps it.
     appendFileSync(file, JSON.stringify(l) + '\n');
+    // A decision that keeps failing opens and closes an entry on every attempt: keep the file bounded.
+    if (++appended % (MAX_LINES / 4) === 0) compactJournal(file);
   };
   return {
     open(action, detail) {

@@ -63,7 +63,7 @@ export function statePaths(stateDir: string, varnishInTmp = false) {
     watchdogPid: join(run, 'watchdog.pid'),
     /** {pid, supervisorPid, restarts, lastExit, lastRestartAt}, rewritten at every (re)start of the supervisor. */
     watchdogState: join(run, 'watchdog.json'),
-    /** Controller actions as JSON lines: an entry opened before an action, closed after it (supervisor/journal.ts). */
+    /** Controller actions as JSON lines: an entry opened before an action, closed after it (src/journal.ts). */
     actionJournal: join(root, 'journal.jsonl'),
     supervisorLog: join(logs, 'supervisor.log'),
     /** The DB failover controller's decisions as JSON lines {at, kind, sentence}, for drill reports. */

@@ -5,7 +5,6 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { dirname } from 'node:path';
 import { statePaths, type StatePaths } from './paths.js';
 import { isAlive, commandLineOf } from './runner/process.js';
-import { openEntries, type JournalEntry } from './journal.js';
 import type { DbTopology, ProcessesFile, ProcessRecord, RegionSecrets } from './types.js';
 
 export function writeFileAtomic(file: string, content: string, mode = 0o644): void {
@@ -83,8 +82,6 @@ export interface RegionSnapshot {
   watchdog: WatchdogState | null;
   processes: ProcessRecord[];
   topology: DbTopology | null;
-  /** Controller actions whose journal entry is open: in progress, or interrupted by a supervisor's crash. */
-  openActions: JournalEntry[];
 }
 
 /** Reads a region's state folder (no probing): processes.json, the supervisor pid, db-topology.json. */
@@ -97,7 +94,6 @@ export function readRegion(stateDir: string): RegionSnapshot {
     watchdog: watchdogState(paths),
     processes: file?.processes ?? [],
     topology: readTopology(paths),
-    openActions: openEntries(paths.actionJournal),
   };
 }
 

@@ -5,7 +5,7 @@ import { probe } from '../runner/probe.js';
 import { isOurProcess, queryNode, redisRole } from '../runner/index.js';
 import { dbSocket, statePaths } from '../paths.js';
 import { readRegion, type WatchdogState } from '../state.js';
-import type { JournalEntry } from '../journal.js';
+import { openEntries, type JournalEntry } from '../journal.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
 
 const tierOrder = ['edge', 'front', 'api', 'lb', 'db', 'cache', 'sentinel', 'monitoring'];
@@ -78,7 +78,7 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
     running,
     supervisor: snap.supervisor,
     watchdog: snap.watchdog,
-    openActions: snap.openActions.map((e) => ({ ...e, interrupted: !(snap.supervisor?.running && snap.supervisor.pid === e.pid) })),
+    openActions: openEntries(paths.actionJournal).map((e) => ({ ...e, interrupted: !(snap.supervisor?.running && snap.supervisor.pid === e.pid) })),
     healthy: running && processes.length > 0 && processes.every((p) => p.health === 'healthy'),
     endpoints: endpoints(d),
     topology: snap.topology,
