@@ -70,6 +70,11 @@ export interface ControllerJournal {
 }
 
 export function controllerJournal(file: string, controller: string): ControllerJournal {
+  // A crash in the middle of a write leaves half a line: the next line must not be glued to it.
+  try {
+    const text = readFileSync(file, 'utf8');
+    if (text.length > 0 && !text.endsWith('\n')) appendFileSync(file, '\n');
+  } catch { /* no journal yet */ }
   let appended = 0;
   const append = (l: Line) => {
     mkdirSync(dirname(file), { recursive: true });
