@@ -42,6 +42,9 @@ export interface FaultState {
   replacedAt?: number;
   /** How the old primary came back, e.g. "db-a replicates from db-b". */
   rejoined?: string;
+  /** Supervisor kills: every process's pid at the fault, and when a new supervisor answered. */
+  pidsBefore?: Record<string, number>;
+  supervisorBackAt?: number;
 }
 
 export interface DrillContext {

@@ -64,6 +64,12 @@ export function statePaths(stateDir: string, varnishInTmp = false) {
     /** Supervisor control socket (JSON lines: start/stop/list/forget). */
     supervisorSocket: join(run, 'supervisor.sock'),
     supervisorPid: join(run, 'supervisor.pid'),
+    /** The watchdog that restarts a dead supervisor (supervisor/watchdog.ts writes both; same names there). */
+    watchdogPid: join(run, 'watchdog.pid'),
+    /** {pid, supervisorPid, restarts, lastExit, lastRestartAt}, rewritten at every (re)start of the supervisor. */
+    watchdogState: join(run, 'watchdog.json'),
+    /** Controller actions as JSON lines: an entry opened before an action, closed after it (src/journal.ts). */
+    actionJournal: join(root, 'journal.jsonl'),
     supervisorLog: join(logs, 'supervisor.log'),
     /** The DB failover controller's decisions as JSON lines {at, kind, sentence}, for drill reports. */
     failoverJournal: join(logs, 'db-failover.jsonl'),

@@ -306,6 +306,34 @@ describe('a small region', () => {
     expect(r.stdout).toContain('is already running');
   });
 
+  it('a SIGKILLed supervisor is restarted by the watchdog and adopts every process as it runs; an adopted instance that dies is still replaced', async () => {
+    const before = readRegion(stateDir);
+    const pids = Object.fromEntries(before.processes.map((p) => [p.name, p.pid]));
+    const old = before.supervisor!.pid;
+    expect(before.watchdog?.running).toBe(true);
+    process.kill(old, 'SIGKILL');
+    const killedAt = Date.now();
+    await waitUntil('a new supervisor answering', async () => {
+      const s = readRegion(stateDir).supervisor;
+      return !!s?.running && s.pid !== old && (await supervisorRequest(stateDir, { op: 'list' }, 500).then(() => true, () => false));
+    }, 10_000, 50);
+    const backMs = Date.now() - killedAt;
+    expect(backMs).toBeLessThan(3_000);
+    const after = readRegion(stateDir);
+    everyPid.push(after.supervisor!.pid, after.watchdog!.pid);
+    expect(Object.fromEntries(after.processes.map((p) => [p.name, p.pid]))).toEqual(pids);
+    expect(after.watchdog).toMatchObject({ running: true, restarts: 1, supervisorPid: after.supervisor!.pid, lastExit: 'killed by SIGKILL' });
+    const status = await tier('status');
+    expect(status.stdout).toContain(`supervisor pid ${after.supervisor!.pid}; watchdog pid ${after.watchdog!.pid}, supervisor restarts 1`);
+    // Adopted processes are not its children: it polls them, and replaces one that dies as before.
+    const api = proc('api-2');
+    process.kill(api.pid!, 'SIGKILL');
+    await waitUntil('api-2 replaced by the new supervisor', () => proc('api-2').pid !== null && proc('api-2').pid !== api.pid, 10_000, 100);
+    everyPid.push(proc('api-2').pid!);
+    expect(readFileSync(statePaths(stateDir).supervisorLog, 'utf8')).toMatch(/api-2 \(api, zone b\) gone \(adopted: exit status unknown\): replacing it/);
+    console.log(`[region] supervisor SIGKILLed: a new one answered after ${backMs} ms, ${after.processes.length} processes adopted with the same pids`);
+  });
+
   it('`tier logs <component>` prints that component\'s log', async () => {
     const r = await tier('logs', 'supervisor');
     expect(r.code).toBe(0);

@@ -4,7 +4,8 @@ import { endpoints } from '../specs/processes.js';
 import { probe } from '../runner/probe.js';
 import { isOurProcess, queryNode, redisRole } from '../runner/index.js';
 import { dbSocket, statePaths } from '../paths.js';
-import { readRegion } from '../state.js';
+import { readRegion, type WatchdogState } from '../state.js';
+import { openEntries, type JournalEntry } from '../journal.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
 
 const tierOrder = ['edge', 'front', 'api', 'lb', 'db', 'cache', 'sentinel', 'monitoring'];
@@ -32,6 +33,10 @@ export interface RegionStatus {
   stateDir: string;
   running: boolean;
   supervisor: { pid: number; running: boolean } | null;
+  /** The watchdog that restarts a dead supervisor (its pid, the supervisor's restarts and last exit). */
+  watchdog: WatchdogState | null;
+  /** Controller actions with an open journal entry: `interrupted` when the supervisor that opened it is gone. */
+  openActions: Array<JournalEntry & { interrupted: boolean }>;
   healthy: boolean;
   endpoints: ReturnType<typeof endpoints>;
   topology: DbTopology | null;
@@ -72,6 +77,8 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
     stateDir: snap.stateDir,
     running,
     supervisor: snap.supervisor,
+    watchdog: snap.watchdog,
+    openActions: openEntries(paths.actionJournal).map((e) => ({ ...e, interrupted: !(snap.supervisor?.running && snap.supervisor.pid === e.pid) })),
     healthy: running && processes.length > 0 && processes.every((p) => p.health === 'healthy'),
     endpoints: endpoints(d),
     topology: snap.topology,
@@ -88,8 +95,11 @@ export function formatStatusTable(s: RegionStatus): string {
   const rows = s.processes.map((p) => [p.name, p.tier, p.zone ?? '-', p.pid === null ? '-' : String(p.pid), String(p.port), p.health, String(p.restarts), p.role ?? '', p.detail ?? '']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const w = s.watchdog;
+  const watchdog = !w ? 'no watchdog' : `watchdog pid ${w.pid}${w.running ? '' : ' NOT running'}, supervisor restarts ${w.restarts}${w.lastRestartAt ? ` (last ${w.lastRestartAt}: ${w.lastExit ?? '?'})` : ''}`;
   return [
-    `region "${s.name}": ${s.healthy ? 'healthy' : 'NOT healthy'} (supervisor pid ${s.supervisor?.pid ?? '-'}${s.running ? '' : ', not running'})`,
+    `region "${s.name}": ${s.healthy ? 'healthy' : 'NOT healthy'} (supervisor pid ${s.supervisor?.pid ?? '-'}${s.running ? '' : ', not running'}; ${watchdog})`,
+    ...s.openActions.map((e) => `${e.interrupted ? 'INTERRUPTED' : 'in progress'}: ${e.controller} ${e.action} ${JSON.stringify(e.detail)} (opened ${e.openedAt} by supervisor ${e.pid})`),
     line(head),
     ...rows.map(line),
   ].join('\n');

@@ -8,7 +8,7 @@ import { portClaims, tsxLoaderPath } from '../specs/processes.js';
 import { repoRoot, statePaths } from '../paths.js';
 import { portsBlockedByConnections, takenPorts, waitUntil } from '../runner/probe.js';
 import { spawnDaemon } from '../runner/spawn.js';
-import { supervisorState, takeLockFile, writeFileAtomic } from '../state.js';
+import { supervisorState, takeLockFile, watchdogState, writeFileAtomic } from '../state.js';
 import { stopLeftovers } from './down.js';
 import { RegionError } from './errors.js';
 import type { RegionPlan, SupervisorMessage } from '../supervisor/plan.js';
@@ -24,7 +24,7 @@ export interface UpOptions {
 
 export type UpResult = { alreadyRunning: true; pid: number } | { alreadyRunning: false; seconds: number; pid: number };
 
-const daemonEntry = join(dirname(fileURLToPath(import.meta.url)), '../supervisor/daemon.ts');
+const watchdogEntry = join(dirname(fileURLToPath(import.meta.url)), '../supervisor/watchdog.ts');
 
 /** Varnish drops privileges: every ancestor of its work dir must be searchable by others. */
 function traversableByOthers(dir: string): boolean {
@@ -65,6 +65,9 @@ async function upLocked(o: UpOptions): Promise<UpResult> {
   const probePaths = statePaths(o.stateDir);
   const sup = supervisorState(probePaths);
   if (sup?.running) return { alreadyRunning: true, pid: sup.pid };
+  // A live watchdog is about to start a new supervisor (adopting the processes): nothing is left over.
+  const wd = watchdogState(probePaths);
+  if (wd?.running) return { alreadyRunning: true, pid: wd.supervisorPid ?? wd.pid };
 
   const leftovers = await stopLeftovers(probePaths);
   if (leftovers > 0) o.progress(`stopped ${leftovers} leftover process(es) of a previous run whose supervisor had died`);
@@ -96,10 +99,11 @@ async function upLocked(o: UpOptions): Promise<UpResult> {
   const plan: RegionPlan = { definition: d, stateDir: paths.root, varnishInTmp, configFile: o.configFile };
   writeFileAtomic(paths.plan, JSON.stringify(plan, null, 2) + '\n');
 
-  const child = spawnDaemon(process.execPath, ['--import', tsxLoaderPath(), daemonEntry, paths.root], {
+  // The watchdog starts the supervisor and relays its messages; it restarts it if it dies later.
+  const child = spawnDaemon(process.execPath, ['--import', tsxLoaderPath(), watchdogEntry, paths.root], {
     logFile: paths.supervisorLog, cwd: repoRoot, env: { CONDUIT_SUPERVISOR: '1' },
   });
-  o.progress(`supervisor started (pid ${child.pid}); log: ${paths.supervisorLog}`);
+  o.progress(`watchdog started (pid ${child.pid}), it starts the supervisor; log: ${paths.supervisorLog}`);
 
   await new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -134,7 +138,7 @@ async function upLocked(o: UpOptions): Promise<UpResult> {
   child.removeAllListeners();
   if (child.connected) child.disconnect();
   child.unref();
-  return { alreadyRunning: false, seconds: (Date.now() - t0) / 1000, pid: child.pid! };
+  return { alreadyRunning: false, seconds: (Date.now() - t0) / 1000, pid: supervisorState(paths)?.pid ?? child.pid! };
 }
 
 

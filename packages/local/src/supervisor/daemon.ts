@@ -1,10 +1,14 @@
-// The supervisor daemon: `tier up` starts it detached (node --import tsx daemon.ts <stateDir>).
+// The supervisor daemon: the watchdog (watchdog.ts) starts it (node --import tsx daemon.ts <stateDir>).
 // It brings the region up, owns every process, replaces crashed instances, runs the controllers,
 // answers on its control socket, and on SIGTERM stops everything (SIGTERM, wait, SIGKILL per group).
+// With --adopt (the watchdog restarting it after a crash) it brings nothing up: it takes over the
+// processes processes.json lists as they are, and the controllers finish or undo the actions the
+// journal shows interrupted.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { statePaths } from '../paths.js';
-import { readTopology, loadOrCreateSecrets } from '../state.js';
+import { readJson, readTopology, loadOrCreateSecrets } from '../state.js';
+import { compactJournal, openEntries, type JournalEntry } from '../journal.js';
 import { sentinelMasterPort, serveControl, type ControlRequest } from '../runner/index.js';
 import { reconcileTopology } from '../specs/db.js';
 import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
@@ -13,11 +17,12 @@ import { Supervisor } from './supervisor.js';
 import { bringUp } from './bring-up.js';
 import { writeConfigs, writeHaproxyConfig, writeRedisConfig } from './configs.js';
 import { readPlan, type RegionPlan, type SupervisorMessage } from './plan.js';
-import type { ProcessSpec } from '../types.js';
+import type { ProcessSpec, ProcessesFile } from '../types.js';
 
 const stateDir = process.argv[2];
+const adopting = process.argv[3] === '--adopt';
 if (!stateDir) {
-  process.stderr.write('usage: daemon.ts <stateDir>\n');
+  process.stderr.write('usage: daemon.ts <stateDir> [--adopt]\n');
   process.exit(2);
 }
 let plan: RegionPlan;
@@ -119,17 +124,44 @@ async function main(): Promise<void> {
     await shutdown('startup failed', 1);
     return;
   }
-  sup.startLivenessChecks();
-  stopControllers = startControllers({
-    definition: d, stateDir: paths.root, paths, secrets: ctx.secrets, log, processes: () => sup.records(),
-    start: startByName, stop: (n) => sup.stop(n), forget: (n) => sup.forget(n), specFor,
-  });
+  compactJournal(paths.actionJournal);
+  run(openEntries(paths.actionJournal));
   send({ type: 'ready', seconds: (Date.now() - t0) / 1000 });
   if (process.connected) process.disconnect();
 }
 
-if (existsSync(paths.root)) void main();
-else {
+/** Liveness checks and the controllers, once every process is started or adopted. */
+function run(interrupted: JournalEntry[]): void {
+  sup.startLivenessChecks();
+  stopControllers = startControllers({
+    definition: d, stateDir: paths.root, paths, secrets: ctx.secrets, log, processes: () => sup.records(),
+    start: startByName, stop: (n) => sup.stop(n), forget: (n) => sup.forget(n), specFor,
+  }, { interrupted });
+}
+
+/** Restarted by the watchdog: no config is rewritten, no process restarted; what runs is taken over. */
+async function adopt(): Promise<void> {
+  const t0 = Date.now();
+  writeFileSync(paths.supervisorPid, `${process.pid}\n`);
+  log(`supervisor: pid ${process.pid}, restarted by the watchdog: adopting the region "${d.name}" as it runs (state ${paths.root})`);
+  const file = readJson<ProcessesFile>(paths.processes);
+  if (!file) {
+    log(`supervisor: ${paths.processes} is missing or unreadable: nothing to adopt; stop the region (\`tier down\`) and start it again`);
+    process.exit(2);
+  }
+  control = serveControl(paths.supervisorSocket, handle);
+  const r = sup.adopt(file.processes, specFor);
+  sup.watchAdopted();
+  log(`supervisor: adopted ${r.adopted.length} running process(es)${r.replaced.length ? `; replacing ${r.replaced.join(', ')} (gone meanwhile)` : ''}${r.down.length ? `; down: ${r.down.join(', ')}` : ''}${r.unknown.length ? `; not in the plan: ${r.unknown.join(', ')}` : ''}`);
+  compactJournal(paths.actionJournal);
+  const interrupted = openEntries(paths.actionJournal);
+  for (const e of interrupted) log(`supervisor: journal: ${e.controller} ${e.action} ${JSON.stringify(e.detail)} opened ${e.openedAt} by supervisor ${e.pid} was interrupted: the controller finishes or undoes it`);
+  run(interrupted);
+  log(`supervisor: took over in ${Date.now() - t0} ms`);
+}
+
+if (!existsSync(paths.root)) {
   process.stderr.write(`supervisor: state folder ${paths.root} missing\n`);
   process.exit(2);
-}
+} else if (adopting) void adopt();
+else void main();
