@@ -21,6 +21,8 @@ const status = {
     { name: 'db-b', tier: 'db', zone: 'b', pid: 11, port: 13311, health: 'healthy', state: 'running', restarts: 0, role: 'primary', detail: null, logFile: '' },
   ],
   tiers: {},
+  watchdog: null,
+  openActions: [],
 } satisfies RegionStatus;
 
 beforeAll(async () => {
