@@ -19,3 +19,4 @@ export { regionStatus, formatStatusTable, formatTierLines, type RegionStatus, ty
 export { regionLogs, followLog } from './region/logs.js';
 export { addInstance, removeInstance } from './region/instances.js';
 export { addToPool, drainFromPool, poolInstance, type PoolInstance, type PoolTier, type RolloutTarget, type AddOptions } from './rollout.js';
+export { sourceVersion, ensureRelease, installedRelease, installedReleases, currentVersion, readHistory, previousVersion, type InstalledRelease, type HistoryEntry } from './releases.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { tierFor } from './tier-cli.ts';
 import {
-  readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole,
+  readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole, sourceVersion, readHistory,
   type ProcessRecord,
 } from '../src/index.js';
 import small from './fixtures/small.config.ts';
@@ -75,6 +75,13 @@ describe('a small region', () => {
     for (const p of s.processes) expect(p, p.name).toMatchObject({ health: 'healthy' });
     const byName = (n: string) => s.processes.find((p: { name: string }) => p.name === n);
     expect(byName('api-2')).toMatchObject({ tier: 'api', zone: 'b', port: 21201 });
+    // Instances run the installed release of these sources, never the sources through tsx.
+    const version = sourceVersion();
+    expect(s.release).toBe(version);
+    for (const n of ['api-1', 'api-2', 'front-1', 'front-2']) expect(byName(n), n).toMatchObject({ version });
+    expect(proc('api-1').command).toEqual([process.execPath, join(statePaths(stateDir).releases, version, 'api/server.mjs')]);
+    expect(proc('front-1').command.join(' ')).toContain(join(statePaths(stateDir).releases, version, 'local-nginx/front-1.conf'));
+    expect(readHistory(statePaths(stateDir)).at(-1)).toMatchObject({ version, action: 'up', result: 'ok' });
     expect(byName('db-a')).toMatchObject({ role: 'primary', detail: 'writable, semi-sync on (1 semi-sync replicas)' });
     expect(byName('db-b')).toMatchObject({ role: 'replica', detail: 'replicating from :21310, lag 0 s' });
     expect(byName('redis-1')).toMatchObject({ role: 'primary' });
