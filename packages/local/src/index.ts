@@ -22,3 +22,4 @@ export { addToPool, drainFromPool, poolInstance, type PoolInstance, type PoolTie
 export { sourceVersion, ensureRelease, installedRelease, installedReleases, currentVersion, readHistory, previousVersion, type InstalledRelease, type HistoryEntry } from './releases.js';
 export { regionDeploy, regionRollback, type DeployOptions, type DeployReport, type ReplacedInstance } from './region/deploy.js';
 export { judgeCanary, type CanaryVerdict, type GroupFigures } from './canary.js';
+export type { ReleaseFault } from '@conduit/release';

@@ -117,6 +117,8 @@ export interface EnsureOptions {
   version?: string;
   /** Test releases only: bundle this fault (drills). */
   fault?: ReleaseFault;
+  /** Test releases only: label a second build of the same sources (`<version>-<variant>`). */
+  variant?: string;
   progress?: (line: string) => void;
 }
 
@@ -126,7 +128,7 @@ export interface EnsureOptions {
  */
 export async function ensureRelease(d: ResolvedDefinition, paths: Paths, o: EnsureOptions = {}): Promise<InstalledRelease> {
   const say = o.progress ?? (() => undefined);
-  const version = o.version ?? faultVersion(sourceVersion(), o.fault);
+  const version = o.version ?? faultVersion(sourceVersion(), o.fault) + (o.variant ? `-${o.variant}` : '');
   const have = installedRelease(paths, version);
   if (have) return have;
   const build = join(releaseBuildsDir, version);

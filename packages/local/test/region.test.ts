@@ -283,7 +283,7 @@ describe('a small region', () => {
           if (r.status !== 200) failed += 1;
         }
       };
-      const workers = [worker('/api/tags'), worker('/api/articles?limit=2'), worker('/api/tags')];
+      const workers = [worker('/api/tags'), worker('/api/articles?limit=2'), worker('/api/articles?limit=1')];
       try {
         return { result: await fn(), requests, failed };
       } finally {
@@ -293,6 +293,7 @@ describe('a small region', () => {
     }
 
     it('`tier deploy --version V` replaces every API then front instance zone by zone, under load, 0 failed requests', async () => {
+      // A second build of the same sources, under its own version: something to roll out.
       const v = `${sources()}-b`;
       await buildRelease(d, { outDir: join(releaseBuildsDir, v), version: v });
       const before = instances();

@@ -6,9 +6,12 @@
 
 export const FAULTS = {
   /** /health/ready answers 503 forever (liveness stays fine): the rollout's health barrier must stop the deploy. */
-  'never-ready': { path: '/health/ready', status: 503 },
-  /** GET /api/tags answers 500; everything else works, so readiness and the smoke request pass: only the canary sees it. */
-  'error-route': { path: '/api/tags', status: 500 },
+  'never-ready': { method: null, path: '/health/ready', status: 503 },
+  /**
+   * GET /api/articles (the article list) answers 500; everything else works (POST /api/articles too), so
+   * readiness and the smoke request pass: only the canary analysis sees it.
+   */
+  'error-route': { method: 'GET', path: '/api/articles', status: 500 },
 } as const;
 
 export type ReleaseFault = keyof typeof FAULTS;
@@ -24,7 +27,7 @@ export function faultBanner(fault: ReleaseFault): string {
     '{',
     '  const emit = __faultHttp.Server.prototype.emit;',
     '  __faultHttp.Server.prototype.emit = function (event, req, res) {',
-    `    if (event === 'request' && req.url.split('?')[0] === ${JSON.stringify(f.path)}) {`,
+    `    if (event === 'request' && ${f.method ? `req.method === ${JSON.stringify(f.method)} && ` : ''}req.url.split('?')[0] === ${JSON.stringify(f.path)}) {`,
     `      res.writeHead(${f.status}, { 'content-type': 'application/json' });`,
     `      res.end(${JSON.stringify(body)});`,
     '      return true;',

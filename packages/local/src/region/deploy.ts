@@ -25,6 +25,8 @@ export interface DeployOptions {
   version?: string;
   /** Test releases only (drills): deploy the sources' release with this fault bundled in. */
   fault?: ReleaseFault;
+  /** Test releases only: a second build of the same sources, versioned `<sources>-<variant>` (something to deploy to). */
+  variant?: string;
   /** One line per step ("api-4 healthy after 1.2 s"). */
   progress?: (line: string) => void;
 }
@@ -51,7 +53,7 @@ export interface DeployReport {
 }
 
 /** A smoke request straight to the new instance (not through the pool): a real page / API read. */
-const SMOKE: Record<PoolTier, string> = { api: '/api/articles?limit=1', front: '/' };
+const SMOKE: Record<PoolTier, string> = { api: '/api/tags', front: '/' };
 
 const ZONE_ORDER = (a: { zone: string | null; name: string }, b: { zone: string | null; name: string }) =>
   (a.zone ?? '').localeCompare(b.zone ?? '') || a.name.localeCompare(b.name, 'en', { numeric: true });
@@ -63,7 +65,7 @@ export async function regionDeploy(o: DeployOptions & { action?: 'deploy' | 'rol
   const say = o.progress ?? (() => undefined);
   const paths = statePaths(o.stateDir);
   if (!supervisorState(paths)?.running) throw new RegionError('the region is not running: start it with `tier up`, then deploy');
-  const release = await ensureRelease(d, paths, { version: o.version, fault: o.fault, progress: say }).catch((e: Error) => {
+  const release = await ensureRelease(d, paths, { version: o.version, fault: o.fault, variant: o.variant, progress: say }).catch((e: Error) => {
     throw new RegionError(e.message);
   });
   const to = release.version;
@@ -119,7 +121,7 @@ export async function regionDeploy(o: DeployOptions & { action?: 'deploy' | 'rol
 }
 
 /** `tier rollback`: the previous successfully deployed release, with the same rolling procedure. */
-export async function regionRollback(o: Omit<DeployOptions, 'version' | 'fault'>): Promise<DeployReport> {
+export async function regionRollback(o: Omit<DeployOptions, 'version' | 'fault' | 'variant'>): Promise<DeployReport> {
   const paths = statePaths(o.stateDir);
   const prev = previousVersion(paths);
   if (!prev || !installedRelease(paths, prev)) throw new RegionError('no previous release to roll back to (see releases/history.jsonl): deploy one with `tier deploy --version V`');
