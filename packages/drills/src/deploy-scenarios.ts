@@ -29,6 +29,15 @@ const report = (ctx: DrillContext): DeployReport => {
   return r;
 };
 
+/** A deploy scenario: its fault starts the deploy, its heal waits for the deploy's end. */
+const deployScenario = (name: string, story: string, minFaultWindowMs: number, deploy: (ctx: DrillContext) => Parameters<typeof startDeploy>[1], criteria: Scenario['criteria']): Scenario => ({
+  name, story, fisAction: FIS, minFaultWindowMs, criteria,
+  async fault(ctx) {
+    startDeploy(ctx, deploy(ctx));
+  },
+  heal: finishDeploy,
+});
+
 /** Every API and front instance runs `version`. */
 function allOn(ctx: DrillContext, version: string) {
   const off = instances(ctx).filter((p) => p.version !== version).map((p) => `${p.name} on ${p.version}`);
@@ -36,18 +45,13 @@ function allOn(ctx: DrillContext, version: string) {
 }
 
 export const deployScenarios: Scenario[] = [
-  {
-    name: 'deploy',
-    story: 'Given the region under traffic, when a new release rolls out (API then front, zone by zone, canary bake after the first instance of each tier), then no request fails, no acknowledged write is lost, and every instance runs the new release.',
-    fisAction: FIS,
-    minFaultWindowMs: 25_000,
-    async fault(ctx) {
-      // Something to deploy: the sources' release, or a second build of it when the region runs that already.
-      const src = sourceVersion();
-      startDeploy(ctx, currentVersion(statePaths(ctx.region.stateDir)) === src ? { variant: 'b' } : {});
-    },
-    heal: finishDeploy,
-    criteria(ctx, f) {
+  deployScenario(
+    'deploy',
+    'Given the region under traffic, when a new release rolls out (API then front, zone by zone, canary bake after the first instance of each tier), then no request fails, no acknowledged write is lost, and every instance runs the new release.',
+    25_000,
+    // Something to deploy: the sources' release, or a second build of it when the region runs that already.
+    (ctx) => (currentVersion(statePaths(ctx.region.stateDir)) === sourceVersion() ? { variant: 'b' } : {}),
+    (ctx, f) => {
       const r = report(ctx);
       return [
         criterion('deploy result', 'ok', `${r.result}, ${r.replaced.length} instance(s) replaced${r.error ? `: ${r.error}` : ''}`, r.result === 'ok'),
@@ -55,17 +59,13 @@ export const deployScenarios: Scenario[] = [
         allOn(ctx, r.to),
       ];
     },
-  },
-  {
-    name: 'deploy-bad-health',
-    story: 'Given the region under traffic, when a release whose instances never become ready is deployed, then the deploy stops at the first instance and rolls back, nothing old is drained, and no request fails.',
-    fisAction: FIS,
-    minFaultWindowMs: 6_000,
-    async fault(ctx) {
-      startDeploy(ctx, { fault: 'never-ready' });
-    },
-    heal: finishDeploy,
-    criteria(ctx, f) {
+  ),
+  deployScenario(
+    'deploy-bad-health',
+    'Given the region under traffic, when a release whose instances never become ready is deployed, then the deploy stops at the first instance and rolls back, nothing old is drained, and no request fails.',
+    6_000,
+    () => ({ fault: 'never-ready' }),
+    (ctx, f) => {
       const r = report(ctx);
       const after = instances(ctx).map((p) => [p.name, p.pid]);
       const same = JSON.stringify(after) === JSON.stringify(ctx.state.instancesBefore);
@@ -76,17 +76,13 @@ export const deployScenarios: Scenario[] = [
         criterion('failed requests', '0', failedAll(f), failedAll(f) === 0),
       ];
     },
-  },
-  {
-    name: 'deploy-bad-errors',
-    story: 'Given the region under traffic, when a release that starts fine but answers 500 on GET /api/articles is deployed, then the canary analysis catches it within deploy.bakeSeconds and the deploy rolls back.',
-    fisAction: FIS,
-    minFaultWindowMs: 12_000,
-    async fault(ctx) {
-      startDeploy(ctx, { fault: 'error-route' });
-    },
-    heal: finishDeploy,
-    criteria(ctx, f) {
+  ),
+  deployScenario(
+    'deploy-bad-errors',
+    'Given the region under traffic, when a release that starts fine but answers 500 on GET /api/articles is deployed, then the canary analysis catches it within deploy.bakeSeconds and the deploy rolls back.',
+    12_000,
+    () => ({ fault: 'error-route' }),
+    (ctx, f) => {
       const r = report(ctx);
       const bake = ctx.region.definition.deploy.bakeSeconds;
       const started = f.events.find((e) => e.source === 'deploy' && e.sentence.includes('baking canary'));
@@ -101,5 +97,5 @@ export const deployScenarios: Scenario[] = [
         allOn(ctx, r.from ?? ''),
       ];
     },
-  },
+  ),
 ];
