@@ -1,6 +1,7 @@
 // The scenarios, each read as given/when/then, with its pass criteria and the AWS Fault Injection
 // Service action it stands for on AWS (see README.md).
 import { criterion, type DrillContext, type DrillFigures, type Scenario } from './drill.js';
+import { deployScenarios } from './deploy-scenarios.js';
 import { waitUntil } from '@conduit/local';
 import {
   cachePrimary, killSupervisor, pidsOf, processes, replacedSince, supervisorBack, replicaStatus, signalProcess, startProcess, stopProcessGracefully, topology,
@@ -285,6 +286,7 @@ export const scenarios: Scenario[] = [
       ];
     },
   },
+  ...deployScenarios,
 ];
 
 export const scenarioNames = scenarios.map((s) => s.name);

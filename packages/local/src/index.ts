@@ -20,3 +20,7 @@ export { regionStatus, formatStatusTable, formatTierLines, type RegionStatus, ty
 export { regionLogs, followLog } from './region/logs.js';
 export { addInstance, removeInstance } from './region/instances.js';
 export { addToPool, drainFromPool, poolInstance, type PoolInstance, type PoolTier, type RolloutTarget, type AddOptions } from './rollout.js';
+export { sourceVersion, ensureRelease, installedRelease, installedReleases, currentVersion, readHistory, previousVersion, type InstalledRelease, type HistoryEntry } from './releases.js';
+export { regionDeploy, regionRollback, type DeployOptions, type DeployReport, type ReplacedInstance } from './region/deploy.js';
+export { judgeCanary, type CanaryVerdict, type GroupFigures } from './canary.js';
+export type { ReleaseFault } from '@conduit/release';

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ResolvedDefinition } from '@conduit/definition';
 import { portClaims, tsxLoaderPath } from '../specs/processes.js';
 import { repoRoot, statePaths } from '../paths.js';
+import { ensureRelease, recordHistory, setCurrentVersion } from '../releases.js';
 import { portsBlockedByConnections, takenPorts, waitUntil } from '../runner/probe.js';
 import { spawnDaemon } from '../runner/spawn.js';
 import { supervisorState, takeLockFile, watchdogState, writeFileAtomic } from '../state.js';
@@ -18,8 +19,6 @@ export interface UpOptions {
   stateDir: string;
   configFile: string;
   progress: (line: string) => void;
-  /** Build packages/web when dist is missing or stale (default true). */
-  buildSite?: boolean;
 }
 
 export type UpResult = { alreadyRunning: true; pid: number } | { alreadyRunning: false; seconds: number; pid: number };
@@ -35,17 +34,6 @@ function traversableByOthers(dir: string): boolean {
       /* not created yet: mkdir gives 755 */
     }
     if (dirname(d) === d) return true;
-  }
-}
-
-async function buildSite(progress: (l: string) => void): Promise<void> {
-  try {
-    const web = (await import(join(repoRoot, 'packages/web/build-info.mjs'))) as { isBuildFresh(): boolean; ensureBuilt(o: { quiet: boolean }): Promise<boolean> };
-    if (web.isBuildFresh()) return;
-    progress('building the SPA (packages/web → dist)');
-    await web.ensureBuilt({ quiet: true });
-  } catch (e) {
-    progress(`SPA build failed or unavailable (${(e as Error).message.split('\n')[0]}): the front serves a placeholder page`);
   }
 }
 
@@ -93,8 +81,13 @@ async function upLocked(o: UpOptions): Promise<UpResult> {
   for (const dir of [paths.config, paths.logs, paths.run, paths.data]) mkdirSync(dir, { recursive: true });
   if (varnishInTmp) o.progress(`${paths.root} is not reachable by the varnish users: Varnish's work dir is ${paths.varnishWorkdir}`);
 
-  // CONDUIT_SKIP_WEB_BUILD=1 (integration tests): serve dist as it is, or the placeholder page.
-  if (o.buildSite !== false && process.env.CONDUIT_SKIP_WEB_BUILD !== '1') await buildSite(o.progress);
+  // Instances run the release of the sources (built first when this commit has none), never the sources.
+  const tRelease = Date.now();
+  const release = await ensureRelease(d, paths, { progress: o.progress }).catch((e: Error) => {
+    throw new RegionError(`could not build or install the release of the current sources: ${e.message.split('\n')[0]}`);
+  });
+  setCurrentVersion(paths, release.version);
+  o.progress(`instances run release ${release.version} (ready in ${((Date.now() - tRelease) / 1000).toFixed(1)} s)`);
 
   const plan: RegionPlan = { definition: d, stateDir: paths.root, varnishInTmp, configFile: o.configFile };
   writeFileAtomic(paths.plan, JSON.stringify(plan, null, 2) + '\n');
@@ -135,6 +128,7 @@ async function upLocked(o: UpOptions): Promise<UpResult> {
       if (!settled) reject(new RegionError(`the supervisor exited while starting (${signal ?? `code ${code}`}); see ${paths.supervisorLog}`));
     });
   });
+  recordHistory(paths, release, 'up', 'ok');
   child.removeAllListeners();
   if (child.connected) child.disconnect();
   child.unref();

@@ -9,6 +9,7 @@ import type { Server } from 'node:net';
 import { statePaths } from '../paths.js';
 import { readJson, readTopology, loadOrCreateSecrets } from '../state.js';
 import { compactJournal, openEntries, type JournalEntry } from '../journal.js';
+import { currentVersion } from '../releases.js';
 import { sentinelMasterPort, serveControl, type ControlRequest } from '../runner/index.js';
 import { reconcileTopology } from '../specs/db.js';
 import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
@@ -41,7 +42,12 @@ const send = (m: SupervisorMessage) => {
 };
 
 const d = plan.definition;
-const ctx: SpecContext = { definition: d, paths, secrets: loadOrCreateSecrets(paths), tsxLoader: tsxLoaderPath() };
+const startVersion = currentVersion(paths);
+if (!startVersion) {
+  process.stderr.write(`supervisor: ${paths.currentRelease} missing: start the region with \`tier up\` (it installs the release)\n`);
+  process.exit(2);
+}
+const ctx: SpecContext = { definition: d, paths, secrets: loadOrCreateSecrets(paths), version: startVersion, tsxLoader: tsxLoaderPath() };
 // A replacement HAProxy starts from a config regenerated from the current DB topology (the failover
 // controller may have moved the primary) and the instances running now (some may have been added).
 const sup: Supervisor = new Supervisor(paths, log, (spec, restart) => {
@@ -53,19 +59,24 @@ let stopControllers: (() => Promise<void>) | null = null;
 let control: Server | null = null;
 let shuttingDown = false;
 
-/** Spec by name: one of the region's, or a spare API/front slot (up to the tier's max). */
-function specFor(name: string): ProcessSpec | undefined {
-  const known = sup.spec(name) ?? regionSpecs(ctx).find((s) => s.name === name);
-  if (known) return known;
+/**
+ * Spec by name: a known process, or an API/front slot (up to the tier's max) running `version` — by
+ * default the region's current release (current.json: what `tier deploy` last rolled out), as an Auto
+ * Scaling group launches from its launch template's version.
+ */
+function specFor(name: string, version?: string): ProcessSpec | undefined {
+  const known = sup.spec(name);
+  if (known && (version === undefined || known.version === version)) return known;
+  const at = { ...ctx, version: version ?? currentVersion(paths) ?? ctx.version };
   const api = d.apiSlots.find((s) => s.name === name);
-  if (api) return apiInstanceSpec(ctx, api);
+  if (api) return apiInstanceSpec(at, api);
   const front = d.frontSlots.find((s) => s.name === name);
-  if (front) return frontInstanceSpec(ctx, front);
-  return undefined;
+  if (front) return frontInstanceSpec(at, front);
+  return regionSpecs(ctx).find((s) => s.name === name);
 }
 
-async function startByName(name: string): Promise<number> {
-  const spec = specFor(name);
+async function startByName(name: string, version?: string): Promise<number> {
+  const spec = specFor(name, version);
   if (!spec) throw new Error(`no process or slot named ${name}`);
   const node = d.cacheNodes.find((n) => n.name === name);
   if (node) {
@@ -95,7 +106,7 @@ async function shutdown(signal: string, code = 0): Promise<void> {
 async function handle(req: ControlRequest): Promise<unknown> {
   switch (req.op) {
     case 'list': return sup.records();
-    case 'start': return { pid: await startByName(req.name) };
+    case 'start': return { pid: await startByName(req.name, req.version) };
     case 'stop': return sup.stop(req.name);
     case 'forget': sup.forget(req.name); return null;
     default: throw new Error(`unknown op ${(req as { op: string }).op}`);
@@ -113,9 +124,8 @@ async function main(): Promise<void> {
   writeFileSync(paths.supervisorPid, `${process.pid}\n`);
   log(`supervisor: pid ${process.pid}, region "${d.name}" from ${plan!.configFile}, state ${paths.root}`);
   const topology = reconcileTopology(d, readTopology(paths));
-  const { placeholder } = writeConfigs(ctx, topology);
+  writeConfigs(ctx, topology);
   send({ type: 'progress', line: `generated configs in ${paths.config}` });
-  if (placeholder) send({ type: 'progress', line: 'packages/web/dist is missing: the front serves a placeholder page (build the SPA: npm run build -w packages/web)' });
   control = serveControl(paths.supervisorSocket, handle);
   try {
     await bringUp(sup, ctx, topology, (line) => send({ type: 'progress', line }));
@@ -135,7 +145,7 @@ function run(interrupted: JournalEntry[]): void {
   sup.startLivenessChecks();
   stopControllers = startControllers({
     definition: d, stateDir: paths.root, paths, secrets: ctx.secrets, log, processes: () => sup.records(),
-    start: startByName, stop: (n) => sup.stop(n), forget: (n) => sup.forget(n), specFor,
+    start: (n) => startByName(n), stop: (n) => sup.stop(n), forget: (n) => sup.forget(n), specFor,
   }, { interrupted });
 }
 

@@ -92,6 +92,8 @@ export class Supervisor {
       },
     };
     m.spec = spec;
+    m.record.version = spec.version ?? null;
+    m.record.command = [spec.command, ...spec.args];
     m.child = child;
     m.stopping = false;
     m.failedProbes = 0;
