@@ -24,6 +24,7 @@ export const systemPackages = [
   { bin: '/usr/bin/prometheus-alertmanager', pkg: 'prometheus-alertmanager', for: 'alert routing to the console' },
   { bin: '/usr/bin/prometheus-blackbox-exporter', pkg: 'prometheus-blackbox-exporter', for: 'synthetic checks through the edge' },
   { bin: '/usr/bin/chromium', pkg: 'chromium', for: 'browser tests' },
+  { bin: '/usr/bin/wrk', pkg: 'wrk', for: 'the API benchmark (npm run bench:api)' },
 ];
 
 const say = (msg) => process.stderr.write(`[bootstrap] ${msg}\n`);

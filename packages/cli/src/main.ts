@@ -34,6 +34,15 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     options: { out: { type: 'string' } },
     load: () => import('./commands/release.js').then((m) => m.release),
   },
+  deploy: {
+    summary: 'rolling deploy of a release to the running region, canary and automatic rollback: tier deploy [--version V] [--json]',
+    options: { version: { type: 'string' } },
+    load: () => import('./commands/deploy.js').then((m) => m.deploy),
+  },
+  rollback: {
+    summary: 'roll the running region back to the previous release, same rolling procedure: tier rollback [--json]',
+    load: () => import('./commands/deploy.js').then((m) => m.rollback),
+  },
   drill: {
     summary: 'run a failure drill under live traffic: tier drill <scenario>|all [--short]',
     options: { short: { type: 'boolean' } },

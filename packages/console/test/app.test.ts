@@ -17,10 +17,13 @@ const status = {
   name: 'conduit', stateDir: dir, running: true, supervisor: { pid: 1, running: true }, healthy: false, endpoints: {} as RegionStatus['endpoints'],
   topology: { primary: 'db-b', replicas: ['db-a', 'db-c'], updatedAt: '' },
   processes: [
-    { name: 'api-1', tier: 'api', zone: 'a', pid: 10, port: 8200, health: 'down', state: 'restarting', restarts: 1, role: null, detail: null, logFile: '' },
-    { name: 'db-b', tier: 'db', zone: 'b', pid: 11, port: 13311, health: 'healthy', state: 'running', restarts: 0, role: 'primary', detail: null, logFile: '' },
+    { name: 'api-1', tier: 'api', zone: 'a', pid: 10, port: 8200, health: 'down', state: 'restarting', restarts: 1, role: null, detail: null, logFile: '', version: 'v1' },
+    { name: 'db-b', tier: 'db', zone: 'b', pid: 11, port: 13311, health: 'healthy', state: 'running', restarts: 0, role: 'primary', detail: null, logFile: '', version: null },
   ],
   tiers: {},
+  watchdog: null,
+  openActions: [],
+  release: 'v1',
 } satisfies RegionStatus;
 
 beforeAll(async () => {

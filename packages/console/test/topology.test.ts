@@ -11,6 +11,7 @@ const d = resolve(stack);
 const specs = regionSpecs({
   definition: d,
   paths: statePaths('/tmp/unused-state'),
+  version: 'v1',
   secrets: { jwtSecret: 'x'.repeat(32), appUser: 'a', appPassword: 'a', replUser: 'r', replPassword: 'r', exporterUser: 'e', exporterPassword: 'e' },
 });
 

@@ -116,6 +116,28 @@ export const definitionSchema = z
       })
       .prefault({}),
 
+    /** Rolling deploys (`tier deploy` locally; the instance refresh's checkpoint and alarms on AWS). */
+    deploy: z
+      .strictObject({
+        /**
+         * Canary window: after the first new instance of each tier joins the pool, it serves traffic this
+         * long beside the old ones before the others are replaced; its errors and latency are compared.
+         */
+        bakeSeconds: z.number().int().min(0).max(3600).default(30).describe('default: 30 s'),
+        /** The canary's 5xx share may exceed the old instances' by at most this (0.01 = one point). */
+        maxErrorRateIncrease: z.number().min(0).max(1).default(0.01).describe('default: 0.01 (1 percentage point)'),
+        /**
+         * The canary's response time may be at most this multiple of the old instances'. Locally from
+         * HAProxy's per-server `rtime` (average of the last 1024 responses; HAProxy keeps no percentile).
+         */
+        maxLatencyRatio: z.number().min(1).default(2).describe('default: 2'),
+        /** Requests the canary must have answered before its latency is judged (errors are judged from the first). */
+        minCanaryRequests: z.number().int().min(1).default(20).describe('default: 20'),
+        /** A new instance must pass its health check within this, or the deploy stops and rolls back. */
+        readyWithinSeconds: positiveInt.max(600).default(60).describe('default: 60 s'),
+      })
+      .prefault({}),
+
     /** Target tracking for the API tier (AWS: ALB request count per target; local: the autoscaler). */
     scaling: z
       .strictObject({

@@ -2,7 +2,7 @@
 // hits, then the report says what clients saw and whether any acknowledged write was lost.
 import { join } from 'node:path';
 import { request } from 'undici';
-import { isAlive, isOurProcess, processState, takeLockFile, waitUntil } from '@conduit/local';
+import { isAlive, isOurProcess, processState, takeLockFile, waitUntil, type DeployReport } from '@conduit/local';
 import { checkSet, WriteLedger, type SetCheck } from './ledger.js';
 import { runLoad, type LoadResult, type Sample } from './load.js';
 import {
@@ -42,6 +42,13 @@ export interface FaultState {
   replacedAt?: number;
   /** How the old primary came back, e.g. "db-a replicates from db-b". */
   rejoined?: string;
+  /** Supervisor kills: every process's pid at the fault, and when a new supervisor answered. */
+  pidsBefore?: Record<string, number>;
+  supervisorBackAt?: number;
+  /** Deploy scenarios: the rolling deploy in flight, its report once done, the instances (name, pid) before it. */
+  deploy?: Promise<DeployReport>;
+  deployReport?: DeployReport;
+  instancesBefore?: Array<[string, number | null]>;
 }
 
 export interface DrillContext {
@@ -75,6 +82,8 @@ export interface Scenario {
   story: string;
   /** The AWS Fault Injection Service action this scenario stands for. */
   fisAction: string;
+  /** The fault window must last at least this (a rolling deploy outlasts the default window). */
+  minFaultWindowMs?: number;
   fault(ctx: DrillContext): Promise<void>;
   /** Undo the fault after the window (restart what was killed, SIGCONT…). */
   heal(ctx: DrillContext): Promise<void>;
@@ -165,7 +174,8 @@ export async function runDrill(region: RegionHandle, scenario: Scenario, opts: R
 }
 
 async function runDrillLocked(region: RegionHandle, scenario: Scenario, opts: RunDrillOptions): Promise<DrillReport> {
-  const timing = opts.timing ?? fullTiming;
+  const base = opts.timing ?? fullTiming;
+  const timing = { ...base, faultWindowMs: Math.max(base.faultWindowMs, scenario.minFaultWindowMs ?? 0) };
   const log = opts.log ?? (() => undefined);
   const given = await givenWholeRegion(region, scenario, timing, log);
   const when = await whenFaultUnderLoad(region, scenario, timing, given, log);

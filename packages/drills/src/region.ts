@@ -3,7 +3,7 @@
 // logs (controller journal, supervisor log) the report quotes. Faults are signals sent by pid.
 import { existsSync, readFileSync } from 'node:fs';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { dbSocket, endpoints, isAlive, isOurProcess, queryNode, readRegion, sentinelMasterPort, statePaths, supervisorRequest, type ProcessRecord } from '@conduit/local';
+import { dbSocket, endpoints, isAlive, isOurProcess, queryNode, readRegion, sentinelMasterPort, statePaths, supervisorRequest, supervisorState, type ProcessRecord } from '@conduit/local';
 import type { DrillEvent } from './report.js';
 
 export interface RegionHandle {
@@ -44,6 +44,35 @@ export async function startProcess(r: RegionHandle, name: string): Promise<void>
 export async function stopProcessGracefully(r: RegionHandle, name: string): Promise<void> {
   await supervisorRequest(r.stateDir, { op: 'stop', name });
 }
+
+/** SIGKILLs the supervisor (the watchdog must start a new one). Returns its pid. */
+export function killSupervisor(r: RegionHandle): number {
+  const s = supervisorState(statePaths(r.stateDir));
+  if (!s?.running) throw new Error('no supervisor running: restore the region before the drill');
+  process.kill(s.pid, 'SIGKILL');
+  return s.pid;
+}
+
+/**
+ * Resolves with the new supervisor's pid once one other than `oldPid` runs and answers on its control
+ * socket (`list`): a supervisor that can act again, not just a pid.
+ */
+export async function supervisorBack(r: RegionHandle, oldPid: number, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const s = supervisorState(statePaths(r.stateDir));
+    if (s?.running && s.pid !== oldPid) {
+      const ok = await supervisorRequest(r.stateDir, { op: 'list' }, 500).then(() => true, () => false);
+      if (ok) return s.pid;
+    }
+    await new Promise((res) => setTimeout(res, 25));
+  }
+  throw new Error(`no supervisor answering within ${timeoutMs} ms after killing pid ${oldPid}`);
+}
+
+/** name → pid of every running process, to compare before and after a fault. */
+export const pidsOf = (r: RegionHandle): Record<string, number> =>
+  Object.fromEntries(processes(r).filter((p) => p.pid !== null).map((p) => [p.name, p.pid!]));
 
 /** A process is running again under the supervisor with a pid other than `oldPid`. */
 export const replacedSince = (r: RegionHandle, name: string, oldPid: number) => {
@@ -109,7 +138,7 @@ export function supervisorEvents(r: RegionHandle, from: number, to: number, faul
     if (!m) continue;
     const at = Date.parse(m[1]!);
     if (at < from || at > to || m[2]!.startsWith('db-failover:')) continue;
-    if (!/replac|exited|killed|not restarted|stopped|started|liveness/i.test(m[2]!)) continue;
+    if (!/replac|exited|killed|not restarted|stopped|started|liveness|adopt|interrupted/i.test(m[2]!)) continue;
     out.push({ at, offsetMs: at - faultAt, source: 'supervisor', sentence: m[2]! });
   }
   return out;

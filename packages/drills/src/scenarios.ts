@@ -1,9 +1,10 @@
 // The scenarios, each read as given/when/then, with its pass criteria and the AWS Fault Injection
 // Service action it stands for on AWS (see README.md).
 import { criterion, type DrillContext, type DrillFigures, type Scenario } from './drill.js';
+import { deployScenarios } from './deploy-scenarios.js';
 import { waitUntil } from '@conduit/local';
 import {
-  cachePrimary, processes, replacedSince, replicaStatus, signalProcess, startProcess, stopProcessGracefully, topology,
+  cachePrimary, killSupervisor, pidsOf, processes, replacedSince, supervisorBack, replicaStatus, signalProcess, startProcess, stopProcessGracefully, topology,
 } from './region.js';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -72,6 +73,31 @@ async function waitRejoined(ctx: DrillContext, oldPrimary: string): Promise<void
   ctx.event(`${ctx.state.rejoined}`);
 }
 
+/** SIGKILLs the supervisor (and `alsoKill`, at the same moment), then waits for the watchdog's new one to answer. */
+async function killSupervisorWith(ctx: DrillContext, alsoKill: string[]): Promise<void> {
+  ctx.state.pidsBefore = pidsOf(ctx.region);
+  const killed = alsoKill.map((n) => `${n} (pid ${signalProcess(ctx.region, n, 'SIGKILL')})`);
+  const pid = killSupervisor(ctx.region);
+  ctx.event(`SIGKILL supervisor (pid ${pid})${killed.length ? ` and ${killed.join(', ')}` : ''}`);
+  const next = await supervisorBack(ctx.region, pid);
+  ctx.state.supervisorBackAt = Date.now();
+  ctx.event(`new supervisor pid ${next} answers on its control socket`);
+}
+
+/** Processes running at the fault (except those it killed) whose pid changed: restarted, which adoption must avoid. */
+function restartedSince(ctx: DrillContext, except: string[]): string[] {
+  const now = pidsOf(ctx.region);
+  return Object.entries(ctx.state.pidsBefore ?? {}).filter(([n, pid]) => !except.includes(n) && now[n] !== pid).map(([n]) => n);
+}
+
+const supervisorBackCriterion = (ctx: DrillContext, f: DrillFigures) => {
+  const ms = ctx.state.supervisorBackAt ? ctx.state.supervisorBackAt - f.faultAt : null;
+  return criterion('supervisor back (answering)', '<= 3 s', ms === null ? 'never' : secs(ms), ms !== null && ms <= 3000);
+};
+
+const rejoinedCriterion = (ctx: DrillContext) =>
+  criterion('old primary rejoined as a replica', 'replicating from the new primary', ctx.state.rejoined ?? 'no', ctx.state.rejoined?.includes('replicates from') === true);
+
 export const scenarios: Scenario[] = [
   instanceKill('api', 'api-instance-kill', 'aws:ec2:terminate-instances (one instance of the API Auto Scaling group)', false),
   instanceKill('front', 'front-instance-kill', 'aws:ec2:terminate-instances (one instance of the front Auto Scaling group)', true),
@@ -120,7 +146,7 @@ export const scenarios: Scenario[] = [
     criteria: (ctx, f) => [
       criterion('writes resumed', '<= 3 s', secs(f.writeRecoveryMs), f.writeRecoveryMs <= 3000),
       criterion('a replica was promoted', 'a "promoted" decision', f.events.find((e) => e.source === 'db-failover' && e.sentence.startsWith('promoted'))?.sentence.split(':')[0] ?? 'none', f.events.some((e) => e.source === 'db-failover' && e.sentence.startsWith('promoted'))),
-      criterion('old primary rejoined as a replica', 'replicating from the new primary', ctx.state.rejoined ?? 'no', ctx.state.rejoined?.includes('replicates from') === true),
+      rejoinedCriterion(ctx),
     ],
   },
   {
@@ -217,6 +243,50 @@ export const scenarios: Scenario[] = [
       ];
     },
   },
+  {
+    name: 'supervisor-kill',
+    story: 'Given the region under traffic, when the supervisor is SIGKILLed, then no request fails, the watchdog starts a new supervisor within 3 s, and it adopts every process as it runs (no pid changes).',
+    fisAction: 'none: on AWS the control plane is managed and redundant (Auto Scaling, RDS); this is the local control plane surviving its own crash',
+    fault: (ctx) => killSupervisorWith(ctx, []),
+    async heal() {
+      /* the watchdog restarts it on its own */
+    },
+    criteria: (ctx, f) => {
+      const restarted = restartedSince(ctx, []);
+      return [
+        criterion('failed requests', '0', failedAll(f), failedAll(f) === 0),
+        supervisorBackCriterion(ctx, f),
+        criterion('components restarted', 'none (same pids)', restarted.join(', ') || 'none', restarted.length === 0),
+      ];
+    },
+  },
+  {
+    name: 'supervisor-kill-during-failover',
+    story: 'Given a MariaDB primary with semi-sync replicas and traffic, when the primary and the supervisor are SIGKILLed together, then the new supervisor fails the database over: writes resume within 5 s, no acknowledged write is lost, nothing else is restarted.',
+    fisAction: 'aws:rds:failover-db-cluster while the control plane restarts',
+    async fault(ctx) {
+      const primary = currentPrimary(ctx);
+      ctx.state.primary = primary;
+      ctx.state.restart = [primary];
+      await killSupervisorWith(ctx, [primary]);
+    },
+    heal: restartKilled,
+    async settle(ctx) {
+      await waitRejoined(ctx, ctx.state.primary!);
+    },
+    criteria: (ctx, f) => {
+      const restarted = restartedSince(ctx, [ctx.state.primary!]);
+      const promoted = f.events.find((e) => e.source === 'db-failover' && e.at >= f.faultAt && e.sentence.startsWith('promoted'));
+      return [
+        criterion('writes resumed', '<= 5 s', secs(f.writeRecoveryMs), f.writeRecoveryMs <= 5000),
+        supervisorBackCriterion(ctx, f),
+        criterion('a replica was promoted by the new supervisor', 'a "promoted" decision', promoted?.sentence.split(':')[0] ?? 'none', !!promoted),
+        criterion('other components restarted', 'none (same pids)', restarted.join(', ') || 'none', restarted.length === 0),
+        rejoinedCriterion(ctx),
+      ];
+    },
+  },
+  ...deployScenarios,
 ];
 
 export const scenarioNames = scenarios.map((s) => s.name);

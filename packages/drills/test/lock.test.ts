@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { takeDrillLock } from '../src/drill.js';
 
-const dir = '/work/main/.test-state/drills-lock-test';
+// The repository's own .test-state (git-ignored), wherever the checkout is.
+const dir = fileURLToPath(new URL('../../../.test-state/drills-lock-test', import.meta.url));
 
 describe('drill lock', () => {
   it('lets one drill at a time run against a region, and takes over a stale lock', () => {

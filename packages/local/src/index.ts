@@ -4,7 +4,8 @@ export * from './paths.js';
 export type { RegionSecrets, DbTopology, RestartPolicy, Probe, ProcessSpec, ProcessRecord, ProcessesFile } from './types.js';
 export * from './generators/index.js';
 export * from './specs/index.js';
-export { readRegion, readTopology, writeTopology, loadOrCreateSecrets, readSecrets, supervisorState, takeLockFile, type RegionSnapshot } from './state.js';
+export { readRegion, readTopology, writeTopology, loadOrCreateSecrets, readSecrets, supervisorState, watchdogState, takeLockFile, type RegionSnapshot, type WatchdogState } from './state.js';
+export { openEntries, type JournalEntry } from './journal.js';
 export {
   spawnProcess, stopProcessGroup, isAlive, isOurProcess, processState, runOnce, probe, tcpProbe, httpGet, waitUntil, takenPorts,
   runSql, queryNode, withNode, haproxyCommand, haproxyServers, backendStat, redisCommand, redisRole, sentinelMasterPort, supervisorRequest,
@@ -19,3 +20,7 @@ export { regionStatus, formatStatusTable, formatTierLines, type RegionStatus, ty
 export { regionLogs, followLog } from './region/logs.js';
 export { addInstance, removeInstance } from './region/instances.js';
 export { addToPool, drainFromPool, poolInstance, type PoolInstance, type PoolTier, type RolloutTarget, type AddOptions } from './rollout.js';
+export { sourceVersion, ensureRelease, installedRelease, installedReleases, currentVersion, readHistory, previousVersion, type InstalledRelease, type HistoryEntry } from './releases.js';
+export { regionDeploy, regionRollback, type DeployOptions, type DeployReport, type ReplacedInstance } from './region/deploy.js';
+export { judgeCanary, type CanaryVerdict, type GroupFigures } from './canary.js';
+export type { ReleaseFault } from '@conduit/release';

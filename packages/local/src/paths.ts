@@ -7,12 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 /** Repository root (packages/local/src/paths.ts → ../../..). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-/** The API's process entry, run with `node --import tsx`. */
-export const apiServerEntry = join(repoRoot, 'packages/api/src/server.ts');
 /** The ops console's process entry, run with `node --import tsx`. */
 export const consoleServerEntry = join(repoRoot, 'packages/console/src/server/main.ts');
-/** Built SPA served by the front instances. */
-export const webDistDir = join(repoRoot, 'packages/web/dist');
+/**
+ * Release builds, one folder per version (`tier release` output layout: api/ and front/current.tar.gz),
+ * shared by every state folder of this checkout (git-ignored): a region installs from here.
+ */
+export const releaseBuildsDir = join(repoRoot, 'out/releases');
 
 /** Every path of a region's state folder (the type of statePaths()). */
 export type StatePaths = ReturnType<typeof statePaths>;
@@ -71,13 +72,25 @@ export function statePaths(stateDir: string, varnishInTmp = false) {
     /** Supervisor control socket (JSON lines: start/stop/list/forget). */
     supervisorSocket: join(run, 'supervisor.sock'),
     supervisorPid: join(run, 'supervisor.pid'),
+    /** The watchdog that restarts a dead supervisor (supervisor/watchdog.ts writes both; same names there). */
+    watchdogPid: join(run, 'watchdog.pid'),
+    /** {pid, supervisorPid, restarts, lastExit, lastRestartAt}, rewritten at every (re)start of the supervisor. */
+    watchdogState: join(run, 'watchdog.json'),
+    /** Controller actions as JSON lines: an entry opened before an action, closed after it (src/journal.ts). */
+    actionJournal: join(root, 'journal.jsonl'),
     supervisorLog: join(logs, 'supervisor.log'),
     /** The DB failover controller's decisions as JSON lines {at, kind, sentence}, for drill reports. */
     failoverJournal: join(logs, 'db-failover.jsonl'),
     /** Marker written after the demo seed loaded once. */
     seeded: join(data, '.seeded'),
-    /** Placeholder site served when packages/web/dist is absent. */
-    placeholderSite: join(data, 'placeholder-site'),
+    /** Installed releases: releases/<version>/{api,front} unpacked, as on an AWS instance. */
+    releases: join(root, 'releases'),
+    /** The version new instances run (the launch template's version): written by `tier up` and `tier deploy`. */
+    currentRelease: join(root, 'releases', 'current.json'),
+    /** Release history, JSON lines: version, commit, build time, sha256s, who/when deployed, result. */
+    releaseHistory: join(root, 'releases', 'history.jsonl'),
+    /** One `tier deploy`/`tier rollback` at a time: holds the deployer's pid. */
+    deployLock: join(root, 'releases', 'deploy.lock'),
     /** Varnish work dir (`-n`): Varnish drops privileges, so it must be reachable by the varnish users. */
     varnishWorkdir: varnishInTmp ? join('/tmp', `conduit-varnish-${hash}`) : join(run, 'varnish'),
   };
@@ -103,7 +116,11 @@ export const sentinelConfFiles = (paths: Pick<StatePaths, 'config' | 'run'>, s: 
   live: join(paths.run, `${s.name}.conf`),
 });
 
-// Per front instance: nginx.conf, its prefix (temp files), its pid file.
-export const nginxConfFile = (paths: Pick<StatePaths, 'config'>, slot: Named) => join(paths.config, `${slot.name}.nginx.conf`);
+// Per installed release: its unpacked tiers; per front slot, the nginx.conf serving that release's site.
+export const releaseDir = (paths: Pick<StatePaths, 'releases'>, version: string) => join(paths.releases, version);
+export const releaseTierDir = (paths: Pick<StatePaths, 'releases'>, version: string, tier: 'api' | 'front') => join(paths.releases, version, tier);
+// Per front instance: nginx.conf (per release: old and new versions of a slot may be configured at once),
+// its prefix (temp files), its pid file.
+export const nginxConfFile = (paths: Pick<StatePaths, 'releases'>, slot: Named, version: string) => join(paths.releases, version, 'local-nginx', `${slot.name}.conf`);
 export const nginxPrefix = (paths: Pick<StatePaths, 'data'>, slot: Named) => join(paths.data, slot.name);
 export const nginxPidFile = (paths: Pick<StatePaths, 'run'>, slot: Named) => join(paths.run, `${slot.name}.nginx.pid`);

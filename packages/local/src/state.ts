@@ -78,6 +78,8 @@ export interface RegionSnapshot {
   stateDir: string;
   /** The supervisor daemon, when its pid file names a live supervisor. */
   supervisor: { pid: number; running: boolean } | null;
+  /** The watchdog that restarts the supervisor, with the supervisor's restart count. */
+  watchdog: WatchdogState | null;
   processes: ProcessRecord[];
   topology: DbTopology | null;
 }
@@ -89,21 +91,44 @@ export function readRegion(stateDir: string): RegionSnapshot {
   return {
     stateDir: paths.root,
     supervisor: supervisorState(paths),
+    watchdog: watchdogState(paths),
     processes: file?.processes ?? [],
     topology: readTopology(paths),
   };
 }
 
-/** The supervisor's pid and whether it is alive (and really our supervisor, not a recycled pid). */
-export function supervisorState(paths: StatePaths): { pid: number; running: boolean } | null {
+/** The pid in a pid file and whether it is alive and its command line names `entry` (not a recycled pid). */
+function pidFileState(file: string, entry: string): { pid: number; running: boolean } | null {
   let pid: number;
   try {
-    pid = Number(readFileSync(paths.supervisorPid, 'utf8').trim());
+    pid = Number(readFileSync(file, 'utf8').trim());
   } catch {
     return null;
   }
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  const running = isAlive(pid) && (commandLineOf(pid) ?? '').includes('supervisor');
+  const running = isAlive(pid) && (commandLineOf(pid) ?? '').includes(entry);
   return { pid, running };
+}
+
+/** The supervisor's pid and whether it is alive (and really our supervisor, not a recycled pid). */
+export const supervisorState = (paths: StatePaths) => pidFileState(paths.supervisorPid, 'supervisor/daemon');
+
+/** What the watchdog says about itself and the supervisor it runs (run/watchdog.json). */
+export interface WatchdogState {
+  pid: number;
+  running: boolean;
+  supervisorPid: number | null;
+  /** Supervisors started again after one died. */
+  restarts: number;
+  lastExit: string | null;
+  lastRestartAt: string | null;
+}
+
+/** The watchdog (supervisor/watchdog.ts), null when its pid file is absent. */
+export function watchdogState(paths: StatePaths): WatchdogState | null {
+  const p = pidFileState(paths.watchdogPid, 'supervisor/watchdog');
+  if (!p) return null;
+  const file = readJson<Omit<WatchdogState, 'running'>>(paths.watchdogState);
+  return { supervisorPid: null, restarts: 0, lastExit: null, lastRestartAt: null, ...file, pid: p.pid, running: p.running };
 }
 

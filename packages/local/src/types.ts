@@ -61,6 +61,8 @@ export interface ProcessSpec {
   stopGraceMs: number;
   /** Start order: lower first; `down` stops in reverse. */
   stage: number;
+  /** API and front instances: the release version they run. */
+  version?: string;
 }
 
 /** One line of <stateDir>/processes.json. */
@@ -80,6 +82,8 @@ export interface ProcessRecord {
   /** Why it last exited, e.g. "killed by SIGKILL". */
   lastExit: string | null;
   command: string[];
+  /** API and front instances: the release version it runs; null for other processes. */
+  version?: string | null;
 }
 
 export interface ProcessesFile {

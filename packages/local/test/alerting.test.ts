@@ -44,7 +44,7 @@ describe('alert routing and synthetic checks', () => {
   });
 
   it('runs the console, Alertmanager and the blackbox exporter on loopback unless observability.console is off', () => {
-    const ctx = (definition: typeof d) => ({ definition, paths: statePaths(join(dir, 'state')), secrets, tsxLoader: '/tsx' });
+    const ctx = (definition: typeof d) => ({ definition, paths: statePaths(join(dir, 'state')), secrets, version: 'v1', tsxLoader: '/tsx' });
     const specs = regionSpecs(ctx(d));
     const byName = (n: string) => specs.find((s) => s.name === n)!;
     expect(byName('console')).toMatchObject({ tier: 'monitoring', port: d.local.ports.console, probe: { kind: 'http', path: '/health' }, restartPolicy: 'replace' });

@@ -6,6 +6,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
@@ -13,10 +14,13 @@ import { resolve, type DbNode } from '@conduit/definition';
 import { stopProcess, waitForPort } from '@conduit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDbFailoverController } from '../src/controllers/db-failover.js';
-import { dbSocket, haproxyCommand, readTopology, statePaths, writeTopology } from '../src/index.js';
+import { startControllers } from '../src/controllers/load.js';
+import { controllerJournal, openEntries } from '../src/journal.js';
+import { dbSocket, haproxyCommand, haproxyServers, loadOrCreateSecrets, primarySql, readTopology, statePaths, writeTopology } from '../src/index.js';
 
 const execFileP = promisify(execFile);
-const stateDir = '/work/main/.test-state/db-failover';
+// The repository's own .test-state (git-ignored), wherever the checkout is.
+const stateDir = fileURLToPath(new URL('../../../.test-state/db-failover', import.meta.url));
 const definition = resolve({
   name: 'dbf',
   zones: 3,
@@ -302,5 +306,55 @@ describe('db failover controller on real MariaDB', () => {
     expect(onNew).toContain('after-rewind');
     expect(await ids(oldPrimary)).toEqual(onNew);
     console.log(`[db-failover] ${sentences.slice(-3).join('\n  ')}`);
+  }, 60_000);
+
+  it('finishes a promotion a supervisor crash cut half-way: a new controller reads the open journal entry and converges', async () => {
+    await tickUntilQuiet();
+    const t0 = readTopology(paths)!;
+    const oldPrimary = nodes.find((n) => n.name === t0.primary)!;
+    const [r1, r2] = t0.replicas.map((name) => nodes.find((n) => n.name === name)!) as [DbNode, DbNode];
+    const acked: string[] = [];
+    const c = await mysql.createConnection({ host: '127.0.0.1', port: definition.local.ports.dbWriter, user: 'root', password: '' });
+    for (let i = 0; i < 20; i++) {
+      await c.query('INSERT INTO ledger.writes (id) VALUES (?)', [`half-${i}`]);
+      acked.push(`half-${i}`);
+    }
+    c.destroy();
+    // The crashed supervisor's controller had opened its entry, fenced the primary at the writer endpoint
+    // and promoted r1 (writable, semi-sync master), then died: no topology written, writer endpoint not
+    // switched, r2 not repointed.
+    const journal = controllerJournal(paths.actionJournal, 'db-failover');
+    const entry = journal.open('failover', { sentence: `promoted ${r1.name}: (cut half-way by the test)` });
+    process.kill(children.get(oldPrimary.name)!.pid!, 'SIGKILL');
+    await haproxyCommand(haproxySocket, [`set server be_db_writer/${oldPrimary.name} state maint`]);
+    await q(r1, 'STOP SLAVE');
+    for (const sql of primarySql(5000)) await q(r1, sql);
+    expect(openEntries(paths.actionJournal).map((e) => e.id)).toEqual([entry]);
+
+    // A new supervisor's controllers: the entry goes to db-failover's resume() until its ticks converge.
+    const logs: string[] = [];
+    const stop = startControllers({
+      definition, stateDir, paths, secrets: { ...loadOrCreateSecrets(paths), replUser: repl.user, replPassword: repl.password }, log: (l) => logs.push(l),
+      processes: () => [], start: async () => 0, stop: async () => '', forget: () => undefined, specFor: () => undefined,
+    }, { interrupted: openEntries(paths.actionJournal), intervalMs: 100, only: ['db-failover'] });
+    const deadline = Date.now() + 20_000;
+    while (openEntries(paths.actionJournal).some((e) => e.id === entry) && Date.now() < deadline) await sleep(100);
+    await stop();
+    expect(openEntries(paths.actionJournal), logs.join('\n')).toEqual([]);
+    expect(logs.find((l) => l.startsWith(`db-failover: interrupted failover`)), logs.join('\n')).toMatch(/finished by the next ticks: primary db-[abc] behind the writer endpoint/);
+
+    // Converged: one writable node, the topology's primary, behind the writer endpoint; the other replica follows it; nothing acknowledged lost.
+    const t1 = readTopology(paths)!;
+    const primary = nodes.find((n) => n.name === t1.primary)!;
+    expect(primary).not.toBe(oldPrimary);
+    const follower = [r1, r2].find((n) => n !== primary)!;
+    for (const n of [r1, r2]) expect((await q(n, 'SELECT @@global.read_only AS ro'))[0]!.ro).toBe(n === primary ? 0 : 1);
+    expect(Number((await q(follower, 'SHOW SLAVE STATUS'))[0]!.Master_Port)).toBe(primary.port);
+    const writer = await haproxyServers(haproxySocket, 'be_db_writer');
+    expect(writer.filter((s) => s.up && !s.maint).map((s) => s.name)).toEqual([primary.name]);
+    const present = new Set((await q(primary, 'SELECT id FROM ledger.writes')).map((r) => String(r.id)));
+    expect(acked.filter((id) => !present.has(id))).toEqual([]);
+    console.log(`[db-failover] half-done promotion of ${r1.name} resumed:\n  ${logs.join('\n  ')}`);
+    await startNode(oldPrimary);
   }, 60_000);
 });

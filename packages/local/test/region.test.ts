@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { tierFor } from './tier-cli.ts';
 import {
-  readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole,
+  readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole, sourceVersion, readHistory, regionDeploy, releaseBuildsDir,
   type ProcessRecord,
 } from '../src/index.js';
+import { buildRelease } from '@conduit/release';
 import small from './fixtures/small.config.ts';
 
 const config = join(repoRoot, 'packages/local/test/fixtures/small.config.ts');
@@ -85,6 +86,13 @@ describe('a small region', () => {
     for (const p of s.processes) expect(p, p.name).toMatchObject({ health: 'healthy' });
     const byName = (n: string) => s.processes.find((p: { name: string }) => p.name === n);
     expect(byName('api-2')).toMatchObject({ tier: 'api', zone: 'b', port: 21201 });
+    // Instances run the installed release of these sources, never the sources through tsx.
+    const version = sourceVersion();
+    expect(s.release).toBe(version);
+    for (const n of ['api-1', 'api-2', 'front-1', 'front-2']) expect(byName(n), n).toMatchObject({ version });
+    expect(proc('api-1').command).toEqual([process.execPath, join(statePaths(stateDir).releases, version, 'api/server.mjs')]);
+    expect(proc('front-1').command.join(' ')).toContain(join(statePaths(stateDir).releases, version, 'local-nginx/front-1.conf'));
+    expect(readHistory(statePaths(stateDir)).at(-1)).toMatchObject({ version, action: 'up', result: 'ok' });
     expect(byName('db-a')).toMatchObject({ role: 'primary', detail: 'writable, semi-sync on (1 semi-sync replicas)' });
     expect(byName('db-b')).toMatchObject({ role: 'replica', detail: 'replicating from :21310, lag 0 s' });
     expect(byName('redis-1')).toMatchObject({ role: 'primary' });
@@ -327,10 +335,118 @@ describe('a small region', () => {
     }, 30_000, 500);
   });
 
+  describe('rolling deploys', () => {
+    const apiLb = `http://127.0.0.1:${d.local.ports.api}`;
+    const sources = () => sourceVersion();
+    const instances = () => readRegion(stateDir).processes.filter((p) => (p.tier === 'api' || p.tier === 'front') && p.pid !== null);
+    const versions = () => Object.fromEntries(instances().map((p) => [p.name, p.version]));
+    /** GETs through the API load balancer (not the edge: Varnish would cache them) while fn runs; counts every non-200. */
+    async function underLoad<T>(fn: () => Promise<T>): Promise<{ result: T; requests: number; failed: number }> {
+      let stop = false;
+      let requests = 0;
+      let failed = 0;
+      const worker = async (path: string) => {
+        while (!stop) {
+          const r = await httpGet(`${apiLb}${path}`, { timeoutMs: 5_000 }).catch(() => ({ status: 0 }));
+          requests += 1;
+          if (r.status !== 200) failed += 1;
+        }
+      };
+      const workers = [worker('/api/tags'), worker('/api/articles?limit=2'), worker('/api/articles?limit=1')];
+      try {
+        return { result: await fn(), requests, failed };
+      } finally {
+        stop = true;
+        await Promise.all(workers);
+      }
+    }
+
+    it('`tier deploy --version V` replaces every API then front instance zone by zone, under load, 0 failed requests', async () => {
+      // A second build of the same sources, under its own version: something to roll out.
+      const v = `${sources()}-b`;
+      await buildRelease(d, { outDir: join(releaseBuildsDir, v), version: v });
+      const before = instances();
+      const { result: r, requests, failed } = await underLoad(() => tier('deploy', '--version', v, '--json'));
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report).toMatchObject({ action: 'deploy', from: sources(), to: v, result: 'ok', error: null });
+      expect(report.replaced.map((x: { old: string }) => x.old)).toEqual(['api-1', 'api-2', 'front-1', 'front-2']);
+      // Each new instance in a spare slot of the old one's zone.
+      for (const x of report.replaced) expect(d[`${x.tier as 'api' | 'front'}Slots`].find((s) => s.name === x.new)!.zone).toBe(before.find((p) => p.name === x.old)!.zone);
+      expect(report.canaries.map((c: { tier: string; ok: boolean }) => [c.tier, c.ok])).toEqual([['api', true], ['front', true]]);
+      expect(Object.values(versions())).toEqual([v, v, v, v]);
+      expect(r.stderr).toMatch(/api-3 joined be_api/);
+      expect(requests).toBeGreaterThan(50);
+      expect(failed, `${failed} of ${requests} failed`).toBe(0);
+      expect(readHistory(statePaths(stateDir)).at(-1)).toMatchObject({ version: v, action: 'deploy', result: 'ok', from: sources() });
+      const status = await tier('status');
+      expect(status.stdout).toMatch(new RegExp(`api-3 .*${v.slice(0, 12)}`));
+    }, 120_000);
+
+    it('`tier rollback` returns to the previous release with the same procedure', async () => {
+      const { result: r, failed } = await underLoad(() => tier('rollback', '--json'));
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ action: 'rollback', to: sources(), result: 'ok' });
+      expect(new Set(Object.values(versions()))).toEqual(new Set([sources()]));
+      expect(failed).toBe(0);
+    }, 120_000);
+
+    it('a release that never turns ready stops at the first instance: nothing old drained, 0 failed requests', async () => {
+      const before = instances().map((p) => [p.name, p.pid]);
+      const { result: r, failed } = await underLoad(() => regionDeploy({ definition: d, stateDir, fault: 'never-ready' }));
+      expect(r).toMatchObject({ result: 'rolled back', replaced: [] });
+      expect(r.error).toContain('healthy');
+      expect(instances().map((p) => [p.name, p.pid])).toEqual(before);
+      expect(readRegion(stateDir).processes.some((p) => p.version?.includes('fault'))).toBe(false);
+      expect(readHistory(statePaths(stateDir)).at(-1)!.result).toMatch(/^failed: /);
+      expect(failed).toBe(0);
+    }, 120_000);
+
+    it('a release answering 500 on a route is caught by the canary and rolled back', async () => {
+      const { result: r, failed, requests } = await underLoad(() => regionDeploy({ definition: d, stateDir, fault: 'error-route' }));
+      expect(r.result, JSON.stringify(r.canaries)).toBe('rolled back');
+      expect(r.error).toContain('canary analysis failed');
+      expect(r.canaries[0]).toMatchObject({ tier: 'api', ok: false });
+      const c = r.canaries[0]!.canary;
+      expect(c.errors + c.retried).toBeGreaterThan(0);
+      expect(new Set(Object.values(versions()))).toEqual(new Set([sources()]));
+      // GETs answered 500 by the canary are retried on an old instance by HAProxy (retry-on 500).
+      expect(failed, `${failed} of ${requests} failed; the canary failed ${c.errors} + ${c.retried} retried`).toBe(0);
+    }, 120_000);
+  });
+
   it('a second `tier up` says the region runs and exits 0', async () => {
     const r = await tier('up');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('is already running');
+  });
+
+  it('a SIGKILLed supervisor is restarted by the watchdog and adopts every process as it runs; an adopted instance that dies is still replaced', async () => {
+    const before = readRegion(stateDir);
+    const pids = Object.fromEntries(before.processes.map((p) => [p.name, p.pid]));
+    const old = before.supervisor!.pid;
+    expect(before.watchdog?.running).toBe(true);
+    process.kill(old, 'SIGKILL');
+    const killedAt = Date.now();
+    await waitUntil('a new supervisor answering', async () => {
+      const s = readRegion(stateDir).supervisor;
+      return !!s?.running && s.pid !== old && (await supervisorRequest(stateDir, { op: 'list' }, 500).then(() => true, () => false));
+    }, 10_000, 50);
+    const backMs = Date.now() - killedAt;
+    expect(backMs).toBeLessThan(3_000);
+    const after = readRegion(stateDir);
+    everyPid.push(after.supervisor!.pid, after.watchdog!.pid);
+    expect(Object.fromEntries(after.processes.map((p) => [p.name, p.pid]))).toEqual(pids);
+    expect(after.watchdog).toMatchObject({ running: true, restarts: 1, supervisorPid: after.supervisor!.pid, lastExit: 'killed by SIGKILL' });
+    const status = await tier('status');
+    expect(status.stdout).toContain(`supervisor pid ${after.supervisor!.pid}; watchdog pid ${after.watchdog!.pid}, supervisor restarts 1`);
+    // Adopted processes are not its children: it polls them, and replaces one that dies as before.
+    const api = proc('api-2');
+    process.kill(api.pid!, 'SIGKILL');
+    await waitUntil('api-2 replaced by the new supervisor', () => proc('api-2').pid !== null && proc('api-2').pid !== api.pid, 10_000, 100);
+    everyPid.push(proc('api-2').pid!);
+    expect(readFileSync(statePaths(stateDir).supervisorLog, 'utf8')).toMatch(/api-2 \(api, zone b\) gone \(adopted: exit status unknown\): replacing it/);
+    console.log(`[region] supervisor SIGKILLed: a new one answered after ${backMs} ms, ${after.processes.length} processes adopted with the same pids`);
   });
 
   it('`tier logs <component>` prints that component\'s log', async () => {

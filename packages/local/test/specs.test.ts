@@ -7,7 +7,7 @@ import small from './fixtures/small.config.ts';
 const d = resolve(small);
 const paths = statePaths('/tmp/conduit-cmd-test');
 const secrets = { jwtSecret: 'j'.repeat(48), appUser: 'app', appPassword: 'p@ss', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e' };
-const ctx = { definition: d, paths, secrets, tsxLoader: '/tsx' };
+const ctx = { definition: d, paths, secrets, version: 'v1', tsxLoader: '/tsx' };
 
 describe('process specs', () => {
   const specs = regionSpecs(ctx);
@@ -17,7 +17,13 @@ describe('process specs', () => {
       'prometheus', 'redis-exporter', 'api-1', 'api-2', 'mysqld-exporter',
     ]);
     expect(specs.find((s) => s.name === 'api-2')).toMatchObject({ tier: 'api', zone: 'b', port: 21201, stage: 1 });
-    expect(specs.find((s) => s.name === 'front-1')).toMatchObject({ tier: 'front', zone: 'a', command: 'nginx' });
+    expect(specs.find((s) => s.name === 'front-1')).toMatchObject({ tier: 'front', zone: 'a', command: 'nginx', version: 'v1' });
+  });
+  it('run the installed release: the API bundle with plain node, the front with the release\'s nginx.conf', () => {
+    const api = specs.find((s) => s.name === 'api-1')!;
+    expect(api).toMatchObject({ command: process.execPath, args: [`${paths.releases}/v1/api/server.mjs`], cwd: `${paths.releases}/v1/api`, version: 'v1' });
+    expect(api.args.join(' ')).not.toContain('tsx');
+    expect(specs.find((s) => s.name === 'front-2')!.args).toContain(`${paths.releases}/v1/local-nginx/front-2.conf`);
   });
   it('replace crashed API, front and LB processes but leave data nodes to failover', () => {
     const policy = Object.fromEntries(specs.map((s) => [s.name, s.restartPolicy]));

@@ -14,8 +14,6 @@ export function tierFor(config: string): TierRun {
     try {
       const r = await execFileP(process.execPath, [join(repoRoot, 'packages/cli/bin/tier.mjs'), ...args, '--config', config], {
         cwd: repoRoot, timeout: 150_000,
-        // The SPA is the web package's to build; a test must not rewrite packages/web/dist under others.
-        env: { ...process.env, CONDUIT_SKIP_WEB_BUILD: '1' },
       });
       return { code: 0, stdout: r.stdout, stderr: r.stderr };
     } catch (e) {

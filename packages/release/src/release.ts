@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { ResolvedDefinition } from '@conduit/definition';
 import { APP_PORTS, RELEASE_FILES, releaseDir } from '@conduit/aws/release-layout';
 import { nginxServerBlock } from './nginx.js';
+import { faultBanner, type ReleaseFault } from './faults.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const apiDir = join(repoRoot, 'packages/api');
@@ -31,6 +32,8 @@ export interface Manifest {
   tier: 'api' | 'front';
   version: string;
   builtAt: string;
+  /** Set only on a test release built with a fault knob (see faults.ts); never on a shipped one. */
+  fault?: ReleaseFault;
   files: ReleaseFile[];
 }
 
@@ -52,6 +55,8 @@ export interface ReleaseOptions {
   buildWeb?: boolean;
   /** Version recorded in release.json; default: the git commit of the repository (with -dirty when it has changes). */
   version?: string;
+  /** Test releases only (drills): bundle a fault into the API (faults.ts). The shipped sources are not changed. */
+  fault?: ReleaseFault;
 }
 
 export interface ReleaseResult {
@@ -79,12 +84,12 @@ export function gitVersion(cwd = repoRoot): string {
 }
 
 /** Writes release.json into a staged folder and packs the folder (its content at the archive's root). */
-function pack(tier: 'api' | 'front', stage: string, tarball: string, version: string, builtAt: string): Artifact {
+function pack(tier: 'api' | 'front', stage: string, tarball: string, version: string, builtAt: string, fault?: ReleaseFault): Artifact {
   const files = listFiles(stage).map((path) => {
     const buf = readFileSync(join(stage, path));
     return { path, bytes: buf.length, sha256: sha256(buf) };
   });
-  const manifest: Manifest = { tier, version, builtAt, files };
+  const manifest: Manifest = { tier, version, builtAt, ...(fault ? { fault } : {}), files };
   writeFileSync(join(stage, RELEASE_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
   mkdirSync(dirname(tarball), { recursive: true });
   // Sorted names, fixed owner: the archive depends on the files only (plus their mtimes).
@@ -99,7 +104,7 @@ function pack(tier: 'api' | 'front', stage: string, tarball: string, version: st
  * static files relative to its own __dirname: inside its files, __dirname is mapped to <artifact>/swagger-ui/<same
  * sub-folder>, where its static/ folder is copied. pino's worker files are only used by transports (not configured).
  */
-async function bundleApi(stage: string): Promise<void> {
+async function bundleApi(stage: string, fault?: ReleaseFault): Promise<void> {
   const { build } = await import('esbuild');
   const swaggerUiPrefix = swaggerUiDir + sep;
   await build({
@@ -124,6 +129,7 @@ async function bundleApi(stage: string): Promise<void> {
         'const __filename = __releaseToPath(import.meta.url);',
         'const __dirname = __releaseDirname(__filename);',
         'const __releaseVendorDir = (sub) => __releaseJoin(__dirname, sub);',
+        ...(fault ? [faultBanner(fault)] : []),
       ].join('\n'),
     },
     plugins: [
@@ -173,8 +179,8 @@ export async function buildRelease(d: ResolvedDefinition, opts: ReleaseOptions):
     mkdirSync(s, { recursive: true });
   }
 
-  await step('api: bundle server.mjs and migrate.mjs with esbuild (node20, esm)', () => bundleApi(apiStage));
-  const api = await step('api: pack api/current.tar.gz', () => pack('api', apiStage, join(outDir, 'api', 'current.tar.gz'), version, builtAt));
+  await step('api: bundle server.mjs and migrate.mjs with esbuild (node20, esm)', () => bundleApi(apiStage, opts.fault));
+  const api = await step('api: pack api/current.tar.gz', () => pack('api', apiStage, join(outDir, 'api', 'current.tar.gz'), version, builtAt, opts.fault));
 
   const web = await import('@conduit/web');
   if (opts.buildWeb !== false) {
@@ -185,7 +191,7 @@ export async function buildRelease(d: ResolvedDefinition, opts: ReleaseOptions):
     cpSync(web.distDir, join(frontStage, RELEASE_FILES.front.site), { recursive: true, filter: (src) => !src.endsWith('bundle-report.json') });
     writeFileSync(join(frontStage, RELEASE_FILES.front.nginxConf), frontNginxConf(d));
   });
-  const front = await step('front: pack front/current.tar.gz', () => pack('front', frontStage, join(outDir, 'front', 'current.tar.gz'), version, builtAt));
+  const front = await step('front: pack front/current.tar.gz', () => pack('front', frontStage, join(outDir, 'front', 'current.tar.gz'), version, builtAt, opts.fault));
 
   return { version, artifacts: [api, front], durationMs: Date.now() - started };
 }

@@ -88,6 +88,26 @@ export interface MariaDbOptions {
   database?: string;
   /** Serve TLS with these files and refuse any TCP connection without it (require_secure_transport). */
   tls?: TlsFiles;
+  /**
+   * Replication member (startMariaDbReplicaSet): binary log with GTIDs, row events, this server id and
+   * semi-sync AFTER_SYNC, as the local region's nodes. Default: none (a standalone server, no binary log).
+   */
+  serverId?: number;
+}
+
+/** The my.cnf lines of a replication member (the local region's settings, durability included). */
+function replicationCnf(dir: string, serverId: number): string[] {
+  return [
+    `server_id=${serverId}`,
+    `log_bin=${join(dir, 'data', 'binlog')}`,
+    'log_slave_updates=ON',
+    'binlog_format=ROW',
+    'gtid_strict_mode=ON',
+    // The replica side acknowledges everywhere; the primary side is switched on at run time on the primary only.
+    'rpl_semi_sync_slave_enabled=ON',
+    'rpl_semi_sync_master_wait_point=AFTER_SYNC',
+    'rpl_semi_sync_master_timeout=10000',
+  ];
 }
 
 /** A fresh MariaDB with an empty datadir, root without password over TCP on 127.0.0.1:port. */
@@ -108,6 +128,7 @@ export async function startMariaDb(opts: MariaDbOptions): Promise<ServerHandle> 
     // Tests create and drop a lot; durability is not what they measure.
     'innodb_flush_log_at_trx_commit=2',
     'sync_binlog=0',
+    ...(opts.serverId === undefined ? [] : replicationCnf(opts.dir, opts.serverId)),
     'innodb_buffer_pool_size=128M',
     'max_connections=500',
     'character-set-server=utf8mb4',
@@ -120,9 +141,12 @@ export async function startMariaDb(opts: MariaDbOptions): Promise<ServerHandle> 
   const child = spawnServer('mariadbd', [`--defaults-file=${cnf}`], join(opts.dir, 'mariadb.log'));
   await waitForPort(opts.port);
   const sql = [
+    // Users are per server (not replicated): replicas must not log transactions of their own.
+    opts.serverId === undefined ? '' : 'SET SESSION sql_log_bin=0',
     // Root over TCP without a password, only on loopback: a throwaway test server.
     "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''",
     "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION",
+    opts.serverId === undefined ? '' : 'SET SESSION sql_log_bin=1',
     opts.database ? `CREATE DATABASE IF NOT EXISTS \`${opts.database}\`` : '',
   ].filter(Boolean).join('; ');
   // The TCP port can open before the unix socket the first admin statement needs: retry briefly.
@@ -140,6 +164,82 @@ export async function startMariaDb(opts: MariaDbOptions): Promise<ServerHandle> 
     }
   }
   return { port: opts.port, pid: child.pid!, stop: () => stopProcess(child) };
+}
+
+/** Runs statements as root over the server's unix socket; returns the tab-separated rows. */
+async function adminSql(dir: string, sql: string): Promise<string[][]> {
+  const { stdout } = await execFileP('mariadb', [`--socket=${join(dir, 'mysqld.sock')}`, '-uroot', '-N', '-B', '-e', sql]);
+  return stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+}
+
+export interface ReplicaSetOptions {
+  /** The primary's port first, then one port per replica. */
+  ports: number[];
+  /** Each server gets the folder <dir>/<port>. */
+  dir: string;
+  /** Created on the primary (the replicas get it by replication). */
+  database: string;
+  /** Starts one server; default startMariaDb (callers may add leftover handling and retries). */
+  start?: (opts: MariaDbOptions) => Promise<ServerHandle>;
+}
+
+export interface SemiSyncStatus {
+  /** Rpl_semi_sync_master_status: ON while commits wait for a replica's acknowledgement. */
+  on: boolean;
+  /** Replicas connected with semi-sync. */
+  clients: number;
+  /** Commits acknowledged by a replica / committed without an acknowledgement (fell back to async). */
+  yesTx: number;
+  noTx: number;
+}
+
+export interface ReplicaSetHandle {
+  primary: ServerHandle;
+  replicas: ServerHandle[];
+  semiSync(): Promise<SemiSyncStatus>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A MariaDB primary and its replicas, as the local region runs them: GTID replication, the semi-sync
+ * primary side (AFTER_SYNC) on, every replica connected and acknowledging before this resolves.
+ */
+export async function startMariaDbReplicaSet(opts: ReplicaSetOptions): Promise<ReplicaSetHandle> {
+  const start = opts.start ?? startMariaDb;
+  const [primaryPort, ...replicaPorts] = opts.ports;
+  if (primaryPort === undefined || replicaPorts.length === 0) throw new Error('startMariaDbReplicaSet: ports needs a primary port and at least one replica port');
+  const dirOf = (port: number) => join(opts.dir, String(port));
+  const started: ServerHandle[] = [];
+  const stopAll = async () => { await Promise.all(started.map((s) => s.stop())); };
+  try {
+    for (const [i, port] of opts.ports.entries()) {
+      started.push(await start({ port, dir: dirOf(port), serverId: i + 1, ...(i === 0 ? { database: opts.database } : {}) }));
+    }
+    await adminSql(dirOf(primaryPort), 'SET GLOBAL rpl_semi_sync_master_enabled=ON');
+    for (const port of replicaPorts) {
+      await adminSql(dirOf(port), [
+        'SET GLOBAL read_only=ON',
+        `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primaryPort}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1`,
+        'START SLAVE',
+      ].join('; '));
+    }
+    const semiSync = async (): Promise<SemiSyncStatus> => {
+      const rows = new Map((await adminSql(dirOf(primaryPort), "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_%'")).map(([k, v]) => [k!.toLowerCase(), v!]));
+      const n = (k: string) => Number(rows.get(`rpl_semi_sync_master_${k}`) ?? 0);
+      return { on: rows.get('rpl_semi_sync_master_status') === 'ON', clients: n('clients'), yesTx: n('yes_tx'), noTx: n('no_tx') };
+    };
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const s = await semiSync();
+      if (s.on && s.clients === replicaPorts.length) break;
+      if (Date.now() > deadline) throw new Error(`MariaDB replica set: ${s.clients} of ${replicaPorts.length} replicas acknowledge after 15 s (logs under ${opts.dir})`);
+      await sleep(100);
+    }
+    return { primary: started[0]!, replicas: started.slice(1), semiSync, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
 }
 
 export interface RedisOptions {

@@ -31,10 +31,10 @@ export interface Reads {
 }
 
 /**
- * A response: either the ready-to-send JSON bytes (anonymous, with the surrogate keys an edge may store
- * them under) or an object (per viewer).
+ * A response: either ready-to-send JSON (bytes or text; anonymous bytes with the surrogate keys an edge may
+ * store them under) or an object (per viewer).
  */
-export type Out<T> = { raw: Buffer; keys?: string } | { obj: T };
+export type Out<T> = { raw: Buffer | string; keys?: string } | { obj: T };
 
 const NOT_FOUND = '-';
 
@@ -48,14 +48,51 @@ interface Entry {
   /** The anonymous response: text (to parse for a viewer) and bytes (to send as is). */
   text: string;
   raw: Buffer;
+  /**
+   * The text cut around its per-viewer flags, in order (for a list: favorited then author.following of
+   * each article): a viewer's response is these parts joined by that viewer's true/false, with no JSON
+   * parse and stringify of the whole body per request. A key cannot occur inside a JSON string (its
+   * quotes would be escaped), so every match is one of the renderers' own keys.
+   */
+  parts: string[];
+  flags: string[];
 }
 
+const FLAG = /"(favorited|following)":false/g;
+
 function decode(entry: string): Entry {
-  if (entry === NOT_FOUND) return { found: false, ids: [], keys: '', text: '', raw: Buffer.alloc(0) };
+  if (entry === NOT_FOUND) return { found: false, ids: [], keys: '', text: '', raw: Buffer.alloc(0), parts: [], flags: [] };
   const nl = entry.indexOf('\n');
   const text = entry.slice(nl + 1);
+  const parts: string[] = [];
+  const flags: string[] = [];
+  let from = 0;
+  for (const m of text.matchAll(FLAG)) {
+    const cut = m.index + m[0].length - 'false'.length;
+    parts.push(text.slice(from, cut));
+    flags.push(m[1]!);
+    from = m.index + m[0].length;
+  }
+  parts.push(text.slice(from));
   const meta = JSON.parse(entry.slice(0, nl)) as { ids: [number, number][]; keys?: string };
-  return { found: true, ids: meta.ids, keys: meta.keys ?? '', text, raw: Buffer.from(text) };
+  return { found: true, ids: meta.ids, keys: meta.keys ?? '', text, raw: Buffer.from(text), parts, flags };
+}
+
+/**
+ * The entry's text with the viewer's flags: per (articleId, authorId) pair, favorited then following
+ * (profiles: following only). Null when the entry's flags are not in that order (then the caller parses).
+ */
+function withFlags(e: Entry, f: { fav: Set<number>; fol: Set<number> }, favorites: boolean): string | null {
+  const per = favorites ? 2 : 1;
+  if (e.flags.length !== e.ids.length * per) return null;
+  let out = e.parts[0]!;
+  for (let i = 0; i < e.flags.length; i++) {
+    const [articleId, authorId] = e.ids[Math.floor(i / per)]!;
+    const kind = favorites && i % 2 === 0 ? 'favorited' : 'following';
+    if (e.flags[i] !== kind) return null;
+    out += String(kind === 'favorited' ? f.fav.has(articleId) : f.fol.has(authorId)) + e.parts[i + 1]!;
+  }
+  return out;
 }
 
 const encode = (ids: [number, number][], keys: string[], body: unknown) => `${JSON.stringify({ ids, keys: keys.join(' ') })}\n${JSON.stringify(body)}`;
@@ -114,8 +151,10 @@ export async function articleBySlug(r: Reads, v: Viewer, slug: string): Promise<
   if (!value.found) return null;
   if (v.userId === null) return anonymous(value);
   const ids = value.ids;
-  const obj = JSON.parse(value.text) as SingleArticleResponse;
   const f = await flags(v.pool, v.userId, ids);
+  const text = withFlags(value, f, true);
+  if (text !== null) return { raw: text };
+  const obj = JSON.parse(value.text) as SingleArticleResponse;
   obj.article.favorited = f.fav.has(ids[0]![0]);
   obj.article.author.following = f.fol.has(ids[0]![1]);
   return { obj };
@@ -145,8 +184,10 @@ export async function articleList(r: Reads, v: Viewer, p: ListParams): Promise<O
   }, decode);
   if (v.userId === null) return anonymous(value);
   const ids = value.ids;
-  const obj = JSON.parse(value.text) as MultipleArticlesResponse;
   const f = await flags(v.pool, v.userId, ids);
+  const text = withFlags(value, f, true);
+  if (text !== null) return { raw: text };
+  const obj = JSON.parse(value.text) as MultipleArticlesResponse;
   obj.articles.forEach((a, i) => {
     a.favorited = f.fav.has(ids[i]![0]);
     a.author.following = f.fol.has(ids[i]![1]);

@@ -46,6 +46,15 @@ export async function findComment(q: Queryable, id: number): Promise<CommentReco
   return r[0] ? toRecord(r[0]) : null;
 }
 
+/**
+ * Adds a comment to the article with this slug in one statement (no separate lookup of the article: one
+ * round trip less on the write path). The id of the new comment, or null when no article has this slug.
+ */
+export async function insertCommentOnSlug(q: Queryable, slug: string, authorId: number, body: string): Promise<number | null> {
+  const r = await exec(q, 'INSERT INTO comments (article_id, author_id, body) SELECT id, ?, ? FROM articles WHERE slug = ?', [authorId, body, slug]);
+  return r.affectedRows === 1 ? r.insertId : null;
+}
+
 export async function insertComment(q: Queryable, articleId: number, authorId: number, body: string): Promise<number> {
   const r = await exec(q, 'INSERT INTO comments (article_id, author_id, body) VALUES (?, ?, ?)', [articleId, authorId, body]);
   return r.insertId;

@@ -60,11 +60,21 @@ export default fp<MetricsPluginOptions>(
 
     app.decorate('metrics', { registry, cacheOps, cacheBreaker });
 
+    // The series of a (method, route, status) are looked up once and kept: prom-client would otherwise
+    // hash the label set twice per request. Route templates, methods and statuses are few; the cap
+    // only guards against the unexpected (past it, series are looked up per request as before).
+    const series = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
     app.addHook('onResponse', (req, reply, done) => {
       const route = req.routeOptions.url ?? 'unmatched';
-      const l = { method: req.method, route, status_code: String(reply.statusCode) };
-      requests.inc(l);
-      duration.observe(l, reply.elapsedTime / 1000);
+      const key = `${req.method} ${reply.statusCode} ${route}`;
+      let s = series.get(key);
+      if (s === undefined) {
+        const l = { method: req.method, route, status_code: String(reply.statusCode) };
+        s = { count: requests.labels(l), time: duration.labels(l) };
+        if (series.size < 2_000) series.set(key, s);
+      }
+      s.count.inc();
+      s.time.observe(reply.elapsedTime / 1000);
       done();
     });
 

@@ -43,9 +43,11 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = (() => {
 
 export default fp(
   async (app) => {
-    // First hook of every request, so that even a request rejected by a later hook carries them.
-    app.addHook('onRequest', (_req, reply, done) => {
+    // First hook of every request, so that even a request rejected by a later hook carries them; the
+    // request id (echoed or generated, app.ts) goes with them rather than in a hook of its own.
+    app.addHook('onRequest', (req, reply, done) => {
       reply.headers(SECURITY_HEADERS);
+      reply.header('x-request-id', req.id);
       done();
     });
     // Limits are per client IP and per instance; routes opt in with config.rateLimit.

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import * as reads from '../cache/reads.js';
 import { findArticleRef } from '../db/articles.js';
-import { deleteComment, findComment, insertComment, listComments, type CommentRecord } from '../db/comments.js';
+import { deleteComment, findComment, insertCommentOnSlug, listComments, type CommentRecord } from '../db/comments.js';
 import { followedAmong } from '../db/users.js';
 import type { Queryable } from '../db/pool.js';
 import { forbidden, notFound } from '../errors.js';
@@ -29,8 +29,8 @@ const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post('/articles/:slug/comments', { schema: createCommentSchema, config: { auth: 'required' } }, async (req, reply) => {
     const me = req.userId!;
-    const ref = await articleRef(app.db.writer, req.params.slug);
-    const id = await insertComment(app.db.writer, ref.id, me, req.body.comment.body);
+    const id = await insertCommentOnSlug(app.db.writer, req.params.slug, me, req.body.comment.body);
+    if (id === null) throw notFound('article');
     const c = (await findComment(app.db.writer, id))!;
     return reply.code(201).send({ comment: render(c, false) });
   });

@@ -1,29 +1,33 @@
 // `npm run bench:api`: a benchmark that prints figures (not a test).
-// Starts a throwaway MariaDB and Redis (testkit), migrates and seeds them, starts the API in its own
-// process on 127.0.0.1, and measures with autocannon, in one run:
-//   the ceiling (a bare hello route of the same server), anonymous GET /api/articles (cached),
-//   authenticated GET /api/articles, GET /api/articles/:slug, POST /api/articles/:slug/comments.
-// Bounded in time: every phase has a fixed duration and the whole run a hard deadline.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { cpus, loadavg } from 'node:os';
+// One API instance running the RELEASE bundle (`tier release`, unpacked as an instance installs it) with
+// its production logging (LOG_LEVEL=info, access log on stdout to a file), against a throwaway MariaDB
+// primary + 2 semi-sync replicas and Redis (bench/stand.ts). Every figure is printed next to the bare
+// node:http ceiling measured in the same run (the machine is shared and noisy: compare only within a run).
+//   closed model (wrk, BENCH_CONNECTIONS connections): the ceiling, GET /health/live, the cached anonymous
+//     list page and article, the authenticated list, POST a comment (writer, semi-sync, 2 replicas);
+//   open model (constant arrival rate, no coordinated omission): POST a comment at half the closed-model rate;
+//   the instance's peak RSS under this load; semi-sync acknowledged commits; access log lines written.
+// Bounded in time: every phase has a fixed duration and the whole run a hard deadline; everything started
+// is stopped at the end. BENCH_RELEASE=path/to/api/current.tar.gz benches a given artifact (e.g. an older one).
 import { readFileSync } from 'node:fs';
-import autocannon, { type Result } from 'autocannon';
-import { startRedis, stopProcess, type ServerHandle } from '@conduit/testkit';
-import { startMariaDbReliably as startMariaDb } from '../mariadb.js';
-import { migrate } from '../../src/db/migrate.js';
-import { DEMO_PASSWORD, seed } from '../../src/db/seed.js';
-import { feedArticleIds, listArticleIds, loadArticles } from '../../src/db/articles.js';
+import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import mysql from 'mysql2/promise';
+import { percentile, runLoad } from '@conduit/drills';
+import { DEMO_PASSWORD } from '../../src/db/seed.js';
+import { feedArticleIds, listArticleIds, loadArticles } from '../../src/db/articles.js';
 import { bulkLoad } from '../scale-data.js';
+import { buildAndUnpackRelease, root, startCeiling, startInstance, startStand, type Instance, type Stand } from './stand.js';
+import { assertWrk, runWrk, type WrkOptions, type WrkResult } from './wrk.js';
 
-const root = resolve(import.meta.dirname, '..', '..', '..', '..');
 const state = join(root, '.test-state', 'api-bench');
-const DURATION = Number(process.env.BENCH_DURATION ?? 8);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** BENCH_SCALE=1000000: also bulk-load that many articles and time the uncached list/feed queries. */
 const SCALE = Number(process.env.BENCH_SCALE ?? 0);
-const DEADLINE_MS = SCALE > 0 ? 900_000 : 240_000;
+const DEADLINE_MS = SCALE > 0 ? 900_000 : 300_000;
+const RSS_GOAL_MB = 120;
 
 const deadline = setTimeout(() => {
   process.stderr.write(`bench: deadline of ${DEADLINE_MS / 1000} s passed, aborting\n`);
@@ -31,153 +35,154 @@ const deadline = setTimeout(() => {
 }, DEADLINE_MS);
 deadline.unref();
 
-interface Summary {
+const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+/** utime + stime of a process, in clock ticks (1/100 s). */
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+interface Row {
+  name: string;
   rps: number;
   p50: number;
   p99: number;
+  /** rps / the ceiling's rps (null for rows that are not compared with it). */
+  ratio: number | null;
+  goal: string;
+  ok: boolean | null;
   non2xx: number;
   errors: number;
-  /** CPU time of the API process / of Redis per request, in microseconds. */
-  apiCpuUs: number;
-  redisCpuUs: number;
+  cpuUs: number | null;
 }
 
-interface Measured {
-  r: Result;
-  apiTicks: number;
-  redisTicks: number;
-}
-
-let db: ServerHandle | undefined;
-let redis: ServerHandle | undefined;
-let server: ChildProcess | undefined;
+let stand: Stand | undefined;
+let ceiling: Instance | undefined;
+let instance: Instance | undefined;
 
 async function main(): Promise<void> {
-  process.stderr.write('bench: starting MariaDB and Redis...\n');
-  [db, redis] = await Promise.all([
-    startMariaDb({ port: 28406, dir: join(state, 'mariadb'), database: 'conduit_bench' }),
-    startRedis({ port: 29479, dir: join(state, 'redis') }),
-  ]);
-  const dbUrl = `mysql://root@127.0.0.1:${db.port}/conduit_bench`;
-  await migrate(dbUrl);
-  const seeded = await seed(dbUrl);
-  process.stderr.write(`bench: seeded ${seeded.users} users, ${seeded.articles} articles\n`);
-  const scaleLines = SCALE > 0 ? await scaleCheck(dbUrl) : [];
+  assertWrk();
+  const dir = buildAndUnpackRelease(state);
+  stand = await startStand(state);
+  const scaleLines = SCALE > 0 ? await scaleCheck(stand.writerUrl) : [];
+  ceiling = await startCeiling();
+  instance = await startInstance(dir, stand, state);
+  const inst = instance;
+  const idleRss = rssMb(inst.pid);
+  let peakRss = idleRss;
+  const rssTimer = setInterval(() => { try { peakRss = Math.max(peakRss, rssMb(inst.pid)); } catch { /* exited */ } }, 100);
 
-  server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server.ts')], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_WRITER_URL: dbUrl,
-      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-      PORT: '0',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-      RATE_LIMIT_AUTH_PER_MIN: '1000',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true,
-  });
-  const port = await new Promise<number>((res, rej) => {
-    let out = '';
-    server!.stdout!.on('data', (d) => {
-      out += d.toString();
-      const m = /listening (\d+)/.exec(out);
-      if (m) res(Number(m[1]));
-    });
-    server!.once('exit', (code) => rej(new Error(`bench server exited with ${code}`)));
-  });
-  const base = `http://127.0.0.1:${port}`;
-
-  const login = await fetch(`${base}/api/users/login`, {
+  const login = await fetch(`${inst.base}/api/users/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ user: { email: 'johndoe@example.com', password: DEMO_PASSWORD } }),
   });
   const token = ((await login.json()) as { user: { token: string } }).user.token;
   const auth = { authorization: `Token ${token}` };
-  const list = (await (await fetch(`${base}/api/articles?limit=1`)).json()) as { articles: { slug: string }[] };
-  const slug = list.articles[0]!.slug;
+  const slug = ((await (await fetch(`${inst.base}/api/articles?limit=1`)).json()) as { articles: { slug: string }[] }).articles[0]!.slug;
+  const comment = { method: 'POST' as const, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ comment: { body: 'Benchmark comment' } }) };
+  const sent = { requests: 3 };
 
-  const phases: { name: string; opts: Parameters<typeof autocannon>[0] }[] = [
-    { name: 'ceiling: GET /bench/hello (bare route, same server)', opts: { url: `${base}/bench/hello` } },
-    { name: 'GET /api/articles (anonymous, cached)', opts: { url: `${base}/api/articles` } },
-    { name: 'GET /api/articles (authenticated)', opts: { url: `${base}/api/articles`, headers: auth } },
-    { name: 'GET /api/articles/:slug (anonymous, cached)', opts: { url: `${base}/api/articles/${slug}` } },
-    { name: 'GET /api/articles/:slug (authenticated)', opts: { url: `${base}/api/articles/${slug}`, headers: auth } },
+  const measure = async (o: Omit<WrkOptions, 'connections' | 'threads' | 'seconds'>, seconds = DURATION, pid = inst.pid): Promise<{ r: WrkResult; cpuUs: number }> => {
+    const before = cpuTicks(pid);
+    const r = await runWrk({ ...o, connections: CONNECTIONS, threads: 2, seconds });
+    if (pid === inst.pid) sent.requests += r.requests;
+    return { r, cpuUs: ((cpuTicks(pid) - before) * 10_000) / Math.max(1, r.requests) };
+  };
+  const targets: { name: string; goal: number; o: Omit<WrkOptions, 'connections' | 'threads' | 'seconds'> }[] = [
+    { name: 'GET /health/live (trivial route)', goal: 0.7, o: { url: `${inst.base}/health/live` } },
+    { name: 'GET /api/articles (anonymous, cached)', goal: 0.5, o: { url: `${inst.base}/api/articles` } },
+    { name: 'GET /api/articles/:slug (anonymous, cached)', goal: 0.5, o: { url: `${inst.base}/api/articles/${slug}` } },
+    { name: 'GET /api/articles (authenticated)', goal: 0.2, o: { url: `${inst.base}/api/articles`, headers: auth } },
+  ];
+
+  // Warm-up (JIT, caches, pools), not measured.
+  for (const t of targets) await measure(t.o, 1);
+  await measure({ url: ceiling.base }, 1, ceiling.pid);
+  // Rounds: the ceiling, then each endpoint; each endpoint's share is its mean rps over the mean ceiling.
+  const ceilings: { r: WrkResult; cpuUs: number }[] = [];
+  const runs = targets.map(() => [] as { r: WrkResult; cpuUs: number }[]);
+  for (let round = 1; round <= ROUNDS; round++) {
+    ceilings.push(await measure({ url: ceiling.base }, DURATION, ceiling.pid));
+    say(`round ${round}: ceiling ${Math.round(ceilings.at(-1)!.r.rps)} rps`);
+    for (const [i, t] of targets.entries()) {
+      runs[i]!.push(await measure(t.o));
+      say(`round ${round}: ${t.name} ${Math.round(runs[i]!.at(-1)!.r.rps)} rps`);
+    }
+  }
+  // The write path: closed model (its maximum), then open model at half that rate.
+  const semiBefore = await stand.dbs.semiSync();
+  await measure({ url: `${inst.base}/api/articles/${slug}/comments`, ...comment }, 1);
+  const writes = await measure({ url: `${inst.base}/api/articles/${slug}/comments`, ...comment });
+  ceilings.push(await measure({ url: ceiling.base }, DURATION, ceiling.pid));
+  say(`comment POST: ${Math.round(writes.r.rps)} rps (closed model); ceiling ${Math.round(ceilings.at(-1)!.r.rps)} rps`);
+  const openRate = Math.max(1, Math.min(5000, Math.round(writes.r.rps / 2)));
+  const open = await runLoad({
+    baseUrl: inst.base, ratePerSecond: openRate, durationMs: DURATION * 1000, maxRequests: openRate * DURATION + 10, timeoutMs: 5_000,
+    next: () => ({ kind: 'write', label: 'POST comment', method: 'POST', path: `/api/articles/${slug}/comments`, headers: comment.headers, body: comment.body, idempotent: false }),
+  });
+  sent.requests += open.samples.length;
+  const semiAfter = await stand.dbs.semiSync();
+  clearInterval(rssTimer);
+
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const median = (xs: number[]) => percentile(xs, 50) ?? 0;
+  const ceilingRps = mean(ceilings.map((c) => c.r.rps));
+  const row = (name: string, ms: { r: WrkResult; cpuUs: number }[], goal: number | null): Row => {
+    const rps = mean(ms.map((m) => m.r.rps));
+    const ratio = goal === null ? null : rps / ceilingRps;
+    return {
+      name, rps, ratio, goal: goal === null ? '' : `>= ${goal * 100} %`, ok: goal === null ? null : ratio! >= goal,
+      p50: median(ms.map((m) => m.r.p50)), p99: median(ms.map((m) => m.r.p99)),
+      non2xx: ms.reduce((s, m) => s + m.r.non2xx, 0), errors: ms.reduce((s, m) => s + m.r.errors, 0), cpuUs: mean(ms.map((m) => m.cpuUs)),
+    };
+  };
+  const openLat = open.samples.map((s) => s.latencyMs);
+  const openFailed = open.samples.filter((s) => s.outcome !== 'ok').length;
+  const openP99 = percentile(openLat, 99) ?? 0;
+  const rows: Row[] = [
+    row('ceiling: bare node:http JSON hello', ceilings, null),
+    ...targets.map((t, i) => row(t.name, runs[i]!, t.goal)),
+    row('POST /api/articles/:slug/comments (semi-sync, 2 replicas)', [writes], 0.1),
     {
-      name: 'POST /api/articles/:slug/comments',
-      opts: { url: `${base}/api/articles/${slug}/comments`, method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ comment: { body: 'Benchmark comment' } }) },
+      name: `  same, open model at ${openRate}/s (half of the above)`, rps: open.samples.length / DURATION, ratio: null,
+      p50: percentile(openLat, 50) ?? 0, p99: openP99, goal: 'p99 <= 50 ms, 0 failed', ok: openP99 <= 50 && openFailed === 0,
+      non2xx: open.samples.filter((s) => s.outcome === 'http-error').length, errors: open.samples.filter((s) => s.outcome !== 'ok' && s.outcome !== 'http-error').length, cpuUs: null,
     },
   ];
 
-  // The ceiling and the anonymous list are measured in alternation (ROUNDS short rounds each) so that
-  // noise from other processes on the machine hits both alike: rps is the mean of the rounds, p50/p99
-  // the median, and the ratio the median of the per-round ratios. The other endpoints are measured once.
-  // CPU time per request of the API process and of Redis (from /proc) is reported too: unlike rps it
-  // does not depend on what else the machine is doing.
-  const ROUNDS = 4;
-  const roundSeconds = Math.max(2, Math.round(DURATION / 4));
-  const cpu = (pid: number | undefined) => {
-    if (pid === undefined) return 0;
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (1/100 s)
-  };
-  const run = async (opts: Parameters<typeof autocannon>[0], seconds: number): Promise<Measured> => {
-    await autocannon({ ...opts, connections: CONNECTIONS, duration: 1 }); // warm-up, not measured
-    const before = [cpu(server!.pid), cpu(redis!.pid)];
-    const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: seconds, timeout: 10 });
-    return { r, apiTicks: cpu(server!.pid) - before[0]!, redisTicks: cpu(redis!.pid) - before[1]! };
-  };
-  const paired: Measured[][] = [[], []];
-  const ratios: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    for (const k of [0, 1]) {
-      const m = await run(phases[k]!.opts, roundSeconds);
-      paired[k]!.push(m);
-      process.stderr.write(`bench: ${phases[k]!.name} (round ${i + 1}): ${Math.round(m.r.requests.average)} rps\n`);
-    }
-    ratios.push(paired[1]![i]!.r.requests.average / paired[0]![i]!.r.requests.average);
-  }
-  const median = (xs: number[]) => {
-    const v = [...xs].sort((a, b) => a - b);
-    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-  };
-  const combine = (ms: Measured[]): Summary => {
-    const requests = ms.reduce((s, m) => s + m.r.requests.total, 0);
-    return {
-      rps: ms.reduce((s, m) => s + m.r.requests.average, 0) / ms.length,
-      p50: median(ms.map((m) => m.r.latency.p50)),
-      p99: median(ms.map((m) => m.r.latency.p99)),
-      non2xx: ms.reduce((s, m) => s + m.r.non2xx, 0),
-      errors: ms.reduce((s, m) => s + m.r.errors + m.r.timeouts, 0),
-      apiCpuUs: (ms.reduce((s, m) => s + m.apiTicks, 0) * 10_000) / Math.max(1, requests),
-      redisCpuUs: (ms.reduce((s, m) => s + m.redisTicks, 0) * 10_000) / Math.max(1, requests),
-    };
-  };
-  const results: { name: string; r: Summary }[] = [
-    { name: phases[0]!.name, r: combine(paired[0]!) },
-    { name: phases[1]!.name, r: combine(paired[1]!) },
+  await inst.stop(); // flushes the access log
+  const accessLines = readFileSync(inst.logFile, 'utf8').split('\n').filter((l) => l.includes('"msg":"request completed"')).length;
+  const f = (n: number, d = 0) => n.toFixed(d);
+  const cols: [string, number, (r: Row) => string][] = [
+    ['endpoint', 58, (r) => r.name],
+    ['rps', 7, (r) => f(r.rps)],
+    ['p50 ms', 7, (r) => f(r.p50, 1)],
+    ['p99 ms', 7, (r) => f(r.p99, 1)],
+    ['% ceil', 7, (r) => (r.ratio === null ? '' : `${f(r.ratio * 100)} %`)],
+    ['goal', 24, (r) => (r.ok === null ? '' : `${r.goal} ${r.ok ? 'ok' : 'MISSED'}`)],
+    ['non-2xx', 8, (r) => String(r.non2xx)],
+    ['errors', 7, (r) => String(r.errors)],
+    ['CPU us/req', 10, (r) => (r.cpuUs === null ? '' : f(r.cpuUs))],
   ];
-  for (const p of phases.slice(2)) {
-    const m = await run(p.opts, DURATION);
-    results.push({ name: p.name, r: combine([m]) });
-    process.stderr.write(`bench: ${p.name}: ${Math.round(m.r.requests.average)} rps\n`);
-  }
-
-  const ratio = median(ratios);
-  const pad = (s: string, n: number) => s.padEnd(n);
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(cols[i]![1])).join(' ').trimEnd();
   const lines = [
     '',
-    `Conduit API benchmark: ${CONNECTIONS} connections, autocannon, 127.0.0.1, Node ${process.version}, log level ${process.env.BENCH_LOG_LEVEL ?? 'info'};`,
-    `ceiling and anonymous list: ${ROUNDS} alternating rounds of ${roundSeconds} s each; other endpoints: ${DURATION} s`,
-    `${pad('endpoint', 52)} ${pad('rps', 7)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('non-2xx', 8)} ${pad('errors', 7)} ${pad('API CPU us/req', 15)} Redis CPU us/req`,
-    ...results.map(({ name, r }) =>
-      `${pad(name, 52)} ${pad(String(Math.round(r.rps)), 7)} ${pad(String(r.p50), 7)} ${pad(String(r.p99), 7)} ${pad(String(r.non2xx), 8)} ${pad(String(r.errors), 7)} ${pad(r.apiCpuUs.toFixed(0), 15)} ${r.redisCpuUs.toFixed(0)}`),
+    `Conduit API benchmark: one instance of the release bundle (${process.env.BENCH_RELEASE ?? 'built by tier release'}), LOG_LEVEL=info, NODE_ENV=production;`,
+    `wrk -t2 -c${CONNECTIONS}, ${ROUNDS} rounds of ${DURATION} s per endpoint, 127.0.0.1, Node ${process.version}; ceiling per run: ${ceilings.map((c) => f(c.r.rps)).join(', ')} rps`,
+    line(cols.map((c) => c[0])),
+    ...rows.map((r) => line(cols.map((c) => c[2](r)))),
+    `RSS of the instance: ${f(idleRss)} MB idle, ${f(peakRss)} MB peak under load (goal <= ${RSS_GOAL_MB} MB: ${peakRss <= RSS_GOAL_MB ? 'ok' : 'MISSED'})`,
+    `semi-sync during the write phases: ${semiAfter.on ? 'on' : 'OFF'}, ${semiAfter.clients} replicas acknowledging, ` +
+      `${semiAfter.yesTx - semiBefore.yesTx} commits acknowledged, ${semiAfter.noTx - semiBefore.noTx} without acknowledgement`,
+    `access log: ${accessLines} lines "request completed" for ${sent.requests} requests counted by the clients (requests cut at the end of a phase are logged but not counted)`,
     `machine load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${cpus().length} cores): rps compare only within one run`,
-    '',
-    `anonymous cached list / ceiling = ${(ratio * 100).toFixed(0)}% (median of the per-round ratios ${ratios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; goal: at least 60%)`,
-    `API CPU per request, anonymous cached list / ceiling = ${(results[1]!.r.apiCpuUs / results[0]!.r.apiCpuUs).toFixed(2)}x`,
     '',
     ...scaleLines,
   ];
@@ -190,7 +195,7 @@ async function scaleCheck(dbUrl: string): Promise<string[]> {
   try {
     const t0 = Date.now();
     const info = await bulkLoad(pool, SCALE);
-    process.stderr.write(`bench: bulk-loaded ${SCALE} articles in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    say(`bulk-loaded ${SCALE} articles in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const none = { tag: null, author: null, favorited: null };
     const cases: [string, () => Promise<unknown>][] = [
       ['global list, page 1 (ids + count)', () => listArticleIds(pool, none, 20, 0)],
@@ -223,10 +228,10 @@ async function scaleCheck(dbUrl: string): Promise<string[]> {
 try {
   await main();
 } catch (err) {
-  process.stderr.write(`bench: failed: ${(err as Error).stack ?? String(err)}\n`);
+  say(`failed: ${(err as Error).stack ?? String(err)}`);
   process.exitCode = 1;
 } finally {
-  if (server) await stopProcess(server, 5_000);
-  await Promise.all([db?.stop(), redis?.stop()]);
+  await Promise.all([instance?.stop(), ceiling?.stop()]);
+  await stand?.stop();
   clearTimeout(deadline);
 }

@@ -8,6 +8,7 @@ import { afterAction, decide, initialMemory, rateOf, type Decision, type Memory,
 import { BACKENDS } from '../generators/haproxy.js';
 import { backendStat } from '../runner/index.js';
 import { addToPool, drainFromPool, poolInstance, type RolloutTarget } from '../rollout.js';
+import type { JournalEntry } from '../journal.js';
 import type { Controller, ControllerContext } from './types.js';
 
 export { decide, afterAction, rateOf, neededFor, initialMemory } from './autoscaler-decide.js';
@@ -45,17 +46,49 @@ export function createController(ctx: ControllerContext): Controller {
   // An instance the supervisor is replacing (crashed, restarting) still counts: it comes back by itself.
   const runningApi = () => ctx.processes().filter((p) => p.tier === 'api' && (p.pid !== null || p.state === 'restarting')).map((p) => p.name);
 
+  // Each action is a journal entry naming its instances: a crash in the middle leaves it open for resume().
   async function act(decision: Decision, running: string[]): Promise<void> {
     if (decision.kind === 'scale-out') {
       const free = d.apiSlots.filter((s) => !running.includes(s.name)).slice(0, decision.to - decision.from).map((s) => s.name);
+      const entry = ctx.journal.open('scale-out', { instances: free });
       const results = await Promise.allSettled(free.map((n) => addToPool(target, poolInstance(d, n)!)));
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      ctx.journal.close(entry, failed.length ? `${failed.length} of ${free.length} did not join (taken back out)` : 'done');
       if (failed.length) throw new Error(failed.map((f) => (f.reason as Error).message).join('; '));
     } else if (decision.kind === 'scale-in') {
       // The highest slot goes first: slots are spread round-robin over the zones, so the rest stay balanced.
       const victim = d.apiSlots.map((s) => s.name).filter((n) => running.includes(n)).pop();
-      if (victim) await drainFromPool(target, poolInstance(d, victim)!, d.api.drainSeconds * 1000);
+      if (!victim) return;
+      const entry = ctx.journal.open('scale-in', { instances: [victim] });
+      await drainFromPool(target, poolInstance(d, victim)!, d.api.drainSeconds * 1000);
+      ctx.journal.close(entry, 'done');
     }
+  }
+
+  /**
+   * A scale-in cut half-way is finished: the instance is drained again (its drain may have started), taken
+   * out and stopped. A scale-out cut half-way is finished where it got: an instance HAProxy already sees UP
+   * stays, one that did not join yet is taken back out (the autoscaler scales out again if the load asks).
+   */
+  async function resume(entry: JournalEntry): Promise<string> {
+    const names = Array.isArray(entry.detail.instances) ? (entry.detail.instances as string[]) : [];
+    const stat = await backendStat(sock, BACKENDS.api);
+    const said: string[] = [];
+    for (const name of names) {
+      const i = poolInstance(d, name);
+      const rec = ctx.processes().find((p) => p.name === name);
+      if (!i || !rec || rec.pid === null) {
+        if (rec) ctx.forget(name);
+        said.push(`${name} not running: nothing left to do`);
+      } else if (entry.action === 'scale-out' && stat.servers.some((s) => s.name === name && s.status.startsWith('UP'))) {
+        said.push(`${name} already in the pool: scale-out finished`);
+      } else {
+        said.push(`${await drainFromPool(target, i, entry.action === 'scale-in' ? d.api.drainSeconds * 1000 : 0)} (${entry.action === 'scale-in' ? 'scale-in finished' : 'scale-out undone'})`);
+      }
+    }
+    // The rate is measured afresh on the group as it is now.
+    samples = [];
+    return said.join('; ') || 'no instance named';
   }
 
   async function tick(now = Date.now()): Promise<string | null> {
@@ -95,5 +128,5 @@ export function createController(ctx: ControllerContext): Controller {
     return decision.sentence;
   }
 
-  return { name: 'autoscaler', tick: () => tick() };
+  return { name: 'autoscaler', tick: () => tick(), resume };
 }

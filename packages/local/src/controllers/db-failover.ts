@@ -14,6 +14,7 @@ import { flashback, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode 
 import { readTopology, writeTopology } from '../state.js';
 import { sqlString } from '../specs/db.js';
 import type { RegionSecrets } from '../types.js';
+import type { ControllerJournal } from '../journal.js';
 import type { Controller, ControllerContext } from './types.js';
 
 export interface DbFailoverOptions {
@@ -23,6 +24,8 @@ export interface DbFailoverOptions {
   secrets: Pick<RegionSecrets, 'replUser' | 'replPassword'>;
   /** Every sentence, as it is said (the supervisor logs what tick() returns instead). */
   log?: (sentence: string) => void;
+  /** The action journal: an entry is open while the steps of a decision run (a crash leaves it open). */
+  journal?: ControllerJournal;
 }
 
 /**
@@ -48,7 +51,7 @@ function adminStates(csv: string, backend: string): Record<string, ServerAdminSt
 }
 
 /** One observe → decide → act round per tick(); it returns the sentence it said, or null when there was nothing to do. */
-export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?: number): Promise<string | null> } {
+export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?: number): Promise<string | null>; converged(): boolean } {
   const d = opts.definition;
   const paths = opts.paths;
   const policy: Policy = {
@@ -147,6 +150,8 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
   let memory: Memory = { unreachableSince: {} };
   let lastSentence: string | null = null;
   let busy = false;
+  /** The last tick found nothing to do: the topology, the nodes and HAProxy agree. */
+  let converged = false;
 
   // Stamped when said (after observing and acting), not when the tick started: a tick can wait on a hung node.
   const say = (kind: string, sentence: string): string => {
@@ -169,6 +174,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
       const r = decide(observed, memory, policy);
       memory = r.memory;
       const decision = r.decision;
+      converged = decision.kind === 'none';
       if (decision.kind === 'none') {
         lastSentence = null;
         return null;
@@ -178,21 +184,24 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
         if (lastSentence !== null && (decision.kind === 'wait' ? lastSentence.startsWith(`primary ${decision.node} unreachable`) : lastSentence === decision.sentence)) return null;
         return say(decision.kind, decision.sentence);
       }
+      const entry = opts.journal?.open(decision.kind, { sentence: decision.sentence });
       try {
         const replication = { user: opts.secrets.replUser, password: opts.secrets.replPassword };
         await run(planSteps(decision, { nodes: d.dbNodes, topology: observed.topology!, replication, policy, now, hasReader: observed.reader !== null }));
       } catch (e) {
         const sentence = `could not carry out "${decision.sentence}": ${(e as Error).message}`;
+        if (entry) opts.journal!.close(entry, `failed: ${(e as Error).message}; the next ticks decide again from what they observe`);
         if (sentence === lastSentence) return null;
         return say(`${decision.kind}-failed`, sentence);
       }
+      if (entry) opts.journal!.close(entry, 'done');
       return say(decision.kind, decision.sentence);
     } finally {
       busy = false;
     }
   }
 
-  return { tick };
+  return { tick, converged: () => converged };
 }
 
 /**
@@ -200,6 +209,18 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
  * (paths.failoverJournal) keeps them with timestamps for the drill reports.
  */
 export function createController(ctx: ControllerContext): Controller {
-  const c = createDbFailoverController({ definition: ctx.definition, paths: ctx.paths, secrets: ctx.secrets });
-  return { name: 'db-failover', tick: () => c.tick() };
+  const c = createDbFailoverController({ definition: ctx.definition, paths: ctx.paths, secrets: ctx.secrets, journal: ctx.journal });
+  return {
+    name: 'db-failover',
+    tick: () => c.tick(),
+    // Every step is safe to repeat and the ticks re-read the topology, the nodes and HAProxy: a promotion
+    // cut half-way is carried on by them (the topology is written as soon as the new primary is writable,
+    // so they switch the writer and repoint; before that, the primary is still unreachable and they fail
+    // over again). The entry closes once a tick finds nothing left to do.
+    resume: async () => {
+      if (!c.converged()) return null;
+      const t = readTopology(ctx.paths);
+      return `finished by the next ticks: primary ${t?.primary ?? '?'} behind the writer endpoint, replicas ${t?.replicas.join(', ') || 'none'}`;
+    },
+  };
 }

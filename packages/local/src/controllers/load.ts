@@ -2,6 +2,7 @@
 // CONTROLLER_TICK_MS, never overlapping, each logging the sentence it returns.
 import { createController as dbFailover } from './db-failover.js';
 import { createController as autoscaler } from './autoscaler.js';
+import { controllerJournal, type JournalEntry } from '../journal.js';
 import type { Controller, ControllerContext } from './types.js';
 
 /**
@@ -11,26 +12,50 @@ import type { Controller, ControllerContext } from './types.js';
  */
 export const CONTROLLER_TICK_MS = 250;
 
+const all = { 'db-failover': dbFailover, autoscaler } as const;
+
+export interface StartOptions {
+  /** Journal entries a crashed supervisor left open: each goes to its controller's resume() before its ticks, until it says what came of it; then the entry is closed. */
+  interrupted?: JournalEntry[];
+  intervalMs?: number;
+  /** Which controllers run (default: all; a test of one controller runs only it). */
+  only?: (keyof typeof all)[];
+}
+
 /** Starts every controller's loop; returns the function that stops them (and closes them). */
-export function startControllers(ctx: ControllerContext, intervalMs = CONTROLLER_TICK_MS): () => Promise<void> {
-  const controllers: Controller[] = [dbFailover(ctx), autoscaler(ctx)];
-  for (const c of controllers) ctx.log(`controller ${c.name} loaded`);
+export function startControllers(base: Omit<ControllerContext, 'journal'>, o: StartOptions = {}): () => Promise<void> {
+  const interrupted = o.interrupted ?? [];
+  const intervalMs = o.intervalMs ?? CONTROLLER_TICK_MS;
+  const controllers = (o.only ?? (Object.keys(all) as (keyof typeof all)[])).map((name) => {
+    const create = all[name];
+    const journal = controllerJournal(base.paths.actionJournal, name);
+    return { c: create({ ...base, journal }) as Controller, journal };
+  });
+  for (const { c } of controllers) base.log(`controller ${c.name} loaded`);
   let stopped = false;
-  const loops = controllers.map(async (c) => {
+  const loops = controllers.map(async ({ c, journal }) => {
     // The same failure every tick is logged once, then once a minute while it lasts.
     let lastError = '';
     let lastErrorAt = 0;
+    let pending = interrupted.filter((e) => e.controller === c.name);
     while (!stopped) {
       const started = Date.now();
       try {
+        for (const e of pending) {
+          const outcome = c.resume ? await c.resume(e) : 'closed: the controller re-reads the state every tick';
+          if (outcome === null) continue;
+          journal.close(e.id, `resumed by supervisor ${process.pid}: ${outcome}`);
+          base.log(`${c.name}: interrupted ${e.action} ${JSON.stringify(e.detail)}: ${outcome}`);
+          pending = pending.filter((p) => p !== e);
+        }
         const said = await c.tick();
-        if (said) ctx.log(`${c.name}: ${said}`);
-        if (lastError) ctx.log(`${c.name}: ticking again after: ${lastError}`);
+        if (said) base.log(`${c.name}: ${said}`);
+        if (lastError) base.log(`${c.name}: ticking again after: ${lastError}`);
         lastError = '';
       } catch (e) {
         const msg = (e as Error).message;
         if (msg !== lastError || Date.now() - lastErrorAt > 60_000) {
-          ctx.log(`${c.name}: tick failed: ${msg}`);
+          base.log(`${c.name}: tick failed: ${msg}`);
           lastErrorAt = Date.now();
         }
         lastError = msg;
@@ -42,6 +67,6 @@ export function startControllers(ctx: ControllerContext, intervalMs = CONTROLLER
   return async () => {
     stopped = true;
     await Promise.all(loops);
-    await Promise.all(controllers.map((c) => c.close?.()));
+    await Promise.all(controllers.map(({ c }) => c.close?.()));
   };
 }

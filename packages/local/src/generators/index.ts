@@ -5,5 +5,5 @@ export { mariadbCnf, mysqldExporterCnf } from './mariadb.js';
 export { redisConf, sentinelConf } from './redis.js';
 export { prometheusConfig, apiTargets } from './prometheus.js';
 export { prometheusRules } from './alerts.js';
-export { nginxConf, placeholderIndexHtml } from './nginx.js';
+export { nginxConf } from './nginx.js';
 export { alertmanagerConfig, blackboxConfig, blackboxTargets } from './alerting.js';

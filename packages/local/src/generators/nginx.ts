@@ -37,17 +37,3 @@ http {
 ${nginxServerBlock({ listen: `127.0.0.1:${slot.port}`, root: siteRoot, assetMaxAgeSeconds: d.edge.assetMaxAgeSeconds, headers: [['X-Instance', slot.name], ['X-Zone', slot.zone]] }, '    ')}}
 `;
 }
-
-/** Served when packages/web/dist is absent (the SPA not built yet): says so instead of a 404. */
-export function placeholderIndexHtml(d: ResolvedDefinition): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>${d.name} — local region</title></head>
-<body>
-<h1>${d.name}: the local region is up</h1>
-<p>The single-page app is not built yet (packages/web/dist is missing): run <code>npm run build -w packages/web</code>
-and <code>tier up</code> again. The API answers under <a href="/api/docs">/api/docs</a>.</p>
-</body>
-</html>
-`;
-}

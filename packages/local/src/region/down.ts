@@ -6,7 +6,7 @@ import { repoRoot, statePaths, type StatePaths } from '../paths.js';
 import { isAlive, isOurProcess } from '../runner/process.js';
 import { stopProcessGroup } from '../runner/spawn.js';
 import { waitUntil } from '../runner/probe.js';
-import { readJson, supervisorState } from '../state.js';
+import { readJson, supervisorState, watchdogState } from '../state.js';
 import { RegionError } from './errors.js';
 import type { ProcessesFile } from '../types.js';
 
@@ -33,25 +33,31 @@ export async function regionDown(stateDir: string, progress: (line: string) => v
   const t0 = Date.now();
   const paths = statePaths(stateDir);
   const sup = supervisorState(paths);
+  const wd = watchdogState(paths);
   let wasRunning = false;
-  if (sup?.running) {
+  // The watchdog first: it stops restarting, then hands SIGTERM to the supervisor, which stops the region.
+  // Without a watchdog (killed), the supervisor is signalled directly.
+  const target = wd?.running ? { pid: wd.pid, what: 'watchdog' } : sup?.running ? { pid: sup.pid, what: 'supervisor' } : null;
+  if (target) {
     wasRunning = true;
-    progress(`stopping the region (supervisor pid ${sup.pid}): entry points first, data last`);
-    process.kill(sup.pid, 'SIGTERM');
-    const exited = await waitUntil('the supervisor exiting', () => !isAlive(sup.pid), 120_000).catch(() => false);
+    progress(`stopping the region (${target.what} pid ${target.pid}${sup?.running && target.what === 'watchdog' ? `, supervisor pid ${sup.pid}` : ''}): entry points first, data last`);
+    process.kill(target.pid, 'SIGTERM');
+    const gone = () => !isAlive(target.pid) && !(sup?.running && isAlive(sup.pid));
+    const exited = await waitUntil(`the ${target.what} exiting`, gone, 120_000).catch(() => false);
     if (!exited) {
-      progress(`supervisor ${sup.pid} did not exit in 120 s: killing it`);
-      try { process.kill(sup.pid, 'SIGKILL'); } catch { /* gone */ }
+      progress(`${target.what} ${target.pid} did not exit in 120 s: killing it`);
+      for (const pid of [target.pid, sup?.pid]) {
+        try { if (pid) process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      }
     }
   }
   const leftovers = await stopLeftovers(paths);
-  rmSync(paths.supervisorPid, { force: true });
-  rmSync(paths.supervisorSocket, { force: true });
+  for (const f of [paths.supervisorPid, paths.supervisorSocket, paths.watchdogPid, paths.watchdogState]) rmSync(f, { force: true });
   return { wasRunning, leftovers, seconds: (Date.now() - t0) / 1000 };
 }
 
 /** What the region creates in its state folder; destroy removes exactly these. */
-const ours = ['config', 'data', 'logs', 'run', 'secrets.json', 'tls', 'db-topology.json', 'processes.json', 'up.lock'];
+const ours = ['config', 'data', 'logs', 'run', 'releases', 'secrets.json', 'tls', 'db-topology.json', 'processes.json', 'journal.jsonl', 'up.lock'];
 
 export async function regionDestroy(stateDir: string, progress: (line: string) => void = () => undefined): Promise<DownResult> {
   const root = resolve(stateDir);

@@ -4,7 +4,9 @@ import { endpoints } from '../specs/processes.js';
 import { probe } from '../runner/probe.js';
 import { isOurProcess, queryNode, redisRole } from '../runner/index.js';
 import { dbSocket, statePaths } from '../paths.js';
-import { readRegion } from '../state.js';
+import { readRegion, type WatchdogState } from '../state.js';
+import { openEntries, type JournalEntry } from '../journal.js';
+import { currentVersion } from '../releases.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
 
 const tierOrder = ['edge', 'front', 'api', 'lb', 'db', 'cache', 'sentinel', 'monitoring'];
@@ -24,6 +26,8 @@ export interface ProcessStatus {
   role: string | null;
   /** db: semi-sync state of the primary, replication state and lag of a replica. */
   detail: string | null;
+  /** API and front instances: the release version it runs (null for other processes). */
+  version: string | null;
   logFile: string;
 }
 
@@ -32,11 +36,17 @@ export interface RegionStatus {
   stateDir: string;
   running: boolean;
   supervisor: { pid: number; running: boolean } | null;
+  /** The watchdog that restarts a dead supervisor (its pid, the supervisor's restarts and last exit). */
+  watchdog: WatchdogState | null;
+  /** Controller actions with an open journal entry: `interrupted` when the supervisor that opened it is gone. */
+  openActions: Array<JournalEntry & { interrupted: boolean }>;
   healthy: boolean;
   endpoints: ReturnType<typeof endpoints>;
   topology: DbTopology | null;
   processes: ProcessStatus[];
   tiers: Record<string, { total: number; healthy: number; zones: string[] }>;
+  /** The release new instances run (current.json), null before the first `tier up`. */
+  release: string | null;
 }
 
 export async function regionStatus(d: ResolvedDefinition, stateDir: string): Promise<RegionStatus> {
@@ -56,7 +66,7 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
       }
     }
     if (p.tier === 'cache' && health === 'healthy') role = (await redisRole(p.port)) === 'master' ? 'primary' : 'replica';
-    return { name: p.name, tier: p.tier, zone: p.zone, pid: alive ? p.pid : null, port: p.port, health, state: p.state, restarts: p.restarts, role, detail, logFile: p.logFile };
+    return { name: p.name, tier: p.tier, zone: p.zone, pid: alive ? p.pid : null, port: p.port, health, state: p.state, restarts: p.restarts, role, detail, version: p.version ?? null, logFile: p.logFile };
   }));
   processes.sort((a, b) => tierOrder.indexOf(a.tier) - tierOrder.indexOf(b.tier) || a.name.localeCompare(b.name, 'en', { numeric: true }));
   const tiers: RegionStatus['tiers'] = {};
@@ -72,11 +82,14 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
     stateDir: snap.stateDir,
     running,
     supervisor: snap.supervisor,
+    watchdog: snap.watchdog,
+    openActions: openEntries(paths.actionJournal).map((e) => ({ ...e, interrupted: !(snap.supervisor?.running && snap.supervisor.pid === e.pid) })),
     healthy: running && processes.length > 0 && processes.every((p) => p.health === 'healthy'),
     endpoints: endpoints(d),
     topology: snap.topology,
     processes,
     tiers,
+    release: currentVersion(paths),
   };
 }
 
@@ -84,16 +97,22 @@ export function formatStatusTable(s: RegionStatus): string {
   if (!s.running && s.processes.every((p) => p.pid === null)) {
     return `region "${s.name}" is not running (state: ${s.stateDir}); start it with \`tier up\``;
   }
-  const head = ['NAME', 'TIER', 'ZONE', 'PID', 'PORT', 'HEALTH', 'RESTARTS', 'ROLE', 'DETAIL'];
-  const rows = s.processes.map((p) => [p.name, p.tier, p.zone ?? '-', p.pid === null ? '-' : String(p.pid), String(p.port), p.health, String(p.restarts), p.role ?? '', p.detail ?? '']);
+  const head = ['NAME', 'TIER', 'ZONE', 'PID', 'PORT', 'HEALTH', 'RESTARTS', 'VERSION', 'ROLE', 'DETAIL'];
+  const rows = s.processes.map((p) => [p.name, p.tier, p.zone ?? '-', p.pid === null ? '-' : String(p.pid), String(p.port), p.health, String(p.restarts), shortVersion(p.version), p.role ?? '', p.detail ?? '']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const w = s.watchdog;
+  const watchdog = !w ? 'no watchdog' : `watchdog pid ${w.pid}${w.running ? '' : ' NOT running'}, supervisor restarts ${w.restarts}${w.lastRestartAt ? ` (last ${w.lastRestartAt}: ${w.lastExit ?? '?'})` : ''}`;
   return [
-    `region "${s.name}": ${s.healthy ? 'healthy' : 'NOT healthy'} (supervisor pid ${s.supervisor?.pid ?? '-'}${s.running ? '' : ', not running'})`,
+    `region "${s.name}": ${s.healthy ? 'healthy' : 'NOT healthy'} (supervisor pid ${s.supervisor?.pid ?? '-'}${s.running ? '' : ', not running'}; ${watchdog}), release ${s.release ?? 'none'}`,
+    ...s.openActions.map((e) => `${e.interrupted ? 'INTERRUPTED' : 'in progress'}: ${e.controller} ${e.action} ${JSON.stringify(e.detail)} (opened ${e.openedAt} by supervisor ${e.pid})`),
     line(head),
     ...rows.map(line),
   ].join('\n');
 }
+
+/** A commit is 40 hex digits: the table shows 12, plus any suffix (-dirty-…, -fault-…). */
+const shortVersion = (v: string | null) => (v ? v.replace(/^([0-9a-f]{12})[0-9a-f]{28}/, '$1') : '-');
 
 /** One line per tier, e.g. "api         3/3 healthy  zones a, b, c". */
 export function formatTierLines(s: RegionStatus): string[] {

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import type { ResolvedDefinition } from '@conduit/definition';
 import { portClaims, tsxLoaderPath } from '../specs/processes.js';
 import { repoRoot, statePaths } from '../paths.js';
+import { ensureRelease, recordHistory, setCurrentVersion } from '../releases.js';
 import { portsBlockedByConnections, takenPorts, waitUntil } from '../runner/probe.js';
 import { spawnDaemon } from '../runner/spawn.js';
-import { supervisorState, takeLockFile, writeFileAtomic } from '../state.js';
+import { supervisorState, takeLockFile, watchdogState, writeFileAtomic } from '../state.js';
 import { stopLeftovers } from './down.js';
 import { RegionError } from './errors.js';
 import type { RegionPlan, SupervisorMessage } from '../supervisor/plan.js';
@@ -18,13 +19,11 @@ export interface UpOptions {
   stateDir: string;
   configFile: string;
   progress: (line: string) => void;
-  /** Build packages/web when dist is missing or stale (default true). */
-  buildSite?: boolean;
 }
 
 export type UpResult = { alreadyRunning: true; pid: number } | { alreadyRunning: false; seconds: number; pid: number };
 
-const daemonEntry = join(dirname(fileURLToPath(import.meta.url)), '../supervisor/daemon.ts');
+const watchdogEntry = join(dirname(fileURLToPath(import.meta.url)), '../supervisor/watchdog.ts');
 
 /** Varnish drops privileges: every ancestor of its work dir must be searchable by others. */
 function traversableByOthers(dir: string): boolean {
@@ -35,17 +34,6 @@ function traversableByOthers(dir: string): boolean {
       /* not created yet: mkdir gives 755 */
     }
     if (dirname(d) === d) return true;
-  }
-}
-
-async function buildSite(progress: (l: string) => void): Promise<void> {
-  try {
-    const web = (await import(join(repoRoot, 'packages/web/build-info.mjs'))) as { isBuildFresh(): boolean; ensureBuilt(o: { quiet: boolean }): Promise<boolean> };
-    if (web.isBuildFresh()) return;
-    progress('building the SPA (packages/web → dist)');
-    await web.ensureBuilt({ quiet: true });
-  } catch (e) {
-    progress(`SPA build failed or unavailable (${(e as Error).message.split('\n')[0]}): the front serves a placeholder page`);
   }
 }
 
@@ -65,6 +53,9 @@ async function upLocked(o: UpOptions): Promise<UpResult> {
   const probePaths = statePaths(o.stateDir);
   const sup = supervisorState(probePaths);
   if (sup?.running) return { alreadyRunning: true, pid: sup.pid };
+  // A live watchdog is about to start a new supervisor (adopting the processes): nothing is left over.
+  const wd = watchdogState(probePaths);
+  if (wd?.running) return { alreadyRunning: true, pid: wd.supervisorPid ?? wd.pid };
 
   const leftovers = await stopLeftovers(probePaths);
   if (leftovers > 0) o.progress(`stopped ${leftovers} leftover process(es) of a previous run whose supervisor had died`);
@@ -90,16 +81,22 @@ async function upLocked(o: UpOptions): Promise<UpResult> {
   for (const dir of [paths.config, paths.logs, paths.run, paths.data]) mkdirSync(dir, { recursive: true });
   if (varnishInTmp) o.progress(`${paths.root} is not reachable by the varnish users: Varnish's work dir is ${paths.varnishWorkdir}`);
 
-  // CONDUIT_SKIP_WEB_BUILD=1 (integration tests): serve dist as it is, or the placeholder page.
-  if (o.buildSite !== false && process.env.CONDUIT_SKIP_WEB_BUILD !== '1') await buildSite(o.progress);
+  // Instances run the release of the sources (built first when this commit has none), never the sources.
+  const tRelease = Date.now();
+  const release = await ensureRelease(d, paths, { progress: o.progress }).catch((e: Error) => {
+    throw new RegionError(`could not build or install the release of the current sources: ${e.message.split('\n')[0]}`);
+  });
+  setCurrentVersion(paths, release.version);
+  o.progress(`instances run release ${release.version} (ready in ${((Date.now() - tRelease) / 1000).toFixed(1)} s)`);
 
   const plan: RegionPlan = { definition: d, stateDir: paths.root, varnishInTmp, configFile: o.configFile };
   writeFileAtomic(paths.plan, JSON.stringify(plan, null, 2) + '\n');
 
-  const child = spawnDaemon(process.execPath, ['--import', tsxLoaderPath(), daemonEntry, paths.root], {
+  // The watchdog starts the supervisor and relays its messages; it restarts it if it dies later.
+  const child = spawnDaemon(process.execPath, ['--import', tsxLoaderPath(), watchdogEntry, paths.root], {
     logFile: paths.supervisorLog, cwd: repoRoot, env: { CONDUIT_SUPERVISOR: '1' },
   });
-  o.progress(`supervisor started (pid ${child.pid}); log: ${paths.supervisorLog}`);
+  o.progress(`watchdog started (pid ${child.pid}), it starts the supervisor; log: ${paths.supervisorLog}`);
 
   await new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -131,10 +128,11 @@ async function upLocked(o: UpOptions): Promise<UpResult> {
       if (!settled) reject(new RegionError(`the supervisor exited while starting (${signal ?? `code ${code}`}); see ${paths.supervisorLog}`));
     });
   });
+  recordHistory(paths, release, 'up', 'ok');
   child.removeAllListeners();
   if (child.connected) child.disconnect();
   child.unref();
-  return { alreadyRunning: false, seconds: (Date.now() - t0) / 1000, pid: child.pid! };
+  return { alreadyRunning: false, seconds: (Date.now() - t0) / 1000, pid: supervisorState(paths)?.pid ?? child.pid! };
 }
 
 

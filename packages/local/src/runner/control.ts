@@ -7,7 +7,8 @@ import { statePaths } from '../paths.js';
 
 export type ControlRequest =
   | { op: 'list' }
-  | { op: 'start'; name: string }
+  /** version: the release an API/front instance runs (default: the region's current one). */
+  | { op: 'start'; name: string; version?: string }
   | { op: 'stop'; name: string }
   | { op: 'forget'; name: string };
 

@@ -4,14 +4,16 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { InstanceSlot, ResolvedDefinition, DbNode, CacheNode, SentinelNode } from '@conduit/definition';
 import { apiEnvironment } from '@conduit/api/environment';
-import { apiServerEntry, consoleServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, repoRoot, sentinelConfFiles, type StatePaths } from '../paths.js';
+import { consoleServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, releaseTierDir, repoRoot, sentinelConfFiles, type StatePaths } from '../paths.js';
 import type { ProcessSpec, RegionSecrets } from '../types.js';
 
 export interface SpecContext {
   definition: ResolvedDefinition;
   paths: StatePaths;
   secrets: RegionSecrets;
-  /** tsx's loader, for `node --import <tsx> packages/api/src/server.ts`. */
+  /** The installed release new API and front instances run (releases/<version>/{api,front}). */
+  version: string;
+  /** tsx's loader, for the one-off demo seed (`node --import <tsx> packages/api/src/commands/seed.ts`). */
   tsxLoader?: string;
   nodeBinary?: string;
 }
@@ -145,9 +147,9 @@ export function frontInstanceSpec(ctx: SpecContext, slot: InstanceSlot): Process
   const logs = logFile(ctx.paths, slot.name);
   return {
     ...base(ctx, slot.name),
-    name: slot.name, tier: 'front', zone: slot.zone, port: slot.port,
+    name: slot.name, tier: 'front', zone: slot.zone, port: slot.port, version: ctx.version,
     command: 'nginx',
-    args: ['-p', nginxPrefix(ctx.paths, slot), '-e', logs, '-c', nginxConfFile(ctx.paths, slot)],
+    args: ['-p', nginxPrefix(ctx.paths, slot), '-e', logs, '-c', nginxConfFile(ctx.paths, slot, ctx.version)],
     restartPolicy: 'replace',
     probe: { kind: 'http', path: ctx.definition.front.healthCheck.path },
     stopGraceMs: 5_000,
@@ -180,11 +182,12 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
 export function apiInstanceSpec(ctx: SpecContext, slot: InstanceSlot): ProcessSpec {
   return {
     ...base(ctx, slot.name),
-    name: slot.name, tier: 'api', zone: slot.zone, port: slot.port,
+    name: slot.name, tier: 'api', zone: slot.zone, port: slot.port, version: ctx.version,
+    // The release bundle with plain node, from its unpacked folder, as on an AWS instance.
     command: ctx.nodeBinary ?? process.execPath,
-    args: ['--import', ctx.tsxLoader ?? tsxLoaderPath(), apiServerEntry],
+    args: [join(releaseTierDir(ctx.paths, ctx.version, 'api'), 'server.mjs')],
     env: apiInstanceEnv(ctx, slot),
-    cwd: repoRoot,
+    cwd: releaseTierDir(ctx.paths, ctx.version, 'api'),
     restartPolicy: 'replace',
     probe: { kind: 'http', path: ctx.definition.api.healthCheck.path },
     // api.drainSeconds: in-flight requests finish before SIGKILL.

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { regionSpecs, dbInitCommand, databaseUrls, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
 import { replicationSteps, type SqlStep } from '../specs/db.js';
-import { apiServerEntry, dbDataDir, dbSocket, repoRoot } from '../paths.js';
+import { dbDataDir, dbSocket, releaseTierDir, repoRoot } from '../paths.js';
 import { ensureRegionTls, haproxyServers, probe, queryNode, runOnce, runSql, waitUntil } from '../runner/index.js';
 import { BACKENDS } from '../generators/haproxy.js';
 import { writeTopology } from '../state.js';
@@ -61,9 +61,8 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   const t0 = Date.now();
   const d = ctx.definition;
   const specs = regionSpecs(ctx);
-  if (specs.some((s) => s.tier === 'api') && !existsSync(apiServerEntry)) {
-    throw new Error(`${apiServerEntry} not found: the API package is missing from this checkout`);
-  }
+  const migrateScript = join(releaseTierDir(ctx.paths, ctx.version, 'api'), 'migrate.mjs');
+  if (!existsSync(migrateScript)) throw new Error(`${migrateScript} not found: release ${ctx.version} is not installed (\`tier up\` installs it)`);
 
   // 1. Everything that needs nothing else starts at once: Sentinels and cache, load balancers,
   //    front, edge, monitoring. Meanwhile new MariaDB nodes get their data directories.
@@ -126,13 +125,14 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
     return servers.some((s) => s.name === topology.primary && s.up);
   }, 15_000, 50);
   const urls = databaseUrls(d, ctx.secrets);
-  const apiCmd = (script: string) => runOnce(process.execPath, ['--import', ctx.tsxLoader ?? tsxLoaderPath(), join(repoRoot, 'packages/api/src/commands', script)], {
-    env: { DATABASE_WRITER_URL: urls.writer, DATABASE_TLS_CA: ctx.paths.tls.ca }, cwd: repoRoot,
-  });
-  const migrateOut = (await apiCmd('migrate.ts')).trim();
-  progress(`${migrateOut} (${secs(t0)})`);
+  // The app user is REQUIRE SSL: every app login verifies the region's CA, as on Aurora.
+  const env = { DATABASE_WRITER_URL: urls.writer, DATABASE_TLS_CA: ctx.paths.tls.ca };
+  // The release's own migrate.mjs, as the deploy step runs it; the demo seed is a development tool
+  // (not part of a release), run from the sources.
+  const migrateOut = (await runOnce(process.execPath, [migrateScript], { env, cwd: releaseTierDir(ctx.paths, ctx.version, 'api') })).trim();
+  progress(`${migrateOut} (release ${ctx.version}, ${secs(t0)})`);
   if (d.local.seed && !existsSync(ctx.paths.seeded)) {
-    const seedOut = (await apiCmd('seed.ts')).trim();
+    const seedOut = (await runOnce(process.execPath, ['--import', ctx.tsxLoader ?? tsxLoaderPath(), join(repoRoot, 'packages/api/src/commands/seed.ts')], { env, cwd: repoRoot })).trim();
     writeFileSync(ctx.paths.seeded, `${new Date().toISOString()} ${seedOut}\n`);
     progress(`${seedOut} (${secs(t0)})`);
   }

@@ -1,21 +1,14 @@
 // Writes every generated config into <stateDir>/config (and the data folders they point at).
 // The text comes from the pure generators; this file only puts it on disk.
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import {
-  haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, prometheusRules, alertmanagerConfig, blackboxConfig, nginxConf, placeholderIndexHtml,
+  haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, prometheusRules, alertmanagerConfig, blackboxConfig,
 } from '../generators/index.js';
-import { cacheDataDir, dbCnfFile, dbTmpDir, nginxConfFile, nginxPrefix, redisConfFile, sentinelConfFiles, webDistDir } from '../paths.js';
+import { cacheDataDir, dbCnfFile, dbTmpDir, nginxPrefix, redisConfFile, sentinelConfFiles } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
 import type { CacheNode } from '@conduit/definition';
 import type { SpecContext } from '../specs/processes.js';
 import type { DbTopology } from '../types.js';
-
-/** The folder the front instances serve: the built SPA, or a placeholder page when it is not built. */
-export function siteRoot(ctx: SpecContext): { root: string; placeholder: boolean } {
-  if (existsSync(join(webDistDir, 'index.html'))) return { root: webDistDir, placeholder: false };
-  return { root: ctx.paths.placeholderSite, placeholder: true };
-}
 
 /**
  * HAProxy's config from the DB topology and the instances to enable (default: the first `desired`
@@ -33,7 +26,7 @@ export function writeRedisConfig(ctx: SpecContext, node: CacheNode, currentPrima
   return redisConfFile(ctx.paths, node);
 }
 
-export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: string[]; placeholder: boolean } {
+export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: string[] } {
   const { definition: d, paths, secrets } = ctx;
   for (const dir of [paths.config, paths.data, paths.logs, paths.run]) mkdirSync(dir, { recursive: true });
   const files: string[] = [];
@@ -63,15 +56,10 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   write(paths.blackboxConfig, blackboxConfig());
   if (!existsSync(paths.prometheusApiTargets)) write(paths.prometheusApiTargets, apiTargets([]));
 
-  const site = siteRoot(ctx);
-  if (site.placeholder) write(join(site.root, 'index.html'), placeholderIndexHtml(d));
-  // Every slot up to max gets a config: the autoscaler starts spare slots without regenerating.
-  for (const slot of d.frontSlots) {
-    mkdirSync(nginxPrefix(paths, slot), { recursive: true });
-    write(nginxConfFile(paths, slot), nginxConf(d, slot, site.root, paths));
-  }
+  // Every slot up to max gets its temp folder; its nginx.conf comes with each installed release (releases.ts).
+  for (const slot of d.frontSlots) mkdirSync(nginxPrefix(paths, slot), { recursive: true });
   // Varnish drops privileges: its users must reach the work dir.
   mkdirSync(paths.varnishWorkdir, { recursive: true });
   chmodSync(paths.varnishWorkdir, 0o755);
-  return { files, placeholder: site.placeholder };
+  return { files };
 }

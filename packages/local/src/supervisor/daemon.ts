@@ -1,10 +1,15 @@
-// The supervisor daemon: `tier up` starts it detached (node --import tsx daemon.ts <stateDir>).
+// The supervisor daemon: the watchdog (watchdog.ts) starts it (node --import tsx daemon.ts <stateDir>).
 // It brings the region up, owns every process, replaces crashed instances, runs the controllers,
 // answers on its control socket, and on SIGTERM stops everything (SIGTERM, wait, SIGKILL per group).
+// With --adopt (the watchdog restarting it after a crash) it brings nothing up: it takes over the
+// processes processes.json lists as they are, and the controllers finish or undo the actions the
+// journal shows interrupted.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { statePaths } from '../paths.js';
-import { readTopology, loadOrCreateSecrets } from '../state.js';
+import { readJson, readTopology, loadOrCreateSecrets } from '../state.js';
+import { compactJournal, openEntries, type JournalEntry } from '../journal.js';
+import { currentVersion } from '../releases.js';
 import { sentinelMasterPort, serveControl, type ControlRequest } from '../runner/index.js';
 import { reconcileTopology } from '../specs/db.js';
 import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
@@ -13,11 +18,12 @@ import { Supervisor } from './supervisor.js';
 import { bringUp } from './bring-up.js';
 import { writeConfigs, writeHaproxyConfig, writeRedisConfig } from './configs.js';
 import { readPlan, type RegionPlan, type SupervisorMessage } from './plan.js';
-import type { ProcessSpec } from '../types.js';
+import type { ProcessSpec, ProcessesFile } from '../types.js';
 
 const stateDir = process.argv[2];
+const adopting = process.argv[3] === '--adopt';
 if (!stateDir) {
-  process.stderr.write('usage: daemon.ts <stateDir>\n');
+  process.stderr.write('usage: daemon.ts <stateDir> [--adopt]\n');
   process.exit(2);
 }
 let plan: RegionPlan;
@@ -36,7 +42,12 @@ const send = (m: SupervisorMessage) => {
 };
 
 const d = plan.definition;
-const ctx: SpecContext = { definition: d, paths, secrets: loadOrCreateSecrets(paths), tsxLoader: tsxLoaderPath() };
+const startVersion = currentVersion(paths);
+if (!startVersion) {
+  process.stderr.write(`supervisor: ${paths.currentRelease} missing: start the region with \`tier up\` (it installs the release)\n`);
+  process.exit(2);
+}
+const ctx: SpecContext = { definition: d, paths, secrets: loadOrCreateSecrets(paths), version: startVersion, tsxLoader: tsxLoaderPath() };
 // A replacement HAProxy starts from a config regenerated from the current DB topology (the failover
 // controller may have moved the primary) and the instances running now (some may have been added).
 const sup: Supervisor = new Supervisor(paths, log, (spec, restart) => {
@@ -48,19 +59,24 @@ let stopControllers: (() => Promise<void>) | null = null;
 let control: Server | null = null;
 let shuttingDown = false;
 
-/** Spec by name: one of the region's, or a spare API/front slot (up to the tier's max). */
-function specFor(name: string): ProcessSpec | undefined {
-  const known = sup.spec(name) ?? regionSpecs(ctx).find((s) => s.name === name);
-  if (known) return known;
+/**
+ * Spec by name: a known process, or an API/front slot (up to the tier's max) running `version` — by
+ * default the region's current release (current.json: what `tier deploy` last rolled out), as an Auto
+ * Scaling group launches from its launch template's version.
+ */
+function specFor(name: string, version?: string): ProcessSpec | undefined {
+  const known = sup.spec(name);
+  if (known && (version === undefined || known.version === version)) return known;
+  const at = { ...ctx, version: version ?? currentVersion(paths) ?? ctx.version };
   const api = d.apiSlots.find((s) => s.name === name);
-  if (api) return apiInstanceSpec(ctx, api);
+  if (api) return apiInstanceSpec(at, api);
   const front = d.frontSlots.find((s) => s.name === name);
-  if (front) return frontInstanceSpec(ctx, front);
-  return undefined;
+  if (front) return frontInstanceSpec(at, front);
+  return regionSpecs(ctx).find((s) => s.name === name);
 }
 
-async function startByName(name: string): Promise<number> {
-  const spec = specFor(name);
+async function startByName(name: string, version?: string): Promise<number> {
+  const spec = specFor(name, version);
   if (!spec) throw new Error(`no process or slot named ${name}`);
   const node = d.cacheNodes.find((n) => n.name === name);
   if (node) {
@@ -90,7 +106,7 @@ async function shutdown(signal: string, code = 0): Promise<void> {
 async function handle(req: ControlRequest): Promise<unknown> {
   switch (req.op) {
     case 'list': return sup.records();
-    case 'start': return { pid: await startByName(req.name) };
+    case 'start': return { pid: await startByName(req.name, req.version) };
     case 'stop': return sup.stop(req.name);
     case 'forget': sup.forget(req.name); return null;
     default: throw new Error(`unknown op ${(req as { op: string }).op}`);
@@ -108,9 +124,8 @@ async function main(): Promise<void> {
   writeFileSync(paths.supervisorPid, `${process.pid}\n`);
   log(`supervisor: pid ${process.pid}, region "${d.name}" from ${plan!.configFile}, state ${paths.root}`);
   const topology = reconcileTopology(d, readTopology(paths));
-  const { placeholder } = writeConfigs(ctx, topology);
+  writeConfigs(ctx, topology);
   send({ type: 'progress', line: `generated configs in ${paths.config}` });
-  if (placeholder) send({ type: 'progress', line: 'packages/web/dist is missing: the front serves a placeholder page (build the SPA: npm run build -w packages/web)' });
   control = serveControl(paths.supervisorSocket, handle);
   try {
     await bringUp(sup, ctx, topology, (line) => send({ type: 'progress', line }));
@@ -119,17 +134,44 @@ async function main(): Promise<void> {
     await shutdown('startup failed', 1);
     return;
   }
-  sup.startLivenessChecks();
-  stopControllers = startControllers({
-    definition: d, stateDir: paths.root, paths, secrets: ctx.secrets, log, processes: () => sup.records(),
-    start: startByName, stop: (n) => sup.stop(n), forget: (n) => sup.forget(n), specFor,
-  });
+  compactJournal(paths.actionJournal);
+  run(openEntries(paths.actionJournal));
   send({ type: 'ready', seconds: (Date.now() - t0) / 1000 });
   if (process.connected) process.disconnect();
 }
 
-if (existsSync(paths.root)) void main();
-else {
+/** Liveness checks and the controllers, once every process is started or adopted. */
+function run(interrupted: JournalEntry[]): void {
+  sup.startLivenessChecks();
+  stopControllers = startControllers({
+    definition: d, stateDir: paths.root, paths, secrets: ctx.secrets, log, processes: () => sup.records(),
+    start: (n) => startByName(n), stop: (n) => sup.stop(n), forget: (n) => sup.forget(n), specFor,
+  }, { interrupted });
+}
+
+/** Restarted by the watchdog: no config is rewritten, no process restarted; what runs is taken over. */
+async function adopt(): Promise<void> {
+  const t0 = Date.now();
+  writeFileSync(paths.supervisorPid, `${process.pid}\n`);
+  log(`supervisor: pid ${process.pid}, restarted by the watchdog: adopting the region "${d.name}" as it runs (state ${paths.root})`);
+  const file = readJson<ProcessesFile>(paths.processes);
+  if (!file) {
+    log(`supervisor: ${paths.processes} is missing or unreadable: nothing to adopt; stop the region (\`tier down\`) and start it again`);
+    process.exit(2);
+  }
+  control = serveControl(paths.supervisorSocket, handle);
+  const r = sup.adopt(file.processes, specFor);
+  sup.watchAdopted();
+  log(`supervisor: adopted ${r.adopted.length} running process(es)${r.replaced.length ? `; replacing ${r.replaced.join(', ')} (gone meanwhile)` : ''}${r.down.length ? `; down: ${r.down.join(', ')}` : ''}${r.unknown.length ? `; not in the plan: ${r.unknown.join(', ')}` : ''}`);
+  compactJournal(paths.actionJournal);
+  const interrupted = openEntries(paths.actionJournal);
+  for (const e of interrupted) log(`supervisor: journal: ${e.controller} ${e.action} ${JSON.stringify(e.detail)} opened ${e.openedAt} by supervisor ${e.pid} was interrupted: the controller finishes or undoes it`);
+  run(interrupted);
+  log(`supervisor: took over in ${Date.now() - t0} ms`);
+}
+
+if (!existsSync(paths.root)) {
   process.stderr.write(`supervisor: state folder ${paths.root} missing\n`);
   process.exit(2);
-}
+} else if (adopting) void adopt();
+else void main();

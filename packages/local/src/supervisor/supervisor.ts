@@ -4,7 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { apiTargets } from '../generators/prometheus.js';
 import { stopRank } from '../specs/processes.js';
-import { probe, spawnProcess, stopProcessGroup } from '../runner/index.js';
+import { isAlive, isOurProcess, probe, spawnProcess, stopProcessGroup } from '../runner/index.js';
 import { writeFileAtomic } from '../state.js';
 import type { StatePaths } from '../paths.js';
 import type { ProcessRecord, ProcessSpec, ProcessesFile } from '../types.js';
@@ -19,6 +19,15 @@ interface Managed {
   /** Consecutive failed liveness probes (replaceable HTTP processes only). */
   failedProbes: number;
 }
+
+/**
+ * The process group a dead adopted leader may have left (workers still holding its port), to kill: its id
+ * is the leader's pid. A pid alive again belongs to someone else now (recycled): nothing to kill then.
+ */
+const leftGroup = (pid: number | null) => (pid === null || isAlive(pid) ? undefined : pid);
+
+/** How often an adopted process (not our child: no exit event) is checked for life. */
+const ADOPTED_POLL_MS = 200;
 
 export type Logger = (line: string) => void;
 
@@ -41,6 +50,7 @@ export class Supervisor {
   private shuttingDown = false;
   private readonly startedAt = new Date().toISOString();
   private livenessTimer: NodeJS.Timeout | null = null;
+  private adoptedTimer: NodeJS.Timeout | null = null;
 
   /**
    * @param beforeStart runs before every (re)start of a spec, e.g. to regenerate HAProxy's config from
@@ -64,7 +74,7 @@ export class Supervisor {
   start(spec: ProcessSpec): number {
     if (this.shuttingDown) throw new Error(`not starting ${spec.name}: the region is stopping`);
     const existing = this.managed.get(spec.name);
-    if (existing?.child && existing.record.state !== 'exited' && existing.record.state !== 'stopped') {
+    if (existing && existing.record.pid !== null && existing.record.state !== 'exited' && existing.record.state !== 'stopped') {
       throw new Error(`${spec.name} is already running (pid ${existing.record.pid})`);
     }
     this.beforeStart(spec, existing !== undefined);
@@ -82,6 +92,8 @@ export class Supervisor {
       },
     };
     m.spec = spec;
+    m.record.version = spec.version ?? null;
+    m.record.command = [spec.command, ...spec.args];
     m.child = child;
     m.stopping = false;
     m.failedProbes = 0;
@@ -90,21 +102,71 @@ export class Supervisor {
     m.record.startedAt = new Date().toISOString();
     this.managed.set(spec.name, m);
     child.once('error', (e) => this.log(`${spec.name}: could not start ${spec.command}: ${e.message}`));
-    child.once('exit', (code, signal) => this.onExit(m, child, code, signal));
+    child.once('exit', (code, signal) => {
+      if (m.child === child) this.onExit(m, child.pid, describeExit(code, signal)); // else an older incarnation
+    });
     this.persist();
     return child.pid ?? -1;
   }
 
-  private onExit(m: Managed, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (m.child !== child) return; // an older incarnation
+  /**
+   * Takes over the processes a previous supervisor started (it died; the watchdog started this one), as
+   * processes.json lists them: a live process that is still ours (isOurProcess) is kept as it is, pid,
+   * start time and restart count included; it is not our child, so watchAdopted() polls it. A "replace"
+   * process that died meanwhile is replaced now; a "never" one is marked exited. Returns what it did.
+   */
+  adopt(records: ProcessRecord[], specFor: (name: string) => ProcessSpec | undefined): { adopted: string[]; replaced: string[]; down: string[]; unknown: string[] } {
+    const out = { adopted: [] as string[], replaced: [] as string[], down: [] as string[], unknown: [] as string[] };
+    for (const rec of records) {
+      const spec = specFor(rec.name);
+      if (!spec) {
+        out.unknown.push(rec.name);
+        if (rec.pid !== null && isOurProcess(rec)) {
+          this.log(`${rec.name} (pid ${rec.pid}) is in processes.json but not in the plan: stopping it`);
+          void stopProcessGroup(rec.pid, 10_000);
+        }
+        continue;
+      }
+      const m: Managed = { spec, child: null, stopping: false, restartTimer: null, failedProbes: 0, record: { ...rec } };
+      this.managed.set(rec.name, m);
+      if (rec.pid !== null && isOurProcess(rec)) {
+        m.record.state = 'running';
+        out.adopted.push(rec.name);
+      } else if (rec.state === 'stopped' || rec.state === 'exited') {
+        m.record.pid = null;
+        out.down.push(rec.name);
+      } else {
+        // It was running (or being replaced) when the old supervisor died, and is gone now.
+        const pid = m.record.pid;
+        m.record.pid = null;
+        if (spec.restartPolicy === 'replace') out.replaced.push(rec.name);
+        else out.down.push(rec.name);
+        this.onExit(m, leftGroup(pid), 'gone while no supervisor ran');
+      }
+    }
+    this.persist();
+    return out;
+  }
+
+  /** Polls adopted processes (not our children: no exit event) and handles a death like a child's exit. */
+  watchAdopted(intervalMs = ADOPTED_POLL_MS): void {
+    this.adoptedTimer = setInterval(() => {
+      for (const m of this.managed.values()) {
+        if (m.child !== null || m.record.pid === null || m.stopping) continue;
+        if (!isOurProcess(m.record)) this.onExit(m, leftGroup(m.record.pid), 'gone (adopted: exit status unknown)');
+      }
+    }, intervalMs);
+    this.adoptedTimer.unref();
+  }
+
+  private onExit(m: Managed, pid: number | undefined, why: string): void {
     // The leader is gone; what is left of its group (e.g. nginx or Varnish workers still holding the
     // port) goes too, as when an Auto Scaling group terminates an instance.
-    if (child.pid !== undefined) {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* nothing left */ }
+    if (pid !== undefined) {
+      try { process.kill(-pid, 'SIGKILL'); } catch { /* nothing left */ }
     }
     m.child = null;
     m.record.pid = null;
-    const why = describeExit(code, signal);
     m.record.lastExit = why;
     if (m.stopping || this.shuttingDown) {
       m.record.state = 'stopped';
@@ -167,6 +229,7 @@ export class Supervisor {
   async stopAll(): Promise<void> {
     this.shuttingDown = true;
     if (this.livenessTimer) clearInterval(this.livenessTimer);
+    if (this.adoptedTimer) clearInterval(this.adoptedTimer);
     const ranks = [...new Set([...this.managed.values()].map((m) => stopRank[m.spec.tier] ?? 9))].sort((a, b) => a - b);
     for (const rank of ranks) {
       const batch = [...this.managed.values()].filter((m) => (stopRank[m.spec.tier] ?? 9) === rank);
