@@ -24,6 +24,16 @@ export const FIS_FAULT_DURATION = 'PT5M';
 export const FIS_NOT_SYNTHESIZED: Record<string, string> = {
   'replica-lag':
     'FIS has no action that delays Aurora replication; Aurora itself takes a lagging reader out of the reader endpoint, which is what the local drill checks of HAProxy.',
+  deploy:
+    'not a fault: on AWS a deploy is an Auto Scaling instance refresh with auto-rollback on the tier alarms (.github/workflows/deploy-region.yml).',
+  'deploy-bad-health':
+    'not a fault: an instance refresh whose instances fail the health check stops and rolls back by itself (auto-rollback); shown by deploying a bad release to staging.',
+  'deploy-bad-errors':
+    'not a fault: the instance refresh rolls back on the tier 5xx alarm (alarm specification); shown by deploying a bad release to staging.',
+  'supervisor-kill':
+    "the local region's own control plane; on AWS the controllers are managed, redundant services (Auto Scaling, RDS, ElastiCache).",
+  'supervisor-kill-during-failover':
+    "the local region's own control plane; on AWS the controllers are managed, redundant services (Auto Scaling, RDS, ElastiCache).",
 };
 
 export interface FisProps {
