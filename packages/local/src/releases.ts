@@ -3,7 +3,6 @@
 // into <state>/releases/<version>/{api,front} after checking every file against release.json's sha256.
 // Also: which version new instances run (current.json, the launch template's version), and the
 // release history (history.jsonl: one line per `tier up`/`deploy`/`rollback`).
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -12,6 +11,7 @@ import type { ResolvedDefinition } from '@conduit/definition';
 import { buildRelease, gitVersion, type Manifest, type ReleaseFault } from '@conduit/release';
 import { nginxConf } from './generators/nginx.js';
 import { nginxConfFile, releaseBuildsDir, releaseDir, releaseTierDir, repoRoot, type StatePaths } from './paths.js';
+import { runOnceSync } from './runner/index.js';
 import { readJson, writeFileAtomic } from './state.js';
 
 type Paths = Pick<StatePaths, 'releases' | 'currentRelease' | 'releaseHistory' | 'data' | 'run' | 'logs'>;
@@ -55,7 +55,7 @@ const sha256 = (file: string) => createHash('sha256').update(readFileSync(file))
 export function sourceVersion(cwd = repoRoot): string {
   const v = gitVersion(cwd);
   if (!v.endsWith('-dirty')) return v;
-  const git = (...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+  const git = (...args: string[]) => runOnceSync('git', args, { cwd });
   const h = createHash('sha256').update(git('diff', 'HEAD')).update(git('ls-files', '--others', '--exclude-standard'));
   for (const f of git('ls-files', '--others', '--exclude-standard').split('\n').filter(Boolean)) {
     try { h.update(readFileSync(join(cwd, f))); } catch { /* vanished */ }
@@ -104,7 +104,7 @@ export function recordHistory(paths: Paths, release: InstalledRelease, action: H
 /** Unpacks one artifact into dir and checks every file against its release.json (as the AWS boot script does). */
 function unpack(tarball: string, dir: string): Manifest {
   mkdirSync(dir, { recursive: true });
-  execFileSync('tar', ['-xzf', tarball, '-C', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  runOnceSync('tar', ['-xzf', tarball, '-C', dir]);
   const manifest = JSON.parse(readFileSync(join(dir, 'release.json'), 'utf8')) as Manifest;
   for (const f of manifest.files) {
     if (sha256(join(dir, f.path)) !== f.sha256) throw new Error(`${tarball}: ${f.path} does not match the sha256 in its release.json`);

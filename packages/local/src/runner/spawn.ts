@@ -1,5 +1,5 @@
 // The only place that starts processes: each in its own process group, output appended to its log.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,6 +56,20 @@ export async function stopProcessGroup(pgid: number, graceMs: number): Promise<'
 }
 
 /** Runs a one-shot command to completion; rejects with the tail of its output. */
+/**
+ * Runs a short command to completion synchronously and returns its stdout (git and tar for release
+ * installs, where nothing else may happen meanwhile). Throws with the command and its stderr's tail.
+ */
+export function runOnceSync(command: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): string {
+  try {
+    return execFileSync(command, args, { cwd: opts.cwd, encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as Error & { stderr?: string; status?: number | null };
+    const tail = String(err.stderr ?? '').trim().split('\n').slice(-15).join('\n');
+    throw new Error(`${command} ${args.join(' ')} failed (${err.status ?? err.message})${tail ? `:\n${tail}` : ''}`);
+  }
+}
+
 export function runOnce(command: string, args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 20 * 1024 * 1024 }, (err, stdout, stderr) => {
