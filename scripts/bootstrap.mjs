@@ -25,6 +25,7 @@ export const systemPackages = [
   { bin: '/usr/bin/prometheus-blackbox-exporter', pkg: 'prometheus-blackbox-exporter', for: 'synthetic checks through the edge' },
   { bin: '/usr/bin/chromium', pkg: 'chromium', for: 'browser tests' },
   { bin: '/usr/bin/wrk', pkg: 'wrk', for: 'the API benchmark (npm run bench:api)' },
+  { bin: '/usr/bin/openssl', pkg: 'openssl', for: 'the database TLS certificates of each region' },
 ];
 
 const say = (msg) => process.stderr.write(`[bootstrap] ${msg}\n`);

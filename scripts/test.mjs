@@ -4,9 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap, root } from './bootstrap.mjs';
-import { checkGates, coverageArgs, readCoverageConfig, summarize } from './coverage.mjs';
 
 bootstrap();
+// Loaded after the bootstrap: it needs node_modules (istanbul-lib-coverage), which a fresh clone does not have yet.
+const { checkGates, coverageArgs, readCoverageConfig, summarize } = await import('./coverage.mjs');
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const step = (title, cmd, args, extraEnv = {}) => {
