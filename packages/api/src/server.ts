@@ -22,7 +22,9 @@ async function shutdown(signal: string): Promise<void> {
   if (closing) return;
   closing = true;
   app.log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
-  // A hard deadline in case a request never ends.
+  // A fixed last resort in case a request never ends, not a definition setting: whoever stops the process
+  // bounds it from outside first (the local supervisor SIGKILLs after api.drainSeconds, systemd after its
+  // stop timeout), and 25 s lets a normal drain (api.drainSeconds, default 10 s) finish before it.
   const timer = setTimeout(() => {
     app.log.error('shutdown deadline (25 s) passed, exiting');
     process.exit(1);
