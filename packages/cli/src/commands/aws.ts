@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../command.js';
-import { defaultConfigFile, loadDefinition } from '../load-definition.js';
+import { loadDefinition } from '../load-definition.js';
 
 function requireAwsTarget(verb: string, ctx: CommandContext): void {
   const target = ctx.args[0];
@@ -21,7 +21,7 @@ function option(ctx: CommandContext, name: string, example: string): string | un
 }
 
 async function load(ctx: CommandContext) {
-  return loadDefinition(typeof ctx.flags.config === 'string' ? ctx.flags.config : defaultConfigFile());
+  return loadDefinition(ctx.flags.config);
 }
 
 async function synthesizeFromFlags(ctx: CommandContext, loaded?: Awaited<ReturnType<typeof load>>) {

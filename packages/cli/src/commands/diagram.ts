@@ -4,11 +4,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../command.js';
-import { defaultConfigFile, loadDefinition } from '../load-definition.js';
+import { loadDefinition } from '../load-definition.js';
 
 export const diagram = {
   async run(ctx: CommandContext): Promise<number> {
-    const { file, definition } = await loadDefinition(typeof ctx.flags.config === 'string' ? ctx.flags.config : defaultConfigFile());
+    const { file, definition } = await loadDefinition(ctx.flags.config);
     const out = ctx.flags.out;
     if (out === true || out === '') throw new CliError('--out needs a value: write --out=FILE.svg');
     const target = typeof out === 'string' ? resolvePath(out) : resolvePath(dirname(file), 'docs', 'topology.svg');

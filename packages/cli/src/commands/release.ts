@@ -3,11 +3,11 @@
 import { dirname, resolve as resolvePath } from 'node:path';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../command.js';
-import { defaultConfigFile, loadDefinition } from '../load-definition.js';
+import { loadDefinition } from '../load-definition.js';
 
 export const release = {
   async run(ctx: CommandContext): Promise<number> {
-    const { file, definition } = await loadDefinition(typeof ctx.flags.config === 'string' ? ctx.flags.config : defaultConfigFile());
+    const { file, definition } = await loadDefinition(ctx.flags.config);
     const out = ctx.flags.out;
     if (out === true || out === '') throw new CliError('--out needs a value: write --out=DIR');
     const outDir = typeof out === 'string' ? resolvePath(out) : resolvePath(dirname(file), 'out', 'release');
