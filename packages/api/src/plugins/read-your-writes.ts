@@ -4,7 +4,13 @@
 // balancer round-robins). The instance that took the write also remembers it in memory, which spares it
 // the Redis lookup. Without Redis (not configured, unreachable, breaker open) no instance can tell who
 // just wrote, so every signed-in read goes to the writer until Redis answers again: safe, at the price of
-// writer load. Anonymous reads never need this: they are not anyone's own writes.
+// writer load.
+//
+// Content nobody caches (an article's comments) is also read by others right after it changed: a
+// comment, then the article page of another reader. A lagging replica would not show it yet, so a write
+// marks the content itself (`rw:e:<entity>`, same window) and reads of it go to the writer while the mark
+// exists, for everyone (or while Redis cannot say). Cached content needs no mark: a write starts a new
+// cache generation and fills right after it read the writer (../cache/cache.ts).
 //
 // Chosen over a GTID the client carries (third-party RealWorld clients would not send it back) and over
 // waiting on a replica for a GTID (Aurora replicas have no GTID position to wait on).
@@ -12,11 +18,17 @@ import fp from 'fastify-plugin';
 import type { Queryable } from '../db/pool.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Marks shared, uncached content (e.g. `comments:<slug>`) as just written: everyone reads it from the writer for the window. */
+    markWritten(entity: string): Promise<void>;
+  }
   interface FastifyRequest {
     /** This request reads from the writer (its user wrote within the window, or Redis cannot say). */
     fromWriter: boolean;
     /** The pool this request reads from: the reader, or the writer right after this user wrote. */
     readPool(): Queryable;
+    /** readPool(), or the writer while `entity` was marked written (by anyone) or Redis cannot say. */
+    readPoolFor(entity: string): Promise<Queryable>;
   }
 }
 
@@ -36,6 +48,14 @@ export default fp<ReadYourWritesOptions>(
     app.decorateRequest('fromWriter', false);
     app.decorateRequest('readPool', function (this: { fromWriter: boolean }) {
       return this.fromWriter ? app.db.writer : app.db.reader;
+    });
+    const entityKey = (entity: string) => `rw:e:${entity}`;
+    app.decorate('markWritten', async (entity: string) => {
+      await app.cache.mark(entityKey(entity), windowMs);
+    });
+    app.decorateRequest('readPoolFor', async function (this: { fromWriter: boolean }, entity: string) {
+      if (this.fromWriter) return app.db.writer;
+      return (await app.cache.marked(entityKey(entity))) === false ? app.db.reader : app.db.writer;
     });
 
     app.addHook('preHandler', async (req) => {

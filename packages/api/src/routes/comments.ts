@@ -1,4 +1,6 @@
-// Comments: GET, POST /articles/:slug/comments, DELETE /articles/:slug/comments/:id. Not cached.
+// Comments: GET, POST /articles/:slug/comments, DELETE /articles/:slug/comments/:id. Not cached: a write
+// marks the article's comments as just written, so every reader (not only the writer) reads them from the
+// writer until the replicas surely have it (../plugins/read-your-writes.ts).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import * as reads from '../cache/reads.js';
 import { findArticleRef } from '../db/articles.js';
@@ -12,6 +14,8 @@ const render = (c: CommentRecord, following: boolean): Comment => ({
   id: c.id, createdAt: c.createdAt, updatedAt: c.updatedAt, body: c.body, author: reads.profileOf(c.author, following),
 });
 
+const commentsOf = (slug: string) => `comments:${slug}`;
+
 const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
   async function articleRef(pool: Queryable, slug: string) {
     const ref = (await findArticleRef(pool, slug)) ?? (pool === app.db.writer ? null : await findArticleRef(app.db.writer, slug));
@@ -20,7 +24,7 @@ const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
   }
 
   app.get('/articles/:slug/comments', { schema: listCommentsSchema, config: { auth: 'optional' } }, async (req) => {
-    const pool = req.readPool();
+    const pool = await req.readPoolFor(commentsOf(req.params.slug));
     const ref = await articleRef(pool, req.params.slug);
     const list = await listComments(pool, ref.id);
     const fol = req.userId === null ? new Set<number>() : await followedAmong(pool, req.userId, list.map((c) => c.author.id));
@@ -31,6 +35,7 @@ const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
     const me = req.userId!;
     const id = await insertCommentOnSlug(app.db.writer, req.params.slug, me, req.body.comment.body);
     if (id === null) throw notFound('article');
+    await app.markWritten(commentsOf(req.params.slug));
     const c = (await findComment(app.db.writer, id))!;
     return reply.code(201).send({ comment: render(c, false) });
   });
@@ -42,6 +47,7 @@ const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
     if (!c || c.articleId !== ref.id) throw notFound('comment');
     if (c.author.id !== me) throw forbidden('comment');
     await deleteComment(app.db.writer, c.id);
+    await app.markWritten(commentsOf(req.params.slug));
     return reply.code(204).send();
   });
 };
