@@ -3,7 +3,7 @@
 // Prometheus → Alertmanager → the console, and a request id finds the LB's and the API's lines.
 // Screenshots go to .test-state/console-screenshots/ for review.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
@@ -124,12 +124,50 @@ describe('the ops console on a running region', () => {
     await shot('6-alert-resolved');
   }, 240_000);
 
-  it('stays small: the console process RSS', async () => {
+  it('stays small: the console and the children it keeps running', async () => {
     const status = JSON.parse((await tier('status', '--json')).stdout) as { processes: Array<{ name: string; pid: number | null }> };
     const pid = status.processes.find((p) => p.name === 'console')!.pid!;
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-    process.stderr.write(`[console] console process RSS: ${(rssKb / 1024).toFixed(0)} MB\n`);
-    // The issue asks <= 100 MB; node + tsx alone take ~80 MB here, DuckDB ~45 MB, ELK ~35 MB (see README).
-    expect(rssKb / 1024).toBeLessThan(200);
+    // 20 samples over 10 s: the log worker (DuckDB) runs about a second per ingest (every 15 s), the layout
+    // child only when the region changes shape; what the console keeps is the console process alone.
+    const own: number[] = [];
+    const tree: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      own.push(rssMb(pid));
+      tree.push(treeRssMb(pid));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    process.stderr.write(`[console] console process RSS: min ${Math.min(...own).toFixed(0)} / median ${median(own).toFixed(0)} / max ${Math.max(...own).toFixed(0)} MB; `
+      + `with its children: median ${median(tree).toFixed(0)} / max ${Math.max(...tree).toFixed(0)} MB (issue: <= 100 MB)\n`);
+    expect(Math.max(...own)).toBeLessThanOrEqual(100);
+    expect(median(tree)).toBeLessThanOrEqual(100);
   });
 });
+
+/** VmRSS of a process in MB (0 once it has exited). */
+function rssMb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** A process's RSS plus its descendants' (from /proc/<pid>/task/<tid>/children). */
+function treeRssMb(pid: number): number {
+  let total = rssMb(pid);
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return total;
+  }
+  for (const t of tasks) {
+    let children = '';
+    try {
+      children = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8');
+    } catch { /* gone */ }
+    for (const c of children.split(' ').filter(Boolean)) total += treeRssMb(Number(c));
+  }
+  return total;
+}

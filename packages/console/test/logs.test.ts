@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
+import { supervisorLogLine } from '@conduit/local';
 import { componentOf, LogIndex, LogQueryError, LogTailer, parseLine } from '../src/index.js';
 
 const d = resolve({});
@@ -38,6 +39,10 @@ describe('parseLine', () => {
       .toMatchObject({ ts: local('2026-11-29T15:29:29.123'), level: 'warn', msg: '+switch-master conduit-cache 127.0.0.1 16379 127.0.0.1 16380' });
     expect(parseLine('supervisor', 'supervisor', '2026-11-29T15:29:29.500Z api-1 (api, zone a) killed by SIGKILL: replacing it in 200 ms', readAt))
       .toMatchObject({ ts: Date.UTC(2026, 10, 29, 15, 29, 29, 500), level: 'warn' });
+    // What the supervisor writes now: JSON lines from @conduit/local's formatter.
+    const json = supervisorLogLine('api-2 failed 5 liveness probes in a row: killing it to replace it', new Date(Date.UTC(2026, 10, 29, 15, 29, 30))).trimEnd();
+    expect(parseLine('supervisor', 'supervisor', json, readAt))
+      .toEqual({ ts: Date.UTC(2026, 10, 29, 15, 29, 30), component: 'supervisor', instance: 'supervisor', level: 'error', status: null, route: null, requestId: null, msg: 'api-2 failed 5 liveness probes in a row: killing it to replace it' });
     expect(parseLine('prometheus', 'prometheus', 'ts=2026-11-29T15:29:29.100Z caller=main.go:1 level=error msg="Error loading config \\"x\\""', readAt))
       .toMatchObject({ ts: Date.UTC(2026, 10, 29, 15, 29, 29, 100), level: 'error', msg: 'Error loading config "x"' });
     expect(parseLine('controller', 'db-failover', '{"at":"2026-11-29T15:29:32.884Z","kind":"failover","sentence":"promoted db-b"}', readAt))

@@ -3,6 +3,7 @@
 // nginx's error-log prefixes, Redis's "pid:role date level" prefix, logfmt), and anything else is kept
 // as free text stamped with the time it was read.
 import type { ResolvedDefinition } from '@conduit/definition';
+import { readSupervisorLine } from '@conduit/local';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export const levels: Level[] = ['debug', 'info', 'warn', 'error', 'fatal'];
@@ -147,13 +148,12 @@ export function parseLine(component: Component, instance: string, line: string, 
         return row({ ts: local(+m[3]!, months[m[2]!] ?? 0, +m[1]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!), level, msg: m[9]! });
       }
       break;
-    case 'supervisor':
-      if ((m = isoPrefix.exec(line))) {
-        const msg = m[2]!;
-        const level: Level = /failed|uncaught|unhandled|could not/i.test(msg) ? 'error' : /killed|replac|unreachable|not restarted|promot|fenced/i.test(msg) ? 'warn' : 'info';
-        return row({ ts: Date.parse(m[1]!), level, msg });
-      }
+    case 'supervisor': {
+      // JSON lines {"time","level","msg"} (or the `ISO-time message` lines of older regions).
+      const l = readSupervisorLine(line);
+      if (l) return row({ ts: l.at, level: l.level, msg: l.msg });
       break;
+    }
     default:
       break;
   }

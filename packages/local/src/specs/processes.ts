@@ -250,8 +250,11 @@ export function consoleSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'console'),
     name: 'console', tier: 'monitoring', zone: null, port: p.console,
     command: ctx.nodeBinary ?? process.execPath,
-    // Small V8 young generation and a capped heap: the console sits beside the region it watches.
-    args: ['--max-semi-space-size=1', '--max-old-space-size=96', '--import', ctx.tsxLoader ?? tsxLoaderPath(), consoleServerEntry, ctx.paths.root],
+    // The console sits beside the region it watches and must stay small (<= 100 MB RSS, measured in its
+    // browser test): its minified bundle with plain node (no tsx), a small young generation, a capped heap,
+    // and V8's interpreter only (--jitless: JIT code was ~15 MB; the console's work is light). DuckDB and
+    // ELK run in short-lived children (packages/console/README.md).
+    args: ['--max-semi-space-size=1', '--max-old-space-size=48', '--jitless', '--no-expose-wasm', '--optimize-for-size', consoleServerEntry, ctx.paths.root],
     cwd: repoRoot,
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/health' },
