@@ -11,7 +11,13 @@ import { componentOf } from './parse.js';
 import type { WorkerReply, WorkerRequest } from './worker-client.js';
 
 const paths = statePaths(process.argv[2]!);
-const d = (JSON.parse(readFileSync(paths.plan, 'utf8')) as RegionPlan).definition;
+let d: RegionPlan['definition'];
+try {
+  d = (JSON.parse(readFileSync(paths.plan, 'utf8')) as RegionPlan).definition;
+} catch (e) {
+  process.stderr.write(`log worker: cannot read the plan ${paths.plan} (${(e as Error).message}): start the region with \`tier up\`\n`);
+  process.exit(1);
+}
 const index = await LogIndex.open(join(paths.data, 'console', 'logs.duckdb'));
 const tailer = new LogTailer(index, paths.logs, (n) => componentOf(n, d), d.observability.logFileMaxMb * 1024 * 1024);
 
