@@ -1,6 +1,6 @@
 // The console on a real region (test/region.config.ts, ports 27xxx), driven by Debian's chromium: every
 // process has a box, a stopped instance turns red and back while its alert fires and resolves through
-// Prometheus → Alertmanager → the console, and a request id finds the LB's and the API's lines.
+// Prometheus → Alertmanager → the console, and a request id finds the edge's, the LB's and the API's lines.
 // Screenshots go to .test-state/console-screenshots/ for review.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -87,7 +87,7 @@ describe('the ops console on a running region', () => {
     await shot('2-charts');
   });
 
-  it('finds one request by its id in the LB\'s and the API\'s logs', async () => {
+  it('finds one request by its id in the edge\'s, the LB\'s and the API\'s logs', async () => {
     const id = `console-test-${randomUUID()}`;
     // A query string no cache has seen: the request goes edge → LB → API.
     const r = await fetch(`${edge}/api/articles?tag=${id}`, { headers: { 'x-request-id': id } });
@@ -98,11 +98,14 @@ describe('the ops console on a running region', () => {
       await page.click('#log-form button[type="submit"]');
       await page.waitForTimeout(500);
       return page.locator('#log-results tbody tr').evaluateAll((rows) => [...new Set(rows.map((tr) => tr.getAttribute('data-component')))].sort());
-    }, { timeout: 20_000, interval: 1_000 }).toEqual(['api', 'haproxy']);
+    }, { timeout: 20_000, interval: 1_000 }).toEqual(['api', 'haproxy', 'varnish']);
     await shot('3-log-search-request-id');
-    // Without one, the LB makes the id (hex fields, not the API's own UUID) and the API keeps it.
+    // Without one, the edge makes the id (and its access log, the LB and the API keep it); straight to the
+    // LB, HAProxy makes one (hex fields, not the API's own UUID).
     const made = (await fetch(`${edge}/api/articles?tag=${randomUUID()}`)).headers.get('x-request-id');
-    expect(made).toMatch(/^[0-9A-F]{8}-[0-9A-F]+-[0-9A-F]+-/);
+    expect(made).toMatch(/^edge-\d+-\d+$/);
+    const byLb = (await fetch(`http://127.0.0.1:${d.local.ports.api}/api/articles?tag=${randomUUID()}`)).headers.get('x-request-id');
+    expect(byLb).toMatch(/^[0-9A-F]{8}-[0-9A-F]+-[0-9A-F]+-/);
     await page.fill('#log-form input[name="requestId"]', '');
   });
 

@@ -31,7 +31,7 @@ export function componentOf(instance: string, d: Pick<ResolvedDefinition, 'dbNod
   if (instance === 'supervisor') return 'supervisor';
   if (instance === 'db-failover' || instance.endsWith('-decisions')) return 'controller';
   if (instance === 'lb' || instance === 'haproxy') return 'haproxy';
-  if (instance === 'edge' || instance.startsWith('varnish')) return 'varnish';
+  if (instance === 'edge' || instance === 'edge-access' || instance.startsWith('varnish')) return 'varnish';
   if (/^front-\d+$/.test(instance)) return 'nginx';
   if (/^api-\d+$/.test(instance)) return 'api';
   if (d.dbNodes.some((n) => n.name === instance)) return 'mariadb';
@@ -81,16 +81,19 @@ function parseJson(line: string): Omit<LogRow, 'component' | 'instance'> | null 
   const status = typeof res.statusCode === 'number' ? res.statusCode : typeof o.status === 'number' ? o.status : null;
   const url = typeof req.url === 'string' ? req.url : typeof o.url === 'string' ? o.url : null;
   const method = typeof req.method === 'string' ? req.method : typeof o.method === 'string' ? o.method : null;
-  const reqId = o.reqId ?? o.requestId ?? o.req_id ?? req.id;
+  // varnishncsa writes "-" for a header the response did not have.
+  const reqId = [o.reqId, o.requestId, o.req_id, req.id].find((v) => v !== undefined && v !== '-');
   const msg = [o.msg, o.message, o.sentence].find((m) => typeof m === 'string') as string | undefined;
   const err = (o.err ?? {}) as Record<string, unknown>;
   return {
     ts: timeOf(o.time) ?? timeOf(o.at) ?? timeOf(o.ts) ?? timeOf(o.timestamp) ?? NaN,
-    level: o.level !== undefined ? statusLevel(status, pinoLevel(o.level)) : o.kind === 'failover' ? 'warn' : 'info',
+    level: o.level !== undefined ? statusLevel(status, pinoLevel(o.level)) : o.kind === 'failover' ? 'warn' : statusLevel(status, 'info'),
     status,
     route: url ? `${method ? method + ' ' : ''}${stripQuery(url)}` : null,
     requestId: typeof reqId === 'string' || typeof reqId === 'number' ? String(reqId) : null,
-    msg: [msg ?? (o.kind ? String(o.kind) : ''), typeof err.message === 'string' ? err.message : ''].filter(Boolean).join(': ') || line,
+    // An access log line (the edge's) has no message: say what happened.
+    msg: [msg ?? (o.kind ? String(o.kind) : ''), typeof err.message === 'string' ? err.message : ''].filter(Boolean).join(': ')
+      || (method && url && status !== null ? `${method} ${url} ${status}${typeof o.handling === 'string' ? ` ${o.handling}` : ''}${typeof o.us === 'number' ? ` ${(o.us / 1000).toFixed(1)} ms` : ''}` : line),
   };
 }
 
