@@ -6,3 +6,4 @@ export { AlertStore, webhookSchema, type AlertEntry } from './server/alerts.js';
 export { prometheusPanel, type PanelData } from './server/metrics.js';
 export { ProcessMetrics, processTree, readProcess } from './server/process-metrics.js';
 export { LogWorkerClient } from './logs/worker-client.js';
+export { runJsonChild } from './server/child.js';
