@@ -3,7 +3,7 @@
 // Prometheus → Alertmanager → the console, and a request id finds the edge's, the LB's and the API's lines.
 // Screenshots go to .test-state/console-screenshots/ for review.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { observabilityPanels, resolve } from '@conduit/definition';
 import { repoRoot, supervisorRequest } from '@conduit/local';
+import { processTree, readProcess } from '../src/index.js';
 import config from './region.config.js';
 
 const execFileP = promisify(execFile);
@@ -147,30 +148,7 @@ describe('the ops console on a running region', () => {
   });
 });
 
-/** VmRSS of a process in MB (0 once it has exited). */
-function rssMb(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-  } catch {
-    return 0;
-  }
-}
-
-/** A process's RSS plus its descendants' (from /proc/<pid>/task/<tid>/children). */
-function treeRssMb(pid: number): number {
-  let total = rssMb(pid);
-  let tasks: string[] = [];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return total;
-  }
-  for (const t of tasks) {
-    let children = '';
-    try {
-      children = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8');
-    } catch { /* gone */ }
-    for (const c of children.split(' ').filter(Boolean)) total += treeRssMb(Number(c));
-  }
-  return total;
-}
+/** Resident memory of a process in MB (0 once it has exited). */
+const rssMb = (pid: number) => (readProcess(pid)?.rssBytes ?? 0) / 1024 / 1024;
+/** A process's RSS plus its descendants'. */
+const treeRssMb = (pid: number) => processTree(pid).reduce((sum, p) => sum + rssMb(p), 0);
