@@ -55,8 +55,6 @@ export const ROOT_VOLUME_GB = 16;
 /** Instance refresh: keep this share of capacity healthy while rolling. */
 export const REFRESH_MIN_HEALTHY_PERCENT = 90;
 
-/** Region-wide ALB response time alarm is on p99 of TargetResponseTime. */
-export const LATENCY_STATISTIC = 'p99';
 
 export interface RegionPlan {
   /** 'primary' or 'secondary': which side of the failover pair. */

@@ -2,7 +2,8 @@
 // one describe per concern of the architecture, plus what changes for a single-region definition.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { all, examples, one, synthDefinition, type Synthesized } from './helpers.js';
-import { observabilityPanels } from '@conduit/definition';
+import { observabilityAlarms, observabilityPanels } from '@conduit/definition';
+import { prometheusRules } from '@conduit/local';
 import type { SynthJson } from '../src/policy/rules.js';
 import { MANAGED } from '../src/stacks/edge-stack.js';
 
@@ -309,6 +310,28 @@ describe('observability', () => {
     expect(Object.values(alarms).every((a) => a.alarm_actions[0].includes('aws_sns_topic'))).toBe(true);
     const secondaryLag = all(secondary, 'aws_cloudwatch_metric_alarm').map(([, c]) => c).find((c) => c.alarm_name.endsWith('db-replica-lag'))!;
     expect(secondaryLag.metric_name).toBe('AuroraGlobalDBReplicationLag');
+  });
+
+  it('renders the alarm list the local region renders (observabilityAlarms): each alarm on both targets, or a reason', () => {
+    const alarms = observabilityAlarms(s.def);
+    const onAws = all(primary, 'aws_cloudwatch_metric_alarm').map(([, c]) => c.alarm_name.replace('conduit-prod-us-east-1-', '') as string).sort();
+    const rules = prometheusRules(s.def);
+    const onLocal = [...rules.matchAll(/alarm: ([\w-]+) \}/g)].map((m) => m[1]!).sort();
+    expect(onAws).toEqual(alarms.filter((a) => a.aws.kind !== 'none').map((a) => a.id).sort());
+    expect(onLocal).toEqual(alarms.filter((a) => a.local.kind !== 'none').map((a) => a.id).sort());
+    // Together they are the whole list, and most alarms are on both; where one target has none, it says why.
+    expect([...new Set([...onAws, ...onLocal])].sort()).toEqual(alarms.map((a) => a.id).sort());
+    expect(onAws.filter((id) => onLocal.includes(id)).length).toBeGreaterThanOrEqual(9);
+    for (const a of alarms) {
+      if (a.aws.kind === 'none') expect(a.aws.why.length, a.id).toBeGreaterThan(20);
+      if (a.local.kind === 'none') expect(rules).toContain(`#   ${a.id}: ${a.local.why}`);
+    }
+    // The same numbers: the local rule and the AWS alarm share the definition's threshold.
+    const awsAlarm = (id: string) => all(primary, 'aws_cloudwatch_metric_alarm').map(([, c]) => c).find((c) => c.alarm_name.endsWith(`-${id}`))!;
+    expect(awsAlarm('api-5xx-percent').threshold).toBe(s.def.observability.alarms.http5xxPercent);
+    expect(rules).toContain(`[1m])), 1e-9) > ${s.def.observability.alarms.http5xxPercent}\n`);
+    expect(awsAlarm('db-cpu').threshold).toBe(s.def.observability.alarms.cpuPercent);
+    expect(rules).toContain(`conduit_process_cpu_percent{tier="db"} > ${s.def.observability.alarms.cpuPercent}\n`);
   });
 
   it('has a dashboard and an OpenSearch domain in the VPC, encrypted, TLS between nodes, HTTPS only', () => {

@@ -1,17 +1,18 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import type { RegionStatus } from '@conduit/local';
-import { AlertStore, buildConsole, LogIndex, SampleSeries } from '../src/index.js';
+import { AlertStore, buildConsole, LogIndex, ProcessMetrics, processTree } from '../src/index.js';
 
 const d = resolve({});
 const dir = mkdtempSync(join(tmpdir(), 'console-app-'));
 const journal = join(dir, 'alerts.jsonl');
 let index: LogIndex;
 let app: ReturnType<typeof buildConsole>;
-const samples = new SampleSeries(3600);
+const metrics = new ProcessMetrics();
 const now = Date.now();
 const status = {
   name: 'conduit', stateDir: dir, running: true, supervisor: { pid: 1, running: true }, healthy: false, endpoints: {} as RegionStatus['endpoints'],
@@ -36,8 +37,7 @@ beforeAll(async () => {
     { ts: now - 2000, component: 'supervisor', instance: 'supervisor', level: 'info', status: null, route: null, requestId: null, msg: 'controller autoscaler loaded' },
     { ts: now - 1500, component: 'controller', instance: 'db-failover', level: 'warn', status: null, route: null, requestId: null, msg: 'promoted db-b: primary db-a unreachable' },
   ]);
-  samples.add(Math.floor(now / 1000) - 10, { 'db-a': 0, 'db-c': 2 });
-  app = buildConsole({ definition: d, index, alerts: new AlertStore(journal), status: () => status, samples, prometheusUrl: 'http://127.0.0.1:1' });
+  app = buildConsole({ definition: d, index, alerts: new AlertStore(journal), status: () => status, metrics: () => metrics.render(), prometheusUrl: 'http://127.0.0.1:1' });
 });
 afterAll(() => {
   index.close();
@@ -88,11 +88,27 @@ describe('console app', () => {
     const rps = await app.inject('/api/panels/api-requests?range=900');
     expect(rps.statusCode).toBe(200);
     expect(rps.json().error).toMatch(/^Prometheus: /);
-    const lag = (await app.inject('/api/panels/db-replica-lag')).json();
-    expect(lag.series.map((s: { label: string; values: number[] }) => [s.label, s.values])).toEqual([['db-a', [0]], ['db-c', [2]]]);
-    expect((await app.inject('/api/panels/db-cpu')).json().error).toMatch(/^AWS only: /);
+    expect((await app.inject('/api/panels/db-replica-lag')).json().error).toMatch(/^Prometheus: /);
     expect((await app.inject('/api/panels/nope')).statusCode).toBe(404);
     expect((await app.inject('/api/panels/api-rss?range=5')).statusCode).toBe(400);
+  });
+
+  it('exports CPU and memory per process (with its children) and replica lag for Prometheus', async () => {
+    // This test process stands in for a region process: real /proc figures, a child of its own.
+    const child = spawn('sleep', ['30']);
+    const me = { name: 'api-1', tier: 'api', zone: 'a', pid: process.pid };
+    metrics.sample([me, { name: 'api-2', tier: 'api', zone: 'b', pid: null }], { 'db-a': 0, 'db-c': 2 }, 1_000);
+    let t = Date.now();
+    while (Date.now() - t < 200) Math.sqrt(t); // burn some CPU between the samples
+    metrics.sample([me], { 'db-a': 0, 'db-c': 2 }, 1_300);
+    const text = (await app.inject('/metrics')).body;
+    child.kill();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{process="api-1",tier="api",zone="a"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('conduit_process_resident_memory_bytes')).toBeGreaterThan(20e6);
+    expect(value('conduit_process_cpu_percent')).toBeGreaterThan(10);
+    expect(text).toContain('conduit_db_replica_lag_seconds{node="db-c"} 2');
+    expect(text).not.toContain('api-2');
+    expect(processTree(process.pid)).toContain(child.pid);
   });
 
   it('takes Alertmanager webhooks: firing then resolved on one timeline, journaled, and rejects a malformed body', async () => {

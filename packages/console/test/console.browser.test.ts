@@ -1,9 +1,9 @@
 // The console on a real region (test/region.config.ts, ports 27xxx), driven by Debian's chromium: every
 // process has a box, a stopped instance turns red and back while its alert fires and resolves through
-// Prometheus → Alertmanager → the console, and a request id finds the LB's and the API's lines.
+// Prometheus → Alertmanager → the console, and a request id finds the edge's, the LB's and the API's lines.
 // Screenshots go to .test-state/console-screenshots/ for review.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { observabilityPanels, resolve } from '@conduit/definition';
 import { repoRoot, supervisorRequest } from '@conduit/local';
+import { processTree, readProcess } from '../src/index.js';
 import config from './region.config.js';
 
 const execFileP = promisify(execFile);
@@ -87,7 +88,7 @@ describe('the ops console on a running region', () => {
     await shot('2-charts');
   });
 
-  it('finds one request by its id in the LB\'s and the API\'s logs', async () => {
+  it('finds one request by its id in the edge\'s, the LB\'s and the API\'s logs', async () => {
     const id = `console-test-${randomUUID()}`;
     // A query string no cache has seen: the request goes edge → LB → API.
     const r = await fetch(`${edge}/api/articles?tag=${id}`, { headers: { 'x-request-id': id } });
@@ -98,11 +99,14 @@ describe('the ops console on a running region', () => {
       await page.click('#log-form button[type="submit"]');
       await page.waitForTimeout(500);
       return page.locator('#log-results tbody tr').evaluateAll((rows) => [...new Set(rows.map((tr) => tr.getAttribute('data-component')))].sort());
-    }, { timeout: 20_000, interval: 1_000 }).toEqual(['api', 'haproxy']);
+    }, { timeout: 20_000, interval: 1_000 }).toEqual(['api', 'haproxy', 'varnish']);
     await shot('3-log-search-request-id');
-    // Without one, the LB makes the id (hex fields, not the API's own UUID) and the API keeps it.
+    // Without one, the edge makes the id (and its access log, the LB and the API keep it); straight to the
+    // LB, HAProxy makes one (hex fields, not the API's own UUID).
     const made = (await fetch(`${edge}/api/articles?tag=${randomUUID()}`)).headers.get('x-request-id');
-    expect(made).toMatch(/^[0-9A-F]{8}-[0-9A-F]+-[0-9A-F]+-/);
+    expect(made).toMatch(/^edge-\d+-\d+$/);
+    const byLb = (await fetch(`http://127.0.0.1:${d.local.ports.api}/api/articles?tag=${randomUUID()}`)).headers.get('x-request-id');
+    expect(byLb).toMatch(/^[0-9A-F]{8}-[0-9A-F]+-[0-9A-F]+-/);
     await page.fill('#log-form input[name="requestId"]', '');
   });
 
@@ -124,12 +128,27 @@ describe('the ops console on a running region', () => {
     await shot('6-alert-resolved');
   }, 240_000);
 
-  it('stays small: the console process RSS', async () => {
+  it('stays small: the console and the children it keeps running', async () => {
     const status = JSON.parse((await tier('status', '--json')).stdout) as { processes: Array<{ name: string; pid: number | null }> };
     const pid = status.processes.find((p) => p.name === 'console')!.pid!;
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-    process.stderr.write(`[console] console process RSS: ${(rssKb / 1024).toFixed(0)} MB\n`);
-    // The issue asks <= 100 MB; node + tsx alone take ~80 MB here, DuckDB ~45 MB, ELK ~35 MB (see README).
-    expect(rssKb / 1024).toBeLessThan(200);
+    // 20 samples over 10 s: the log worker (DuckDB) runs about a second per ingest (every 15 s), the layout
+    // child only when the region changes shape; what the console keeps is the console process alone.
+    const own: number[] = [];
+    const tree: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      own.push(rssMb(pid));
+      tree.push(treeRssMb(pid));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    process.stderr.write(`[console] console process RSS: min ${Math.min(...own).toFixed(0)} / median ${median(own).toFixed(0)} / max ${Math.max(...own).toFixed(0)} MB; `
+      + `with its children: median ${median(tree).toFixed(0)} / max ${Math.max(...tree).toFixed(0)} MB (issue: <= 100 MB)\n`);
+    expect(Math.max(...own)).toBeLessThanOrEqual(100);
+    expect(median(tree)).toBeLessThanOrEqual(100);
   });
 });
+
+/** Resident memory of a process in MB (0 once it has exited). */
+const rssMb = (pid: number) => (readProcess(pid)?.rssBytes ?? 0) / 1024 / 1024;
+/** A process's RSS plus its descendants'. */
+const treeRssMb = (pid: number) => processTree(pid).reduce((sum, p) => sum + rssMb(p), 0);

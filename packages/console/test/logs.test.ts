@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
+import { EDGE_ACCESS_FORMAT, supervisorLogLine } from '@conduit/local';
 import { componentOf, LogIndex, LogQueryError, LogTailer, parseLine } from '../src/index.js';
 
 const d = resolve({});
@@ -15,6 +16,14 @@ describe('parseLine', () => {
     expect(completed).toEqual({ ts: Date.UTC(2026, 10, 29, 15, 1, 2, 345), component: 'api', instance: 'api-1', level: 'error', status: 503, route: null, requestId: 'req-7', msg: 'request completed' });
     const incoming = parseLine('api', 'api-1', '{"level":"info","time":"2026-11-29T15:01:02.300Z","reqId":"req-7","req":{"method":"GET","url":"/api/articles?limit=10"},"msg":"incoming request"}', readAt);
     expect(incoming).toMatchObject({ ts: Date.UTC(2026, 10, 29, 15, 1, 2, 300), level: 'info', route: 'GET /api/articles', requestId: 'req-7' });
+    // The edge's access log (varnishncsa -j with EDGE_ACCESS_FORMAT of @conduit/local).
+    const edgeLine = EDGE_ACCESS_FORMAT.replace('%{msec}t', String(Date.UTC(2026, 10, 29, 15, 1, 2, 250))).replace('%m', 'GET').replace('%U%q', '/api/articles?tag=x')
+      .replace('%s', '502').replace('%b', '-').replace('%D', '1500').replace('%{Varnish:handling}x', 'pass').replace('%{X-Request-Id}o', 'edge-1-32770').replace('%h', '127.0.0.1');
+    expect(parseLine(componentOf('edge-access', d), 'edge-access', edgeLine, readAt)).toEqual({
+      ts: Date.UTC(2026, 10, 29, 15, 1, 2, 250), component: 'varnish', instance: 'edge-access', level: 'error', status: 502,
+      route: 'GET /api/articles', requestId: 'edge-1-32770', msg: 'GET /api/articles?tag=x 502 pass 1.5 ms',
+    });
+    expect(parseLine('varnish', 'edge-access', edgeLine.replace('edge-1-32770', '-').replace('502', '200'), readAt)).toMatchObject({ level: 'info', requestId: null });
     const err = parseLine('api', 'api-2', '{"level":50,"time":1,"err":{"message":"connect ECONNREFUSED"},"msg":"db down"}', readAt);
     expect(err).toMatchObject({ level: 'error', msg: 'db down: connect ECONNREFUSED' });
   });
@@ -38,6 +47,10 @@ describe('parseLine', () => {
       .toMatchObject({ ts: local('2026-11-29T15:29:29.123'), level: 'warn', msg: '+switch-master conduit-cache 127.0.0.1 16379 127.0.0.1 16380' });
     expect(parseLine('supervisor', 'supervisor', '2026-11-29T15:29:29.500Z api-1 (api, zone a) killed by SIGKILL: replacing it in 200 ms', readAt))
       .toMatchObject({ ts: Date.UTC(2026, 10, 29, 15, 29, 29, 500), level: 'warn' });
+    // What the supervisor writes now: JSON lines from @conduit/local's formatter.
+    const json = supervisorLogLine('api-2 failed 5 liveness probes in a row: killing it to replace it', new Date(Date.UTC(2026, 10, 29, 15, 29, 30))).trimEnd();
+    expect(parseLine('supervisor', 'supervisor', json, readAt))
+      .toEqual({ ts: Date.UTC(2026, 10, 29, 15, 29, 30), component: 'supervisor', instance: 'supervisor', level: 'error', status: null, route: null, requestId: null, msg: 'api-2 failed 5 liveness probes in a row: killing it to replace it' });
     expect(parseLine('prometheus', 'prometheus', 'ts=2026-11-29T15:29:29.100Z caller=main.go:1 level=error msg="Error loading config \\"x\\""', readAt))
       .toMatchObject({ ts: Date.UTC(2026, 10, 29, 15, 29, 29, 100), level: 'error', msg: 'Error loading config "x"' });
     expect(parseLine('controller', 'db-failover', '{"at":"2026-11-29T15:29:32.884Z","kind":"failover","sentence":"promoted db-b"}', readAt))

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { regionSpecs, statePaths } from '@conduit/local';
 import stack from '../../../stack.config.js';
-import { graphNodes, layoutTopology, LiveTopology, renderTopology, topologyGraph, type LiveState } from '../src/index.js';
+import { graphNodes, layoutTopology, LiveTopology, renderTopology, runJsonChild, topologyGraph, type LiveState, type TopologyLayout } from '../src/index.js';
 
 const repo = join(import.meta.dirname, '../../..');
 const d = resolve(stack);
@@ -88,4 +89,19 @@ describe('LiveTopology', () => {
     more.processes.push({ name: 'api-3', tier: 'api', zone: 'c', port: 8202, health: 'healthy', role: null });
     expect(await live.render(more)).toContain('data-node="api-3"');
   });
+
+  it('lays out in a one-shot child process as the console does (ELK never loads in the console), to the same drawing', async () => {
+    const tsx = createRequire(import.meta.url).resolve('tsx');
+    const entry = join(import.meta.dirname, '../src/topology/layout-child.ts');
+    let runs = 0;
+    const inChild = new LiveTopology(d, (g) => {
+      runs += 1;
+      return runJsonChild<TopologyLayout>(entry, g, { execArgv: ['--import', tsx] });
+    });
+    const [a, b] = await Promise.all([inChild.render(liveFrom()), inChild.render(liveFrom({ 'api-1': { health: 'down' } }))]);
+    expect(runs).toBe(1); // concurrent redraws share one layout run
+    expect(a).toBe(await renderTopology(d, liveFrom()));
+    expect(b).toMatch(/data-node="api-1" data-state="down"/);
+    await expect(runJsonChild(join(import.meta.dirname, 'no-such-entry.mjs'), {})).rejects.toThrow(/no-such-entry\.mjs: Command failed/);
+  }, 30_000);
 });

@@ -13,4 +13,5 @@ export {
   type SentinelNode,
   type Tier,
 } from './resolve.js';
+export { observabilityAlarms, type Alarm, type AwsAlarm, type AwsAlarmMetric, type AwsAlarmTarget, type AwsComparison, type LocalAlarm } from './alarms.js';
 export { observabilityPanels, type Panel, type AwsPanelMetric, type AwsTarget, type LocalSource } from './panels.js';

@@ -17,8 +17,6 @@ export interface AwsPanelMetric {
 export type LocalSource =
   /** One series per query; `{{label}}` in a label is replaced by that label's value (one series per value). */
   | { kind: 'prometheus'; series: Array<{ label: string; promql: string }> }
-  /** Values Prometheus cannot give here (the Debian MariaDB exporter sees the primary only): the console samples `tier status`. */
-  | { kind: 'status'; field: 'dbReplicaLagSeconds' }
   /** An AWS-only panel; `why` says so on the local chart. */
   | { kind: 'none'; why: string };
 
@@ -85,7 +83,8 @@ export function observabilityPanels(d: ResolvedDefinition): Panel[] {
     },
     {
       id: 'db-replica-lag', title: 'database: replica lag', unit: 's', threshold: { value: a.replicaLagSeconds, field: 'observability.alarms.replicaLagSeconds' },
-      local: { kind: 'status', field: 'dbReplicaLagSeconds' },
+      // The Debian MariaDB exporter scrapes the primary only: the console exports each replica's lag from `tier status`.
+      local: prom(['{{node}}', 'conduit_db_replica_lag_seconds']),
       aws: [{ namespace: 'AWS/RDS', metric: 'AuroraReplicaLagMaximum', stat: 'Maximum', target: 'db-cluster' }],
     },
     {
@@ -95,8 +94,19 @@ export function observabilityPanels(d: ResolvedDefinition): Panel[] {
     },
     {
       id: 'db-cpu', title: 'database: CPU', unit: '%', threshold: { value: a.cpuPercent, field: 'observability.alarms.cpuPercent' },
-      local: { kind: 'none', why: 'MariaDB has no CPU metric locally (Debian\'s mysqld exporter reports none); see the host' },
+      // The console reads every process's CPU from /proc (the mysqld exporter reports none).
+      local: prom(['{{process}}', 'conduit_process_cpu_percent{tier="db"}']),
       aws: [{ namespace: 'AWS/RDS', metric: 'CPUUtilization', stat: 'Maximum', target: 'db-cluster' }],
+    },
+    {
+      id: 'process-cpu', title: 'every process: CPU (with its children)', unit: '% of a core', threshold: null,
+      local: prom(['{{process}}', 'conduit_process_cpu_percent']),
+      aws: [],
+    },
+    {
+      id: 'process-rss', title: 'every process: resident memory (with its children)', unit: 'MB', threshold: null,
+      local: prom(['{{process}}', 'conduit_process_resident_memory_bytes / 1e6']),
+      aws: [],
     },
     {
       id: 'cache-cpu', title: 'cache: CPU per node', unit: '%', threshold: { value: a.cpuPercent, field: 'observability.alarms.cpuPercent' },

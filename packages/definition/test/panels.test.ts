@@ -12,11 +12,10 @@ describe('observabilityPanels', () => {
     expect(panels.filter((p) => p.threshold?.field === 'observability.alarms.http5xxPercent').map((p) => [p.id, p.threshold!.value])).toEqual([['front-errors', 2], ['api-errors', 2]]);
   });
 
-  it('names the instance bounds of the definition and draws every local panel from Prometheus or the status samples', () => {
+  it('names the instance bounds of the definition and draws every local panel from Prometheus', () => {
     expect(panels.find((p) => p.id === 'api-instances')!.title).toBe(`api: instances in service (min ${d.api.instances.min}, max ${d.api.instances.max})`);
     for (const p of panels) {
       if (p.local.kind === 'prometheus') expect(p.local.series.length, p.id).toBeGreaterThan(0);
-      else if (p.local.kind === 'status') expect(p.local.field).toBe('dbReplicaLagSeconds');
       // A panel with no local source is an AWS one, and says why on the local chart.
       else expect([p.aws.length, p.local.why.length > 0], p.id).toEqual([1, true]);
     }

@@ -3,7 +3,7 @@
 // logs (controller journal, supervisor log) the report quotes. Faults are signals sent by pid.
 import { existsSync, readFileSync } from 'node:fs';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { dbSocket, endpoints, isAlive, isOurProcess, queryNode, readRegion, sentinelMasterPort, statePaths, supervisorRequest, supervisorState, type ProcessRecord } from '@conduit/local';
+import { dbSocket, endpoints, isAlive, isOurProcess, queryNode, readRegion, readSupervisorLine, sentinelMasterPort, statePaths, supervisorRequest, supervisorState, type ProcessRecord } from '@conduit/local';
 import type { DrillEvent } from './report.js';
 
 export interface RegionHandle {
@@ -134,12 +134,12 @@ export function supervisorEvents(r: RegionHandle, from: number, to: number, faul
   if (!existsSync(file)) return [];
   const out: DrillEvent[] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (.*)$/.exec(line);
-    if (!m) continue;
-    const at = Date.parse(m[1]!);
-    if (at < from || at > to || m[2]!.startsWith('db-failover:')) continue;
-    if (!/replac|exited|killed|not restarted|stopped|started|liveness|adopt|interrupted/i.test(m[2]!)) continue;
-    out.push({ at, offsetMs: at - faultAt, source: 'supervisor', sentence: m[2]! });
+    const l = readSupervisorLine(line);
+    if (!l) continue;
+    const { at, msg } = l;
+    if (at < from || at > to || msg.startsWith('db-failover:')) continue;
+    if (!/replac|exited|killed|not restarted|stopped|started|liveness|adopt|interrupted/i.test(msg)) continue;
+    out.push({ at, offsetMs: at - faultAt, source: 'supervisor', sentence: msg });
   }
   return out;
 }

@@ -13,6 +13,7 @@ export {
 } from './runner/index.js';
 export type { Controller, ControllerContext } from './controllers/types.js';
 export type { RegionPlan, SupervisorMessage } from './supervisor/plan.js';
+export { supervisorLogLine, readSupervisorLine, supervisorLevel } from './supervisor/log-line.js';
 export { RegionError } from './region/errors.js';
 export { regionUp, demoLogin, type UpOptions, type UpResult } from './region/up.js';
 export { regionDown, regionDestroy, type DownResult } from './region/down.js';

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 /** Repository root (packages/local/src/paths.ts → ../../..). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The ops console's process entry, run with `node --import tsx`. */
-export const consoleServerEntry = join(repoRoot, 'packages/console/src/server/main.ts');
+/** The console's launcher: runs its esbuild bundle with plain node (rebuilt when the sources changed). */
+export const consoleServerEntry = join(repoRoot, 'packages/console/bin/console.mjs');
 /**
  * Release builds, one folder per version (`tier release` output layout: api/ and front/current.tar.gz),
  * shared by every state folder of this checkout (git-ignored): a region installs from here.

@@ -33,7 +33,9 @@ export type RestartPolicy =
 /** How readiness and health are probed. */
 export type Probe =
   | { kind: 'tcp' }
-  | { kind: 'http'; path: string };
+  | { kind: 'http'; path: string }
+  /** A process that listens nowhere (the edge's access logger, port 0): running is healthy. */
+  | { kind: 'alive' };
 
 /** One process of the region, as data: the runner spawns it, the supervisor owns it. */
 export interface ProcessSpec {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { tierFor } from './tier-cli.ts';
-import { readRegion, isAlive, waitUntil, statePaths, repoRoot } from '../src/index.js';
+import { readRegion, isAlive, waitUntil, statePaths, repoRoot, readSupervisorLine } from '../src/index.js';
 import autoscale from './fixtures/autoscale.config.ts';
 
 const config = join(repoRoot, 'packages/local/test/fixtures/autoscale.config.ts');
@@ -24,7 +24,7 @@ const status = async (): Promise<Status> => {
 };
 const healthyApi = (s: Status) => s.processes.filter((p) => p.tier === 'api' && p.health === 'healthy').map((p) => p.name).sort();
 const supervisorLog = () => (existsSync(statePaths(stateDir).supervisorLog) ? readFileSync(statePaths(stateDir).supervisorLog, 'utf8') : '');
-const autoscalerLines = () => supervisorLog().split('\n').filter((l) => l.includes('autoscaler: scaled api'));
+const autoscalerLines = () => supervisorLog().split('\n').map((l) => readSupervisorLine(l)?.msg ?? '').filter((l) => l.includes('autoscaler: scaled api'));
 
 /** A bounded open-loop load: `rps` GETs per second on the API load balancer, until stopped. */
 function startLoad(rps: number): { stop: () => Promise<{ sent: number; ok: number; failures: string }> } {

@@ -9,8 +9,8 @@ import { CloudwatchDashboard } from '@cdktn/provider-aws/lib/cloudwatch-dashboar
 import { SnsTopic } from '@cdktn/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicSubscription } from '@cdktn/provider-aws/lib/sns-topic-subscription/index.js';
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
-import { observabilityPanels, type AwsTarget } from '@conduit/definition';
-import { LATENCY_STATISTIC, OPENSEARCH } from '../settings.js';
+import { observabilityAlarms, observabilityPanels, type AwsAlarmMetric, type AwsAlarmTarget, type AwsTarget } from '@conduit/definition';
+import { OPENSEARCH } from '../settings.js';
 import { policyJson, type RegionContext } from './common.js';
 import type { Network } from './network.js';
 import type { Tier } from './tier.js';
@@ -81,88 +81,55 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, ctx: RegionContext, props: MonitoringProps) {
     super(scope, id);
     const { def, plan, key } = ctx;
-    const a = def.observability.alarms;
     const prefix = `${def.name}-${plan.region}`;
     this.topic = new SnsTopic(this, 'alarms', { name: `${prefix}-alarms`, kmsMasterKeyId: key.arn });
     if (def.observability.alarmEmail) {
       new SnsTopicSubscription(this, 'alarm-email', { topicArn: this.topic.arn, protocol: 'email', endpoint: def.observability.alarmEmail });
     }
-    const alarm = (id: string, config: Omit<CloudwatchMetricAlarmConfig, 'alarmName' | 'alarmActions' | 'okActions' | 'evaluationPeriods'> & { evaluationPeriods?: number }) =>
-      this.alarms.push(
-        new CloudwatchMetricAlarm(this, id, {
-          alarmName: `${prefix}-${id}`,
-          evaluationPeriods: 3,
-          treatMissingData: 'notBreaching',
-          alarmActions: [this.topic.arn],
-          okActions: [this.topic.arn],
-          ...config,
-        }),
-      );
-
-    for (const t of props.tiers) {
-      const tier = t.node.id;
-      const lb = { LoadBalancer: t.alb.arnSuffix };
-      alarm(`${tier}-5xx-percent`, {
-        alarmDescription: `${tier}: more than ${a.http5xxPercent}% of requests answered 5xx (observability.alarms.http5xxPercent)`,
-        comparisonOperator: 'GreaterThanThreshold',
-        threshold: a.http5xxPercent,
-        metricQuery: [
-          { id: 'errors', metric: { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', dimensions: lb, period: 60, stat: 'Sum' } },
-          { id: 'requests', metric: { namespace: 'AWS/ApplicationELB', metricName: 'RequestCount', dimensions: lb, period: 60, stat: 'Sum' } },
-          { id: 'percent', expression: '100 * errors / MAX([requests, 1])', label: '5xx %', returnData: true },
-        ],
-      });
-      alarm(`${tier}-latency`, {
-        alarmDescription: `${tier}: ${LATENCY_STATISTIC} response time above ${a.p99LatencyMs} ms (observability.alarms.p99LatencyMs)`,
-        namespace: 'AWS/ApplicationELB', metricName: 'TargetResponseTime', dimensions: lb, period: 60, extendedStatistic: LATENCY_STATISTIC,
-        comparisonOperator: 'GreaterThanThreshold', threshold: a.p99LatencyMs / 1000,
-      });
-      alarm(`${tier}-unhealthy-hosts`, {
-        alarmDescription: `${tier}: at least one instance fails its health check`,
-        namespace: 'AWS/ApplicationELB', metricName: 'UnHealthyHostCount', dimensions: { ...lb, TargetGroup: t.targetGroup.arnSuffix }, period: 60, statistic: 'Maximum',
-        comparisonOperator: 'GreaterThanThreshold', threshold: 0, evaluationPeriods: 2,
-      });
-      alarm(`${tier}-cpu`, {
-        alarmDescription: `${tier}: instance CPU above ${a.cpuPercent}% (observability.alarms.cpuPercent)`,
-        namespace: 'AWS/EC2', metricName: 'CPUUtilization', dimensions: { AutoScalingGroupName: t.asg.name }, period: 60, statistic: 'Average',
-        comparisonOperator: 'GreaterThanThreshold', threshold: a.cpuPercent,
-      });
+    // The alarms of the definition (observabilityAlarms: one list, which the local region renders as
+    // Prometheus rules); an alarm with no AWS counterpart says why there and is skipped here.
+    const tierOf = (id: string) => props.tiers.find((t) => t.node.id === id)!;
+    const dims: Record<AwsAlarmTarget, () => Record<string, string>> = {
+      'front-alb': () => ({ LoadBalancer: tierOf('front').alb.arnSuffix }),
+      'api-alb': () => ({ LoadBalancer: tierOf('api').alb.arnSuffix }),
+      'front-tg': () => ({ LoadBalancer: tierOf('front').alb.arnSuffix, TargetGroup: tierOf('front').targetGroup.arnSuffix }),
+      'api-tg': () => ({ LoadBalancer: tierOf('api').alb.arnSuffix, TargetGroup: tierOf('api').targetGroup.arnSuffix }),
+      'front-asg': () => ({ AutoScalingGroupName: tierOf('front').asg.name }),
+      'api-asg': () => ({ AutoScalingGroupName: tierOf('api').asg.name }),
+      'db-cluster': () => ({ DBClusterIdentifier: props.database.cluster.clusterIdentifier }),
+      'cache-group': () => ({ ReplicationGroupId: props.cache.group.replicationGroupId }),
+      'search-domain': () => ({ DomainName: props.search.domain.domainName, ClientId: ctx.accountId }),
+    };
+    const metricName = (m: AwsAlarmMetric) => (plan.role === 'primary' ? m.metric : m.secondaryMetric ?? m.metric);
+    /** Percentiles go in extended_statistic, the rest in statistic. */
+    const statistic = (stat: string) => (/^p\d/.test(stat) ? { extendedStatistic: stat } : { statistic: stat });
+    for (const al of observabilityAlarms(def)) {
+      const w = al.aws;
+      if (w.kind === 'none') continue;
+      const base = {
+        alarmName: `${prefix}-${al.id}`,
+        alarmDescription: al.summary,
+        evaluationPeriods: w.kind === 'metric' ? w.evaluationPeriods ?? 3 : 3,
+        treatMissingData: 'notBreaching',
+        alarmActions: [this.topic.arn],
+        okActions: [this.topic.arn],
+        comparisonOperator: w.comparison,
+        threshold: w.threshold,
+      } satisfies Partial<CloudwatchMetricAlarmConfig>;
+      const config: CloudwatchMetricAlarmConfig = w.kind === 'metric'
+        ? { ...base, namespace: w.metric.namespace, metricName: metricName(w.metric), dimensions: dims[w.metric.target](), period: 60, ...statistic(w.metric.stat) }
+        : {
+          ...base,
+          metricQuery: [
+            { id: 'part', metric: { namespace: w.part.namespace, metricName: metricName(w.part), dimensions: dims[w.part.target](), period: 60, stat: w.part.stat } },
+            { id: 'total', metric: { namespace: w.total.namespace, metricName: metricName(w.total), dimensions: dims[w.total.target](), period: 60, stat: w.total.stat } },
+            { id: 'percent', expression: '100 * part / MAX([total, 1])', label: `${al.id} %`, returnData: true },
+          ],
+        };
+      this.alarms.push(new CloudwatchMetricAlarm(this, al.id, config));
     }
-    const db = { DBClusterIdentifier: props.database.cluster.clusterIdentifier };
-    alarm('db-replica-lag', {
-      alarmDescription: `database: replica lag above ${a.replicaLagSeconds} s (observability.alarms.replicaLagSeconds)`,
-      namespace: 'AWS/RDS', metricName: plan.role === 'primary' ? 'AuroraReplicaLagMaximum' : 'AuroraGlobalDBReplicationLag', dimensions: db, period: 60, statistic: 'Maximum',
-      comparisonOperator: 'GreaterThanThreshold', threshold: a.replicaLagSeconds * 1000,
-    });
-    alarm('db-cpu', {
-      alarmDescription: `database: CPU above ${a.cpuPercent}%`,
-      namespace: 'AWS/RDS', metricName: 'CPUUtilization', dimensions: db, period: 60, statistic: 'Maximum',
-      comparisonOperator: 'GreaterThanThreshold', threshold: a.cpuPercent,
-    });
-    alarm('db-freeable-memory', {
-      alarmDescription: `database: freeable memory below ${a.freeableMemoryMb} MB (observability.alarms.freeableMemoryMb)`,
-      namespace: 'AWS/RDS', metricName: 'FreeableMemory', dimensions: db, period: 60, statistic: 'Minimum',
-      comparisonOperator: 'LessThanThreshold', threshold: a.freeableMemoryMb * 1024 * 1024,
-    });
-    const cache = { ReplicationGroupId: props.cache.group.replicationGroupId };
-    alarm('cache-cpu', {
-      alarmDescription: `cache: engine CPU above ${a.cpuPercent}%`,
-      namespace: 'AWS/ElastiCache', metricName: 'EngineCPUUtilization', dimensions: cache, period: 60, statistic: 'Maximum',
-      comparisonOperator: 'GreaterThanThreshold', threshold: a.cpuPercent,
-    });
-    alarm('cache-freeable-memory', {
-      alarmDescription: `cache: freeable memory below ${a.freeableMemoryMb} MB`,
-      namespace: 'AWS/ElastiCache', metricName: 'FreeableMemory', dimensions: cache, period: 60, statistic: 'Minimum',
-      comparisonOperator: 'LessThanThreshold', threshold: a.freeableMemoryMb * 1024 * 1024,
-    });
-    alarm('search-red', {
-      alarmDescription: 'log search: cluster status red (some shards unassigned)',
-      namespace: 'AWS/ES', metricName: 'ClusterStatus.red', dimensions: { DomainName: props.search.domain.domainName, ClientId: ctx.accountId }, period: 60, statistic: 'Maximum',
-      comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: 1,
-    });
 
     // The dashboard draws the panels the local console draws (observabilityPanels: one list, two renderers).
-    const tierOf = (id: string) => props.tiers.find((t) => t.node.id === id)!;
     const dimensions: Record<AwsTarget, () => string[]> = {
       'front-alb': () => ['LoadBalancer', tierOf('front').alb.arnSuffix],
       'api-alb': () => ['LoadBalancer', tierOf('api').alb.arnSuffix],

@@ -3,6 +3,7 @@
 // nginx's error-log prefixes, Redis's "pid:role date level" prefix, logfmt), and anything else is kept
 // as free text stamped with the time it was read.
 import type { ResolvedDefinition } from '@conduit/definition';
+import { readSupervisorLine } from '@conduit/local';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export const levels: Level[] = ['debug', 'info', 'warn', 'error', 'fatal'];
@@ -30,7 +31,7 @@ export function componentOf(instance: string, d: Pick<ResolvedDefinition, 'dbNod
   if (instance === 'supervisor') return 'supervisor';
   if (instance === 'db-failover' || instance.endsWith('-decisions')) return 'controller';
   if (instance === 'lb' || instance === 'haproxy') return 'haproxy';
-  if (instance === 'edge' || instance.startsWith('varnish')) return 'varnish';
+  if (instance === 'edge' || instance === 'edge-access' || instance.startsWith('varnish')) return 'varnish';
   if (/^front-\d+$/.test(instance)) return 'nginx';
   if (/^api-\d+$/.test(instance)) return 'api';
   if (d.dbNodes.some((n) => n.name === instance)) return 'mariadb';
@@ -80,16 +81,19 @@ function parseJson(line: string): Omit<LogRow, 'component' | 'instance'> | null 
   const status = typeof res.statusCode === 'number' ? res.statusCode : typeof o.status === 'number' ? o.status : null;
   const url = typeof req.url === 'string' ? req.url : typeof o.url === 'string' ? o.url : null;
   const method = typeof req.method === 'string' ? req.method : typeof o.method === 'string' ? o.method : null;
-  const reqId = o.reqId ?? o.requestId ?? o.req_id ?? req.id;
+  // varnishncsa writes "-" for a header the response did not have.
+  const reqId = [o.reqId, o.requestId, o.req_id, req.id].find((v) => v !== undefined && v !== '-');
   const msg = [o.msg, o.message, o.sentence].find((m) => typeof m === 'string') as string | undefined;
   const err = (o.err ?? {}) as Record<string, unknown>;
   return {
     ts: timeOf(o.time) ?? timeOf(o.at) ?? timeOf(o.ts) ?? timeOf(o.timestamp) ?? NaN,
-    level: o.level !== undefined ? statusLevel(status, pinoLevel(o.level)) : o.kind === 'failover' ? 'warn' : 'info',
+    level: o.level !== undefined ? statusLevel(status, pinoLevel(o.level)) : o.kind === 'failover' ? 'warn' : statusLevel(status, 'info'),
     status,
     route: url ? `${method ? method + ' ' : ''}${stripQuery(url)}` : null,
     requestId: typeof reqId === 'string' || typeof reqId === 'number' ? String(reqId) : null,
-    msg: [msg ?? (o.kind ? String(o.kind) : ''), typeof err.message === 'string' ? err.message : ''].filter(Boolean).join(': ') || line,
+    // An access log line (the edge's) has no message: say what happened.
+    msg: [msg ?? (o.kind ? String(o.kind) : ''), typeof err.message === 'string' ? err.message : ''].filter(Boolean).join(': ')
+      || (method && url && status !== null ? `${method} ${url} ${status}${typeof o.handling === 'string' ? ` ${o.handling}` : ''}${typeof o.us === 'number' ? ` ${(o.us / 1000).toFixed(1)} ms` : ''}` : line),
   };
 }
 
@@ -147,13 +151,12 @@ export function parseLine(component: Component, instance: string, line: string, 
         return row({ ts: local(+m[3]!, months[m[2]!] ?? 0, +m[1]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!), level, msg: m[9]! });
       }
       break;
-    case 'supervisor':
-      if ((m = isoPrefix.exec(line))) {
-        const msg = m[2]!;
-        const level: Level = /failed|uncaught|unhandled|could not/i.test(msg) ? 'error' : /killed|replac|unreachable|not restarted|promot|fenced/i.test(msg) ? 'warn' : 'info';
-        return row({ ts: Date.parse(m[1]!), level, msg });
-      }
+    case 'supervisor': {
+      // JSON lines {"time","level","msg"} (or the `ISO-time message` lines of older regions).
+      const l = readSupervisorLine(line);
+      if (l) return row({ ts: l.at, level: l.level, msg: l.msg });
       break;
+    }
     default:
       break;
   }

@@ -8,31 +8,41 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { observabilityPanels, type ResolvedDefinition } from '@conduit/definition';
 import type { RegionStatus } from '@conduit/local';
-import { LiveTopology } from '../topology/index.js';
-import { LogQueryError, type LogIndex } from '../logs/index-db.js';
+import { LiveTopology, type TopologyGraph, type TopologyLayout } from '../topology/index.js';
+import { LogQueryError, type LogHit, type LogQuery, type LogSearchResult } from '../logs/index-db.js';
 import { levels } from '../logs/parse.js';
 import { webhookSchema, type AlertStore } from './alerts.js';
-import { prometheusPanel, stepFor, type PanelData, type SampleSeries } from './metrics.js';
+import { prometheusPanel, stepFor, type PanelData } from './metrics.js';
+
+/** What the app asks of the log index: a LogIndex in this process, or the log worker's client (main.ts). */
+export interface LogSearch {
+  search(q: LogQuery): Promise<LogSearchResult>;
+  decisions(from: number, to: number): Promise<LogHit[]>;
+}
 
 export interface ConsoleDeps {
   definition: ResolvedDefinition;
-  index: LogIndex;
+  index: LogSearch;
+  /** How the topology is laid out (default: ELK in this process). */
+  layout?: (g: TopologyGraph) => Promise<TopologyLayout>;
+  /** The page's folder (default: packages/console/public, next to these sources). */
+  publicDir?: string;
   alerts: AlertStore;
   /** The latest `tier status` the sampler took (null until the first one). */
   status: () => RegionStatus | null;
-  samples: SampleSeries;
+  /** The Prometheus exposition of the console's own samples (per-process CPU/RSS, replica lag). */
+  metrics: () => string;
   prometheusUrl: string;
 }
 
-const publicDir = join(dirname(fileURLToPath(import.meta.url)), '../../public');
-const uplotDir = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
-const assets: Record<string, { file: string; type: string }> = {
+const sourcePublicDir = join(dirname(fileURLToPath(import.meta.url)), '../../public');
+const assetFiles = (publicDir: string, uplotDir: string): Record<string, { file: string; type: string }> => ({
   '/': { file: join(publicDir, 'index.html'), type: 'text/html; charset=utf-8' },
   '/assets/console.js': { file: join(publicDir, 'console.js'), type: 'text/javascript; charset=utf-8' },
   '/assets/console.css': { file: join(publicDir, 'console.css'), type: 'text/css; charset=utf-8' },
   '/assets/uPlot.iife.min.js': { file: join(uplotDir, 'uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   '/assets/uPlot.min.css': { file: join(uplotDir, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
-};
+});
 
 const epoch = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime().transform((s) => Date.parse(s))]);
 const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
@@ -62,7 +72,9 @@ const zodErrors = (e: z.ZodError) => {
 export function buildConsole(deps: ConsoleDeps): FastifyInstance {
   const app = Fastify({ logger: false });
   const panels = observabilityPanels(deps.definition);
-  const topology = new LiveTopology(deps.definition);
+  const topology = new LiveTopology(deps.definition, deps.layout);
+  const uplotDir = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
+  const assets = assetFiles(deps.publicDir ?? sourcePublicDir, uplotDir);
 
   app.addHook('onSend', async (_req, reply) => {
     // Everything is served from here: no script, style or font from anywhere else.
@@ -75,6 +87,7 @@ export function buildConsole(deps: ConsoleDeps): FastifyInstance {
     app.get(path, async (_req, reply) => reply.type(a.type).header('cache-control', 'no-cache').send(body));
   }
   app.get('/health', async () => ({ ok: true }));
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(deps.metrics()));
 
   app.get('/api/status', async (_req, reply) => {
     const s = deps.status();
@@ -99,7 +112,6 @@ export function buildConsole(deps: ConsoleDeps): FastifyInstance {
     const start = end - q.data.range;
     const local = panel.local;
     if (local.kind === 'none') return { id: panel.id, times: [], series: [], error: `AWS only: ${local.why}` } satisfies PanelData;
-    if (local.kind === 'status') return deps.samples.panel(panel.id, { start, end });
     return prometheusPanel({ ...panel, local }, deps.prometheusUrl, { start, end, step: stepFor(q.data.range, deps.definition.observability.scrapeIntervalSeconds) });
   });
 

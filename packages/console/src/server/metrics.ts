@@ -1,7 +1,8 @@
-// A panel's series over a time range: Prometheus range queries for most panels, the console's own samples of
-// `tier status` for what Prometheus cannot see here (replica lag). Output is what uPlot draws: one shared
+// A panel's series over a time range, from Prometheus range queries (the console's own samples, per-process
+// CPU/RSS and replica lag, reach Prometheus through its /metrics). Output is what uPlot draws: one shared
 // time axis (seconds) and one value array per series, null where a series has no sample.
 import type { Panel } from '@conduit/definition';
+import { httpGet } from '@conduit/local';
 
 export interface PanelData {
   id: string;
@@ -29,8 +30,9 @@ export async function prometheusPanel(
   try {
     for (const s of panel.local.series) {
       const url = `${prometheusUrl}/api/v1/query_range?${new URLSearchParams({ query: s.promql, start: String(range.start), end: String(range.end), step: String(range.step) })}`;
-      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-      const body = (await res.json()) as { status: string; error?: string; data?: { result: PromMatrix } };
+      // node:http, not fetch: undici (fetch) costs the console ~15 MB of RSS on first use and grows with use.
+      const res = await httpGet(url, { timeoutMs: 5_000 });
+      const body = JSON.parse(res.body) as { status: string; error?: string; data?: { result: PromMatrix } };
       if (body.status !== 'success') throw new Error(body.error ?? `HTTP ${res.status}`);
       for (const r of body.data?.result ?? []) {
         const byTime = new Map(r.values.map(([t, v]) => [Math.round(t), Number(v)]));
@@ -42,26 +44,4 @@ export async function prometheusPanel(
   }
   series.sort((a, b) => a.label.localeCompare(b.label, 'en', { numeric: true }));
   return { id: panel.id, times, series, error: null };
-}
-
-/** Samples the console takes itself (every few seconds), kept for `keepSeconds`. */
-export class SampleSeries {
-  private readonly points: Array<{ t: number; values: Record<string, number> }> = [];
-  constructor(private readonly keepSeconds: number) {}
-
-  add(t: number, values: Record<string, number>): void {
-    this.points.push({ t, values });
-    while (this.points.length > 0 && this.points[0]!.t < t - this.keepSeconds) this.points.shift();
-  }
-
-  panel(id: string, range: { start: number; end: number }): PanelData {
-    const inRange = this.points.filter((p) => p.t >= range.start && p.t <= range.end);
-    const labels = [...new Set(inRange.flatMap((p) => Object.keys(p.values)))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-    return {
-      id,
-      times: inRange.map((p) => p.t),
-      series: labels.map((label) => ({ label, values: inRange.map((p) => p.values[label] ?? null) })),
-      error: null,
-    };
-  }
 }

@@ -71,7 +71,10 @@ export function topologyGraph(d: ResolvedDefinition, live?: LiveState): Topology
   const dbRole = (name: string) => (name === dbPrimary ? 'primary' : 'replica');
   const cacheRole = (name: string) => (name === cachePrimary ? 'primary' : 'replica');
   const groups: GraphGroup[] = [
-    group('edge-tier', 'edge', [node('edge', 'edge', `varnish :${p.edge}`)]),
+    group('edge-tier', 'edge', [
+      node('edge', 'edge', `varnish :${p.edge}`),
+      ...(d.observability.console ? [node('edge-access', 'edge', 'varnishncsa → access log')] : []),
+    ]),
     group('lb-tier', 'load balancers', [node('lb-front', 'lb', `haproxy :${p.front}`, 'lb'), node('lb-api', 'lb', `haproxy :${p.api}`, 'lb')]),
     group('front-tier', 'front tier', d.frontSlots.filter((s) => fronts.includes(s.name)).map((s) => node(s.name, 'front', `nginx :${s.port} ${zoned(s)}`))),
     group('api-tier', 'API tier', d.apiSlots.filter((s) => apis.includes(s.name)).map((s) => node(s.name, 'api', `node :${s.port} ${zoned(s)}`))),

@@ -19,15 +19,25 @@ export async function renderTopology(d: ResolvedDefinition, live?: LiveState): P
  * the layout depends on the boxes, their labels and the arrows, not on health. One entry is kept.
  */
 export class LiveTopology {
-  private cached: { key: string; layout: TopologyLayout } | null = null;
-  constructor(private readonly d: ResolvedDefinition) {}
+  /** The layout being computed or computed (a promise: concurrent redraws share one layout run). */
+  private cached: { key: string; layout: Promise<TopologyLayout> } | null = null;
+  /** @param layout how to lay out: in this process (default) or in a child (the console process). */
+  constructor(
+    private readonly d: ResolvedDefinition,
+    private readonly layout: (g: TopologyGraph) => Promise<TopologyLayout> = layoutTopology,
+  ) {}
 
   async render(live?: LiveState): Promise<string> {
     const graph = topologyGraph(this.d, live);
     const key = JSON.stringify(shape(graph));
-    if (this.cached?.key !== key) this.cached = { key, layout: await layoutTopology(graph) };
+    if (this.cached?.key !== key) {
+      const entry = { key, layout: this.layout(graph) };
+      this.cached = entry;
+      entry.layout.catch(() => { if (this.cached === entry) this.cached = null; });
+    }
+    const placed = await this.cached.layout;
     const state = new Map(graphNodes(graph.root).map((n) => [n.id, n.state]));
-    const layout = { ...this.cached.layout, nodes: this.cached.layout.nodes.map((n) => ({ ...n, state: state.get(n.id) ?? n.state })) };
+    const layout = { ...placed, nodes: placed.nodes.map((n) => ({ ...n, state: state.get(n.id) ?? n.state })) };
     return topologySvg(layout, `${this.d.name}: ${live ? 'live topology' : 'topology from the definition'}`);
   }
 }

@@ -1,7 +1,6 @@
 // Lays the graph out with ELK (elkjs: the Eclipse Layout Kernel compiled to JavaScript, no native code):
 // layered top to bottom, edges routed orthogonally through the nested groups. Every coordinate comes back
 // relative to the root, so drawing needs no offsets.
-import elkBundle from 'elkjs/lib/elk.bundled.js';
 import type { ELK as ElkApi, ElkExtendedEdge, ElkNode, ElkPoint } from 'elkjs/lib/elk-api.js';
 import type { GraphEdge, GraphGroup, GraphNode, TopologyGraph } from './graph.js';
 
@@ -27,10 +26,18 @@ function toElk(g: GraphGroup): ElkNode {
   };
 }
 
-// elk.bundled.js is CommonJS with an `exports.default` beside `module.exports`: under Node's ESM interop
-// the default import is the constructor, while the typings describe the namespace.
-const ElkConstructor = elkBundle as unknown as new () => ElkApi;
-const elk = new ElkConstructor();
+// ELK is loaded on the first layout only (~35 MB once loaded): the console process lays out in a short-lived
+// child (layout-child.ts) and never loads it. elk.bundled.js is CommonJS with an `exports.default` beside
+// `module.exports`: under Node's ESM interop the default import is the constructor, while the typings
+// describe the namespace.
+let elk: ElkApi | null = null;
+const loadElk = async (): Promise<ElkApi> => {
+  if (!elk) {
+    const ElkConstructor = (await import('elkjs/lib/elk.bundled.js')).default as unknown as new () => ElkApi;
+    elk = new ElkConstructor();
+  }
+  return elk;
+};
 
 export async function layoutTopology(graph: TopologyGraph): Promise<TopologyLayout> {
   const root: ElkNode = {
@@ -50,7 +57,7 @@ export async function layoutTopology(graph: TopologyGraph): Promise<TopologyLayo
     children: [toElk(graph.root)],
     edges: graph.edges.map((e): ElkExtendedEdge => ({ id: e.id, sources: [e.from], targets: [e.to] })),
   };
-  const out = await elk.layout(root);
+  const out = await (await loadElk()).layout(root);
 
   const byId = new Map<string, GraphNode>();
   const groupIds = new Map<string, string>();

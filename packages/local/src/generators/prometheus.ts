@@ -1,5 +1,6 @@
 // prometheus.yml: scrapes HAProxy's built-in exporter, every API instance's /metrics (from a file
-// the supervisor rewrites as instances come and go), the MariaDB and Redis exporters, itself.
+// the supervisor rewrites as instances come and go), the MariaDB and Redis exporters, itself, and (with
+// observability.console) the console's per-process CPU/memory and the blackbox probes.
 // Every target carries tier and zone labels.
 import type { ResolvedDefinition } from '@conduit/definition';
 import type { StatePaths } from '../paths.js';
@@ -69,7 +70,15 @@ ${redisTargets}
         target_label: instance
       - target_label: __address__
         replacement: 127.0.0.1:${p.redisExporter}
-${(d.observability.console ? blackboxTargets(d) : []).map((t) => `
+${d.observability.console ? `
+  # The ops console: CPU and memory of every region process (from /proc, children included) and each
+  # replica's lag; its series carry their own tier and zone labels (honor_labels).
+  - job_name: console
+    honor_labels: true
+    static_configs:
+      - targets: ['127.0.0.1:${p.console}']
+        labels: { tier: monitoring, zone: regional }
+` : ''}${(d.observability.console ? blackboxTargets(d) : []).map((t) => `
   # Synthetic check of ${t.what} through the edge (blackbox exporter, module ${t.module}).
   - job_name: probe-${t.module}
     metrics_path: /probe

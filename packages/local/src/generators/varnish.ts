@@ -67,6 +67,11 @@ sub vcl_recv {
     if (req.method == "PURGE") {
         return (synth(405, "Method Not Allowed"));
     }
+    # A request id from here on (edge → LB → API → logs): the client's, or one made here. HAProxy keeps it,
+    # the API logs it, the edge's access log (varnishncsa) writes it.
+    if (!req.http.X-Request-Id) {
+        set req.http.X-Request-Id = "edge-" + std.integer(time=now) + "-" + req.xid;
+    }
     unset req.http.X-Edge-Method;
 
     if (req.url ~ "^/api(/|\\?|$)") {
@@ -173,6 +178,8 @@ sub vcl_deliver {
     } else {
         set resp.http.X-Cache = "MISS";
     }
+    # This request's id, also on a hit (the cached object carries the id of the request that filled it).
+    set resp.http.X-Request-Id = req.http.X-Request-Id;
     unset resp.http.Via;
     unset resp.http.X-Varnish;
     unset resp.http.xkey;

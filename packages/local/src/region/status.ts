@@ -98,7 +98,7 @@ export function formatStatusTable(s: RegionStatus): string {
     return `region "${s.name}" is not running (state: ${s.stateDir}); start it with \`tier up\``;
   }
   const head = ['NAME', 'TIER', 'ZONE', 'PID', 'PORT', 'HEALTH', 'RESTARTS', 'VERSION', 'ROLE', 'DETAIL'];
-  const rows = s.processes.map((p) => [p.name, p.tier, p.zone ?? '-', p.pid === null ? '-' : String(p.pid), String(p.port), p.health, String(p.restarts), shortVersion(p.version), p.role ?? '', p.detail ?? '']);
+  const rows = s.processes.map((p) => [p.name, p.tier, p.zone ?? '-', p.pid === null ? '-' : String(p.pid), p.port === 0 ? '-' : String(p.port), p.health, String(p.restarts), shortVersion(p.version), p.role ?? '', p.detail ?? '']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const w = s.watchdog;

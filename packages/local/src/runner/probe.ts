@@ -31,8 +31,9 @@ export function httpGet(url: string, opts: { timeoutMs?: number; headers?: Recor
   });
 }
 
-/** True when the probe passes: TCP accepts, or HTTP answers 2xx. */
+/** True when the probe passes: TCP accepts, or HTTP answers 2xx (an `alive` process: the caller checks its pid). */
 export async function probe(p: Probe, port: number, timeoutMs = 1_000): Promise<boolean> {
+  if (p.kind === 'alive') return true;
   if (p.kind === 'tcp') return tcpProbe(port, timeoutMs);
   try {
     const r = await httpGet(`http://127.0.0.1:${port}${p.path}`, { timeoutMs });

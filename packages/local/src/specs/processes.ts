@@ -143,6 +143,27 @@ export function varnishSpec(ctx: SpecContext): ProcessSpec {
   };
 }
 
+/**
+ * The edge's access log (with observability.console): varnishncsa reads Varnish's shared memory log and
+ * writes one JSON line per client request to logs/edge-access.log, with the request id the edge gave it
+ * (default.vcl), so the console's log search follows a request edge → LB → API. Port 0: it listens nowhere.
+ */
+export const EDGE_ACCESS_FORMAT = '{"ts":%{msec}t,"method":"%m","url":"%U%q","status":%s,"bytes":"%b","us":%D,"handling":"%{Varnish:handling}x","requestId":"%{X-Request-Id}o","client":"%h"}';
+
+export function edgeAccessLogSpec(ctx: SpecContext): ProcessSpec {
+  return {
+    ...base(ctx, 'edge-access'),
+    name: 'edge-access', tier: 'edge', zone: null, port: 0,
+    command: 'varnishncsa',
+    // -j: JSON-safe escaping of the values; -t off: wait for varnishd's log (and again after a restart).
+    args: ['-n', ctx.paths.varnishWorkdir, '-t', 'off', '-j', '-F', EDGE_ACCESS_FORMAT],
+    restartPolicy: 'replace',
+    probe: { kind: 'alive' },
+    stopGraceMs: 2_000,
+    stage: 0,
+  };
+}
+
 export function frontInstanceSpec(ctx: SpecContext, slot: InstanceSlot): ProcessSpec {
   const logs = logFile(ctx.paths, slot.name);
   return {
@@ -250,8 +271,11 @@ export function consoleSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'console'),
     name: 'console', tier: 'monitoring', zone: null, port: p.console,
     command: ctx.nodeBinary ?? process.execPath,
-    // Small V8 young generation and a capped heap: the console sits beside the region it watches.
-    args: ['--max-semi-space-size=1', '--max-old-space-size=96', '--import', ctx.tsxLoader ?? tsxLoaderPath(), consoleServerEntry, ctx.paths.root],
+    // The console sits beside the region it watches and must stay small (<= 100 MB RSS, measured in its
+    // browser test): its minified bundle with plain node (no tsx), a small young generation, a capped heap,
+    // and V8's interpreter only (--jitless: JIT code was ~15 MB; the console's work is light). DuckDB and
+    // ELK run in short-lived children (packages/console/README.md).
+    args: ['--max-semi-space-size=1', '--max-old-space-size=48', '--jitless', '--no-expose-wasm', '--optimize-for-size', consoleServerEntry, ctx.paths.root],
     cwd: repoRoot,
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/health' },
@@ -300,6 +324,7 @@ export function regionSpecs(ctx: SpecContext): ProcessSpec[] {
     haproxySpec(ctx),
     ...d.frontSlots.slice(0, d.front.instances.desired).map((s) => frontInstanceSpec(ctx, s)),
     varnishSpec(ctx),
+    ...(d.observability.console ? [edgeAccessLogSpec(ctx)] : []),
     prometheusSpec(ctx),
     redisExporterSpec(ctx),
     ...d.apiSlots.slice(0, d.api.instances.desired).map((s) => apiInstanceSpec(ctx, s)),

@@ -16,6 +16,7 @@ import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type Sp
 import { startControllers } from '../controllers/load.js';
 import { Supervisor } from './supervisor.js';
 import { bringUp } from './bring-up.js';
+import { supervisorLogLine } from './log-line.js';
 import { writeConfigs, writeHaproxyConfig, writeRedisConfig } from './configs.js';
 import { readPlan, type RegionPlan, type SupervisorMessage } from './plan.js';
 import type { ProcessSpec, ProcessesFile } from '../types.js';
@@ -34,7 +35,7 @@ try {
   process.exit(2);
 }
 const paths = statePaths(stateDir, plan.varnishInTmp);
-const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+const log = (line: string) => process.stdout.write(supervisorLogLine(line));
 const send = (m: SupervisorMessage) => {
   if (m.type === 'progress') log(m.line);
   if (m.type === 'failed') log(`supervisor: startup failed: ${m.error}`);

@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { supervisorLogLine } from './log-line.js';
 
 const stateDir = process.argv[2];
 if (!stateDir) {
@@ -26,7 +27,7 @@ const pidFile = join(root, 'run', 'watchdog.pid');
 const stateFile = join(root, 'run', 'watchdog.json');
 const daemon = fileURLToPath(new URL('./daemon.ts', import.meta.url));
 
-const log = (line: string) => process.stdout.write(`${new Date().toISOString()} watchdog: ${line}\n`);
+const log = (line: string) => process.stdout.write(supervisorLogLine(`watchdog: ${line}`));
 const FIRST_DELAY_MS = 200;
 const MAX_DELAY_MS = 5_000;
 /** A supervisor that ran this long before dying is restarted at once again (the back-off resets). */
