@@ -9,12 +9,12 @@ const script = userData({
   tier: 'api', name: 'conduit', region: 'eu-west-1', releasesBucket: 'rel-bucket',
   env: { DATABASE_WRITER_URL: 'mysql://conduit_app:$DB_PASSWORD@writer:3306/conduit', JWT_SECRET: '$JWT_SECRET', PORT: '3000', PUBLIC_URL: 'https://conduit.example.com' },
   secrets: { DB_PASSWORD: 'conduit/db/conduit_app', JWT_SECRET: 'conduit/api/jwt' },
-  searchEndpoint: 'search.internal',
+  searchEndpoint: 'search.internal', releaseVersion: '0123abc', nodeMajor: 22,
 });
 
 const front = userData({
   tier: 'front', name: 'conduit', region: 'eu-west-1', releasesBucket: 'rel-bucket',
-  env: {}, secrets: {}, searchEndpoint: 'search.internal',
+  env: {}, secrets: {}, searchEndpoint: 'search.internal', releaseVersion: '0123abc', nodeMajor: 22,
 });
 
 describe('user data', () => {

@@ -10,7 +10,7 @@ import { SnsTopic } from '@cdktn/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicSubscription } from '@cdktn/provider-aws/lib/sns-topic-subscription/index.js';
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
 import { observabilityPanels, type AwsTarget } from '@conduit/definition';
-import { LATENCY_STATISTIC, OPENSEARCH } from '../settings.js';
+import { LATENCY_STATISTIC, OPENSEARCH, alarmName } from '../settings.js';
 import { policyJson, type RegionContext } from './common.js';
 import type { Network } from './network.js';
 import type { Tier } from './tier.js';
@@ -90,7 +90,7 @@ export class Monitoring extends Construct {
     const alarm = (id: string, config: Omit<CloudwatchMetricAlarmConfig, 'alarmName' | 'alarmActions' | 'okActions' | 'evaluationPeriods'> & { evaluationPeriods?: number }) =>
       this.alarms.push(
         new CloudwatchMetricAlarm(this, id, {
-          alarmName: `${prefix}-${id}`,
+          alarmName: alarmName(def.name, plan.region, id),
           evaluationPeriods: 3,
           treatMissingData: 'notBreaching',
           alarmActions: [this.topic.arn],
