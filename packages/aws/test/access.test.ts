@@ -18,7 +18,9 @@ beforeAll(() => {
 /** Everything the synthesized boot script of a tier touches: S3 objects and secrets, as ARNs. */
 function touched(json: SynthJson, tier: 'api' | 'front') {
   const ud = String(one(json, 'aws_launch_template', `${tier}_template`).user_data);
-  const objects = [...ud.matchAll(/s3:\/\/\$\{(aws_s3_bucket\.[^.]+)\.bucket\}\/([^ ]+)/g)].map((m) => `\${${m[1]}.arn}/${m[2]}`);
+  // The installer's keys are $tier/$version.<ext>: this tier, some version.
+  const objects = [...ud.matchAll(/s3:\/\/\$\{(aws_s3_bucket\.[^.]+)\.bucket\}\/([^ ]+)/g)]
+    .map((m) => `\${${m[1]}.arn}/${m[2]!.replace('$tier', tier).replace('$version', '0123abc')}`);
   // A secret's ARN is its name and 6 random characters.
   const secrets = [...ud.matchAll(/=\$\(secret '([^']+)'\)/g)].map((m) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${m[1]}-AbCdEf`);
   return { objects, secrets };
@@ -39,7 +41,7 @@ describe('instance access (evaluated over the synthesized policies)', () => {
   for (const tier of ['api', 'front'] as const) {
     it(`${tier}: reads every release object the boot script downloads, and decrypts it through S3 with the region key`, () => {
       const { objects } = touched(primary, tier);
-      expect(objects).toContain(`\${${String(one(primary, 'aws_s3_bucket_policy', 'releases').bucket).replace(/^\$\{|\.id\}$/g, '')}.arn}/${tier}/current.tar.gz`);
+      expect(objects).toContain(`\${${String(one(primary, 'aws_s3_bucket_policy', 'releases').bucket).replace(/^\$\{|\.id\}$/g, '')}.arn}/${tier}/0123abc.tar.gz`);
       const { key, bucketPolicy, check } = access(primary, tier);
       const secure = { 'aws:SecureTransport': 'true' };
       for (const object of objects) {

@@ -125,13 +125,15 @@ export function deployStatements(def: ResolvedDefinition, accountId: string, ins
     // Starting a refresh with a launch template checks that the caller could launch it (RunInstances with the
     // template, tags) and pass its instance profile's role to EC2: only these roles, only to EC2.
     {
-      Sid: 'LaunchFromTemplates', Effect: 'Allow', Action: ['ec2:RunInstances', 'ec2:CreateTags'], Resource: '*',
+      Sid: 'LaunchFromTemplates', Effect: 'Allow', Action: ['ec2:RunInstances', 'ec2:CreateTags'],
+      Resource: perRegion.flatMap(({ region }) => [`arn:aws:ec2:${region}:${accountId}:*`, `arn:aws:ec2:${region}::image/*`]),
       Condition: { ArnLike: { 'ec2:LaunchTemplate': `arn:aws:ec2:*:${accountId}:launch-template/*` }, Bool: { 'ec2:IsLaunchTemplateResource': 'true' } },
     },
     { Sid: 'PassInstanceRoles', Effect: 'Allow', Action: 'iam:PassRole', Resource: instanceRoleArns, Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } },
     {
       Sid: 'Observe', Effect: 'Allow', Resource: '*',
-      Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeInstanceRefreshes', 'ec2:DescribeLaunchTemplateVersions', 'ssm:GetCommandInvocation', 'ssm:ListCommandInvocations'],
+      // Describe/List only (no resource-level permissions exist for them); command results via ListCommandInvocations.
+      Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeInstanceRefreshes', 'ec2:DescribeLaunchTemplateVersions', 'ssm:ListCommandInvocations'],
     },
   ];
 }
