@@ -55,6 +55,9 @@ export const ROOT_VOLUME_GB = 16;
 /** Instance refresh: keep this share of capacity healthy while rolling. */
 export const REFRESH_MIN_HEALTHY_PERCENT = 90;
 
+/** Base name of a tier's resources in a region: its Auto Scaling group, launch template and instance role. */
+export const tierResourceName = (name: string, region: string, tier: 'front' | 'api') => `${name}-${region}-${tier}`;
+
 /** Name of a regional CloudWatch alarm (observability.ts creates them; instance refreshes and FIS name them). */
 export const alarmName = (name: string, region: string, id: string) => `${name}-${region}-${id}`;
 

@@ -173,6 +173,23 @@ async function startUnit(b: Boot): Promise<{ env: Record<string, string>; cwd: s
   return { env, cwd };
 }
 
+/**
+ * Polls /health/ready until it answers 200 with the cache up (an instance connects to its database and cache after it
+ * listens; the ALB health check retries the same way), for at most 15 s; returns the last answer.
+ */
+async function readyWithin(base: string): Promise<{ status: number; body: string }> {
+  const started = performance.now();
+  let last = { status: 0, body: '' };
+  while (performance.now() - started < 15_000) {
+    const res = await fetch(`${base}/health/ready`);
+    last = { status: res.status, body: await res.text() };
+    if (last.status === 200 && JSON.parse(last.body).cache === 'up') break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  console.log(`boot rehearsal: ready (database and cache up) ${((performance.now() - started) / 1000).toFixed(2)} s after listening`);
+  return last;
+}
+
 beforeAll(async () => {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -241,10 +258,9 @@ describe('boot rehearsal of the API instances', () => {
     expect(existsSync(join(b.dir, 'opt', 'conduit-prod', 'migrate', 'rehearsal'))).toBe(false);
     expect(existsSync(b.release('/opt/conduit-prod/api/server.mjs'))).toBe(true);
     const base = `http://127.0.0.1:${PORTS.api}`;
-    const ready = await fetch(`${base}/health/ready`);
-    const body = await ready.text();
-    expect(ready.status, body).toBe(200);
-    expect(JSON.parse(body)).toMatchObject({ cache: 'up' });
+    const ready = await readyWithin(base);
+    expect(ready.status, ready.body).toBe(200);
+    expect(JSON.parse(ready.body)).toMatchObject({ cache: 'up' });
     const reg = await fetch(`${base}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: { username: 'rehearsal', email: 'rehearsal@example.com', password: 'a-long-password-1' } }) });
     expect(reg.status, await reg.clone().text()).toBe(201);
     await stopProcess(api!);
@@ -255,8 +271,8 @@ describe('boot rehearsal of the API instances', () => {
     const b = boot('secondary', renderUserData(String(one(s.stacks['conduit-prod-us-west-2']!, 'aws_launch_template', 'api_template').user_data)));
     expect(b.calls).toContainEqual(expect.stringMatching(/^aws s3 cp --only-show-errors --region us-west-2 s3:\/\/rehearsal-releases\/api\/rehearsal\.tar\.gz /));
     await startUnit(b);
-    const ready = await fetch(`http://127.0.0.1:${PORTS.api}/health/ready`);
-    expect(ready.status, await ready.text()).toBe(200);
+    const ready = await readyWithin(`http://127.0.0.1:${PORTS.api}`);
+    expect(ready.status, ready.body).toBe(200);
     // A write, on the secondary region's instance.
     const reg = await fetch(`http://127.0.0.1:${PORTS.api}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: { username: 'rehearsal2', email: 'rehearsal2@example.com', password: 'a-long-password-1' } }) });
     expect(reg.status).toBe(201);

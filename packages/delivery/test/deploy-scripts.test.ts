@@ -23,7 +23,8 @@ beforeAll(() => {
   const parameter = Object.values(stack.resource.aws_ssm_parameter as Record<string, { name: string; value: string }>).find((p) => p.name === '/conduit-prod/deploy/us-east-1')!;
   settings = parameter.value
     .replace(/\$\{aws_s3_bucket\.releases_bucket_\w+\.bucket\}/, 'conduit-prod-us-east-1-releases-abc')
-    .replace(/\$\{aws_launch_template\.(api|front)_template_\w+\.id\}/g, (_, tier: string) => `lt-${tier}`);
+    .replace(/\$\{aws_launch_template\.(api|front)_template_\w+\.id\}/g, (_, tier: string) => `lt-${tier}`)
+    .replace(/\$\{aws_autoscaling_group\.(api|front)_asg_\w+\.name\}/g, (_, tier: string) => `conduit-prod-us-east-1-${tier}`);
   expect(settings).not.toContain('${');
 }, 120_000);
 

@@ -13,7 +13,7 @@ import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js'
 import { SsmDocument } from '@cdktn/provider-aws/lib/ssm-document/index.js';
 import { SsmParameter } from '@cdktn/provider-aws/lib/ssm-parameter/index.js';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { REFRESH_MIN_HEALTHY_PERCENT, refreshCheckpoints } from '../settings.js';
+import { tierResourceName } from '../settings.js';
 import { migrateCommand } from '../user-data.js';
 import { policyJson, type RegionContext, type Statement } from './common.js';
 import type { Tier } from './tier.js';
@@ -27,24 +27,22 @@ export const GITHUB_OIDC = { url: 'https://token.actions.githubusercontent.com',
 export const deployNames = (name: string, region: string) => ({
   parameter: `/${name}/deploy/${region}`,
   document: `${name}-migrate`,
-  group: (tier: 'front' | 'api') => `${name}-${region}-${tier}`,
+  group: (tier: 'front' | 'api') => tierResourceName(name, region, tier),
   /** Releases buckets are named from this prefix plus a suffix Terraform picks. */
   bucketPrefix: `${name}-${region}-releases-`,
 });
 export const deployRoleName = (name: string) => `${name}-deploy`;
 
-/** Instance refresh preferences in the AutoScaling API's shape (start-instance-refresh --preferences). */
-export function refreshPreferences(def: ResolvedDefinition, tier: Tier, tierName: 'front' | 'api') {
-  return {
-    MinHealthyPercentage: REFRESH_MIN_HEALTHY_PERCENT,
-    MaxHealthyPercentage: 200,
-    AutoRollback: true,
-    SkipMatching: true,
-    CheckpointPercentages: refreshCheckpoints(def[tierName].instances.desired),
-    CheckpointDelay: def.deploy.bakeSeconds,
-    AlarmSpecification: { Alarms: tier.refreshAlarms },
-  };
-}
+/** The tier's instance refresh in the AutoScaling API's shape (start-instance-refresh --preferences). */
+export const refreshPreferences = ({ refresh: r }: Tier) => ({
+  MinHealthyPercentage: r.minHealthyPercentage,
+  MaxHealthyPercentage: r.maxHealthyPercentage,
+  AutoRollback: true,
+  SkipMatching: true,
+  CheckpointPercentages: r.checkpointPercentages,
+  CheckpointDelay: r.bakeSeconds,
+  AlarmSpecification: { Alarms: r.alarms },
+});
 
 export class RegionDeploy extends Construct {
   readonly parameter: SsmParameter;
@@ -74,8 +72,8 @@ export class RegionDeploy extends Construct {
         releasesBucket: props.releasesBucket,
         migrateDocument: names.document,
         groups: {
-          api: { name: names.group('api'), launchTemplateId: api.template.id, preferences: refreshPreferences(def, api, 'api') },
-          front: { name: names.group('front'), launchTemplateId: front.template.id, preferences: refreshPreferences(def, front, 'front') },
+          api: { name: api.asg.name, launchTemplateId: api.template.id, preferences: refreshPreferences(api) },
+          front: { name: front.asg.name, launchTemplateId: front.template.id, preferences: refreshPreferences(front) },
         },
       }),
     });

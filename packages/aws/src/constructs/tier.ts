@@ -15,7 +15,7 @@ import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js'
 import { IamRolePolicyAttachment } from '@cdktn/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { IamInstanceProfile } from '@cdktn/provider-aws/lib/iam-instance-profile/index.js';
 import { DataAwsSsmParameter } from '@cdktn/provider-aws/lib/data-aws-ssm-parameter/index.js';
-import { APP_PORTS, BOOT_GRACE_SECONDS, FRONT_DRAIN_SECONDS, REFRESH_MIN_HEALTHY_PERCENT, ROOT_VOLUME_GB, alarmName, archFor, refreshAlarmIds, refreshCheckpoints, shortName } from '../settings.js';
+import { APP_PORTS, BOOT_GRACE_SECONDS, FRONT_DRAIN_SECONDS, REFRESH_MIN_HEALTHY_PERCENT, ROOT_VOLUME_GB, alarmName, archFor, refreshAlarmIds, refreshCheckpoints, shortName, tierResourceName } from '../settings.js';
 import { LOG_SHIPPER_KEY, userData } from '../user-data.js';
 import { assumeRolePolicy, policyJson, type RegionContext, type Statement } from './common.js';
 import type { Network } from './network.js';
@@ -55,15 +55,15 @@ export class Tier extends Construct {
   readonly asg: AutoscalingGroup;
   readonly role: IamRole;
   readonly template: LaunchTemplate;
-  /** Names of the alarms that stop this tier's instance refresh and roll it back. */
-  readonly refreshAlarms: string[];
+  /** How a new launch template version rolls out (the group's instance_refresh and the deploy workflow's). */
+  readonly refresh: { minHealthyPercentage: number; maxHealthyPercentage: number; checkpointPercentages: number[]; bakeSeconds: number; alarms: string[] };
 
   constructor(scope: Construct, id: string, ctx: RegionContext, props: TierProps) {
     super(scope, id);
     const { def, plan } = ctx;
     const { tier, network } = props;
     const spec = def[tier];
-    const name = `${def.name}-${plan.region}-${tier}`;
+    const name = tierResourceName(def.name, plan.region, tier);
     const port = APP_PORTS[tier];
     const albSg = tier === 'front' ? network.groups.frontAlb : network.groups.apiAlb;
     const instanceSg = tier === 'front' ? network.groups.frontInstances : network.groups.apiInstances;
@@ -169,7 +169,13 @@ export class Tier extends Construct {
       lifecycle: { ignoreChanges: ['image_id'] },
       tagSpecifications: [{ resourceType: 'instance', tags: { ...ctx.tags, Name: name, Tier: tier } }, { resourceType: 'volume', tags: { ...ctx.tags, Name: name } }],
     }));
-    this.refreshAlarms = refreshAlarmIds(tier).map((id) => alarmName(def.name, plan.region, id));
+    this.refresh = {
+      minHealthyPercentage: REFRESH_MIN_HEALTHY_PERCENT,
+      maxHealthyPercentage: 200,
+      checkpointPercentages: refreshCheckpoints(spec.instances.desired),
+      bakeSeconds: def.deploy.bakeSeconds,
+      alarms: refreshAlarmIds(tier).map((id) => alarmName(def.name, plan.region, id)),
+    };
 
     const warmup = def.scaling.scaleOutCooldownSeconds;
     this.asg = new AutoscalingGroup(this, 'asg', {
@@ -194,10 +200,11 @@ export class Tier extends Construct {
       instanceRefresh: {
         strategy: 'Rolling',
         preferences: {
-          minHealthyPercentage: REFRESH_MIN_HEALTHY_PERCENT, maxHealthyPercentage: 200, autoRollback: true, skipMatching: true,
-          checkpointPercentages: refreshCheckpoints(spec.instances.desired),
-          checkpointDelay: String(def.deploy.bakeSeconds),
-          alarmSpecification: { alarms: this.refreshAlarms },
+          minHealthyPercentage: this.refresh.minHealthyPercentage, maxHealthyPercentage: this.refresh.maxHealthyPercentage,
+          autoRollback: true, skipMatching: true,
+          checkpointPercentages: this.refresh.checkpointPercentages,
+          checkpointDelay: String(this.refresh.bakeSeconds),
+          alarmSpecification: { alarms: this.refresh.alarms },
         },
       },
       tag: [

@@ -23,7 +23,7 @@ import { Backup } from '../constructs/backup.js';
 import { FaultInjection } from '../constructs/fis.js';
 import type { RegionContext, Statement } from '../constructs/common.js';
 import { GithubDeployRole, RELEASE_VERSION_PATTERN, RegionDeploy } from '../constructs/deploy.js';
-import { refreshAlarmIds } from '../settings.js';
+import { refreshAlarmIds, tierResourceName } from '../settings.js';
 import { awsProvider, domainVariable, remoteState, tagsFor } from './common.js';
 
 export class RegionStack extends TerraformStack {
@@ -149,7 +149,7 @@ export class RegionStack extends TerraformStack {
       const role = new GithubDeployRole(this, 'github-deploy', ctx, {
         repository: def.delivery.githubRepository,
         environments: def.delivery.environments,
-        instanceRoleArns: def.regionList.flatMap((r) => (['front', 'api'] as const).map((t) => `arn:aws:iam::${accountId}:role/${def.name}-${r}-${t}`)),
+        instanceRoleArns: def.regionList.flatMap((r) => (['front', 'api'] as const).map((t) => `arn:aws:iam::${accountId}:role/${tierResourceName(def.name, r, t)}`)),
       });
       new TerraformOutput(this, 'deploy_role_arn', { value: role.role.arn, description: 'DEPLOY_ROLE_ARN secret of the GitHub environments (OIDC; no long-lived keys)' });
     }
