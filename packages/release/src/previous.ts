@@ -56,8 +56,10 @@ export function extractTree(repo: string, commit: string, dir: string): void {
 export function buildTreeRelease(dir: string, outDir: string, version: string): string {
   const cli = join(dir, 'packages', 'cli', 'bin', 'tier.mjs');
   if (!existsSync(cli)) throw new PreviousReleaseError(`the previous release (${version}) has no tier CLI: it predates releases, nothing to check against`);
-  // Its web build may start from a built SPA: the front is not what this check exercises.
-  const r = spawnSync(process.execPath, [cli, 'release', '--out', outDir], { cwd: dir, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: 600_000 });
+  // The tree has no .git of its own: stop git at it, or the build would record the checkout's commit (and
+  // "dirty") as the previous release's version; it records "unknown" instead, and the caller knows the commit.
+  const env = { ...process.env, FORCE_COLOR: '0', GIT_CEILING_DIRECTORIES: dirname(dir) };
+  const r = spawnSync(process.execPath, [cli, 'release', '--out', outDir], { cwd: dir, encoding: 'utf8', env, timeout: 600_000 });
   if (r.status !== 0) throw new PreviousReleaseError(`building the previous release ${version} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`);
   return outDir;
 }

@@ -8,7 +8,7 @@
 // Needs git history: a shallow clone stops with a sentence saying how to fetch it. Ports 26600-26601; runs
 // under the port lock.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,8 @@ beforeAll(async () => {
   api = join(work, 'previous-api');
   mkdirSync(api, { recursive: true });
   execFileSync('tar', ['-xzf', join(out, 'api', 'current.tar.gz'), '-C', api]);
+  // Built from the extracted tree, not from this checkout (whose commit git would otherwise report).
+  expect(JSON.parse(readFileSync(join(api, 'release.json'), 'utf8')).version).toBe('unknown');
   db = await startMariaDb({ port: PORTS.mariadb, dir: join(work, 'mariadb'), database: 'conduit' });
   execFileSync('mariadb', [`--socket=${join(work, 'mariadb', 'mysqld.sock')}`, '-uroot', '-e', 'CREATE DATABASE contracted']);
 }, 600_000);
