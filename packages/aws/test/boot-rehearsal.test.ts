@@ -30,6 +30,7 @@ let tls: TlsFiles;
 const bucket = join(work, 'bucket');
 const servers: ServerHandle[] = [];
 let api: ChildProcess | undefined;
+let unitLog = '';
 
 /** What terraform would put in place of each reference, pointing at this machine's servers. */
 const REFERENCES: [RegExp, string][] = [
@@ -163,9 +164,12 @@ async function startUnit(b: Boot): Promise<{ env: Record<string, string>; cwd: s
   const [cmd, ...args] = b.unit.ExecStart!.split(' ');
   const cwd = b.release(b.unit.WorkingDirectory!);
   const started = performance.now();
-  api = spawn(cmd!, args, { cwd, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  api = spawn(cmd!, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   api.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  // The unit's log (journald on AWS): shown when readiness never comes.
+  unitLog = '';
+  api.stdout!.on('data', (d: Buffer) => (unitLog = (unitLog + d.toString()).slice(-4000)));
   await waitForPort(PORTS.api, 20_000).catch((e: Error) => {
     throw new Error(`${e.message}: the unit's command did not start:\n${stderr}`);
   });
@@ -187,7 +191,7 @@ async function readyWithin(base: string): Promise<{ status: number; body: string
     await new Promise((r) => setTimeout(r, 250));
   }
   console.log(`boot rehearsal: ready (database and cache up) ${((performance.now() - started) / 1000).toFixed(2)} s after listening`);
-  return last;
+  return { ...last, body: last.status === 200 ? last.body : `${last.body}\nthe unit's log:\n${unitLog}` };
 }
 
 beforeAll(async () => {
