@@ -10,5 +10,6 @@ export default defineStack({
   front: { instances: { min: 2, desired: 3, max: 6 } },
   api: { instances: { min: 3, desired: 3, max: 9 } },
   database: { replicas: 2 },
+  delivery: { githubRepository: 'conduit-platform/conduit' },
   cache: { replicas: 1, sentinels: 3, quorum: 2 },
 });

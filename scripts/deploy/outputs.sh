@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Synthesizes the stacks from the definition and exports this region's Terraform outputs the next steps
-# need (releases bucket, API and front Auto Scaling group names) into the job's environment.
-# Usage: outputs.sh REGION   (in GitHub Actions; writes to $GITHUB_ENV)
+# Reads what this region's deploy needs from the SSM parameter Terraform writes (/<name>/deploy/<region>:
+# releases bucket, Auto Scaling groups, their launch templates and instance refresh preferences, the
+# migrations document) and exports it into the job's environment. Never Terraform state: the state holds
+# generated secrets, and the deploy role may not read secrets.
+# Usage: outputs.sh REGION   (in GitHub Actions; writes to $GITHUB_ENV; NAME defaults to the definition's name)
 set -euo pipefail
 region="${1:?usage: outputs.sh REGION}"
-npx tier synth aws --out out/aws >/dev/null
-stack="$(node -e 'const m=require("./out/aws/manifest.json"); const s=Object.keys(m.stacks).find((n)=>n.endsWith("-"+process.argv[1])); if(!s){console.error("no stack for region "+process.argv[1]+" in out/aws/manifest.json: is it in regions.primary/secondary of stack.config.ts?");process.exit(1)} console.log(s)' "$region")"
-dir="out/aws/stacks/$stack"
-terraform -chdir="$dir" init -input=false >/dev/null
+name="${NAME:-$(npx tier synth aws --json --out out/aws | jq -r --arg r "$region" '.resources | keys[] | select(endswith("-" + $r)) | sub("-" + $r + "$"; "")')}"
+[ -n "$name" ] || { echo "outputs: no stack for region $region in the definition: is it regions.primary or regions.secondary of stack.config.ts?" >&2; exit 1; }
+settings="${RUNNER_TEMP:-/tmp}/deploy-$region.json"
+aws ssm get-parameter --region "$region" --name "/$name/deploy/$region" --query Parameter.Value --output text > "$settings"
 {
-  echo "STACK_DIR=$dir"
-  echo "RELEASES_BUCKET=$(terraform -chdir="$dir" output -raw releases_bucket)"
-  echo "API_ASG=$(terraform -chdir="$dir" output -raw api_asg)"
-  echo "FRONT_ASG=$(terraform -chdir="$dir" output -raw front_asg)"
-} >> "${GITHUB_ENV:?outputs.sh runs inside GitHub Actions}"
+  echo "DEPLOY_SETTINGS=$settings"
+  echo "RELEASES_BUCKET=$(jq -r .releasesBucket "$settings")"
+  echo "API_ASG=$(jq -r .groups.api.name "$settings")"
+  echo "FRONT_ASG=$(jq -r .groups.front.name "$settings")"
+  echo "MIGRATE_DOCUMENT=$(jq -r .migrateDocument "$settings")"
+} >> "${GITHUB_ENV:?outputs.sh runs inside GitHub Actions (or set GITHUB_ENV to a file)}"

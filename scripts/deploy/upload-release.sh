@@ -15,6 +15,9 @@ for tier in api front; do
     continue
   fi
   tar -xzOf "$tarball" ./release.json > "$out/$tier/release.json"
+  built="$(jq -r .version "$out/$tier/release.json")"
+  # Instances refuse an artifact whose release.json names another version: refuse it here already.
+  [ "$built" = "$version" ] || { echo "upload-release: $tarball is release $built, not $version: build it from $version (npx tier release)" >&2; exit 1; }
   aws s3 cp --only-show-errors "$out/$tier/release.json" "s3://$RELEASES_BUCKET/$tier/$version.release.json"
   aws s3 cp --only-show-errors "$tarball" "s3://$RELEASES_BUCKET/$key"
   echo "upload-release: s3://$RELEASES_BUCKET/$key"

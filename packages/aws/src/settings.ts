@@ -55,6 +55,23 @@ export const ROOT_VOLUME_GB = 16;
 /** Instance refresh: keep this share of capacity healthy while rolling. */
 export const REFRESH_MIN_HEALTHY_PERCENT = 90;
 
+/** Base name of a tier's resources in a region: its Auto Scaling group, launch template and instance role. */
+export const tierResourceName = (name: string, region: string, tier: 'front' | 'api') => `${name}-${region}-${tier}`;
+
+/** Name of a regional CloudWatch alarm (observability.ts creates them; instance refreshes and FIS name them). */
+export const alarmName = (name: string, region: string, id: string) => `${name}-${region}-${id}`;
+
+/** The alarms that stop a tier's instance refresh and roll it back: its 5xx share and its response time. */
+export const refreshAlarmIds = (tier: 'front' | 'api') => [`${tier}-5xx-percent`, `${tier}-latency`];
+
+/**
+ * Instance refresh checkpoints: after the first instance (its share of the desired count, rounded up) the refresh
+ * waits deploy.bakeSeconds with the alarms watching, like the local canary; then it replaces the rest.
+ */
+export function refreshCheckpoints(desired: number): number[] {
+  const first = Math.ceil(100 / Math.max(1, desired));
+  return first >= 100 ? [100] : [first, 100];
+}
 
 export interface RegionPlan {
   /** 'primary' or 'secondary': which side of the failover pair. */

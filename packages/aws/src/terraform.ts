@@ -36,13 +36,19 @@ export const MISSING_BINARY =
 export interface TerraformCommandOptions {
   /** -var domain=… when the definition has no edge.domain. */
   domain?: string | undefined;
+  /** -var release_version=… for the region stacks (the release their launch templates install). */
+  releaseVersion?: string | undefined;
   /** apply without terraform's interactive approval. */
   autoApprove?: boolean;
 }
 
 /** init + plan (or apply) for every stack folder, in order: state, primary, secondary, edge. */
 export function terraformCommands(action: 'plan' | 'apply', binary: TerraformBinary, stackDirs: string[], options: TerraformCommandOptions = {}): TerraformStep[] {
-  const vars = (dir: string) => (options.domain && !dir.endsWith('-state') ? ['-var', `domain=${options.domain}`] : []);
+  const region = (dir: string) => !dir.endsWith('-state') && !dir.endsWith('-edge');
+  const vars = (dir: string) => [
+    ...(options.domain && !dir.endsWith('-state') ? ['-var', `domain=${options.domain}`] : []),
+    ...(options.releaseVersion && region(dir) ? ['-var', `release_version=${options.releaseVersion}`] : []),
+  ];
   return stackDirs.flatMap((cwd) => [
     { cwd, argv: [binary.path, 'init', '-input=false'] },
     action === 'plan'

@@ -12,8 +12,8 @@
 
 import { RELEASE_FILES, releaseDir } from './release-layout.js';
 
-/** Node.js on the instances: the bundle targets node20 syntax; Node 20 is past its end of life, 22 is the LTS Amazon Linux 2023 ships. */
-export const NODE_PACKAGE = 'nodejs22';
+/** Amazon Linux 2023's package of a Node.js major (delivery.nodeMajor): nodejs20, nodejs22 (both put node at /usr/bin/node). */
+export const nodePackage = (major: number) => `nodejs${major}`;
 
 /** Where the optional log shipper's package is looked for in the releases bucket (uploaded by the operator). */
 export const LOG_SHIPPER_KEY = 'tools/fluent-bit.rpm';
@@ -23,6 +23,10 @@ export interface UserDataInput {
   name: string;
   region: string;
   releasesBucket: string;
+  /** The exact release this launch template version installs (the stack's `release_version` variable). */
+  releaseVersion: string;
+  /** Node.js major of the API instances (delivery.nodeMajor). */
+  nodeMajor: number;
   /** Secrets read at boot into shell variables: variable name → secret id (name or ARN). */
   secrets: Record<string, string>;
   /** The environment file, KEY=VALUE (values may use the shell variables above and $INSTANCE_ID, $ZONE). */
@@ -98,6 +102,68 @@ function shipLogs(i: UserDataInput, service: string): string[] {
   ];
 }
 
+/** `<name>-install-release TIER VERSION DEST`: the one way a release lands on an instance (boot and migrations). */
+export const installCommand = (name: string) => `/usr/local/bin/${name}-install-release`;
+/** `<name>-migrate VERSION`: the deploy's one migration step, run on one API instance through SSM Run Command. */
+export const migrateCommand = (name: string) => `/usr/local/bin/${name}-migrate`;
+
+/**
+ * The installer: downloads <tier>/<version>.tar.gz and its <tier>/<version>.release.json (uploaded beside it,
+ * never overwritten), checks that the manifest is this version's and the artifact's own, that every file
+ * matches its sha256 and that no file is unlisted, and only then moves the tree into DEST. Any mismatch
+ * stops with one line and leaves DEST as it was (fail closed: a boot that stops here never starts a service).
+ */
+function installer(i: UserDataInput): string[] {
+  const fail = (why: string) => `{ echo ${why} >&2; exit 1; }`;
+  return [
+    `cat > ${installCommand(i.name)} <<'INSTALL'`,
+    '#!/bin/bash',
+    `# ${i.name}-install-release TIER VERSION DEST: install an exact release, verified against its release.json.`,
+    'set -euo pipefail',
+    `[ $# -eq 3 ] || { echo 'usage: ${i.name}-install-release TIER VERSION DEST' >&2; exit 2; }`,
+    'tier=$1; version=$2; dest=$3',
+    'work=$(mktemp -d)',
+    "trap 'rm -rf $work' EXIT",
+    `aws s3 cp --only-show-errors --region ${i.region} s3://${i.releasesBucket}/$tier/$version.tar.gz $work/release.tar.gz`,
+    `aws s3 cp --only-show-errors --region ${i.region} s3://${i.releasesBucket}/$tier/$version.${RELEASE_FILES.manifest} $work/${RELEASE_FILES.manifest}`,
+    `[ $(jq -r .version $work/${RELEASE_FILES.manifest}) = $version ] || ${fail("install-release: $tier/$version.release.json names another version: refusing it")}`,
+    'mkdir $work/tree',
+    'tar -xzf $work/release.tar.gz --no-same-owner -C $work/tree',
+    `cmp -s $work/${RELEASE_FILES.manifest} $work/tree/${RELEASE_FILES.manifest} || ${fail("install-release: the release.json inside $tier/$version.tar.gz differs from the uploaded one: refusing it")}`,
+    '# sha256sum -c reads lines of <hash><two spaces><path>.',
+    `jq -r '.files[] | .sha256, .path' $work/${RELEASE_FILES.manifest} | paste -d' ' - - | sed 's/ /  /' > $work/SHA256SUMS`,
+    `(cd $work/tree && sha256sum --quiet --strict -c $work/SHA256SUMS) || ${fail('install-release: $tier/$version.tar.gz does not match the sha256 of its release.json: refusing it')}`,
+    `[ $(wc -l < $work/SHA256SUMS) -eq $(cd $work/tree && find . -type f ! -path ./${RELEASE_FILES.manifest} | wc -l) ] || ${fail('install-release: $tier/$version.tar.gz holds files its release.json does not list: refusing it')}`,
+    'mkdir -p $(dirname $dest) && rm -rf $dest.new && mv $work/tree $dest.new && chmod 0755 $dest.new',
+    'rm -rf $dest && mv $dest.new $dest',
+    "echo install-release: $tier $version verified and installed in $dest",
+    'INSTALL',
+    `chmod 0755 ${installCommand(i.name)}`,
+  ];
+}
+
+/**
+ * The migration helper (API tier): installs VERSION's artifact beside the running one, with the same checks,
+ * and runs its migrate.mjs with this instance's environment file. The deploy workflow runs it once per deploy,
+ * before the instance refresh (migrations are expand/contract: the running release keeps working).
+ */
+function migrator(i: UserDataInput): string[] {
+  const dir = `/opt/${i.name}/migrate`;
+  return [
+    `cat > ${migrateCommand(i.name)} <<'MIGRATE'`,
+    '#!/bin/bash',
+    `# ${i.name}-migrate VERSION: the database migrations of release VERSION, once per deploy (never at boot).`,
+    'set -euo pipefail',
+    `[ $# -eq 1 ] || { echo 'usage: ${i.name}-migrate VERSION' >&2; exit 2; }`,
+    `${installCommand(i.name)} api $1 ${dir}/$1`,
+    `set -a && . /etc/${i.name}/${i.tier}.env && set +a`,
+    `cd ${dir}/$1 && /usr/bin/node ${RELEASE_FILES.api.migrate}`,
+    `cd / && rm -rf ${dir}/$1`,
+    'MIGRATE',
+    `chmod 0755 ${migrateCommand(i.name)}`,
+  ];
+}
+
 export function userData(i: UserDataInput): string {
   const unit = `${i.name}-${i.tier}`;
   const dir = releaseDir(i.name, i.tier);
@@ -106,14 +172,18 @@ export function userData(i: UserDataInput): string {
     '#!/bin/bash',
     `# ${unit}: install the release, wire its endpoints, run it under systemd, ship its logs if it can.`,
     'set -euo pipefail',
-    `dnf install -y -q ${i.tier === 'front' ? 'nginx' : NODE_PACKAGE} tar gzip awscli-2`,
+    `dnf install -y -q ${i.tier === 'front' ? 'nginx' : nodePackage(i.nodeMajor)} tar gzip jq awscli-2`,
     '',
+    '# The release is an input of the launch template: every instance it launches (a refresh, a scale-out in the',
+    '# middle of a deploy) installs exactly this version, never whatever was uploaded last.',
+    `RELEASE_VERSION=${i.releaseVersion}`,
+    ...installer(i),
+    ...(i.tier === 'api' ? migrator(i) : []),
     i.tier === 'front'
-      ? `# The release: front/current.tar.gz in the releases bucket, with ${RELEASE_FILES.front.site}/ and ${RELEASE_FILES.front.nginxConf} at its root.`
-      : `# The release: api/current.tar.gz in the releases bucket, with ${RELEASE_FILES.api.server} at its root.`,
-    `install -d -o nobody -g nobody ${dir}`,
-    `aws s3 cp --only-show-errors --region ${i.region} s3://${i.releasesBucket}/${i.tier}/current.tar.gz /tmp/release.tar.gz`,
-    `tar -xzf /tmp/release.tar.gz --no-same-owner -C ${dir}`,
+      ? `# ${RELEASE_FILES.front.site}/ and ${RELEASE_FILES.front.nginxConf} at the artifact's root.`
+      : `# ${RELEASE_FILES.api.server} at the artifact's root. Migrations are not run here: one deploy step runs them.`,
+    `install -d /opt/${i.name}`,
+    `${installCommand(i.name)} ${i.tier} $RELEASE_VERSION ${dir}`,
     '',
     '# Secrets are read once at boot with the instance role; the file is readable by root only.',
     `secret() { aws secretsmanager get-secret-value --region ${i.region} --secret-id $1 --query SecretString --output text; }`,

@@ -51,7 +51,7 @@ describe('tier plan aws / tier apply aws', () => {
     writeFileSync(join(bin, 'tofu'), `#!/bin/sh\necho "$(basename "$PWD") $*" >> ${log}\n`);
     chmodSync(join(bin, 'tofu'), 0o755);
     const out = mkdtempSync(join(tmpdir(), 'tier-plan-'));
-    const r = tier(['plan', 'aws', '--config', 'examples/minimal.config.ts', `--out=${out}`, '--domain=example.org'], { PATH: `${bin}:/usr/bin:/bin` });
+    const r = tier(['plan', 'aws', '--config', 'examples/minimal.config.ts', `--out=${out}`, '--domain=example.org', '--release-version=abc123'], { PATH: `${bin}:/usr/bin:/bin` });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const calls = readFileSync(log, 'utf8').trim().split('\n');
@@ -59,9 +59,9 @@ describe('tier plan aws / tier apply aws', () => {
       'conduit-state init -input=false',
       'conduit-state plan -input=false',
       'conduit-eu-west-1 init -input=false',
-      'conduit-eu-west-1 plan -input=false -var domain=example.org',
+      'conduit-eu-west-1 plan -input=false -var domain=example.org -var release_version=abc123',
       'conduit-eu-central-1 init -input=false',
-      'conduit-eu-central-1 plan -input=false -var domain=example.org',
+      'conduit-eu-central-1 plan -input=false -var domain=example.org -var release_version=abc123',
       'conduit-edge init -input=false',
       'conduit-edge plan -input=false -var domain=example.org',
     ]);
@@ -86,7 +86,7 @@ describe('tier plan aws / tier apply aws', () => {
     ].join('\n') + '\n');
     chmodSync(join(bin, 'tofu'), 0o755);
     const out = mkdtempSync(join(tmpdir(), 'tier-apply-'));
-    const apply = () => tier(['apply', 'aws', '--config', 'examples/single-region.config.ts', `--out=${out}`, '--domain=example.org', '--yes'], { PATH: `${bin}:/usr/bin:/bin` });
+    const apply = () => tier(['apply', 'aws', '--config', 'examples/single-region.config.ts', `--out=${out}`, '--domain=example.org', '--release-version=abc123', '--yes'], { PATH: `${bin}:/usr/bin:/bin` });
     const first = apply();
     expect(first.status, first.stderr).toBe(0);
     const second = apply();
@@ -105,5 +105,9 @@ describe('tier plan aws / tier apply aws', () => {
     const r = tier(['plan', 'aws', '--config', 'examples/minimal.config.ts', `--out=${out}`], { PATH: `${bin}:/usr/bin:/bin` });
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toMatch(/^tier: edge\.domain is not set: pass --domain=example\.com/);
+    // And the release the launch templates install: never guessed, never `current`.
+    const v = tier(['plan', 'aws', '--config', 'examples/minimal.config.ts', `--out=${out}`, '--domain=example.org'], { PATH: `${bin}:/usr/bin:/bin` });
+    expect(v.status).toBe(2);
+    expect(v.stderr.trim()).toMatch(/^tier: pass --release-version=<version>: the release the instances install/);
   });
 });

@@ -139,7 +139,8 @@ describe('front and API tiers', () => {
   it('installs the release from the releases bucket and runs it under systemd with the endpoints in its environment', () => {
     const ud = one(primary, 'aws_launch_template', 'api_template').user_data as string;
     expect(ud).toContain('s3://${aws_s3_bucket.releases_bucket');
-    expect(ud).toContain('/api/current.tar.gz');
+    expect(ud).toContain('/$tier/$version.tar.gz');
+    expect(ud).toContain('RELEASE_VERSION=${var.release_version}');
     // The writer is the Global Database's writer endpoint; the port a Terraform reference, not text.
     expect(ud).toMatch(/DATABASE_WRITER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_global_cluster\.database_global_[0-9A-F]+\.endpoint\}:\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.port\}\/conduit\\n/);
     expect(ud).toMatch(/DATABASE_READER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.reader_endpoint\}:\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.port\}\/conduit\\n/);

@@ -9,18 +9,25 @@ const script = userData({
   tier: 'api', name: 'conduit', region: 'eu-west-1', releasesBucket: 'rel-bucket',
   env: { DATABASE_WRITER_URL: 'mysql://conduit_app:$DB_PASSWORD@writer:3306/conduit', JWT_SECRET: '$JWT_SECRET', PORT: '3000', PUBLIC_URL: 'https://conduit.example.com' },
   secrets: { DB_PASSWORD: 'conduit/db/conduit_app', JWT_SECRET: 'conduit/api/jwt' },
-  searchEndpoint: 'search.internal',
+  searchEndpoint: 'search.internal', releaseVersion: '0123abc', nodeMajor: 22,
 });
 
 const front = userData({
   tier: 'front', name: 'conduit', region: 'eu-west-1', releasesBucket: 'rel-bucket',
-  env: {}, secrets: {}, searchEndpoint: 'search.internal',
+  env: {}, secrets: {}, searchEndpoint: 'search.internal', releaseVersion: '0123abc', nodeMajor: 22,
 });
 
 describe('user data', () => {
   it('installs the release, reads secrets at boot and runs the artifact under systemd', () => {
     expect(script.startsWith('#!/bin/bash\n')).toBe(true);
-    expect(script).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://rel-bucket/api/current.tar.gz');
+    // The exact version of the launch template, through the verifying installer (the boot rehearsal runs it).
+    expect(script).toContain('RELEASE_VERSION=0123abc\n');
+    expect(script).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://rel-bucket/$tier/$version.tar.gz');
+    expect(script).toMatch(/\n\/usr\/local\/bin\/conduit-install-release api \$RELEASE_VERSION \/opt\/conduit\/api\n/);
+    expect(script).not.toContain('current.tar.gz');
+    // Migrations only through the helper, never at boot.
+    expect(script.match(/migrate\.mjs/g)).toHaveLength(1);
+    expect(script).toContain('cd /opt/conduit/migrate/$1 && /usr/bin/node migrate.mjs');
     expect(script).toContain("DB_PASSWORD=$(secret 'conduit/db/conduit_app')");
     expect(script).toContain('DATABASE_WRITER_URL=mysql://conduit_app:$DB_PASSWORD@writer:3306/conduit');
     expect(script).toContain('JWT_SECRET=$JWT_SECRET');
@@ -29,14 +36,16 @@ describe('user data', () => {
     expect(script).toContain('ExecStart=/usr/bin/node server.mjs');
     expect(script).toContain('PORT=3000');
     expect(script).toContain('systemctl enable --now conduit-api.service\n');
-    expect(script).toContain('dnf install -y -q nodejs22 tar gzip awscli-2');
-    expect(script).toContain('tar -xzf /tmp/release.tar.gz --no-same-owner -C /opt/conduit/api');
+    expect(script).toContain('dnf install -y -q nodejs22 tar gzip jq awscli-2');
+    // delivery.nodeMajor picks the package.
+    expect(userData({ tier: 'api', name: 'c', region: 'r', releasesBucket: 'b', env: {}, secrets: {}, searchEndpoint: 's', releaseVersion: 'v', nodeMajor: 20 })).toContain('dnf install -y -q nodejs20 ');
     expect(script).not.toContain('nginx');
   });
 
   it('runs the front tier with nginx and the server block shipped in the release, not node', () => {
-    expect(front).toContain('dnf install -y -q nginx tar gzip awscli-2');
-    expect(front).toContain('aws s3 cp --only-show-errors --region eu-west-1 s3://rel-bucket/front/current.tar.gz');
+    expect(front).toContain('dnf install -y -q nginx tar gzip jq awscli-2');
+    expect(front).toMatch(/\n\/usr\/local\/bin\/conduit-install-release front \$RELEASE_VERSION \/opt\/conduit\/front\n/);
+    expect(front).not.toContain('conduit-migrate');
     expect(front).toContain('install -m 0644 /opt/conduit/front/nginx.conf /etc/nginx/conf.d/conduit-front.conf');
     expect(front).toMatch(/nginx -t\n/);
     expect(front).toContain('Systemd_Filter _SYSTEMD_UNIT=nginx.service');

@@ -6,7 +6,7 @@ import { CliError } from './cli-error.js';
 import type { Command as CommandModule, CommandContext } from './command.js';
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
-const awsOptions: OptionSpec = { out: { type: 'string' }, domain: { type: 'string' }, yes: { type: 'boolean' } };
+const awsOptions: OptionSpec = { out: { type: 'string' }, domain: { type: 'string' }, 'release-version': { type: 'string' }, yes: { type: 'boolean' } };
 
 // Loaded lazily: `tier synth aws` must not pay for the local region's modules and vice versa.
 // Each command declares its own options, so a mistyped flag is an error instead of being ignored.
@@ -21,8 +21,8 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     load: () => import('./commands/region.js').then((m) => m.logs),
   },
   synth: { summary: 'write Terraform JSON for every AWS stack: tier synth aws [--out DIR]', options: awsOptions, load: () => import('./commands/aws.js').then((m) => m.synth) },
-  plan: { summary: 'terraform/tofu plan of the synthesized stacks: tier plan aws [--domain NAME]', options: awsOptions, load: () => import('./commands/aws.js').then((m) => m.plan) },
-  apply: { summary: 'terraform/tofu apply of the synthesized stacks: tier apply aws [--yes]', options: awsOptions, load: () => import('./commands/aws.js').then((m) => m.apply) },
+  plan: { summary: 'terraform/tofu plan of the synthesized stacks: tier plan aws --release-version V [--domain NAME]', options: awsOptions, load: () => import('./commands/aws.js').then((m) => m.plan) },
+  apply: { summary: 'terraform/tofu apply of the synthesized stacks: tier apply aws --release-version V [--yes]', options: awsOptions, load: () => import('./commands/aws.js').then((m) => m.apply) },
   diagram: {
     summary: 'write the topology of the definition as SVG: tier diagram [--out FILE] (default docs/topology.svg)',
     options: { out: { type: 'string' } },

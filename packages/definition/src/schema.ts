@@ -138,6 +138,34 @@ export const definitionSchema = z
       })
       .prefault({}),
 
+    /** The delivery pipeline (GitHub Actions → AWS): who may deploy, and the runtime every stage uses. */
+    delivery: z
+      .strictObject({
+        /**
+         * The GitHub repository (owner/name) whose deploy workflow may assume the AWS deploy role (OIDC; the
+         * role's trust names this repository and the environments below, nothing else). null: no deploy role.
+         */
+        githubRepository: z
+          .string()
+          .regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, 'owner/name of a GitHub repository')
+          .nullable()
+          .default(null)
+          .describe('default: none (no OIDC deploy role)'),
+        /** GitHub environments whose jobs may assume the deploy role (production has required reviewers). */
+        environments: z
+          .array(z.string().regex(/^[A-Za-z0-9_.-]+$/))
+          .min(1)
+          .default(['staging', 'production'])
+          .describe("default: ['staging', 'production']"),
+        /**
+         * Node.js major version of the shipped runtime: what the AWS instances install and what CI's `npm test`
+         * and the deploy workflow set up. The code stays Node 20 compatible either way (esbuild target node20,
+         * @types/node 20, a CI job on the engines floor). 22: Node 20 left security support in April 2026.
+         */
+        nodeMajor: z.union([z.literal(20), z.literal(22)]).default(22).describe('default: 22 (the LTS in security support)'),
+      })
+      .prefault({}),
+
     /** Target tracking for the API tier (AWS: ALB request count per target; local: the autoscaler). */
     scaling: z
       .strictObject({

@@ -49,6 +49,8 @@ export interface Pipeline {
   dependabot: { updates: { 'package-ecosystem': string }[] };
   /** Scripts of the root package.json (what `npm run X` can call). */
   npmScripts: string[];
+  /** The Node.js major the root package.json promises to run on (engines.node ">=20.19" → 20). */
+  enginesFloor: number | null;
 }
 
 export function loadPipeline(root: string): Pipeline {
@@ -61,13 +63,15 @@ export function loadPipeline(root: string): Pipeline {
       const doc = parse(readFileSync(join(dir, f), 'utf8')) as Omit<Workflow, 'file'>;
       return { ...doc, file: `.github/workflows/${f}` };
     });
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string>; engines?: { node?: string } };
   return {
     root,
     workflows,
     ruleset: JSON.parse(readFileSync(join(root, '.github/rulesets/main.json'), 'utf8')),
     codeowners: readFileSync(join(root, '.github/CODEOWNERS'), 'utf8'),
     dependabot: parse(readFileSync(join(root, '.github/dependabot.yml'), 'utf8')),
-    npmScripts: Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts ?? {}),
+    npmScripts: Object.keys(pkg.scripts ?? {}),
+    enginesFloor: Number(/>=\s*(\d+)/.exec(pkg.engines?.node ?? '')?.[1] ?? NaN) || null,
   };
 }
 
@@ -92,7 +96,7 @@ const steps = (wf: Workflow) => Object.entries(wf.jobs).flatMap(([id, job]) => (
 
 /** Every problem of the pipeline, one sentence each; empty when it is sound. */
 export function checkPipeline(p: Pipeline, def: ResolvedDefinition, tierCommands: readonly string[]): string[] {
-  return [...checkSteps(p, tierCommands), ...checkCi(p), ...checkDeploy(p, def), ...checkReview(p)];
+  return [...checkSteps(p, tierCommands), ...checkCi(p, def), ...checkDeploy(p, def), ...checkReview(p)];
 }
 
 /** What each `run:` calls exists; each action is pinned; reusable workflows get the inputs they declare. */
@@ -146,8 +150,16 @@ function checkSteps(p: Pipeline, tierCommands: readonly string[]): string[] {
   return problems;
 }
 
-/** CI runs the README's test command on pull requests and pushes to main, on Debian 12. */
-function checkCi(p: Pipeline): string[] {
+const nodeVersionOf = (job: Job) => {
+  const v = job.steps?.find((s) => s.uses?.startsWith('actions/setup-node@'))?.with?.['node-version'];
+  return v === undefined ? undefined : String(v);
+};
+
+/**
+ * CI runs the README's test command on pull requests and pushes to main, on Debian 12, with the shipped
+ * Node.js (delivery.nodeMajor: what the AWS instances install); one job keeps the engines floor honest.
+ */
+function checkCi(p: Pipeline, def: ResolvedDefinition): string[] {
   const ci = p.workflows.find((w) => w.file.endsWith('/ci.yml'));
   if (!ci) return ['.github/workflows/ci.yml is missing'];
   const problems: string[] = [];
@@ -159,9 +171,13 @@ function checkCi(p: Pipeline): string[] {
     const [id, job] = testJob;
     const image = typeof job.container === 'string' ? job.container : job.container?.image;
     if (image !== 'debian:12') problems.push(`ci.yml job ${id} runs in ${image ?? 'the runner image'}, not debian:12 (the bootstrap's apt packages must be the ones tested)`);
-    const node = job.steps?.find((s) => s.uses?.startsWith('actions/setup-node@'));
-    if (String(node?.with?.['node-version']) !== '20') problems.push(`ci.yml job ${id} does not set up Node.js 20`);
+    const node = nodeVersionOf(job);
+    if (node !== String(def.delivery.nodeMajor)) problems.push(`ci.yml job ${id} sets up Node.js ${node ?? '(none)'}, not ${def.delivery.nodeMajor} (delivery.nodeMajor: what the AWS instances run)`);
     if (!job.steps?.some((s) => s.uses?.startsWith('actions/upload-artifact@'))) problems.push(`ci.yml job ${id} uploads no test reports`);
+  }
+  if (p.enginesFloor !== null && p.enginesFloor !== def.delivery.nodeMajor) {
+    const floor = Object.values(ci.jobs).some((job) => nodeVersionOf(job) === String(p.enginesFloor) && job.steps?.some((s) => /npm run typecheck/.test(s.run ?? '')));
+    if (!floor) problems.push(`ci.yml has no job that type-checks on Node.js ${p.enginesFloor} (package.json engines), while the shipped runtime is ${def.delivery.nodeMajor}`);
   }
   return problems;
 }
@@ -188,7 +204,19 @@ function checkDeploy(p: Pipeline, def: ResolvedDefinition): string[] {
     if (previous && !needsOf(job).includes(previous)) problems.push(`deploy.yml job ${id} does not wait for ${previous}`);
   });
   const region = p.workflows.find((w) => w.file.endsWith('/deploy-region.yml'));
+  for (const wf of [deploy, ...(region ? [region] : [])]) {
+    for (const [id, job] of Object.entries(wf.jobs)) {
+      const node = nodeVersionOf(job);
+      if (node !== undefined && node !== String(def.delivery.nodeMajor)) problems.push(`${wf.file} job ${id} sets up Node.js ${node}, not ${def.delivery.nodeMajor} (delivery.nodeMajor)`);
+    }
+  }
   if (region) {
+    for (const { id, step } of steps(region)) {
+      // Terraform state holds generated secrets; the deploy role may not read secrets, so deploys never run terraform.
+      if (step.uses?.startsWith('hashicorp/setup-terraform@') || /\b(terraform|tofu) /.test(step.run ?? '')) {
+        problems.push(`deploy-region.yml job ${id} runs Terraform (its state holds secrets the deploy role may not read): read the deploy parameter instead`);
+      }
+    }
     for (const [id, job] of Object.entries(region.jobs)) {
       if (envOf(job) === undefined) problems.push(`deploy-region.yml job ${id} has no environment (production approval is an environment rule)`);
       if (!(job.steps ?? []).some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@') && s.with?.['role-to-assume'])) {

@@ -66,6 +66,35 @@ describe('the delivery pipeline', () => {
     expect(test.container).toBe('debian:12');
   });
 
+  it('sets up the shipped Node.js (delivery.nodeMajor) in CI and deploys, and keeps a job on the engines floor', () => {
+    expect(def.delivery.nodeMajor).toBe(22);
+    const dir = copyRepo();
+    editYaml(dir, 'ci.yml', (doc) => {
+      doc.jobs.test.steps.find((s: any) => s.uses?.startsWith('actions/setup-node@')).with['node-version'] = 20;
+      delete doc.jobs.node20;
+    });
+    editYaml(dir, 'deploy-region.yml', (doc) => {
+      doc.jobs.rollout.steps.find((s: any) => s.uses?.startsWith('actions/setup-node@')).with['node-version'] = 20;
+    });
+    expect(problemsOf(loadPipeline(dir))).toEqual([
+      'ci.yml job test sets up Node.js 20, not 22 (delivery.nodeMajor: what the AWS instances run)',
+      'ci.yml has no job that type-checks on Node.js 20 (package.json engines), while the shipped runtime is 22',
+      '.github/workflows/deploy-region.yml job rollout sets up Node.js 20, not 22 (delivery.nodeMajor)',
+      'the ruleset requires check "node 20 (engines floor)", which no ci.yml job is named',
+    ]);
+    // The definition is the one value: pick 20 and the committed workflows are named as wrong.
+    const on20 = resolve({ ...stackConfig, delivery: { ...stackConfig.delivery, nodeMajor: 20 } });
+    expect(checkPipeline(loadPipeline(root), on20, tierCommands)).toContainEqual('ci.yml job test sets up Node.js 22, not 20 (delivery.nodeMajor: what the AWS instances run)');
+  });
+
+  it('never runs Terraform in a deploy (its state holds secrets the deploy role may not read)', () => {
+    const dir = copyRepo();
+    editYaml(dir, 'deploy-region.yml', (doc) => {
+      doc.jobs.rollout.steps.push({ run: 'terraform -chdir=out/aws/stacks/x apply -auto-approve' });
+    });
+    expect(problemsOf(loadPipeline(dir))).toEqual(['deploy-region.yml job rollout runs Terraform (its state holds secrets the deploy role may not read): read the deploy parameter instead']);
+  });
+
   it('every deploy script parses as bash', () => {
     for (const script of ['outputs', 'upload-release', 'migrate', 'apply-version', 'wait-refresh']) {
       execFileSync('bash', ['-n', join(root, 'scripts/deploy', `${script}.sh`)]);

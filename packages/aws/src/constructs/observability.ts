@@ -10,7 +10,7 @@ import { SnsTopic } from '@cdktn/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicSubscription } from '@cdktn/provider-aws/lib/sns-topic-subscription/index.js';
 import { IamRole } from '@cdktn/provider-aws/lib/iam-role/index.js';
 import { observabilityAlarms, observabilityPanels, type AwsAlarmMetric, type AwsAlarmTarget, type AwsTarget } from '@conduit/definition';
-import { OPENSEARCH } from '../settings.js';
+import { OPENSEARCH, alarmName } from '../settings.js';
 import { policyJson, type RegionContext } from './common.js';
 import type { Network } from './network.js';
 import type { Tier } from './tier.js';
@@ -107,7 +107,7 @@ export class Monitoring extends Construct {
       const w = al.aws;
       if (w.kind === 'none') continue;
       const base = {
-        alarmName: `${prefix}-${al.id}`,
+        alarmName: alarmName(def.name, plan.region, al.id),
         alarmDescription: al.summary,
         evaluationPeriods: w.kind === 'metric' ? w.evaluationPeriods ?? 3 : 3,
         treatMissingData: 'notBreaching',

@@ -15,7 +15,7 @@ import { IamRolePolicy } from '@cdktn/provider-aws/lib/iam-role-policy/index.js'
 import { IamRolePolicyAttachment } from '@cdktn/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { IamInstanceProfile } from '@cdktn/provider-aws/lib/iam-instance-profile/index.js';
 import { DataAwsSsmParameter } from '@cdktn/provider-aws/lib/data-aws-ssm-parameter/index.js';
-import { APP_PORTS, BOOT_GRACE_SECONDS, FRONT_DRAIN_SECONDS, REFRESH_MIN_HEALTHY_PERCENT, ROOT_VOLUME_GB, archFor, shortName } from '../settings.js';
+import { APP_PORTS, BOOT_GRACE_SECONDS, FRONT_DRAIN_SECONDS, REFRESH_MIN_HEALTHY_PERCENT, ROOT_VOLUME_GB, alarmName, archFor, refreshAlarmIds, refreshCheckpoints, shortName, tierResourceName } from '../settings.js';
 import { LOG_SHIPPER_KEY, userData } from '../user-data.js';
 import { assumeRolePolicy, policyJson, type RegionContext, type Statement } from './common.js';
 import type { Network } from './network.js';
@@ -38,6 +38,8 @@ export interface TierProps {
   statements: Statement[];
   searchEndpoint: string;
   searchDomainArn: string;
+  /** The release version the launch template installs (the stack's `release_version` variable). */
+  releaseVersion: string;
   /** Terraform boolean: start instances (false during the first deploy). */
   launch: string;
   /** The value CloudFront sends in ORIGIN_HEADER: requests without it are refused. */
@@ -52,13 +54,16 @@ export class Tier extends Construct {
   readonly targetGroup: LbTargetGroup;
   readonly asg: AutoscalingGroup;
   readonly role: IamRole;
+  readonly template: LaunchTemplate;
+  /** How a new launch template version rolls out (the group's instance_refresh and the deploy workflow's). */
+  readonly refresh: { minHealthyPercentage: number; maxHealthyPercentage: number; checkpointPercentages: number[]; bakeSeconds: number; alarms: string[] };
 
   constructor(scope: Construct, id: string, ctx: RegionContext, props: TierProps) {
     super(scope, id);
     const { def, plan } = ctx;
     const { tier, network } = props;
     const spec = def[tier];
-    const name = `${def.name}-${plan.region}-${tier}`;
+    const name = tierResourceName(def.name, plan.region, tier);
     const port = APP_PORTS[tier];
     const albSg = tier === 'front' ? network.groups.frontAlb : network.groups.apiAlb;
     const instanceSg = tier === 'front' ? network.groups.frontInstances : network.groups.apiInstances;
@@ -146,8 +151,9 @@ export class Tier extends Construct {
     const script = userData({
       tier, name: def.name, region: plan.region,
       releasesBucket: props.releasesBucketName, env: props.env, secrets: props.secrets, searchEndpoint: props.searchEndpoint,
+      releaseVersion: props.releaseVersion, nodeMajor: def.delivery.nodeMajor,
     });
-    const template = new LaunchTemplate(this, 'template', {
+    const template = (this.template = new LaunchTemplate(this, 'template', {
       name,
       imageId: ami.value,
       instanceType: spec.instanceType,
@@ -162,7 +168,14 @@ export class Tier extends Construct {
       // next unrelated apply. Take it on purpose: tofu apply -replace=<this launch template> (README).
       lifecycle: { ignoreChanges: ['image_id'] },
       tagSpecifications: [{ resourceType: 'instance', tags: { ...ctx.tags, Name: name, Tier: tier } }, { resourceType: 'volume', tags: { ...ctx.tags, Name: name } }],
-    });
+    }));
+    this.refresh = {
+      minHealthyPercentage: REFRESH_MIN_HEALTHY_PERCENT,
+      maxHealthyPercentage: 200,
+      checkpointPercentages: refreshCheckpoints(spec.instances.desired),
+      bakeSeconds: def.deploy.bakeSeconds,
+      alarms: refreshAlarmIds(tier).map((id) => alarmName(def.name, plan.region, id)),
+    };
 
     const warmup = def.scaling.scaleOutCooldownSeconds;
     this.asg = new AutoscalingGroup(this, 'asg', {
@@ -172,17 +185,27 @@ export class Tier extends Construct {
       maxSize: spec.instances.max,
       desiredCapacity: Token.asNumber(Fn.conditional(props.launch, spec.instances.desired, 0)),
       vpcZoneIdentifier: network.privateSubnets.map((s) => s.id),
-      launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
+      // The default version (Terraform makes each new version the default; the deploy workflow makes its version
+      // the default once its refresh succeeded): a version the deploy workflow created and rolled back is never used.
+      launchTemplate: { id: template.id, version: Token.asString(template.defaultVersion) },
       targetGroupArns: [this.targetGroup.arn],
       healthCheckType: 'ELB',
       healthCheckGracePeriod: BOOT_GRACE_SECONDS,
       defaultInstanceWarmup: warmup,
       waitForCapacityTimeout: '15m',
       enabledMetrics: ['GroupDesiredCapacity', 'GroupInServiceInstances', 'GroupPendingInstances', 'GroupTerminatingInstances', 'GroupTotalInstances'],
-      // A new launch template version rolls the group: start new, wait healthy, then stop old; roll back on failure.
+      // A new launch template version (a new release_version) rolls the group: start new, wait healthy, then stop
+      // old; after the first instance, bake deploy.bakeSeconds; the tier's 5xx or latency alarm (or a failed
+      // instance) rolls the group back to the previous launch template version, i.e. the previous release.
       instanceRefresh: {
         strategy: 'Rolling',
-        preferences: { minHealthyPercentage: REFRESH_MIN_HEALTHY_PERCENT, maxHealthyPercentage: 200, autoRollback: true, skipMatching: true },
+        preferences: {
+          minHealthyPercentage: this.refresh.minHealthyPercentage, maxHealthyPercentage: this.refresh.maxHealthyPercentage,
+          autoRollback: true, skipMatching: true,
+          checkpointPercentages: this.refresh.checkpointPercentages,
+          checkpointDelay: String(this.refresh.bakeSeconds),
+          alarmSpecification: { alarms: this.refresh.alarms },
+        },
       },
       tag: [
         { key: 'Name', value: name, propagateAtLaunch: true },

@@ -77,6 +77,8 @@ function principalMatches(principal: unknown, caller: string, accountRoot: strin
   if (principal === undefined) return true; // identity policy: the caller is the principal
   if (principal === '*') return true;
   const aws = asList((principal as { AWS?: unknown }).AWS);
+  // A role's trust policy names an identity provider (OIDC, SAML): the caller is that provider's ARN.
+  if (asList((principal as { Federated?: unknown }).Federated).includes(caller)) return true;
   // The account root in a resource policy delegates to the account's IAM policies.
   return aws.some((p) => p === '*' || p === caller || p === accountRoot);
 }

@@ -22,6 +22,8 @@ import { RegionZone, RegionalDns, ValidatedCertificate, regionalName, failoverNa
 import { Backup } from '../constructs/backup.js';
 import { FaultInjection } from '../constructs/fis.js';
 import type { RegionContext, Statement } from '../constructs/common.js';
+import { GithubDeployRole, RELEASE_VERSION_PATTERN, RegionDeploy } from '../constructs/deploy.js';
+import { refreshAlarmIds, tierResourceName } from '../settings.js';
 import { awsProvider, domainVariable, remoteState, tagsFor } from './common.js';
 
 export class RegionStack extends TerraformStack {
@@ -84,10 +86,17 @@ export class RegionStack extends TerraformStack {
       { Sid: 'DecryptSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: key.arn, Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${plan.region}.amazonaws.com` } } },
     ];
     const publicUrl = `https://${domain}`;
+    // The release the launch templates install: an input, so a scale-out in the middle of a deploy launches the
+    // same version as its neighbours, and a rollback is a previous version (never a mutable `current`).
+    const releaseVersion = new TerraformVariable(this, 'release_version', {
+      type: 'string',
+      description: 'Release the instances install: <tier>/<release_version>.tar.gz in the releases bucket (the git commit `tier release` recorded). Pass the version running now unless you are deploying one.',
+      validation: [{ condition: `\${can(regex("${RELEASE_VERSION_PATTERN}", var.release_version))}`, errorMessage: `release_version must match ${RELEASE_VERSION_PATTERN} (a git commit or a tag)` }],
+    }).stringValue;
     const common = {
       network, certificateArn: certificate.arn, logsBucket: logs.bucket.bucket,
       releasesBucketName: releases.bucket.bucket, releasesBucketArn: releases.bucket.arn,
-      searchEndpoint: search.domain.endpoint, searchDomainArn: search.domain.arn, originSecret,
+      searchEndpoint: search.domain.endpoint, searchDomainArn: search.domain.arn, originSecret, releaseVersion,
       launch: new TerraformVariable(this, 'launch_instances', {
         type: 'bool', default: true,
         description: 'false during the first deploy: the groups start empty until the release and the database user exist',
@@ -128,13 +137,29 @@ export class RegionStack extends TerraformStack {
       failoverAfterSeconds: def.regions.failoverAfterSeconds,
     });
     const monitoring = new Monitoring(this, 'monitoring', ctx, { tiers: this.tiers, database, cache, search });
+    // An instance refresh names its alarms: they exist before a group can be refreshed.
+    for (const tier of this.tiers) {
+      const ids = refreshAlarmIds(tier.node.id as 'front' | 'api');
+      const alarms = monitoring.alarms.filter((a) => ids.includes(a.node.id));
+      if (alarms.length !== ids.length) throw new Error(`${tier.node.id}: the refresh alarms ${ids.join(', ')} are not all created by Monitoring`);
+      tier.asg.dependsOn = alarms.map((a) => a.fqn);
+    }
+    const deploy = new RegionDeploy(this, 'deploy', ctx, { releasesBucket: releases.bucket.bucket, tiers: { front, api } });
+    if (plan.role === 'primary' && def.delivery.githubRepository) {
+      const role = new GithubDeployRole(this, 'github-deploy', ctx, {
+        repository: def.delivery.githubRepository,
+        environments: def.delivery.environments,
+        instanceRoleArns: def.regionList.flatMap((r) => (['front', 'api'] as const).map((t) => `arn:aws:iam::${accountId}:role/${tierResourceName(def.name, r, t)}`)),
+      });
+      new TerraformOutput(this, 'deploy_role_arn', { value: role.role.arn, description: 'DEPLOY_ROLE_ARN secret of the GitHub environments (OIDC; no long-lived keys)' });
+    }
     const fis = new FaultInjection(this, 'fis', ctx, {
       tiers: { front, api }, database, cache, network,
       stopAlarms: monitoring.alarms.filter((a) => a.node.id.endsWith('-5xx-percent')),
     });
     new Backup(this, 'backup', ctx, { clusterArn: plan.role === 'primary' ? database.cluster.arn : null });
 
-    new TerraformOutput(this, 'releases_bucket', { value: releases.bucket.bucket, description: 'Upload <tier>/current.tar.gz here, then start an instance refresh' });
+    new TerraformOutput(this, 'releases_bucket', { value: releases.bucket.bucket, description: 'Upload <tier>/<version>.tar.gz and <tier>/<version>.release.json here (scripts/deploy/upload-release.sh)' });
     new TerraformOutput(this, 'backups_bucket', { value: backups.bucket.bucket, description: 'Target of `aws rds start-export-task` snapshot exports' });
     new TerraformOutput(this, 'db_writer_endpoint', { value: database.writerEndpoint });
     new TerraformOutput(this, 'db_reader_endpoint', { value: database.cluster.readerEndpoint });
@@ -145,7 +170,9 @@ export class RegionStack extends TerraformStack {
       value: Object.fromEntries(Object.entries(fis.templates).map(([scenario, t]) => [scenario, t.id])),
       description: 'drill scenario → FIS experiment template id: aws fis start-experiment --experiment-template-id <id>',
     });
-    new TerraformOutput(this, 'api_group', { value: api.asg.name });
+    new TerraformOutput(this, 'api_asg', { value: api.asg.name, description: 'the API Auto Scaling group (deploy workflow: instance refresh, migrations)' });
+    new TerraformOutput(this, 'front_asg', { value: front.asg.name, description: 'the front Auto Scaling group (deploy workflow: instance refresh)' });
+    new TerraformOutput(this, 'deploy_parameter', { value: deploy.parameter.name, description: 'SSM parameter the deploy workflow reads (bucket, groups, launch templates, refresh preferences)' });
     if (plan.role === 'primary') {
       new TerraformOutput(this, 'db_cluster_arn', { value: database.cluster.arn });
       new TerraformOutput(this, 'db_master_secret_arn', { value: database.masterSecretArn! });

@@ -1,7 +1,8 @@
 // `tier synth aws`, `tier plan aws`, `tier apply aws`, `tier cost aws`: load the definition, synthesize the stacks with
 // @conduit/aws, and (plan/apply) run terraform or tofu over each stack folder in apply order.
 // Options: --config FILE, --out DIR (default <definition dir>/out/aws), --json (synth summary as JSON),
-// --domain NAME (plan/apply when edge.domain is unset), --yes (apply without terraform's prompt).
+// --domain NAME (plan/apply when edge.domain is unset), --release-version V (plan/apply: the release the launch
+// templates install), --yes (apply without terraform's prompt).
 import { spawnSync } from 'node:child_process';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { CliError } from '../cli-error.js';
@@ -69,9 +70,13 @@ function runTerraform(action: 'plan' | 'apply') {
       if (!loaded.definition.edge.domain && !domain) {
         throw new CliError('edge.domain is not set: pass --domain=example.com (a domain with a Route 53 hosted zone in the account) or set edge.domain in the definition');
       }
+      const releaseVersion = option(ctx, 'release-version', '<git commit>');
+      if (!releaseVersion) {
+        throw new CliError('pass --release-version=<version>: the release the instances install (the one running now, unless you are deploying one; new releases go out through .github/workflows/deploy.yml)');
+      }
       const { aws, summary, settings } = await synthesizeFromFlags(ctx, loaded);
       const order = [settings.stackNames.state, ...settings.stackNames.regions, settings.stackNames.edge];
-      const steps = terraformCommands(action, binary, aws.stackDirs(summary.outdir, order), { domain, autoApprove: ctx.flags.yes === true });
+      const steps = terraformCommands(action, binary, aws.stackDirs(summary.outdir, order), { domain, releaseVersion, autoApprove: ctx.flags.yes === true });
       for (const step of steps) {
         process.stdout.write(`\n$ (cd ${step.cwd} && ${step.argv.join(' ')})\n`);
         const r = spawnSync(step.argv[0]!, step.argv.slice(1), { cwd: step.cwd, stdio: 'inherit' });
