@@ -18,6 +18,10 @@ export interface ObjectStore {
 /** Bucket names as on AWS: one per region of the definition. */
 export const backupBucket = (d: ResolvedDefinition, region: string) => `${d.name}-backups-${region}`;
 
+// The SDK warns once per process that its releases after January 2027 need Node 22; the pinned version
+// runs on Node 20, which is what this repository targets.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export function localObjectStore(d: ResolvedDefinition): ObjectStore {
   const client = new S3Client({
     endpoint: `http://127.0.0.1:${d.local.ports.objectStore}`,
