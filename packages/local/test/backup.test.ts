@@ -106,7 +106,8 @@ describe('a restore refuses before touching anything', () => {
     const file = objectFile(m!.object.key);
     const original = readFileSync(file);
     const bad = Buffer.from(original);
-    bad[Math.floor(bad.length / 2)] ^= 0xff;
+    const mid = Math.floor(bad.length / 2);
+    bad.writeUInt8(bad.readUInt8(mid) ^ 0xff, mid);
     writeFileSync(file, bad);
     try {
       const r = await tier('restore', '--to', 'latest', '--force');
