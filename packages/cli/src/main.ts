@@ -48,6 +48,15 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     options: { short: { type: 'boolean' } },
     load: () => import('./commands/drill.js').then((m) => m.drill),
   },
+  backup: {
+    summary: 'backups of the local region: tier backup now | list | verify (restore latest + binlogs into a throwaway server, compare checksums)',
+    load: () => import('./commands/backup.js').then((m) => m.backup),
+  },
+  restore: {
+    summary: 'restore the local region from its backups: tier restore --to <latest | ISO time | GTID> [--force] (works on a destroyed region)',
+    options: { to: { type: 'string' }, force: { type: 'boolean' } },
+    load: () => import('./commands/backup.js').then((m) => m.restore),
+  },
   probe: {
     summary: 'write-then-read consistency probes and the edge hit ratio, through the edge: tier probe [--pairs N] [--hit-seconds S]',
     options: { pairs: { type: 'string' }, 'hit-seconds': { type: 'string' } },

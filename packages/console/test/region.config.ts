@@ -17,13 +17,14 @@ export default defineStack({
   local: {
     // From packages/console/test: <repo>/.test-state/console
     stateDir: '../../../.test-state/console',
+    backupsDir: '../../../.test-state/console-backups',
     seed: false,
     ports: {
       edge: 27080, edgeAdmin: 27081, front: 27090, api: 27091, lbStats: 27404,
       frontInstancesBase: 27100, apiInstancesBase: 27200,
       dbWriter: 27306, dbReader: 27307, dbNodesBase: 27310,
       redisBase: 27379, sentinelBase: 27389,
-      prometheus: 27490, mysqldExporter: 27504, redisExporter: 27521,
+      prometheus: 27490, mysqldExporter: 27504, redisExporter: 27521, objectStore: 27600,
       console: 27600, alertmanager: 27693, blackboxExporter: 27615,
     },
   },

@@ -11,7 +11,7 @@ export class DefinitionError extends Error {
   }
 }
 
-export type Tier = 'edge' | 'front' | 'api' | 'db' | 'cache' | 'sentinel' | 'lb' | 'monitoring';
+export type Tier = 'edge' | 'front' | 'api' | 'db' | 'cache' | 'sentinel' | 'lb' | 'monitoring' | 'backup';
 
 export interface Zone {
   /** Local label, also the AZ suffix on AWS: 'a', 'b', 'c'… */
@@ -117,7 +117,7 @@ export function invariants(d: ParsedDefinition, r: Omit<ResolvedDefinition, keyo
     else owners.set(port, owner);
   };
   const p = d.local.ports;
-  for (const key of ['edge', 'edgeAdmin', 'edgePurge', 'front', 'api', 'lbStats', 'dbWriter', 'dbReader', 'prometheus', 'mysqldExporter', 'redisExporter', 'console', 'alertmanager', 'blackboxExporter'] as const) {
+  for (const key of ['edge', 'edgeAdmin', 'edgePurge', 'front', 'api', 'lbStats', 'dbWriter', 'dbReader', 'prometheus', 'mysqldExporter', 'redisExporter', 'console', 'alertmanager', 'blackboxExporter', 'objectStore'] as const) {
     claim(p[key], `local.ports.${key}`);
   }
   for (const s of r.frontSlots) claim(s.port, s.name);

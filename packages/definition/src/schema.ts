@@ -219,6 +219,11 @@ export const definitionSchema = z
         window: z.string().regex(/^\d{2}:\d{2}-\d{2}:\d{2}$/).default('02:00-03:00').describe('default: 02:00-03:00'),
         /** Copy each backup to the secondary region. */
         copyToSecondary: z.boolean().default(true).describe('default: true'),
+        /**
+         * The binlog archive uploads the open binlog tail at least this often (the RPO of a restore from
+         * the archive). AWS: Aurora's continuous backup has its own (~5 min) granularity.
+         */
+        archiveEverySeconds: positiveInt.max(300).default(5).describe('default: 5 s'),
       })
       .prefault({}),
 
@@ -270,8 +275,15 @@ export const definitionSchema = z
             console: port.default(9300).describe('default: 9300 (the ops console: topology, charts, log search, alerts)'),
             alertmanager: port.default(9093).describe('default: 9093 (Alertmanager; its cluster port is off)'),
             blackboxExporter: port.default(9115).describe('default: 9115 (synthetic checks of the site and API through the edge)'),
+            objectStore: port.default(9000).describe('default: 9000 (the S3-compatible object store holding the backups: s3rver)'),
           })
           .prefault({}),
+        /**
+         * The object store's data (the backup buckets) and the local key store (the backup encryption key,
+         * KMS's part): outside the state folder, so `tier destroy` keeps the backups, as on AWS. Relative
+         * paths are from the definition file's folder.
+         */
+        backupsDir: z.string().min(1).default('.backups').describe('default: .backups'),
         /** Load the demo data on the first start. */
         seed: z.boolean().default(true).describe('default: true'),
       })

@@ -8,3 +8,4 @@ export * from './region.js';
 export * from './drill.js';
 export * from './scenarios.js';
 export * from './consistency.js';
+export * from './dr.js';

@@ -25,3 +25,11 @@ export { sourceVersion, ensureRelease, installedRelease, installedReleases, curr
 export { regionDeploy, regionRollback, type DeployOptions, type DeployReport, type ReplacedInstance } from './region/deploy.js';
 export { judgeCanary, type CanaryVerdict, type GroupFigures } from './canary.js';
 export type { ReleaseFault } from '@conduit/release';
+export { backupNow, backupList, verifyLatest, restoreRegion, type BackupOptions, type BackupListing, type VerifyResult, type RestoreReport } from './region/backup.js';
+export { backupEnv, type BackupEnv } from './backup/env.js';
+export { takeFullBackup, backupSource } from './backup/full.js';
+export { archiveOnce, archiveEnd, listSegments, type ArchiverState } from './backup/archiver.js';
+export { preflight, buildDataset, installDataset, listFulls, tableSums, type Dataset, type TableSum } from './backup/restore.js';
+export { planRestore, parseTarget, PlanError, type FullManifest, type SegmentMeta, type RestorePlan, type RestoreTarget } from './backup/catalog.js';
+export { EncryptStream, DecryptStream, keyId, loadOrCreateBackupKey } from './backup/crypto.js';
+export { splitTransactions, sliceTransactions, parseGtid, seqOf } from './backup/binlog-text.js';

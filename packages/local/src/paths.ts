@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 /** Repository root (packages/local/src/paths.ts → ../../..). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-/** The ops console's process entry, run with `node --import tsx`. */
 /** The console's launcher: runs its esbuild bundle with plain node (rebuilt when the sources changed). */
 export const consoleServerEntry = join(repoRoot, 'packages/console/bin/console.mjs');
+/** The backup agent's process entry (binlog archive, scheduled full backups), run with `node --import tsx`. */
+export const backupAgentEntry = join(repoRoot, 'packages/local/src/backup/agent-main.ts');
 /**
  * Release builds, one folder per version (`tier release` output layout: api/ and front/current.tar.gz),
  * shared by every state folder of this checkout (git-ignored): a region installs from here.
@@ -82,6 +83,8 @@ export function statePaths(stateDir: string, varnishInTmp = false) {
     supervisorLog: join(logs, 'supervisor.log'),
     /** The DB failover controller's decisions as JSON lines {at, kind, sentence}, for drill reports. */
     failoverJournal: join(logs, 'db-failover.jsonl'),
+    /** Written by a restore that installed a dataset: {gtid}; the bring-up sets every node's GTID state from it, then removes it. */
+    restoreMarker: join(root, 'restored.json'),
     /** Marker written after the demo seed loaded once. */
     seeded: join(data, '.seeded'),
     /** Installed releases: releases/<version>/{api,front} unpacked, as on an AWS instance. */
@@ -125,3 +128,19 @@ export const releaseTierDir = (paths: Pick<StatePaths, 'releases'>, version: str
 export const nginxConfFile = (paths: Pick<StatePaths, 'releases'>, slot: Named, version: string) => join(paths.releases, version, 'local-nginx', `${slot.name}.conf`);
 export const nginxPrefix = (paths: Pick<StatePaths, 'data'>, slot: Named) => join(paths.data, slot.name);
 export const nginxPidFile = (paths: Pick<StatePaths, 'run'>, slot: Named) => join(paths.run, `${slot.name}.nginx.pid`);
+
+/**
+ * Outside the state folder (`local.backupsDir`, relative to the definition file's folder): `destroy`
+ * wipes the state folder and keeps this, as an AWS region's S3 buckets and KMS keys outlive its instances.
+ */
+export function backupPaths(definition: { local: { backupsDir: string } }, configFile: string) {
+  const root = resolve(dirname(configFile), definition.local.backupsDir);
+  return {
+    root,
+    /** s3rver's data: one folder per bucket. */
+    objectStore: join(root, 's3'),
+    /** The local stand-in for KMS: one 256-bit data key per definition name (mode 600). */
+    keys: join(root, 'keys'),
+  };
+}
+export type BackupPaths = ReturnType<typeof backupPaths>;

@@ -8,12 +8,13 @@ export default defineStack({
   observability: { console: false },
   local: {
     stateDir: '../../../.test-state/web-region',
+    backupsDir: '../../../.test-state/web-region-backups',
     ports: {
       edge: 25280, edgeAdmin: 25281, edgePurge: 25285, front: 25282, api: 25283, lbStats: 25284,
       frontInstancesBase: 25300, apiInstancesBase: 25320,
       dbWriter: 25340, dbReader: 25341, dbNodesBase: 25350,
       redisBase: 25360, sentinelBase: 25370,
-      prometheus: 25390, mysqldExporter: 25391, redisExporter: 25392,
+      prometheus: 25390, mysqldExporter: 25391, redisExporter: 25392, objectStore: 25393,
     },
   },
 });

@@ -1,19 +1,38 @@
 // `tier drill <scenario>|all`: runs failure drills against the running local region under live traffic,
 // prints each report as a table and writes it as JSON to <stateDir>/drills/. No logic here: @conduit/drills does it.
 import { readRegion } from '@conduit/local';
-import { formatReport, fullTiming, regionHandle, runDrill, scenarioNames, scenarioNamed, shortTiming, writeReport, type DrillReport } from '@conduit/drills';
+import { formatDrReport, runDisasterDrill, writeDrReport, formatReport, fullTiming, regionHandle, runDrill, scenarioNames, scenarioNamed, shortTiming, writeReport, type DrillReport } from '@conduit/drills';
 import { CliError } from '../cli-error.js';
 import { loadDefinition } from '../load-definition.js';
 import type { CommandContext } from '../command.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+/**
+ * `tier drill dr`: the whole region lost under traffic and recovered from its backups (not part of `all`:
+ * it destroys the region's state folder, and takes as long as the data is big).
+ */
+async function disasterDrill(ctx: CommandContext): Promise<number> {
+  const { definition, stateDir, file } = await loadDefinition(ctx.flags.config);
+  if (!readRegion(stateDir).supervisor?.running) {
+    throw new CliError(`region "${definition.name}" is not running (state ${stateDir}): start it with \`npx tier up${ctx.flags.config ? ` --config ${ctx.flags.config}` : ''}\``, 1);
+  }
+  const report = await runDisasterDrill({
+    definition, stateDir, configFile: file, log: ctx.flags.json ? () => undefined : say,
+    ...(ctx.flags.short ? { warmupMs: 5_000, afterMs: 3_000 } : {}),
+  });
+  const out = writeDrReport(stateDir, report);
+  say(ctx.flags.json ? JSON.stringify(report, null, 2) : `\n${formatDrReport(report)}\n  report: ${out}\n`);
+  return report.pass ? 0 : 1;
+}
+
 export const drill = {
   async run(ctx: CommandContext): Promise<number> {
     const [which, ...extra] = ctx.args;
     if (!which || extra.length > 0) {
-      throw new CliError(`usage: tier drill <scenario>|all [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}`);
+      throw new CliError(`usage: tier drill <scenario>|all|dr [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}`);
     }
+    if (which === 'dr') return disasterDrill(ctx);
     const list = which === 'all' ? scenarioNames : [which];
     for (const n of list) {
       try {

@@ -8,3 +8,4 @@ export * from './haproxy.js';
 export * from './redis.js';
 export * from './control.js';
 export * from './tls.js';
+export * from './stream.js';

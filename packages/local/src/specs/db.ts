@@ -6,7 +6,7 @@ import type { DbTopology, RegionSecrets } from '../types.js';
 
 export interface SqlStep {
   node: string;
-  kind: 'users' | 'primary' | 'replica';
+  kind: 'users' | 'primary' | 'replica' | 'restore';
   /** One sentence: what this step does and why. */
   why: string;
   sql: string[];
@@ -131,6 +131,18 @@ export function replicationSteps(d: ResolvedDefinition, topology: DbTopology, s:
     primaryStep(d, primary),
     ...topology.replicas.map((r) => byName.get(r)).filter((n): n is DbNode => !!n).map((r) => replicaStep(r, primary, s)),
   ];
+}
+
+/**
+ * After a restore installed the same dataset on every node (no binlog, nothing replicated yet): the
+ * primary's binlog continues at the dataset's GTID position, and each replica starts replicating from it.
+ */
+export function restoredGtidSteps(d: ResolvedDefinition, topology: DbTopology, gtid: string): SqlStep[] {
+  if (!/^(\d+-\d+-\d+)?$/.test(gtid)) throw new Error(`restored GTID position "${gtid}" is not domain-server-seq`);
+  const set = (v: string) => (gtid ? [`SET GLOBAL ${v} = ${q(gtid)}`] : []);
+  return d.dbNodes.map((n) => n.name === topology.primary
+    ? { node: n.name, kind: 'restore' as const, why: `continue ${n.name}'s binlog at the restored position ${gtid || '(empty)'}`, sql: ['RESET MASTER', ...set('gtid_binlog_state')] }
+    : { node: n.name, kind: 'restore' as const, why: `start ${n.name} replicating after the restored position ${gtid || '(empty)'}`, sql: ['STOP SLAVE', 'RESET SLAVE ALL', 'RESET MASTER', ...set('gtid_slave_pos')] });
 }
 
 /** The topology at first start: the definition's initial roles. */

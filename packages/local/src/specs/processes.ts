@@ -1,10 +1,10 @@
 // Process specs as data: which binary, which arguments, which environment, which log, what to do
 // when it dies. Pure: the runner spawns them, the supervisor owns them, tests read them.
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { InstanceSlot, ResolvedDefinition, DbNode, CacheNode, SentinelNode } from '@conduit/definition';
 import { apiEnvironment } from '@conduit/api/environment';
-import { consoleServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, releaseTierDir, repoRoot, sentinelConfFiles, type StatePaths } from '../paths.js';
+import { backupAgentEntry, consoleServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, releaseTierDir, repoRoot, sentinelConfFiles, type BackupPaths, type StatePaths } from '../paths.js';
 import type { ProcessSpec, RegionSecrets } from '../types.js';
 
 export interface SpecContext {
@@ -16,11 +16,16 @@ export interface SpecContext {
   /** tsx's loader, for the one-off demo seed (`node --import <tsx> packages/api/src/commands/seed.ts`). */
   tsxLoader?: string;
   nodeBinary?: string;
+  /**
+   * The backup folder outside the state folder (object store data, key store). Set by the supervisor;
+   * without it the region runs no object store and no backup agent (tests that build specs alone).
+   */
+  backups?: BackupPaths;
 }
 
 export const tsxLoaderPath = (): string => createRequire(import.meta.url).resolve('tsx');
 
-const base = (ctx: SpecContext, name: string) => ({
+const base = (ctx: Pick<SpecContext, 'paths'>, name: string) => ({
   env: {} as Record<string, string>,
   cwd: ctx.paths.root,
   logFile: logFile(ctx.paths, name),
@@ -314,6 +319,44 @@ export function blackboxExporterSpec(ctx: SpecContext): ProcessSpec {
   };
 }
 
+/**
+ * The region's object store: s3rver (npm, S3 API) on loopback, its data in the backup folder outside the
+ * state folder, so destroying the region keeps its buckets. The backup code talks to it with the AWS SDK.
+ */
+export function objectStoreSpec(ctx: Pick<SpecContext, 'definition' | 'paths' | 'nodeBinary'>, backups: BackupPaths): ProcessSpec {
+  const p = ctx.definition.local.ports;
+  const bin = join(dirname(createRequire(import.meta.url).resolve('s3rver/package.json')), 'bin', 's3rver.js');
+  return {
+    ...base(ctx, 'object-store'),
+    name: 'object-store', tier: 'backup', zone: null, port: p.objectStore,
+    command: ctx.nodeBinary ?? process.execPath,
+    args: ['--max-old-space-size=128', bin, '-d', backups.objectStore, '-a', '127.0.0.1', '-p', String(p.objectStore), '--silent', '--no-vhost-buckets'],
+    restartPolicy: 'replace',
+    probe: { kind: 'tcp' },
+    stopGraceMs: 3_000,
+    stage: 0,
+  };
+}
+
+/**
+ * The backup agent: archives the primary's binlogs every backup.archiveEverySeconds and takes a full
+ * backup from a replica every backup.fullEveryHours (src/backup/agent.ts). Starts once replication is up.
+ */
+export function backupAgentSpec(ctx: SpecContext): ProcessSpec {
+  return {
+    ...base(ctx, 'backup-agent'),
+    name: 'backup-agent', tier: 'backup', zone: null, port: ctx.definition.local.ports.objectStore,
+    command: ctx.nodeBinary ?? process.execPath,
+    args: ['--max-old-space-size=256', '--import', ctx.tsxLoader ?? tsxLoaderPath(), backupAgentEntry, ctx.paths.root],
+    cwd: repoRoot,
+    restartPolicy: 'replace',
+    // Its health is the object store's: the agent itself listens on nothing (its passes are in its log).
+    probe: { kind: 'tcp' },
+    stopGraceMs: 5_000,
+    stage: 1,
+  };
+}
+
 /** Every process of a region at its desired size, in start order. */
 export function regionSpecs(ctx: SpecContext): ProcessSpec[] {
   const d = ctx.definition;
@@ -330,12 +373,13 @@ export function regionSpecs(ctx: SpecContext): ProcessSpec[] {
     ...d.apiSlots.slice(0, d.api.instances.desired).map((s) => apiInstanceSpec(ctx, s)),
     mysqldExporterSpec(ctx),
     ...(d.observability.console ? [alertmanagerSpec(ctx), blackboxExporterSpec(ctx), consoleSpec(ctx)] : []),
+    ...(ctx.backups ? [objectStoreSpec(ctx, ctx.backups), backupAgentSpec(ctx)] : []),
   ];
   return specs.sort((a, b) => a.stage - b.stage);
 }
 
 /** `down` stops the entry points first and the data last. */
-export const stopRank: Record<string, number> = { edge: 0, monitoring: 1, api: 2, front: 3, lb: 4, sentinel: 5, cache: 6, db: 7 };
+export const stopRank: Record<string, number> = { edge: 0, monitoring: 1, api: 2, front: 3, lb: 4, sentinel: 5, cache: 6, db: 7, backup: 1 };
 
 /** Every loopback port `tier up` binds, with the component that binds it (for a clear "port taken" error). */
 export function portClaims(d: ResolvedDefinition): Array<{ port: number; component: string; setting: string }> {
@@ -346,6 +390,7 @@ export function portClaims(d: ResolvedDefinition): Array<{ port: number; compone
     ['dbReader', 'database reader endpoint (HAProxy)'], ['prometheus', 'Prometheus'], ['mysqldExporter', 'MariaDB exporter'],
     ['redisExporter', 'Redis exporter'],
     ...(d.observability.console ? [['console', 'ops console'], ['alertmanager', 'Alertmanager'], ['blackboxExporter', 'blackbox exporter']] as Array<[keyof typeof p, string]> : []),
+    ['objectStore', 'object store (s3rver)'],
   ];
   return [
     ...fixed.map(([k, component]) => ({ port: p[k], component, setting: `local.ports.${k}` })),

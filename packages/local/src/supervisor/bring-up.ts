@@ -1,14 +1,14 @@
 // The region bootstrap, in dependency order: data nodes → replication (semi-sync AFTER_SYNC on the
 // primary only, replicas read_only) → migrations once through the writer, seed on first start →
 // API instances. Independent components start in parallel; waiting is polling with deadlines.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { regionSpecs, dbInitCommand, databaseUrls, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
-import { replicationSteps, type SqlStep } from '../specs/db.js';
+import { replicationSteps, restoredGtidSteps, type SqlStep } from '../specs/db.js';
 import { dbDataDir, dbSocket, releaseTierDir, repoRoot } from '../paths.js';
 import { ensureRegionTls, haproxyServers, probe, queryNode, runOnce, runSql, waitUntil } from '../runner/index.js';
 import { BACKENDS } from '../generators/haproxy.js';
-import { writeTopology } from '../state.js';
+import { readJson, writeTopology } from '../state.js';
 import type { Supervisor } from './supervisor.js';
 import type { DbTopology, ProcessSpec } from '../types.js';
 
@@ -90,6 +90,13 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   await Promise.all(dbSpecs.map((s) => waitReady(sup, s, 30_000, progress)));
   progress(`${dbSpecs.length} database nodes accept connections (${secs(t0)})`);
 
+  // 2b. Nodes just given a restored dataset (`tier restore`) start from its GTID position.
+  const restored = readJson<{ gtid: string }>(ctx.paths.restoreMarker);
+  if (restored) {
+    await runSteps(ctx, restoredGtidSteps(d, topology, restored.gtid));
+    progress(`restored dataset: ${topology.primary}'s binlog continues at GTID ${restored.gtid || '(empty)'}, replicas start from it`);
+  }
+
   // 3. Replication: users everywhere (local), the primary writable with semi-sync, replicas on GTID.
   const steps = replicationSteps(d, topology, ctx.secrets);
   await runSteps(ctx, steps.filter((s) => s.kind === 'users'));
@@ -109,6 +116,7 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
       throw new Error(lastIoError ? `${e.message}; last I/O error: ${lastIoError}` : e.message);
     });
   }));
+  if (restored) rmSync(ctx.paths.restoreMarker, { force: true });
   progress(`replication: ${topology.primary} primary (read-write, semi-sync AFTER_SYNC), ${topology.replicas.join(', ') || 'no replica'} read-only (${secs(t0)})`);
 
   // 4. The API tier and the exporter whose user was just created start now; migrations run once

@@ -6,7 +6,7 @@
 // journal shows interrupted.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
-import { statePaths } from '../paths.js';
+import { statePaths, backupPaths } from '../paths.js';
 import { readJson, readTopology, loadOrCreateSecrets } from '../state.js';
 import { compactJournal, openEntries, type JournalEntry } from '../journal.js';
 import { currentVersion } from '../releases.js';
@@ -48,7 +48,7 @@ if (!startVersion) {
   process.stderr.write(`supervisor: ${paths.currentRelease} missing: start the region with \`tier up\` (it installs the release)\n`);
   process.exit(2);
 }
-const ctx: SpecContext = { definition: d, paths, secrets: loadOrCreateSecrets(paths), version: startVersion, tsxLoader: tsxLoaderPath() };
+const ctx: SpecContext = { definition: d, paths, secrets: loadOrCreateSecrets(paths), version: startVersion, tsxLoader: tsxLoaderPath(), backups: backupPaths(d, plan.configFile) };
 // A replacement HAProxy starts from a config regenerated from the current DB topology (the failover
 // controller may have moved the primary) and the instances running now (some may have been added).
 const sup: Supervisor = new Supervisor(paths, log, (spec, restart) => {

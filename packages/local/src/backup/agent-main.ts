@@ -1,0 +1,17 @@
+// The backup agent's process entry: `node --import tsx agent-main.ts <stateDir>` (the supervisor runs it).
+import { statePaths } from '../paths.js';
+import { readPlan } from '../supervisor/plan.js';
+import { backupEnv } from './env.js';
+import { runAgent } from './agent.js';
+
+const stateDir = process.argv[2];
+if (!stateDir) {
+  process.stderr.write('usage: agent-main.ts <stateDir>\n');
+  process.exit(2);
+}
+const plan = readPlan(statePaths(stateDir).plan);
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+let stopping = false;
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => { stopping = true; setTimeout(() => process.exit(0), 2_000).unref(); });
+await runAgent(backupEnv(plan.definition, plan.stateDir, plan.configFile, log), () => stopping);
+process.exit(0);

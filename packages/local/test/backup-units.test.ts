@@ -1,0 +1,193 @@
+// The backup pieces that need no server: frame encryption, the binlog text cut, restore planning,
+// the SQL a restored region starts with, and the specs of the object store and the backup agent.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolve } from '@conduit/definition';
+import {
+  DecryptStream, EncryptStream, keyId, loadOrCreateBackupKey, planRestore, parseTarget, parseGtid, seqOf, sliceTransactions, splitTransactions,
+  regionSpecs, portClaims, statePaths, backupPaths, restoredGtidSteps, type FullManifest, type SegmentMeta,
+} from '../src/index.js';
+import { expiredFulls } from '../src/backup/catalog.js';
+import fixture from './fixtures/backup.config.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'backup-units-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function through(input: Buffer, ...streams: NodeJS.ReadWriteStream[]): Promise<Buffer> {
+  const out: Buffer[] = [];
+  await pipeline(Readable.from([input]), ...(streams as [NodeJS.ReadWriteStream]), new Writable({ write(c, _e, cb) { out.push(c as Buffer); cb(); } }));
+  return Buffer.concat(out);
+}
+
+describe('AES-256-GCM frames', () => {
+  const key = randomBytes(32);
+  const data = randomBytes(3 * (1 << 20) + 12345); // three full frames and a partial last one
+
+  it('round-trips a multi-frame stream', async () => {
+    const enc = await through(data, new EncryptStream(key));
+    expect(enc.length).toBeGreaterThan(data.length);
+    expect((await through(enc, new DecryptStream(key, 'obj'))).equals(data)).toBe(true);
+  });
+
+  it('refuses a flipped byte, a wrong key, a truncated stream and a dropped frame, naming the object', async () => {
+    const enc = await through(data, new EncryptStream(key));
+    const flipped = Buffer.from(enc);
+    flipped.writeUInt8(flipped.readUInt8(2 * (1 << 20)) ^ 1, 2 * (1 << 20));
+    await expect(through(flipped, new DecryptStream(key, 'full/x/data'))).rejects.toThrow(/full\/x\/data: frame 1 fails authentication/);
+    await expect(through(enc, new DecryptStream(randomBytes(32), 'k'))).rejects.toThrow(/frame 0 fails authentication \(corrupted object or wrong key\)/);
+    const frame = 4 + (1 << 20) + 16;
+    await expect(through(enc.subarray(0, 12 + 2 * frame), new DecryptStream(key, 't'))).rejects.toThrow(/truncated \(no last frame after 2 frames\)/);
+    const dropped = Buffer.concat([enc.subarray(0, 12 + frame), enc.subarray(12 + 2 * frame)]);
+    await expect(through(dropped, new DecryptStream(key, 'd'))).rejects.toThrow(/frame 1 fails authentication/);
+    await expect(through(Buffer.from('not a backup at all'), new DecryptStream(key, 'h'))).rejects.toThrow(/bad header/);
+  });
+
+  it('keeps one key per definition name in the key store (mode 600) and names it by id', () => {
+    const k1 = loadOrCreateBackupKey(join(tmp, 'keys'), 'a');
+    expect(loadOrCreateBackupKey(join(tmp, 'keys'), 'a').equals(k1)).toBe(true);
+    expect(loadOrCreateBackupKey(join(tmp, 'keys'), 'b').equals(k1)).toBe(false);
+    expect(keyId(k1)).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+const binlogText = (txs: Array<[seq: number, time: string]>) => [
+  '/*!50530 SET @@SESSION.PSEUDO_SLAVE_MODE=1*/;', 'DELIMITER /*!*/;', '# at 4',
+  '#261129 18:31:35 server id 1  end_log_pos 256 CRC32 0x1 \tStart: binlog v 4',
+  ...txs.flatMap(([seq, time], i) => [
+    `# at ${100 + i}`, `#261129 ${time} server id 1  end_log_pos 9 CRC32 0x2 \tGTID 0-1-${seq} trans`,
+    `/*M!100001 SET @@session.gtid_seq_no=${seq}*//*!*/;`, 'START TRANSACTION', '/*!*/;', `INSERT INTO t VALUES (${seq})/*!*/;`, 'COMMIT/*!*/;',
+  ]),
+  'DELIMITER ;', '# End of log file', 'ROLLBACK /* added by mysqlbinlog */;',
+].join('\n');
+
+describe('binlog text', () => {
+  const text = binlogText([[4, '18:32:10'], [5, '18:32:11'], [6, ' 9:05:00'.padStart(8)], [7, '18:32:13']]);
+
+  it('splits transactions at their GTID events, with UTC times', () => {
+    const b = splitTransactions(text);
+    expect(b.transactions.map((t) => t.gtid.seq)).toEqual([4, 5, 6, 7]);
+    expect(new Date(b.transactions[0]!.at).toISOString()).toBe('2026-11-29T18:32:10.000Z');
+    expect(b.header).toContain('Start: binlog v 4');
+    expect(b.transactions[0]!.text.startsWith('# at 100')).toBe(true);
+  });
+
+  it('keeps the transactions after the backup and up to a time or a seq, closing the delimiter when cut', () => {
+    const b = splitTransactions(binlogText([[4, '18:32:10'], [5, '18:32:11'], [6, '18:32:12'], [7, '18:32:13']]));
+    const byTime = sliceTransactions(b, { afterSeq: 4, untilMs: Date.parse('2026-11-29T18:32:12Z') });
+    expect(byTime.kept.map((t) => t.gtid.seq)).toEqual([5, 6]);
+    expect(byTime.stopped).toBe(true);
+    expect(byTime.sql).toContain('VALUES (6)');
+    expect(byTime.sql).not.toContain('VALUES (7)');
+    expect(byTime.sql.trimEnd().endsWith('DELIMITER ;')).toBe(true);
+    const bySeq = sliceTransactions(b, { afterSeq: 0, untilSeq: 5 });
+    expect(bySeq.kept.map((t) => t.gtid.seq)).toEqual([4, 5]);
+    const all = sliceTransactions(b, { afterSeq: 5 });
+    expect(all.kept.map((t) => t.gtid.seq)).toEqual([6, 7]);
+    expect(all.sql).toContain('ROLLBACK /* added by mysqlbinlog */');
+    expect(sliceTransactions(b, { afterSeq: 7 }).sql).toBe('');
+  });
+
+  it('reads GTID positions of one domain and refuses two', () => {
+    expect(parseGtid('0-1-120')).toEqual({ domain: 0, server: 1, seq: 120 });
+    expect(parseGtid('')).toBeNull();
+    expect(seqOf('0-2-7')).toBe(7);
+    expect(() => parseGtid('0-1-5,1-1-3')).toThrow(/2 domains/);
+    expect(() => parseGtid('zero')).toThrow(/not a GTID/);
+  });
+});
+
+const full = (id: string, gtid: string, finishedAt: string): FullManifest => ({
+  kind: 'full', id, definition: 'x', region: 'eu-west-1', release: null, source: 'db-b', gtid, startedAt: finishedAt, finishedAt,
+  streamBytes: 1, object: { key: `full/${id}/data.mbs.zst.enc`, bytes: 1, sha256: 'a' }, keyId: 'k', format: 'mbstream+zstd+aes-256-gcm-frames/1',
+});
+const seg = (from: number, to: number, firstAt: string, lastAt = firstAt): SegmentMeta => ({
+  kind: 'binlog', from: from ? `0-1-${from}` : '', to: `0-1-${to}`, firstAt, lastAt, transactions: to - from, source: 'db-a', archivedAt: lastAt,
+  object: { key: `binlog/${from}-${to}.sql.zst.enc`, bytes: 1, sha256: 'b' }, keyId: 'k',
+});
+
+describe('restore planning', () => {
+  const fulls = [full('f1', '0-1-10', '2026-11-29T10:00:00Z'), full('f2', '0-1-20', '2026-11-29T11:00:00Z')];
+  const segs = [seg(0, 12, '2026-11-29T09:00:00Z'), seg(12, 21, '2026-11-29T10:30:00Z', '2026-11-29T11:00:01Z'), seg(21, 25, '2026-11-29T11:10:00Z'), seg(25, 30, '2026-11-29T11:20:00Z')];
+
+  it('latest: the newest full backup and the chain after it', () => {
+    const p = planRestore(fulls, segs, { kind: 'latest' });
+    expect(p.full.id).toBe('f2');
+    expect(p.segments.map((s) => s.to)).toEqual(['0-1-21', '0-1-25', '0-1-30']);
+    expect(p.afterSeq).toBe(20);
+    expect(p.summary).toContain('full backup f2');
+  });
+
+  it('a time: the newest full backup finished before it, segments up to it', () => {
+    const p = planRestore(fulls, segs, parseTarget('2026-11-29T10:45:00.600Z'));
+    expect(p.full.id).toBe('f1');
+    expect(p.untilMs).toBe(Date.parse('2026-11-29T10:45:00Z'));
+    expect(p.segments.map((s) => s.to)).toEqual(['0-1-12', '0-1-21']);
+  });
+
+  it('a GTID, and one not archived yet', () => {
+    expect(planRestore(fulls, segs, parseTarget('0-1-22')).segments.map((s) => s.to)).toEqual(['0-1-21', '0-1-25']);
+    expect(() => planRestore(fulls, segs, parseTarget('0-1-31'))).toThrow(/not archived yet: the archive ends at seq 30/);
+  });
+
+  it('a gap in the archive stops the plan with the keys around it', () => {
+    expect(() => planRestore(fulls, segs.filter((s) => s.to !== '0-1-25'), { kind: 'latest' })).toThrow(/gap: nothing holds the transactions after seq 21 \(next: binlog\/25-30\.sql\.zst\.enc/);
+  });
+
+  it('no backup, or none early enough', () => {
+    expect(() => planRestore([], segs, { kind: 'latest' })).toThrow(/no full backup in the bucket/);
+    expect(() => planRestore(fulls, segs, parseTarget('2026-11-29T09:00:00Z'))).toThrow(/no full backup finished at or before the target/);
+  });
+
+  it('parses targets and refuses nonsense in one line', () => {
+    expect(parseTarget('latest')).toEqual({ kind: 'latest' });
+    expect(() => parseTarget('yesterday')).toThrow(/--to "yesterday" is not "latest", an ISO time/);
+  });
+
+  it('retention keeps the newest full backup however old', () => {
+    const now = Date.parse('2026-12-30T00:00:00Z');
+    expect(expiredFulls(fulls, 7, now).map((f) => f.id)).toEqual(['f1']);
+    expect(expiredFulls(fulls, 60, now)).toEqual([]);
+  });
+});
+
+describe('the region with backups', () => {
+  const d = resolve(fixture);
+  const paths = statePaths('/tmp/x');
+  const backups = backupPaths(d, '/repo/packages/local/test/fixtures/backup.config.ts');
+
+  it('keeps its buckets and key store outside the state folder', () => {
+    expect(backups.root).toBe('/repo/.test-state/backup-backups');
+    expect(backups.objectStore.startsWith(paths.root)).toBe(false);
+  });
+
+  it('runs s3rver on the object store port and the backup agent after the bootstrap', () => {
+    const specs = regionSpecs({ definition: d, paths, secrets: {} as never, version: 'v1', tsxLoader: '/tsx', backups });
+    const store = specs.find((s) => s.name === 'object-store')!;
+    expect(store.args).toEqual(expect.arrayContaining(['-d', backups.objectStore, '-a', '127.0.0.1', '-p', '31600']));
+    const agent = specs.find((s) => s.name === 'backup-agent')!;
+    expect(agent.stage).toBe(1);
+    expect(agent.args.at(-1)).toBe(paths.root);
+    expect(portClaims(d).some((c) => c.port === 31600 && c.setting === 'local.ports.objectStore')).toBe(true);
+    expect(regionSpecs({ definition: d, paths, secrets: {} as never, version: 'v1' }).some((s) => s.tier === 'backup')).toBe(false);
+  });
+
+  it('restored nodes continue the binlog at the dataset position: primary state, replica slave position', () => {
+    const steps = restoredGtidSteps(d, { primary: 'db-a', replicas: ['db-b'], updatedAt: '' }, '0-1-42');
+    expect(steps.find((s) => s.node === 'db-a')!.sql).toEqual(['RESET MASTER', "SET GLOBAL gtid_binlog_state = '0-1-42'"]);
+    expect(steps.find((s) => s.node === 'db-b')!.sql).toEqual(['STOP SLAVE', 'RESET SLAVE ALL', 'RESET MASTER', "SET GLOBAL gtid_slave_pos = '0-1-42'"]);
+    expect(() => restoredGtidSteps(d, { primary: 'db-a', replicas: [], updatedAt: '' }, "0'; DROP")).toThrow(/not domain-server-seq/);
+  });
+
+  it('the definition checks backup fields and the object store port like every other', () => {
+    expect(d.backup.archiveEverySeconds).toBe(1);
+    expect(resolve({}).backup.archiveEverySeconds).toBe(5);
+    expect(resolve({}).local.backupsDir).toBe('.backups');
+    expect(() => resolve({ local: { ports: { objectStore: 9090 } } })).toThrow(/local port 9090 is used by both local.ports.prometheus and local.ports.objectStore/);
+  });
+});
