@@ -162,6 +162,13 @@ export const definitionSchema = z
         semiSyncTimeoutMs: positiveInt.default(10_000).describe('default: 10000 ms'),
         /** How long the primary must be unreachable before the failover controller promotes a replica. */
         failoverAfterMs: z.number().int().min(200).default(1000).describe('default: 1000 ms'),
+        /**
+         * How long an API instance retries a statement that surely did not run (no connection to the writer,
+         * the demoted primary's read-only refusal) and any read, before answering 503: covers a failover
+         * (promotion after failoverAfterMs + ~0.3 s) so clients never see it. A write that may have run is
+         * never retried. 0 = no retry.
+         */
+        clientRetryBudgetMs: z.number().int().min(0).max(30_000).default(3000).describe('default: 3000 ms'),
         /** A replica further behind than this leaves the reader endpoint until it catches up (local failover controller). */
         readerMaxLagSeconds: z.number().int().min(0).max(3600).default(2).describe('default: 2 s'),
         deletionProtection: z.boolean().default(true).describe('default: true'),

@@ -176,6 +176,7 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     // Every write purges what it changed at the edge before it is acknowledged.
     edgePurgeUrls: `http://127.0.0.1:${d.local.ports.edgePurge}`,
     corsAllowedOrigins: d.api.corsAllowedOrigins.join(','),
+    dbRetryBudgetMs: d.database.clientRetryBudgetMs,
   });
 }
 
