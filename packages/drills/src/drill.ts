@@ -36,8 +36,8 @@ export interface FaultState {
   primary?: string;
   /** The replica the fault paused (replica-lag). */
   replica?: string;
-  /** Processes the supervisor leaves down on purpose, restarted by the heal. */
-  restart?: string[];
+  /** Stateful processes the fault killed (name → pid then): the supervisor restarts them in place; the heal waits for it. */
+  killed?: Record<string, number>;
   /** When the supervisor replaced the victim. */
   replacedAt?: number;
   /** How the old primary came back, e.g. "db-a replicates from db-b". */
@@ -117,7 +117,7 @@ export async function restoreRegion(r: RegionHandle, log: (line: string) => void
       process.kill(p.pid, 'SIGCONT');
     }
     if (running(p.pid)) continue;
-    if (p.restartPolicy === 'never') {
+    if (p.restartPolicy !== 'replace' && (p.state === 'stopped' || p.state === 'exited')) {
       log(`restore: starting ${p.name} (left down by a previous drill)`);
       await startProcess(r, p.name).catch((e: Error) => log(`restore: ${p.name}: ${e.message}`));
     }

@@ -53,11 +53,12 @@ function instanceKill(tier: 'api' | 'front', name: string, fis: string, pageOnly
   };
 }
 
-/** Restarts db/cache/sentinel processes a fault killed (the supervisor leaves them down on purpose). */
+/** Waits for the supervisor to restart, in place, the db/cache/sentinel processes a fault killed. */
 async function restartKilled(ctx: DrillContext): Promise<void> {
-  for (const name of ctx.state.restart ?? []) {
-    await startProcess(ctx.region, name);
-    ctx.event(`restarted ${name}`);
+  for (const [name, pid] of Object.entries(ctx.state.killed ?? {})) {
+    const p = await waitUntil(`${name} restarted by the supervisor`, () => replacedSince(ctx.region, name, pid), 60_000, 100);
+    const at = p.startedAt ? Date.parse(p.startedAt) : Date.now();
+    ctx.event(`${name} restarted by the supervisor (new pid ${p.pid})`, 'drill', at);
   }
 }
 
@@ -109,7 +110,7 @@ export const scenarios: Scenario[] = [
       const primary = currentPrimary(ctx);
       const zone = ctx.region.definition.dbNodes.find((n) => n.name === primary)!.zone;
       const victims = processes(ctx.region).filter((p) => p.zone === zone && p.pid !== null && p.state === 'running');
-      ctx.state.restart = victims.filter((p) => p.restartPolicy === 'never').map((p) => p.name);
+      ctx.state.killed = Object.fromEntries(victims.filter((p) => p.restartPolicy === 'restart').map((p) => [p.name, p.pid!]));
       for (const v of victims) {
         try {
           signalProcess(ctx.region, v.name, 'SIGKILL');
@@ -121,7 +122,7 @@ export const scenarios: Scenario[] = [
     },
     heal: restartKilled,
     async settle(ctx) {
-      const dbKilled = (ctx.state.restart ?? []).filter((n) => n.startsWith('db-'));
+      const dbKilled = Object.keys(ctx.state.killed ?? {}).filter((n) => n.startsWith('db-'));
       for (const n of dbKilled) await waitRejoined(ctx, n);
     },
     criteria: (_ctx, f) => [
@@ -136,7 +137,7 @@ export const scenarios: Scenario[] = [
       const primary = currentPrimary(ctx);
       const pid = signalProcess(ctx.region, primary, 'SIGKILL');
       ctx.state.primary = primary;
-      ctx.state.restart = [primary];
+      ctx.state.killed = { [primary]: pid };
       ctx.event(`SIGKILL primary ${primary} (pid ${pid})`);
     },
     heal: restartKilled,
@@ -187,7 +188,7 @@ export const scenarios: Scenario[] = [
       if (!primary) throw new Error('Sentinel names no cache primary');
       const pid = signalProcess(ctx.region, primary, 'SIGKILL');
       ctx.state.primary = primary;
-      ctx.state.restart = [primary];
+      ctx.state.killed = { [primary]: pid };
       ctx.event(`SIGKILL cache primary ${primary} (pid ${pid})`);
     },
     heal: restartKilled,
@@ -206,8 +207,7 @@ export const scenarios: Scenario[] = [
     fisAction: 'aws:elasticache:replicationgroup-interrupt-az-power (every AZ of the replication group)',
     async fault(ctx) {
       const victims = processes(ctx.region).filter((p) => p.tier === 'cache' && p.pid !== null && p.state === 'running');
-      for (const v of victims) signalProcess(ctx.region, v.name, 'SIGKILL');
-      ctx.state.restart = victims.map((v) => v.name);
+      ctx.state.killed = Object.fromEntries(victims.map((v) => [v.name, signalProcess(ctx.region, v.name, 'SIGKILL')]));
       ctx.event(`SIGKILL every Redis node: ${victims.map((v) => v.name).join(', ')}`);
     },
     heal: restartKilled,
@@ -267,8 +267,8 @@ export const scenarios: Scenario[] = [
     async fault(ctx) {
       const primary = currentPrimary(ctx);
       ctx.state.primary = primary;
-      ctx.state.restart = [primary];
       await killSupervisorWith(ctx, [primary]);
+      ctx.state.killed = { [primary]: ctx.state.pidsBefore![primary]! };
     },
     heal: restartKilled,
     async settle(ctx) {
