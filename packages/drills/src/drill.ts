@@ -32,6 +32,8 @@ export interface FaultState {
   /** The process the fault killed, and its pid then (instance kills). */
   victim?: string;
   pid?: number;
+  /** When the fault's last blow landed (the last kill signal, the end of a graceful stop); default: faultAt. */
+  struckAt?: number;
   /** The primary the fault hit (database and cache scenarios). */
   primary?: string;
   /** The replica the fault paused (replica-lag). */

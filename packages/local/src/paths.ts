@@ -50,6 +50,8 @@ export function statePaths(stateDir: string, varnishInTmp = false) {
     tls: { dir: tls, ca: join(tls, 'ca.pem'), cert: join(tls, 'server.pem'), key: join(tls, 'server.key') },
     /** Current DB topology (written at bootstrap, updated by the failover controller). */
     topology: join(root, 'db-topology.json'),
+    /** The DB tier's redundancy against the definition, and since when (written by the failover controller). */
+    dbRedundancy: join(root, 'db-redundancy.json'),
     /** Every supervised process (rewritten whenever one starts, stops or is replaced). */
     processes: join(root, 'processes.json'),
     /** One `tier up` at a time: holds the starter's pid. */

@@ -1,7 +1,7 @@
 // The failover controller's decisions on observed states, asserted through the sentences it says.
 import { resolve } from '@conduit/definition';
 import { describe, expect, it } from 'vitest';
-import { compareGtid, decide, errantTail, hasErrantTransactions, mergeGtid, type Memory, type NodeState, type Observed, type Policy } from '../src/controllers/db-failover-decide.js';
+import { compareGtid, decide, errantTail, hasErrantTransactions, mergeGtid, redundancy, type Memory, type NodeState, type Observed, type Policy } from '../src/controllers/db-failover-decide.js';
 import { planSteps } from '../src/controllers/db-failover-steps.js';
 
 const policy: Policy = { failoverAfterMs: 1000, semiSyncTimeoutMs: 10_000, maxReaderLagSeconds: 2 };
@@ -156,5 +156,20 @@ describe('failover steps', () => {
     const repoint = steps[5] as { sql: string[] };
     expect(repoint.sql.join('\n')).toContain(`MASTER_PORT = ${definition.dbNodes[1]!.port}, MASTER_USER = 'repl', MASTER_PASSWORD = 'p\\'w', MASTER_USE_GTID = slave_pos`);
     expect(steps[4]).toEqual({ kind: 'topology', topology: { primary: 'db-b', replicas: ['db-a', 'db-c'], updatedAt: '2026-01-01T00:00:00.000Z' } });
+  });
+});
+
+describe('redundancy against the definition', () => {
+  it('is full with every replica replicating and acknowledging, and says what is missing otherwise', () => {
+    expect(redundancy(observed(0, healthy()), 2)).toEqual({ full: true, replicating: ['db-b', 'db-c'], semiSyncReplicas: 2, shortfall: '' });
+    const oneDown = [primary('db-b', '0-1-100', { semiSync: { ...goodSemi, masterClients: 1 } }), down('db-a'), replica('db-c', 'db-b', '0-1-100')];
+    expect(redundancy(observed(0, oneDown, 'db-b'), 2)).toMatchObject({
+      full: false,
+      shortfall: '1 of 2 replicas replicating from db-b (db-a: unreachable); semi-sync on db-b with 1 of 2 replicas acknowledging',
+    });
+    const stale = [primary('db-a', '0-1-100'), replica('db-b', 'db-c', '0-1-100'), replica('db-c', 'db-a', '0-1-100', '0-1-100', { replication: { source: 'db-a', sourcePort: 0, ioRunning: 'No', sqlRunning: true, lastError: 'boom', secondsBehind: null, gtidIoPos: '' } })];
+    expect(redundancy(observed(0, stale), 2)?.shortfall).toBe('0 of 2 replicas replicating from db-a (db-b: replicating from db-c, db-c: boom)');
+    expect(redundancy(observed(0, [down('db-a'), ...healthy().slice(1)]), 2)?.shortfall).toBe('primary db-a unreachable');
+    expect(redundancy({ ...observed(0, healthy()), topology: null }, 2)).toBeNull();
   });
 });

@@ -183,6 +183,7 @@ describe('prometheus.yml', () => {
     expect(rules).toContain('histogram_quantile(0.99');
     expect(rules).toMatch(/> 500\n/);
     expect(rules).toContain('mysql_global_status_rpl_semi_sync_master_status == 0');
+    expect(rules).toContain('mysql_global_status_rpl_semi_sync_master_clients < 2');
   });
   it('is accepted by promtool, rules included', () => {
     const file = join(scratch, 'prometheus.yml');

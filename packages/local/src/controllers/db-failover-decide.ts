@@ -326,3 +326,35 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
 
   return d({ kind: 'none' });
 }
+
+// ---- redundancy ----
+
+export interface Redundancy {
+  /** As many healthy replicas of the primary as the definition has, each acknowledging its commits (semi-sync). */
+  full: boolean;
+  /** Replicas replicating from the primary with both threads running and no error. */
+  replicating: string[];
+  /** Rpl_semi_sync_master_clients of the primary. */
+  semiSyncReplicas: number;
+  /** What is below the definition, e.g. "1 of 2 replicas replicating from db-b (db-a: unreachable)"; "" when full. */
+  shortfall: string;
+}
+
+/** Redundancy of the tier as observed, against `wanted` replicas (the definition); null before the bootstrap or without a reachable primary. */
+export function redundancy(o: Observed, wanted: number): Redundancy | null {
+  const topo = o.topology;
+  const primary = topo ? o.nodes.find((n) => n.name === topo.primary) : undefined;
+  if (!topo || !primary) return null;
+  const others = o.nodes.filter((n) => n.name !== primary.name);
+  const healthy = (n: NodeState) => !!n.replication && n.replication.source === primary.name && n.replication.ioRunning === 'Yes' && n.replication.sqlRunning && n.replication.lastError === null;
+  const replicating = others.filter((n) => n.reachable && healthy(n)).map((n) => n.name);
+  const semiSyncReplicas = primary.reachable ? primary.semiSync.masterClients : 0;
+  const problems: string[] = [];
+  if (!primary.reachable) problems.push(`primary ${primary.name} unreachable`);
+  if (replicating.length < wanted) {
+    const why = others.filter((n) => !replicating.includes(n.name)).map((n) => `${n.name}: ${!n.reachable ? 'unreachable' : !n.replication ? 'not replicating' : n.replication.source !== primary.name ? `replicating from ${n.replication.source ?? '?'}` : n.replication.lastError ?? 'threads stopped'}`);
+    problems.push(`${replicating.length} of ${wanted} replicas replicating from ${primary.name}${why.length ? ` (${why.join(', ')})` : ''}`);
+  }
+  if (primary.reachable && semiSyncReplicas < wanted) problems.push(`semi-sync on ${primary.name} with ${semiSyncReplicas} of ${wanted} replicas acknowledging`);
+  return { full: problems.length === 0, replicating, semiSyncReplicas, shortfall: problems.join('; ') };
+}

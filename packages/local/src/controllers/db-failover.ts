@@ -6,12 +6,12 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DbNode, ResolvedDefinition } from '@conduit/definition';
-import { decide, type Memory, type NodeState, type Observed, type Policy, type ServerAdminState } from './db-failover-decide.js';
+import { decide, redundancy, type Memory, type NodeState, type Observed, type Policy, type ServerAdminState } from './db-failover-decide.js';
 import { planSteps, type Step } from './db-failover-steps.js';
 import { BACKENDS } from '../generators/haproxy.js';
 import { dbSocket, type StatePaths } from '../paths.js';
 import { flashback, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode } from '../runner/index.js';
-import { readTopology, writeTopology } from '../state.js';
+import { readRedundancy, readTopology, writeRedundancy, writeTopology } from '../state.js';
 import { sqlString } from '../specs/db.js';
 import type { RegionSecrets } from '../types.js';
 import type { ControllerJournal } from '../journal.js';
@@ -37,6 +37,7 @@ const OBSERVE_TIMEOUT_MS = 600;
 /** An admin statement of a step (STOP SLAVE, CHANGE MASTER…) answers in milliseconds; 3 s means the node is gone. */
 const STEP_TIMEOUT_MS = 3_000;
 
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const yes = (v: unknown) => v === 1 || v === '1' || v === 'ON' || v === 'YES' || v === 'Yes';
 const errorText = (e: unknown) => {
   const err = e as { code?: string; message?: string };
@@ -147,6 +148,28 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
     }
   }
 
+  // Redundancy below the definition is said once when it starts and once when it ends (with how long it
+  // lasted), and kept in db-redundancy.json for `tier status`; a new supervisor carries on from the file.
+  const wanted = d.dbNodes.length - 1;
+  let degraded = readRedundancy(paths);
+  function trackRedundancy(observed: Observed): void {
+    const r = redundancy(observed, wanted);
+    if (!r) return;
+    if (!r.full && (degraded === null || degraded.full)) {
+      degraded = { full: false, since: new Date(observed.now).toISOString(), shortfall: r.shortfall };
+      say('redundancy-below', `redundancy below the definition: ${r.shortfall}`);
+    } else if (!r.full && degraded) {
+      degraded.shortfall = r.shortfall;
+    } else if (r.full && degraded && !degraded.full) {
+      const ms = observed.now - Date.parse(degraded.since);
+      degraded = { full: true, since: new Date(observed.now).toISOString(), shortfall: '' };
+      say('redundancy-full', `full redundancy again after ${secs(ms)}: ${r.replicating.length} replicas replicating, ${r.semiSyncReplicas} acknowledging semi-sync`);
+    } else if (degraded === null) {
+      degraded = { full: true, since: new Date(observed.now).toISOString(), shortfall: '' };
+    } else return;
+    writeRedundancy(paths, degraded);
+  }
+
   let memory: Memory = { unreachableSince: {} };
   let lastSentence: string | null = null;
   let busy = false;
@@ -171,6 +194,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
     busy = true;
     try {
       const observed = await observe(now);
+      trackRedundancy(observed);
       const r = decide(observed, memory, policy);
       memory = r.memory;
       const decision = r.decision;

@@ -43,6 +43,9 @@ ${rule('DbWriterNotWritable',
 ${rule('DbSemiSyncDegraded',
   `mysql_global_status_rpl_semi_sync_master_status == 0`,
   '30s', 'page', 'the primary fell back to asynchronous replication: acknowledged writes may exist on it alone')}
+${rule('DbRedundancyBelowDefinition',
+  `mysql_global_status_rpl_semi_sync_master_clients < ${d.dbNodes.length - 1}`,
+  '15s', 'page', `the primary has fewer than ${d.dbNodes.length - 1} replica(s) acknowledging its commits (database.replicas): redundancy below the definition since the alert went pending; \`tier status\` says what is missing`)}
 ${rule('CachePrimaryWithoutReplica',
   `redis_connected_slaves{} < ${d.cache.replicas} and on (instance) redis_instance_info{role="master"} == 1`,
   '1m', 'warn', `the Redis primary has fewer than ${d.cache.replicas} replica(s) connected (cache.replicas)`)}
