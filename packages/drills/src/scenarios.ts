@@ -2,7 +2,7 @@
 // Service action it stands for on AWS (see README.md).
 import { criterion, type DrillContext, type DrillFigures, type Scenario } from './drill.js';
 import { deployScenarios } from './deploy-scenarios.js';
-import { waitUntil } from '@conduit/local';
+import { readRedundancy, statePaths, waitUntil } from '@conduit/local';
 import {
   cachePrimary, killSupervisor, pidsOf, processes, replacedSince, supervisorBack, replicaStatus, signalProcess, startProcess, stopProcessGracefully, topology,
 } from './region.js';
@@ -17,9 +17,9 @@ const failedAll = (f: DrillFigures) => f.samples.filter((s) => s.outcome !== 'ok
  * succeed: the API retries what surely did not run and reads elsewhere during the failover.
  */
 function failedRequestsCriterion(ctx: DrillContext, f: DrillFigures) {
-  const struck = ctx.state.struckAt ?? f.faultAt;
+  const strikes = ctx.state.strikes ?? [{ from: f.faultAt, to: f.faultAt }];
   const failed = f.samples.filter((s) => s.outcome !== 'ok');
-  const inFlight = failed.filter((s) => s.kind === 'write' && s.sentAt <= struck && s.endedAt >= f.faultAt).length;
+  const inFlight = failed.filter((s) => s.kind === 'write' && strikes.some((k) => s.sentAt <= k.to && s.endedAt >= k.from)).length;
   const other = failed.length - inFlight;
   return criterion('failed requests', '0 (except writes in flight when it struck: indeterminate)', `${other}${inFlight ? ` (+${inFlight} write(s) in flight)` : ''}`, other === 0);
 }
@@ -131,7 +131,7 @@ export const scenarios: Scenario[] = [
           /* already gone */
         }
       }
-      ctx.state.struckAt = Date.now();
+      ctx.state.strikes = [{ from: ctx.faultAt, to: Date.now() }];
       ctx.event(`zone ${zone} lost: SIGKILL ${victims.map((v) => v.name).join(', ')}`);
     },
     heal: restartKilled,
@@ -153,7 +153,7 @@ export const scenarios: Scenario[] = [
       const pid = signalProcess(ctx.region, primary, 'SIGKILL');
       ctx.state.primary = primary;
       ctx.state.killed = { [primary]: pid };
-      ctx.state.struckAt = Date.now();
+      ctx.state.strikes = [{ from: ctx.faultAt, to: Date.now() }];
       ctx.event(`SIGKILL primary ${primary} (pid ${pid})`);
     },
     heal: restartKilled,
@@ -176,7 +176,7 @@ export const scenarios: Scenario[] = [
       ctx.state.primary = primary;
       ctx.event(`graceful restart of primary ${primary}: stopping (SIGTERM)`);
       await stopProcessGracefully(ctx.region, primary);
-      ctx.state.struckAt = Date.now();
+      ctx.state.strikes = [{ from: ctx.faultAt, to: Date.now() }];
       ctx.event(`${primary} stopped; starting it again`);
       await startProcess(ctx.region, primary);
       ctx.event(`${primary} started`);
@@ -302,6 +302,51 @@ export const scenarios: Scenario[] = [
         criterion('a replica was promoted by the new supervisor', 'a "promoted" decision', promoted?.sentence.split(':')[0] ?? 'none', !!promoted),
         criterion('other components restarted', 'none (same pids)', restarted.join(', ') || 'none', restarted.length === 0),
         rejoinedCriterion(ctx),
+      ];
+    },
+  },
+  {
+    name: 'repeated-primary-kill',
+    story: 'Given a MariaDB primary with two semi-sync replicas and traffic, when the primary is SIGKILLed three times, one kill every 20 s (10 s in the short version), then every failover works, no acknowledged write is lost, and the region comes back to full redundancy by itself after each kill (the supervisor restarts the dead node, the controller rejoins it as a replica).',
+    fisAction: 'aws:rds:failover-db-cluster, three times (Aurora replaces a failed instance by itself)',
+    minFaultWindowMs: (t) => 2 * t.repeatEveryMs + 12_000,
+    async fault(ctx) {
+      ctx.state.kills = [];
+      ctx.state.strikes = [];
+      for (let i = 0; i < 3; i++) {
+        await new Promise((res) => setTimeout(res, Math.max(0, ctx.faultAt + i * ctx.timing.repeatEveryMs - Date.now())));
+        const primary = currentPrimary(ctx);
+        const at = Date.now();
+        const pid = signalProcess(ctx.region, primary, 'SIGKILL');
+        ctx.state.kills.push({ node: primary, at });
+        ctx.state.strikes.push({ from: at, to: Date.now() });
+        ctx.event(`kill ${i + 1}/3: SIGKILL primary ${primary} (pid ${pid})`);
+      }
+    },
+    async heal(ctx) {
+      const last = ctx.state.kills?.at(-1);
+      if (!last) return;
+      const paths = statePaths(ctx.region.stateDir);
+      await waitUntil('full redundancy after the last kill', () => {
+        const r = readRedundancy(paths);
+        return r?.full === true && Date.parse(r.since) > last.at ? r : null;
+      }, 60_000, 250);
+    },
+    criteria: (ctx, f) => {
+      const kills = ctx.state.kills ?? [];
+      const promoted = f.events.filter((e) => e.source === 'db-failover' && e.at >= f.faultAt && e.sentence.startsWith('promoted'));
+      const times = kills.map((k, i) => {
+        const next = kills[i + 1]?.at ?? Infinity;
+        const full = f.events.find((e) => e.source === 'db-failover' && e.at > k.at && e.at < next && e.sentence.startsWith('full redundancy again'));
+        return full ? full.at - k.at : null;
+      });
+      const end = readRedundancy(statePaths(ctx.region.stateDir));
+      return [
+        failedRequestsCriterion(ctx, f),
+        criterion('primaries killed', '3', kills.map((k) => k.node).join(', ') || 'none', kills.length === 3),
+        criterion('replicas promoted', '3', promoted.map((e) => e.sentence.split(':')[0]!.replace('promoted ', '')).join(', ') || 'none', promoted.length === 3),
+        criterion('time to full redundancy after each kill', 'reached before the next kill', times.map((t) => (t === null ? 'never' : secs(t))).join(', '), times.length === 3 && times.every((t) => t !== null)),
+        criterion('redundancy at the end', 'as defined', end ? (end.full ? 'full' : `below: ${end.shortfall}`) : 'unknown', end?.full === true),
       ];
     },
   },
