@@ -52,6 +52,8 @@ export function statePaths(stateDir: string, varnishInTmp = false) {
     topology: join(root, 'db-topology.json'),
     /** The DB tier's redundancy against the definition, and since when (written by the failover controller). */
     dbRedundancy: join(root, 'db-redundancy.json'),
+    /** Transactions a returning node held that no replica had, saved before the controller undid them (one file per rewind). */
+    errant: join(root, 'errant'),
     /** Every supervised process (rewritten whenever one starts, stops or is replaced). */
     processes: join(root, 'processes.json'),
     /** One `tier up` at a time: holds the starter's pid. */
@@ -126,3 +128,7 @@ export const releaseTierDir = (paths: Pick<StatePaths, 'releases'>, version: str
 export const nginxConfFile = (paths: Pick<StatePaths, 'releases'>, slot: Named, version: string) => join(paths.releases, version, 'local-nginx', `${slot.name}.conf`);
 export const nginxPrefix = (paths: Pick<StatePaths, 'data'>, slot: Named) => join(paths.data, slot.name);
 export const nginxPidFile = (paths: Pick<StatePaths, 'run'>, slot: Named) => join(paths.run, `${slot.name}.nginx.pid`);
+
+/** Where a rewind keeps the transactions it undoes: errant/<node>-<time>-<gtids>.sql. */
+export const errantFile = (paths: Pick<StatePaths, 'errant'>, node: string, gtids: string, at: Date) =>
+  join(paths.errant, `${node}-${at.toISOString().replace(/[:.]/g, '-')}-${gtids.replace(/[^0-9,-]/g, '').replace(/,/g, '_')}.sql`);

@@ -98,12 +98,13 @@ describe('db failover decisions', () => {
     const r = decide(observed(0, nodes, 'db-b'), none, policy);
     expect(r.decision).toMatchObject({
       kind: 'rewind', node: 'db-a', to: 'db-b', fork: '0-1-120', errant: '0-1-121',
-      sentence: 'rewound db-a: it held transactions no replica had acknowledged (0-1-121, after 0-1-120, never received by db-b); undid them with a binlog flashback and made it a replica of db-b',
+      sentence: 'rewound db-a: it held transactions no replica had acknowledged (0-1-121, after 0-1-120, never received by db-b); saved them to errant/ in the state folder, undid them with a binlog flashback and made it a replica of db-b',
     });
     const steps = planSteps(r.decision, { nodes: resolve({}).dbNodes, topology: topo('db-b'), replication: { user: 'repl', password: 'x' }, policy, now: 0, hasReader: true });
-    expect(steps.map((s) => s.kind)).toEqual(['sql', 'flashback', 'sql']);
-    expect(steps[1]).toEqual({ kind: 'flashback', node: 'db-a', startGtid: '0-1-120' });
-    expect((steps[2] as { sql: string[] }).sql.slice(0, 2)).toEqual(['RESET MASTER', "SET GLOBAL gtid_slave_pos = '0-1-120'"]);
+    expect(steps.map((s) => s.kind)).toEqual(['sql', 'save-errant', 'flashback', 'sql']);
+    expect(steps[2]).toEqual({ kind: 'flashback', node: 'db-a', startGtid: '0-1-120' });
+    expect(steps[1]).toEqual({ kind: 'save-errant', node: 'db-a', startGtid: '0-1-120', errant: '0-1-121' });
+    expect((steps[3] as { sql: string[] }).sql.slice(0, 2)).toEqual(['RESET MASTER', "SET GLOBAL gtid_slave_pos = '0-1-120'"]);
   });
 
   it('refuses to rejoin a node whose transactions the primary cannot place', () => {

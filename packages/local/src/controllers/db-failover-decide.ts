@@ -283,7 +283,7 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
           errant: tail.errant,
           sentence:
             `rewound ${n.name}: it held transactions no replica had acknowledged (${tail.errant}, after ${tail.fork}, never received by ${primary.name}); ` +
-            `undid them with a binlog flashback and made it a replica of ${primary.name}`,
+            `saved them to errant/ in the state folder, undid them with a binlog flashback and made it a replica of ${primary.name}`,
         });
       }
       const was = !r ? 'it had no replication configured' : `it replicated from ${r.source ?? `port ${r.sourcePort}`}`;

@@ -16,6 +16,8 @@ export type Step =
   | { kind: 'haproxy'; commands: string[]; bestEffort: boolean }
   /** Undoes the node's own transactions after `startGtid` (exclusive) from its binlog (mariadb-binlog --flashback), unlogged. */
   | { kind: 'flashback'; node: string; startGtid: string }
+  /** Copies those transactions to a file (<stateDir>/errant/) before anything undoes them. */
+  | { kind: 'save-errant'; node: string; startGtid: string; errant: string }
   | { kind: 'topology'; topology: DbTopology };
 
 export interface PlanContext {
@@ -105,6 +107,7 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
     case 'rewind':
       return [
         { kind: 'sql', node: decision.node, sql: ['SET GLOBAL read_only = ON', 'STOP SLAVE'], bestEffort: false },
+        { kind: 'save-errant', node: decision.node, startGtid: decision.fork, errant: decision.errant },
         { kind: 'flashback', node: decision.node, startGtid: decision.fork },
         {
           kind: 'sql',

@@ -9,8 +9,8 @@ import type { DbNode, ResolvedDefinition } from '@conduit/definition';
 import { decide, redundancy, type Memory, type NodeState, type Observed, type Policy, type ServerAdminState } from './db-failover-decide.js';
 import { planSteps, type Step } from './db-failover-steps.js';
 import { BACKENDS } from '../generators/haproxy.js';
-import { dbSocket, type StatePaths } from '../paths.js';
-import { flashback, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode } from '../runner/index.js';
+import { dbSocket, errantFile, type StatePaths } from '../paths.js';
+import { flashback, saveBinlogTail, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode } from '../runner/index.js';
 import { readRedundancy, readTopology, writeRedundancy, writeTopology } from '../state.js';
 import { sqlString } from '../specs/db.js';
 import type { RegionSecrets } from '../types.js';
@@ -141,6 +141,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
           if (Number(r?.[0]?.w) !== 0) throw new Error(`${step.node} did not apply its relay log up to ${step.gtid} within ${step.timeoutMs} ms`);
         } else if (step.kind === 'haproxy') await haproxyAct(paths.haproxySocket, step.commands, 1_000);
         else if (step.kind === 'flashback') await flashback(socketOf(step.node), step.node, step.startGtid);
+        else if (step.kind === 'save-errant') await saveBinlogTail(socketOf(step.node), step.node, step.startGtid, errantFile(paths, step.node, step.errant, new Date()));
         else writeTopology(paths, step.topology);
       } catch (e) {
         if (!('bestEffort' in step) || !step.bestEffort) throw e;

@@ -1,4 +1,6 @@
 // `tier status`: every process with tier, zone, pid, port and health, plus the endpoints.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ResolvedDefinition } from '@conduit/definition';
 import { endpoints } from '../specs/processes.js';
 import { probe } from '../runner/probe.js';
@@ -45,6 +47,8 @@ export interface RegionStatus {
   topology: DbTopology | null;
   /** The DB tier's redundancy against the definition and since when (the failover controller's view); null before its first look. */
   redundancy: RedundancyState | null;
+  /** Files of transactions a rewind undid (kept for an operator to review or replay), oldest first. */
+  errantFiles: string[];
   processes: ProcessStatus[];
   tiers: Record<string, { total: number; healthy: number; zones: string[] }>;
   /** The release new instances run (current.json), null before the first `tier up`. */
@@ -90,6 +94,7 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
     endpoints: endpoints(d),
     topology: snap.topology,
     redundancy: running ? readRedundancy(paths) : null,
+    errantFiles: existsSync(paths.errant) ? readdirSync(paths.errant).sort().map((f) => join(paths.errant, f)) : [],
     processes,
     tiers,
     release: currentVersion(paths),
@@ -109,6 +114,7 @@ export function formatStatusTable(s: RegionStatus): string {
   return [
     `region "${s.name}": ${s.healthy ? 'healthy' : 'NOT healthy'} (supervisor pid ${s.supervisor?.pid ?? '-'}${s.running ? '' : ', not running'}; ${watchdog}), release ${s.release ?? 'none'}`,
     ...(s.redundancy ? [redundancyLine(s.redundancy)] : []),
+    ...(s.errantFiles.length ? [`undone transactions kept for review: ${s.errantFiles.length} file(s), latest ${s.errantFiles.at(-1)}`] : []),
     ...s.openActions.map((e) => `${e.interrupted ? 'INTERRUPTED' : 'in progress'}: ${e.controller} ${e.action} ${JSON.stringify(e.detail)} (opened ${e.openedAt} by supervisor ${e.pid})`),
     line(head),
     ...rows.map(line),

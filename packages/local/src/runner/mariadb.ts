@@ -2,6 +2,8 @@
 // mariadb tools run against it. Every connection has a deadline: a hung server (SIGSTOP) must never
 // hold a controller tick or a bootstrap.
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import mysql from 'mysql2/promise';
 
 const transient = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN']);
@@ -71,17 +73,47 @@ export async function runSql(socketPath: string, node: string, statements: strin
   }
 }
 
+/** mariadb-binlog arguments reading a node's binlog after startGtid (exclusive) to its end, through its socket. */
+async function binlogTailArgs(socketPath: string, node: string, startGtid: string, extra: string[]): Promise<string[]> {
+  const [logs] = (await runSql(socketPath, node, ['SHOW BINARY LOGS'], { timeoutMs: 3_000 })) as { Log_name: string }[][];
+  const first = logs?.[0]?.Log_name;
+  if (!first) throw new Error(`${node} has no binlog after ${startGtid}`);
+  return ['--read-from-remote-server', `--socket=${socketPath}`, '--user=root', ...extra, `--start-position=${startGtid}`, '--to-last-log', first];
+}
+
+/**
+ * Copies a node's transactions after startGtid (exclusive) to `file` before anything undoes them: the
+ * binlog events as mariadb-binlog prints them (replayable with `mariadb < file`), rows decoded in
+ * comments (--verbose) so an operator can read what they were. The file is written mode 600.
+ */
+export async function saveBinlogTail(socketPath: string, node: string, startGtid: string, file: string, timeoutMs = 20_000): Promise<void> {
+  const args = await binlogTailArgs(socketPath, node, startGtid, ['--verbose', `--result-file=${file}`]);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  await new Promise<void>((resolve, reject) => {
+    const dump = spawn('mariadb-binlog', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let errors = '';
+    dump.stderr.on('data', (b) => (errors += b.toString()));
+    const timer = setTimeout(() => dump.kill('SIGKILL'), timeoutMs);
+    dump.on('error', reject);
+    dump.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) {
+        chmodSync(file, 0o600);
+        resolve();
+      } else reject(new Error(`saving ${node}'s transactions after ${startGtid} to ${file} failed (mariadb-binlog ${code}): ${errors.trim().split('\n').slice(-2).join(' ')}`));
+    });
+  });
+}
+
 /**
  * Undoes a node's transactions after startGtid (exclusive): mariadb-binlog --flashback reads its binlog
  * (row events) and writes the inverse events, which the mariadb client applies with the binlog off.
  */
 export async function flashback(socketPath: string, node: string, startGtid: string, timeoutMs = 20_000): Promise<void> {
-  const [logs] = (await runSql(socketPath, node, ['SHOW BINARY LOGS'], { timeoutMs: 3_000 })) as { Log_name: string }[][];
-  const first = logs?.[0]?.Log_name;
-  if (!first) throw new Error(`${node} has no binlog to flash back`);
   const login = [`--socket=${socketPath}`, '--user=root'];
+  const args = await binlogTailArgs(socketPath, node, startGtid, ['--flashback']);
   await new Promise<void>((resolve, reject) => {
-    const dump = spawn('mariadb-binlog', ['--read-from-remote-server', ...login, '--flashback', `--start-position=${startGtid}`, '--to-last-log', first], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const dump = spawn('mariadb-binlog', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const apply = spawn('mariadb', [...login, '--init-command=SET SESSION sql_log_bin = 0'], { stdio: ['pipe', 'ignore', 'pipe'] });
     let errors = '';
     dump.stderr.on('data', (b) => (errors += b.toString()));
