@@ -168,6 +168,14 @@ export const definitionSchema = z
          * (promotion after failoverAfterMs + ~0.3 s) so clients never see it. A write that may have run is
          * never retried. 0 = no retry.
          */
+        /**
+         * What a commit waits for on the local MariaDB nodes (every node: any of them may become the primary).
+         * `full`: sync_binlog=1 and innodb_flush_log_at_trx_commit=1, an acknowledged commit is on disk and
+         * survives an OS crash. `relaxed`: sync_binlog=0 and innodb_flush_log_at_trx_commit=2, written to the
+         * OS at once and to disk about every second: an OS crash of the machine (all nodes share its disk)
+         * loses the last second everywhere. Aurora is always durable (its storage quorum); not used there.
+         */
+        durability: z.enum(['full', 'relaxed']).default('full').describe('default: full'),
         clientRetryBudgetMs: z.number().int().min(0).max(30_000).default(3000).describe('default: 3000 ms'),
         /** A replica further behind than this leaves the reader endpoint until it catches up (local failover controller). */
         readerMaxLagSeconds: z.number().int().min(0).max(3600).default(2).describe('default: 2 s'),

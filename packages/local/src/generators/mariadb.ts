@@ -56,10 +56,19 @@ export function mariadbCnf(d: ResolvedDefinition, node: DbNode, paths: Pick<Stat
     '# With no replica connected, do not block the first commit for the whole timeout.',
     'rpl_semi_sync_master_wait_no_slave=OFF',
     '',
-    '# Commits reach the OS at once and the disk about every second: a killed mariadbd loses nothing',
-    '# (the failure the drills inject), only a machine crash could; acknowledged writes are also on a',
-    '# replica (semi-sync AFTER_SYNC). Keeps commit latency low on a shared disk.',
-    'innodb_flush_log_at_trx_commit=2',
+    ...(d.database.durability === 'full'
+      ? [
+          '# database.durability = full: a commit is acknowledged once its binlog and redo log are on disk,',
+          '# so it survives an OS crash too (every node shares this machine\'s disk).',
+          'sync_binlog=1',
+          'innodb_flush_log_at_trx_commit=1',
+        ]
+      : [
+          '# database.durability = relaxed: commits reach the OS at once and the disk about every second. A',
+          '# killed mariadbd loses nothing, an OS crash loses the last second on every node at once.',
+          'sync_binlog=0',
+          'innodb_flush_log_at_trx_commit=2',
+        ]),
     '',
     '# --- Small footprint: one machine runs every node ---',
     'innodb_buffer_pool_size=64M',
