@@ -176,6 +176,15 @@ export const definitionSchema = z
          * loses the last second everywhere. Aurora is always durable (its storage quorum); not used there.
          */
         durability: z.enum(['full', 'relaxed']).default('full').describe('default: full'),
+        /**
+         * When the primary dies after committing without any replica's acknowledgement (semi-sync had fallen
+         * back to async: its replicas were lost or too slow), a replica may lack acknowledged writes.
+         * `wait`: no automatic promotion; alert and wait for the primary to come back (the supervisor restarts
+         * it) or for an operator: never lose an acknowledged write (Patroni's strict synchronous mode).
+         * `promote`: promote the most advanced replica anyway, preferring availability; the controller says
+         * since when writes may be lost, and the old primary's extra transactions are saved when it returns.
+         */
+        asyncPrimaryFailover: z.enum(['wait', 'promote']).default('wait').describe('default: wait'),
         clientRetryBudgetMs: z.number().int().min(0).max(30_000).default(3000).describe('default: 3000 ms'),
         /** A replica further behind than this leaves the reader endpoint until it catches up (local failover controller). */
         readerMaxLagSeconds: z.number().int().min(0).max(3600).default(2).describe('default: 2 s'),

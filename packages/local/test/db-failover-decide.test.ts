@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { compareGtid, decide, errantTail, hasErrantTransactions, mergeGtid, redundancy, type Memory, type NodeState, type Observed, type Policy } from '../src/controllers/db-failover-decide.js';
 import { planSteps } from '../src/controllers/db-failover-steps.js';
 
-const policy: Policy = { failoverAfterMs: 1000, semiSyncTimeoutMs: 10_000, maxReaderLagSeconds: 2 };
+const policy: Policy = { failoverAfterMs: 1000, semiSyncTimeoutMs: 10_000, maxReaderLagSeconds: 2, asyncPrimaryFailover: 'wait' };
 const goodSemi = { masterEnabled: true, masterStatus: true, masterClients: 2, waitPoint: 'AFTER_SYNC', waitNoSlave: false, timeoutMs: 10_000, slaveEnabled: false };
 const replicaSemi = { ...goodSemi, masterEnabled: false, masterStatus: false, masterClients: 0, slaveEnabled: true };
 
@@ -172,5 +172,35 @@ describe('redundancy against the definition', () => {
     expect(redundancy(observed(0, stale), 2)?.shortfall).toBe('0 of 2 replicas replicating from db-a (db-b: replicating from db-c, db-c: boom)');
     expect(redundancy(observed(0, [down('db-a'), ...healthy().slice(1)]), 2)?.shortfall).toBe('primary db-a unreachable');
     expect(redundancy({ ...observed(0, healthy()), topology: null }, 2)).toBeNull();
+  });
+});
+
+describe('a primary lost while it committed asynchronously', () => {
+  const alone = () => [primary('db-a', '0-1-130', { semiSync: { ...goodSemi, masterStatus: false, masterClients: 0 } }), replica('db-b', 'db-a', '0-1-100'), replica('db-c', 'db-a', '0-1-100')];
+  const lost = [down('db-a'), replica('db-b', 'db-a', '0-1-100'), replica('db-c', 'db-a', '0-1-100')];
+  it('is not failed over by default: it waits for the primary (never trades an acknowledged write)', () => {
+    const seen = decide(observed(10_000, alone()), none, policy);
+    expect(seen.memory.lastSemiSync).toEqual({ node: 'db-a', async: true, since: 10_000 });
+    const first = decide(observed(12_000, lost), seen.memory, policy);
+    const r = decide(observed(13_500, lost), first.memory, policy);
+    expect(r.decision).toEqual({
+      kind: 'blocked',
+      sentence: 'not promoting: primary db-a unreachable for 1.5 s (ECONNREFUSED), committing without any replica\'s acknowledgement for 3.5 s before it was lost, so no replica is sure to hold every acknowledged write (database.asyncPrimaryFailover: wait); waiting for db-a to come back or for an operator',
+    });
+  });
+  it('is failed over with asyncPrimaryFailover promote, saying since when writes may be lost', () => {
+    const p: Policy = { ...policy, asyncPrimaryFailover: 'promote' };
+    const seen = decide(observed(10_000, alone()), none, p);
+    const first = decide(observed(12_000, lost), seen.memory, p);
+    const r = decide(observed(13_500, lost), first.memory, p);
+    expect(r.decision.kind).toBe('failover');
+    expect((r.decision as { sentence: string }).sentence).toMatch(/; WARNING: db-a was committing asynchronously since 1970-01-01T00:00:10.000Z: writes acknowledged since then may be lost \(database.asyncPrimaryFailover: promote\)$/);
+  });
+  it('fails over as usual once a replica acknowledged again', () => {
+    const seen = decide(observed(10_000, alone()), none, policy);
+    const again = decide(observed(11_000, healthy()), seen.memory, policy);
+    expect(again.memory.lastSemiSync).toEqual({ node: 'db-a', async: false, since: 11_000 });
+    const first = decide(observed(12_000, lost), again.memory, policy);
+    expect(decide(observed(13_500, lost), first.memory, policy).decision.kind).toBe('failover');
   });
 });

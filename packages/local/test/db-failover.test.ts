@@ -26,7 +26,9 @@ const definition = resolve({
   zones: 3,
   regions: { secondary: null },
   backup: { copyToSecondary: false },
-  database: { replicas: 2, failoverAfterMs: 1000, semiSyncTimeoutMs: 5000 },
+  // promote: the rewind test below makes the primary commit alone, then kills it, to get an errant transaction
+  // (with the default `wait` the controller would not promote; drills/replicas-lost-then-primary-dies shows that).
+  database: { replicas: 2, failoverAfterMs: 1000, semiSyncTimeoutMs: 5000, asyncPrimaryFailover: 'promote' },
   local: {
     stateDir,
     ports: {

@@ -75,6 +75,11 @@ export interface Observed {
 export interface Memory {
   /** When each node was first seen unreachable in the current outage. */
   unreachableSince: Record<string, number>;
+  /**
+   * The primary's semi-sync state when last seen: `async` when it committed without waiting for any
+   * replica (semi-sync fallen back, or no replica connected), and since when. Absent before the first look.
+   */
+  lastSemiSync?: { node: string; async: boolean; since: number };
 }
 
 export interface Policy {
@@ -82,6 +87,8 @@ export interface Policy {
   semiSyncTimeoutMs: number;
   /** A replica further behind than this leaves the reader endpoint. */
   maxReaderLagSeconds: number;
+  /** database.asyncPrimaryFailover: whether a primary lost while committing asynchronously is failed over. */
+  asyncPrimaryFailover: 'wait' | 'promote';
 }
 
 export type Decision =
@@ -191,7 +198,7 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export function decide(o: Observed, memory: Memory, policy: Policy): { decision: Decision; memory: Memory } {
   const unreachableSince: Record<string, number> = {};
   for (const n of o.nodes) if (!n.reachable) unreachableSince[n.name] = memory.unreachableSince[n.name] ?? o.now;
-  const next: Memory = { unreachableSince };
+  const next: Memory = { unreachableSince, lastSemiSync: memory.lastSemiSync };
   const d = (decision: Decision) => ({ decision, memory: next });
 
   const topo = o.topology;
@@ -199,6 +206,12 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
   const byName = new Map(o.nodes.map((n) => [n.name, n]));
   const primary = byName.get(topo.primary);
   if (!primary) return d({ kind: 'blocked', sentence: `topology names ${topo.primary} as primary, but the definition has no such node` });
+  // Remember whether the writable primary commits synchronously (a replica acknowledges) or alone.
+  if (primary.reachable && !primary.readOnly) {
+    const async = !primary.semiSync.masterStatus || primary.semiSync.masterClients === 0;
+    const prev = memory.lastSemiSync;
+    next.lastSemiSync = { node: primary.name, async, since: prev && prev.node === primary.name && prev.async === async ? prev.since : o.now };
+  }
   const others = o.nodes.filter((n) => n.name !== primary.name);
 
   // 1. Fencing first: a writable node that is not the primary would split the brain.
@@ -221,6 +234,16 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
       .sort((a, b) => compareGtid(b.gtid, a.gtid) || a.n.name.localeCompare(b.n.name));
     const best = candidates[0];
     if (!best) return d({ kind: 'blocked', sentence: `cannot fail over: primary ${primary.name} unreachable for ${secs(down)} and no replica is reachable` });
+    const wasAsync = memory.lastSemiSync?.node === primary.name && memory.lastSemiSync.async ? memory.lastSemiSync : null;
+    const asyncFor = wasAsync ? `, committing without any replica's acknowledgement for ${secs(o.now - wasAsync.since)} before it was lost` : '';
+    if (wasAsync && policy.asyncPrimaryFailover === 'wait') {
+      return d({
+        kind: 'blocked',
+        sentence:
+          `not promoting: primary ${primary.name} unreachable for ${secs(down)} (${primary.error ?? 'no answer'})${asyncFor}, so no replica is sure to hold every acknowledged write ` +
+          `(database.asyncPrimaryFailover: wait); waiting for ${primary.name} to come back or for an operator`,
+      });
+    }
     const rest = candidates.slice(1);
     const cmp = rest.length ? ` (${rest.map((c) => `${c.n.name}: ${c.gtid || 'empty'}`).join(', ')})` : '';
     return d({
@@ -232,7 +255,8 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
       sentence:
         `promoted ${best.n.name}: primary ${primary.name} unreachable for ${secs(down)} (${primary.error ?? 'no answer'}), ` +
         `${best.n.name} has the most advanced GTID ${best.gtid || 'empty'}${cmp}; fenced ${primary.name} at the writer endpoint, ` +
-        `${rest.length ? `repointed ${rest.map((c) => c.n.name).join(', ')}, ` : ''}writer endpoint now ${best.n.name}`,
+        `${rest.length ? `repointed ${rest.map((c) => c.n.name).join(', ')}, ` : ''}writer endpoint now ${best.n.name}` +
+        (wasAsync ? `; WARNING: ${primary.name} was committing asynchronously since ${new Date(wasAsync.since).toISOString()}: writes acknowledged since then may be lost (database.asyncPrimaryFailover: promote)` : ''),
     });
   }
 

@@ -37,6 +37,8 @@ const OBSERVE_TIMEOUT_MS = 600;
 /** An admin statement of a step (STOP SLAVE, CHANGE MASTER…) answers in milliseconds; 3 s means the node is gone. */
 const STEP_TIMEOUT_MS = 3_000;
 
+/** A sentence with its durations ("for 1.2 s") blanked: the same situation, a tick later. */
+const withoutDurations = (s: string) => s.replace(/\d+(\.\d+)? s\b/g, '_');
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const yes = (v: unknown) => v === 1 || v === '1' || v === 'ON' || v === 'YES' || v === 'Yes';
 const errorText = (e: unknown) => {
@@ -59,6 +61,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
     failoverAfterMs: d.database.failoverAfterMs,
     semiSyncTimeoutMs: d.database.semiSyncTimeoutMs,
     maxReaderLagSeconds: d.database.readerMaxLagSeconds,
+    asyncPrimaryFailover: d.database.asyncPrimaryFailover,
   };
   const byName = new Map(d.dbNodes.map((n) => [n.name, n]));
   const byPort = new Map(d.dbNodes.map((n) => [n.port, n.name]));
@@ -206,7 +209,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
       }
       // Waiting and being blocked are said once, not every tick.
       if (decision.kind === 'wait' || decision.kind === 'blocked') {
-        if (lastSentence !== null && (decision.kind === 'wait' ? lastSentence.startsWith(`primary ${decision.node} unreachable`) : lastSentence === decision.sentence)) return null;
+        if (lastSentence !== null && (decision.kind === 'wait' ? lastSentence.startsWith(`primary ${decision.node} unreachable`) : withoutDurations(lastSentence) === withoutDurations(decision.sentence))) return null;
         return say(decision.kind, decision.sentence);
       }
       const entry = opts.journal?.open(decision.kind, { sentence: decision.sentence });
