@@ -133,6 +133,7 @@ describe('writer failover behind an endpoint', () => {
     expect(surelyNotRun(lost, 'sent', false)).toBe(false);
     expect(surelyNotRun(lost, 'sent', true)).toBe(true);
     expect(surelyNotRun({ code: 'ER_OPTION_PREVENTS_STATEMENT' }, 'sent', false)).toBe(true);
+    expect(surelyNotRun({ code: 'EPIPE', fatal: true, message: 'This socket has been ended by the other party' }, 'sent', false)).toBe(true);
     expect(surelyNotRun({ code: 'ER_DUP_ENTRY' }, 'connecting', true)).toBe(false);
     expect([1, 2, 3, 4, 10].map(retryDelayMs)).toEqual([50, 100, 200, 250, 250]);
   });

@@ -92,6 +92,8 @@ export const retryDelayMs = (attempt: number) => Math.min(50 * 2 ** (attempt - 1
  * Whether a failed statement may be sent again. The question is whether it may have run:
  * - the connection could not be opened (`connecting`): nothing was sent;
  * - the server refused it as read-only (a demoted primary): it did not run;
+ * - the pooled connection had already been closed by the other end when the statement was written to it
+ *   (EPIPE, "closed state": the primary died while the connection sat idle): it never left;
  * - a read (SELECT, SHOW) changes nothing: retried on any unavailability;
  * - anything else on a write (connection lost after sending, timeout, shutdown mid-statement) may have
  *   committed: indeterminate, never retried (the client gets a 503 and decides).
@@ -99,6 +101,8 @@ export const retryDelayMs = (attempt: number) => Math.min(50 * 2 ** (attempt - 1
 export function surelyNotRun(err: unknown, phase: 'connecting' | 'sent', read: boolean): boolean {
   if (isReadOnly(err)) return true;
   if (!isDbUnavailable(err)) return false;
+  const e = err as { code?: unknown; message?: unknown };
+  if (e.code === 'EPIPE' || (typeof e.message === 'string' && e.message.includes('closed state'))) return true;
   return phase === 'connecting' || read;
 }
 
