@@ -350,6 +350,44 @@ export const scenarios: Scenario[] = [
       ];
     },
   },
+  {
+    name: 'replicas-lost-then-primary-dies',
+    story: 'Given a MariaDB primary with two semi-sync replicas and traffic, when both replicas stop (the primary then commits alone, acknowledging writes no replica has) and the primary dies just as they come back, then no replica is promoted (database.asyncPrimaryFailover: wait), the supervisor restarts the primary, which takes writes again, and no acknowledged write is lost.',
+    fisAction: 'aws:rds:failover-db-cluster after aws:rds:reboot-db-instances of every reader (Aurora itself never acknowledges a write its storage quorum lacks)',
+    async fault(ctx) {
+      const t = topology(ctx.region);
+      if (!t) throw new Error('no db-topology.json: is the region up?');
+      ctx.state.primary = t.primary;
+      for (const r of t.replicas) await stopProcessGracefully(ctx.region, r);
+      ctx.event(`stopped the replicas ${t.replicas.join(', ')}: ${t.primary} now commits alone`);
+      // Long enough for the controller to see the primary committing without acknowledgement, and for writes to pile up there.
+      await new Promise((res) => setTimeout(res, 1_500));
+      const pid = signalProcess(ctx.region, t.primary, 'SIGKILL');
+      ctx.state.killed = { [t.primary]: pid };
+      ctx.state.strikes = [{ from: Date.now(), to: Date.now() }];
+      ctx.event(`SIGKILL primary ${t.primary} (pid ${pid}); starting the replicas again`);
+      for (const r of t.replicas) await startProcess(ctx.region, r);
+    },
+    heal: restartKilled,
+    async settle(ctx) {
+      const paths = statePaths(ctx.region.stateDir);
+      await waitUntil('full redundancy again', () => readRedundancy(paths)?.full === true, 60_000, 250);
+    },
+    criteria: (ctx, f) => {
+      const db = f.events.filter((e) => e.source === 'db-failover' && e.at >= f.faultAt);
+      const refused = db.find((e) => e.sentence.startsWith('not promoting'));
+      const promoted = db.filter((e) => e.sentence.startsWith('promoted'));
+      const t = topology(ctx.region);
+      const end = readRedundancy(statePaths(ctx.region.stateDir));
+      return [
+        criterion('automatic promotion refused', 'a "not promoting" decision', refused ? refused.sentence.slice(0, 90) + '…' : 'none', !!refused),
+        criterion('replicas promoted', '0', promoted.length, promoted.length === 0),
+        criterion('primary after the fault', `${ctx.state.primary} (restarted, reopened)`, t?.primary ?? 'none', t?.primary === ctx.state.primary),
+        criterion('writes resumed', '<= 10 s (the primary restarted in place)', secs(f.writeRecoveryMs), f.writeRecoveryMs <= 10_000),
+        criterion('redundancy at the end', 'as defined', end ? (end.full ? 'full' : `below: ${end.shortfall}`) : 'unknown', end?.full === true),
+      ];
+    },
+  },
   ...deployScenarios,
 ];
 
