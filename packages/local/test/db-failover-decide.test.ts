@@ -204,3 +204,14 @@ describe('a primary lost while it committed asynchronously', () => {
     expect(decide(observed(13_500, lost), first.memory, policy).decision.kind).toBe('failover');
   });
 });
+
+describe('a re-cloned node', () => {
+  it('rejoins from the GTID position of its copy, then sets the copy\'s coordinates aside', () => {
+    const cloned = { ...primary('db-c', ''), readOnly: true, replication: null, semiSync: replicaSemi, cloneGtid: '0-1-95' };
+    const r = decide(observed(0, [primary('db-a', '0-1-100'), replica('db-b', 'db-a', '0-1-100'), cloned]), none, policy);
+    expect(r.decision).toEqual({ kind: 'repoint', node: 'db-c', to: 'db-a', slavePos: '0-1-95', sentence: 'db-c now replicates from db-a from the position of its re-clone (0-1-95)' });
+    const steps = planSteps(r.decision, { nodes: resolve({}).dbNodes, topology: topo('db-a'), replication: { user: 'repl', password: 'x' }, policy, now: 0, hasReader: true });
+    expect((steps[0] as { sql: string[] }).sql.slice(0, 2)).toEqual(['STOP SLAVE', "SET GLOBAL gtid_slave_pos = '0-1-95'"]);
+    expect(steps[1]).toEqual({ kind: 'clone-rejoined', node: 'db-c' });
+  });
+});

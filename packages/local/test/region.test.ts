@@ -1,6 +1,6 @@
 // Integration: a small real region (2 zones, 2 API instances, 2 front instances, 1 replica) brought
 // up by the real `tier` CLI, checked through the edge, then destroyed with nothing left behind.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -340,6 +340,36 @@ describe('a small region', () => {
     await waitUntil('full redundancy', () => fullAgain() > fullBefore, 15_000, 200);
     expect((await tier('status')).stdout).toMatch(/^database redundancy: as defined \(since /m);
   });
+
+  it('re-clones a replica whose data dir is gone (mariadb-backup streamed from a running node), which then rejoins', async () => {
+    const replica = readRegion(stateDir).topology!.replicas[0]!;
+    const old = proc(replica).pid!;
+    process.kill(old, 'SIGKILL');
+    rmSync(join(statePaths(stateDir).data, replica), { recursive: true, force: true });
+    const restarted = await waitUntil(`${replica} restarted`, () => { const p = proc(replica); return p.pid !== null && p.pid !== old ? p : null; }, 60_000, 100);
+    everyPid.push(restarted.pid!);
+    expect(readFileSync(statePaths(stateDir).supervisorLog, 'utf8')).toMatch(new RegExp(`${replica}: its data dir was unusable \\(no system tables\\): re-cloned from db-\\w \\(mariadb-backup streamed, GTID 0-\\d+-\\d+`));
+    await waitUntil(`${replica} replicating again`, async () => {
+      const r = await tier('status', '--json');
+      return JSON.parse(r.stdout).processes.some((p: { name: string; detail: string | null }) => p.name === replica && p.detail?.startsWith('replicating from'));
+    }, 30_000, 500);
+    // It holds what was written before (the user of the failover test), and what is written now reaches it.
+    const name = `afterclone${Date.now()}`;
+    const reg = await httpGet(`${edge}/api/users`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: { username: name, email: `${name}@example.com`, password: 'a-long-password-1' } }), timeoutMs: 10_000,
+    });
+    expect(reg.status, reg.body).toBe(201);
+    const c = await mysql.createConnection({ socketPath: join(statePaths(stateDir).run, `${replica}.sock`), user: 'root' });
+    try {
+      await waitUntil('the new user on the re-cloned replica', async () => {
+        const [rows] = await c.query(`SELECT COUNT(*) AS n FROM \`${d.database.databaseName}\`.users WHERE username LIKE 'failover%' OR username = ?`, [name]);
+        return Number((rows as { n: number }[])[0]!.n) >= 2;
+      }, 10_000, 200);
+    } finally {
+      await c.end();
+    }
+  }, 120_000);
 
   describe('rolling deploys', () => {
     const apiLb = `http://127.0.0.1:${d.local.ports.api}`;

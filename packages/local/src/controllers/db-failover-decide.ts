@@ -53,6 +53,8 @@ export interface NodeState {
   /** @@gtid_binlog_state: per domain, the last GTID of every server id in its binlog. */
   gtidBinlogState: string;
   semiSync: SemiSyncState;
+  /** A re-cloned node not yet rejoined: the GTID position of its copy (from xtrabackup_binlog_info). */
+  cloneGtid?: string;
 }
 
 import type { DbTopology } from '../types.js';
@@ -118,7 +120,7 @@ export type Decision =
       errant: string;
       sentence: string;
     }
-  | { kind: 'repoint'; node: string; to: string; sentence: string }
+  | { kind: 'repoint'; node: string; to: string; /** A re-cloned node: its slave position, from the copy. */ slavePos?: string; sentence: string }
   | { kind: 'reader'; ready: string[]; maint: string[]; sentence: string };
 
 // ---- GTIDs ----
@@ -291,6 +293,9 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
     if (!n.reachable) continue;
     const r = n.replication;
     if (!r || r.source !== primary.name) {
+      if (n.cloneGtid) {
+        return d({ kind: 'repoint', node: n.name, to: primary.name, slavePos: n.cloneGtid, sentence: `${n.name} now replicates from ${primary.name} from the position of its re-clone (${n.cloneGtid})` });
+      }
       const tail = errantTail(n.gtidBinlogPos, primary.gtidBinlogState);
       if (tail && tail.fork === '') {
         return d({

@@ -18,6 +18,8 @@ export type Step =
   | { kind: 'flashback'; node: string; startGtid: string }
   /** Copies those transactions to a file (<stateDir>/errant/) before anything undoes them. */
   | { kind: 'save-errant'; node: string; startGtid: string; errant: string }
+  /** A re-cloned node replicates: its copy's coordinates file is set aside (xtrabackup_binlog_info.applied). */
+  | { kind: 'clone-rejoined'; node: string }
   | { kind: 'topology'; topology: DbTopology };
 
 export interface PlanContext {
@@ -118,6 +120,12 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
         },
       ];
     case 'repoint':
+      if (decision.slavePos) {
+        return [
+          { kind: 'sql', node: decision.node, sql: ['STOP SLAVE', `SET GLOBAL gtid_slave_pos = ${sqlString(decision.slavePos)}`, ...replicaOfSql(node(decision.to), ctx.replication)], bestEffort: false },
+          { kind: 'clone-rejoined', node: decision.node },
+        ];
+      }
       return [{ kind: 'sql', node: decision.node, sql: replicaOfSql(node(decision.to), ctx.replication), bestEffort: false }];
     case 'reader':
       return [

@@ -3,14 +3,14 @@
 // plan the steps as data (db-failover-steps.ts); carry them out through the runner and state.ts; say
 // what it did in one sentence. The supervisor calls tick() every CONTROLLER_TICK_MS. Ticks never
 // overlap; every step is safe to repeat.
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { DbNode, ResolvedDefinition } from '@conduit/definition';
 import { decide, redundancy, type Memory, type NodeState, type Observed, type Policy, type ServerAdminState } from './db-failover-decide.js';
 import { planSteps, type Step } from './db-failover-steps.js';
 import { BACKENDS } from '../generators/haproxy.js';
-import { dbSocket, errantFile, type StatePaths } from '../paths.js';
-import { flashback, saveBinlogTail, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode } from '../runner/index.js';
+import { dbDataDir, dbSocket, errantFile, type StatePaths } from '../paths.js';
+import { CLONE_INFO_FILE, cloneGtid, flashback, saveBinlogTail, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode } from '../runner/index.js';
 import { readRedundancy, readTopology, writeRedundancy, writeTopology } from '../state.js';
 import { sqlString } from '../specs/db.js';
 import type { RegionSecrets } from '../types.js';
@@ -71,6 +71,12 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
     return dbSocket(paths, n);
   };
 
+  /** A re-cloned data dir keeps the copy's coordinates until the node replicates (then set aside). */
+  const cloneGtidOf = (node: DbNode): string | undefined => {
+    const info = join(dbDataDir(paths, node), CLONE_INFO_FILE);
+    return existsSync(info) ? cloneGtid(readFileSync(info, 'utf8')) || undefined : undefined;
+  };
+
   async function observeNode(node: DbNode): Promise<NodeState> {
     try {
       return await withNode(dbSocket(paths, node), async (c) => {
@@ -104,6 +110,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
           gtidCurrentPos: String(v.cur ?? ''),
           gtidBinlogPos: String(v.bin ?? ''),
           gtidBinlogState: String(v.bst ?? ''),
+          cloneGtid: cloneGtidOf(node),
           semiSync: {
             masterEnabled: yes(v.me),
             masterStatus: yes(st.Rpl_semi_sync_master_status),
@@ -144,7 +151,10 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
           if (Number(r?.[0]?.w) !== 0) throw new Error(`${step.node} did not apply its relay log up to ${step.gtid} within ${step.timeoutMs} ms`);
         } else if (step.kind === 'haproxy') await haproxyAct(paths.haproxySocket, step.commands, 1_000);
         else if (step.kind === 'flashback') await flashback(socketOf(step.node), step.node, step.startGtid);
-        else if (step.kind === 'save-errant') await saveBinlogTail(socketOf(step.node), step.node, step.startGtid, errantFile(paths, step.node, step.errant, new Date()));
+        else if (step.kind === 'clone-rejoined') {
+          const info = join(dbDataDir(paths, byName.get(step.node)!), CLONE_INFO_FILE);
+          if (existsSync(info)) renameSync(info, `${info}.applied`);
+        } else if (step.kind === 'save-errant') await saveBinlogTail(socketOf(step.node), step.node, step.startGtid, errantFile(paths, step.node, step.errant, new Date()));
         else writeTopology(paths, step.topology);
       } catch (e) {
         if (!('bestEffort' in step) || !step.bestEffort) throw e;

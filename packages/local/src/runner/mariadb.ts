@@ -2,8 +2,9 @@
 // mariadb tools run against it. Every connection has a deadline: a hung server (SIGSTOP) must never
 // hold a controller tick or a bootstrap.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { runOnce } from './spawn.js';
 import mysql from 'mysql2/promise';
 
 const transient = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN']);
@@ -130,4 +131,46 @@ export async function flashback(socketPath: string, node: string, startGtid: str
       else reject(new Error(`flashback of ${node} from ${startGtid} failed (mariadb-binlog ${dumpCode}, mariadb ${code}): ${errors.trim().split('\n').slice(-2).join(' ')}`));
     });
   });
+}
+
+/** Name of the file mariadb-backup leaves in a data dir: the source's binlog coordinates and GTID at the copy. */
+export const CLONE_INFO_FILE = 'xtrabackup_binlog_info';
+
+/** The GTID position a cloned data dir holds (third column of xtrabackup_binlog_info), '' when none. */
+export const cloneGtid = (binlogInfo: string) => binlogInfo.trim().split(/\s+/)[2] ?? '';
+
+/**
+ * Re-clones a node whose data cannot be reused: streams a physical copy of a healthy node
+ * (`mariadb-backup --backup --stream=xbstream` over its socket, unpacked by `mbstream -x`) into an empty
+ * `dataDir` (the old one is moved aside, not deleted), then prepares it (`--prepare`). The copy keeps
+ * xtrabackup_binlog_info: the failover controller sets the node's gtid_slave_pos from it before it
+ * replicates (a restored server's own gtid_slave_pos is stale). Returns the copy's GTID position.
+ */
+export async function cloneDataDir(sourceSocket: string, dataDir: string, timeoutMs = 120_000): Promise<string> {
+  if (existsSync(dataDir)) renameSync(dataDir, `${dataDir}.broken-${Date.now()}`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const scratch = `${dataDir}.clone-tmp`;
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  await new Promise<void>((resolve, reject) => {
+    const backup = spawn('mariadb-backup', ['--backup', '--stream=xbstream', `--socket=${sourceSocket}`, '--user=root', `--target-dir=${scratch}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const unpack = spawn('mbstream', ['-x', '-C', dataDir], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let errors = '';
+    backup.stderr.on('data', (b) => (errors = (errors + b.toString()).slice(-4000)));
+    unpack.stderr.on('data', (b) => (errors = (errors + b.toString()).slice(-4000)));
+    backup.stdout.pipe(unpack.stdin);
+    const timer = setTimeout(() => { backup.kill('SIGKILL'); unpack.kill('SIGKILL'); }, timeoutMs);
+    let backupCode: number | null = null;
+    backup.on('close', (c) => (backupCode = c));
+    backup.on('error', reject);
+    unpack.on('error', reject);
+    unpack.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0 && backupCode === 0) resolve();
+      else reject(new Error(`streaming a copy from ${sourceSocket} failed (mariadb-backup ${backupCode}, mbstream ${code}): ${errors.trim().split('\n').slice(-2).join(' ')}`));
+    });
+  });
+  rmSync(scratch, { recursive: true, force: true });
+  await runOnce('mariadb-backup', ['--prepare', `--target-dir=${dataDir}`], { timeoutMs });
+  return cloneGtid(readFileSync(join(dataDir, CLONE_INFO_FILE), 'utf8'));
 }

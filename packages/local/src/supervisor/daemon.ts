@@ -5,12 +5,13 @@
 // processes processes.json lists as they are, and the controllers finish or undo the actions the
 // journal shows interrupted.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Server } from 'node:net';
-import { statePaths } from '../paths.js';
+import { dbDataDir, dbSocket, statePaths } from '../paths.js';
 import { readJson, readTopology, loadOrCreateSecrets } from '../state.js';
 import { compactJournal, openEntries, type JournalEntry } from '../journal.js';
 import { currentVersion } from '../releases.js';
-import { sentinelMasterPort, serveControl, type ControlRequest } from '../runner/index.js';
+import { cloneDataDir, sentinelMasterPort, serveControl, type ControlRequest } from '../runner/index.js';
 import { reconcileTopology } from '../specs/db.js';
 import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
 import { startControllers } from '../controllers/load.js';
@@ -54,6 +55,18 @@ const sup: Supervisor = new Supervisor(paths, log, (spec, restart) => {
   if (spec.tier !== 'lb' || !restart) return;
   const active = sup.records().filter((r) => (r.tier === 'api' || r.tier === 'front') && r.pid !== null).map((r) => r.name);
   writeHaproxyConfig(ctx, reconcileTopology(d, readTopology(paths)), active);
+}, async (spec) => {
+  // A database node whose data dir is gone (deleted, never initialised, moved aside) cannot restart on it:
+  // it is re-cloned from a running replica (else the primary), and the controller rejoins it from the copy.
+  const node = d.dbNodes.find((n) => n.name === spec.name);
+  if (!node || existsSync(join(dbDataDir(paths, node), 'mysql'))) return null;
+  const t = readTopology(paths);
+  const running = new Set(sup.records().filter((r) => r.pid !== null && r.state === 'running').map((r) => r.name));
+  const source = [...(t?.replicas ?? []), t?.primary].find((n): n is string => !!n && n !== node.name && running.has(n));
+  if (!source) return `${node.name}: its data dir is unusable and no other database node runs to re-clone it from; starting it as it is`;
+  const t0 = Date.now();
+  const gtid = await cloneDataDir(dbSocket(paths, { name: source }), dbDataDir(paths, node));
+  return `${node.name}: its data dir was unusable (no system tables): re-cloned from ${source} (mariadb-backup streamed, GTID ${gtid || 'empty'}, ${((Date.now() - t0) / 1000).toFixed(1)} s); the failover controller rejoins it from there`;
 });
 let stopControllers: (() => Promise<void>) | null = null;
 let control: Server | null = null;

@@ -64,8 +64,15 @@ export class Supervisor {
   /**
    * @param beforeStart runs before every (re)start of a spec, e.g. to regenerate HAProxy's config from
    *   the current DB topology and running instances before a replacement HAProxy starts.
+   * @param beforeRestart runs (and is awaited) before a crashed "restart" process is started again, e.g. to
+   *   re-clone a database node whose data dir is gone; its sentence, if any, is logged.
    */
-  constructor(private readonly paths: StatePaths, private readonly log: Logger, private readonly beforeStart: (spec: ProcessSpec, restart: boolean) => void = () => undefined) {}
+  constructor(
+    private readonly paths: StatePaths,
+    private readonly log: Logger,
+    private readonly beforeStart: (spec: ProcessSpec, restart: boolean) => void = () => undefined,
+    private readonly beforeRestart: (spec: ProcessSpec) => Promise<string | null> = async () => null,
+  ) {}
 
   get names(): string[] {
     return [...this.managed.keys()];
@@ -207,10 +214,15 @@ export class Supervisor {
   }
 
   private startLater(m: Managed, delay: number, done: string, what: string): void {
-    m.restartTimer = setTimeout(() => {
+    m.restartTimer = setTimeout(async () => {
       m.restartTimer = null;
       if (this.shuttingDown || m.stopping) return;
       try {
+        if (m.spec.restartPolicy === 'restart') {
+          const said = await this.beforeRestart(m.spec);
+          if (said) this.log(said);
+          if (this.shuttingDown || m.stopping) return;
+        }
         const pid = this.start(m.spec);
         this.log(`${m.spec.name} ${done}: new pid ${pid}`);
       } catch (e) {
