@@ -111,24 +111,28 @@ export async function saveBinlogTail(socketPath: string, node: string, startGtid
  * (row events) and writes the inverse events, which the mariadb client applies with the binlog off.
  */
 export async function flashback(socketPath: string, node: string, startGtid: string, timeoutMs = 20_000): Promise<void> {
-  const login = [`--socket=${socketPath}`, '--user=root'];
   const args = await binlogTailArgs(socketPath, node, startGtid, ['--flashback']);
-  await new Promise<void>((resolve, reject) => {
-    const dump = spawn('mariadb-binlog', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const apply = spawn('mariadb', [...login, '--init-command=SET SESSION sql_log_bin = 0'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const r = await pipeline(['mariadb-binlog', args], ['mariadb', [`--socket=${socketPath}`, '--user=root', '--init-command=SET SESSION sql_log_bin = 0']], timeoutMs);
+  if (r.codes[0] !== 0 || r.codes[1] !== 0) throw new Error(`flashback of ${node} from ${startGtid} failed (mariadb-binlog ${r.codes[0]}, mariadb ${r.codes[1]}): ${r.errors}`);
+}
+
+/** `a | b`: resolves once both exited, with their exit codes (null: killed, e.g. past timeoutMs) and the tail of their stderr. */
+function pipeline(a: [string, string[]], b: [string, string[]], timeoutMs: number): Promise<{ codes: [number | null, number | null]; errors: string }> {
+  return new Promise((resolve, reject) => {
+    const from = spawn(a[0], a[1], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const to = spawn(b[0], b[1], { stdio: ['pipe', 'ignore', 'pipe'] });
     let errors = '';
-    dump.stderr.on('data', (b) => (errors += b.toString()));
-    apply.stderr.on('data', (b) => (errors += b.toString()));
-    dump.stdout.pipe(apply.stdin);
-    const timer = setTimeout(() => { dump.kill('SIGKILL'); apply.kill('SIGKILL'); }, timeoutMs);
-    let dumpCode: number | null = null;
-    dump.on('close', (c) => (dumpCode = c));
-    dump.on('error', reject);
-    apply.on('error', reject);
-    apply.on('close', (code) => {
+    const keep = (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000));
+    from.stderr.on('data', keep);
+    to.stderr.on('data', keep);
+    from.stdout.pipe(to.stdin);
+    const timer = setTimeout(() => { from.kill('SIGKILL'); to.kill('SIGKILL'); }, timeoutMs);
+    const exited = (p: { on(e: 'close', f: (code: number | null) => void): unknown }) => new Promise<number | null>((res) => p.on('close', res));
+    from.on('error', reject);
+    to.on('error', reject);
+    void Promise.all([exited(from), exited(to)]).then((codes) => {
       clearTimeout(timer);
-      if (code === 0 && (dumpCode === 0 || dumpCode === null)) resolve();
-      else reject(new Error(`flashback of ${node} from ${startGtid} failed (mariadb-binlog ${dumpCode}, mariadb ${code}): ${errors.trim().split('\n').slice(-2).join(' ')}`));
+      resolve({ codes, errors: errors.trim().split('\n').slice(-2).join(' ') });
     });
   });
 }
@@ -152,24 +156,8 @@ export async function cloneDataDir(sourceSocket: string, dataDir: string, timeou
   const scratch = `${dataDir}.clone-tmp`;
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true, mode: 0o700 });
-  await new Promise<void>((resolve, reject) => {
-    const backup = spawn('mariadb-backup', ['--backup', '--stream=xbstream', `--socket=${sourceSocket}`, '--user=root', `--target-dir=${scratch}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const unpack = spawn('mbstream', ['-x', '-C', dataDir], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let errors = '';
-    backup.stderr.on('data', (b) => (errors = (errors + b.toString()).slice(-4000)));
-    unpack.stderr.on('data', (b) => (errors = (errors + b.toString()).slice(-4000)));
-    backup.stdout.pipe(unpack.stdin);
-    const timer = setTimeout(() => { backup.kill('SIGKILL'); unpack.kill('SIGKILL'); }, timeoutMs);
-    let backupCode: number | null = null;
-    backup.on('close', (c) => (backupCode = c));
-    backup.on('error', reject);
-    unpack.on('error', reject);
-    unpack.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0 && backupCode === 0) resolve();
-      else reject(new Error(`streaming a copy from ${sourceSocket} failed (mariadb-backup ${backupCode}, mbstream ${code}): ${errors.trim().split('\n').slice(-2).join(' ')}`));
-    });
-  });
+  const r = await pipeline(['mariadb-backup', ['--backup', '--stream=xbstream', `--socket=${sourceSocket}`, '--user=root', `--target-dir=${scratch}`]], ['mbstream', ['-x', '-C', dataDir]], timeoutMs);
+  if (r.codes[0] !== 0 || r.codes[1] !== 0) throw new Error(`streaming a copy from ${sourceSocket} failed (mariadb-backup ${r.codes[0]}, mbstream ${r.codes[1]}): ${r.errors}`);
   rmSync(scratch, { recursive: true, force: true });
   await runOnce('mariadb-backup', ['--prepare', `--target-dir=${dataDir}`], { timeoutMs });
   return cloneGtid(readFileSync(join(dataDir, CLONE_INFO_FILE), 'utf8'));
