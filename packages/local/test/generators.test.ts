@@ -137,6 +137,8 @@ describe('my.cnf', () => {
       expect(c).not.toMatch(/^require_secure_transport/m);
     }
     expect(cnfs[0]).toMatch(/^server_id=1$/m);
+    // The node the topology names primary restarts as MASTER: its crash recovery keeps what it acknowledged.
+    expect(mariadbCnf(d, d.dbNodes[0]!, paths, 'primary')).toMatch(/^init_rpl_role=MASTER$/m);
     expect(cnfs[1]).toMatch(/^server_id=2$/m);
     expect(cnfs[1]).toMatch(/^port=21311$/m);
   });

@@ -17,7 +17,7 @@ import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type Sp
 import { startControllers } from '../controllers/load.js';
 import { Supervisor } from './supervisor.js';
 import { bringUp } from './bring-up.js';
-import { writeConfigs, writeHaproxyConfig, writeRedisConfig } from './configs.js';
+import { writeConfigs, writeDbConfig, writeHaproxyConfig, writeRedisConfig } from './configs.js';
 import { readPlan, type RegionPlan, type SupervisorMessage } from './plan.js';
 import type { ProcessSpec, ProcessesFile } from '../types.js';
 
@@ -59,8 +59,12 @@ const sup: Supervisor = new Supervisor(paths, log, (spec, restart) => {
   // A database node whose data dir is gone (deleted, never initialised, moved aside) cannot restart on it:
   // it is re-cloned from a running replica (else the primary), and the controller rejoins it from the copy.
   const node = d.dbNodes.find((n) => n.name === spec.name);
-  if (!node || existsSync(join(dbDataDir(paths, node), 'mysql'))) return null;
+  if (!node) return null;
   const t = readTopology(paths);
+  // Still the primary (not failed over: the controller refused, or nobody could take over): it must keep
+  // what it acknowledged during its crash recovery; otherwise it restarts to rejoin as a replica.
+  writeDbConfig(ctx, node, t);
+  if (existsSync(join(dbDataDir(paths, node), 'mysql'))) return null;
   const running = new Set(sup.records().filter((r) => r.pid !== null && r.state === 'running').map((r) => r.name));
   const source = [...(t?.replicas ?? []), t?.primary].find((n): n is string => !!n && n !== node.name && running.has(n));
   if (!source) return `${node.name}: its data dir is unusable and no other database node runs to re-clone it from; starting it as it is`;
