@@ -22,8 +22,8 @@ interface Managed {
   crashStreak: number;
 }
 
-/** A stateful node that ran this long before it died is not crash-looping: its backoff starts over. */
-const STABLE_AFTER_MS = 30_000;
+/** A stateful node that ran this long before it died is not crash-looping (one that cannot start dies within a second or two): its backoff starts over. */
+const STABLE_AFTER_MS = 10_000;
 const RESTART_BACKOFF_CAP_MS = 30_000;
 
 /** Delay before restarting a stateful node in place: restartAfterMs, doubled per crash in a row, capped. */
