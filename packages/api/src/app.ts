@@ -87,7 +87,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
   app.register(securityPlugin);
   app.register(corsPlugin, { origins: config.corsAllowedOrigins });
   app.register(bodyPlugin);
-  app.register(dbPlugin, { writerUrl: config.databaseWriterUrl, readerUrl: config.databaseReaderUrl, poolSize: config.dbPoolSize, tls: config.databaseTls, db: deps.db });
+  app.register(dbPlugin, { writerUrl: config.databaseWriterUrl, readerUrl: config.databaseReaderUrl, poolSize: config.dbPoolSize, retryBudgetMs: config.dbRetryBudgetMs, tls: config.databaseTls, db: deps.db });
   app.register(cachePlugin, { config: config.cache, timeoutMs: config.cacheTimeoutMs, cache: deps.cache });
   app.register(authPlugin, { jwtSecret: config.jwtSecret });
   app.register(readYourWritesPlugin);

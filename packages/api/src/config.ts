@@ -36,6 +36,11 @@ export interface Config {
   cacheTimeoutMs: number;
   /** Connections per pool (writer and reader each); default 10. */
   dbPoolSize: number;
+  /**
+   * How long a statement that surely did not run (no connection to the endpoint, a read-only refusal) and
+   * any read are retried during a failover before the request fails with 503; default 3000 ms.
+   */
+  dbRetryBudgetMs: number;
   /** Login + registration attempts per client IP per minute (per instance); default 30. */
   rateLimitAuthPerMin: number;
   /** Edge purge endpoints told on every write; default: none (no edge caches API responses). */
@@ -115,6 +120,7 @@ export const envSchema = z.object({
   ZONE: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'a label of letters, digits, . _ : - (max 64)').optional(),
   CACHE_TIMEOUT_MS: intIn(1, 10_000, 'milliseconds').optional(),
   DB_POOL_SIZE: intIn(1, 1000, 'a pool size').optional(),
+  DB_RETRY_BUDGET_MS: intIn(0, 30_000, 'milliseconds').optional(),
   RATE_LIMIT_AUTH_PER_MIN: intIn(1, 1_000_000, 'requests per minute').optional(),
   EDGE_PURGE_URLS: listOf(isHttpUrl, 'a comma-separated list of http(s) URLs of edge purge endpoints').optional(),
   CORS_ALLOWED_ORIGINS: listOf((o) => o === '*' || isOrigin(o), 'a comma-separated list of origins like https://app.example.com, or *').optional(),
@@ -204,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     zone: e.ZONE ?? null,
     cacheTimeoutMs: e.CACHE_TIMEOUT_MS ?? 50,
     dbPoolSize: e.DB_POOL_SIZE ?? 10,
+    dbRetryBudgetMs: e.DB_RETRY_BUDGET_MS ?? 3_000,
     rateLimitAuthPerMin: e.RATE_LIMIT_AUTH_PER_MIN ?? 30,
     edgePurgeUrls: e.EDGE_PURGE_URLS?.split(',').map((u) => u.trim()) ?? [],
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()) ?? ['*'],

@@ -28,6 +28,8 @@ export interface ApiEnvironment {
   zone?: string;
   cacheTimeoutMs?: number;
   dbPoolSize?: number;
+  /** default 3000 ms */
+  dbRetryBudgetMs?: number;
   rateLimitAuthPerMin?: number;
   /** Comma-separated purge URLs of the edge; default: none (no edge cache to purge) */
   edgePurgeUrls?: string;
@@ -50,6 +52,7 @@ const NAMES = {
   zone: 'ZONE',
   cacheTimeoutMs: 'CACHE_TIMEOUT_MS',
   dbPoolSize: 'DB_POOL_SIZE',
+  dbRetryBudgetMs: 'DB_RETRY_BUDGET_MS',
   rateLimitAuthPerMin: 'RATE_LIMIT_AUTH_PER_MIN',
   edgePurgeUrls: 'EDGE_PURGE_URLS',
   corsAllowedOrigins: 'CORS_ALLOWED_ORIGINS',

@@ -37,6 +37,7 @@ describe('configuration from the environment', () => {
       zone: null,
       cacheTimeoutMs: 50,
       dbPoolSize: 10,
+      dbRetryBudgetMs: 3000,
       rateLimitAuthPerMin: 30,
       edgePurgeUrls: [],
       corsAllowedOrigins: ['*'],
@@ -82,6 +83,7 @@ describe('configuration from the environment', () => {
     expect(fail({ ...base, LOG_LEVEL: 'loud' })).toMatch(/^LOG_LEVEL: malformed, expected one of/);
     expect(fail({ ...base, CACHE_TIMEOUT_MS: '0' })).toMatch(/^CACHE_TIMEOUT_MS: malformed/);
     expect(fail({ ...base, DB_POOL_SIZE: '-1' })).toMatch(/^DB_POOL_SIZE: malformed/);
+    expect(fail({ ...base, DB_RETRY_BUDGET_MS: '60000' })).toBe('DB_RETRY_BUDGET_MS: malformed, expected milliseconds (an integer from 0 to 30000)');
   });
 
   it('treats empty variables as unset', () => {
@@ -137,12 +139,13 @@ describe('apiEnvironment: the one writer of the API environment (local process s
       instanceId: 'i-0abc',
       zone: 'eu-west-1a',
       dbPoolSize: 4,
+      dbRetryBudgetMs: 2500,
     });
     const c = loadConfig(env);
     expect(c).toMatchObject({
       databaseWriterUrl: 'mysql://app:pw@writer:3306/conduit', databaseReaderUrl: 'mysql://app:pw@reader:3306/conduit', databaseTls: { kind: 'rds' },
       cache: { kind: 'sentinel', masterName: 'conduit-cache', sentinels: [{ host: '127.0.0.1', port: 26379 }, { host: '127.0.0.1', port: 26380 }] },
-      host: '0.0.0.0', port: 3000, publicUrl: 'https://conduit.example.com', logLevel: 'warn', instanceId: 'i-0abc', zone: 'eu-west-1a', dbPoolSize: 4,
+      host: '0.0.0.0', port: 3000, publicUrl: 'https://conduit.example.com', logLevel: 'warn', instanceId: 'i-0abc', zone: 'eu-west-1a', dbPoolSize: 4, dbRetryBudgetMs: 2500,
     });
     expect(env.NODE_ENV).toBe('production');
     expect(loadConfig(apiEnvironment({ databaseWriterUrl: 'mysql://a@w/db', jwtSecret: 'z'.repeat(32), cache: { kind: 'url', url: 'rediss://:tok@cache:6379' } })).cache).toEqual({ kind: 'url', url: 'rediss://:tok@cache:6379' });

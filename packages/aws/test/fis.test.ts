@@ -37,10 +37,13 @@ describe('FIS experiment templates (the drills on AWS)', () => {
     expect(actions('cache-primary-kill')).toEqual(['aws:elasticache:replicationgroup-interrupt-az-power']);
     expect(t['cache-total-loss']!.target.map((x: { parameters: { availabilityZoneIdentifier: string } }) => x.parameters.availabilityZoneIdentifier)).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
     expect(actions('zone-loss')).toEqual(['aws:elasticache:replicationgroup-interrupt-az-power', 'aws:network:disrupt-connectivity', 'aws:rds:failover-db-cluster']);
-    // Each action names a target of its own template.
+    expect(actions('repeated-primary-kill')).toEqual(['aws:fis:wait', 'aws:fis:wait', 'aws:rds:failover-db-cluster', 'aws:rds:failover-db-cluster', 'aws:rds:failover-db-cluster']);
+    expect(t['repeated-primary-kill']!.action.map((a: { name: string; start_after?: string[] }) => `${a.name}<${a.start_after?.join(',') ?? ''}`))
+      .toEqual(['failover-1<', 'wait-1<failover-1', 'failover-2<wait-1', 'wait-2<failover-2', 'failover-3<wait-2']);
+    // Each action names a target of its own template (a wait has none).
     for (const tpl of Object.values(t)) {
       const names = tpl.target.map((x: { name: string }) => x.name);
-      for (const a of tpl.action) expect(names).toContain(a.target.value);
+      for (const a of tpl.action) if (a.action_id !== 'aws:fis:wait') expect(names).toContain(a.target.value);
     }
   });
 

@@ -24,6 +24,8 @@ const status = {
   tiers: {},
   watchdog: null,
   openActions: [],
+  errantFiles: [],
+  redundancy: { full: false, since: new Date(now - 8000).toISOString(), shortfall: '1 of 2 replicas replicating from db-b (db-a: unreachable)' },
   release: 'v1',
 } satisfies RegionStatus;
 

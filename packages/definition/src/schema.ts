@@ -190,6 +190,30 @@ export const definitionSchema = z
         semiSyncTimeoutMs: positiveInt.default(10_000).describe('default: 10000 ms'),
         /** How long the primary must be unreachable before the failover controller promotes a replica. */
         failoverAfterMs: z.number().int().min(200).default(1000).describe('default: 1000 ms'),
+        /**
+         * How long an API instance retries a statement that surely did not run (no connection to the writer,
+         * the demoted primary's read-only refusal) and any read, before answering 503: covers a failover
+         * (promotion after failoverAfterMs + ~0.3 s) so clients never see it. A write that may have run is
+         * never retried. 0 = no retry.
+         */
+        /**
+         * What a commit waits for on the local MariaDB nodes (every node: any of them may become the primary).
+         * `full`: sync_binlog=1 and innodb_flush_log_at_trx_commit=1, an acknowledged commit is on disk and
+         * survives an OS crash. `relaxed`: sync_binlog=0 and innodb_flush_log_at_trx_commit=2, written to the
+         * OS at once and to disk about every second: an OS crash of the machine (all nodes share its disk)
+         * loses the last second everywhere. Aurora is always durable (its storage quorum); not used there.
+         */
+        durability: z.enum(['full', 'relaxed']).default('full').describe('default: full'),
+        /**
+         * When the primary dies after committing without any replica's acknowledgement (semi-sync had fallen
+         * back to async: its replicas were lost or too slow), a replica may lack acknowledged writes.
+         * `wait`: no automatic promotion; alert and wait for the primary to come back (the supervisor restarts
+         * it) or for an operator: never lose an acknowledged write (Patroni's strict synchronous mode).
+         * `promote`: promote the most advanced replica anyway, preferring availability; the controller says
+         * since when writes may be lost, and the old primary's extra transactions are saved when it returns.
+         */
+        asyncPrimaryFailover: z.enum(['wait', 'promote']).default('wait').describe('default: wait'),
+        clientRetryBudgetMs: z.number().int().min(0).max(30_000).default(3000).describe('default: 3000 ms'),
         /** A replica further behind than this leaves the reader endpoint until it catches up (local failover controller). */
         readerMaxLagSeconds: z.number().int().min(0).max(3600).default(2).describe('default: 2 s'),
         deletionProtection: z.boolean().default(true).describe('default: true'),

@@ -20,24 +20,33 @@ export interface DrillTiming {
   /** Traffic after the heal. */
   afterMs: number;
   ratePerSecond: number;
+  /** Between the blows of a repeated fault (repeated-primary-kill). */
+  repeatEveryMs: number;
 }
 
 /** `tier drill`: long enough for stable percentiles. */
-export const fullTiming: DrillTiming = { warmupMs: 6000, faultWindowMs: 10_000, afterMs: 8000, ratePerSecond: 60 };
+export const fullTiming: DrillTiming = { warmupMs: 6000, faultWindowMs: 10_000, afterMs: 8000, ratePerSecond: 60, repeatEveryMs: 20_000 };
 /** The test suite: each scenario well under 60 s. */
-export const shortTiming: DrillTiming = { warmupMs: 3000, faultWindowMs: 6000, afterMs: 4000, ratePerSecond: 30 };
+export const shortTiming: DrillTiming = { warmupMs: 3000, faultWindowMs: 6000, afterMs: 4000, ratePerSecond: 30, repeatEveryMs: 10_000 };
 
 /** What a fault did, for its heal, its settle and its criteria. */
 export interface FaultState {
   /** The process the fault killed, and its pid then (instance kills). */
   victim?: string;
   pid?: number;
+  /**
+   * When each blow of the fault landed, from the first signal to the last (a graceful stop: until it
+   * returned); default: the fault's start. Writes in flight then are indeterminate.
+   */
+  strikes?: Array<{ from: number; to: number }>;
+  /** repeated-primary-kill: each kill (primary, when). */
+  kills?: Array<{ node: string; at: number }>;
   /** The primary the fault hit (database and cache scenarios). */
   primary?: string;
   /** The replica the fault paused (replica-lag). */
   replica?: string;
-  /** Processes the supervisor leaves down on purpose, restarted by the heal. */
-  restart?: string[];
+  /** Stateful processes the fault killed (name → pid then): the supervisor restarts them in place; the heal waits for it. */
+  killed?: Record<string, number>;
   /** When the supervisor replaced the victim. */
   replacedAt?: number;
   /** How the old primary came back, e.g. "db-a replicates from db-b". */
@@ -83,7 +92,7 @@ export interface Scenario {
   /** The AWS Fault Injection Service action this scenario stands for. */
   fisAction: string;
   /** The fault window must last at least this (a rolling deploy outlasts the default window). */
-  minFaultWindowMs?: number;
+  minFaultWindowMs?: number | ((timing: DrillTiming) => number);
   fault(ctx: DrillContext): Promise<void>;
   /** Undo the fault after the window (restart what was killed, SIGCONT…). */
   heal(ctx: DrillContext): Promise<void>;
@@ -117,7 +126,7 @@ export async function restoreRegion(r: RegionHandle, log: (line: string) => void
       process.kill(p.pid, 'SIGCONT');
     }
     if (running(p.pid)) continue;
-    if (p.restartPolicy === 'never') {
+    if (p.restartPolicy !== 'replace' && (p.state === 'stopped' || p.state === 'exited')) {
       log(`restore: starting ${p.name} (left down by a previous drill)`);
       await startProcess(r, p.name).catch((e: Error) => log(`restore: ${p.name}: ${e.message}`));
     }
@@ -175,7 +184,7 @@ export async function runDrill(region: RegionHandle, scenario: Scenario, opts: R
 
 async function runDrillLocked(region: RegionHandle, scenario: Scenario, opts: RunDrillOptions): Promise<DrillReport> {
   const base = opts.timing ?? fullTiming;
-  const timing = { ...base, faultWindowMs: Math.max(base.faultWindowMs, scenario.minFaultWindowMs ?? 0) };
+  const timing = { ...base, faultWindowMs: Math.max(base.faultWindowMs, typeof scenario.minFaultWindowMs === 'function' ? scenario.minFaultWindowMs(base) : (scenario.minFaultWindowMs ?? 0)) };
   const log = opts.log ?? (() => undefined);
   const given = await givenWholeRegion(region, scenario, timing, log);
   const when = await whenFaultUnderLoad(region, scenario, timing, given, log);

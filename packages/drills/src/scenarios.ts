@@ -2,7 +2,7 @@
 // Service action it stands for on AWS (see README.md).
 import { criterion, type DrillContext, type DrillFigures, type Scenario } from './drill.js';
 import { deployScenarios } from './deploy-scenarios.js';
-import { waitUntil } from '@conduit/local';
+import { readRedundancy, statePaths, waitUntil } from '@conduit/local';
 import {
   cachePrimary, killSupervisor, pidsOf, processes, replacedSince, supervisorBack, replicaStatus, signalProcess, startProcess, stopProcessGracefully, topology,
 } from './region.js';
@@ -10,6 +10,27 @@ import {
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const failedOf = (f: DrillFigures, kind: 'read' | 'write' | 'page') => f.samples.filter((s) => s.kind === kind && s.outcome !== 'ok').length;
 const failedAll = (f: DrillFigures) => f.samples.filter((s) => s.outcome !== 'ok').length;
+
+/**
+ * How long after a blow a request sent by the client can still reach what it killed: a database primary
+ * through a pooled connection that has not yet seen the close (the request crosses the edge, the load
+ * balancer and the API first: a few ms, 100 ms allowed); an API instance until the load balancer's health
+ * check takes it out (api.healthCheck.intervalMs), as a POST on a reused connection is not retried.
+ */
+const DB_IN_FLIGHT_MS = 100;
+
+/**
+ * Writes in flight when the fault struck (sent before its last blow + the slack above, answered after its
+ * first): they may have run, so neither the API nor the load balancer retries them (indeterminate, 503).
+ * Everything else must succeed: the API retries what surely did not run and reads elsewhere meanwhile.
+ */
+function failedRequestsCriterion(ctx: DrillContext, f: DrillFigures, slackMs = DB_IN_FLIGHT_MS) {
+  const strikes = ctx.state.strikes ?? [{ from: f.faultAt, to: f.faultAt }];
+  const failed = f.samples.filter((s) => s.outcome !== 'ok');
+  const inFlight = failed.filter((s) => s.kind === 'write' && strikes.some((k) => s.sentAt <= k.to + slackMs && s.endedAt >= k.from)).length;
+  const other = failed.length - inFlight;
+  return criterion('failed requests', '0 (except writes in flight when it struck: indeterminate)', `${other}${inFlight ? ` (+${inFlight} write(s) in flight)` : ''}`, other === 0);
+}
 
 function currentPrimary(ctx: DrillContext): string {
   const t = topology(ctx.region);
@@ -53,11 +74,12 @@ function instanceKill(tier: 'api' | 'front', name: string, fis: string, pageOnly
   };
 }
 
-/** Restarts db/cache/sentinel processes a fault killed (the supervisor leaves them down on purpose). */
+/** Waits for the supervisor to restart, in place, the db/cache/sentinel processes a fault killed. */
 async function restartKilled(ctx: DrillContext): Promise<void> {
-  for (const name of ctx.state.restart ?? []) {
-    await startProcess(ctx.region, name);
-    ctx.event(`restarted ${name}`);
+  for (const [name, pid] of Object.entries(ctx.state.killed ?? {})) {
+    const p = await waitUntil(`${name} restarted by the supervisor`, () => replacedSince(ctx.region, name, pid), 60_000, 100);
+    const at = p.startedAt ? Date.parse(p.startedAt) : Date.now();
+    ctx.event(`${name} restarted by the supervisor (new pid ${p.pid})`, 'drill', at);
   }
 }
 
@@ -109,7 +131,7 @@ export const scenarios: Scenario[] = [
       const primary = currentPrimary(ctx);
       const zone = ctx.region.definition.dbNodes.find((n) => n.name === primary)!.zone;
       const victims = processes(ctx.region).filter((p) => p.zone === zone && p.pid !== null && p.state === 'running');
-      ctx.state.restart = victims.filter((p) => p.restartPolicy === 'never').map((p) => p.name);
+      ctx.state.killed = Object.fromEntries(victims.filter((p) => p.restartPolicy === 'restart').map((p) => [p.name, p.pid!]));
       for (const v of victims) {
         try {
           signalProcess(ctx.region, v.name, 'SIGKILL');
@@ -117,26 +139,30 @@ export const scenarios: Scenario[] = [
           /* already gone */
         }
       }
+      ctx.state.strikes = [{ from: ctx.faultAt, to: Date.now() }];
       ctx.event(`zone ${zone} lost: SIGKILL ${victims.map((v) => v.name).join(', ')}`);
     },
     heal: restartKilled,
     async settle(ctx) {
-      const dbKilled = (ctx.state.restart ?? []).filter((n) => n.startsWith('db-'));
+      const dbKilled = Object.keys(ctx.state.killed ?? {}).filter((n) => n.startsWith('db-'));
       for (const n of dbKilled) await waitRejoined(ctx, n);
     },
-    criteria: (_ctx, f) => [
+    criteria: (ctx, f) => [
       criterion('service recovered', '<= 3 s', secs(f.serviceRecoveryMs), f.serviceRecoveryMs <= 3000),
+      // An API instance dies too: until the load balancer's check takes it out, a POST may still reach it.
+      failedRequestsCriterion(ctx, f, ctx.region.definition.api.healthCheck.intervalMs),
     ],
   },
   {
     name: 'db-primary-kill',
-    story: 'Given a MariaDB primary with two semi-sync replicas and traffic, when the primary is SIGKILLed, then writes resume within 3 s, no acknowledged write is lost, and the old primary rejoins as a replica when restarted.',
+    story: 'Given a MariaDB primary with two semi-sync replicas and traffic, when the primary is SIGKILLed, then writes resume within 3 s, no request fails but the writes in flight at the kill, no acknowledged write is lost, and the old primary, restarted by the supervisor, rejoins as a replica.',
     fisAction: 'aws:rds:failover-db-cluster (Aurora promotes a reader; typically <= 30 s)',
     async fault(ctx) {
       const primary = currentPrimary(ctx);
       const pid = signalProcess(ctx.region, primary, 'SIGKILL');
       ctx.state.primary = primary;
-      ctx.state.restart = [primary];
+      ctx.state.killed = { [primary]: pid };
+      ctx.state.strikes = [{ from: ctx.faultAt, to: Date.now() }];
       ctx.event(`SIGKILL primary ${primary} (pid ${pid})`);
     },
     heal: restartKilled,
@@ -144,6 +170,7 @@ export const scenarios: Scenario[] = [
       await waitRejoined(ctx, ctx.state.primary!);
     },
     criteria: (ctx, f) => [
+      failedRequestsCriterion(ctx, f),
       criterion('writes resumed', '<= 3 s', secs(f.writeRecoveryMs), f.writeRecoveryMs <= 3000),
       criterion('a replica was promoted', 'a "promoted" decision', f.events.find((e) => e.source === 'db-failover' && e.sentence.startsWith('promoted'))?.sentence.split(':')[0] ?? 'none', f.events.some((e) => e.source === 'db-failover' && e.sentence.startsWith('promoted'))),
       rejoinedCriterion(ctx),
@@ -158,6 +185,7 @@ export const scenarios: Scenario[] = [
       ctx.state.primary = primary;
       ctx.event(`graceful restart of primary ${primary}: stopping (SIGTERM)`);
       await stopProcessGracefully(ctx.region, primary);
+      ctx.state.strikes = [{ from: ctx.faultAt, to: Date.now() }];
       ctx.event(`${primary} stopped; starting it again`);
       await startProcess(ctx.region, primary);
       ctx.event(`${primary} started`);
@@ -168,10 +196,11 @@ export const scenarios: Scenario[] = [
     async settle(ctx) {
       await waitRejoined(ctx, ctx.state.primary!);
     },
-    criteria: (_ctx, f) => {
+    criteria: (ctx, f) => {
       const fiveHundreds = f.samples.filter((s) => s.status === 500).length;
       const otherWriteErrors = f.samples.filter((s) => s.kind === 'write' && s.outcome !== 'ok' && s.status !== 503).length;
       return [
+        failedRequestsCriterion(ctx, f),
         criterion('writes paused', '<= 5 s', secs(f.writeRecoveryMs), f.writeRecoveryMs <= 5000),
         criterion('HTTP 500 answers', '0 (503 only)', fiveHundreds, fiveHundreds === 0),
         criterion('write failures other than 503', '0', otherWriteErrors, otherWriteErrors === 0),
@@ -187,7 +216,7 @@ export const scenarios: Scenario[] = [
       if (!primary) throw new Error('Sentinel names no cache primary');
       const pid = signalProcess(ctx.region, primary, 'SIGKILL');
       ctx.state.primary = primary;
-      ctx.state.restart = [primary];
+      ctx.state.killed = { [primary]: pid };
       ctx.event(`SIGKILL cache primary ${primary} (pid ${pid})`);
     },
     heal: restartKilled,
@@ -206,8 +235,7 @@ export const scenarios: Scenario[] = [
     fisAction: 'aws:elasticache:replicationgroup-interrupt-az-power (every AZ of the replication group)',
     async fault(ctx) {
       const victims = processes(ctx.region).filter((p) => p.tier === 'cache' && p.pid !== null && p.state === 'running');
-      for (const v of victims) signalProcess(ctx.region, v.name, 'SIGKILL');
-      ctx.state.restart = victims.map((v) => v.name);
+      ctx.state.killed = Object.fromEntries(victims.map((v) => [v.name, signalProcess(ctx.region, v.name, 'SIGKILL')]));
       ctx.event(`SIGKILL every Redis node: ${victims.map((v) => v.name).join(', ')}`);
     },
     heal: restartKilled,
@@ -267,8 +295,8 @@ export const scenarios: Scenario[] = [
     async fault(ctx) {
       const primary = currentPrimary(ctx);
       ctx.state.primary = primary;
-      ctx.state.restart = [primary];
       await killSupervisorWith(ctx, [primary]);
+      ctx.state.killed = { [primary]: ctx.state.pidsBefore![primary]! };
     },
     heal: restartKilled,
     async settle(ctx) {
@@ -283,6 +311,89 @@ export const scenarios: Scenario[] = [
         criterion('a replica was promoted by the new supervisor', 'a "promoted" decision', promoted?.sentence.split(':')[0] ?? 'none', !!promoted),
         criterion('other components restarted', 'none (same pids)', restarted.join(', ') || 'none', restarted.length === 0),
         rejoinedCriterion(ctx),
+      ];
+    },
+  },
+  {
+    name: 'repeated-primary-kill',
+    story: 'Given a MariaDB primary with two semi-sync replicas and traffic, when the primary is SIGKILLed three times, one kill every 20 s (10 s in the short version), then every failover works, no acknowledged write is lost, and the region comes back to full redundancy by itself after each kill (the supervisor restarts the dead node, the controller rejoins it as a replica).',
+    fisAction: 'aws:rds:failover-db-cluster, three times (Aurora replaces a failed instance by itself)',
+    minFaultWindowMs: (t) => 2 * t.repeatEveryMs + 12_000,
+    async fault(ctx) {
+      ctx.state.kills = [];
+      ctx.state.strikes = [];
+      for (let i = 0; i < 3; i++) {
+        await new Promise((res) => setTimeout(res, Math.max(0, ctx.faultAt + i * ctx.timing.repeatEveryMs - Date.now())));
+        const primary = currentPrimary(ctx);
+        const at = Date.now();
+        const pid = signalProcess(ctx.region, primary, 'SIGKILL');
+        ctx.state.kills.push({ node: primary, at });
+        ctx.state.strikes.push({ from: at, to: Date.now() });
+        ctx.event(`kill ${i + 1}/3: SIGKILL primary ${primary} (pid ${pid})`);
+      }
+    },
+    async heal(ctx) {
+      const last = ctx.state.kills?.at(-1);
+      if (!last) return;
+      const paths = statePaths(ctx.region.stateDir);
+      await waitUntil('full redundancy after the last kill', () => {
+        const r = readRedundancy(paths);
+        return r?.full === true && Date.parse(r.since) > last.at ? r : null;
+      }, 60_000, 250);
+    },
+    criteria: (ctx, f) => {
+      const kills = ctx.state.kills ?? [];
+      const promoted = f.events.filter((e) => e.source === 'db-failover' && e.at >= f.faultAt && e.sentence.startsWith('promoted'));
+      const times = kills.map((k, i) => {
+        const next = kills[i + 1]?.at ?? Infinity;
+        const full = f.events.find((e) => e.source === 'db-failover' && e.at > k.at && e.at < next && e.sentence.startsWith('full redundancy again'));
+        return full ? full.at - k.at : null;
+      });
+      const end = readRedundancy(statePaths(ctx.region.stateDir));
+      return [
+        failedRequestsCriterion(ctx, f),
+        criterion('primaries killed', '3', kills.map((k) => k.node).join(', ') || 'none', kills.length === 3),
+        criterion('replicas promoted', '3', promoted.map((e) => e.sentence.split(':')[0]!.replace('promoted ', '')).join(', ') || 'none', promoted.length === 3),
+        criterion('time to full redundancy after each kill', 'reached before the next kill', times.map((t) => (t === null ? 'never' : secs(t))).join(', '), times.length === 3 && times.every((t) => t !== null)),
+        criterion('redundancy at the end', 'as defined', end ? (end.full ? 'full' : `below: ${end.shortfall}`) : 'unknown', end?.full === true),
+      ];
+    },
+  },
+  {
+    name: 'replicas-lost-then-primary-dies',
+    story: 'Given a MariaDB primary with two semi-sync replicas and traffic, when both replicas stop (the primary then commits alone, acknowledging writes no replica has) and the primary dies just as they come back, then no replica is promoted (database.asyncPrimaryFailover: wait), the supervisor restarts the primary, which takes writes again, and no acknowledged write is lost.',
+    fisAction: 'aws:rds:failover-db-cluster after aws:rds:reboot-db-instances of every reader (Aurora itself never acknowledges a write its storage quorum lacks)',
+    async fault(ctx) {
+      const t = topology(ctx.region);
+      if (!t) throw new Error('no db-topology.json: is the region up?');
+      ctx.state.primary = t.primary;
+      for (const r of t.replicas) await stopProcessGracefully(ctx.region, r);
+      ctx.event(`stopped the replicas ${t.replicas.join(', ')}: ${t.primary} now commits alone`);
+      // Long enough for the controller to see the primary committing without acknowledgement, and for writes to pile up there.
+      await new Promise((res) => setTimeout(res, 1_500));
+      const pid = signalProcess(ctx.region, t.primary, 'SIGKILL');
+      ctx.state.killed = { [t.primary]: pid };
+      ctx.state.strikes = [{ from: Date.now(), to: Date.now() }];
+      ctx.event(`SIGKILL primary ${t.primary} (pid ${pid}); starting the replicas again`);
+      for (const r of t.replicas) await startProcess(ctx.region, r);
+    },
+    heal: restartKilled,
+    async settle(ctx) {
+      const paths = statePaths(ctx.region.stateDir);
+      await waitUntil('full redundancy again', () => readRedundancy(paths)?.full === true, 60_000, 250);
+    },
+    criteria: (ctx, f) => {
+      const db = f.events.filter((e) => e.source === 'db-failover' && e.at >= f.faultAt);
+      const refused = db.find((e) => e.sentence.startsWith('not promoting'));
+      const promoted = db.filter((e) => e.sentence.startsWith('promoted'));
+      const t = topology(ctx.region);
+      const end = readRedundancy(statePaths(ctx.region.stateDir));
+      return [
+        criterion('automatic promotion refused', 'a "not promoting" decision', refused ? refused.sentence.slice(0, 90) + '…' : 'none', !!refused),
+        criterion('replicas promoted', '0', promoted.length, promoted.length === 0),
+        criterion('primary after the fault', `${ctx.state.primary} (restarted, reopened)`, t?.primary ?? 'none', t?.primary === ctx.state.primary),
+        criterion('writes resumed', '<= 10 s (the primary restarted in place)', secs(f.writeRecoveryMs), f.writeRecoveryMs <= 10_000),
+        criterion('redundancy at the end', 'as defined', end ? (end.full ? 'full' : `below: ${end.shortfall}`) : 'unknown', end?.full === true),
       ];
     },
   },

@@ -4,7 +4,7 @@ export * from './paths.js';
 export type { RegionSecrets, DbTopology, RestartPolicy, Probe, ProcessSpec, ProcessRecord, ProcessesFile } from './types.js';
 export * from './generators/index.js';
 export * from './specs/index.js';
-export { readRegion, readTopology, writeTopology, loadOrCreateSecrets, readSecrets, supervisorState, watchdogState, takeLockFile, type RegionSnapshot, type WatchdogState } from './state.js';
+export { readRegion, readRedundancy, type RedundancyState, readTopology, writeTopology, loadOrCreateSecrets, readSecrets, supervisorState, watchdogState, takeLockFile, type RegionSnapshot, type WatchdogState } from './state.js';
 export { openEntries, type JournalEntry } from './journal.js';
 export {
   spawnProcess, stopProcessGroup, isAlive, isOurProcess, processState, runOnce, probe, tcpProbe, httpGet, waitUntil, takenPorts,

@@ -52,6 +52,10 @@ export function statePaths(stateDir: string, varnishInTmp = false) {
     tls: { dir: tls, ca: join(tls, 'ca.pem'), cert: join(tls, 'server.pem'), key: join(tls, 'server.key') },
     /** Current DB topology (written at bootstrap, updated by the failover controller). */
     topology: join(root, 'db-topology.json'),
+    /** The DB tier's redundancy against the definition, and since when (written by the failover controller). */
+    dbRedundancy: join(root, 'db-redundancy.json'),
+    /** Transactions a returning node held that no replica had, saved before the controller undid them (one file per rewind). */
+    errant: join(root, 'errant'),
     /** Every supervised process (rewritten whenever one starts, stops or is replaced). */
     processes: join(root, 'processes.json'),
     /** One `tier up` at a time: holds the starter's pid. */
@@ -144,3 +148,7 @@ export function backupPaths(definition: { local: { backupsDir: string } }, confi
   };
 }
 export type BackupPaths = ReturnType<typeof backupPaths>;
+
+/** Where a rewind keeps the transactions it undoes: errant/<node>-<time>-<gtids>.sql. */
+export const errantFile = (paths: Pick<StatePaths, 'errant'>, node: string, gtids: string, at: Date) =>
+  join(paths.errant, `${node}-${at.toISOString().replace(/[:.]/g, '-')}-${gtids.replace(/[^0-9,-]/g, '').replace(/,/g, '_')}.sql`);

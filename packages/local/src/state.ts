@@ -54,6 +54,19 @@ export function readTopology(paths: Pick<StatePaths, 'topology'>): DbTopology | 
 }
 export const writeTopology = (paths: Pick<StatePaths, 'topology'>, t: DbTopology) => writeFileAtomic(paths.topology, JSON.stringify(t, null, 2) + '\n');
 
+/** The DB tier's redundancy against the definition: full or not, since when, and what is missing. */
+export interface RedundancyState {
+  full: boolean;
+  since: string;
+  /** What is below the definition; "" when full. */
+  shortfall: string;
+}
+export function readRedundancy(paths: Pick<StatePaths, 'dbRedundancy'>): RedundancyState | null {
+  const r = readJson<RedundancyState>(paths.dbRedundancy);
+  return r && typeof r.full === 'boolean' && typeof r.since === 'string' ? r : null;
+}
+export const writeRedundancy = (paths: Pick<StatePaths, 'dbRedundancy'>, r: RedundancyState) => writeFileAtomic(paths.dbRedundancy, JSON.stringify(r, null, 2) + '\n');
+
 /**
  * One holder at a time (a `tier up`, a drill): the lock file holds the holder's pid. A lock left by a
  * dead process is taken over. Returns the release function.

@@ -27,7 +27,13 @@ export interface DbTopology {
 export type RestartPolicy =
   /** Replace it, like an Auto Scaling group replaces an unhealthy instance (API and front instances, LB, edge, monitoring). */
   | 'replace'
-  /** Leave it down: the failover machinery (Sentinel, the DB failover controller) reacts, and drills restart it. */
+  /**
+   * Restart it in place, on its own data, after `restartAfterMs` (doubling while it keeps crashing): the
+   * stateful nodes (MariaDB, Redis, Sentinel). The failover machinery (the DB failover controller, Sentinel)
+   * acts first, then rejoins the restarted node in the role it gives it (a replica of the new primary).
+   */
+  | 'restart'
+  /** Leave it down (a node stopped on purpose stays down until started). */
   | 'never';
 
 /** How readiness and health are probed. */
@@ -61,6 +67,8 @@ export interface ProcessSpec {
   copyBeforeStart: Array<[from: string, to: string]>;
   /** SIGTERM, wait this long, then SIGKILL (per process group). */
   stopGraceMs: number;
+  /** restartPolicy "restart": the first delay before a crashed process is started again. */
+  restartAfterMs?: number;
   /** Start order: lower first; `down` stops in reverse. */
   stage: number;
   /** API and front instances: the release version they run. */

@@ -1,10 +1,10 @@
 // The failover controller's decisions on observed states, asserted through the sentences it says.
 import { resolve } from '@conduit/definition';
 import { describe, expect, it } from 'vitest';
-import { compareGtid, decide, errantTail, hasErrantTransactions, mergeGtid, type Memory, type NodeState, type Observed, type Policy } from '../src/controllers/db-failover-decide.js';
+import { compareGtid, decide, errantTail, hasErrantTransactions, mergeGtid, redundancy, type Memory, type NodeState, type Observed, type Policy } from '../src/controllers/db-failover-decide.js';
 import { planSteps } from '../src/controllers/db-failover-steps.js';
 
-const policy: Policy = { failoverAfterMs: 1000, semiSyncTimeoutMs: 10_000, maxReaderLagSeconds: 2 };
+const policy: Policy = { failoverAfterMs: 1000, semiSyncTimeoutMs: 10_000, maxReaderLagSeconds: 2, asyncPrimaryFailover: 'wait' };
 const goodSemi = { masterEnabled: true, masterStatus: true, masterClients: 2, waitPoint: 'AFTER_SYNC', waitNoSlave: false, timeoutMs: 10_000, slaveEnabled: false };
 const replicaSemi = { ...goodSemi, masterEnabled: false, masterStatus: false, masterClients: 0, slaveEnabled: true };
 
@@ -98,12 +98,13 @@ describe('db failover decisions', () => {
     const r = decide(observed(0, nodes, 'db-b'), none, policy);
     expect(r.decision).toMatchObject({
       kind: 'rewind', node: 'db-a', to: 'db-b', fork: '0-1-120', errant: '0-1-121',
-      sentence: 'rewound db-a: it held transactions no replica had acknowledged (0-1-121, after 0-1-120, never received by db-b); undid them with a binlog flashback and made it a replica of db-b',
+      sentence: 'rewound db-a: it held transactions no replica had acknowledged (0-1-121, after 0-1-120, never received by db-b); saved them to errant/ in the state folder, undid them with a binlog flashback and made it a replica of db-b',
     });
     const steps = planSteps(r.decision, { nodes: resolve({}).dbNodes, topology: topo('db-b'), replication: { user: 'repl', password: 'x' }, policy, now: 0, hasReader: true });
-    expect(steps.map((s) => s.kind)).toEqual(['sql', 'flashback', 'sql']);
-    expect(steps[1]).toEqual({ kind: 'flashback', node: 'db-a', startGtid: '0-1-120' });
-    expect((steps[2] as { sql: string[] }).sql.slice(0, 2)).toEqual(['RESET MASTER', "SET GLOBAL gtid_slave_pos = '0-1-120'"]);
+    expect(steps.map((s) => s.kind)).toEqual(['sql', 'save-errant', 'flashback', 'sql']);
+    expect(steps[2]).toEqual({ kind: 'flashback', node: 'db-a', startGtid: '0-1-120' });
+    expect(steps[1]).toEqual({ kind: 'save-errant', node: 'db-a', startGtid: '0-1-120', errant: '0-1-121' });
+    expect((steps[3] as { sql: string[] }).sql.slice(0, 2)).toEqual(['RESET MASTER', "SET GLOBAL gtid_slave_pos = '0-1-120'"]);
   });
 
   it('refuses to rejoin a node whose transactions the primary cannot place', () => {
@@ -156,5 +157,61 @@ describe('failover steps', () => {
     const repoint = steps[5] as { sql: string[] };
     expect(repoint.sql.join('\n')).toContain(`MASTER_PORT = ${definition.dbNodes[1]!.port}, MASTER_USER = 'repl', MASTER_PASSWORD = 'p\\'w', MASTER_USE_GTID = slave_pos`);
     expect(steps[4]).toEqual({ kind: 'topology', topology: { primary: 'db-b', replicas: ['db-a', 'db-c'], updatedAt: '2026-01-01T00:00:00.000Z' } });
+  });
+});
+
+describe('redundancy against the definition', () => {
+  it('is full with every replica replicating and acknowledging, and says what is missing otherwise', () => {
+    expect(redundancy(observed(0, healthy()), 2)).toEqual({ full: true, replicating: ['db-b', 'db-c'], semiSyncReplicas: 2, shortfall: '' });
+    const oneDown = [primary('db-b', '0-1-100', { semiSync: { ...goodSemi, masterClients: 1 } }), down('db-a'), replica('db-c', 'db-b', '0-1-100')];
+    expect(redundancy(observed(0, oneDown, 'db-b'), 2)).toMatchObject({
+      full: false,
+      shortfall: '1 of 2 replicas replicating from db-b (db-a: unreachable); semi-sync on db-b with 1 of 2 replicas acknowledging',
+    });
+    const stale = [primary('db-a', '0-1-100'), replica('db-b', 'db-c', '0-1-100'), replica('db-c', 'db-a', '0-1-100', '0-1-100', { replication: { source: 'db-a', sourcePort: 0, ioRunning: 'No', sqlRunning: true, lastError: 'boom', secondsBehind: null, gtidIoPos: '' } })];
+    expect(redundancy(observed(0, stale), 2)?.shortfall).toBe('0 of 2 replicas replicating from db-a (db-b: replicating from db-c, db-c: boom)');
+    expect(redundancy(observed(0, [down('db-a'), ...healthy().slice(1)]), 2)?.shortfall).toBe('primary db-a unreachable');
+    expect(redundancy({ ...observed(0, healthy()), topology: null }, 2)).toBeNull();
+  });
+});
+
+describe('a primary lost while it committed asynchronously', () => {
+  const alone = () => [primary('db-a', '0-1-130', { semiSync: { ...goodSemi, masterStatus: false, masterClients: 0 } }), replica('db-b', 'db-a', '0-1-100'), replica('db-c', 'db-a', '0-1-100')];
+  const lost = [down('db-a'), replica('db-b', 'db-a', '0-1-100'), replica('db-c', 'db-a', '0-1-100')];
+  it('is not failed over by default: it waits for the primary (never trades an acknowledged write)', () => {
+    const seen = decide(observed(10_000, alone()), none, policy);
+    expect(seen.memory.lastSemiSync).toEqual({ node: 'db-a', async: true, since: 10_000 });
+    const first = decide(observed(12_000, lost), seen.memory, policy);
+    const r = decide(observed(13_500, lost), first.memory, policy);
+    expect(r.decision).toEqual({
+      kind: 'blocked',
+      sentence: 'not promoting: primary db-a unreachable for 1.5 s (ECONNREFUSED), committing without any replica\'s acknowledgement for 3.5 s before it was lost, so no replica is sure to hold every acknowledged write (database.asyncPrimaryFailover: wait); waiting for db-a to come back or for an operator',
+    });
+  });
+  it('is failed over with asyncPrimaryFailover promote, saying since when writes may be lost', () => {
+    const p: Policy = { ...policy, asyncPrimaryFailover: 'promote' };
+    const seen = decide(observed(10_000, alone()), none, p);
+    const first = decide(observed(12_000, lost), seen.memory, p);
+    const r = decide(observed(13_500, lost), first.memory, p);
+    expect(r.decision.kind).toBe('failover');
+    expect((r.decision as { sentence: string }).sentence).toMatch(/; WARNING: db-a was committing asynchronously since 1970-01-01T00:00:10.000Z: writes acknowledged since then may be lost \(database.asyncPrimaryFailover: promote\)$/);
+  });
+  it('fails over as usual once a replica acknowledged again', () => {
+    const seen = decide(observed(10_000, alone()), none, policy);
+    const again = decide(observed(11_000, healthy()), seen.memory, policy);
+    expect(again.memory.lastSemiSync).toEqual({ node: 'db-a', async: false, since: 11_000 });
+    const first = decide(observed(12_000, lost), again.memory, policy);
+    expect(decide(observed(13_500, lost), first.memory, policy).decision.kind).toBe('failover');
+  });
+});
+
+describe('a re-cloned node', () => {
+  it('rejoins from the GTID position of its copy, then sets the copy\'s coordinates aside', () => {
+    const cloned = { ...primary('db-c', ''), readOnly: true, replication: null, semiSync: replicaSemi, cloneGtid: '0-1-95' };
+    const r = decide(observed(0, [primary('db-a', '0-1-100'), replica('db-b', 'db-a', '0-1-100'), cloned]), none, policy);
+    expect(r.decision).toEqual({ kind: 'repoint', node: 'db-c', to: 'db-a', slavePos: '0-1-95', sentence: 'db-c now replicates from db-a from the position of its re-clone (0-1-95)' });
+    const steps = planSteps(r.decision, { nodes: resolve({}).dbNodes, topology: topo('db-a'), replication: { user: 'repl', password: 'x' }, policy, now: 0, hasReader: true });
+    expect((steps[0] as { sql: string[] }).sql.slice(0, 2)).toEqual(['STOP SLAVE', "SET GLOBAL gtid_slave_pos = '0-1-95'"]);
+    expect(steps[1]).toEqual({ kind: 'clone-rejoined', node: 'db-c' });
   });
 });

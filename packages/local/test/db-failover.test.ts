@@ -4,7 +4,7 @@
 // promotes the most advanced replica, writes resume within 3 s, no acknowledged write is lost, and the old
 // primary rejoins as a replica when restarted.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +26,9 @@ const definition = resolve({
   zones: 3,
   regions: { secondary: null },
   backup: { copyToSecondary: false },
-  database: { replicas: 2, failoverAfterMs: 1000, semiSyncTimeoutMs: 5000 },
+  // promote: the rewind test below makes the primary commit alone, then kills it, to get an errant transaction
+  // (with the default `wait` the controller would not promote; drills/replicas-lost-then-primary-dies shows that).
+  database: { replicas: 2, failoverAfterMs: 1000, semiSyncTimeoutMs: 5000, asyncPrimaryFailover: 'promote' },
   local: {
     stateDir,
     ports: {
@@ -303,6 +305,10 @@ describe('db failover controller on real MariaDB', () => {
     const ids = async (n: DbNode) => (await q(n, 'SELECT id FROM ledger.writes ORDER BY id')).map((r) => String(r.id));
     const onNew = await ids(newPrimary);
     expect(onNew).not.toContain('errant-1');
+    // ... but it was kept: saved to errant/ before the flashback, readable and replayable
+    const saved = readdirSync(paths.errant).filter((f) => f.startsWith(`${oldPrimary.name}-`));
+    expect(saved).toHaveLength(1);
+    expect(readFileSync(join(paths.errant, saved[0]!), 'utf8')).toMatch(/INSERT INTO `ledger`\.`writes`[\s\S]*'errant-1'/);
     expect(onNew).toContain('after-rewind');
     expect(await ids(oldPrimary)).toEqual(onNew);
     console.log(`[db-failover] ${sentences.slice(-3).join('\n  ')}`);

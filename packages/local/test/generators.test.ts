@@ -137,8 +137,16 @@ describe('my.cnf', () => {
       expect(c).not.toMatch(/^require_secure_transport/m);
     }
     expect(cnfs[0]).toMatch(/^server_id=1$/m);
+    // The node the topology names primary restarts as MASTER: its crash recovery keeps what it acknowledged.
+    expect(mariadbCnf(d, d.dbNodes[0]!, paths, 'primary')).toMatch(/^init_rpl_role=MASTER$/m);
     expect(cnfs[1]).toMatch(/^server_id=2$/m);
     expect(cnfs[1]).toMatch(/^port=21311$/m);
+  });
+  it('is fully durable by default (survives an OS crash); database.durability relaxed trades that for commit latency', () => {
+    const full = mariadbCnf(d, d.dbNodes[0]!, paths);
+    expect(full).toMatch(/^sync_binlog=1\ninnodb_flush_log_at_trx_commit=1$/m);
+    const relaxed = resolve({ ...small, database: { ...small.database, durability: 'relaxed' } });
+    expect(mariadbCnf(relaxed, relaxed.dbNodes[0]!, paths)).toMatch(/^sync_binlog=0\ninnodb_flush_log_at_trx_commit=2$/m);
   });
   it('points the exporter at the writer endpoint', () => {
     expect(mysqldExporterCnf(d, secrets)).toMatch(/^port=21306$/m);
@@ -183,6 +191,7 @@ describe('prometheus.yml', () => {
     expect(rules).toContain('histogram_quantile(0.99');
     expect(rules).toMatch(/> 500\n/);
     expect(rules).toContain('mysql_global_status_rpl_semi_sync_master_status == 0');
+    expect(rules).toContain(`mysql_global_status_rpl_semi_sync_master_clients < ${d.dbNodes.length - 1}`);
   });
   it('is accepted by promtool, rules included', () => {
     const file = join(scratch, 'prometheus.yml');

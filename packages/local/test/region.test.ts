@@ -1,6 +1,6 @@
 // Integration: a small real region (2 zones, 2 API instances, 2 front instances, 1 replica) brought
 // up by the real `tier` CLI, checked through the edge, then destroyed with nothing left behind.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -305,12 +305,12 @@ describe('a small region', () => {
     expect(readFileSync(statePaths(stateDir).supervisorLog, 'utf8')).toContain('api-2 failed 5 liveness probes in a row: killing it to replace it');
   }, 60_000);
 
-  it('Sentinel fails the cache over; the old primary restarted through the supervisor rejoins as a replica', async () => {
+  it('Sentinel fails the cache over; the old primary, restarted by the supervisor after that, rejoins as a replica', async () => {
     const primary = proc('redis-1');
     process.kill(primary.pid!, 'SIGKILL');
     await waitUntil('Sentinel promotes redis-2', async () => (await sentinelMasterPort(d.sentinelNodes[0]!.port, d.cacheMasterName)) === d.cacheNodes[1]!.port, 15_000, 100);
-    expect(await supervisorRequest(stateDir, { op: 'start', name: 'redis-1' })).toMatchObject({ pid: expect.any(Number) });
-    everyPid.push(proc('redis-1').pid!);
+    const restarted = await waitUntil('redis-1 restarted by the supervisor', () => { const p = proc('redis-1'); return p.pid !== null && p.pid !== primary.pid ? p : null; }, 15_000, 100);
+    everyPid.push(restarted.pid!);
     await waitUntil('redis-1 answers', async () => (await redisRole(d.cacheNodes[0]!.port)) !== null, 10_000, 50);
     expect(await redisRole(d.cacheNodes[0]!.port)).toBe('slave');
     expect(await redisRole(d.cacheNodes[1]!.port)).toBe('master');
@@ -318,8 +318,11 @@ describe('a small region', () => {
     expect((await httpGet(`${edge}/api/tags`, { timeoutMs: 10_000 })).status).toBe(200);
   });
 
-  it('runs the DB failover controller: a killed primary is replaced, writes go on, the old one rejoins', async () => {
-    process.kill(proc('db-a').pid!, 'SIGKILL');
+  it('runs the DB failover controller: a killed primary is replaced, writes go on, the old one is restarted by the supervisor and rejoins', async () => {
+    const fullAgain = () => (existsSync(statePaths(stateDir).failoverJournal) ? readFileSync(statePaths(stateDir).failoverJournal, 'utf8').split('full redundancy again after').length - 1 : 0);
+    const fullBefore = fullAgain();
+    const old = proc('db-a').pid!;
+    process.kill(old, 'SIGKILL');
     await waitUntil('db-b promoted', async () => readRegion(stateDir).topology?.primary === 'db-b', 15_000, 100);
     const name = `failover${Date.now()}`;
     const reg = await httpGet(`${edge}/api/users`, {
@@ -327,13 +330,46 @@ describe('a small region', () => {
       body: JSON.stringify({ user: { username: name, email: `${name}@example.com`, password: 'a-long-password-1' } }), timeoutMs: 10_000,
     });
     expect(reg.status, reg.body).toBe(201);
-    await supervisorRequest(stateDir, { op: 'start', name: 'db-a' });
-    everyPid.push(proc('db-a').pid!);
+    const restarted = await waitUntil('db-a restarted by the supervisor', () => { const p = proc('db-a'); return p.pid !== null && p.pid !== old ? p : null; }, 15_000, 100);
+    everyPid.push(restarted.pid!);
     await waitUntil('db-a replicating from db-b', async () => {
       const r = await tier('status', '--json');
       return JSON.parse(r.stdout).processes.some((p: { name: string; detail: string | null }) => p.name === 'db-a' && p.detail?.startsWith('replicating from :21311'));
     }, 30_000, 500);
+    // Back to the definition's redundancy, said by the controller and by `tier status`.
+    await waitUntil('full redundancy', () => fullAgain() > fullBefore, 15_000, 200);
+    expect((await tier('status')).stdout).toMatch(/^database redundancy: as defined \(since /m);
   });
+
+  it('re-clones a replica whose data dir is gone (mariadb-backup streamed from a running node), which then rejoins', async () => {
+    const replica = readRegion(stateDir).topology!.replicas[0]!;
+    const old = proc(replica).pid!;
+    process.kill(old, 'SIGKILL');
+    rmSync(join(statePaths(stateDir).data, replica), { recursive: true, force: true });
+    const restarted = await waitUntil(`${replica} restarted`, () => { const p = proc(replica); return p.pid !== null && p.pid !== old ? p : null; }, 60_000, 100);
+    everyPid.push(restarted.pid!);
+    expect(readFileSync(statePaths(stateDir).supervisorLog, 'utf8')).toMatch(new RegExp(`${replica}: its data dir was unusable \\(no system tables\\): re-cloned from db-\\w \\(mariadb-backup streamed, GTID 0-\\d+-\\d+`));
+    await waitUntil(`${replica} replicating again`, async () => {
+      const r = await tier('status', '--json');
+      return JSON.parse(r.stdout).processes.some((p: { name: string; detail: string | null }) => p.name === replica && p.detail?.startsWith('replicating from'));
+    }, 30_000, 500);
+    // It holds what was written before (the user of the failover test), and what is written now reaches it.
+    const name = `afterclone${Date.now()}`;
+    const reg = await httpGet(`${edge}/api/users`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: { username: name, email: `${name}@example.com`, password: 'a-long-password-1' } }), timeoutMs: 10_000,
+    });
+    expect(reg.status, reg.body).toBe(201);
+    const c = await mysql.createConnection({ socketPath: join(statePaths(stateDir).run, `${replica}.sock`), user: 'root' });
+    try {
+      await waitUntil('the new user on the re-cloned replica', async () => {
+        const [rows] = await c.query(`SELECT COUNT(*) AS n FROM \`${d.database.databaseName}\`.users WHERE username LIKE 'failover%' OR username = ?`, [name]);
+        return Number((rows as { n: number }[])[0]!.n) >= 2;
+      }, 10_000, 200);
+    } finally {
+      await c.end();
+    }
+  }, 120_000);
 
   describe('rolling deploys', () => {
     const apiLb = `http://127.0.0.1:${d.local.ports.api}`;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { regionSpecs, apiInstanceEnv, portClaims, replicationSteps, reconcileTopology, initialTopology, statePaths } from '../src/index.js';
 import small from './fixtures/small.config.ts';
+import { restartDelayMs } from '../src/supervisor/supervisor.js';
 
 const d = resolve(small);
 const paths = statePaths('/tmp/conduit-cmd-test');
@@ -25,9 +26,13 @@ describe('process specs', () => {
     expect(api.args.join(' ')).not.toContain('tsx');
     expect(specs.find((s) => s.name === 'front-2')!.args).toContain(`${paths.releases}/v1/local-nginx/front-2.conf`);
   });
-  it('replace crashed API, front and LB processes but leave data nodes to failover', () => {
+  it('replace crashed API, front and LB processes; restart data nodes in place once failover had time to act', () => {
     const policy = Object.fromEntries(specs.map((s) => [s.name, s.restartPolicy]));
-    expect(policy).toMatchObject({ 'api-1': 'replace', 'front-2': 'replace', lb: 'replace', edge: 'replace', 'db-a': 'never', 'redis-1': 'never', 'sentinel-1': 'never' });
+    expect(policy).toMatchObject({ 'api-1': 'replace', 'front-2': 'replace', lb: 'replace', edge: 'replace', 'db-a': 'restart', 'redis-1': 'restart', 'sentinel-1': 'restart' });
+    const after = Object.fromEntries(specs.filter((s) => s.restartPolicy === 'restart').map((s) => [s.name, s.restartAfterMs]));
+    // database.failoverAfterMs + 1.5 s; cache.downAfterMs + 3 s (after Sentinel's failover); 1 s for a Sentinel
+    expect(after).toMatchObject({ 'db-a': d.database.failoverAfterMs + 1_500, 'redis-1': d.cache.downAfterMs + 3_000, 'sentinel-1': 1_000 });
+    expect([1, 2, 3, 10].map((n) => restartDelayMs(2_500, n))).toEqual([2_500, 5_000, 10_000, 30_000]);
   });
   it('give the API the writer/reader endpoints, Sentinels and its identity', () => {
     const env = apiInstanceEnv(ctx, d.apiSlots[1]!);

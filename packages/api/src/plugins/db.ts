@@ -13,6 +13,7 @@ export interface DbPluginOptions {
   writerUrl: string;
   readerUrl: string;
   poolSize: number;
+  retryBudgetMs: number;
   tls: DatabaseTls;
   /** An existing Db (tests, bench): used as is and NOT closed with the app. */
   db?: Db;
@@ -21,7 +22,7 @@ export interface DbPluginOptions {
 export default fp<DbPluginOptions>(
   async (app, opts) => {
     const owned = !opts.db;
-    const db = opts.db ?? new Db({ writerUrl: opts.writerUrl, readerUrl: opts.readerUrl, poolSize: opts.poolSize, tls: opts.tls });
+    const db = opts.db ?? new Db({ writerUrl: opts.writerUrl, readerUrl: opts.readerUrl, poolSize: opts.poolSize, retryBudgetMs: opts.retryBudgetMs, tls: opts.tls });
     app.decorate('db', db);
     if (owned) app.addHook('onClose', async () => db.close());
   },

@@ -58,6 +58,17 @@ export default fp<MetricsPluginOptions>(
       },
     });
 
+    new Gauge({
+      name: 'db_statement_retries',
+      help: 'Statements retried during a database failover, by outcome (recovered: answered after a retry; exhausted: failed once the retry budget was spent)',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        if (!app.hasDecorator('db')) return;
+        for (const outcome of ['recovered', 'exhausted'] as const) this.set({ outcome }, app.db.retries[outcome]);
+      },
+    });
+
     app.decorate('metrics', { registry, cacheOps, cacheBreaker });
 
     // The series of a (method, route, status) are looked up once and kept: prom-client would otherwise

@@ -66,6 +66,16 @@ let stand: Stand | undefined;
 let ceiling: Instance | undefined;
 let instance: Instance | undefined;
 
+/** database.durability on every node of the stand, at runtime (both variables are dynamic). */
+async function setDurability(s: Stand, durability: 'full' | 'relaxed'): Promise<void> {
+  const [binlog, redo] = durability === 'full' ? [1, 1] : [0, 2];
+  for (const node of [s.dbs.primary, ...s.dbs.replicas]) {
+    const c = await mysql.createConnection({ host: '127.0.0.1', port: node.port, user: 'root' });
+    await c.query(`SET GLOBAL sync_binlog = ${binlog}, GLOBAL innodb_flush_log_at_trx_commit = ${redo}`);
+    await c.end();
+  }
+}
+
 async function main(): Promise<void> {
   assertWrk();
   const dir = buildAndUnpackRelease(state);
@@ -122,6 +132,13 @@ async function main(): Promise<void> {
   const writes = await measure({ url: `${inst.base}/api/articles/${slug}/comments`, ...comment });
   ceilings.push(await measure({ url: ceiling.base }, DURATION, ceiling.pid));
   say(`comment POST: ${Math.round(writes.r.rps)} rps (closed model); ceiling ${Math.round(ceilings.at(-1)!.r.rps)} rps`);
+  // The cost of database.durability = full (the region's default): the same POST with every node syncing
+  // its binlog and redo log at each commit, then back to relaxed (the stand's own setting) for the rest.
+  await setDurability(stand, 'full');
+  const durable = await measure({ url: `${inst.base}/api/articles/${slug}/comments`, ...comment });
+  await setDurability(stand, 'relaxed');
+  ceilings.push(await measure({ url: ceiling.base }, DURATION, ceiling.pid));
+  say(`comment POST, durability full: ${Math.round(durable.r.rps)} rps (closed model); ceiling ${Math.round(ceilings.at(-1)!.r.rps)} rps`);
   const openRate = Math.max(1, Math.min(5000, Math.round(writes.r.rps / 2)));
   const open = await runLoad({
     baseUrl: inst.base, ratePerSecond: openRate, durationMs: DURATION * 1000, maxRequests: openRate * DURATION + 10, timeoutMs: 5_000,
@@ -149,7 +166,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [
     row('ceiling: bare node:http JSON hello', ceilings, null),
     ...targets.map((t, i) => row(t.name, runs[i]!, t.goal)),
-    row('POST /api/articles/:slug/comments (semi-sync, 2 replicas)', [writes], 0.1),
+    row('POST /api/articles/:slug/comments (semi-sync, 2 replicas, durability relaxed)', [writes], 0.1),
+    row('  same, database.durability full (sync_binlog=1, innodb_flush_log_at_trx_commit=1)', [durable], null),
     {
       name: `  same, open model at ${openRate}/s (half of the above)`, rps: open.samples.length / DURATION, ratio: null,
       p50: percentile(openLat, 50) ?? 0, p99: openP99, goal: 'p99 <= 50 ms, 0 failed', ok: openP99 <= 50 && openFailed === 0,

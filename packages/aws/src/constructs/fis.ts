@@ -32,6 +32,8 @@ export const FIS_NOT_SYNTHESIZED: Record<string, string> = {
     'not a fault: the instance refresh rolls back on the tier 5xx alarm (alarm specification); shown by deploying a bad release to staging.',
   'supervisor-kill':
     "the local region's own control plane; on AWS the controllers are managed, redundant services (Auto Scaling, RDS, ElastiCache).",
+  'replicas-lost-then-primary-dies':
+    'Aurora acknowledges a commit only once its storage quorum (4 of 6 copies over 3 zones) holds it, whatever its readers do: a writer committing alone, which this drill checks the local controller refuses to fail over, cannot happen there.',
   'supervisor-kill-during-failover':
     "the local region's own control plane; on AWS the controllers are managed, redundant services (Auto Scaling, RDS, ElastiCache).",
 };
@@ -102,6 +104,14 @@ export class FaultInjection extends Construct {
     // Aurora failover and reboot act on the cluster that has the writer: the primary region's.
     if (plan.role === 'primary') {
       templates['db-primary-kill'] = { description: 'fail the Aurora writer over to a reader', targets: [clusterTarget], actions: [{ name: 'failover', actionId: 'aws:rds:failover-db-cluster', target: { key: 'Clusters', value: 'cluster' } }] };
+      // Three failovers 20 s apart (the drill's repeatEveryMs): Aurora must be back to full strength between them.
+      const failover = (n: number, after?: string): FisExperimentTemplateAction => ({ name: `failover-${n}`, actionId: 'aws:rds:failover-db-cluster', target: { key: 'Clusters', value: 'cluster' }, ...(after ? { startAfter: [after] } : {}) });
+      const pause = (n: number, after: string): FisExperimentTemplateAction => ({ name: `wait-${n}`, actionId: 'aws:fis:wait', parameter: [{ key: 'duration', value: 'PT20S' }], startAfter: [after] });
+      templates['repeated-primary-kill'] = {
+        description: 'fail the Aurora writer over three times, 20 s apart',
+        targets: [clusterTarget],
+        actions: [failover(1), pause(1, 'failover-1'), failover(2, 'wait-1'), pause(2, 'failover-2'), failover(3, 'wait-2')],
+      };
       templates['db-maintenance'] = {
         description: 'reboot the preferred writer instance (a maintenance restart)',
         targets: [{ name: 'writer', resourceType: 'aws:rds:db', selectionMode: 'ALL', resourceArns: [props.database.instances[0]!.arn] }],

@@ -123,6 +123,8 @@ export class RegionStack extends TerraformStack {
         zone: '$ZONE',
         // No edgePurgeUrls: CloudFront does not cache /api (see the README), so there is nothing to purge.
         corsAllowedOrigins: def.api.corsAllowedOrigins.join(','),
+        // Aurora's failover takes longer (typically 10-30 s) than the budget: it only hides short stalls there.
+        dbRetryBudgetMs: def.database.clientRetryBudgetMs,
       }),
       statements: apiStatements,
     });

@@ -53,6 +53,8 @@ export interface NodeState {
   /** @@gtid_binlog_state: per domain, the last GTID of every server id in its binlog. */
   gtidBinlogState: string;
   semiSync: SemiSyncState;
+  /** A re-cloned node not yet rejoined: the GTID position of its copy (from xtrabackup_binlog_info). */
+  cloneGtid?: string;
 }
 
 import type { DbTopology } from '../types.js';
@@ -75,6 +77,11 @@ export interface Observed {
 export interface Memory {
   /** When each node was first seen unreachable in the current outage. */
   unreachableSince: Record<string, number>;
+  /**
+   * The primary's semi-sync state when last seen: `async` when it committed without waiting for any
+   * replica (semi-sync fallen back, or no replica connected), and since when. Absent before the first look.
+   */
+  lastSemiSync?: { node: string; async: boolean; since: number };
 }
 
 export interface Policy {
@@ -82,6 +89,8 @@ export interface Policy {
   semiSyncTimeoutMs: number;
   /** A replica further behind than this leaves the reader endpoint. */
   maxReaderLagSeconds: number;
+  /** database.asyncPrimaryFailover: whether a primary lost while committing asynchronously is failed over. */
+  asyncPrimaryFailover: 'wait' | 'promote';
 }
 
 export type Decision =
@@ -111,7 +120,7 @@ export type Decision =
       errant: string;
       sentence: string;
     }
-  | { kind: 'repoint'; node: string; to: string; sentence: string }
+  | { kind: 'repoint'; node: string; to: string; /** A re-cloned node: its slave position, from the copy. */ slavePos?: string; sentence: string }
   | { kind: 'reader'; ready: string[]; maint: string[]; sentence: string };
 
 // ---- GTIDs ----
@@ -191,7 +200,7 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export function decide(o: Observed, memory: Memory, policy: Policy): { decision: Decision; memory: Memory } {
   const unreachableSince: Record<string, number> = {};
   for (const n of o.nodes) if (!n.reachable) unreachableSince[n.name] = memory.unreachableSince[n.name] ?? o.now;
-  const next: Memory = { unreachableSince };
+  const next: Memory = { unreachableSince, lastSemiSync: memory.lastSemiSync };
   const d = (decision: Decision) => ({ decision, memory: next });
 
   const topo = o.topology;
@@ -199,6 +208,12 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
   const byName = new Map(o.nodes.map((n) => [n.name, n]));
   const primary = byName.get(topo.primary);
   if (!primary) return d({ kind: 'blocked', sentence: `topology names ${topo.primary} as primary, but the definition has no such node` });
+  // Remember whether the writable primary commits synchronously (a replica acknowledges) or alone.
+  if (primary.reachable && !primary.readOnly) {
+    const async = !primary.semiSync.masterStatus || primary.semiSync.masterClients === 0;
+    const prev = memory.lastSemiSync;
+    next.lastSemiSync = { node: primary.name, async, since: prev && prev.node === primary.name && prev.async === async ? prev.since : o.now };
+  }
   const others = o.nodes.filter((n) => n.name !== primary.name);
 
   // 1. Fencing first: a writable node that is not the primary would split the brain.
@@ -221,6 +236,16 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
       .sort((a, b) => compareGtid(b.gtid, a.gtid) || a.n.name.localeCompare(b.n.name));
     const best = candidates[0];
     if (!best) return d({ kind: 'blocked', sentence: `cannot fail over: primary ${primary.name} unreachable for ${secs(down)} and no replica is reachable` });
+    const wasAsync = memory.lastSemiSync?.node === primary.name && memory.lastSemiSync.async ? memory.lastSemiSync : null;
+    const asyncFor = wasAsync ? `, committing without any replica's acknowledgement for ${secs(o.now - wasAsync.since)} before it was lost` : '';
+    if (wasAsync && policy.asyncPrimaryFailover === 'wait') {
+      return d({
+        kind: 'blocked',
+        sentence:
+          `not promoting: primary ${primary.name} unreachable for ${secs(down)} (${primary.error ?? 'no answer'})${asyncFor}, so no replica is sure to hold every acknowledged write ` +
+          `(database.asyncPrimaryFailover: wait); waiting for ${primary.name} to come back or for an operator`,
+      });
+    }
     const rest = candidates.slice(1);
     const cmp = rest.length ? ` (${rest.map((c) => `${c.n.name}: ${c.gtid || 'empty'}`).join(', ')})` : '';
     return d({
@@ -232,7 +257,8 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
       sentence:
         `promoted ${best.n.name}: primary ${primary.name} unreachable for ${secs(down)} (${primary.error ?? 'no answer'}), ` +
         `${best.n.name} has the most advanced GTID ${best.gtid || 'empty'}${cmp}; fenced ${primary.name} at the writer endpoint, ` +
-        `${rest.length ? `repointed ${rest.map((c) => c.n.name).join(', ')}, ` : ''}writer endpoint now ${best.n.name}`,
+        `${rest.length ? `repointed ${rest.map((c) => c.n.name).join(', ')}, ` : ''}writer endpoint now ${best.n.name}` +
+        (wasAsync ? `; WARNING: ${primary.name} was committing asynchronously since ${new Date(wasAsync.since).toISOString()}: writes acknowledged since then may be lost (database.asyncPrimaryFailover: promote)` : ''),
     });
   }
 
@@ -267,6 +293,9 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
     if (!n.reachable) continue;
     const r = n.replication;
     if (!r || r.source !== primary.name) {
+      if (n.cloneGtid) {
+        return d({ kind: 'repoint', node: n.name, to: primary.name, slavePos: n.cloneGtid, sentence: `${n.name} now replicates from ${primary.name} from the position of its re-clone (${n.cloneGtid})` });
+      }
       const tail = errantTail(n.gtidBinlogPos, primary.gtidBinlogState);
       if (tail && tail.fork === '') {
         return d({
@@ -283,7 +312,7 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
           errant: tail.errant,
           sentence:
             `rewound ${n.name}: it held transactions no replica had acknowledged (${tail.errant}, after ${tail.fork}, never received by ${primary.name}); ` +
-            `undid them with a binlog flashback and made it a replica of ${primary.name}`,
+            `saved them to errant/ in the state folder, undid them with a binlog flashback and made it a replica of ${primary.name}`,
         });
       }
       const was = !r ? 'it had no replication configured' : `it replicated from ${r.source ?? `port ${r.sourcePort}`}`;
@@ -325,4 +354,36 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
   }
 
   return d({ kind: 'none' });
+}
+
+// ---- redundancy ----
+
+export interface Redundancy {
+  /** As many healthy replicas of the primary as the definition has, each acknowledging its commits (semi-sync). */
+  full: boolean;
+  /** Replicas replicating from the primary with both threads running and no error. */
+  replicating: string[];
+  /** Rpl_semi_sync_master_clients of the primary. */
+  semiSyncReplicas: number;
+  /** What is below the definition, e.g. "1 of 2 replicas replicating from db-b (db-a: unreachable)"; "" when full. */
+  shortfall: string;
+}
+
+/** Redundancy of the tier as observed, against `wanted` replicas (the definition); null before the bootstrap or without a reachable primary. */
+export function redundancy(o: Observed, wanted: number): Redundancy | null {
+  const topo = o.topology;
+  const primary = topo ? o.nodes.find((n) => n.name === topo.primary) : undefined;
+  if (!topo || !primary) return null;
+  const others = o.nodes.filter((n) => n.name !== primary.name);
+  const healthy = (n: NodeState) => !!n.replication && n.replication.source === primary.name && n.replication.ioRunning === 'Yes' && n.replication.sqlRunning && n.replication.lastError === null;
+  const replicating = others.filter((n) => n.reachable && healthy(n)).map((n) => n.name);
+  const semiSyncReplicas = primary.reachable ? primary.semiSync.masterClients : 0;
+  const problems: string[] = [];
+  if (!primary.reachable) problems.push(`primary ${primary.name} unreachable`);
+  if (replicating.length < wanted) {
+    const why = others.filter((n) => !replicating.includes(n.name)).map((n) => `${n.name}: ${!n.reachable ? 'unreachable' : !n.replication ? 'not replicating' : n.replication.source !== primary.name ? `replicating from ${n.replication.source ?? '?'}` : n.replication.lastError ?? 'threads stopped'}`);
+    problems.push(`${replicating.length} of ${wanted} replicas replicating from ${primary.name}${why.length ? ` (${why.join(', ')})` : ''}`);
+  }
+  if (primary.reachable && semiSyncReplicas < wanted) problems.push(`semi-sync on ${primary.name} with ${semiSyncReplicas} of ${wanted} replicas acknowledging`);
+  return { full: problems.length === 0, replicating, semiSyncReplicas, shortfall: problems.join('; ') };
 }

@@ -16,6 +16,10 @@ export type Step =
   | { kind: 'haproxy'; commands: string[]; bestEffort: boolean }
   /** Undoes the node's own transactions after `startGtid` (exclusive) from its binlog (mariadb-binlog --flashback), unlogged. */
   | { kind: 'flashback'; node: string; startGtid: string }
+  /** Copies those transactions to a file (<stateDir>/errant/) before anything undoes them. */
+  | { kind: 'save-errant'; node: string; startGtid: string; errant: string }
+  /** A re-cloned node replicates: its copy's coordinates file is set aside (xtrabackup_binlog_info.applied). */
+  | { kind: 'clone-rejoined'; node: string }
   | { kind: 'topology'; topology: DbTopology };
 
 export interface PlanContext {
@@ -105,6 +109,7 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
     case 'rewind':
       return [
         { kind: 'sql', node: decision.node, sql: ['SET GLOBAL read_only = ON', 'STOP SLAVE'], bestEffort: false },
+        { kind: 'save-errant', node: decision.node, startGtid: decision.fork, errant: decision.errant },
         { kind: 'flashback', node: decision.node, startGtid: decision.fork },
         {
           kind: 'sql',
@@ -115,6 +120,12 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
         },
       ];
     case 'repoint':
+      if (decision.slavePos) {
+        return [
+          { kind: 'sql', node: decision.node, sql: ['STOP SLAVE', `SET GLOBAL gtid_slave_pos = ${sqlString(decision.slavePos)}`, ...replicaOfSql(node(decision.to), ctx.replication)], bestEffort: false },
+          { kind: 'clone-rejoined', node: decision.node },
+        ];
+      }
       return [{ kind: 'sql', node: decision.node, sql: replicaOfSql(node(decision.to), ctx.replication), bestEffort: false }];
     case 'reader':
       return [

@@ -3,15 +3,15 @@
 // plan the steps as data (db-failover-steps.ts); carry them out through the runner and state.ts; say
 // what it did in one sentence. The supervisor calls tick() every CONTROLLER_TICK_MS. Ticks never
 // overlap; every step is safe to repeat.
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { DbNode, ResolvedDefinition } from '@conduit/definition';
-import { decide, type Memory, type NodeState, type Observed, type Policy, type ServerAdminState } from './db-failover-decide.js';
+import { decide, redundancy, type Memory, type NodeState, type Observed, type Policy, type ServerAdminState } from './db-failover-decide.js';
 import { planSteps, type Step } from './db-failover-steps.js';
 import { BACKENDS } from '../generators/haproxy.js';
-import { dbSocket, type StatePaths } from '../paths.js';
-import { flashback, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode } from '../runner/index.js';
-import { readTopology, writeTopology } from '../state.js';
+import { dbDataDir, dbSocket, errantFile, type StatePaths } from '../paths.js';
+import { CLONE_INFO_FILE, cloneGtid, flashback, saveBinlogTail, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode } from '../runner/index.js';
+import { readRedundancy, readTopology, writeRedundancy, writeTopology } from '../state.js';
 import { sqlString } from '../specs/db.js';
 import type { RegionSecrets } from '../types.js';
 import type { ControllerJournal } from '../journal.js';
@@ -37,6 +37,9 @@ const OBSERVE_TIMEOUT_MS = 600;
 /** An admin statement of a step (STOP SLAVE, CHANGE MASTER…) answers in milliseconds; 3 s means the node is gone. */
 const STEP_TIMEOUT_MS = 3_000;
 
+/** A sentence with its durations ("for 1.2 s") blanked: the same situation, a tick later. */
+const withoutDurations = (s: string) => s.replace(/\d+(\.\d+)? s\b/g, '_');
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const yes = (v: unknown) => v === 1 || v === '1' || v === 'ON' || v === 'YES' || v === 'Yes';
 const errorText = (e: unknown) => {
   const err = e as { code?: string; message?: string };
@@ -58,6 +61,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
     failoverAfterMs: d.database.failoverAfterMs,
     semiSyncTimeoutMs: d.database.semiSyncTimeoutMs,
     maxReaderLagSeconds: d.database.readerMaxLagSeconds,
+    asyncPrimaryFailover: d.database.asyncPrimaryFailover,
   };
   const byName = new Map(d.dbNodes.map((n) => [n.name, n]));
   const byPort = new Map(d.dbNodes.map((n) => [n.port, n.name]));
@@ -65,6 +69,12 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
     const n = byName.get(name);
     if (!n) throw new Error(`no database node named ${name}`);
     return dbSocket(paths, n);
+  };
+
+  /** A re-cloned data dir keeps the copy's coordinates until the node replicates (then set aside). */
+  const cloneGtidOf = (node: DbNode): string | undefined => {
+    const info = join(dbDataDir(paths, node), CLONE_INFO_FILE);
+    return existsSync(info) ? cloneGtid(readFileSync(info, 'utf8')) || undefined : undefined;
   };
 
   async function observeNode(node: DbNode): Promise<NodeState> {
@@ -100,6 +110,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
           gtidCurrentPos: String(v.cur ?? ''),
           gtidBinlogPos: String(v.bin ?? ''),
           gtidBinlogState: String(v.bst ?? ''),
+          cloneGtid: cloneGtidOf(node),
           semiSync: {
             masterEnabled: yes(v.me),
             masterStatus: yes(st.Rpl_semi_sync_master_status),
@@ -140,11 +151,37 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
           if (Number(r?.[0]?.w) !== 0) throw new Error(`${step.node} did not apply its relay log up to ${step.gtid} within ${step.timeoutMs} ms`);
         } else if (step.kind === 'haproxy') await haproxyAct(paths.haproxySocket, step.commands, 1_000);
         else if (step.kind === 'flashback') await flashback(socketOf(step.node), step.node, step.startGtid);
+        else if (step.kind === 'clone-rejoined') {
+          const info = join(dbDataDir(paths, byName.get(step.node)!), CLONE_INFO_FILE);
+          if (existsSync(info)) renameSync(info, `${info}.applied`);
+        } else if (step.kind === 'save-errant') await saveBinlogTail(socketOf(step.node), step.node, step.startGtid, errantFile(paths, step.node, step.errant, new Date()));
         else writeTopology(paths, step.topology);
       } catch (e) {
         if (!('bestEffort' in step) || !step.bestEffort) throw e;
       }
     }
+  }
+
+  // Redundancy below the definition is said once when it starts and once when it ends (with how long it
+  // lasted), and kept in db-redundancy.json for `tier status`; a new supervisor carries on from the file.
+  const wanted = d.dbNodes.length - 1;
+  let degraded = readRedundancy(paths);
+  function trackRedundancy(observed: Observed): void {
+    const r = redundancy(observed, wanted);
+    if (!r) return;
+    if (!r.full && (degraded === null || degraded.full)) {
+      degraded = { full: false, since: new Date(observed.now).toISOString(), shortfall: r.shortfall };
+      say('redundancy-below', `redundancy below the definition: ${r.shortfall}`);
+    } else if (!r.full && degraded) {
+      degraded.shortfall = r.shortfall;
+    } else if (r.full && degraded && !degraded.full) {
+      const ms = observed.now - Date.parse(degraded.since);
+      degraded = { full: true, since: new Date(observed.now).toISOString(), shortfall: '' };
+      say('redundancy-full', `full redundancy again after ${secs(ms)}: ${r.replicating.length} replicas replicating, ${r.semiSyncReplicas} acknowledging semi-sync`);
+    } else if (degraded === null) {
+      degraded = { full: true, since: new Date(observed.now).toISOString(), shortfall: '' };
+    } else return;
+    writeRedundancy(paths, degraded);
   }
 
   let memory: Memory = { unreachableSince: {} };
@@ -171,6 +208,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
     busy = true;
     try {
       const observed = await observe(now);
+      trackRedundancy(observed);
       const r = decide(observed, memory, policy);
       memory = r.memory;
       const decision = r.decision;
@@ -181,7 +219,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
       }
       // Waiting and being blocked are said once, not every tick.
       if (decision.kind === 'wait' || decision.kind === 'blocked') {
-        if (lastSentence !== null && (decision.kind === 'wait' ? lastSentence.startsWith(`primary ${decision.node} unreachable`) : lastSentence === decision.sentence)) return null;
+        if (lastSentence !== null && (decision.kind === 'wait' ? lastSentence.startsWith(`primary ${decision.node} unreachable`) : withoutDurations(lastSentence) === withoutDurations(decision.sentence))) return null;
         return say(decision.kind, decision.sentence);
       }
       const entry = opts.journal?.open(decision.kind, { sentence: decision.sentence });

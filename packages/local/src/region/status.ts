@@ -1,10 +1,12 @@
 // `tier status`: every process with tier, zone, pid, port and health, plus the endpoints.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ResolvedDefinition } from '@conduit/definition';
 import { endpoints } from '../specs/processes.js';
 import { probe } from '../runner/probe.js';
 import { isOurProcess, queryNode, redisRole } from '../runner/index.js';
 import { dbSocket, statePaths } from '../paths.js';
-import { readRegion, type WatchdogState } from '../state.js';
+import { readRedundancy, readRegion, type RedundancyState, type WatchdogState } from '../state.js';
 import { openEntries, type JournalEntry } from '../journal.js';
 import { currentVersion } from '../releases.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
@@ -43,6 +45,10 @@ export interface RegionStatus {
   healthy: boolean;
   endpoints: ReturnType<typeof endpoints>;
   topology: DbTopology | null;
+  /** The DB tier's redundancy against the definition and since when (the failover controller's view); null before its first look. */
+  redundancy: RedundancyState | null;
+  /** Files of transactions a rewind undid (kept for an operator to review or replay), oldest first. */
+  errantFiles: string[];
   processes: ProcessStatus[];
   tiers: Record<string, { total: number; healthy: number; zones: string[] }>;
   /** The release new instances run (current.json), null before the first `tier up`. */
@@ -87,6 +93,8 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
     healthy: running && processes.length > 0 && processes.every((p) => p.health === 'healthy'),
     endpoints: endpoints(d),
     topology: snap.topology,
+    redundancy: running ? readRedundancy(paths) : null,
+    errantFiles: existsSync(paths.errant) ? readdirSync(paths.errant).sort().map((f) => join(paths.errant, f)) : [],
     processes,
     tiers,
     release: currentVersion(paths),
@@ -105,10 +113,20 @@ export function formatStatusTable(s: RegionStatus): string {
   const watchdog = !w ? 'no watchdog' : `watchdog pid ${w.pid}${w.running ? '' : ' NOT running'}, supervisor restarts ${w.restarts}${w.lastRestartAt ? ` (last ${w.lastRestartAt}: ${w.lastExit ?? '?'})` : ''}`;
   return [
     `region "${s.name}": ${s.healthy ? 'healthy' : 'NOT healthy'} (supervisor pid ${s.supervisor?.pid ?? '-'}${s.running ? '' : ', not running'}; ${watchdog}), release ${s.release ?? 'none'}`,
+    ...(s.redundancy ? [redundancyLine(s.redundancy)] : []),
+    ...(s.errantFiles.length ? [`undone transactions kept for review: ${s.errantFiles.length} file(s), latest ${s.errantFiles.at(-1)}`] : []),
     ...s.openActions.map((e) => `${e.interrupted ? 'INTERRUPTED' : 'in progress'}: ${e.controller} ${e.action} ${JSON.stringify(e.detail)} (opened ${e.openedAt} by supervisor ${e.pid})`),
     line(head),
     ...rows.map(line),
   ].join('\n');
+}
+
+/** "database redundancy: BELOW the definition for 12.3 s (since …): 1 of 2 replicas …" or "full since …". */
+export function redundancyLine(r: RedundancyState, now = Date.now()): string {
+  const forHow = `${((now - Date.parse(r.since)) / 1000).toFixed(1)} s`;
+  return r.full
+    ? `database redundancy: as defined (since ${r.since})`
+    : `database redundancy: BELOW the definition for ${forHow} (since ${r.since}): ${r.shortfall}`;
 }
 
 /** A commit is 40 hex digits: the table shows 12, plus any suffix (-dirty-…, -fault-…). */

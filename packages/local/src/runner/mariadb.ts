@@ -2,6 +2,9 @@
 // mariadb tools run against it. Every connection has a deadline: a hung server (SIGSTOP) must never
 // hold a controller tick or a bootstrap.
 import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { runOnce } from './spawn.js';
 import mysql from 'mysql2/promise';
 
 const transient = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN']);
@@ -71,31 +74,91 @@ export async function runSql(socketPath: string, node: string, statements: strin
   }
 }
 
+/** mariadb-binlog arguments reading a node's binlog after startGtid (exclusive) to its end, through its socket. */
+async function binlogTailArgs(socketPath: string, node: string, startGtid: string, extra: string[]): Promise<string[]> {
+  const [logs] = (await runSql(socketPath, node, ['SHOW BINARY LOGS'], { timeoutMs: 3_000 })) as { Log_name: string }[][];
+  const first = logs?.[0]?.Log_name;
+  if (!first) throw new Error(`${node} has no binlog after ${startGtid}`);
+  return ['--read-from-remote-server', `--socket=${socketPath}`, '--user=root', ...extra, `--start-position=${startGtid}`, '--to-last-log', first];
+}
+
+/**
+ * Copies a node's transactions after startGtid (exclusive) to `file` before anything undoes them: the
+ * binlog events as mariadb-binlog prints them (replayable with `mariadb < file`), rows decoded in
+ * comments (--verbose) so an operator can read what they were. The file is written mode 600.
+ */
+export async function saveBinlogTail(socketPath: string, node: string, startGtid: string, file: string, timeoutMs = 20_000): Promise<void> {
+  const args = await binlogTailArgs(socketPath, node, startGtid, ['--verbose', `--result-file=${file}`]);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  await new Promise<void>((resolve, reject) => {
+    const dump = spawn('mariadb-binlog', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let errors = '';
+    dump.stderr.on('data', (b) => (errors += b.toString()));
+    const timer = setTimeout(() => dump.kill('SIGKILL'), timeoutMs);
+    dump.on('error', reject);
+    dump.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) {
+        chmodSync(file, 0o600);
+        resolve();
+      } else reject(new Error(`saving ${node}'s transactions after ${startGtid} to ${file} failed (mariadb-binlog ${code}): ${errors.trim().split('\n').slice(-2).join(' ')}`));
+    });
+  });
+}
+
 /**
  * Undoes a node's transactions after startGtid (exclusive): mariadb-binlog --flashback reads its binlog
  * (row events) and writes the inverse events, which the mariadb client applies with the binlog off.
  */
 export async function flashback(socketPath: string, node: string, startGtid: string, timeoutMs = 20_000): Promise<void> {
-  const [logs] = (await runSql(socketPath, node, ['SHOW BINARY LOGS'], { timeoutMs: 3_000 })) as { Log_name: string }[][];
-  const first = logs?.[0]?.Log_name;
-  if (!first) throw new Error(`${node} has no binlog to flash back`);
-  const login = [`--socket=${socketPath}`, '--user=root'];
-  await new Promise<void>((resolve, reject) => {
-    const dump = spawn('mariadb-binlog', ['--read-from-remote-server', ...login, '--flashback', `--start-position=${startGtid}`, '--to-last-log', first], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const apply = spawn('mariadb', [...login, '--init-command=SET SESSION sql_log_bin = 0'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const args = await binlogTailArgs(socketPath, node, startGtid, ['--flashback']);
+  const r = await pipeline(['mariadb-binlog', args], ['mariadb', [`--socket=${socketPath}`, '--user=root', '--init-command=SET SESSION sql_log_bin = 0']], timeoutMs);
+  if (r.codes[0] !== 0 || r.codes[1] !== 0) throw new Error(`flashback of ${node} from ${startGtid} failed (mariadb-binlog ${r.codes[0]}, mariadb ${r.codes[1]}): ${r.errors}`);
+}
+
+/** `a | b`: resolves once both exited, with their exit codes (null: killed, e.g. past timeoutMs) and the tail of their stderr. */
+function pipeline(a: [string, string[]], b: [string, string[]], timeoutMs: number): Promise<{ codes: [number | null, number | null]; errors: string }> {
+  return new Promise((resolve, reject) => {
+    const from = spawn(a[0], a[1], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const to = spawn(b[0], b[1], { stdio: ['pipe', 'ignore', 'pipe'] });
     let errors = '';
-    dump.stderr.on('data', (b) => (errors += b.toString()));
-    apply.stderr.on('data', (b) => (errors += b.toString()));
-    dump.stdout.pipe(apply.stdin);
-    const timer = setTimeout(() => { dump.kill('SIGKILL'); apply.kill('SIGKILL'); }, timeoutMs);
-    let dumpCode: number | null = null;
-    dump.on('close', (c) => (dumpCode = c));
-    dump.on('error', reject);
-    apply.on('error', reject);
-    apply.on('close', (code) => {
+    const keep = (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000));
+    from.stderr.on('data', keep);
+    to.stderr.on('data', keep);
+    from.stdout.pipe(to.stdin);
+    const timer = setTimeout(() => { from.kill('SIGKILL'); to.kill('SIGKILL'); }, timeoutMs);
+    const exited = (p: { on(e: 'close', f: (code: number | null) => void): unknown }) => new Promise<number | null>((res) => p.on('close', res));
+    from.on('error', reject);
+    to.on('error', reject);
+    void Promise.all([exited(from), exited(to)]).then((codes) => {
       clearTimeout(timer);
-      if (code === 0 && (dumpCode === 0 || dumpCode === null)) resolve();
-      else reject(new Error(`flashback of ${node} from ${startGtid} failed (mariadb-binlog ${dumpCode}, mariadb ${code}): ${errors.trim().split('\n').slice(-2).join(' ')}`));
+      resolve({ codes, errors: errors.trim().split('\n').slice(-2).join(' ') });
     });
   });
+}
+
+/** Name of the file mariadb-backup leaves in a data dir: the source's binlog coordinates and GTID at the copy. */
+export const CLONE_INFO_FILE = 'xtrabackup_binlog_info';
+
+/** The GTID position a cloned data dir holds (third column of xtrabackup_binlog_info), '' when none. */
+export const cloneGtid = (binlogInfo: string) => binlogInfo.trim().split(/\s+/)[2] ?? '';
+
+/**
+ * Re-clones a node whose data cannot be reused: streams a physical copy of a healthy node
+ * (`mariadb-backup --backup --stream=xbstream` over its socket, unpacked by `mbstream -x`) into an empty
+ * `dataDir` (the old one is moved aside, not deleted), then prepares it (`--prepare`). The copy keeps
+ * xtrabackup_binlog_info: the failover controller sets the node's gtid_slave_pos from it before it
+ * replicates (a restored server's own gtid_slave_pos is stale). Returns the copy's GTID position.
+ */
+export async function cloneDataDir(sourceSocket: string, dataDir: string, timeoutMs = 120_000): Promise<string> {
+  if (existsSync(dataDir)) renameSync(dataDir, `${dataDir}.broken-${Date.now()}`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const scratch = `${dataDir}.clone-tmp`;
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  const r = await pipeline(['mariadb-backup', ['--backup', '--stream=xbstream', `--socket=${sourceSocket}`, '--user=root', `--target-dir=${scratch}`]], ['mbstream', ['-x', '-C', dataDir]], timeoutMs);
+  if (r.codes[0] !== 0 || r.codes[1] !== 0) throw new Error(`streaming a copy from ${sourceSocket} failed (mariadb-backup ${r.codes[0]}, mbstream ${r.codes[1]}): ${r.errors}`);
+  rmSync(scratch, { recursive: true, force: true });
+  await runOnce('mariadb-backup', ['--prepare', `--target-dir=${dataDir}`], { timeoutMs });
+  return cloneGtid(readFileSync(join(dataDir, CLONE_INFO_FILE), 'utf8'));
 }

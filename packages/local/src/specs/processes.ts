@@ -74,8 +74,10 @@ export function dbNodeSpec(ctx: SpecContext, node: DbNode): ProcessSpec {
     name: node.name, tier: 'db', zone: node.zone, port: node.port,
     command: 'mariadbd',
     args: [`--defaults-file=${dbCnfFile(ctx.paths, node)}`],
-    // The failover controller reacts to a dead primary; drills restart nodes themselves.
-    restartPolicy: 'never',
+    // Restarted in place once the failover controller had time to promote a replica (failoverAfterMs +
+    // a tick + the promotion): the node comes back read-only and the controller rejoins it as a replica.
+    restartPolicy: 'restart',
+    restartAfterMs: ctx.definition.database.failoverAfterMs + 1_500,
     probe: { kind: 'tcp' },
     stopGraceMs: 20_000,
     stage: 0,
@@ -96,7 +98,9 @@ export function redisSpec(ctx: SpecContext, node: CacheNode): ProcessSpec {
     name: node.name, tier: 'cache', zone: node.zone, port: node.port,
     command: 'redis-server',
     args: [redisConfFile(ctx.paths, node)],
-    restartPolicy: 'never',
+    // After Sentinel's failover (downAfterMs + its election, ~2.3 s here): it comes back as a replica.
+    restartPolicy: 'restart',
+    restartAfterMs: ctx.definition.cache.downAfterMs + 3_000,
     probe: { kind: 'tcp' },
     stopGraceMs: 5_000,
     stage: 0,
@@ -111,7 +115,8 @@ export function sentinelSpec(ctx: SpecContext, s: SentinelNode): ProcessSpec {
     command: 'redis-sentinel',
     args: [f.live],
     copyBeforeStart: [[f.generated, f.live]],
-    restartPolicy: 'never',
+    restartPolicy: 'restart',
+    restartAfterMs: 1_000,
     probe: { kind: 'tcp' },
     stopGraceMs: 5_000,
     stage: 0,
@@ -202,6 +207,7 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     // Every write purges what it changed at the edge before it is acknowledged.
     edgePurgeUrls: `http://127.0.0.1:${d.local.ports.edgePurge}`,
     corsAllowedOrigins: d.api.corsAllowedOrigins.join(','),
+    dbRetryBudgetMs: d.database.clientRetryBudgetMs,
   });
 }
 

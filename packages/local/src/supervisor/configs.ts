@@ -6,7 +6,7 @@ import {
 } from '../generators/index.js';
 import { cacheDataDir, dbCnfFile, dbTmpDir, nginxPrefix, redisConfFile, sentinelConfFiles } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
-import type { CacheNode } from '@conduit/definition';
+import type { CacheNode, DbNode } from '@conduit/definition';
 import type { SpecContext } from '../specs/processes.js';
 import type { DbTopology } from '../types.js';
 
@@ -26,6 +26,12 @@ export function writeRedisConfig(ctx: SpecContext, node: CacheNode, currentPrima
   return redisConfFile(ctx.paths, node);
 }
 
+/** A database node's cnf for its role in `topology` (its crash recovery depends on it): before every (re)start. */
+export function writeDbConfig(ctx: SpecContext, node: DbNode, topology: DbTopology | null): string {
+  writeFileAtomic(dbCnfFile(ctx.paths, node), mariadbCnf(ctx.definition, node, ctx.paths, topology?.primary === node.name ? 'primary' : 'replica'));
+  return dbCnfFile(ctx.paths, node);
+}
+
 export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: string[] } {
   const { definition: d, paths, secrets } = ctx;
   for (const dir of [paths.config, paths.data, paths.logs, paths.run]) mkdirSync(dir, { recursive: true });
@@ -39,7 +45,7 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   write(paths.varnishVcl, varnishVcl(d));
   for (const n of d.dbNodes) {
     mkdirSync(dbTmpDir(paths, n), { recursive: true });
-    write(dbCnfFile(paths, n), mariadbCnf(d, n, paths));
+    files.push(writeDbConfig(ctx, n, topology));
   }
   write(paths.mysqldExporterCnf, mysqldExporterCnf(d, secrets), 0o600);
   for (const n of d.cacheNodes) files.push(writeRedisConfig(ctx, n));

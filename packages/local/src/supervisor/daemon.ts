@@ -5,19 +5,20 @@
 // processes processes.json lists as they are, and the controllers finish or undo the actions the
 // journal shows interrupted.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Server } from 'node:net';
-import { statePaths, backupPaths } from '../paths.js';
+import { dbDataDir, dbSocket, statePaths, backupPaths } from '../paths.js';
 import { readJson, readTopology, loadOrCreateSecrets } from '../state.js';
 import { compactJournal, openEntries, type JournalEntry } from '../journal.js';
 import { currentVersion } from '../releases.js';
-import { sentinelMasterPort, serveControl, type ControlRequest } from '../runner/index.js';
+import { cloneDataDir, sentinelMasterPort, serveControl, type ControlRequest } from '../runner/index.js';
 import { reconcileTopology } from '../specs/db.js';
 import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
 import { startControllers } from '../controllers/load.js';
 import { Supervisor } from './supervisor.js';
 import { bringUp } from './bring-up.js';
 import { supervisorLogLine } from './log-line.js';
-import { writeConfigs, writeHaproxyConfig, writeRedisConfig } from './configs.js';
+import { writeConfigs, writeDbConfig, writeHaproxyConfig, writeRedisConfig } from './configs.js';
 import { readPlan, type RegionPlan, type SupervisorMessage } from './plan.js';
 import type { ProcessSpec, ProcessesFile } from '../types.js';
 
@@ -55,7 +56,7 @@ const sup: Supervisor = new Supervisor(paths, log, (spec, restart) => {
   if (spec.tier !== 'lb' || !restart) return;
   const active = sup.records().filter((r) => (r.tier === 'api' || r.tier === 'front') && r.pid !== null).map((r) => r.name);
   writeHaproxyConfig(ctx, reconcileTopology(d, readTopology(paths)), active);
-});
+}, (spec) => prepareStart(spec));
 let stopControllers: (() => Promise<void>) | null = null;
 let control: Server | null = null;
 let shuttingDown = false;
@@ -79,16 +80,39 @@ function specFor(name: string, version?: string): ProcessSpec | undefined {
 async function startByName(name: string, version?: string): Promise<number> {
   const spec = specFor(name, version);
   if (!spec) throw new Error(`no process or slot named ${name}`);
-  const node = d.cacheNodes.find((n) => n.name === name);
-  if (node) {
-    // A Redis node restarted after a Sentinel failover rejoins as a replica of the current primary,
-    // instead of starting as a second primary until Sentinel notices (~10 s).
+  const said = await prepareStart(spec);
+  if (said) log(said);
+  return sup.start(spec);
+}
+
+/**
+ * Before a data node starts again (asked for, or restarted after a crash), its config follows the
+ * region as it is now; returns a sentence when it did something worth logging.
+ * - Redis: restarted after a Sentinel failover, it rejoins as a replica of the current primary, instead of
+ *   starting as a second primary until Sentinel notices (~10 s).
+ * - MariaDB: its cnf for its role in the topology (a node still named primary must keep, during its crash
+ *   recovery, what it acknowledged); a node whose data dir is gone (deleted, never initialised, moved aside)
+ *   is re-cloned from a running replica (else the primary), and the controller rejoins it from the copy.
+ */
+async function prepareStart(spec: ProcessSpec): Promise<string | null> {
+  const cache = d.cacheNodes.find((n) => n.name === spec.name);
+  if (cache) {
     const ports = await Promise.all(d.sentinelNodes.map((s) => sentinelMasterPort(s.port, d.cacheMasterName)));
     const current = ports.find((p): p is number => p !== null);
-    writeRedisConfig(ctx, node, current);
-    if (current !== undefined && current !== node.port) log(`${name}: Sentinel reports the primary on :${current}: starting as its replica`);
+    writeRedisConfig(ctx, cache, current);
+    return current !== undefined && current !== cache.port ? `${cache.name}: Sentinel reports the primary on :${current}: starting as its replica` : null;
   }
-  return sup.start(spec);
+  const node = d.dbNodes.find((n) => n.name === spec.name);
+  if (!node) return null;
+  const t = readTopology(paths);
+  writeDbConfig(ctx, node, t);
+  if (existsSync(join(dbDataDir(paths, node), 'mysql'))) return null;
+  const running = new Set(sup.records().filter((r) => r.pid !== null && r.state === 'running').map((r) => r.name));
+  const source = [...(t?.replicas ?? []), t?.primary].find((n): n is string => !!n && n !== node.name && running.has(n));
+  if (!source) return `${node.name}: its data dir is unusable and no other database node runs to re-clone it from; starting it as it is`;
+  const t0 = Date.now();
+  const gtid = await cloneDataDir(dbSocket(paths, { name: source }), dbDataDir(paths, node));
+  return `${node.name}: its data dir was unusable (no system tables): re-cloned from ${source} (mariadb-backup streamed, GTID ${gtid || 'empty'}, ${((Date.now() - t0) / 1000).toFixed(1)} s); the failover controller rejoins it from there`;
 }
 
 async function shutdown(signal: string, code = 0): Promise<void> {

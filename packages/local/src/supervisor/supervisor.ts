@@ -18,7 +18,16 @@ interface Managed {
   restartTimer: NodeJS.Timeout | null;
   /** Consecutive failed liveness probes (replaceable HTTP processes only). */
   failedProbes: number;
+  /** Crashes in a row, each within STABLE_AFTER_MS of its start (restart policy "restart": the backoff). */
+  crashStreak: number;
 }
+
+/** A stateful node that ran this long before it died is not crash-looping (one that cannot start dies within a second or two): its backoff starts over. */
+const STABLE_AFTER_MS = 10_000;
+const RESTART_BACKOFF_CAP_MS = 30_000;
+
+/** Delay before restarting a stateful node in place: restartAfterMs, doubled per crash in a row, capped. */
+export const restartDelayMs = (firstMs: number, streak: number) => Math.min(firstMs * 2 ** Math.max(streak - 1, 0), RESTART_BACKOFF_CAP_MS);
 
 /**
  * The process group a dead adopted leader may have left (workers still holding its port), to kill: its id
@@ -55,8 +64,15 @@ export class Supervisor {
   /**
    * @param beforeStart runs before every (re)start of a spec, e.g. to regenerate HAProxy's config from
    *   the current DB topology and running instances before a replacement HAProxy starts.
+   * @param beforeRestart runs (and is awaited) before a crashed "restart" process is started again, e.g. to
+   *   re-clone a database node whose data dir is gone; its sentence, if any, is logged.
    */
-  constructor(private readonly paths: StatePaths, private readonly log: Logger, private readonly beforeStart: (spec: ProcessSpec, restart: boolean) => void = () => undefined) {}
+  constructor(
+    private readonly paths: StatePaths,
+    private readonly log: Logger,
+    private readonly beforeStart: (spec: ProcessSpec, restart: boolean) => void = () => undefined,
+    private readonly beforeRestart: (spec: ProcessSpec) => Promise<string | null> = async () => null,
+  ) {}
 
   get names(): string[] {
     return [...this.managed.keys()];
@@ -85,6 +101,7 @@ export class Supervisor {
       stopping: false,
       restartTimer: null,
       failedProbes: 0,
+      crashStreak: 0,
       record: {
         name: spec.name, tier: spec.tier, zone: spec.zone, pid: null, port: spec.port, logFile: spec.logFile,
         restartPolicy: spec.restartPolicy, probe: spec.probe, state: 'starting', restarts: 0, startedAt: null, lastExit: null,
@@ -127,7 +144,7 @@ export class Supervisor {
         }
         continue;
       }
-      const m: Managed = { spec, child: null, stopping: false, restartTimer: null, failedProbes: 0, record: { ...rec } };
+      const m: Managed = { spec, child: null, stopping: false, restartTimer: null, failedProbes: 0, crashStreak: 0, record: { ...rec } };
       this.managed.set(rec.name, m);
       if (rec.pid !== null && isOurProcess(rec)) {
         m.record.state = 'running';
@@ -139,7 +156,7 @@ export class Supervisor {
         // It was running (or being replaced) when the old supervisor died, and is gone now.
         const pid = m.record.pid;
         m.record.pid = null;
-        if (spec.restartPolicy === 'replace') out.replaced.push(rec.name);
+        if (spec.restartPolicy !== 'never') out.replaced.push(rec.name);
         else out.down.push(rec.name);
         this.onExit(m, leftGroup(pid), 'gone while no supervisor ran');
       }
@@ -180,21 +197,38 @@ export class Supervisor {
       // Back off when it keeps crashing: 0.2 s, 0.4 s, 0.8 s … capped at 5 s.
       const delay = Math.min(200 * 2 ** Math.min(m.record.restarts - 1, 5), 5_000);
       this.log(`${m.spec.name} (${m.spec.tier}${zone}) ${why}: replacing it in ${delay} ms (replacement #${m.record.restarts}), as an Auto Scaling group replaces an unhealthy instance`);
-      m.restartTimer = setTimeout(() => {
-        m.restartTimer = null;
-        if (this.shuttingDown || m.stopping) return;
-        try {
-          const pid = this.start(m.spec);
-          this.log(`${m.spec.name} replaced: new pid ${pid}`);
-        } catch (e) {
-          this.log(`${m.spec.name}: replacement failed: ${(e as Error).message}`);
-        }
-      }, delay);
+      this.startLater(m, delay, 'replaced', 'replacement');
+    } else if (m.spec.restartPolicy === 'restart') {
+      const ranMs = m.record.startedAt ? Date.now() - Date.parse(m.record.startedAt) : 0;
+      m.crashStreak = ranMs < STABLE_AFTER_MS ? m.crashStreak + 1 : 1;
+      m.record.state = 'restarting';
+      m.record.restarts += 1;
+      const delay = restartDelayMs(m.spec.restartAfterMs ?? 1_000, m.crashStreak);
+      this.log(`${m.spec.name} (${m.spec.tier}${zone}) ${why}: restarting it on its own data in ${delay} ms (crash ${m.crashStreak} in a row); the failover machinery acts first and rejoins it in its role`);
+      this.startLater(m, delay, 'restarted', 'restart');
     } else {
       m.record.state = 'exited';
-      this.log(`${m.spec.name} (${m.spec.tier}${zone}) ${why}: not restarted (restart policy "never": failover handles it)`);
+      this.log(`${m.spec.name} (${m.spec.tier}${zone}) ${why}: not restarted (restart policy "never")`);
     }
     this.persist();
+  }
+
+  private startLater(m: Managed, delay: number, done: string, what: string): void {
+    m.restartTimer = setTimeout(async () => {
+      m.restartTimer = null;
+      if (this.shuttingDown || m.stopping) return;
+      try {
+        if (m.spec.restartPolicy === 'restart') {
+          const said = await this.beforeRestart(m.spec);
+          if (said) this.log(said);
+          if (this.shuttingDown || m.stopping) return;
+        }
+        const pid = this.start(m.spec);
+        this.log(`${m.spec.name} ${done}: new pid ${pid}`);
+      } catch (e) {
+        this.log(`${m.spec.name}: ${what} failed: ${(e as Error).message}`);
+      }
+    }, delay);
   }
 
   /** Stops one process on purpose (no replacement). */
