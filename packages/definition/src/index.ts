@@ -6,6 +6,7 @@ export {
   zoneFor,
   DefinitionError,
   type ResolvedDefinition,
+  type ResolvedScaling,
   type Zone,
   type InstanceSlot,
   type DbNode,
@@ -14,3 +15,4 @@ export {
   type Tier,
 } from './resolve.js';
 export { observabilityPanels, type Panel, type AwsPanelMetric, type AwsTarget, type LocalSource } from './panels.js';
+export { capacitySchema, measuredCapacity, derivedTargetRps, type CapacityResult, type CapacityStep } from './capacity.js';
