@@ -48,6 +48,11 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     options: { short: { type: 'boolean' } },
     load: () => import('./commands/drill.js').then((m) => m.drill),
   },
+  bench: {
+    summary: 'capacity benchmark of one API instance through the edge; writes the knee the definition reads: tier bench capacity [--start-rate N] [--step-seconds S] [--max-steps N] [--out DIR]',
+    options: { 'start-rate': { type: 'string' }, 'step-seconds': { type: 'string' }, 'max-steps': { type: 'string' }, out: { type: 'string' } },
+    load: () => import('./commands/bench.js').then((m) => m.bench),
+  },
   probe: {
     summary: 'write-then-read consistency probes and the edge hit ratio, through the edge: tier probe [--pairs N] [--hit-seconds S]',
     options: { pairs: { type: 'string' }, 'hit-seconds': { type: 'string' } },
