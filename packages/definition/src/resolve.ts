@@ -52,10 +52,11 @@ export interface SentinelNode {
 }
 
 export interface ResolvedScaling extends Omit<ParsedDefinition['scaling'], 'targetRpsPerInstance'> {
-  /** Always set: the definition's own value, or the capacity benchmark's knee × targetUtilisation. */
+  /**
+   * Always set: the definition's own value, or the capacity benchmark's knee × targetUtilisation. (The resolved
+   * definition must resolve to itself, as the supervisor re-checks its plan: so no field says which it was.)
+   */
   targetRpsPerInstance: number;
-  /** Where targetRpsPerInstance came from, for status lines and reports. */
-  targetRpsSource: string;
 }
 
 export interface ResolvedDefinition extends Omit<ParsedDefinition, 'scaling'> {
@@ -189,9 +190,6 @@ export function resolve(input: DefinitionInput | unknown = {}): ResolvedDefiniti
   const scaling: ResolvedScaling = {
     ...d.scaling,
     targetRpsPerInstance: d.scaling.targetRpsPerInstance ?? derivedTargetRps(knee, d.scaling.targetUtilisation),
-    targetRpsSource: d.scaling.targetRpsPerInstance !== null
-      ? 'scaling.targetRpsPerInstance'
-      : `capacity benchmark of ${measuredCapacity.measuredAt.slice(0, 10)}: knee ${knee} rps × scaling.targetUtilisation ${d.scaling.targetUtilisation}`,
   };
 
   const derived = {

@@ -10,3 +10,4 @@ export * from './scenarios.js';
 export * from './consistency.js';
 export * from './capacity.js';
 export * from './capacity-chart.js';
+export * from './scale-out.js';
