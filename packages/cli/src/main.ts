@@ -44,7 +44,7 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     load: () => import('./commands/deploy.js').then((m) => m.rollback),
   },
   drill: {
-    summary: 'run a failure drill under live traffic: tier drill <scenario>|all [--short]',
+    summary: 'run a failure drill under live traffic: tier drill <scenario>|all|scale-out [--short]',
     options: { short: { type: 'boolean' } },
     load: () => import('./commands/drill.js').then((m) => m.drill),
   },

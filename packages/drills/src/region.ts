@@ -138,7 +138,7 @@ export function supervisorEvents(r: RegionHandle, from: number, to: number, faul
     if (!m) continue;
     const at = Date.parse(m[1]!);
     if (at < from || at > to || m[2]!.startsWith('db-failover:')) continue;
-    if (!/replac|exited|killed|not restarted|stopped|started|liveness|adopt|interrupted/i.test(m[2]!)) continue;
+    if (!/replac|exited|killed|not restarted|stopped|started|liveness|adopt|interrupted|autoscaler: scaled/i.test(m[2]!)) continue;
     out.push({ at, offsetMs: at - faultAt, source: 'supervisor', sentence: m[2]! });
   }
   return out;

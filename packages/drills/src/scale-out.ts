@@ -143,7 +143,7 @@ async function scaleOutLocked(r: RegionHandle, t: ScaleOutTiming, log: (line: st
   stopLow.abort();
   const low = await lowLoad;
   const endedAt = Date.now();
-  for (const e of supervisorEvents(r, startedAt, endedAt, stepAt)) if (/autoscaler/.test(e.sentence)) events.push(e);
+  for (const e of supervisorEvents(r, startedAt, endedAt, stepAt)) if (/^autoscaler: /.test(e.sentence)) events.push(e);
   events.sort((a, b) => a.at - b.at);
 
   const check = checkSet(ledger.all(), await readAllWrites(target));

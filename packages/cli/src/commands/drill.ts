@@ -1,19 +1,44 @@
 // `tier drill <scenario>|all`: runs failure drills against the running local region under live traffic,
 // prints each report as a table and writes it as JSON to <stateDir>/drills/. No logic here: @conduit/drills does it.
 import { readRegion } from '@conduit/local';
-import { formatReport, fullTiming, regionHandle, runDrill, scenarioNames, scenarioNamed, shortTiming, writeReport, type DrillReport } from '@conduit/drills';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  formatReport, formatScaleOut, fullScaleOutTiming, fullTiming, regionHandle, runDrill, runScaleOut, scenarioNames, scenarioNamed, shortScaleOutTiming, shortTiming, writeReport, type DrillReport,
+} from '@conduit/drills';
 import { CliError } from '../cli-error.js';
 import { loadDefinition } from '../load-definition.js';
 import type { CommandContext } from '../command.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+async function runningRegion(ctx: CommandContext) {
+  const { definition, stateDir } = await loadDefinition(ctx.flags.config);
+  if (!readRegion(stateDir).supervisor?.running) {
+    throw new CliError(`region "${definition.name}" is not running (state ${stateDir}): start it with \`npx tier up${ctx.flags.config ? ` --config ${ctx.flags.config}` : ''}\``, 1);
+  }
+  return regionHandle(definition, stateDir);
+}
+
+/** `tier drill scale-out`: the autoscaler under a traffic step (not part of `all`: its scale-in waits out the cooldowns). */
+async function scaleOut(ctx: CommandContext): Promise<number> {
+  const region = await runningRegion(ctx);
+  const report = await runScaleOut(region, ctx.flags.short ? shortScaleOutTiming : fullScaleOutTiming(region), ctx.flags.json ? () => undefined : say);
+  const dir = join(region.stateDir, 'drills');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `scale-out-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  say(ctx.flags.json ? JSON.stringify(report, null, 2) : `\n${formatScaleOut(report)}\n  report: ${file}\n`);
+  return report.pass ? 0 : 1;
+}
+
 export const drill = {
   async run(ctx: CommandContext): Promise<number> {
     const [which, ...extra] = ctx.args;
     if (!which || extra.length > 0) {
-      throw new CliError(`usage: tier drill <scenario>|all [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}`);
+      throw new CliError(`usage: tier drill <scenario>|all|scale-out [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}`);
     }
+    if (which === 'scale-out') return scaleOut(ctx);
     const list = which === 'all' ? scenarioNames : [which];
     for (const n of list) {
       try {
@@ -22,12 +47,8 @@ export const drill = {
         throw new CliError((e as Error).message);
       }
     }
-    const { definition, stateDir } = await loadDefinition(ctx.flags.config);
-    const snap = readRegion(stateDir);
-    if (!snap.supervisor?.running) {
-      throw new CliError(`region "${definition.name}" is not running (state ${stateDir}): start it with \`npx tier up${ctx.flags.config ? ` --config ${ctx.flags.config}` : ''}\``, 1);
-    }
-    const region = regionHandle(definition, stateDir);
+    const region = await runningRegion(ctx);
+    const stateDir = region.stateDir;
     const timing = ctx.flags.short ? shortTiming : fullTiming;
     const reports: DrillReport[] = [];
     for (const name of list) {

@@ -1,0 +1,62 @@
+// The short scale-out drill on a region of its own (fixtures/scale-out.config.ts: API 1..3 instances, 15 rps
+// per instance, cooldowns 2 s out / 4 s in, ports 31000-31999): given one instance and the mix at 30 % of its
+// capacity, when the traffic steps to 150 %, then added capacity serves within 10 s with no failed request,
+// and after the drop the tier is back at one instance without a failed request; no acknowledged write lost.
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolve } from '@conduit/definition';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatScaleOut, regionHandle, runScaleOut, shortScaleOutTiming, type RegionHandle } from '../src/index.js';
+import fixture from './fixtures/scale-out.config.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const configFile = join(here, 'fixtures', 'scale-out.config.ts');
+const tier = join(here, '../../cli/bin/tier.mjs');
+const definition = resolve(fixture);
+const stateDir = resolvePath(dirname(configFile), definition.local.stateDir);
+
+function runTier(...args: string[]): Promise<string> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [tier, ...args, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b.toString()));
+    child.stderr.on('data', (b) => (out += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolveRun(out);
+      else reject(new Error(`tier ${args.join(' ')} failed (${code}):\n${out.slice(-4000)}`));
+    });
+  });
+}
+
+let region: RegionHandle;
+
+beforeAll(async () => {
+  await runTier('destroy');
+  await runTier('up');
+  region = regionHandle(definition, stateDir);
+}, 300_000);
+
+afterAll(async () => {
+  await runTier('destroy');
+}, 120_000);
+
+describe('scale-out drill (short)', () => {
+  it('steps from 30 % to 150 % of capacity: added capacity serves within 10 s, 0 failed; scales back in after the drop, 0 failed', async () => {
+    const report = await runScaleOut(region, shortScaleOutTiming);
+    console.log(formatScaleOut(report));
+    expect(report.instancesBefore).toBe(1);
+    expect(report.instancesPeak).toBeGreaterThanOrEqual(2);
+    expect(report.events.some((e) => e.source === 'supervisor' && /autoscaler: scaled api out 1 → [23]/.test(e.sentence))).toBe(true);
+    expect(report.events.some((e) => /autoscaler: scaled api in [23] → [12]/.test(e.sentence))).toBe(true);
+    expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
+    expect(report.instancesAfter).toBe(1);
+  });
+
+  it('tier drill scale-out refuses extra arguments with a one-line usage', async () => {
+    await expect(runTier('drill', 'scale-out', 'extra')).rejects.toThrow(/usage: tier drill <scenario>\|all\|scale-out/);
+  });
+});
