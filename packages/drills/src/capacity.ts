@@ -25,12 +25,13 @@ export interface CapacityOptions {
   maxSteps: number;
   /** Steps that halve the gap between the last good and the breaking rate, after the breach. */
   refineSteps: number;
-  /** The ceiling's steps (short: a bare server answers at once). */
+  /** The ceiling's steps (short: a bare server answers at once), and their bound. */
   ceilingStepMs: number;
+  ceilingMaxSteps: number;
   log: (line: string) => void;
 }
 
-export const defaultCapacityOptions: Omit<CapacityOptions, 'log'> = { startRate: 20, factor: 1.3, stepMs: 8000, maxSteps: 20, refineSteps: 2, ceilingStepMs: 4000 };
+export const defaultCapacityOptions: Omit<CapacityOptions, 'log'> = { startRate: 20, factor: 1.3, stepMs: 8000, maxSteps: 20, refineSteps: 2, ceilingStepMs: 4000, ceilingMaxSteps: 16 };
 
 export interface Slo {
   p99Ms: number;
@@ -170,7 +171,7 @@ export async function runCapacity(r: RegionHandle, o: CapacityOptions): Promise<
   const bare = await startBareServer();
   let ceilingSteps: CapacityResult['ceilingSteps'];
   try {
-    const ceilingRates = steppedRates(Math.max(o.startRate, 100), 1.5, 40);
+    const ceilingRates = steppedRates(Math.max(o.startRate, 100), 1.5, o.ceilingMaxSteps);
     ceilingSteps = await stepUntilBreach(ceilingRates, o.refineSteps, async (rate) => {
       const res = await runLoad({ baseUrl: bare.url, ratePerSecond: rate, durationMs: o.ceilingStepMs, maxRequests: Math.ceil((rate * o.ceilingStepMs) / 1000) + 1, timeoutMs: 5000, next: () => ({ kind: 'read', label: 'GET /', method: 'GET', path: '/', idempotent: true }) });
       const s = { rate, ...judgeStep(res.samples, slo) };

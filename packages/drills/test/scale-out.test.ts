@@ -7,7 +7,10 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolve } from '@conduit/definition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatScaleOut, regionHandle, runScaleOut, shortScaleOutTiming, type RegionHandle } from '../src/index.js';
+import { existsSync } from 'node:fs';
+import { capacitySchema } from '@conduit/definition';
+import { statePaths } from '@conduit/local';
+import { formatScaleOut, regionHandle, runCapacity, runScaleOut, shortScaleOutTiming, type RegionHandle } from '../src/index.js';
 import fixture from './fixtures/scale-out.config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,5 +61,22 @@ describe('scale-out drill (short)', () => {
 
   it('tier drill scale-out refuses extra arguments with a one-line usage', async () => {
     await expect(runTier('drill', 'scale-out', 'extra')).rejects.toThrow(/usage: tier drill <scenario>\|all\|scale-out/);
+  });
+});
+
+describe('capacity benchmark on a live region (a few short steps)', () => {
+  it('pins the API tier to one instance, steps the mix, measures the instance and the ceiling, then unpins', async () => {
+    const lines: string[] = [];
+    const r = await runCapacity(region, { startRate: 5, factor: 2, stepMs: 2000, maxSteps: 2, refineSteps: 0, ceilingStepMs: 1000, ceilingMaxSteps: 2, log: (l) => lines.push(l) });
+    console.log(lines.join('\n'));
+    expect(capacitySchema.safeParse(r).success).toBe(true);
+    expect([...new Set(r.steps.map((s) => s.rate))]).toEqual([5, 10]);
+    expect(r.knee.apiRpsPerInstance).toBeGreaterThan(0);
+    expect(r.knee.cpuPercent).not.toBeNull();
+    expect(r.knee.rssMb).toBeGreaterThan(20);
+    expect([...new Set(r.ceilingSteps.map((s) => s.rate))]).toEqual([100, 150]);
+    expect(r.ceiling.rps).toBeGreaterThan(0);
+    expect(lines.some((l) => l.includes('api tier pinned to 1 instance'))).toBe(true);
+    expect(existsSync(statePaths(stateDir).autoscalerPin)).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { afterAction, decide, initialMemory, rateOf, type Memory, type Observed, type Policy } from '../src/controllers/autoscaler-decide.js';
 import { averageCpu, pinApi, policyOf, readPin } from '../src/controllers/autoscaler.js';
 import { parseShowStat } from '../src/runner/haproxy.js';
+import { processCpuMs, processRssMb } from '../src/runner/process.js';
 import { derivedTargetRps, measuredCapacity, resolve } from '@conduit/definition';
 import small from './fixtures/small.config.ts';
 
@@ -192,5 +193,19 @@ describe('decide: pinned by an operator (the capacity benchmark)', () => {
     expect(() => pinApi(paths, d, d.api.instances.max + 1)).toThrow(`must be an integer from 1 to api.instances.max (${d.api.instances.max})`);
     expect(pinApi(paths, d, null)).toEqual({ pinned: null });
     expect(readPin(paths)).toBeNull();
+  });
+});
+
+describe('CPU time and memory of a process, from /proc', () => {
+  it('counts CPU time as it is used, and reads the resident memory; null for a process that is gone', () => {
+    const before = processCpuMs(process.pid)!;
+    const until = Date.now() + 300;
+    let spin = 0;
+    while (Date.now() < until) spin += 1;
+    expect(spin).toBeGreaterThan(0);
+    expect(processCpuMs(process.pid)!).toBeGreaterThan(before);
+    expect(processRssMb(process.pid)!).toBeGreaterThan(10);
+    expect(processCpuMs(2 ** 22 + 1)).toBeNull();
+    expect(processRssMb(2 ** 22 + 1)).toBeNull();
   });
 });
