@@ -2,38 +2,22 @@
 // per instance, cooldowns 2 s out / 4 s in, ports 31000-31999): given one instance and the mix at 30 % of its
 // capacity, when the traffic steps to 150 %, then added capacity serves within 10 s with no failed request,
 // and after the drop the tier is back at one instance without a failed request; no acknowledged write lost.
-import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolve } from '@conduit/definition';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { capacitySchema } from '@conduit/definition';
+import { capacitySchema, resolve } from '@conduit/definition';
 import { statePaths } from '@conduit/local';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tierFor } from './tier-cli.js';
 import { formatScaleOut, regionHandle, runCapacity, runScaleOut, shortScaleOutTiming, type RegionHandle } from '../src/index.js';
 import fixture from './fixtures/scale-out.config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const configFile = join(here, 'fixtures', 'scale-out.config.ts');
-const tier = join(here, '../../cli/bin/tier.mjs');
 const definition = resolve(fixture);
 const stateDir = resolvePath(dirname(configFile), definition.local.stateDir);
 
-function runTier(...args: string[]): Promise<string> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [tier, ...args, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b) => (out += b.toString()));
-    child.stderr.on('data', (b) => (out += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolveRun(out);
-      else reject(new Error(`tier ${args.join(' ')} failed (${code}):\n${out.slice(-4000)}`));
-    });
-  });
-}
+const runTier = tierFor(configFile);
 
 let region: RegionHandle;
 
