@@ -46,13 +46,16 @@ export function steppedRates(startRate: number, factor: number, count: number, m
   return out;
 }
 
+const round = (n: number | null, digits = 0) => (n === null ? null : Math.round(n * 10 ** digits) / 10 ** digits);
+
 /** Latency and errors of one step's samples, judged against the SLO. */
 export function judgeStep(samples: readonly Sample[], slo: Slo): Pick<CapacityStep, 'p50Ms' | 'p99Ms' | 'errorRate' | 'withinSlo'> {
   const lat = samples.map((s) => s.latencyMs);
   const failed = samples.filter((s) => s.outcome !== 'ok').length;
   const errorRate = samples.length ? failed / samples.length : 1;
-  const p99Ms = percentile(lat, 99);
-  return { p50Ms: percentile(lat, 50), p99Ms, errorRate, withinSlo: samples.length > 0 && p99Ms !== null && p99Ms <= slo.p99Ms && errorRate <= slo.errorRate };
+  // Due times are fractional (1000 / rate apart): a tenth of a millisecond is all the precision there is.
+  const p99Ms = round(percentile(lat, 99), 1);
+  return { p50Ms: round(percentile(lat, 50), 1), p99Ms, errorRate: round(errorRate, 5)!, withinSlo: samples.length > 0 && p99Ms !== null && p99Ms <= slo.p99Ms && errorRate <= slo.errorRate };
 }
 
 /**
@@ -110,7 +113,6 @@ async function startBareServer(): Promise<{ url: string; child: ChildProcess }> 
   return { url: `http://127.0.0.1:${port}`, child };
 }
 
-const round = (n: number | null, digits = 0) => (n === null ? null : Math.round(n * 10 ** digits) / 10 ** digits);
 
 /** Pins the API tier to one instance and waits until exactly one runs and HAProxy sees it UP. */
 async function pinToOne(r: RegionHandle, log: (line: string) => void): Promise<void> {
