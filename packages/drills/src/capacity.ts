@@ -11,7 +11,7 @@ import { BACKENDS, backendStat, processCpuMs, processRssMb, statePaths, supervis
 import { WriteLedger } from './ledger.js';
 import { runLoad, type PlannedRequest, type Sample } from './load.js';
 import { processes, type RegionHandle } from './region.js';
-import { percentile } from './stats.js';
+import { countBy, percentile } from './stats.js';
 import { conduitMix, prepareConduit } from './workload.js';
 
 export interface CapacityOptions {
@@ -43,6 +43,8 @@ export function steppedRates(startRate: number, factor: number, count: number, m
   if (!(startRate > 0) || !(factor > 1) || !(count >= 1)) throw new Error(`steps: startRate (${startRate}) > 0, factor (${factor}) > 1 and count (${count}) >= 1 needed`);
   const out: number[] = [];
   for (let r = startRate; out.length < count && Math.round(r) <= max; r *= factor) out.push(Math.round(r));
+  // The generator's bound is the last step, so a ceiling that never breaks is measured up to it.
+  if (out.length < count && out[out.length - 1]! < max) out.push(max);
   return out;
 }
 
@@ -114,6 +116,13 @@ async function startBareServer(): Promise<{ url: string; child: ChildProcess }> 
 }
 
 
+/** " (timeout 12, http 503 3)" for a step's progress line; empty when nothing failed. */
+function errorKinds(samples: readonly Sample[]): string {
+  const kinds = countBy(samples, (s) => (s.outcome === 'ok' ? null : s.errorKind ?? s.outcome));
+  const said = Object.entries(kinds).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  return said ? ` (${said})` : '';
+}
+
 /** Pins the API tier to one instance and waits until exactly one runs and HAProxy sees it UP. */
 async function pinToOne(r: RegionHandle, log: (line: string) => void): Promise<void> {
   await supervisorRequest(r.stateDir, { op: 'pin-api', instances: 1 });
@@ -160,7 +169,7 @@ export async function runCapacity(r: RegionHandle, o: CapacityOptions): Promise<
         rate, apiRps: round((after.requests - before.requests) / secs, 1)!, ...judgeStep(res.samples, slo),
         cpuPercent: round(cpuPercent), rssMb: pid === null ? null : processRssMb(pid),
       };
-      o.log(`  ${String(rate).padStart(5)} rps at the edge → ${String(step.apiRps).padStart(6)} rps at the API  p50 ${step.p50Ms} ms  p99 ${step.p99Ms} ms  errors ${(step.errorRate * 100).toFixed(2)} %  CPU ${step.cpuPercent ?? '?'} %  RSS ${step.rssMb ?? '?'} MB  ${step.withinSlo ? 'within SLO' : 'SLO BROKEN'}`);
+      o.log(`  ${String(rate).padStart(5)} rps at the edge → ${String(step.apiRps).padStart(6)} rps at the API  p50 ${step.p50Ms} ms  p99 ${step.p99Ms} ms  errors ${(step.errorRate * 100).toFixed(2)} %${errorKinds(res.samples)}  CPU ${step.cpuPercent ?? '?'} %  RSS ${step.rssMb ?? '?'} MB  ${step.withinSlo ? 'within SLO' : 'SLO BROKEN'}`);
       steps.push(step);
       return step;
     });
@@ -177,7 +186,7 @@ export async function runCapacity(r: RegionHandle, o: CapacityOptions): Promise<
     ceilingSteps = await stepUntilBreach(ceilingRates, o.refineSteps, async (rate) => {
       const res = await runLoad({ baseUrl: bare.url, ratePerSecond: rate, durationMs: o.ceilingStepMs, maxRequests: Math.ceil((rate * o.ceilingStepMs) / 1000) + 1, timeoutMs: 5000, next: () => ({ kind: 'read', label: 'GET /', method: 'GET', path: '/', idempotent: true }) });
       const s = { rate, ...judgeStep(res.samples, slo) };
-      o.log(`  ${String(rate).padStart(5)} rps  p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms  errors ${(s.errorRate * 100).toFixed(2)} %  ${s.withinSlo ? 'within SLO' : 'SLO BROKEN'}`);
+      o.log(`  ${String(rate).padStart(5)} rps  p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms  errors ${(s.errorRate * 100).toFixed(2)} %${errorKinds(res.samples)}  ${s.withinSlo ? 'within SLO' : 'SLO BROKEN'}`);
       return s;
     });
   } finally {

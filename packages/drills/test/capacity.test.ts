@@ -16,7 +16,8 @@ const step = (rate: number, withinSlo: boolean, p99Ms = withinSlo ? 50 : 400): C
 describe('capacity benchmark', () => {
   it('steps the rate geometrically, bounded in count and by the load generator', () => {
     expect(steppedRates(20, 1.5, 5)).toEqual([20, 30, 45, 68, 101]);
-    expect(steppedRates(3000, 2, 10)).toEqual([3000]);
+    expect(steppedRates(3000, 2, 10)).toEqual([3000, 5000]);
+    expect(steppedRates(20, 1.5, 2)).toEqual([20, 30]);
     expect(() => steppedRates(10, 1, 3)).toThrow('factor (1) > 1');
   });
   it('judges a step by its p99 and error rate', () => {
@@ -56,7 +57,9 @@ describe('capacity benchmark', () => {
     expect(svg).toMatch(/^<svg /);
     expect(svg).toContain('knee 20 rps');
     expect(svg).toContain('SLO p99 100 ms');
-    expect(svg).toContain('2 % of the same-run ceiling 1000 rps');
+    expect(svg).toContain('2 % of the same-run ceiling (same load generator, bare node:http): 1000 rps');
+    // The rate axis reaches past the last step.
+    expect(svg).toContain('>50</text>');
     expect(() => capacityResult([step(10, false)], [], slo, 0)).toThrow('no step was within the SLO');
   });
 });
