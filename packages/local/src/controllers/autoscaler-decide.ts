@@ -3,9 +3,9 @@
 // No I/O here. Tests feed it observed states and assert on the decision and its sentence.
 //
 // Rules, one decision per observation:
-//   1. fewer instances than api.instances.min (or more than max): back inside the bounds at once;
 //   0. pinned by an operator (`tier bench capacity` pins the tier to one instance): move to the pinned count,
 //      one instance at a time when scaling in, whatever the metrics say;
+//   1. fewer instances than api.instances.min (or more than max): back inside the bounds at once;
 //   2. needed = ceil(total rps / scaling.targetRpsPerInstance), or, when the instances' average CPU asks for more,
 //      ceil(running × CPU / scaling.targetCpuPercent) (two target-tracking policies on AWS: the larger wins out,
 //      both must agree to scale in), clamped to [min, max];
