@@ -13,7 +13,9 @@ export default defineStack({
     instanceType: 'c7g.large',
     drainSeconds: 10,
   },
-  scaling: { targetRpsPerInstance: 400, targetCpuPercent: 60, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 300 },
+  // targetRpsPerInstance is left to the capacity benchmark: its knee × targetUtilisation.
+  scaling: { targetUtilisation: 0.6, targetCpuPercent: 60, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 300 },
+  slo: { p99Ms: 250, errorRate: 0.001 },
   database: { replicas: 2, instanceClass: 'db.r6g.xlarge', failoverAfterMs: 1000, semiSyncTimeoutMs: 10_000, deletionProtection: true },
   cache: { replicas: 2, sentinels: 3, quorum: 2, downAfterMs: 1000, nodeType: 'cache.r7g.large', ttlSeconds: 60 },
   backup: { retentionDays: 14, fullEveryHours: 24, window: '02:00-03:00', copyToSecondary: true },

@@ -2,7 +2,7 @@
 // one describe per concern of the architecture, plus what changes for a single-region definition.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { all, examples, one, synthDefinition, type Synthesized } from './helpers.js';
-import { observabilityAlarms, observabilityPanels } from '@conduit/definition';
+import { derivedTargetRps, measuredCapacity, observabilityAlarms, observabilityPanels } from '@conduit/definition';
 import { prometheusRules } from '@conduit/local';
 import type { SynthJson } from '../src/policy/rules.js';
 import { MANAGED } from '../src/stacks/edge-stack.js';
@@ -161,7 +161,10 @@ describe('front and API tiers', () => {
     expect(asg.lifecycle.ignore_changes).toContain('desired_capacity');
     expect(one(primary, 'aws_autoscaling_group', 'front_asg')).toMatchObject({ min_size: '${var.launch_instances ? 3 : 0}', desired_capacity: '${var.launch_instances ? 3 : 0}', max_size: 6 });
     const policies = all(primary, 'aws_autoscaling_policy').map(([, c]) => c.target_tracking_configuration);
-    expect(policies).toContainEqual(expect.objectContaining({ target_value: 400 * 60, predefined_metric_specification: expect.objectContaining({ predefined_metric_type: 'ALBRequestCountPerTarget' }) }));
+    // The requests target is the capacity benchmark's knee × scaling.targetUtilisation (the example sets no rps), per minute.
+    const derived = derivedTargetRps(measuredCapacity.knee.apiRpsPerInstance, 0.6);
+    expect(s.def.scaling.targetRpsPerInstance).toBe(derived);
+    expect(policies).toContainEqual(expect.objectContaining({ target_value: derived * 60, predefined_metric_specification: expect.objectContaining({ predefined_metric_type: 'ALBRequestCountPerTarget' }) }));
     expect(policies.filter((p) => p.predefined_metric_specification.predefined_metric_type === 'ASGAverageCPUUtilization').map((p) => p.target_value)).toEqual([60, 60]);
   });
 

@@ -44,7 +44,7 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     load: () => import('./commands/deploy.js').then((m) => m.rollback),
   },
   drill: {
-    summary: 'run a failure drill under live traffic: tier drill <scenario>|all [--short]',
+    summary: 'run a failure drill under live traffic: tier drill <scenario>|all|scale-out [--short]',
     options: { short: { type: 'boolean' } },
     load: () => import('./commands/drill.js').then((m) => m.drill),
   },
@@ -56,6 +56,11 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     summary: 'restore the local region from its backups: tier restore --to <latest | ISO time | GTID> [--force] (works on a destroyed region)',
     options: { to: { type: 'string' }, force: { type: 'boolean' } },
     load: () => import('./commands/backup.js').then((m) => m.restore),
+  },
+  bench: {
+    summary: 'capacity benchmark of one API instance through the edge; writes the knee the definition reads: tier bench capacity [--start-rate N] [--step-seconds S] [--max-steps N] [--out DIR]',
+    options: { 'start-rate': { type: 'string' }, 'step-seconds': { type: 'string' }, 'max-steps': { type: 'string' }, out: { type: 'string' } },
+    load: () => import('./commands/bench.js').then((m) => m.bench),
   },
   probe: {
     summary: 'write-then-read consistency probes and the edge hit ratio, through the edge: tier probe [--pairs N] [--hit-seconds S]',

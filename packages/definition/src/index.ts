@@ -6,6 +6,7 @@ export {
   zoneFor,
   DefinitionError,
   type ResolvedDefinition,
+  type ResolvedScaling,
   type Zone,
   type InstanceSlot,
   type DbNode,
@@ -15,3 +16,4 @@ export {
 } from './resolve.js';
 export { observabilityAlarms, type Alarm, type AwsAlarm, type AwsAlarmMetric, type AwsAlarmTarget, type AwsComparison, type LocalAlarm } from './alarms.js';
 export { observabilityPanels, type Panel, type AwsPanelMetric, type AwsTarget, type LocalSource } from './panels.js';
+export { capacitySchema, measuredCapacity, derivedTargetRps, type CapacityResult, type CapacityStep } from './capacity.js';

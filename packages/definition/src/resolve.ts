@@ -2,6 +2,7 @@
 // and both targets (AWS and the local region) read the same numbers.
 import { z } from 'zod';
 import { definitionSchema, type DefinitionInput, type ParsedDefinition } from './schema.js';
+import { derivedTargetRps, measuredCapacity, type CapacityResult } from './capacity.js';
 
 /** A definition that breaks the schema or an invariant; `problems` name the fields and their values. */
 export class DefinitionError extends Error {
@@ -50,7 +51,18 @@ export interface SentinelNode {
   port: number;
 }
 
-export interface ResolvedDefinition extends ParsedDefinition {
+export interface ResolvedScaling extends Omit<ParsedDefinition['scaling'], 'targetRpsPerInstance'> {
+  /**
+   * Always set: the definition's own value, or the capacity benchmark's knee × targetUtilisation. (The resolved
+   * definition must resolve to itself, as the supervisor re-checks its plan: so no field says which it was.)
+   */
+  targetRpsPerInstance: number;
+}
+
+export interface ResolvedDefinition extends Omit<ParsedDefinition, 'scaling'> {
+  scaling: ResolvedScaling;
+  /** The committed capacity benchmark result (packages/definition/capacity/api.json). */
+  capacity: CapacityResult;
   zoneList: Zone[];
   /** Every region the deployment spans, primary first. */
   regionList: string[];
@@ -76,7 +88,7 @@ function formatZodIssues(error: z.ZodError): string[] {
 }
 
 /** Cross-field rules. Each message names the fields and their values. */
-export function invariants(d: ParsedDefinition, r: Omit<ResolvedDefinition, keyof ParsedDefinition>): string[] {
+export function invariants(d: ParsedDefinition, r: Omit<ResolvedDefinition, keyof ParsedDefinition | 'capacity'>): string[] {
   const problems: string[] = [];
   for (const tier of ['front', 'api'] as const) {
     const { min, desired, max } = d[tier].instances;
@@ -174,6 +186,12 @@ export function resolve(input: DefinitionInput | unknown = {}): ResolvedDefiniti
     port: p.sentinelBase + i,
   }));
 
+  const knee = measuredCapacity.knee.apiRpsPerInstance;
+  const scaling: ResolvedScaling = {
+    ...d.scaling,
+    targetRpsPerInstance: d.scaling.targetRpsPerInstance ?? derivedTargetRps(knee, d.scaling.targetUtilisation),
+  };
+
   const derived = {
     zoneList,
     regionList: d.regions.secondary ? [d.regions.primary, d.regions.secondary] : [d.regions.primary],
@@ -187,7 +205,7 @@ export function resolve(input: DefinitionInput | unknown = {}): ResolvedDefiniti
 
   const problems = invariants(d, derived);
   if (problems.length > 0) throw new DefinitionError(problems);
-  return deepFreeze({ ...d, ...derived });
+  return deepFreeze({ ...d, ...derived, scaling, capacity: measuredCapacity });
 }
 
 /** Identity with types: lets stack.config.ts be checked by the editor as it is written. */

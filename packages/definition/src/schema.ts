@@ -169,12 +169,35 @@ export const definitionSchema = z
     /** Target tracking for the API tier (AWS: ALB request count per target; local: the autoscaler). */
     scaling: z
       .strictObject({
-        /** Requests per second one API instance should carry; set from `npm run bench:api` (see README). */
-        targetRpsPerInstance: positiveInt.default(400).describe('default: 400 rps (from the benchmark)'),
+        /**
+         * Requests per second (at the API load balancer) one API instance should carry. default: derived from the
+         * committed capacity benchmark (`tier bench capacity` → packages/definition/capacity/api.json): its knee
+         * (the highest rate one instance carries within the SLO) × targetUtilisation. Set it only to override the
+         * measurement (a test region with a tiny target).
+         */
+        targetRpsPerInstance: positiveInt.nullable().default(null).describe('default: capacity benchmark knee × targetUtilisation'),
+        /**
+         * Share of the measured knee an instance is asked to carry: the headroom left for a burst during the
+         * time a scale-out takes (new instances serve in ~10 s locally, minutes on AWS).
+         */
+        targetUtilisation: z.number().min(0.1).max(1).default(0.6).describe('default: 0.6 (60 % of the knee)'),
         /** Secondary target on CPU, in percent. */
         targetCpuPercent: z.number().int().min(10).max(95).default(60).describe('default: 60 %'),
         scaleOutCooldownSeconds: z.number().int().min(0).default(60).describe('default: 60 s'),
         scaleInCooldownSeconds: z.number().int().min(0).default(300).describe('default: 300 s'),
+      })
+      .prefault({}),
+
+    /**
+     * Service level objectives of the site, as its users see it through the edge. The capacity benchmark's knee is
+     * the highest rate one API instance carries within them; the scale-out drill holds the region to them.
+     */
+    slo: z
+      .strictObject({
+        /** 99th percentile of request latency (open-model: from when the request was due), milliseconds. */
+        p99Ms: positiveInt.max(60_000).default(250).describe('default: 250 ms'),
+        /** Share of requests that may fail (5xx, timeouts, refused connections). */
+        errorRate: z.number().min(0).max(0.5).default(0.001).describe('default: 0.001 (0.1 %)'),
       })
       .prefault({}),
 

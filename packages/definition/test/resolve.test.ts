@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DefinitionError, resolve } from '../src/index.js';
+import { capacitySchema, DefinitionError, derivedTargetRps, measuredCapacity, resolve } from '../src/index.js';
 
 const problemsOf = (input: unknown): string[] => {
   try {
@@ -124,5 +124,29 @@ describe('API clients and the edge', () => {
   it('gives the edge a purge port of its own, which must not clash', () => {
     expect(resolve({}).local.ports.edgePurge).toBe(8082);
     expect(problemsOf({ local: { ports: { edgePurge: 8080 } } })).toContain('local port 8080 is used by both local.ports.edge and local.ports.edgePurge');
+  });
+});
+
+describe('scaling targets from the capacity benchmark', () => {
+  it('derives targetRpsPerInstance from the committed knee × targetUtilisation unless the definition sets it', () => {
+    const knee = measuredCapacity.knee.apiRpsPerInstance;
+    const d = resolve({});
+    expect(d.scaling.targetUtilisation).toBe(0.6);
+    expect(d.scaling.targetRpsPerInstance).toBe(Math.floor(knee * 0.6));
+    // A resolved definition resolves to itself (the supervisor re-checks its plan that way).
+    expect(resolve(JSON.parse(JSON.stringify({ ...d, capacity: undefined, zoneList: undefined, regionList: undefined, frontSlots: undefined, apiSlots: undefined, dbNodes: undefined, cacheNodes: undefined, sentinelNodes: undefined, cacheMasterName: undefined })))).toEqual(d);
+    expect(resolve({ scaling: { targetUtilisation: 0.5 } }).scaling.targetRpsPerInstance).toBe(Math.floor(knee * 0.5));
+    expect(resolve({ scaling: { targetRpsPerInstance: 20 } }).scaling.targetRpsPerInstance).toBe(20);
+    expect(d.capacity).toBe(measuredCapacity);
+  });
+  it('has SLO defaults and refuses out-of-range utilisation and objectives', () => {
+    expect(resolve({}).slo).toEqual({ p99Ms: 250, errorRate: 0.001 });
+    expect(problemsOf({ scaling: { targetUtilisation: 1.5 } })[0]).toMatch(/^scaling\.targetUtilisation: /);
+    expect(problemsOf({ slo: { errorRate: -1 } })[0]).toMatch(/^slo\.errorRate: /);
+  });
+  it('checks the committed benchmark file against its schema', () => {
+    expect(capacitySchema.safeParse(measuredCapacity).success).toBe(true);
+    expect(capacitySchema.safeParse({ ...measuredCapacity, knee: { ...measuredCapacity.knee, apiRpsPerInstance: 0 } }).success).toBe(false);
+    expect(derivedTargetRps(10, 0.01)).toBe(1);
   });
 });

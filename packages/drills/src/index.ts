@@ -9,3 +9,6 @@ export * from './drill.js';
 export * from './scenarios.js';
 export * from './consistency.js';
 export * from './dr.js';
+export * from './capacity.js';
+export * from './capacity-chart.js';
+export * from './scale-out.js';

@@ -138,7 +138,7 @@ export function supervisorEvents(r: RegionHandle, from: number, to: number, faul
     if (!l) continue;
     const { at, msg } = l;
     if (at < from || at > to || msg.startsWith('db-failover:')) continue;
-    if (!/replac|exited|killed|not restarted|stopped|started|liveness|adopt|interrupted/i.test(msg)) continue;
+    if (!/replac|exited|killed|not restarted|stopped|started|liveness|adopt|interrupted|autoscaler: scaled/i.test(msg)) continue;
     out.push({ at, offsetMs: at - faultAt, source: 'supervisor', sentence: msg });
   }
   return out;

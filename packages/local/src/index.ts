@@ -7,7 +7,7 @@ export * from './specs/index.js';
 export { readRegion, readRedundancy, type RedundancyState, readTopology, writeTopology, loadOrCreateSecrets, readSecrets, supervisorState, watchdogState, takeLockFile, type RegionSnapshot, type WatchdogState } from './state.js';
 export { openEntries, type JournalEntry } from './journal.js';
 export {
-  spawnProcess, stopProcessGroup, isAlive, isOurProcess, processState, runOnce, probe, tcpProbe, httpGet, waitUntil, takenPorts,
+  spawnProcess, stopProcessGroup, isAlive, isOurProcess, processState, processCpuMs, processRssMb, runOnce, probe, tcpProbe, httpGet, waitUntil, takenPorts,
   runSql, queryNode, withNode, haproxyCommand, haproxyServers, backendStat, redisCommand, redisRole, sentinelMasterPort, supervisorRequest,
   type HttpResult, type ServerStat, type ControlRequest, type ControlResponse,
 } from './runner/index.js';

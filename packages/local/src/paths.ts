@@ -78,6 +78,8 @@ export function statePaths(stateDir: string, varnishInTmp = false) {
     /** Supervisor control socket (JSON lines: start/stop/list/forget). */
     supervisorSocket: join(run, 'supervisor.sock'),
     supervisorPid: join(run, 'supervisor.pid'),
+    /** {instances}: an operator pinned the API tier to this many instances, the autoscaler paused (control op pin-api). */
+    autoscalerPin: join(run, 'autoscaler-pin.json'),
     /** The watchdog that restarts a dead supervisor (supervisor/watchdog.ts writes both; same names there). */
     watchdogPid: join(run, 'watchdog.pid'),
     /** {pid, supervisorPid, restarts, lastExit, lastRestartAt}, rewritten at every (re)start of the supervisor. */

@@ -1,9 +1,10 @@
 // The API autoscaler's pure decision: observed states in, one decision and its sentence out.
 import { describe, expect, it } from 'vitest';
 import { afterAction, decide, initialMemory, rateOf, type Memory, type Observed, type Policy } from '../src/controllers/autoscaler-decide.js';
-import { policyOf } from '../src/controllers/autoscaler.js';
+import { averageCpu, pinApi, policyOf, readPin } from '../src/controllers/autoscaler.js';
 import { parseShowStat } from '../src/runner/haproxy.js';
-import { resolve } from '@conduit/definition';
+import { processCpuMs, processRssMb } from '../src/runner/process.js';
+import { derivedTargetRps, measuredCapacity, resolve } from '@conduit/definition';
 import small from './fixtures/small.config.ts';
 
 const policy: Policy = { min: 1, max: 5, targetRps: 400, scaleOutCooldownMs: 60_000, scaleInCooldownMs: 300_000 };
@@ -120,9 +121,14 @@ describe('the definition and HAProxy stats it reads', () => {
   it('reads the same fields as the AWS target-tracking policy', () => {
     const d = resolve(small);
     expect(policyOf(d)).toEqual({
-      min: d.api.instances.min, max: d.api.instances.max, targetRps: d.scaling.targetRpsPerInstance,
+      min: d.api.instances.min, max: d.api.instances.max, targetRps: d.scaling.targetRpsPerInstance, targetCpuPercent: d.scaling.targetCpuPercent,
       scaleOutCooldownMs: d.scaling.scaleOutCooldownSeconds * 1000, scaleInCooldownMs: d.scaling.scaleInCooldownSeconds * 1000,
     });
+  });
+  it('uses the target derived from the capacity benchmark when the definition sets none (as the AWS policy does)', () => {
+    const d = resolve({});
+    expect(policyOf(d).targetRps).toBe(derivedTargetRps(measuredCapacity.knee.apiRpsPerInstance, d.scaling.targetUtilisation));
+    expect(policyOf(d).targetCpuPercent).toBe(60);
   });
   it('parses the backend request counter and the servers from `show stat`', () => {
     const csv = [
@@ -137,5 +143,69 @@ describe('the definition and HAProxy stats it reads', () => {
       requests: 130,
       servers: [{ name: 'api-1', status: 'UP', current: 2 }, { name: 'api-2', status: 'MAINT', current: 0 }],
     });
+  });
+});
+
+describe('decide: CPU target tracking (scaling.targetCpuPercent), beside the request rate', () => {
+  const p: Policy = { ...policy, targetCpuPercent: 60 };
+  const cpu = (rps: number, running: number, cpuPercent: number | null): Observed => ({ ...obs(rps, running), cpuPercent });
+  it('scales out on CPU when the request rate alone is on target, and the sentence names the CPU target', () => {
+    const r = decide(cpu(800, 2, 90), mem(), p);
+    expect(r.decision).toEqual({ kind: 'scale-out', from: 2, to: 3, sentence: 'scaled api out 2 → 3: 800 rps, CPU 90 % over 2 instances is above the 60 % CPU target (needs 3)' });
+  });
+  it('the larger of the two wins out: the rate asks for more than CPU', () => {
+    const r = decide(cpu(1600, 2, 61), mem(), p);
+    expect(r.decision).toMatchObject({ kind: 'scale-out', to: 4, sentence: expect.stringContaining('above the 400 rps target (needs 4)') });
+  });
+  it('scales in only when both are below target', () => {
+    const belowSince = T - 300_000;
+    expect(decide(cpu(100, 3, 55), mem({ belowSince }), p).decision).toMatchObject({ kind: 'none', why: expect.stringContaining('on target') });
+    expect(decide(cpu(100, 3, 20), mem({ belowSince }), p).decision).toMatchObject({ kind: 'scale-in', to: 2 });
+  });
+  it('ignores CPU while unknown, or when the policy does not track it', () => {
+    expect(decide(cpu(800, 2, null), mem(), p).decision.kind).toBe('none');
+    expect(decide(cpu(800, 2, 95), mem(), policy).decision.kind).toBe('none');
+  });
+  it('averages CPU from /proc time samples, and waits until every instance has a measure', () => {
+    const samples = new Map([[10, [{ at: 0, requests: 0 }, { at: 2000, requests: 1000 }]], [11, [{ at: 0, requests: 500 }, { at: 2000, requests: 2100 }]]]);
+    expect(averageCpu(samples, [10, 11], 3000)).toBe(65); // 500 and 800 CPU ms per second
+    expect(averageCpu(samples, [10, 11, 12], 3000)).toBeNull();
+  });
+});
+
+describe('decide: pinned by an operator (the capacity benchmark)', () => {
+  const pinned = (running: number, pin: number, rps = 5000): Observed => ({ ...obs(rps, running), pinned: pin, cpuPercent: 99 });
+  it('moves to the pinned count whatever the metrics say, one instance at a time inward, below min too', () => {
+    expect(decide(pinned(3, 1), mem(), { ...policy, min: 3 }).decision).toEqual({ kind: 'scale-in', from: 3, to: 2, sentence: 'scaled api in 3 → 2: pinned to 1 instance by an operator (autoscaler paused)' });
+    expect(decide(pinned(1, 3), mem(), policy).decision).toMatchObject({ kind: 'scale-out', to: 3 });
+    expect(decide(pinned(1, 1), mem(), policy).decision).toMatchObject({ kind: 'none', why: 'pinned to 1 instance by an operator (autoscaler paused)' });
+  });
+  it('keeps the pin in the state folder; refuses a count outside 1..max', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'pin-'));
+    const paths = { autoscalerPin: join(dir, 'pin.json') } as Parameters<typeof readPin>[0];
+    const d = resolve(small);
+    expect(readPin(paths)).toBeNull();
+    expect(pinApi(paths, d, 1)).toEqual({ pinned: 1 });
+    expect(readPin(paths)).toBe(1);
+    expect(() => pinApi(paths, d, d.api.instances.max + 1)).toThrow(`must be an integer from 1 to api.instances.max (${d.api.instances.max})`);
+    expect(pinApi(paths, d, null)).toEqual({ pinned: null });
+    expect(readPin(paths)).toBeNull();
+  });
+});
+
+describe('CPU time and memory of a process, from /proc', () => {
+  it('counts CPU time as it is used, and reads the resident memory; null for a process that is gone', () => {
+    const before = processCpuMs(process.pid)!;
+    const until = Date.now() + 300;
+    let spin = 0;
+    while (Date.now() < until) spin += 1;
+    expect(spin).toBeGreaterThan(0);
+    expect(processCpuMs(process.pid)!).toBeGreaterThan(before);
+    expect(processRssMb(process.pid)!).toBeGreaterThan(10);
+    expect(processCpuMs(2 ** 22 + 1)).toBeNull();
+    expect(processRssMb(2 ** 22 + 1)).toBeNull();
   });
 });

@@ -1,22 +1,33 @@
 // `tier drill <scenario>|all`: runs failure drills against the running local region under live traffic,
 // prints each report as a table and writes it as JSON to <stateDir>/drills/. No logic here: @conduit/drills does it.
 import { readRegion } from '@conduit/local';
-import { formatDrReport, runDisasterDrill, writeDrReport, formatReport, fullTiming, regionHandle, runDrill, scenarioNames, scenarioNamed, shortTiming, writeReport, type DrillReport } from '@conduit/drills';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  formatDrReport, runDisasterDrill, writeDrReport, formatScaleOut, fullScaleOutTiming, runScaleOut, shortScaleOutTiming,
+  formatReport, fullTiming, regionHandle, runDrill, scenarioNames, scenarioNamed, shortTiming, writeReport, type DrillReport,
+} from '@conduit/drills';
 import { CliError } from '../cli-error.js';
 import { loadDefinition } from '../load-definition.js';
 import type { CommandContext } from '../command.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+/** The definition of the region the flags name, which must be running (a drill needs live traffic). */
+async function runningRegion(ctx: CommandContext) {
+  const loaded = await loadDefinition(ctx.flags.config);
+  if (!readRegion(loaded.stateDir).supervisor?.running) {
+    throw new CliError(`region "${loaded.definition.name}" is not running (state ${loaded.stateDir}): start it with \`npx tier up${ctx.flags.config ? ` --config ${ctx.flags.config}` : ''}\``, 1);
+  }
+  return loaded;
+}
+
 /**
  * `tier drill dr`: the whole region lost under traffic and recovered from its backups (not part of `all`:
  * it destroys the region's state folder, and takes as long as the data is big).
  */
 async function disasterDrill(ctx: CommandContext): Promise<number> {
-  const { definition, stateDir, file } = await loadDefinition(ctx.flags.config);
-  if (!readRegion(stateDir).supervisor?.running) {
-    throw new CliError(`region "${definition.name}" is not running (state ${stateDir}): start it with \`npx tier up${ctx.flags.config ? ` --config ${ctx.flags.config}` : ''}\``, 1);
-  }
+  const { definition, stateDir, file } = await runningRegion(ctx);
   const report = await runDisasterDrill({
     definition, stateDir, configFile: file, log: ctx.flags.json ? () => undefined : say,
     ...(ctx.flags.short ? { warmupMs: 5_000, afterMs: 3_000 } : {}),
@@ -26,13 +37,28 @@ async function disasterDrill(ctx: CommandContext): Promise<number> {
   return report.pass ? 0 : 1;
 }
 
+
+/** `tier drill scale-out`: the autoscaler under a traffic step (not part of `all`: its scale-in waits out the cooldowns). */
+async function scaleOut(ctx: CommandContext): Promise<number> {
+  const { definition, stateDir } = await runningRegion(ctx);
+  const region = regionHandle(definition, stateDir);
+  const report = await runScaleOut(region, ctx.flags.short ? shortScaleOutTiming : fullScaleOutTiming(region), ctx.flags.json ? () => undefined : say);
+  const dir = join(region.stateDir, 'drills');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `scale-out-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  say(ctx.flags.json ? JSON.stringify(report, null, 2) : `\n${formatScaleOut(report)}\n  report: ${file}\n`);
+  return report.pass ? 0 : 1;
+}
+
 export const drill = {
   async run(ctx: CommandContext): Promise<number> {
     const [which, ...extra] = ctx.args;
     if (!which || extra.length > 0) {
-      throw new CliError(`usage: tier drill <scenario>|all|dr [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}`);
+      throw new CliError(`usage: tier drill <scenario>|all|dr|scale-out [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}`);
     }
     if (which === 'dr') return disasterDrill(ctx);
+    if (which === 'scale-out') return scaleOut(ctx);
     const list = which === 'all' ? scenarioNames : [which];
     for (const n of list) {
       try {
@@ -41,11 +67,7 @@ export const drill = {
         throw new CliError((e as Error).message);
       }
     }
-    const { definition, stateDir } = await loadDefinition(ctx.flags.config);
-    const snap = readRegion(stateDir);
-    if (!snap.supervisor?.running) {
-      throw new CliError(`region "${definition.name}" is not running (state ${stateDir}): start it with \`npx tier up${ctx.flags.config ? ` --config ${ctx.flags.config}` : ''}\``, 1);
-    }
+    const { definition, stateDir } = await runningRegion(ctx);
     const region = regionHandle(definition, stateDir);
     const timing = ctx.flags.short ? shortTiming : fullTiming;
     const reports: DrillReport[] = [];

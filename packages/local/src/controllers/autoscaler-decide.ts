@@ -3,8 +3,12 @@
 // No I/O here. Tests feed it observed states and assert on the decision and its sentence.
 //
 // Rules, one decision per observation:
+//   0. pinned by an operator (`tier bench capacity` pins the tier to one instance): move to the pinned count,
+//      one instance at a time when scaling in, whatever the metrics say;
 //   1. fewer instances than api.instances.min (or more than max): back inside the bounds at once;
-//   2. needed = ceil(total rps / scaling.targetRpsPerInstance), clamped to [min, max];
+//   2. needed = ceil(total rps / scaling.targetRpsPerInstance), or, when the instances' average CPU asks for more,
+//      ceil(running × CPU / scaling.targetCpuPercent) (two target-tracking policies on AWS: the larger wins out,
+//      both must agree to scale in), clamped to [min, max];
 //   3. needed above the current count: scale out to exactly `needed`, at most once per scaleOutCooldownSeconds;
 //   4. needed below the current count: scale in by ONE instance, only once the metric has stayed below
 //      target for a whole scaleInCooldownSeconds (restarted by every scaling action), so a dip or a
@@ -25,12 +29,18 @@ export interface Observed {
   running: number;
   /** Of those, the ones HAProxy sees UP and in the pool. */
   healthy: number;
+  /** Average CPU of the running API instances, percent of one core (/proc); null or absent while unknown. */
+  cpuPercent?: number | null;
+  /** Instances an operator pinned the tier to (the autoscaler paused); null or absent when not pinned. */
+  pinned?: number | null;
 }
 
 export interface Policy {
   min: number;
   max: number;
   targetRps: number;
+  /** scaling.targetCpuPercent; absent: CPU is not tracked. */
+  targetCpuPercent?: number;
   scaleOutCooldownMs: number;
   scaleInCooldownMs: number;
 }
@@ -66,9 +76,20 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** The instances the metric asks for, before clamping. */
 export const neededFor = (rps: number, targetRps: number) => Math.ceil(Math.round(rps * 1000) / 1000 / targetRps);
 
+/** The instances the CPU target asks for: the same total CPU spread so each instance runs at the target. */
+export const neededForCpu = (cpuPercent: number, running: number, targetCpuPercent: number) =>
+  Math.ceil(Math.round(cpuPercent * running * 1000) / 1000 / targetCpuPercent);
+
 /** Pure: the observed state and the memory in, one decision out, with the memory for the next observation. */
 export function decide(o: Observed, memory: Memory, p: Policy): { decision: Decision; memory: Memory } {
   const { running } = o;
+  // 0. An operator's pin wins over bounds and metrics (the pin itself is checked against [1, max] when set).
+  if (o.pinned !== undefined && o.pinned !== null) {
+    const why = `pinned to ${plural(o.pinned, 'instance')} by an operator (autoscaler paused)`;
+    if (running < o.pinned) return { decision: { kind: 'scale-out', from: running, to: o.pinned, sentence: `scaled api out ${running} → ${o.pinned}: ${why}` }, memory: { ...memory, belowSince: null } };
+    if (running > o.pinned) return { decision: { kind: 'scale-in', from: running, to: running - 1, sentence: `scaled api in ${running} → ${running - 1}: ${why}` }, memory: { ...memory, belowSince: null } };
+    return { decision: { kind: 'none', why }, memory: { ...memory, belowSince: null } };
+  }
   // 1. Bounds first: never below min nor above max, whatever the metric says.
   if (running < p.min) {
     return {
@@ -85,9 +106,15 @@ export function decide(o: Observed, memory: Memory, p: Policy): { decision: Deci
   if (o.rps === null) return { decision: { kind: 'none', why: 'no request rate yet (needs two samples)' }, memory };
 
   const rps = Math.round(o.rps);
-  const raw = neededFor(o.rps, p.targetRps);
+  const cpu = o.cpuPercent ?? null;
+  const byRps = neededFor(o.rps, p.targetRps);
+  const byCpu = cpu !== null && p.targetCpuPercent !== undefined ? neededForCpu(cpu, running, p.targetCpuPercent) : 0;
+  const raw = Math.max(byRps, byCpu);
   const needed = Math.min(Math.max(raw, p.min), p.max);
-  const over = `${rps} rps over ${plural(o.healthy, 'instance')}`;
+  const cpuSaid = cpu === null ? '' : `, CPU ${Math.round(cpu)} %`;
+  const over = `${rps} rps${cpuSaid} over ${plural(o.healthy, 'instance')}`;
+  // Which target asks for more: the sentence names it.
+  const target = byCpu > byRps ? `${p.targetCpuPercent} % CPU target` : `${p.targetRps} rps target`;
   const needs = raw === needed ? `needs ${needed}` : raw > p.max ? `needs ${raw}, max ${p.max}` : `needs ${raw}, min ${p.min}`;
 
   // 2. Above target: scale out by what is needed, once per scale-out cooldown.
@@ -98,13 +125,13 @@ export function decide(o: Observed, memory: Memory, p: Policy): { decision: Deci
       return { decision: { kind: 'none', why: `scale-out cooldown: ${secs(p.scaleOutCooldownMs - since)} left (${over}, ${needs})` }, memory: next };
     }
     return {
-      decision: { kind: 'scale-out', from: running, to: needed, sentence: `scaled api out ${running} → ${needed}: ${over} is above the ${p.targetRps} rps target (${needs})` },
+      decision: { kind: 'scale-out', from: running, to: needed, sentence: `scaled api out ${running} → ${needed}: ${over} is above the ${target} (${needs})` },
       memory: next,
     };
   }
   if (raw > running && running === p.max) {
     return {
-      decision: { kind: 'at-max', running, needed: raw, sentence: `api stays at its max ${p.max}: ${over} is above the ${p.targetRps} rps target (needs ${raw}, api.instances.max ${p.max})` },
+      decision: { kind: 'at-max', running, needed: raw, sentence: `api stays at its max ${p.max}: ${over} is above the ${target} (needs ${raw}, api.instances.max ${p.max})` },
       memory: { ...memory, belowSince: null },
     };
   }
@@ -120,7 +147,7 @@ export function decide(o: Observed, memory: Memory, p: Policy): { decision: Deci
     return {
       decision: {
         kind: 'scale-in', from: running, to: running - 1,
-        sentence: `scaled api in ${running} → ${running - 1}: ${over} has been below the ${p.targetRps} rps target for ${secs(below)} (${needs})`,
+        sentence: `scaled api in ${running} → ${running - 1}: ${over} has been below the ${target} for ${secs(below)} (${needs})`,
       },
       memory: next,
     };

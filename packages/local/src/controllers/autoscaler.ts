@@ -3,10 +3,15 @@
 // decide with a pure function (autoscaler-decide.ts); act through the rollout (rollout.ts: a spare slot
 // joins the pool behind its health barrier; an instance leaves it drained); say what it did in one
 // sentence. It reads the same definition fields as the AWS policy: api.instances min/max and scaling.*.
+// Like the AWS group's second policy it also tracks the instances' CPU (from /proc) against
+// scaling.targetCpuPercent. An operator may pin the tier to a count (control op pin-api: a file
+// in the state folder, so a restarted supervisor keeps it): the autoscaler moves there and waits.
 import type { ResolvedDefinition } from '@conduit/definition';
 import { afterAction, decide, initialMemory, rateOf, type Decision, type Memory, type Policy, type Sample } from './autoscaler-decide.js';
 import { BACKENDS } from '../generators/haproxy.js';
-import { backendStat } from '../runner/index.js';
+import { backendStat, processCpuMs } from '../runner/index.js';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { StatePaths } from '../paths.js';
 import { addToPool, drainFromPool, poolInstance, type RolloutTarget } from '../rollout.js';
 import type { JournalEntry } from '../journal.js';
 import type { Controller, ControllerContext } from './types.js';
@@ -28,9 +33,42 @@ export function policyOf(d: ResolvedDefinition): Policy {
     min: d.api.instances.min,
     max: d.api.instances.max,
     targetRps: d.scaling.targetRpsPerInstance,
+    targetCpuPercent: d.scaling.targetCpuPercent,
     scaleOutCooldownMs: d.scaling.scaleOutCooldownSeconds * 1000,
     scaleInCooldownMs: d.scaling.scaleInCooldownSeconds * 1000,
   };
+}
+
+/** The pinned count, or null when the tier is not pinned (no file, or one that does not parse). */
+export function readPin(paths: StatePaths): number | null {
+  if (!existsSync(paths.autoscalerPin)) return null;
+  try {
+    const n = (JSON.parse(readFileSync(paths.autoscalerPin, 'utf8')) as { instances?: unknown }).instances;
+    return typeof n === 'number' ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The control op pin-api: pins the API tier to `instances` (1..api.instances.max) or unpins it (null). */
+export function pinApi(paths: StatePaths, d: ResolvedDefinition, instances: number | null): { pinned: number | null } {
+  if (instances === null) {
+    rmSync(paths.autoscalerPin, { force: true });
+    return { pinned: null };
+  }
+  if (!Number.isInteger(instances) || instances < 1 || instances > d.api.instances.max) {
+    throw new Error(`pin-api: instances (${instances}) must be an integer from 1 to api.instances.max (${d.api.instances.max})`);
+  }
+  writeFileSync(paths.autoscalerPin, JSON.stringify({ instances, at: new Date().toISOString() }) + '\n');
+  return { pinned: instances };
+}
+
+/** CPU time samples per pid → the average CPU of those pids over the window, percent of one core. */
+export function averageCpu(samples: Map<number, Sample[]>, pids: readonly number[], windowMs: number): number | null {
+  const rates = pids.map((pid) => rateOf(samples.get(pid) ?? [], windowMs)).filter((r): r is number => r !== null);
+  // Only when every instance has a measure: a new instance without one would pull the average down.
+  if (rates.length === 0 || rates.length < pids.length) return null;
+  return rates.reduce((a, b) => a + b, 0) / rates.length / 10; // CPU ms per second / 10 = percent of one core
 }
 
 export function createController(ctx: ControllerContext): Controller {
@@ -39,6 +77,8 @@ export function createController(ctx: ControllerContext): Controller {
   const sock = ctx.paths.haproxySocket;
   const target: RolloutTarget = { definition: d, haproxySocket: sock, start: ctx.start, stop: ctx.stop, forget: ctx.forget };
   let samples: Sample[] = [];
+  /** pid → CPU time samples (`requests` holds the CPU ms used so far). */
+  let cpuSamples = new Map<number, Sample[]>();
   let memory: Memory = initialMemory();
   let lastObservedAt = 0;
   let lastSaid = '';
@@ -103,7 +143,16 @@ export function createController(ctx: ControllerContext): Controller {
     }
     const running = runningApi();
     const healthy = stat.servers.filter((s) => running.includes(s.name) && s.status.startsWith('UP')).length;
-    const r = decide({ now, rps: rateOf(samples, RATE_WINDOW_MS), running: running.length, healthy }, memory, policy);
+    const pids = ctx.processes().filter((p) => p.tier === 'api' && p.pid !== null).map((p) => p.pid!);
+    const next = new Map<number, Sample[]>();
+    for (const pid of pids) {
+      const used = processCpuMs(pid);
+      if (used === null) continue;
+      next.set(pid, [...(cpuSamples.get(pid) ?? []), { at: now, requests: used }].filter((s) => now - s.at <= RATE_WINDOW_MS + OBSERVE_EVERY_MS));
+    }
+    cpuSamples = next;
+    const cpuPercent = averageCpu(cpuSamples, pids, RATE_WINDOW_MS);
+    const r = decide({ now, rps: rateOf(samples, RATE_WINDOW_MS), running: running.length, healthy, cpuPercent, pinned: readPin(ctx.paths) }, memory, policy);
     memory = r.memory;
     const decision = r.decision;
     if (decision.kind === 'none') return null;
@@ -123,6 +172,7 @@ export function createController(ctx: ControllerContext): Controller {
     memory = afterAction(memory, decision, Date.now());
     // The action took time: the next rate is measured on the new group only.
     samples = [];
+    cpuSamples = new Map();
     lastObservedAt = 0;
     lastSaid = decision.sentence;
     return decision.sentence;

@@ -10,7 +10,9 @@ export type ControlRequest =
   /** version: the release an API/front instance runs (default: the region's current one). */
   | { op: 'start'; name: string; version?: string }
   | { op: 'stop'; name: string }
-  | { op: 'forget'; name: string };
+  | { op: 'forget'; name: string }
+  /** Pins the API tier to `instances` (the autoscaler moves there and stops scaling); null unpins. */
+  | { op: 'pin-api'; instances: number | null };
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };
 

@@ -44,3 +44,32 @@ export function processState(pid: number): string | null {
     return null;
   }
 }
+
+/**
+ * The Linux clock tick /proc/<pid>/stat counts CPU time in (sysconf(_SC_CLK_TCK)): 100 on every
+ * Linux architecture Node supports; Node has no binding for sysconf.
+ */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time a process has used so far (user + system), in ms, from /proc; null when it is gone. */
+export function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / CLOCK_TICKS_PER_SECOND : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Resident memory of a process in MB (VmRSS), null when it is gone. */
+export function processRssMb(pid: number): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}

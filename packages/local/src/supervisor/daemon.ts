@@ -15,6 +15,7 @@ import { cloneDataDir, sentinelMasterPort, serveControl, type ControlRequest } f
 import { reconcileTopology } from '../specs/db.js';
 import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
 import { startControllers } from '../controllers/load.js';
+import { pinApi } from '../controllers/autoscaler.js';
 import { Supervisor } from './supervisor.js';
 import { bringUp } from './bring-up.js';
 import { supervisorLogLine } from './log-line.js';
@@ -134,6 +135,7 @@ async function handle(req: ControlRequest): Promise<unknown> {
     case 'start': return { pid: await startByName(req.name, req.version) };
     case 'stop': return sup.stop(req.name);
     case 'forget': sup.forget(req.name); return null;
+    case 'pin-api': return pinApi(paths, d, req.instances);
     default: throw new Error(`unknown op ${(req as { op: string }).op}`);
   }
 }
