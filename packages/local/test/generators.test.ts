@@ -15,7 +15,7 @@ const d = resolve(small);
 const defaults = resolve({});
 const paths = statePaths('/tmp/conduit-gen-test');
 const topology = initialTopology(d);
-const secrets = { jwtSecret: 'x'.repeat(40), appUser: 'app', appPassword: 'a', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e' };
+const secrets = { jwtSecret: 'x'.repeat(40), appUser: 'app', appPassword: 'a', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad' };
 const scratch = join(repoRoot, '.test-state', 'local-generators');
 mkdirSync(scratch, { recursive: true });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import small from './fixtures/small.config.ts';
 
 const d = resolve(small);
 const paths = statePaths('/tmp/conduit-cmd-test');
-const secrets = { jwtSecret: 'j'.repeat(48), appUser: 'app', appPassword: 'p@ss', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e' };
+const secrets = { jwtSecret: 'j'.repeat(48), appUser: 'app', appPassword: 'p@ss', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad' };
 const ctx = { definition: d, paths, secrets, version: 'v1', tsxLoader: '/tsx' };
 
 describe('process specs', () => {
@@ -61,7 +61,7 @@ describe('process specs', () => {
 });
 
 describe('replication bootstrap', () => {
-  const steps = replicationSteps(d, initialTopology(d), secrets);
+  const steps = replicationSteps(d, initialTopology(d), secrets, 'box');
   it('creates users on every node without binlogging them', () => {
     const users = steps.filter((s) => s.kind === 'users');
     expect(users.map((s) => s.node)).toEqual(['db-a', 'db-b']);
@@ -72,6 +72,22 @@ describe('replication bootstrap', () => {
       expect(s.sql).toContain("CREATE USER IF NOT EXISTS 'app'@'127.0.0.1' IDENTIFIED BY 'p@ss' REQUIRE SSL");
       expect(s.sql).toContain("ALTER USER 'app'@'127.0.0.1' IDENTIFIED BY 'p@ss' REQUIRE SSL");
       expect(s.sql.filter((q) => q.includes('REQUIRE SSL'))).toHaveLength(2);
+    }
+  });
+  it('root by unix socket only, other root and anonymous accounts dropped, an admin user with the controller\'s privileges only', () => {
+    for (const s of steps.filter((x) => x.kind === 'users')) {
+      expect(s.sql).toContain("ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket");
+      const drop = s.sql.find((q) => q.startsWith('DROP USER IF EXISTS'))!;
+      for (const acct of ["'root'@'127.0.0.1'", "'root'@'::1'", "'root'@'%'", "'root'@'box'", "''@'localhost'", "''@'box'"]) expect(drop).toContain(acct);
+      expect(drop).not.toContain("'root'@'localhost'");
+      // Socket only ('localhost'), never a TCP host.
+      expect(s.sql).toContain("CREATE USER IF NOT EXISTS 'admin'@'localhost' IDENTIFIED BY 'ad'");
+      const grant = s.sql.find((q) => q.includes("TO 'admin'@"))!;
+      expect(grant).toMatch(/^GRANT READ_ONLY ADMIN, REPLICATION SLAVE ADMIN, .* ON \*\.\* TO 'admin'@'localhost'$/);
+      expect(grant).not.toMatch(/ALL|SUPER|CREATE USER|SELECT/);
+      // The exporter sees status, not tables (SELECT on *.* would include the password hashes).
+      expect(s.sql).toContain("GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'exporter'@'127.0.0.1'");
+      expect(s.sql.join('\n')).not.toMatch(/SELECT ON \*\.\* TO 'exporter'/);
     }
   });
   it('opens writes and semi-sync on the primary only', () => {

@@ -1,8 +1,20 @@
-// Admin connections to MariaDB: root over a node's Unix socket (no password, socket only), and the
-// mariadb tools run against it. Every connection has a deadline: a hung server (SIGSTOP) must never
-// hold a controller tick or a bootstrap.
+// Admin connections to MariaDB over a node's Unix socket (never TCP), and the mariadb tools run against
+// it: as the OS user running the region (unix_socket authentication, no password: root when the region
+// runs as root), or as a given login such as the failover controller's admin user. Every connection
+// has a deadline: a hung server (SIGSTOP) must never hold a controller tick or a bootstrap.
 import { spawn } from 'node:child_process';
+import { userInfo } from 'node:os';
 import mysql from 'mysql2/promise';
+
+/** An account that logs in over the socket; no password means unix_socket (the OS user of that name). */
+export interface AdminLogin {
+  user: string;
+  password?: string;
+}
+
+/** The MariaDB account of the OS user running the region (unix_socket): root when that user is root. */
+export const adminSocketUser = () => userInfo().username;
+const socketLogin = (): AdminLogin => ({ user: adminSocketUser() });
 
 const transient = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN']);
 const hidePasswords = (sql: string) => sql.replace(/PASSWORD\s*=?\s*'(?:[^'\\]|\\.)*'|IDENTIFIED BY '(?:[^'\\]|\\.)*'/g, '<password>');
@@ -11,7 +23,7 @@ const hidePasswords = (sql: string) => sql.replace(/PASSWORD\s*=?\s*'(?:[^'\\]|\
  * Opens an admin connection, runs fn, closes it. Past timeoutMs (connecting included) it fails with
  * code TIMEOUT and the connection is destroyed instead of waiting for a polite close.
  */
-export async function withNode<T>(socketPath: string, fn: (c: mysql.Connection) => Promise<T>, timeoutMs = 5_000): Promise<T> {
+export async function withNode<T>(socketPath: string, fn: (c: mysql.Connection) => Promise<T>, timeoutMs = 5_000, login: AdminLogin = socketLogin()): Promise<T> {
   let conn: mysql.Connection | undefined;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -20,7 +32,7 @@ export async function withNode<T>(socketPath: string, fn: (c: mysql.Connection) 
   let ok = false;
   try {
     const r = await Promise.race([(async () => {
-      conn = await mysql.createConnection({ socketPath, user: 'root', password: '', connectTimeout: timeoutMs, multipleStatements: false, supportBigNumbers: true, bigNumberStrings: true });
+      conn = await mysql.createConnection({ socketPath, user: login.user, password: login.password ?? '', connectTimeout: timeoutMs, multipleStatements: false, supportBigNumbers: true, bigNumberStrings: true });
       return fn(conn);
     })(), deadline]);
     ok = true;
@@ -35,11 +47,11 @@ export async function withNode<T>(socketPath: string, fn: (c: mysql.Connection) 
   }
 }
 
-export async function queryNode<T = Record<string, unknown>>(socketPath: string, sql: string, timeoutMs = 5_000): Promise<T[]> {
+export async function queryNode<T = Record<string, unknown>>(socketPath: string, sql: string, timeoutMs = 5_000, login?: AdminLogin): Promise<T[]> {
   return withNode(socketPath, async (c) => {
     const [rows] = await c.query(sql);
     return rows as T[];
-  }, timeoutMs);
+  }, timeoutMs, login);
 }
 
 /**
@@ -47,7 +59,7 @@ export async function queryNode<T = Record<string, unknown>>(socketPath: string,
  * statement (passwords hidden). With retryMs, a connection that fails while the server finishes
  * starting is retried (steps are safe to repeat).
  */
-export async function runSql(socketPath: string, node: string, statements: string[], opts: { timeoutMs?: number; retryMs?: number } = {}): Promise<unknown[]> {
+export async function runSql(socketPath: string, node: string, statements: string[], opts: { timeoutMs?: number; retryMs?: number; login?: AdminLogin } = {}): Promise<unknown[]> {
   const deadline = Date.now() + (opts.retryMs ?? 0);
   for (;;) {
     try {
@@ -62,7 +74,7 @@ export async function runSql(socketPath: string, node: string, statements: strin
           }
         }
         return results;
-      }, opts.timeoutMs ?? 5_000);
+      }, opts.timeoutMs ?? 5_000, opts.login);
     } catch (e) {
       const code = (e as { code?: string }).code ?? '';
       if (!transient.has(code) || Date.now() > deadline) throw e;
@@ -75,14 +87,16 @@ export async function runSql(socketPath: string, node: string, statements: strin
  * Undoes a node's transactions after startGtid (exclusive): mariadb-binlog --flashback reads its binlog
  * (row events) and writes the inverse events, which the mariadb client applies with the binlog off.
  */
-export async function flashback(socketPath: string, node: string, startGtid: string, timeoutMs = 20_000): Promise<void> {
-  const [logs] = (await runSql(socketPath, node, ['SHOW BINARY LOGS'], { timeoutMs: 3_000 })) as { Log_name: string }[][];
+export async function flashback(socketPath: string, node: string, startGtid: string, timeoutMs = 20_000, as: AdminLogin = socketLogin()): Promise<void> {
+  const [logs] = (await runSql(socketPath, node, ['SHOW BINARY LOGS'], { timeoutMs: 3_000, login: as })) as { Log_name: string }[][];
   const first = logs?.[0]?.Log_name;
   if (!first) throw new Error(`${node} has no binlog to flash back`);
-  const login = [`--socket=${socketPath}`, '--user=root'];
+  const login = [`--socket=${socketPath}`, `--user=${as.user}`];
+  // The password goes through the environment (readable by the same user only), not argv (ps shows argv to everyone).
+  const env = { ...process.env, MYSQL_PWD: as.password ?? '' };
   await new Promise<void>((resolve, reject) => {
-    const dump = spawn('mariadb-binlog', ['--read-from-remote-server', ...login, '--flashback', `--start-position=${startGtid}`, '--to-last-log', first], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const apply = spawn('mariadb', [...login, '--init-command=SET SESSION sql_log_bin = 0'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const dump = spawn('mariadb-binlog', ['--read-from-remote-server', ...login, '--flashback', `--start-position=${startGtid}`, '--to-last-log', first], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const apply = spawn('mariadb', [...login, '--init-command=SET SESSION sql_log_bin = 0'], { stdio: ['pipe', 'ignore', 'pipe'], env });
     let errors = '';
     dump.stderr.on('data', (b) => (errors += b.toString()));
     apply.stderr.on('data', (b) => (errors += b.toString()));

@@ -6,6 +6,7 @@ import type { InstanceSlot, ResolvedDefinition, DbNode, CacheNode, SentinelNode 
 import { apiEnvironment } from '@conduit/api/environment';
 import { consoleServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, releaseTierDir, repoRoot, sentinelConfFiles, type StatePaths } from '../paths.js';
 import type { ProcessSpec, RegionSecrets } from '../types.js';
+import { adminSocketUser } from '../runner/mariadb.js';
 
 export interface SpecContext {
   definition: ResolvedDefinition;
@@ -81,7 +82,9 @@ export function dbNodeSpec(ctx: SpecContext, node: DbNode): ProcessSpec {
 export function dbInitCommand(ctx: SpecContext, node: DbNode): { command: string; args: string[] } {
   return {
     command: 'mariadb-install-db',
-    args: [`--defaults-file=${dbCnfFile(ctx.paths, node)}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=normal'],
+    // Root (and the OS user running the region, when not root) log in by unix_socket only: no
+    // password root, no root@127.0.0.1 / ::1 / hostname accounts.
+    args: [`--defaults-file=${dbCnfFile(ctx.paths, node)}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=socket', `--auth-root-socket-user=${adminSocketUser()}`],
   };
 }
 
