@@ -114,6 +114,11 @@ export class RegionStack extends TerraformStack {
         zone: '$ZONE',
         // No edgePurgeUrls: CloudFront does not cache /api (see the README), so there is nothing to purge.
         corsAllowedOrigins: def.api.corsAllowedOrigins.join(','),
+        // CloudFront then the ALB each append one X-Forwarded-For entry (the ALB only accepts CloudFront: origin header).
+        trustedProxyHops: def.apiProxyChain.length,
+        rateLimitAuthPerMin: def.api.rateLimits.authPerIpPerMinute,
+        rateLimitLoginPerAccount: def.api.rateLimits.loginPerAccountPer15Min,
+        rateLimitWritesPerMin: def.api.rateLimits.writesPerUserPerMinute,
       }),
       statements: apiStatements,
     });

@@ -179,6 +179,11 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     // Every write purges what it changed at the edge before it is acknowledged.
     edgePurgeUrls: `http://127.0.0.1:${d.local.ports.edgePurge}`,
     corsAllowedOrigins: d.api.corsAllowedOrigins.join(','),
+    // Varnish then HAProxy each append one X-Forwarded-For entry: the API reads the client IP that many hops in.
+    trustedProxyHops: d.apiProxyChain.length,
+    rateLimitAuthPerMin: d.api.rateLimits.authPerIpPerMinute,
+    rateLimitLoginPerAccount: d.api.rateLimits.loginPerAccountPer15Min,
+    rateLimitWritesPerMin: d.api.rateLimits.writesPerUserPerMinute,
   });
 }
 
