@@ -211,10 +211,10 @@ describe('list', () => {
     expect((await p('limit=2&offset=0')).articles.map((a: { slug: string }) => a.slug)).toEqual([slugs[4], slugs[3]]);
     expect((await p('limit=2&offset=4')).articles.map((a: { slug: string }) => a.slug)).toEqual([slugs[0]]);
     expect(await p('limit=2&offset=5')).toEqual({ articles: [], articlesCount: 5 });
-    expect(await p('offset=1000000')).toEqual({ articles: [], articlesCount: 5 });
+    expect(await p('offset=10000')).toEqual({ articles: [], articlesCount: 5 });
     expect((await p('limit=100')).articles.length).toBe(5);
     expect((await p('limit=1')).articles.length).toBe(1);
-    for (const bad of ['limit=0', 'limit=101', 'limit=-1', 'offset=-1', 'limit=abc', 'limit=1.5', 'offset=', 'limit=1e2', 'limit=1&limit=2']) {
+    for (const bad of ['limit=0', 'limit=101', 'limit=-1', 'offset=-1', 'offset=10001', 'offset=1000000', 'limit=abc', 'limit=1.5', 'offset=', 'limit=1e2', 'limit=1&limit=2']) {
       const res = await app.inject({ url: `${q}&${bad}` });
       expect(res.statusCode, bad).toBe(422);
       expect(Object.keys(json(res).errors).some((k) => k === 'limit' || k === 'offset'), bad).toBe(true);

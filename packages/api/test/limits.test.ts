@@ -96,3 +96,11 @@ describe('per-user write limits', () => {
     expect((await a.inject({ method: 'POST', url: `/api/articles/${article.slug}/favorite`, headers: other.auth })).statusCode).toBe(200);
   });
 });
+
+describe('database values', () => {
+  it('an object among the query values is a string, not an SQL fragment (stringifyObjects)', async () => {
+    const a = await app({});
+    const [rows] = await a.db.writer.query('SELECT ? AS v', [{ id: 1 }]);
+    expect((rows as { v: string }[])[0]!.v).toBe('[object Object]');
+  });
+});

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { tierFor } from './tier-cli.ts';
 import {
-  dbSocket, queryNode, readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole, sourceVersion, readHistory, regionDeploy, releaseBuildsDir,
+  dbSocket, logFile, queryNode, readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole, sourceVersion, readHistory, regionDeploy, releaseBuildsDir,
   type ProcessRecord,
 } from '../src/index.js';
 import { buildRelease } from '@conduit/release';
@@ -137,6 +137,25 @@ describe('a small region', () => {
     } finally {
       await reader.end();
     }
+  });
+
+  it('the API sees the client address the edge saw, not a forged X-Forwarded-For (edge → LB → API: 2 trusted hops)', async () => {
+    const id = `xff-${Date.now()}`;
+    const r = await httpGet(`${edge}/api/users/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '6.6.6.6', 'x-request-id': id }, body: '{}', timeoutMs: 10_000,
+    });
+    expect(r.status).toBe(422);
+    const paths = statePaths(stateDir);
+    let line: { ip?: string } | undefined;
+    await waitUntil(`the access log line of ${id}`, async () => {
+      for (const slot of d.apiSlots) {
+        const file = logFile(paths, slot.name);
+        const hit = existsSync(file) ? readFileSync(file, 'utf8').split('\n').find((l) => l.includes(`"reqId":"${id}"`) && l.includes('request completed')) : undefined;
+        if (hit) line = JSON.parse(hit) as { ip?: string };
+      }
+      return line !== undefined;
+    }, 10_000);
+    expect(line!.ip).toBe('127.0.0.1');
   });
 
   it('the writer endpoint reaches the primary (writable) and the reader a replica (read-only)', async () => {

@@ -52,7 +52,10 @@ export const UpdateArticleBody = z.object({
 });
 
 const filter = z.string().max(255).optional();
-const pagination = { limit: intQuery(1, 100).optional(), offset: intQuery(0, 10_000_000).optional() };
+// Offsets are capped: MariaDB walks and discards every skipped row, so a deep offset costs a scan per
+// request. 10,000 is a thousand pages of ten; deeper than that is a crawler, not a reader.
+export const MAX_OFFSET = 10_000;
+const pagination = { limit: intQuery(1, 100).optional(), offset: intQuery(0, MAX_OFFSET).optional() };
 export const ListQuery = z.object({ tag: filter, author: filter, favorited: filter, ...pagination });
 export const FeedQuery = z.object(pagination);
 export const SlugParams = z.object({ slug: Slug });
