@@ -204,6 +204,10 @@ describe('nginx.conf (front instance)', () => {
     expect(conf).not.toContain('immutable" always');
     expect(conf).toContain('add_header Cache-Control "no-cache" always;');
     expect(conf).toContain('add_header X-Zone b always;');
+    // Frame-blocking, nosniff and a referrer policy on every answer, in both locations (nginx does not inherit add_header into a location with its own).
+    for (const h of ['X-Frame-Options DENY always;', 'X-Content-Type-Options nosniff always;', 'Referrer-Policy strict-origin-when-cross-origin always;']) expect(conf.split(`add_header ${h}`).length - 1, h).toBe(2);
+    expect(conf).toMatch(/add_header Content-Security-Policy "[^"]*frame-ancestors 'none'[^"]*" always;/);
+    expect(conf).not.toMatch(/img-src[^;]* http:/);
   });
   it('is accepted by nginx -t', () => {
     const file = join(scratch, 'front.nginx.conf');

@@ -1,7 +1,7 @@
 // Steps as data: process specs and the replication bootstrap, checked without starting anything.
 import { describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
-import { regionSpecs, apiInstanceEnv, portClaims, replicationSteps, reconcileTopology, initialTopology, statePaths } from '../src/index.js';
+import { dbInitCommand, regionSpecs, apiInstanceEnv, portClaims, replicationSteps, reconcileTopology, initialTopology, statePaths } from '../src/index.js';
 import small from './fixtures/small.config.ts';
 
 const d = resolve(small);
@@ -53,6 +53,15 @@ describe('process specs', () => {
     const s = specs.find((x) => x.name === 'sentinel-2')!;
     expect(s.copyBeforeStart).toEqual([[`${paths.config}/sentinel-2.conf`, `${paths.run}/sentinel-2.conf`]]);
     expect(s.args).toEqual([`${paths.run}/sentinel-2.conf`]);
+  });
+  it('Prometheus runs without its lifecycle API (any local user could stop it with POST /-/quit)', () => {
+    const p = regionSpecs(ctx).find((x) => x.name === 'prometheus')!;
+    expect(p.args.some((a) => a.includes('lifecycle'))).toBe(false);
+  });
+  it('MariaDB data dirs get root by unix socket only', () => {
+    const init = dbInitCommand(ctx, d.dbNodes[0]!);
+    expect(init.args).toContain('--auth-root-authentication-method=socket');
+    expect(init.args.join(' ')).not.toContain('normal');
   });
   it('claim every port with the component and setting to name in an error', () => {
     expect(portClaims(d)).toContainEqual({ port: 21080, component: 'edge (Varnish)', setting: 'local.ports.edge' });

@@ -211,8 +211,8 @@ export function prometheusSpec(ctx: SpecContext): ProcessSpec {
     name: 'prometheus', tier: 'monitoring', zone: null, port: p.prometheus,
     command: 'prometheus',
     args: [`--config.file=${ctx.paths.prometheusConfig}`, `--web.listen-address=127.0.0.1:${p.prometheus}`,
-      `--storage.tsdb.path=${join(ctx.paths.data, 'prometheus')}`, `--storage.tsdb.retention.time=${ctx.definition.observability.logRetentionDays}d`,
-      '--web.enable-lifecycle'],
+      `--storage.tsdb.path=${join(ctx.paths.data, 'prometheus')}`, `--storage.tsdb.retention.time=${ctx.definition.observability.logRetentionDays}d`],
+    // No --web.enable-lifecycle: it lets any local user stop Prometheus (POST /-/quit); the supervisor restarts it instead.
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/-/ready' },
     stopGraceMs: 10_000,
