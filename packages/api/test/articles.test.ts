@@ -31,6 +31,19 @@ describe('create and get', () => {
     expect(json(got).article).toEqual(a);
   });
 
+  it('normalizes tags: NFC, no zero-width or bidi characters; filtering uses the same form', async () => {
+    const u = await register(app);
+    const t = uid();
+    // "e" + combining acute (NFD), a zero-width space, a right-to-left override, a BOM.
+    const a = await createArticle(app, u, { tagList: [`cafe\u0301${t}`, `ja\u200Bva${t}`, `\u202Erl${t}`, `\uFEFFbom${t}`] });
+    expect(json(await app.inject({ url: `/api/articles/${a.slug}` })).article.tagList).toEqual([`caf\u00e9${t}`, `java${t}`, `rl${t}`, `bom${t}`]);
+    // A tag of invisible characters only is blank.
+    const blank = await app.inject({ method: 'POST', url: '/api/articles', headers: u.auth, payload: { article: { title: `T ${t}`, description: 'd', body: 'b', tagList: ['\u200B\u202E'] } } });
+    expect(blank.statusCode).toBe(422);
+    const byNfd = json(await app.inject({ url: `/api/articles?tag=${encodeURIComponent(`cafe\u0301${t}`)}` }));
+    expect(byNfd.articles.map((x: { slug: string }) => x.slug)).toEqual([a.slug]);
+  });
+
   it('keeps slugs unique when titles repeat', async () => {
     const title = `Same title ${uid()}`;
     const slugs = await Promise.all([1, 2, 3].map(() => createArticle(app, alice, { title }).then((a) => a.slug)));
