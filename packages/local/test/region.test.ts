@@ -244,6 +244,13 @@ describe('a small region', () => {
     } finally {
       await app.end();
     }
+    // The app user has rows and its migrations' DDL, not ALL: no DROP (of a table that does not exist: harmless either way).
+    const writer = await mysql.createConnection(appLogin(d.local.ports.dbWriter, true, d.database.databaseName));
+    try {
+      await expect(writer.query('DROP TABLE IF EXISTS no_such_table')).rejects.toMatchObject({ code: 'ER_TABLEACCESS_DENIED_ERROR' });
+    } finally {
+      await writer.end();
+    }
   });
 
   it('the edge caches hashed assets, serves the SPA entry for unknown paths, never caches authenticated API reads', async () => {

@@ -94,6 +94,8 @@ describe('replication bootstrap', () => {
       const grant = s.sql.find((q) => q.includes("TO 'admin'@"))!;
       expect(grant).toMatch(/^GRANT READ_ONLY ADMIN, REPLICATION SLAVE ADMIN, .* ON \*\.\* TO 'admin'@'localhost'$/);
       expect(grant).not.toMatch(/ALL|SUPER|CREATE USER|SELECT/);
+      expect(s.sql).toContain("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON `conduit`.* TO 'app'@'127.0.0.1'");
+      expect(s.sql.join('\n')).not.toMatch(/GRANT ALL/);
       // The exporter sees status, not tables (SELECT on *.* would include the password hashes).
       expect(s.sql).toContain("GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'exporter'@'127.0.0.1'");
       expect(s.sql.join('\n')).not.toMatch(/SELECT ON \*\.\* TO 'exporter'/);

@@ -32,6 +32,9 @@ export const ADMIN_PRIVILEGES = [
   'BINLOG ADMIN', // flashback: SET SESSION sql_log_bin = 0
 ];
 
+/** What the API needs on its database: its queries and the DDL of its migrations. */
+export const APP_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES';
+
 /** Accounts a data dir may hold that nothing here uses: root over TCP, anonymous users. */
 export const strayAccounts = (hostname: string) =>
   [['root', '127.0.0.1'], ['root', '::1'], ['root', '%'], ['root', hostname], ['', 'localhost'], ['', hostname]]
@@ -62,7 +65,10 @@ export function usersStep(d: ResolvedDefinition, node: DbNode, s: RegionSecrets,
       // TLS required of the app user only, as Aurora does (the cluster's app user is REQUIRE SSL).
       ...user(s.appUser, s.appPassword, ' REQUIRE SSL'),
       // Database-level privileges only: no READ ONLY ADMIN, so read_only fences the app out of replicas.
-      `GRANT ALL PRIVILEGES ON \`${d.database.databaseName}\`.* TO ${q(s.appUser)}@${host}`,
+      // Rows, plus the DDL its migrations run (as on Aurora: packages/aws appUserSql); no DROP, routines,
+      // triggers, events or views. Revoked first: a data dir from before had ALL.
+      `REVOKE ALL PRIVILEGES ON \`${d.database.databaseName}\`.* FROM ${q(s.appUser)}@${host}`,
+      `GRANT ${APP_PRIVILEGES} ON \`${d.database.databaseName}\`.* TO ${q(s.appUser)}@${host}`,
       ...user(s.replUser, s.replPassword),
       `GRANT REPLICATION SLAVE ON *.* TO ${q(s.replUser)}@${host}`,
       ...user(s.exporterUser, s.exporterPassword),
