@@ -139,6 +139,14 @@ export class Cache {
       client.defineCommand('countInWindow', { numberOfKeys: 1, lua: COUNT_IN_WINDOW });
       // Without a listener an 'error' event would crash the process; the breaker reports outages.
       client.on('error', () => undefined);
+      // A reconnect may land on another primary (a Sentinel failover) whose generation key is older than
+      // the last bumps (replication is asynchronous): entries of that generation may be stale. Nothing
+      // cached is trusted until a new generation is set.
+      let connected = client.status === 'ready';
+      client.on('ready', () => {
+        if (connected) this.pendingBump = true;
+        connected = true;
+      });
       this.client = client as RedisWithScript;
     } else {
       this.client = null;
