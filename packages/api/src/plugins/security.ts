@@ -110,7 +110,7 @@ export default fp<SecurityOptions>(
     // Every authenticated write (before rate-limit's own onRoute hook reads the config): per user, not per IP.
     app.addHook('onRoute', (route) => {
       const methods = [route.method].flat();
-      if (route.config?.auth !== 'required' || methods.includes('GET') || route.config.rateLimit !== undefined) return;
+      if (route.config?.auth !== 'required' || methods.some((m) => m === 'GET' || m === 'HEAD') || route.config.rateLimit !== undefined) return;
       route.config = {
         ...route.config,
         rateLimit: { max: opts.writesPerMinute, timeWindow: 60_000, hook: 'preHandler', groupId: 'writes', keyGenerator: (req: FastifyRequest) => `user:${req.userId}` },
