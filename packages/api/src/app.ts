@@ -49,8 +49,10 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
     logger: deps.logger ?? (production = productionLogger({ level: config.logLevel, base: { pid: process.pid, ...base } })).options,
     // One access log line per request (logger.ts) instead of Fastify's two.
     logController: new AccessLog(),
-    // Behind HAProxy / an ALB: trust X-Forwarded-For from loopback and private networks only.
-    trustProxy: ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+    // Exactly the proxies of the topology (definition.apiProxyChain: edge, then load balancer) each append
+    // one X-Forwarded-For entry; the client IP is the entry that many hops from the right. Entries further
+    // left were written by the client and are never read.
+    trustProxy: (_address: string, hop: number) => hop < config.trustedProxyHops,
     // genReqId reads X-Request-Id itself, so that a malformed one is replaced rather than logged.
     requestIdHeader: false,
     genReqId: (req) => {
@@ -84,7 +86,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
 
   app.register(metricsPlugin, { instanceId: config.instanceId, zone: config.zone });
   // Security first: its headers must be set before any other hook can reject the request.
-  app.register(securityPlugin);
+  app.register(securityPlugin, { writesPerMinute: config.rateLimitWritesPerMin });
   app.register(corsPlugin, { origins: config.corsAllowedOrigins });
   app.register(bodyPlugin);
   app.register(dbPlugin, { writerUrl: config.databaseWriterUrl, readerUrl: config.databaseReaderUrl, poolSize: config.dbPoolSize, retryBudgetMs: config.dbRetryBudgetMs, tls: config.databaseTls, db: deps.db });
@@ -98,7 +100,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
   app.register(healthRoutes);
   app.register(
     async (api) => {
-      await api.register(usersRoutes, { authPerMinute: config.rateLimitAuthPerMin });
+      await api.register(usersRoutes, { authPerMinute: config.rateLimitAuthPerMin, loginPerAccountPer15Min: config.rateLimitLoginPerAccount });
       await api.register(profilesRoutes);
       await api.register(articlesRoutes);
       await api.register(commentsRoutes);

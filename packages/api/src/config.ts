@@ -41,8 +41,17 @@ export interface Config {
    * any read are retried during a failover before the request fails with 503; default 3000 ms.
    */
   dbRetryBudgetMs: number;
-  /** Login + registration attempts per client IP per minute (per instance); default 30. */
+  /** Login + registration attempts per client IP per minute (counted in Redis across instances); default 30. */
   rateLimitAuthPerMin: number;
+  /** Login attempts per account (email) per 15 minutes, from any IP; default 10. */
+  rateLimitLoginPerAccount: number;
+  /** Writes per signed-in user per minute; default 60. */
+  rateLimitWritesPerMin: number;
+  /**
+   * Proxies between clients and this instance, each appending one X-Forwarded-For entry: the client IP is
+   * the entry this many hops from the right. Default 0: X-Forwarded-For is ignored, the peer is the client.
+   */
+  trustedProxyHops: number;
   /** Edge purge endpoints told on every write; default: none (no edge caches API responses). */
   edgePurgeUrls: string[];
   /** Origins browsers may call the API from; default ['*'] (any: the API authenticates with a header, not cookies). */
@@ -122,6 +131,9 @@ export const envSchema = z.object({
   DB_POOL_SIZE: intIn(1, 1000, 'a pool size').optional(),
   DB_RETRY_BUDGET_MS: intIn(0, 30_000, 'milliseconds').optional(),
   RATE_LIMIT_AUTH_PER_MIN: intIn(1, 1_000_000, 'requests per minute').optional(),
+  RATE_LIMIT_LOGIN_PER_ACCOUNT: intIn(1, 1_000_000, 'login attempts per account per 15 minutes').optional(),
+  RATE_LIMIT_WRITES_PER_MIN: intIn(1, 1_000_000, 'writes per user per minute').optional(),
+  TRUSTED_PROXY_HOPS: intIn(0, 10, 'the number of proxies in front of the API (0-10)').optional(),
   EDGE_PURGE_URLS: listOf(isHttpUrl, 'a comma-separated list of http(s) URLs of edge purge endpoints').optional(),
   CORS_ALLOWED_ORIGINS: listOf((o) => o === '*' || isOrigin(o), 'a comma-separated list of origins like https://app.example.com, or *').optional(),
 });
@@ -212,6 +224,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPoolSize: e.DB_POOL_SIZE ?? 10,
     dbRetryBudgetMs: e.DB_RETRY_BUDGET_MS ?? 3_000,
     rateLimitAuthPerMin: e.RATE_LIMIT_AUTH_PER_MIN ?? 30,
+    rateLimitLoginPerAccount: e.RATE_LIMIT_LOGIN_PER_ACCOUNT ?? 10,
+    rateLimitWritesPerMin: e.RATE_LIMIT_WRITES_PER_MIN ?? 60,
+    trustedProxyHops: e.TRUSTED_PROXY_HOPS ?? 0,
     edgePurgeUrls: e.EDGE_PURGE_URLS?.split(',').map((u) => u.trim()) ?? [],
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()) ?? ['*'],
   };

@@ -31,6 +31,12 @@ export interface ApiEnvironment {
   /** default 3000 ms */
   dbRetryBudgetMs?: number;
   rateLimitAuthPerMin?: number;
+  /** default 10 */
+  rateLimitLoginPerAccount?: number;
+  /** default 60 */
+  rateLimitWritesPerMin?: number;
+  /** Proxies in front of the instance (definition.apiProxyChain.length); default 0: X-Forwarded-For is not trusted */
+  trustedProxyHops?: number;
   /** Comma-separated purge URLs of the edge; default: none (no edge cache to purge) */
   edgePurgeUrls?: string;
   /** Comma-separated origins, or *; default: * */
@@ -54,6 +60,9 @@ const NAMES = {
   dbPoolSize: 'DB_POOL_SIZE',
   dbRetryBudgetMs: 'DB_RETRY_BUDGET_MS',
   rateLimitAuthPerMin: 'RATE_LIMIT_AUTH_PER_MIN',
+  rateLimitLoginPerAccount: 'RATE_LIMIT_LOGIN_PER_ACCOUNT',
+  rateLimitWritesPerMin: 'RATE_LIMIT_WRITES_PER_MIN',
+  trustedProxyHops: 'TRUSTED_PROXY_HOPS',
   edgePurgeUrls: 'EDGE_PURGE_URLS',
   corsAllowedOrigins: 'CORS_ALLOWED_ORIGINS',
 } as const satisfies Record<Scalar, ApiEnvName>;

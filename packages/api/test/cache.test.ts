@@ -140,6 +140,29 @@ describe('a lost generation key (Redis restarted or the key evicted)', () => {
   });
 });
 
+describe('a reconnect (a Sentinel failover lands on another primary)', () => {
+  it('starts a new generation before any entry is trusted again', async () => {
+    const url = `${inject('redisUrl')}/2`;
+    const admin = new Redis(url);
+    const client = new Redis(url, { enableOfflineQueue: false, retryStrategy: () => 20 });
+    try {
+      await new Promise((r) => client.once('ready', r));
+      const c = new Cache(client, { timeoutMs: 200, nearEntries: 0 });
+      const key = `k-${uid()}`;
+      await c.getOrLoad(key, 60, async () => 'old');
+      const gen = await admin.get('conduit:gen');
+      // As after a failover: the connection drops and comes back (here to the same server, holding the same generation).
+      await admin.client('KILL', 'ID', String(await client.client('ID')));
+      await new Promise((r) => client.once('ready', r));
+      expect((await c.getOrLoad(key, 60, async () => 'new')).value).toBe('new');
+      expect(await admin.get('conduit:gen')).not.toBe(gen);
+    } finally {
+      client.disconnect();
+      admin.disconnect();
+    }
+  });
+});
+
 describe('per-user fields', () => {
   it('never come from another user\'s request', async () => {
     const a = await createArticle(app, alice);

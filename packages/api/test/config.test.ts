@@ -39,6 +39,9 @@ describe('configuration from the environment', () => {
       dbPoolSize: 10,
       dbRetryBudgetMs: 3000,
       rateLimitAuthPerMin: 30,
+      rateLimitLoginPerAccount: 10,
+      rateLimitWritesPerMin: 60,
+      trustedProxyHops: 0,
       edgePurgeUrls: [],
       corsAllowedOrigins: ['*'],
     });
@@ -59,9 +62,12 @@ describe('configuration from the environment', () => {
       CACHE_TIMEOUT_MS: '25',
       DB_POOL_SIZE: '4',
       RATE_LIMIT_AUTH_PER_MIN: '500',
+      RATE_LIMIT_LOGIN_PER_ACCOUNT: '7',
+      RATE_LIMIT_WRITES_PER_MIN: '90',
+      TRUSTED_PROXY_HOPS: '2',
     });
     expect(c.cache).toEqual({ kind: 'sentinel', masterName: 'conduit', sentinels: [{ host: '127.0.0.1', port: 26379 }, { host: '127.0.0.1', port: 26380 }] });
-    expect(c).toMatchObject({ databaseReaderUrl: 'mysql://app:pw@reader:3306/conduit', host: '0.0.0.0', port: 8080, logLevel: 'warn', instanceId: 'api-a1', zone: 'zone-a', cacheTimeoutMs: 25, dbPoolSize: 4, rateLimitAuthPerMin: 500 });
+    expect(c).toMatchObject({ databaseReaderUrl: 'mysql://app:pw@reader:3306/conduit', host: '0.0.0.0', port: 8080, logLevel: 'warn', instanceId: 'api-a1', zone: 'zone-a', cacheTimeoutMs: 25, dbPoolSize: 4, rateLimitAuthPerMin: 500, rateLimitLoginPerAccount: 7, rateLimitWritesPerMin: 90, trustedProxyHops: 2 });
     expect(loadConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379' }).cache).toEqual({ kind: 'url', url: 'redis://127.0.0.1:6379' });
   });
 

@@ -14,6 +14,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     JWT_SECRET,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_AUTH_PER_MIN: '100000',
+    RATE_LIMIT_LOGIN_PER_ACCOUNT: '100000',
+    RATE_LIMIT_WRITES_PER_MIN: '100000',
     CACHE_TIMEOUT_MS: '200',
     ...env,
   });

@@ -73,6 +73,13 @@ export interface ResolvedDefinition extends Omit<ParsedDefinition, 'scaling'> {
   sentinelNodes: SentinelNode[];
   /** Name Sentinel and ElastiCache use for the cache primary. */
   cacheMasterName: string;
+  /**
+   * The proxies a client's request crosses before an API instance, in order, each appending the address it
+   * received the request from to X-Forwarded-For: the edge (Varnish locally, CloudFront on AWS), then the
+   * load balancer (HAProxy, ALB). The API trusts exactly this many X-Forwarded-For entries, counted from the
+   * right; anything further left was written by the client.
+   */
+  apiProxyChain: readonly ('edge' | 'lb')[];
 }
 
 const zoneLetters = 'abcdef';
@@ -201,6 +208,7 @@ export function resolve(input: DefinitionInput | unknown = {}): ResolvedDefiniti
     cacheNodes,
     sentinelNodes,
     cacheMasterName: `${d.name}-cache`,
+    apiProxyChain: ['edge', 'lb'] as const,
   };
 
   const problems = invariants(d, derived);

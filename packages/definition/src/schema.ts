@@ -113,6 +113,20 @@ export const definitionSchema = z
           .min(1)
           .default(['*'])
           .describe("default: ['*'] (any origin)"),
+        /**
+         * Abuse limits, counted in the cache (Redis) so they hold across every instance however many the
+         * autoscaler runs; while the cache is down each instance counts on its own (the same limits, per instance).
+         */
+        rateLimits: z
+          .strictObject({
+            /** Sign-ins and registrations per client IP per minute (the client IP the edge saw). */
+            authPerIpPerMinute: z.number().int().min(1).default(30).describe('default: 30'),
+            /** Sign-in attempts per account (email) per 15 minutes, from any IP: slows password guessing spread over many IPs. */
+            loginPerAccountPer15Min: z.number().int().min(1).default(10).describe('default: 10'),
+            /** Writes (articles, comments, favorites, follows, profile) per signed-in user per minute. */
+            writesPerUserPerMinute: z.number().int().min(1).default(60).describe('default: 60'),
+          })
+          .prefault({}),
       })
       .prefault({}),
 

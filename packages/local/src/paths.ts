@@ -110,9 +110,12 @@ type Named = { name: string };
 
 export const logFile = (paths: Pick<StatePaths, 'logs'>, name: string) => join(paths.logs, `${name}.log`);
 
-// Per MariaDB node: data dir, admin socket (root, no password, socket only), tmpdir, my.cnf, pid file.
+// Per MariaDB node: data dir, admin socket, tmpdir, my.cnf, pid file. The sockets sit in a folder of their
+// own, mode 700: mariadbd creates its socket world-writable, and only the region's user may reach it
+// (run/ itself stays traversable for Varnish's users).
 export const dbDataDir = (paths: Pick<StatePaths, 'data'>, node: Named) => join(paths.data, node.name);
-export const dbSocket = (paths: Pick<StatePaths, 'run'>, node: Named) => join(paths.run, `${node.name}.sock`);
+export const dbSocketDir = (paths: Pick<StatePaths, 'run'>) => join(paths.run, 'db');
+export const dbSocket = (paths: Pick<StatePaths, 'run'>, node: Named) => join(dbSocketDir(paths), `${node.name}.sock`);
 export const dbTmpDir = (paths: Pick<StatePaths, 'run'>, node: Named) => join(paths.run, `${node.name}-tmp`);
 export const dbCnfFile = (paths: Pick<StatePaths, 'config'>, node: Named) => join(paths.config, `${node.name}.cnf`);
 export const dbPidFile = (paths: Pick<StatePaths, 'run'>, node: Named) => join(paths.run, `${node.name}.pid`);

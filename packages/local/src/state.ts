@@ -26,9 +26,10 @@ const secret = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 /** Secrets generated once per region and kept in <stateDir>/secrets.json (mode 600). */
 export function loadOrCreateSecrets(paths: StatePaths): RegionSecrets {
-  const saved = readJson<RegionSecrets>(paths.secrets);
-  if (saved) return saved;
-  const s: RegionSecrets = {
+  const saved = readJson<Partial<RegionSecrets>>(paths.secrets);
+  if (saved?.adminUser && saved.adminPassword) return saved as RegionSecrets;
+  // A region created before a secret existed keeps the ones it has and gets the new ones.
+  const s = {
     jwtSecret: secret(48),
     appUser: 'app',
     appPassword: secret(18),
@@ -36,7 +37,10 @@ export function loadOrCreateSecrets(paths: StatePaths): RegionSecrets {
     replPassword: secret(18),
     exporterUser: 'exporter',
     exporterPassword: secret(18),
-  };
+    adminUser: 'conduit_admin',
+    adminPassword: secret(18),
+    ...saved,
+  } as RegionSecrets;
   writeFileAtomic(paths.secrets, JSON.stringify(s, null, 2) + '\n', 0o600);
   return s;
 }

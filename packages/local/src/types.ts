@@ -14,6 +14,12 @@ export interface RegionSecrets {
   /** MariaDB user of prometheus-mysqld-exporter. */
   exporterUser: string;
   exporterPassword: string;
+  /**
+   * MariaDB user of the DB failover controller: over a node's socket only ('localhost'), with the
+   * replication and read_only privileges its steps need and no access to data or accounts.
+   */
+  adminUser: string;
+  adminPassword: string;
 }
 
 /** <stateDir>/db-topology.json: who is the primary now. Written at bootstrap, updated by the failover controller. */

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDbFailoverController } from '../src/controllers/db-failover.js';
 import { startControllers } from '../src/controllers/load.js';
 import { controllerJournal, openEntries } from '../src/journal.js';
-import { dbSocket, haproxyCommand, haproxyServers, loadOrCreateSecrets, primarySql, readTopology, statePaths, writeTopology } from '../src/index.js';
+import { ADMIN_PRIVILEGES, dbSocket, haproxyCommand, haproxyServers, loadOrCreateSecrets, primarySql, readTopology, statePaths, writeTopology } from '../src/index.js';
 
 const execFileP = promisify(execFile);
 // The repository's own .test-state (git-ignored), wherever the checkout is.
@@ -38,6 +38,7 @@ const definition = resolve({
   },
 });
 const repl = { user: 'repl', password: "r3pl'pass" };
+const admin = { user: 'ctl', password: 'ctl-pass' };
 const paths = statePaths(stateDir);
 const haproxySocket = paths.haproxySocket;
 const children = new Map<string, ChildProcess>();
@@ -86,9 +87,9 @@ async function startNode(n: DbNode, extraArgs: string[] = []) {
   await waitForPort(n.port, 20_000);
 }
 
-const admin = (n: DbNode) => ({ host: '127.0.0.1', port: n.port, user: 'root', password: '' });
+const rootTcp = (n: DbNode) => ({ host: '127.0.0.1', port: n.port, user: 'root', password: '' });
 async function q(n: DbNode, sql: string) {
-  const c = await mysql.createConnection(admin(n));
+  const c = await mysql.createConnection(rootTcp(n));
   try {
     const [r] = await c.query(sql);
     return r as Record<string, unknown>[];
@@ -102,7 +103,7 @@ const [dbA, dbB, dbC] = nodes as [DbNode, DbNode, DbNode];
 
 beforeAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
-  for (const d of ['logs', 'run', 'config']) mkdirSync(join(stateDir, d), { recursive: true });
+  for (const d of ['logs', 'run/db', 'config']) mkdirSync(join(stateDir, d), { recursive: true });
   await Promise.all(
     nodes.map(async (n) => {
       mkdirSync(join(nodeDir(n), 'data'), { recursive: true });
@@ -117,6 +118,9 @@ beforeAll(async () => {
         "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION",
         `CREATE USER IF NOT EXISTS '${repl.user}'@'127.0.0.1' IDENTIFIED BY 'r3pl\\'pass'`,
         `GRANT REPLICATION SLAVE ON *.* TO '${repl.user}'@'127.0.0.1'`,
+        // The controller's own login, as the region creates it: socket only, its privileges only.
+        `CREATE USER IF NOT EXISTS '${admin.user}'@'localhost' IDENTIFIED BY '${admin.password}'`,
+        `GRANT ${ADMIN_PRIVILEGES.join(', ')} ON *.* TO '${admin.user}'@'localhost'`,
       ].join('; ')]);
     }),
   );
@@ -168,7 +172,7 @@ afterAll(async () => {
 
 describe('db failover controller on real MariaDB', () => {
   const sentences: string[] = [];
-  const controller = createDbFailoverController({ definition, paths, secrets: { replUser: repl.user, replPassword: repl.password }, log: (s) => sentences.push(s) });
+  const controller = createDbFailoverController({ definition, paths, secrets: { replUser: repl.user, replPassword: repl.password, adminUser: admin.user, adminPassword: admin.password }, log: (s) => sentences.push(s) });
   const tickUntilQuiet = async (max = 20) => {
     for (let i = 0; i < max; i++) if ((await controller.tick()) === null) return;
     throw new Error(`controller never settled: ${sentences.slice(-3).join(' | ')}`);
@@ -340,7 +344,7 @@ describe('db failover controller on real MariaDB', () => {
     // A new supervisor's controllers: the entry goes to db-failover's resume() until its ticks converge.
     const logs: string[] = [];
     const stop = startControllers({
-      definition, stateDir, paths, secrets: { ...loadOrCreateSecrets(paths), replUser: repl.user, replPassword: repl.password }, log: (l) => logs.push(l),
+      definition, stateDir, paths, secrets: { ...loadOrCreateSecrets(paths), replUser: repl.user, replPassword: repl.password, adminUser: admin.user, adminPassword: admin.password }, log: (l) => logs.push(l),
       processes: () => [], start: async () => 0, stop: async () => '', forget: () => undefined, specFor: () => undefined,
     }, { interrupted: openEntries(paths.actionJournal), intervalMs: 100, only: ['db-failover'] });
     const deadline = Date.now() + 20_000;

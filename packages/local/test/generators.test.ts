@@ -15,7 +15,7 @@ const d = resolve(small);
 const defaults = resolve({});
 const paths = statePaths('/tmp/conduit-gen-test');
 const topology = initialTopology(d);
-const secrets = { jwtSecret: 'x'.repeat(40), appUser: 'app', appPassword: 'a', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e' };
+const secrets = { jwtSecret: 'x'.repeat(40), appUser: 'app', appPassword: 'a', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad' };
 const scratch = join(repoRoot, '.test-state', 'local-generators');
 mkdirSync(scratch, { recursive: true });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -213,6 +213,10 @@ describe('nginx.conf (front instance)', () => {
     expect(conf).not.toContain('immutable" always');
     expect(conf).toContain('add_header Cache-Control "no-cache" always;');
     expect(conf).toContain('add_header X-Zone b always;');
+    // Frame-blocking, nosniff and a referrer policy on every answer, in both locations (nginx does not inherit add_header into a location with its own).
+    for (const h of ['X-Frame-Options DENY always;', 'X-Content-Type-Options nosniff always;', 'Referrer-Policy strict-origin-when-cross-origin always;']) expect(conf.split(`add_header ${h}`).length - 1, h).toBe(2);
+    expect(conf).toMatch(/add_header Content-Security-Policy "[^"]*frame-ancestors 'none'[^"]*" always;/);
+    expect(conf).not.toMatch(/img-src[^;]* http:/);
   });
   it('is accepted by nginx -t', () => {
     const file = join(scratch, 'front.nginx.conf');

@@ -1,14 +1,16 @@
 // Integration: a small real region (2 zones, 2 API instances, 2 front instances, 1 replica) brought
 // up by the real `tier` CLI, checked through the edge, then destroyed with nothing left behind.
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { tierFor } from './tier-cli.ts';
 import {
-  readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole, sourceVersion, readHistory, regionDeploy, releaseBuildsDir,
+  dbSocket, logFile, queryNode, readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole, sourceVersion, readHistory, regionDeploy, releaseBuildsDir,
   type ProcessRecord,
 } from '../src/index.js';
 import { buildRelease } from '@conduit/release';
@@ -20,6 +22,7 @@ const d = resolve(small);
 const edge = `http://127.0.0.1:${d.local.ports.edge}`;
 
 const tier = tierFor(config);
+const execFileP = promisify(execFile);
 
 /** The app user's login through an endpoint; `tls` verifies MariaDB against the region's CA, as the API does. */
 function appLogin(port: number, tls = true, database?: string): mysql.ConnectionOptions {
@@ -136,6 +139,25 @@ describe('a small region', () => {
     }
   });
 
+  it('the API sees the client address the edge saw, not a forged X-Forwarded-For (edge → LB → API: 2 trusted hops)', async () => {
+    const id = `xff-${Date.now()}`;
+    const r = await httpGet(`${edge}/api/users/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '6.6.6.6', 'x-request-id': id }, body: '{}', timeoutMs: 10_000,
+    });
+    expect(r.status).toBe(422);
+    const paths = statePaths(stateDir);
+    let line: { ip?: string } | undefined;
+    await waitUntil(`the access log line of ${id}`, async () => {
+      for (const slot of d.apiSlots) {
+        const file = logFile(paths, slot.name);
+        const hit = existsSync(file) ? readFileSync(file, 'utf8').split('\n').find((l) => l.includes(`"reqId":"${id}"`) && l.includes('request completed')) : undefined;
+        if (hit) line = JSON.parse(hit) as { ip?: string };
+      }
+      return line !== undefined;
+    }, 10_000);
+    expect(line!.ip).toBe('127.0.0.1');
+  });
+
   it('the writer endpoint reaches the primary (writable) and the reader a replica (read-only)', async () => {
     const ask = async (port: number) => {
       const c = await mysql.createConnection(appLogin(port));
@@ -171,6 +193,64 @@ describe('a small region', () => {
     expect(publicRoots?.message).toMatch(/certificate/i);
     // The key is private to the region's user.
     expect(statSync(statePaths(stateDir).tls.key).mode & 0o077).toBe(0);
+  });
+
+  it('MariaDB root: socket only, for the OS root user only; the admin, exporter and app users cannot reach beyond their job', async () => {
+    const paths = statePaths(stateDir);
+    const secrets = loadOrCreateSecrets(paths);
+    // The attacker is a local account: nginx's workers run as nobody.
+    const asNobody = (args: string[]) => execFileP('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'mariadb', ...args, '-e', 'SELECT CURRENT_USER()'], { timeout: 10_000 })
+      .then((r) => `connected: ${r.stdout}`, (e: { stderr?: string }) => e.stderr ?? String(e));
+    // 1. Root over TCP, through the writer endpoint and straight at a node: no such account.
+    for (const port of [d.local.ports.dbWriter, d.dbNodes[0]!.port]) {
+      expect(await asNobody(['-h127.0.0.1', `-P${port}`, '-uroot'])).toMatch(/Access denied for user 'root'@'127\.0\.0\.1'|is not allowed to connect/);
+      expect(await asNobody(['-h127.0.0.1', `-P${port}`, '-uroot', '--password='])).toMatch(/Access denied|is not allowed/);
+    }
+    // 2. The sockets: their folder is the region user's alone, so another uid cannot even connect…
+    const sock = dbSocket(paths, d.dbNodes[0]!);
+    const sockDir = dirname(sock);
+    expect(statSync(sockDir).mode & 0o777).toBe(0o700);
+    expect(await asNobody([`--socket=${sock}`, '-uroot'])).toMatch(/Can't connect to local server through socket .*\(13\)/);
+    // …and were it reachable, root authenticates by the peer's uid (unix_socket), not by a password.
+    chmodSync(sockDir, 0o711);
+    try {
+      expect(await asNobody([`--socket=${sock}`, '-uroot'])).toMatch(/Access denied for user 'root'@'localhost'/);
+    } finally {
+      chmodSync(sockDir, 0o700);
+    }
+    // 3. On every node: root@localhost by unix_socket is the only root, no anonymous account.
+    for (const n of d.dbNodes) {
+      const rows = await queryNode<{ u: string; h: string; plugin: string }>(dbSocket(paths, n),
+        "SELECT User AS u, Host AS h, JSON_VALUE(Priv, '$.plugin') AS plugin FROM mysql.global_priv WHERE User IN ('root', '') ORDER BY Host");
+      expect(rows, n.name).toEqual([{ u: 'root', h: 'localhost', plugin: 'unix_socket' }]);
+    }
+    // 4. The controllers' admin user: replication and read_only, no data and no password hashes.
+    const adminLogin = { user: secrets.adminUser, password: secrets.adminPassword };
+    expect(await queryNode(sock, 'SELECT @@read_only AS ro', 2_000, adminLogin)).toHaveLength(1);
+    await expect(queryNode(sock, 'SELECT * FROM mysql.global_priv', 2_000, adminLogin)).rejects.toMatchObject({ code: 'ER_TABLEACCESS_DENIED_ERROR' });
+    await expect(queryNode(sock, `SELECT * FROM \`${d.database.databaseName}\`.users`, 2_000, adminLogin)).rejects.toMatchObject({ code: 'ER_TABLEACCESS_DENIED_ERROR' });
+    // 5. The exporter reads status, not tables; the app user cannot lift a replica's fence.
+    const exporter = await mysql.createConnection({ host: '127.0.0.1', port: d.local.ports.dbWriter, user: secrets.exporterUser, password: secrets.exporterPassword });
+    try {
+      await expect(exporter.query('SELECT authentication_string FROM mysql.user')).rejects.toMatchObject({ code: 'ER_TABLEACCESS_DENIED_ERROR' });
+      const [st] = await exporter.query("SHOW GLOBAL STATUS LIKE 'Uptime'");
+      expect(st).toHaveLength(1);
+    } finally {
+      await exporter.end();
+    }
+    const app = await mysql.createConnection(appLogin(d.local.ports.dbReader));
+    try {
+      await expect(app.query('SET GLOBAL read_only = OFF')).rejects.toMatchObject({ code: 'ER_SPECIFIC_ACCESS_DENIED_ERROR' });
+    } finally {
+      await app.end();
+    }
+    // The app user has rows and its migrations' DDL, not ALL: no DROP (of a table that does not exist: harmless either way).
+    const writer = await mysql.createConnection(appLogin(d.local.ports.dbWriter, true, d.database.databaseName));
+    try {
+      await expect(writer.query('DROP TABLE IF EXISTS no_such_table')).rejects.toMatchObject({ code: 'ER_TABLEACCESS_DENIED_ERROR' });
+    } finally {
+      await writer.end();
+    }
   });
 
   it('the edge caches hashed assets, serves the SPA entry for unknown paths, never caches authenticated API reads', async () => {

@@ -1,13 +1,13 @@
 // Steps as data: process specs and the replication bootstrap, checked without starting anything.
 import { describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
-import { regionSpecs, apiInstanceEnv, portClaims, replicationSteps, reconcileTopology, initialTopology, statePaths } from '../src/index.js';
+import { dbInitCommand, regionSpecs, apiInstanceEnv, portClaims, replicationSteps, reconcileTopology, initialTopology, statePaths } from '../src/index.js';
 import small from './fixtures/small.config.ts';
 import { restartDelayMs } from '../src/supervisor/supervisor.js';
 
 const d = resolve(small);
 const paths = statePaths('/tmp/conduit-cmd-test');
-const secrets = { jwtSecret: 'j'.repeat(48), appUser: 'app', appPassword: 'p@ss', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e' };
+const secrets = { jwtSecret: 'j'.repeat(48), appUser: 'app', appPassword: 'p@ss', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad' };
 const ctx = { definition: d, paths, secrets, version: 'v1', tsxLoader: '/tsx' };
 
 describe('process specs', () => {
@@ -59,6 +59,15 @@ describe('process specs', () => {
     expect(s.copyBeforeStart).toEqual([[`${paths.config}/sentinel-2.conf`, `${paths.run}/sentinel-2.conf`]]);
     expect(s.args).toEqual([`${paths.run}/sentinel-2.conf`]);
   });
+  it('Prometheus runs without its lifecycle API (any local user could stop it with POST /-/quit)', () => {
+    const p = regionSpecs(ctx).find((x) => x.name === 'prometheus')!;
+    expect(p.args.some((a) => a.includes('lifecycle'))).toBe(false);
+  });
+  it('MariaDB data dirs get root by unix socket only', () => {
+    const init = dbInitCommand(ctx, d.dbNodes[0]!);
+    expect(init.args).toContain('--auth-root-authentication-method=socket');
+    expect(init.args.join(' ')).not.toContain('normal');
+  });
   it('claim every port with the component and setting to name in an error', () => {
     expect(portClaims(d)).toContainEqual({ port: 21080, component: 'edge (Varnish)', setting: 'local.ports.edge' });
     expect(portClaims(d)).toContainEqual({ port: 21311, component: 'db-b (MariaDB)', setting: 'local.ports.dbNodesBase' });
@@ -66,7 +75,7 @@ describe('process specs', () => {
 });
 
 describe('replication bootstrap', () => {
-  const steps = replicationSteps(d, initialTopology(d), secrets);
+  const steps = replicationSteps(d, initialTopology(d), secrets, 'box');
   it('creates users on every node without binlogging them', () => {
     const users = steps.filter((s) => s.kind === 'users');
     expect(users.map((s) => s.node)).toEqual(['db-a', 'db-b']);
@@ -77,6 +86,24 @@ describe('replication bootstrap', () => {
       expect(s.sql).toContain("CREATE USER IF NOT EXISTS 'app'@'127.0.0.1' IDENTIFIED BY 'p@ss' REQUIRE SSL");
       expect(s.sql).toContain("ALTER USER 'app'@'127.0.0.1' IDENTIFIED BY 'p@ss' REQUIRE SSL");
       expect(s.sql.filter((q) => q.includes('REQUIRE SSL'))).toHaveLength(2);
+    }
+  });
+  it('root by unix socket only, other root and anonymous accounts dropped, an admin user with the controller\'s privileges only', () => {
+    for (const s of steps.filter((x) => x.kind === 'users')) {
+      expect(s.sql).toContain("ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket");
+      const drop = s.sql.find((q) => q.startsWith('DROP USER IF EXISTS'))!;
+      for (const acct of ["'root'@'127.0.0.1'", "'root'@'::1'", "'root'@'%'", "'root'@'box'", "''@'localhost'", "''@'box'"]) expect(drop).toContain(acct);
+      expect(drop).not.toContain("'root'@'localhost'");
+      // Socket only ('localhost'), never a TCP host.
+      expect(s.sql).toContain("CREATE USER IF NOT EXISTS 'admin'@'localhost' IDENTIFIED BY 'ad'");
+      const grant = s.sql.find((q) => q.includes("TO 'admin'@"))!;
+      expect(grant).toMatch(/^GRANT READ_ONLY ADMIN, REPLICATION SLAVE ADMIN, .* ON \*\.\* TO 'admin'@'localhost'$/);
+      expect(grant).not.toMatch(/ALL|SUPER|CREATE USER|SELECT/);
+      expect(s.sql).toContain("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON `conduit`.* TO 'app'@'127.0.0.1'");
+      expect(s.sql.join('\n')).not.toMatch(/GRANT ALL/);
+      // The exporter sees status, not tables (SELECT on *.* would include the password hashes).
+      expect(s.sql).toContain("GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'exporter'@'127.0.0.1'");
+      expect(s.sql.join('\n')).not.toMatch(/SELECT ON \*\.\* TO 'exporter'/);
     }
   });
   it('opens writes and semi-sync on the primary only', () => {

@@ -19,8 +19,20 @@ export interface NginxServerBlock {
  * falls back to index.html with no-cache. Shared by the local front instances and the AWS front release
  * (packages/release), so both targets serve the same thing. `indent` prefixes every non-empty line.
  */
+/**
+ * Sent with every answer of the site (nginx drops server-level add_header in a location that has its own,
+ * so each location lists them). A header, unlike index.html's <meta> CSP, can say frame-ancestors: no site
+ * may frame this one (clickjacking). Images: https and data: only, no plain http.
+ */
+export const SITE_SECURITY_HEADERS: [string, string][] = [
+  ['Content-Security-Policy', `"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"`],
+  ['X-Frame-Options', 'DENY'],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Referrer-Policy', 'strict-origin-when-cross-origin'],
+];
+
 export function nginxServerBlock(b: NginxServerBlock, indent = ''): string {
-  const headers = (b.headers ?? []).map(([k, v]) => `        add_header ${k} ${v} always;`);
+  const headers = [...SITE_SECURITY_HEADERS, ...(b.headers ?? [])].map(([k, v]) => `        add_header ${k} ${v} always;`);
   const text = `server {
     listen ${b.listen};
     root ${b.root};
@@ -28,13 +40,15 @@ export function nginxServerBlock(b: NginxServerBlock, indent = ''): string {
     # Content-hashed files: cached for a year everywhere; a missing one is a 404, never index.html.
     # No "always" on Cache-Control: a 404 for an asset of a newer build must not be cached for a year.
     location /assets/ {
-${headers.join('\n')}${headers.length ? '\n' : ''}        add_header Cache-Control "public, max-age=${b.assetMaxAgeSeconds}, immutable";
+${headers.join('\n')}
+        add_header Cache-Control "public, max-age=${b.assetMaxAgeSeconds}, immutable";
         try_files $uri =404;
     }
 
     # History routing: any path that is not a file is the SPA entry; revalidated on every request.
     location / {
-${headers.join('\n')}${headers.length ? '\n' : ''}        add_header Cache-Control "no-cache" always;
+${headers.join('\n')}
+        add_header Cache-Control "no-cache" always;
         try_files $uri /index.html;
     }
 }

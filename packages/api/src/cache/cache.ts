@@ -57,8 +57,20 @@ if g == ARGV[4] then return {g} end
 return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}
 `;
 
+// A fixed-window counter: the window starts with its first hit and the key expires with it.
+const COUNT_IN_WINDOW = `
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl}
+`;
+
 type RedisWithScript = Redis & {
   getWithGen(genKey: string, prefix: string, key: string, fresh: string, known: string): Promise<[string, (string | null)?]>;
+  countInWindow(key: string, windowMs: number): Promise<[number, number]>;
 };
 
 const newGeneration = () => `${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
@@ -124,8 +136,17 @@ export class Cache {
     this.ev = { hit: noop, miss: noop, error: noop, breaker: noop, ...opts.events };
     if (client) {
       client.defineCommand('getWithGen', { numberOfKeys: 1, lua: GET_WITH_GEN });
+      client.defineCommand('countInWindow', { numberOfKeys: 1, lua: COUNT_IN_WINDOW });
       // Without a listener an 'error' event would crash the process; the breaker reports outages.
       client.on('error', () => undefined);
+      // A reconnect may land on another primary (a Sentinel failover) whose generation key is older than
+      // the last bumps (replication is asynchronous): entries of that generation may be stale. Nothing
+      // cached is trusted until a new generation is set.
+      let connected = client.status === 'ready';
+      client.on('ready', () => {
+        if (connected) this.pendingBump = true;
+        connected = true;
+      });
       this.client = client as RedisWithScript;
     } else {
       this.client = null;
@@ -275,6 +296,15 @@ export class Cache {
   /** Sets a short-lived marker (outside the entries); false when Redis could not be told. */
   async mark(key: string, ttlMs: number): Promise<boolean> {
     return (await this.call((c) => c.set(`${this.prefix}${key}`, '1', 'PX', ttlMs))) === 'OK';
+  }
+
+  /**
+   * Counts one hit of `key` in its current window of windowMs (shared by every instance): the hits so far
+   * and the time left; undefined when Redis cannot say (the caller then counts on its own).
+   */
+  async count(key: string, windowMs: number): Promise<{ count: number; ttlMs: number } | undefined> {
+    const r = await this.call((c) => c.countInWindow(`${this.prefix}n:${key}`, windowMs));
+    return r === undefined ? undefined : { count: Number(r[0]), ttlMs: Number(r[1]) };
   }
 
   /** Whether a marker is set; undefined when Redis cannot say (disabled, unreachable, breaker open). */

@@ -71,6 +71,8 @@ function createPool(url: string, size: number, tls: DatabaseTls | undefined): Po
     bigNumberStrings: false,
     decimalNumbers: true,
     dateStrings: false,
+    // An object among the values becomes a quoted string, never `key` = value SQL (mysql2's default expands it).
+    stringifyObjects: true,
   });
 }
 

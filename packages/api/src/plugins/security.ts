@@ -1,13 +1,20 @@
 // OWASP headers on every response (computed once by helmet, then set on each reply: running the helmet
-// middleware per request re-parses its configuration every time), rate limits (applied per route), and
-// caching headers:
+// middleware per request re-parses its configuration every time), rate limits, and caching headers.
+// Rate limits (@fastify/rate-limit) count in Redis through app.cache, so a limit holds across every
+// instance (it would otherwise be max × instances and grow as the autoscaler adds instances); while
+// Redis cannot count (down, breaker open) each instance counts in its own memory: the same limits, per
+// instance, never none. Routes opt in with config.rateLimit; every authenticated write gets the per-user
+// write limit (one budget across all write routes).
+// Caching headers:
 // - authenticated requests, writes and errors: `Cache-Control: no-store`
 // - public GETs (routes with config.publicCache): `public, max-age=5` + `Vary: Authorization`, so an edge
 //   cache (Varnish, CloudFront) may serve the anonymous version briefly, never a signed-in one.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
+import type { Cache } from '../cache/cache.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -41,8 +48,58 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = (() => {
   return Object.freeze(headers);
 })();
 
-export default fp(
-  async (app) => {
+export interface SecurityOptions {
+  /** Writes per signed-in user per minute, across all write routes and instances. */
+  writesPerMinute: number;
+}
+
+type Counted = { current: number; ttl: number };
+const LOCAL_KEYS = 10_000;
+
+/**
+ * A @fastify/rate-limit store: a fixed window per key in Redis (Cache.count), or in this process's memory
+ * while Redis cannot answer. A child store (one per route or groupId) prefixes its keys.
+ */
+export function sharedStore(cache: () => Cache) {
+  const local = new Map<string, { n: number; until: number }>();
+  const countLocally = (key: string, windowMs: number): Counted => {
+    const now = Date.now();
+    let e = local.get(key);
+    if (!e || e.until <= now) {
+      if (local.size >= LOCAL_KEYS) {
+        for (const [k, v] of local) if (v.until <= now) local.delete(k);
+        // Still full: drop the oldest windows (bounded memory under a flood of distinct keys).
+        for (const k of local.keys()) if (local.size >= LOCAL_KEYS) local.delete(k); else break;
+      }
+      e = { n: 0, until: now + windowMs };
+      local.set(key, e);
+    }
+    e.n += 1;
+    return { current: e.n, ttl: e.until - now };
+  };
+  return class SharedStore {
+    private readonly prefix: string;
+    // The plugin constructs the root store with its options object: the root prefix then applies.
+    constructor(prefix: unknown) {
+      this.prefix = typeof prefix === 'string' ? prefix : 'rl:';
+    }
+    incr(key: string, cb: (err: Error | null, res?: Counted) => void, timeWindow: number): void {
+      const k = this.prefix + key;
+      cache().count(k, timeWindow).then(
+        (r) => cb(null, r ? { current: r.count, ttl: r.ttlMs } : countLocally(k, timeWindow)),
+        () => cb(null, countLocally(k, timeWindow)),
+      );
+    }
+    child(route: RouteOptions & { path: string; prefix: string }): SharedStore {
+      // What the plugin passes at run time (its typings say RouteOptions): the merged limit, the route as routeInfo.
+      const o = route as unknown as { groupId?: string; routeInfo: { method?: unknown; url?: string } };
+      return new SharedStore(`rl:${o.groupId ?? `${String(o.routeInfo.method)}${o.routeInfo.url}`}:`);
+    }
+  };
+}
+
+export default fp<SecurityOptions>(
+  async (app, opts) => {
     // First hook of every request, so that even a request rejected by a later hook carries them; the
     // request id (echoed or generated, app.ts) goes with them rather than in a hook of its own.
     app.addHook('onRequest', (req, reply, done) => {
@@ -50,8 +107,17 @@ export default fp(
       reply.header('x-request-id', req.id);
       done();
     });
-    // Limits are per client IP and per instance; routes opt in with config.rateLimit.
-    await app.register(rateLimit, { global: false });
+    // Every authenticated write (before rate-limit's own onRoute hook reads the config): per user, not per IP.
+    app.addHook('onRoute', (route) => {
+      const methods = [route.method].flat();
+      if (route.config?.auth !== 'required' || methods.some((m) => m === 'GET' || m === 'HEAD') || route.config.rateLimit !== undefined) return;
+      route.config = {
+        ...route.config,
+        rateLimit: { max: opts.writesPerMinute, timeWindow: 60_000, hook: 'preHandler', groupId: 'writes', keyGenerator: (req: FastifyRequest) => `user:${req.userId}` },
+      };
+    });
+    // Keys default to req.ip: the client address X-Forwarded-For holds TRUSTED_PROXY_HOPS from the right (app.ts).
+    await app.register(rateLimit, { global: false, store: sharedStore(() => app.cache) });
 
     app.addHook('onSend', (req, reply, payload, done) => {
       if (!reply.hasHeader('cache-control')) {

@@ -1,4 +1,6 @@
 // Users and authentication: POST /users, POST /users/login, GET /user, PUT /user.
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { dummyHash, hashPassword, verifyPassword } from '../auth/password.js';
 import { findUserByEmail, findUserById, insertUser, takenFields, updateUser, type UserPatch, type UserRecord } from '../db/users.js';
@@ -9,18 +11,30 @@ import { currentUserSchema, loginSchema, registerSchema, updateUserSchema, type 
 
 export interface UserRoutesOptions {
   authPerMinute: number;
+  loginPerAccountPer15Min: number;
 }
 
 const emptyToNull = (s: string | null | undefined) => (s === undefined ? undefined : s === null || s.trim() === '' ? null : s);
 
 const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) => {
   const rateLimit = { max: opts.authPerMinute, timeWindow: '1 minute' };
+  // Per account, from any IP: password guessing spread over many addresses still meets this one.
+  // groupId names the store's key prefix (security.ts), the plugin's typings omit it here.
+  const perAccount = app.createRateLimit({
+    max: opts.loginPerAccountPer15Min, timeWindow: 15 * 60_000, groupId: 'login-account',
+    keyGenerator: (req: FastifyRequest) => createHash('sha256').update((req.body as { user: { email: string } }).user.email.trim().toLowerCase()).digest('base64url'),
+  } as Parameters<typeof app.createRateLimit>[0]);
   const render = (u: UserRecord): UserResponse => ({
     user: { email: u.email, token: app.tokens.sign(u.id), username: u.username, bio: u.bio, image: u.image },
   });
 
-  app.post('/users/login', { schema: loginSchema, config: { rateLimit } }, async (req) => {
+  app.post('/users/login', { schema: loginSchema, config: { rateLimit } }, async (req, reply) => {
     const { email, password } = req.body.user;
+    const account = await perAccount(req);
+    if ('isExceeded' in account && account.isExceeded) {
+      reply.header('retry-after', String(account.ttlInSeconds));
+      throw new HttpError(429, { email: [`too many sign-in attempts for this account, retry in ${account.ttlInSeconds} s`] });
+    }
     // The writer: a user who just registered must be able to log in even if a replica lags.
     const user = await findUserByEmail(app.db.writer, email);
     const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));

@@ -1,10 +1,16 @@
 import { z } from 'zod';
 import { ErrorBody, Profile, Slug, errorResponses, intQuery, nonBlank } from './common.js';
 
+// Zero-width characters, bidi controls and other invisible format/control characters: two tags that look
+// the same must be the same tag (no "java\u200Bscript" beside "javascript", no right-to-left overrides).
+const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
+/** A tag as stored and as filtered on: Unicode NFC, invisible characters removed, trimmed. */
+export const normalizeTag = (s: string) => s.normalize('NFC').replace(INVISIBLE, '').trim();
+
 const Tag = z
   .string()
   .max(64, 'is too long (maximum is 64 characters)')
-  .transform((s) => s.trim())
+  .transform(normalizeTag)
   .refine((s) => s.length > 0, "can't be blank");
 const TagList = z.array(Tag).max(20, 'has too many tags (maximum is 20)');
 
@@ -52,8 +58,11 @@ export const UpdateArticleBody = z.object({
 });
 
 const filter = z.string().max(255).optional();
-const pagination = { limit: intQuery(1, 100).optional(), offset: intQuery(0, 10_000_000).optional() };
-export const ListQuery = z.object({ tag: filter, author: filter, favorited: filter, ...pagination });
+// Offsets are capped: MariaDB walks and discards every skipped row, so a deep offset costs a scan per
+// request. 10,000 is a thousand pages of ten; deeper than that is a crawler, not a reader.
+export const MAX_OFFSET = 10_000;
+const pagination = { limit: intQuery(1, 100).optional(), offset: intQuery(0, MAX_OFFSET).optional() };
+export const ListQuery = z.object({ tag: filter.transform((t) => (t === undefined ? t : normalizeTag(t))), author: filter, favorited: filter, ...pagination });
 export const FeedQuery = z.object(pagination);
 export const SlugParams = z.object({ slug: Slug });
 

@@ -125,6 +125,11 @@ export class RegionStack extends TerraformStack {
         corsAllowedOrigins: def.api.corsAllowedOrigins.join(','),
         // Aurora's failover takes longer (typically 10-30 s) than the budget: it only hides short stalls there.
         dbRetryBudgetMs: def.database.clientRetryBudgetMs,
+        // CloudFront then the ALB each append one X-Forwarded-For entry (the ALB only accepts CloudFront: origin header).
+        trustedProxyHops: def.apiProxyChain.length,
+        rateLimitAuthPerMin: def.api.rateLimits.authPerIpPerMinute,
+        rateLimitLoginPerAccount: def.api.rateLimits.loginPerAccountPer15Min,
+        rateLimitWritesPerMin: def.api.rateLimits.writesPerUserPerMinute,
       }),
       statements: apiStatements,
     });

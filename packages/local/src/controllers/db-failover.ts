@@ -20,8 +20,11 @@ import type { Controller, ControllerContext } from './types.js';
 export interface DbFailoverOptions {
   definition: ResolvedDefinition;
   paths: StatePaths;
-  /** replUser/replPassword: the login replicas use when the controller repoints them. */
-  secrets: Pick<RegionSecrets, 'replUser' | 'replPassword'>;
+  /**
+   * replUser/replPassword: the login replicas use when the controller repoints them; adminUser/adminPassword:
+   * the controller's own login on each node's socket (the replication privileges only, not root).
+   */
+  secrets: Pick<RegionSecrets, 'replUser' | 'replPassword' | 'adminUser' | 'adminPassword'>;
   /** Every sentence, as it is said (the supervisor logs what tick() returns instead). */
   log?: (sentence: string) => void;
   /** The action journal: an entry is open while the steps of a decision run (a crash leaves it open). */
@@ -65,6 +68,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
   };
   const byName = new Map(d.dbNodes.map((n) => [n.name, n]));
   const byPort = new Map(d.dbNodes.map((n) => [n.port, n.name]));
+  const login = { user: opts.secrets.adminUser, password: opts.secrets.adminPassword };
   const socketOf = (name: string) => {
     const n = byName.get(name);
     if (!n) throw new Error(`no database node named ${name}`);
@@ -121,7 +125,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
             slaveEnabled: yes(v.se),
           },
         } satisfies NodeState;
-      }, OBSERVE_TIMEOUT_MS);
+      }, OBSERVE_TIMEOUT_MS, login);
     } catch (e) {
       return {
         name: node.name, reachable: false, error: errorText(e), readOnly: true, replication: null, gtidCurrentPos: '', gtidBinlogPos: '', gtidBinlogState: '',
@@ -145,16 +149,16 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
   async function run(steps: Step[]): Promise<void> {
     for (const step of steps) {
       try {
-        if (step.kind === 'sql') await runSql(socketOf(step.node), step.node, step.sql, { timeoutMs: STEP_TIMEOUT_MS });
+        if (step.kind === 'sql') await runSql(socketOf(step.node), step.node, step.sql, { timeoutMs: STEP_TIMEOUT_MS, login });
         else if (step.kind === 'gtid-wait') {
-          const [r] = (await runSql(socketOf(step.node), step.node, [`SELECT MASTER_GTID_WAIT(${sqlString(step.gtid)}, ${step.timeoutMs / 1000}) AS w`], { timeoutMs: step.timeoutMs + 2_000 })) as { w: number | string }[][];
+          const [r] = (await runSql(socketOf(step.node), step.node, [`SELECT MASTER_GTID_WAIT(${sqlString(step.gtid)}, ${step.timeoutMs / 1000}) AS w`], { timeoutMs: step.timeoutMs + 2_000, login })) as { w: number | string }[][];
           if (Number(r?.[0]?.w) !== 0) throw new Error(`${step.node} did not apply its relay log up to ${step.gtid} within ${step.timeoutMs} ms`);
         } else if (step.kind === 'haproxy') await haproxyAct(paths.haproxySocket, step.commands, 1_000);
-        else if (step.kind === 'flashback') await flashback(socketOf(step.node), step.node, step.startGtid);
+        else if (step.kind === 'flashback') await flashback(socketOf(step.node), step.node, step.startGtid, 20_000, login);
         else if (step.kind === 'clone-rejoined') {
           const info = join(dbDataDir(paths, byName.get(step.node)!), CLONE_INFO_FILE);
           if (existsSync(info)) renameSync(info, `${info}.applied`);
-        } else if (step.kind === 'save-errant') await saveBinlogTail(socketOf(step.node), step.node, step.startGtid, errantFile(paths, step.node, step.errant, new Date()));
+        } else if (step.kind === 'save-errant') await saveBinlogTail(socketOf(step.node), step.node, step.startGtid, errantFile(paths, step.node, step.errant, new Date()), 20_000, login);
         else writeTopology(paths, step.topology);
       } catch (e) {
         if (!('bestEffort' in step) || !step.bestEffort) throw e;

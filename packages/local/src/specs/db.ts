@@ -17,29 +17,66 @@ export const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/
 const q = sqlString;
 
 /**
+ * The privileges of the failover controller's admin user, each for a statement of its steps
+ * (db-failover-steps.ts) or of its observation: no data access, no accounts, no SUPER.
+ */
+export const ADMIN_PRIVILEGES = [
+  'READ_ONLY ADMIN', // SET GLOBAL read_only (fencing, promotion); flashback writes on a fenced node
+  'REPLICATION SLAVE ADMIN', // STOP/START SLAVE, RESET SLAVE, CHANGE MASTER, gtid_slave_pos, the slave side of semi-sync
+  'REPLICATION MASTER ADMIN', // the master side of semi-sync
+  'SLAVE MONITOR', // SHOW SLAVE STATUS
+  'BINLOG MONITOR', // SHOW BINARY LOGS
+  'RELOAD', // RESET MASTER (a rewound node)
+  'REPLICATION SLAVE', // flashback: mariadb-binlog --read-from-remote-server
+  'BINLOG REPLAY', // flashback: applying the inverse events
+  'BINLOG ADMIN', // flashback: SET SESSION sql_log_bin = 0
+];
+
+/** What the API needs on its database: its queries and the DDL of its migrations. */
+export const APP_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES';
+
+/** Accounts a data dir may hold that nothing here uses: root over TCP, anonymous users. */
+export const strayAccounts = (hostname: string) =>
+  [['root', '127.0.0.1'], ['root', '::1'], ['root', '%'], ['root', hostname], ['', 'localhost'], ['', hostname]]
+    .filter(([u, h]) => !(u === 'root' && h === 'localhost'));
+
+/**
  * Users on every node, written with sql_log_bin=0: each node gets identical users locally, nothing
  * about them flows through replication, so any node can be promoted and already has them.
+ *
+ * Root logs in over the node's socket only, as the OS user of the same name (unix_socket: no password
+ * to steal); every other root or anonymous account is dropped (data dirs initialized before with
+ * password root accounts included). The controllers' admin user is 'localhost' (socket only) too.
  */
-export function usersStep(d: ResolvedDefinition, node: DbNode, s: RegionSecrets): SqlStep {
+export function usersStep(d: ResolvedDefinition, node: DbNode, s: RegionSecrets, hostname: string): SqlStep {
   const host = q('127.0.0.1');
-  const user = (name: string, password: string, require = '') => [
-    `CREATE USER IF NOT EXISTS ${q(name)}@${host} IDENTIFIED BY ${q(password)}${require}`,
-    `ALTER USER ${q(name)}@${host} IDENTIFIED BY ${q(password)}${require}`,
+  const user = (name: string, password: string, require = '', at = host) => [
+    `CREATE USER IF NOT EXISTS ${q(name)}@${at} IDENTIFIED BY ${q(password)}${require}`,
+    `ALTER USER ${q(name)}@${at} IDENTIFIED BY ${q(password)}${require}`,
   ];
   return {
     node: node.name,
     kind: 'users',
-    why: `create the app, replication and exporter users on ${node.name} (local, not binlogged)`,
+    why: `create the app, replication, exporter and admin users on ${node.name}, root by socket only (local, not binlogged)`,
     sql: [
       'SET SESSION sql_log_bin=0',
+      "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket",
+      `DROP USER IF EXISTS ${strayAccounts(hostname).map(([u, h]) => `${q(u!)}@${q(h!)}`).join(', ')}`,
       // TLS required of the app user only, as Aurora does (the cluster's app user is REQUIRE SSL).
       ...user(s.appUser, s.appPassword, ' REQUIRE SSL'),
       // Database-level privileges only: no READ ONLY ADMIN, so read_only fences the app out of replicas.
-      `GRANT ALL PRIVILEGES ON \`${d.database.databaseName}\`.* TO ${q(s.appUser)}@${host}`,
+      // Rows, plus the DDL its migrations run (as on Aurora: packages/aws appUserSql); no DROP, routines,
+      // triggers, events or views. Revoked first: a data dir from before had ALL.
+      `REVOKE ALL PRIVILEGES ON \`${d.database.databaseName}\`.* FROM ${q(s.appUser)}@${host}`,
+      `GRANT ${APP_PRIVILEGES} ON \`${d.database.databaseName}\`.* TO ${q(s.appUser)}@${host}`,
       ...user(s.replUser, s.replPassword),
       `GRANT REPLICATION SLAVE ON *.* TO ${q(s.replUser)}@${host}`,
       ...user(s.exporterUser, s.exporterPassword),
-      `GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO ${q(s.exporterUser)}@${host}`,
+      // Status and replication state only: no SELECT on *.* (that would include mysql.global_priv's hashes).
+      `REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${q(s.exporterUser)}@${host}`,
+      `GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO ${q(s.exporterUser)}@${host}`,
+      ...user(s.adminUser, s.adminPassword, '', q('localhost')),
+      `GRANT ${ADMIN_PRIVILEGES.join(', ')} ON *.* TO ${q(s.adminUser)}@'localhost'`,
       'SET SESSION sql_log_bin=1',
     ],
   };
@@ -122,12 +159,12 @@ export function replicaStep(replica: DbNode, primary: DbNode, s: RegionSecrets):
 }
 
 /** The whole replication bootstrap for a topology, in order: users everywhere, the primary, then the replicas. */
-export function replicationSteps(d: ResolvedDefinition, topology: DbTopology, s: RegionSecrets): SqlStep[] {
+export function replicationSteps(d: ResolvedDefinition, topology: DbTopology, s: RegionSecrets, hostname: string): SqlStep[] {
   const byName = new Map(d.dbNodes.map((n) => [n.name, n]));
   const primary = byName.get(topology.primary);
   if (!primary) throw new Error(`db-topology primary "${topology.primary}" is not a node of the definition`);
   return [
-    ...d.dbNodes.map((n) => usersStep(d, n, s)),
+    ...d.dbNodes.map((n) => usersStep(d, n, s, hostname)),
     primaryStep(d, primary),
     ...topology.replicas.map((r) => byName.get(r)).filter((n): n is DbNode => !!n).map((r) => replicaStep(r, primary, s)),
   ];

@@ -6,6 +6,7 @@ import type { InstanceSlot, ResolvedDefinition, DbNode, CacheNode, SentinelNode 
 import { apiEnvironment } from '@conduit/api/environment';
 import { backupAgentEntry, consoleServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, releaseTierDir, repoRoot, sentinelConfFiles, type BackupPaths, type StatePaths } from '../paths.js';
 import type { ProcessSpec, RegionSecrets } from '../types.js';
+import { adminSocketUser } from '../runner/mariadb.js';
 
 export interface SpecContext {
   definition: ResolvedDefinition;
@@ -88,7 +89,9 @@ export function dbNodeSpec(ctx: SpecContext, node: DbNode): ProcessSpec {
 export function dbInitCommand(ctx: SpecContext, node: DbNode): { command: string; args: string[] } {
   return {
     command: 'mariadb-install-db',
-    args: [`--defaults-file=${dbCnfFile(ctx.paths, node)}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=normal'],
+    // Root (and the OS user running the region, when not root) log in by unix_socket only: no
+    // password root, no root@127.0.0.1 / ::1 / hostname accounts.
+    args: [`--defaults-file=${dbCnfFile(ctx.paths, node)}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=socket', `--auth-root-socket-user=${adminSocketUser()}`],
   };
 }
 
@@ -208,6 +211,11 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     edgePurgeUrls: `http://127.0.0.1:${d.local.ports.edgePurge}`,
     corsAllowedOrigins: d.api.corsAllowedOrigins.join(','),
     dbRetryBudgetMs: d.database.clientRetryBudgetMs,
+    // Varnish then HAProxy each append one X-Forwarded-For entry: the API reads the client IP that many hops in.
+    trustedProxyHops: d.apiProxyChain.length,
+    rateLimitAuthPerMin: d.api.rateLimits.authPerIpPerMinute,
+    rateLimitLoginPerAccount: d.api.rateLimits.loginPerAccountPer15Min,
+    rateLimitWritesPerMin: d.api.rateLimits.writesPerUserPerMinute,
   });
 }
 
@@ -235,8 +243,8 @@ export function prometheusSpec(ctx: SpecContext): ProcessSpec {
     name: 'prometheus', tier: 'monitoring', zone: null, port: p.prometheus,
     command: 'prometheus',
     args: [`--config.file=${ctx.paths.prometheusConfig}`, `--web.listen-address=127.0.0.1:${p.prometheus}`,
-      `--storage.tsdb.path=${join(ctx.paths.data, 'prometheus')}`, `--storage.tsdb.retention.time=${ctx.definition.observability.logRetentionDays}d`,
-      '--web.enable-lifecycle'],
+      `--storage.tsdb.path=${join(ctx.paths.data, 'prometheus')}`, `--storage.tsdb.retention.time=${ctx.definition.observability.logRetentionDays}d`],
+    // No --web.enable-lifecycle: it lets any local user stop Prometheus (POST /-/quit); the supervisor restarts it instead.
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/-/ready' },
     stopGraceMs: 10_000,

@@ -2,6 +2,7 @@
 // primary only, replicas read_only) → migrations once through the writer, seed on first start →
 // API instances. Independent components start in parallel; waiting is polling with deadlines.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { regionSpecs, dbInitCommand, databaseUrls, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
 import { replicationSteps, restoredGtidSteps, type SqlStep } from '../specs/db.js';
@@ -98,7 +99,7 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   }
 
   // 3. Replication: users everywhere (local), the primary writable with semi-sync, replicas on GTID.
-  const steps = replicationSteps(d, topology, ctx.secrets);
+  const steps = replicationSteps(d, topology, ctx.secrets, hostname());
   await runSteps(ctx, steps.filter((s) => s.kind === 'users'));
   await runSteps(ctx, steps.filter((s) => s.kind === 'primary'));
   await runSteps(ctx, steps.filter((s) => s.kind === 'replica'));

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import {
   haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, prometheusRules, alertmanagerConfig, blackboxConfig,
 } from '../generators/index.js';
-import { cacheDataDir, dbCnfFile, dbTmpDir, nginxPrefix, redisConfFile, sentinelConfFiles } from '../paths.js';
+import { cacheDataDir, dbCnfFile, dbSocketDir, dbTmpDir, nginxPrefix, redisConfFile, sentinelConfFiles } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
 import type { CacheNode, DbNode } from '@conduit/definition';
 import type { SpecContext } from '../specs/processes.js';
@@ -43,6 +43,9 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
 
   files.push(writeHaproxyConfig(ctx, topology));
   write(paths.varnishVcl, varnishVcl(d));
+  // Only the region's user reaches the MariaDB sockets (mode 700; chmod also tightens an existing folder).
+  mkdirSync(dbSocketDir(paths), { recursive: true, mode: 0o700 });
+  chmodSync(dbSocketDir(paths), 0o700);
   for (const n of d.dbNodes) {
     mkdirSync(dbTmpDir(paths, n), { recursive: true });
     files.push(writeDbConfig(ctx, n, topology));
