@@ -38,7 +38,7 @@ export function regionHealthCheck(failoverAfterSeconds: number): { requestInterv
 
 /**
  * Time a new instance gets before its health counts: the boot script (packages ~30-60 s from the regional
- * repository, the release from S3, secrets) plus the server start (0.4 s in the boot rehearsal, the script itself 0.15 s), with margin.
+ * repository, the release from S3, secrets) plus the server start (0.3 s in the boot rehearsal, the script itself 0.3 s with the sha256 checks), with margin.
  */
 export const BOOT_GRACE_SECONDS = 300;
 

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRelease } from '@conduit/release';
-import { generateCertificates, startMariaDb, startRedis, stopProcess, waitForPort, type ServerHandle, type TlsFiles } from '@conduit/testkit';
+import { assertPortFree, generateCertificates, startMariaDb, startRedis, stopProcess, waitForPort, type ServerHandle, type TlsFiles } from '@conduit/testkit';
 import { appUserSql } from '../src/constructs/database.js';
 import { examples, one, synthDefinition, type Synthesized } from './helpers.js';
 
@@ -160,6 +160,10 @@ function boot(name: string, script: string, opts: { mayFail?: boolean } = {}): B
 /** Starts the unit's command as systemd would, with the rehearsal's substitutions; resolves once it listens. */
 async function startUnit(b: Boot): Promise<{ env: Record<string, string>; cwd: string }> {
   expect(b.env.DATABASE_TLS_CA).toBe('rds');
+  // One unit at a time: a test that failed before stopping its unit must not leave it answering for the next.
+  if (api) await stopProcess(api);
+  api = undefined;
+  await assertPortFree(PORTS.api, 'the rehearsed API unit');
   const env = { ...b.env, PORT: String(PORTS.api), HOST: '127.0.0.1', DATABASE_TLS_CA: tls.ca, NODE_EXTRA_CA_CERTS: tls.ca, LOG_LEVEL: 'warn', PATH: process.env.PATH ?? '' };
   const [cmd, ...args] = b.unit.ExecStart!.split(' ');
   const cwd = b.release(b.unit.WorkingDirectory!);
