@@ -54,6 +54,8 @@ export function usersStep(d: ResolvedDefinition, node: DbNode, s: RegionSecrets,
     `CREATE USER IF NOT EXISTS ${q(name)}@${at} IDENTIFIED BY ${q(password)}${require}`,
     `ALTER USER ${q(name)}@${at} IDENTIFIED BY ${q(password)}${require}`,
   ];
+  const appDb = `\`${d.database.databaseName}\`.*`;
+  const appGrant = `GRANT ${APP_PRIVILEGES} ON ${appDb} TO ${q(s.appUser)}@${host}`;
   return {
     node: node.name,
     kind: 'users',
@@ -66,9 +68,11 @@ export function usersStep(d: ResolvedDefinition, node: DbNode, s: RegionSecrets,
       ...user(s.appUser, s.appPassword, ' REQUIRE SSL'),
       // Database-level privileges only: no READ ONLY ADMIN, so read_only fences the app out of replicas.
       // Rows, plus the DDL its migrations run (as on Aurora: packages/aws appUserSql); no DROP, routines,
-      // triggers, events or views. Revoked first: a data dir from before had ALL.
-      `REVOKE ALL PRIVILEGES ON \`${d.database.databaseName}\`.* FROM ${q(s.appUser)}@${host}`,
-      `GRANT ${APP_PRIVILEGES} ON \`${d.database.databaseName}\`.* TO ${q(s.appUser)}@${host}`,
+      // triggers, events or views. A data dir from before granted ALL: granted, all revoked (REVOKE needs an
+      // existing grant), granted again.
+      appGrant,
+      `REVOKE ALL PRIVILEGES ON ${appDb} FROM ${q(s.appUser)}@${host}`,
+      appGrant,
       ...user(s.replUser, s.replPassword),
       `GRANT REPLICATION SLAVE ON *.* TO ${q(s.replUser)}@${host}`,
       ...user(s.exporterUser, s.exporterPassword),
