@@ -145,6 +145,11 @@ export const definitionSchema = z
          * HAProxy's per-server `rtime` (average of the last 1024 responses; HAProxy keeps no percentile).
          */
         maxLatencyRatio: z.number().min(1).default(2).describe('default: 2'),
+        /**
+         * Response times below this are compared as this: HAProxy's rtime counts whole milliseconds, and
+         * 1 ms against 3 ms on a loaded machine is noise, not a slower release.
+         */
+        latencyFloorMs: z.number().int().min(1).max(10_000).default(10).describe('default: 10 ms'),
         /** Requests the canary must have answered before its latency is judged (errors are judged from the first). */
         minCanaryRequests: z.number().int().min(1).default(20).describe('default: 20'),
         /** A new instance must pass its health check within this, or the deploy stops and rolls back. */

@@ -59,9 +59,10 @@ export function judgeCanary(d: ResolvedDefinition, canaryNames: string[], oldNam
   if (canary.errors + canary.retried > 0 && canary.errorRate - old.errorRate > t.maxErrorRateIncrease) {
     return fail(`failed share ${pct(canary.errorRate)} exceeds the old instances' ${pct(old.errorRate)} by more than deploy.maxErrorRateIncrease (${pct(t.maxErrorRateIncrease)})`);
   }
-  // Latency is only judged on enough requests on both sides; a tiny old rtime (e.g. 0 ms) counts as 1 ms.
-  if (canary.requests >= t.minCanaryRequests && old.requests >= t.minCanaryRequests && canary.rtimeMs / Math.max(old.rtimeMs, 1) > t.maxLatencyRatio) {
-    return fail(`response time ${canary.rtimeMs.toFixed(0)} ms is more than deploy.maxLatencyRatio (${t.maxLatencyRatio}) times the old instances' ${old.rtimeMs.toFixed(0)} ms`);
+  // Latency is only judged on enough requests on both sides, and both times count as at least latencyFloorMs.
+  const floor = (ms: number) => Math.max(ms, t.latencyFloorMs);
+  if (canary.requests >= t.minCanaryRequests && old.requests >= t.minCanaryRequests && floor(canary.rtimeMs) / floor(old.rtimeMs) > t.maxLatencyRatio) {
+    return fail(`response time ${canary.rtimeMs.toFixed(0)} ms is more than deploy.maxLatencyRatio (${t.maxLatencyRatio}) times the old instances' ${old.rtimeMs.toFixed(0)} ms (both counted as at least deploy.latencyFloorMs=${t.latencyFloorMs} ms)`);
   }
   const note = canary.requests < t.minCanaryRequests ? ` (fewer than deploy.minCanaryRequests=${t.minCanaryRequests} requests: latency not judged)` : '';
   return { ok: true, sentence: `canary passed${note} — ${said}`, canary, old };

@@ -28,6 +28,12 @@ describe('canary analysis', () => {
     expect(few.ok).toBe(true);
     expect(few.sentence).toContain('latency not judged');
   });
+  it('compares response times below deploy.latencyFloorMs as the floor (whole-millisecond noise is not a slower release)', () => {
+    expect(judgeCanary(d, ['api-3'], ['api-2'], before, [stat('api-3', 50, 0, 3), stat('api-2', 150, 1, 1)]).ok).toBe(true);
+    const slow = judgeCanary(d, ['api-3'], ['api-2'], before, [stat('api-3', 50, 0, 21), stat('api-2', 150, 1, 1)]);
+    expect(slow.ok).toBe(false);
+    expect(slow.sentence).toContain('deploy.latencyFloorMs=10');
+  });
   it('fails a canary HAProxy no longer sees up', () => {
     expect(judgeCanary(d, ['api-3'], ['api-2'], before, [stat('api-3', 5, 0, 10, 0, false), stat('api-2', 150, 1)]).ok).toBe(false);
   });
