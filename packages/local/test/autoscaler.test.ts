@@ -120,7 +120,7 @@ describe('the API autoscaler', () => {
     for (const l of ins) timeline.push(`(logged) ${l}`);
     timeline.push(`${at(Date.now())} back at min, ${((Date.now() - tStop) / 1000).toFixed(1)} s after the load stopped`);
     expect(ins.map((l) => l.match(/scaled api in \d → \d/)![0])).toEqual(['scaled api in 3 → 2', 'scaled api in 2 → 1']);
-    expect(ins[0]).toMatch(/: \d+ rps(, CPU \d+ %)? over 3 instances has been below the 20 rps target for \d+(\.\d)? s \(needs \d, min 1\)$/);
+    expect(ins[0]).toMatch(/: \d+ rps(, CPU \d+ % over 3 instances has been below the 20 rps and 60 % CPU targets| over 3 instances has been below the 20 rps target) for \d+(\.\d)? s \(needs \d(, min 1)?\)$/);
     const s = await status();
     expect(healthyApi(s)).toEqual(['api-1']);
     // Removed instances are forgotten, not listed as down: the region is healthy at min.
