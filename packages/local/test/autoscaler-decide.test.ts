@@ -160,7 +160,9 @@ describe('decide: CPU target tracking (scaling.targetCpuPercent), beside the req
   it('scales in only when both are below target', () => {
     const belowSince = T - 300_000;
     expect(decide(cpu(100, 3, 55), mem({ belowSince }), p).decision).toMatchObject({ kind: 'none', why: expect.stringContaining('on target') });
-    expect(decide(cpu(100, 3, 20), mem({ belowSince }), p).decision).toMatchObject({ kind: 'scale-in', to: 2 });
+    expect(decide(cpu(100, 3, 20), mem({ belowSince }), p).decision).toMatchObject({
+      kind: 'scale-in', to: 2, sentence: 'scaled api in 3 → 2: 100 rps, CPU 20 % over 3 instances has been below the 400 rps and 60 % CPU targets for 300 s (needs 1)',
+    });
   });
   it('ignores CPU while unknown, or when the policy does not track it', () => {
     expect(decide(cpu(800, 2, null), mem(), p).decision.kind).toBe('none');

@@ -97,7 +97,7 @@ describe('the API autoscaler', () => {
       timeline.push(`${at(Date.now())} status: healthy api ${healthyApi(s).join(', ')}`);
       expect(healthyApi(s).length).toBeGreaterThan(1);
       // The rate is averaged over 3 s: measured while the load ramps up it may ask for 2 first, then 3.
-      expect(out).toMatch(/scaled api out 1 → [23]: \d+ rps over 1 instance is above the 20 rps target \(needs \d+(, max 3)?\)$/);
+      expect(out).toMatch(/scaled api out 1 → [23]: \d+ rps(, CPU \d+ %)? over 1 instance is above the 20 rps target \(needs \d+(, max 3)?\)$/);
       await waitUntil('3 healthy api instances', async () => healthyApi(await status()).length === 3, 15_000, 250);
       timeline.push(`${at(Date.now())} status: healthy api ${healthyApi(await status()).join(', ')}`);
       // Keep the load on for ~10 s: the group stays at its max, no scale-in while above target.
@@ -120,7 +120,7 @@ describe('the API autoscaler', () => {
     for (const l of ins) timeline.push(`(logged) ${l}`);
     timeline.push(`${at(Date.now())} back at min, ${((Date.now() - tStop) / 1000).toFixed(1)} s after the load stopped`);
     expect(ins.map((l) => l.match(/scaled api in \d → \d/)![0])).toEqual(['scaled api in 3 → 2', 'scaled api in 2 → 1']);
-    expect(ins[0]).toMatch(/: \d+ rps over 3 instances has been below the 20 rps target for \d+(\.\d)? s \(needs \d, min 1\)$/);
+    expect(ins[0]).toMatch(/: \d+ rps(, CPU \d+ % over 3 instances has been below the 20 rps and 60 % CPU targets| over 3 instances has been below the 20 rps target) for \d+(\.\d)? s \(needs \d(, min 1)?\)$/);
     const s = await status();
     expect(healthyApi(s)).toEqual(['api-1']);
     // Removed instances are forgotten, not listed as down: the region is healthy at min.

@@ -113,8 +113,9 @@ export function decide(o: Observed, memory: Memory, p: Policy): { decision: Deci
   const needed = Math.min(Math.max(raw, p.min), p.max);
   const cpuSaid = cpu === null ? '' : `, CPU ${Math.round(cpu)} %`;
   const over = `${rps} rps${cpuSaid} over ${plural(o.healthy, 'instance')}`;
-  // Which target asks for more: the sentence names it.
+  // Out: the sentence names the target that asks for more. In: both must be below, so it names both.
   const target = byCpu > byRps ? `${p.targetCpuPercent} % CPU target` : `${p.targetRps} rps target`;
+  const targets = cpu !== null && p.targetCpuPercent !== undefined ? `${p.targetRps} rps and ${p.targetCpuPercent} % CPU targets` : `${p.targetRps} rps target`;
   const needs = raw === needed ? `needs ${needed}` : raw > p.max ? `needs ${raw}, max ${p.max}` : `needs ${raw}, min ${p.min}`;
 
   // 2. Above target: scale out by what is needed, once per scale-out cooldown.
@@ -147,7 +148,7 @@ export function decide(o: Observed, memory: Memory, p: Policy): { decision: Deci
     return {
       decision: {
         kind: 'scale-in', from: running, to: running - 1,
-        sentence: `scaled api in ${running} → ${running - 1}: ${over} has been below the ${target} for ${secs(below)} (${needs})`,
+        sentence: `scaled api in ${running} → ${running - 1}: ${over} has been below the ${targets} for ${secs(below)} (${needs})`,
       },
       memory: next,
     };
