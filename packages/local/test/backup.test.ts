@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { tierFor } from './tier-cli.ts';
 import {
-  backupEnv, backupPaths, dbSocket, httpGet, isAlive, listFulls, listSegments, queryNode, readRegion, readTopology, repoRoot, restoreRegion, runSql, seqOf, statePaths, waitUntil,
+  backupEnv, backupNow, backupPaths, verifyLatest, seedVolume, dbSocket, httpGet, isAlive, listFulls, listSegments, queryNode, readRegion, readTopology, repoRoot, restoreRegion, runSql, seqOf, statePaths, waitUntil,
 } from '../src/index.js';
 import fixture from './fixtures/backup.config.ts';
 
@@ -23,6 +23,7 @@ const paths = statePaths(stateDir);
 const backups = backupPaths(d, config);
 const tier = tierFor(config);
 const env = () => backupEnv(d, stateDir, config);
+const opts = () => ({ definition: d, stateDir, configFile: config, progress: () => undefined });
 const node = (name: string) => d.dbNodes.find((n) => n.name === name)!;
 const primarySocket = () => dbSocket(paths, node(readTopology(paths)!.primary));
 const sql = (statements: string[]) => runSql(primarySocket(), 'primary', statements, { timeoutMs: 10_000 });
@@ -80,14 +81,39 @@ describe('the backup agent', () => {
   });
 });
 
-describe('tier backup verify', () => {
-  it('restores the latest backup plus binlogs into a throwaway server; every checksum equals the live primary', async () => {
-    const r = await tier('backup', 'verify');
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/verify OK in [\d.]+ s: backup \S+ \+ \d+ binlog segment\(s\) restored to GTID 0-1-\d+: \d+ tables, \d+ rows, every CHECKSUM TABLE equals the live primary's/);
-    expect(r.stdout).toMatch(/backup_probe\s+2 rows/);
+describe('tier seed --size', () => {
+  it('generates users, articles with markdown bodies, tags, comments, favorites and follows on the primary', async () => {
+    const count = async (t: string) => Number((await queryNode<{ n: string }>(primarySocket(), `SELECT COUNT(*) AS n FROM conduit.${t}`))[0]!.n);
+    const before = await count('articles');
+    const r = await seedVolume({ definition: d, stateDir, size: '2MB', progress: () => undefined });
+    expect(r.articles - before).toBe(Math.ceil((2 << 20) / 6_500));
+    expect(await count('comments')).toBeGreaterThanOrEqual(2 * (r.articles - before));
+    expect(await count('favorites')).toBeGreaterThan(r.articles - before);
+    expect(await count('follows')).toBeGreaterThan(0);
+    expect(r.bytes).toBeGreaterThan(2 << 20);
+    const [a] = await queryNode<{ body: string; n: string }>(primarySocket(), "SELECT body, (SELECT COUNT(*) FROM conduit.article_tags x WHERE x.article_id = a.id) AS n FROM conduit.articles a WHERE slug LIKE 'gen-%' LIMIT 1");
+    expect(a!.body).toMatch(/^# Article \d+\n\nSome \*\*markdown\*\*/);
+    expect(Number(a!.n)).toBe(2);
+  }, 120_000);
+});
+
+describe('tier backup now | verify', () => {
+  it('now: a second full backup from the replica, at the current position', async () => {
+    const m = await backupNow(opts());
+    expect(m.source).toMatch(/^db-b@/);
+    expect(seqOf(m.gtid)).toBeGreaterThanOrEqual(seqOf((await listFulls(env()))[0]!.gtid));
+    expect((await listFulls(env())).map((f) => f.id)).toContain(m.id);
+  }, 60_000);
+
+  it('verify restores the latest backup plus binlogs into a throwaway server; every checksum equals the live primary', async () => {
+    // In this process (the CLI's run is a child process coverage does not see); the CLI prints the same result.
+    const v = await verifyLatest(opts());
+    expect(v.ok, v.sentence).toBe(true);
+    expect(v.sentence).toMatch(/^backup \S+ \+ \d+ binlog segment\(s\) restored to GTID 0-1-\d+: \d+ tables, \d+ rows, every CHECKSUM TABLE equals the live primary's$/);
+    expect(v.tables.find((t) => t.table === 'backup_probe')).toMatchObject({ rows: 2 });
     const list = await tier('backup', 'list');
-    expect(list.stdout).toContain('last verify');
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain(`last verify ${v.at}: OK`);
   }, 120_000);
 });
 
@@ -168,9 +194,11 @@ describe('tier restore', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     await sql(['DELETE FROM conduit.backup_probe WHERE id <= 3', "INSERT INTO conduit.backup_probe VALUES (7, 'too late')"]);
     await archiveReaches(await primaryGtid());
-    const r = await tier('restore', '--to', target, '--force');
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/fetch [\d.]+ s, prepare [\d.]+ s, replay [\d.]+ s, stop [\d.]+ s, install [\d.]+ s, region up [\d.]+ s/);
+    const lines: string[] = [];
+    const r = await restoreRegion({ ...opts(), progress: (l) => lines.push(l), to: target, force: true });
+    expect(r.replayed).toBeGreaterThan(0);
+    expect(Date.parse(r.lastCommitAt!)).toBeLessThanOrEqual(Date.parse(target));
+    expect(lines.join('\n')).toMatch(/moved \d+ backup object\(s\) after GTID 0-2-\d+ to abandoned\//);
     expect(await probeRows()).toEqual([1, 2, 3, 4, 5, 6]);
     const tags = await httpGet(`http://127.0.0.1:${d.local.ports.edge}/api/tags`);
     expect(tags.status).toBe(200);
@@ -187,6 +215,7 @@ describe('tier restore', () => {
     expect(existsSync(stateDir)).toBe(false);
     const r = await tier('restore', '--to', 'latest');
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/fetch [\d.]+ s, prepare [\d.]+ s, replay [\d.]+ s, stop [\d.]+ s, install [\d.]+ s, region up [\d.]+ s/);
     expect(await probeRows()).toEqual([1, 2, 3, 4, 5, 6, 8]);
     const users = await queryNode<{ n: string }>(primarySocket(), 'SELECT COUNT(*) AS n FROM conduit.users');
     expect(Number(users[0]!.n)).toBeGreaterThan(0);
