@@ -1,4 +1,4 @@
-// Integration: backups of a small real region (ports 31000-31999) through the real `tier` CLI. The
+// Integration: backups of a small real region (ports 31000-31699) through the real `tier` CLI. The
 // backup agent takes the first full backup from the replica and archives binlogs every second; verify
 // restores into a throwaway server and compares checksums with the live primary; a corrupted object, a
 // missing segment and a wrong key are refused before anything changes; the archive follows a DB failover
