@@ -114,6 +114,8 @@ describe('tier backup now | verify', () => {
     const list = await tier('backup', 'list');
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain(`last verify ${v.at}: OK`);
+    const status = await tier('status');
+    expect(status.stdout).toMatch(new RegExp(`backup-agent .*archived to 0-1-\\d+ \\(last commit [^)]+\\); full \\S+; verify OK ${v.at}`));
   }, 120_000);
 });
 
