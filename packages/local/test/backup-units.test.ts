@@ -208,7 +208,7 @@ describe('tier seed --size', () => {
     for (const table of ['tags', 'users', 'articles', 'article_tags', 'comments', 'favorites', 'follows']) expect(first).toContain(`\`conduit\`.${table}`);
     expect(first).toContain('seq_1_to_2000');
     expect(first).toContain('RANDOM_BYTES');
-    expect(batches.at(-1)!.join('')).toMatch(/^UPDATE `conduit`.tags/);
+    expect(batches.at(-1)!.join('\n')).toMatch(/^USE `conduit`\nUPDATE `conduit`.tags/);
     expect(() => volumeSeedBatches('conduit', 1, "x'; DROP")).toThrow(/lowercase letters and digits/);
   });
 });

@@ -33,6 +33,8 @@ export function volumeSeedBatches(database: string, sizeBytes: number, run: stri
     const uo = Math.round(o * USERS_PER_ARTICLE);
     const users = `${db}.users`;
     out.push([
+      // seq_1_to_N (the SEQUENCE engine) resolves in the session's current database.
+      `USE ${db}`,
       ...(b === 0 ? first : []),
       `INSERT INTO ${users} (username, email, password_hash, bio) SELECT CONCAT('gen_${run}_', ${uo} + seq), CONCAT('gen_${run}_', ${uo} + seq, '@generated.invalid'), '!generated: no login', CONCAT('Generated user ', ${uo} + seq, ' writes about restores.') FROM seq_1_to_${u}`,
       `SELECT MIN(id), MAX(id) INTO @umin, @umax FROM ${users} WHERE username LIKE 'gen\\_${run}\\_%'`,
@@ -51,6 +53,6 @@ export function volumeSeedBatches(database: string, sizeBytes: number, run: stri
       `INSERT IGNORE INTO ${db}.follows (follower_id, followee_id) SELECT u.id, @umin + ((u.id * 17 + k.seq) MOD (@umax - @umin + 1)) FROM ${users} u JOIN seq_1_to_5 k WHERE u.id > @umax - ${u} AND u.id <> @umin + ((u.id * 17 + k.seq) MOD (@umax - @umin + 1))`,
     ]);
   }
-  out.push([`UPDATE ${db}.tags t SET article_count = (SELECT COUNT(*) FROM ${db}.article_tags x WHERE x.tag_id = t.id)`]);
+  out.push([`USE ${db}`, `UPDATE ${db}.tags t SET article_count = (SELECT COUNT(*) FROM ${db}.article_tags x WHERE x.tag_id = t.id)`]);
   return out;
 }
