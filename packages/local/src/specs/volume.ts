@@ -1,6 +1,7 @@
 // A realistic volume of Conduit data for restore measurements (`tier seed --size 1GB`), as SQL steps:
 // users, articles with markdown bodies, tags, favorites, follows and comments, generated inside MariaDB
-// (the built-in SEQUENCE engine: seq_1_to_N) in batches, so no client ships the bytes. Bodies carry
+// (the built-in SEQUENCE engine: seq_1_to_N) in batches, so no client ships the bytes. Ids are picked by
+// arithmetic and joined to rows that exist: bulk inserts leave gaps in AUTO_INCREMENT ranges. Bodies carry
 // random bytes (base64) so compression ratios are those of real text, not of a repeated string. Pure.
 
 /** Bytes one generated article costs on disk with its comments, favorites and index entries (measured: ~6.5 KB). */
@@ -46,11 +47,11 @@ export function volumeSeedBatches(database: string, sizeBytes: number, run: stri
         `TO_BASE64(RANDOM_BYTES(1024)), '\\n\\n> A quote between two paragraphs.\\n\\n', TO_BASE64(RANDOM_BYTES(1024)), '\\n\\n- one\\n- two\\n- three\\n\\n', TO_BASE64(RANDOM_BYTES(1024))), ` +
         `u.id, NOW(3) - INTERVAL s.seq SECOND, NOW(3) FROM seq_1_to_${n} s JOIN ${users} u ON u.id = @umin + (s.seq MOD (@umax - @umin + 1))`,
       `SELECT MIN(id), MAX(id) INTO @amin, @amax FROM ${db}.articles WHERE id > @before AND slug LIKE 'gen-${run}-%'`,
-      `INSERT IGNORE INTO ${db}.article_tags (article_id, tag_id, position) SELECT a.id, @tmin + ((a.id + k.seq) MOD @tcnt), k.seq FROM ${db}.articles a JOIN seq_0_to_1 k WHERE a.id BETWEEN @amin AND @amax`,
-      `INSERT INTO ${db}.comments (article_id, author_id, body) SELECT a.id, @umin + ((a.id * 7 + k.seq) MOD (@umax - @umin + 1)), CONCAT('Comment ', k.seq, ': ', TO_BASE64(RANDOM_BYTES(200))) FROM ${db}.articles a JOIN seq_1_to_2 k WHERE a.id BETWEEN @amin AND @amax`,
-      `INSERT IGNORE INTO ${db}.favorites (user_id, article_id) SELECT @umin + ((a.id * 13 + k.seq * 31) MOD (@umax - @umin + 1)), a.id FROM ${db}.articles a JOIN seq_1_to_3 k WHERE a.id BETWEEN @amin AND @amax`,
+      `INSERT IGNORE INTO ${db}.article_tags (article_id, tag_id, position) SELECT a.id, t.id, k.seq FROM ${db}.articles a JOIN seq_0_to_1 k JOIN ${db}.tags t ON t.id = @tmin + ((a.id + k.seq) MOD @tcnt) WHERE a.id BETWEEN @amin AND @amax`,
+      `INSERT INTO ${db}.comments (article_id, author_id, body) SELECT a.id, u.id, CONCAT('Comment ', k.seq, ': ', TO_BASE64(RANDOM_BYTES(200))) FROM ${db}.articles a JOIN seq_1_to_2 k JOIN ${users} u ON u.id = @umin + ((a.id * 7 + k.seq) MOD (@umax - @umin + 1)) WHERE a.id BETWEEN @amin AND @amax`,
+      `INSERT IGNORE INTO ${db}.favorites (user_id, article_id) SELECT u.id, a.id FROM ${db}.articles a JOIN seq_1_to_3 k JOIN ${users} u ON u.id = @umin + ((a.id * 13 + k.seq * 31) MOD (@umax - @umin + 1)) WHERE a.id BETWEEN @amin AND @amax`,
       `UPDATE ${db}.articles a SET favorites_count = (SELECT COUNT(*) FROM ${db}.favorites f WHERE f.article_id = a.id) WHERE a.id BETWEEN @amin AND @amax`,
-      `INSERT IGNORE INTO ${db}.follows (follower_id, followee_id) SELECT u.id, @umin + ((u.id * 17 + k.seq) MOD (@umax - @umin + 1)) FROM ${users} u JOIN seq_1_to_5 k WHERE u.id > @umax - ${u} AND u.id <> @umin + ((u.id * 17 + k.seq) MOD (@umax - @umin + 1))`,
+      `INSERT IGNORE INTO ${db}.follows (follower_id, followee_id) SELECT u.id, v.id FROM ${users} u JOIN seq_1_to_5 k JOIN ${users} v ON v.id = @umin + ((u.id * 17 + k.seq) MOD (@umax - @umin + 1)) WHERE u.id > @umax - ${u} AND u.username LIKE 'gen\\_${run}\\_%' AND v.id <> u.id`,
     ]);
   }
   out.push([`USE ${db}`, `UPDATE ${db}.tags t SET article_count = (SELECT COUNT(*) FROM ${db}.article_tags x WHERE x.tag_id = t.id)`]);
