@@ -11,6 +11,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const systemPackages = [
   { bin: '/usr/sbin/mariadbd', pkg: 'mariadb-server', for: 'database' },
   { bin: '/usr/bin/mariadb-backup', pkg: 'mariadb-backup', for: 'database backups' },
+  { bin: '/usr/bin/zstd', pkg: 'zstd', for: 'backup compression' },
   { bin: '/usr/bin/redis-server', pkg: 'redis-server', for: 'cache' },
   { bin: '/usr/bin/redis-sentinel', pkg: 'redis-sentinel', for: 'cache failover' },
   { bin: '/usr/sbin/haproxy', pkg: 'haproxy', for: 'load balancers' },

@@ -52,6 +52,11 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     summary: 'backups of the local region: tier backup now | list | verify (restore latest + binlogs into a throwaway server, compare checksums)',
     load: () => import('./commands/backup.js').then((m) => m.backup),
   },
+  seed: {
+    summary: 'generated Conduit data on the running region for restore measurements: tier seed --size 1GB',
+    options: { size: { type: 'string' } },
+    load: () => import('./commands/backup.js').then((m) => m.seed),
+  },
   restore: {
     summary: 'restore the local region from its backups: tier restore --to <latest | ISO time | GTID> [--force] (works on a destroyed region)',
     options: { to: { type: 'string' }, force: { type: 'boolean' } },

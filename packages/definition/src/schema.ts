@@ -259,6 +259,20 @@ export const definitionSchema = z
         /** A replica further behind than this leaves the reader endpoint until it catches up (local failover controller). */
         readerMaxLagSeconds: z.number().int().min(0).max(3600).default(2).describe('default: 2 s'),
         deletionProtection: z.boolean().default(true).describe('default: true'),
+        /**
+         * AWS: create the cluster from a backup instead of empty — a snapshot (its identifier or ARN, e.g. a
+         * recovery point copied to this region's vault) or a point in time of another cluster (an ISO time, or
+         * 'latest' for its latest restorable time). Read once, at creation; ignored afterwards. With a Global
+         * Database the global cluster is then made from the restored cluster. default: none (an empty cluster).
+         */
+        restore: z
+          .union([
+            z.strictObject({ snapshot: z.string().min(1) }),
+            z.strictObject({ pointInTime: z.strictObject({ sourceCluster: z.string().min(1), time: z.union([z.literal('latest'), z.iso.datetime()]) }) }),
+          ])
+          .nullable()
+          .default(null)
+          .describe('default: none (an empty cluster)'),
       })
       .prefault({}),
 

@@ -14,6 +14,7 @@ import {
   regionSpecs, portClaims, statePaths, backupPaths, restoredGtidSteps, type FullManifest, type SegmentMeta,
 } from '../src/index.js';
 import { expiredFulls } from '../src/backup/catalog.js';
+import { parseSize, volumeSeedBatches, BYTES_PER_ARTICLE } from '../src/specs/volume.js';
 import fixture from './fixtures/backup.config.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'backup-units-'));
@@ -189,5 +190,25 @@ describe('the region with backups', () => {
     expect(resolve({}).backup.archiveEverySeconds).toBe(5);
     expect(resolve({}).local.backupsDir).toBe('.backups');
     expect(() => resolve({ local: { ports: { objectStore: 9090 } } })).toThrow(/local port 9090 is used by both local.ports.prometheus and local.ports.objectStore/);
+  });
+});
+
+describe('tier seed --size', () => {
+  it('reads sizes and refuses nonsense', () => {
+    expect(parseSize('1GB')).toBe(1 << 30);
+    expect(parseSize('200 mb')).toBe(200 << 20);
+    expect(() => parseSize('a lot')).toThrow(/--size "a lot" is not a size: e.g. 200MB or 1GB/);
+  });
+
+  it('plans batches of 2,000 articles with their users, comments, favorites, follows and tags, then the tag counts', () => {
+    const batches = volumeSeedBatches('conduit', 1 << 30, 'ab12');
+    const articles = Math.ceil((1 << 30) / BYTES_PER_ARTICLE);
+    expect(batches).toHaveLength(Math.ceil(articles / 2000) + 1);
+    const first = batches[0]!.join('\n');
+    for (const table of ['tags', 'users', 'articles', 'article_tags', 'comments', 'favorites', 'follows']) expect(first).toContain(`\`conduit\`.${table}`);
+    expect(first).toContain('seq_1_to_2000');
+    expect(first).toContain('RANDOM_BYTES');
+    expect(batches.at(-1)!.join('\n')).toMatch(/^USE `conduit`\nUPDATE `conduit`.tags/);
+    expect(() => volumeSeedBatches('conduit', 1, "x'; DROP")).toThrow(/lowercase letters and digits/);
   });
 });

@@ -21,6 +21,23 @@ import { GeneratedSecret } from './secret.js';
 import type { Network } from './network.js';
 
 const ENGINE = 'aurora-mysql';
+/** A restored cluster: what it was created from never changes it again (removing database.restore replaces nothing). */
+const RESTORED_KEEP = ['snapshot_identifier', 'restore_to_point_in_time', 'global_cluster_identifier', 'database_name', 'master_username'];
+
+type Restore = NonNullable<RegionContext['def']['database']['restore']>;
+
+/** database.restore as the cluster's arguments: a snapshot, or a point in time of another cluster (copy-on-write clone). */
+export function restoreArguments(r: Restore): { snapshotIdentifier: string } | { restoreToPointInTime: { sourceClusterIdentifier: string; restoreType: string; useLatestRestorableTime?: boolean; restoreToTime?: string } } {
+  if ('snapshot' in r) return { snapshotIdentifier: r.snapshot };
+  const { sourceCluster, time } = r.pointInTime;
+  return {
+    restoreToPointInTime: {
+      sourceClusterIdentifier: sourceCluster,
+      restoreType: 'copy-on-write',
+      ...(time === 'latest' ? { useLatestRestorableTime: true } : { restoreToTime: time }),
+    },
+  };
+}
 export const MASTER_USER = 'conduit_admin';
 /**
  * Attributes AWS changes by itself and Terraform must not undo: the engine version after an automatic minor
@@ -105,8 +122,11 @@ export class Database extends Construct {
       dependsOn: logGroups,
     };
 
+    const restore = def.database.restore;
     let globalCluster: RdsGlobalCluster | null = null;
-    if (global && primary) {
+    // A restored cluster cannot be created inside a global cluster (snapshot_identifier conflicts with
+    // global_cluster_identifier): the global cluster is then made from it afterwards.
+    if (global && primary && !restore) {
       globalCluster = new RdsGlobalCluster(this, 'global', {
         globalClusterIdentifier: settings.globalClusterId!,
         engine: ENGINE,
@@ -129,15 +149,23 @@ export class Database extends Construct {
       this.cluster = new RdsCluster(this, 'cluster', {
         ...common,
         clusterIdentifier: name,
-        databaseName: def.database.databaseName,
-        masterUsername: MASTER_USER,
+        // A restored cluster takes its database and master user from the backup.
+        ...(restore ? restoreArguments(restore) : { databaseName: def.database.databaseName, masterUsername: MASTER_USER }),
         // The Data API lets the first deploy create the application user from outside the VPC (first-deploy.sh).
         enableHttpEndpoint: true,
         ...(masterSecret
-          ? { masterPassword: masterSecret.password, globalClusterIdentifier: globalCluster!.id }
+          ? { masterPassword: masterSecret.password, ...(globalCluster ? { globalClusterIdentifier: globalCluster.id } : {}) }
           : { manageMasterUserPassword: true, masterUserSecretKmsKeyId: key.arn }),
-        lifecycle: { ignoreChanges: [...KEEP, ...(masterSecret ? ['master_password'] : [])] },
+        lifecycle: { ignoreChanges: [...KEEP, ...(masterSecret ? ['master_password'] : []), ...(restore ? RESTORED_KEEP : [])] },
       });
+      if (global && restore) {
+        globalCluster = new RdsGlobalCluster(this, 'global', {
+          globalClusterIdentifier: settings.globalClusterId!,
+          sourceDbClusterIdentifier: this.cluster.arn,
+          deletionProtection: def.database.deletionProtection,
+          forceDestroy: false,
+        });
+      }
       this.masterSecretArn = masterSecret ? masterSecret.secret.arn : this.cluster.masterUserSecret.get(0).secretArn;
       this.appSecret = new GeneratedSecret(this, 'app-secret', {
         name: this.appSecretName,

@@ -19,7 +19,7 @@ import { GeneratedSecret } from '../constructs/secret.js';
 import { LogSearch, Monitoring } from '../constructs/observability.js';
 import { Tier } from '../constructs/tier.js';
 import { RegionZone, RegionalDns, ValidatedCertificate, regionalName, failoverName } from '../constructs/dns.js';
-import { Backup } from '../constructs/backup.js';
+import { Backup, SnapshotExport } from '../constructs/backup.js';
 import { FaultInjection } from '../constructs/fis.js';
 import type { RegionContext, Statement } from '../constructs/common.js';
 import { GithubDeployRole, RELEASE_VERSION_PATTERN, RegionDeploy } from '../constructs/deploy.js';
@@ -165,9 +165,10 @@ export class RegionStack extends TerraformStack {
       stopAlarms: monitoring.alarms.filter((a) => a.node.id.endsWith('-5xx-percent')),
     });
     new Backup(this, 'backup', ctx, { clusterArn: plan.role === 'primary' ? database.cluster.arn : null });
+    if (plan.role === 'primary') new SnapshotExport(this, 'snapshot-export', ctx, { clusterArn: database.cluster.arn, bucketName: backups.bucket.bucket, bucketArn: backups.bucket.arn });
 
     new TerraformOutput(this, 'releases_bucket', { value: releases.bucket.bucket, description: 'Upload <tier>/<version>.tar.gz and <tier>/<version>.release.json here (scripts/deploy/upload-release.sh)' });
-    new TerraformOutput(this, 'backups_bucket', { value: backups.bucket.bucket, description: 'Target of `aws rds start-export-task` snapshot exports' });
+    new TerraformOutput(this, 'backups_bucket', { value: backups.bucket.bucket, description: 'Full backups of the data: AWS Backup recovery points in the vault; daily Parquet exports under exports/ (EventBridge Scheduler → rds:StartExportTask)' });
     new TerraformOutput(this, 'db_writer_endpoint', { value: database.writerEndpoint });
     new TerraformOutput(this, 'db_reader_endpoint', { value: database.cluster.readerEndpoint });
     new TerraformOutput(this, 'cache_endpoint', { value: cache.group.primaryEndpointAddress });

@@ -1,5 +1,5 @@
 // `tier backup now|list|verify` and `tier restore --to <ISO time|GTID|latest> [--force]` (@conduit/local).
-import { backupList, backupNow, restoreRegion, verifyLatest, RegionError, type BackupOptions } from '@conduit/local';
+import { backupList, backupNow, restoreRegion, seedVolume, verifyLatest, RegionError, type BackupOptions } from '@conduit/local';
 import { CliError } from '../cli-error.js';
 import { loadDefinition } from '../load-definition.js';
 import type { CommandContext } from '../command.js';
@@ -70,6 +70,17 @@ export const restore = {
     say(`\nrestored ${r.summary}`);
     say(`  dataset at GTID ${r.gtid}${r.lastCommitAt ? `, last commit ${r.lastCommitAt}` : ''}: ${r.replayed} transaction(s) replayed, ${r.rows} rows`);
     say(`  ${t.total.toFixed(1)} s: fetch ${t.fetch.toFixed(1)} s, prepare ${t.prepare.toFixed(1)} s, replay ${t.replay.toFixed(1)} s, stop ${t.stop.toFixed(1)} s, install ${t.install.toFixed(1)} s, region up ${t.up.toFixed(1)} s`);
+    return 0;
+  },
+};
+
+export const seed = {
+  async run(ctx: CommandContext): Promise<number> {
+    const size = ctx.flags.size;
+    if (typeof size !== 'string') throw new CliError('seed: --size is required, e.g. --size 200MB or --size 1GB');
+    const o = await options(ctx);
+    const r = await oneLine(() => seedVolume({ definition: o.definition, stateDir: o.stateDir, size, progress: o.progress }));
+    say(ctx.flags.json ? JSON.stringify(r) : `seeded ${r.articles} articles (with users, tags, comments, favorites, follows): the application database is ${mb(r.bytes)} on disk, in ${r.seconds.toFixed(0)} s`);
     return 0;
   },
 };

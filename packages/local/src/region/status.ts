@@ -6,12 +6,13 @@ import { endpoints } from '../specs/processes.js';
 import { probe } from '../runner/probe.js';
 import { isOurProcess, queryNode, redisRole } from '../runner/index.js';
 import { dbSocket, statePaths } from '../paths.js';
-import { readRedundancy, readRegion, type RedundancyState, type WatchdogState } from '../state.js';
+import { readJson, readRedundancy, readRegion, type RedundancyState, type WatchdogState } from '../state.js';
+import type { AgentStatus } from '../backup/agent.js';
 import { openEntries, type JournalEntry } from '../journal.js';
 import { currentVersion } from '../releases.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
 
-const tierOrder = ['edge', 'front', 'api', 'lb', 'db', 'cache', 'sentinel', 'monitoring'];
+const tierOrder = ['edge', 'front', 'api', 'lb', 'db', 'cache', 'sentinel', 'monitoring', 'backup'];
 
 export type Health = 'healthy' | 'unhealthy' | 'down';
 
@@ -72,6 +73,7 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
       }
     }
     if (p.tier === 'cache' && health === 'healthy') role = (await redisRole(p.port)) === 'master' ? 'primary' : 'replica';
+    if (p.name === 'backup-agent') detail = backupDetail(paths);
     return { name: p.name, tier: p.tier, zone: p.zone, pid: alive ? p.pid : null, port: p.port, health, state: p.state, restarts: p.restarts, role, detail, version: p.version ?? null, logFile: p.logFile };
   }));
   processes.sort((a, b) => tierOrder.indexOf(a.tier) - tierOrder.indexOf(b.tier) || a.name.localeCompare(b.name, 'en', { numeric: true }));
@@ -127,6 +129,18 @@ export function redundancyLine(r: RedundancyState, now = Date.now()): string {
   return r.full
     ? `database redundancy: as defined (since ${r.since})`
     : `database redundancy: BELOW the definition for ${forHow} (since ${r.since}): ${r.shortfall}`;
+}
+
+/** The backup agent's last archive pass, full backup and error, and the last `tier backup verify`. */
+function backupDetail(paths: ReturnType<typeof statePaths>): string {
+  const agent = readJson<AgentStatus>(join(paths.run, 'backup-agent.json'));
+  const verify = readJson<{ at: string; ok: boolean }>(join(paths.run, 'backup-verify.json'));
+  return [
+    agent?.lastArchive ? `archived to ${agent.lastArchive.to} (last commit ${agent.lastArchive.lastCommitAt})` : 'nothing archived yet',
+    agent?.lastFull ? `full ${agent.lastFull.id}` : null,
+    verify ? `verify ${verify.ok ? 'OK' : 'FAILED'} ${verify.at}` : 'never verified',
+    agent?.lastError ? `last error ${agent.lastError.at}: ${agent.lastError.message}` : null,
+  ].filter(Boolean).join('; ');
 }
 
 /** A commit is 40 hex digits: the table shows 12, plus any suffix (-dirty-…, -fault-…). */
