@@ -113,7 +113,7 @@ describe('a small region', () => {
     const seen = targets.map((t) => `${t.labels.job} ${t.labels.tier} ${t.labels.zone}`).sort();
     expect(seen).toEqual(['api api a', 'api api b', 'haproxy lb regional', 'mysql db regional', 'prometheus monitoring regional', 'redis cache a', 'redis cache b']);
     const rules = JSON.parse((await httpGet(`${prom}/api/v1/rules`)).body).data.groups.flatMap((g: { rules: Array<{ name: string; health: string }> }) => g.rules);
-    expect(rules.map((r: { name: string }) => r.name)).toContain('ApiHigh5xxRate');
+    expect(rules.map((r: { name: string }) => r.name)).toContain('Api5xxPercent');
     expect(rules.every((r: { health: string }) => r.health === 'ok')).toBe(true);
   });
 
