@@ -39,6 +39,10 @@ export type Probe =
 export interface ProcessSpec {
   name: string;
   tier: Tier;
+  /** The region it belongs to (its AWS region name: regions.primary or regions.secondary), for status, logs and metrics. */
+  region: string;
+  /** The loopback address it binds (the region's address). */
+  host: string;
   /** Zone label; null for regional components (LB, edge, monitoring). */
   zone: string | null;
   port: number;
@@ -69,6 +73,9 @@ export interface ProcessSpec {
 export interface ProcessRecord {
   name: string;
   tier: Tier;
+  /** Region and loopback address (absent in a processes.json written before regions existed: 127.0.0.1). */
+  region?: string;
+  host?: string;
   zone: string | null;
   pid: number | null;
   port: number;

@@ -66,10 +66,10 @@ every(2_000, 'status', async () => {
 const app = buildConsole({
   definition: d, index, alerts, samples,
   status: () => latest,
-  prometheusUrl: `http://127.0.0.1:${d.local.ports.prometheus}`,
+  prometheusUrl: `http://${d.address}:${d.local.ports.prometheus}`,
 });
-await app.listen({ host: '127.0.0.1', port: d.local.ports.console });
-log('info', `console listening on http://127.0.0.1:${d.local.ports.console}/ (state ${paths.root})`);
+await app.listen({ host: d.address, port: d.local.ports.console });
+log('info', `console listening on http://${d.address}:${d.local.ports.console}/ (state ${paths.root})`);
 
 const stop = async (signal: string) => {
   log('info', `${signal}: stopping`);

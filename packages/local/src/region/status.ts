@@ -54,7 +54,7 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
   const paths = statePaths(stateDir);
   const processes = await Promise.all(snap.processes.map(async (p): Promise<ProcessStatus> => {
     const alive = isOurProcess(p);
-    let health: Health = !alive ? 'down' : (await probe(p.probe, p.port, 1_000)) ? 'healthy' : 'unhealthy';
+    let health: Health = !alive ? 'down' : (await probe(p.probe, p.port, 1_000, p.host ?? d.address)) ? 'healthy' : 'unhealthy';
     let role: string | null = null;
     let detail: string | null = null;
     if (p.tier === 'db' && snap.topology) {
@@ -65,7 +65,7 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
         if (!d.ok) health = 'unhealthy';
       }
     }
-    if (p.tier === 'cache' && health === 'healthy') role = (await redisRole(p.port)) === 'master' ? 'primary' : 'replica';
+    if (p.tier === 'cache' && health === 'healthy') role = (await redisRole(p.port, 1_000, p.host ?? d.address)) === 'master' ? 'primary' : 'replica';
     return { name: p.name, tier: p.tier, zone: p.zone, pid: alive ? p.pid : null, port: p.port, health, state: p.state, restarts: p.restarts, role, detail, version: p.version ?? null, logFile: p.logFile };
   }));
   processes.sort((a, b) => tierOrder.indexOf(a.tier) - tierOrder.indexOf(b.tier) || a.name.localeCompare(b.name, 'en', { numeric: true }));

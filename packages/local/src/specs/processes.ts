@@ -21,6 +21,8 @@ export interface SpecContext {
 export const tsxLoaderPath = (): string => createRequire(import.meta.url).resolve('tsx');
 
 const base = (ctx: SpecContext, name: string) => ({
+  region: ctx.definition.regionName,
+  host: ctx.definition.address,
   env: {} as Record<string, string>,
   cwd: ctx.paths.root,
   logFile: logFile(ctx.paths, name),
@@ -30,7 +32,7 @@ const base = (ctx: SpecContext, name: string) => ({
 /** Where the outside world reaches the region; `tier status --json` prints these. */
 export function endpoints(d: ResolvedDefinition) {
   const p = d.local.ports;
-  const http = (port: number, path = '') => `http://127.0.0.1:${port}${path}`;
+  const http = (port: number, path = '') => `http://${d.address}:${port}${path}`;
   return {
     /** The site: Varnish, like the CloudFront distribution. */
     edge: http(p.edge, '/'),
@@ -41,9 +43,9 @@ export function endpoints(d: ResolvedDefinition) {
     lbStats: http(p.lbStats, '/stats'),
     lbMetrics: http(p.lbStats, '/metrics'),
     prometheus: http(p.prometheus, '/'),
-    dbWriter: `mysql://127.0.0.1:${p.dbWriter}/${d.database.databaseName}`,
-    dbReader: `mysql://127.0.0.1:${p.dbReader}/${d.database.databaseName}`,
-    redisSentinels: d.sentinelNodes.map((s) => `127.0.0.1:${s.port}`).join(','),
+    dbWriter: `mysql://${d.address}:${p.dbWriter}/${d.database.databaseName}`,
+    dbReader: `mysql://${d.address}:${p.dbReader}/${d.database.databaseName}`,
+    redisSentinels: d.sentinelNodes.map((s) => `${d.address}:${s.port}`).join(','),
     redisMasterName: d.cacheMasterName,
     mysqldExporter: http(p.mysqldExporter, '/metrics'),
     redisExporter: http(p.redisExporter, '/metrics'),
@@ -58,8 +60,8 @@ export function databaseUrls(d: ResolvedDefinition, secrets: RegionSecrets) {
   const auth = `${encodeURIComponent(secrets.appUser)}:${encodeURIComponent(secrets.appPassword)}`;
   const db = d.database.databaseName;
   return {
-    writer: `mysql://${auth}@127.0.0.1:${d.local.ports.dbWriter}/${db}`,
-    reader: `mysql://${auth}@127.0.0.1:${d.local.ports.dbReader}/${db}`,
+    writer: `mysql://${auth}@${d.address}:${d.local.ports.dbWriter}/${db}`,
+    reader: `mysql://${auth}@${d.address}:${d.local.ports.dbReader}/${db}`,
   };
 }
 
@@ -134,7 +136,7 @@ export function varnishSpec(ctx: SpecContext): ProcessSpec {
     name: 'edge', tier: 'edge', zone: null, port: p.edge,
     command: 'varnishd',
     // Two listeners: the site, and purges (only the API instances' addresses may use it: see default.vcl).
-    args: ['-F', '-a', `site=127.0.0.1:${p.edge}`, '-a', `purge=127.0.0.1:${p.edgePurge}`, '-T', `127.0.0.1:${p.edgeAdmin}`, '-n', ctx.paths.varnishWorkdir,
+    args: ['-F', '-a', `site=${ctx.definition.address}:${p.edge}`, '-a', `purge=${ctx.definition.address}:${p.edgePurge}`, '-T', `${ctx.definition.address}:${p.edgeAdmin}`, '-n', ctx.paths.varnishWorkdir,
       '-f', ctx.paths.varnishVcl, '-s', 'malloc,128m'],
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/_edge/health' },
@@ -167,14 +169,14 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     databaseTlsCa: ctx.paths.tls.ca,
     cache: { kind: 'sentinel', sentinels: endpoints(d).redisSentinels, masterName: d.cacheMasterName },
     jwtSecret: ctx.secrets.jwtSecret,
-    host: '127.0.0.1',
+    host: d.address,
     port: slot.port,
-    publicUrl: `http://127.0.0.1:${d.local.ports.edge}`,
+    publicUrl: `http://${d.address}:${d.local.ports.edge}`,
     instanceId: slot.name,
     zone: slot.zone,
     logLevel: 'info',
     // Every write purges what it changed at the edge before it is acknowledged.
-    edgePurgeUrls: `http://127.0.0.1:${d.local.ports.edgePurge}`,
+    edgePurgeUrls: `http://${d.address}:${d.local.ports.edgePurge}`,
     corsAllowedOrigins: d.api.corsAllowedOrigins.join(','),
   });
 }
@@ -202,7 +204,7 @@ export function prometheusSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'prometheus'),
     name: 'prometheus', tier: 'monitoring', zone: null, port: p.prometheus,
     command: 'prometheus',
-    args: [`--config.file=${ctx.paths.prometheusConfig}`, `--web.listen-address=127.0.0.1:${p.prometheus}`,
+    args: [`--config.file=${ctx.paths.prometheusConfig}`, `--web.listen-address=${ctx.definition.address}:${p.prometheus}`,
       `--storage.tsdb.path=${join(ctx.paths.data, 'prometheus')}`, `--storage.tsdb.retention.time=${ctx.definition.observability.logRetentionDays}d`,
       '--web.enable-lifecycle'],
     restartPolicy: 'replace',
@@ -218,7 +220,7 @@ export function mysqldExporterSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'mysqld-exporter'),
     name: 'mysqld-exporter', tier: 'monitoring', zone: null, port: p.mysqldExporter,
     command: 'prometheus-mysqld-exporter',
-    args: [`--config.my-cnf=${ctx.paths.mysqldExporterCnf}`, `--web.listen-address=127.0.0.1:${p.mysqldExporter}`, '--collect.slave_status'],
+    args: [`--config.my-cnf=${ctx.paths.mysqldExporterCnf}`, `--web.listen-address=${ctx.definition.address}:${p.mysqldExporter}`, '--collect.slave_status'],
     restartPolicy: 'replace',
     probe: { kind: 'tcp' },
     stopGraceMs: 3_000,
@@ -234,7 +236,7 @@ export function redisExporterSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'redis-exporter'),
     name: 'redis-exporter', tier: 'monitoring', zone: null, port: p.redisExporter,
     command: 'prometheus-redis-exporter',
-    args: [`-web.listen-address=127.0.0.1:${p.redisExporter}`, `-redis.addr=redis://127.0.0.1:${first.port}`],
+    args: [`-web.listen-address=${ctx.definition.address}:${p.redisExporter}`, `-redis.addr=redis://${ctx.definition.address}:${first.port}`],
     restartPolicy: 'replace',
     probe: { kind: 'tcp' },
     stopGraceMs: 3_000,
@@ -268,7 +270,7 @@ export function alertmanagerSpec(ctx: SpecContext): ProcessSpec {
     command: 'prometheus-alertmanager',
     // An empty cluster address turns gossip off: one Alertmanager, no extra port.
     args: [`--config.file=${ctx.paths.alertmanagerConfig}`, `--storage.path=${join(ctx.paths.data, 'alertmanager')}`,
-      `--web.listen-address=127.0.0.1:${p.alertmanager}`, '--cluster.listen-address='],
+      `--web.listen-address=${ctx.definition.address}:${p.alertmanager}`, '--cluster.listen-address='],
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/-/ready' },
     stopGraceMs: 3_000,
@@ -282,7 +284,7 @@ export function blackboxExporterSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'blackbox-exporter'),
     name: 'blackbox-exporter', tier: 'monitoring', zone: null, port: p.blackboxExporter,
     command: 'prometheus-blackbox-exporter',
-    args: [`--config.file=${ctx.paths.blackboxConfig}`, `--web.listen-address=127.0.0.1:${p.blackboxExporter}`],
+    args: [`--config.file=${ctx.paths.blackboxConfig}`, `--web.listen-address=${ctx.definition.address}:${p.blackboxExporter}`],
     restartPolicy: 'replace',
     probe: { kind: 'tcp' },
     stopGraceMs: 3_000,

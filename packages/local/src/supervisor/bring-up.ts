@@ -33,7 +33,7 @@ function logTail(file: string, lines = 12): string {
 export async function waitReady(sup: Supervisor, spec: ProcessSpec, timeoutMs: number, progress: Progress = () => undefined): Promise<void> {
   let restarts = 0;
   try {
-    await waitUntil(`${spec.name} (${spec.tier}) on 127.0.0.1:${spec.port}`, async () => {
+    await waitUntil(`${spec.name} (${spec.tier}) on ${spec.host}:${spec.port}`, async () => {
       const rec = sup.records().find((r) => r.name === spec.name);
       if (rec?.state === 'stopped') throw new Error(`${spec.name} was stopped while starting`);
       if (rec?.state === 'exited') {
@@ -44,7 +44,7 @@ export async function waitReady(sup: Supervisor, spec: ProcessSpec, timeoutMs: n
         return false;
       }
       if (rec?.state === 'restarting') return false;
-      return probe(spec.probe, spec.port, 500);
+      return probe(spec.probe, spec.port, 500, spec.host);
     }, timeoutMs, 50);
   } catch (e) {
     throw new Error(`${(e as Error).message}; ${spec.logFile} ends with:\n${logTail(spec.logFile)}`);
@@ -75,7 +75,7 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   others.catch(() => undefined); // observed below
 
   // The database's TLS files first (once per region): every node's my.cnf points at them.
-  if (await ensureRegionTls(ctx.paths)) progress(`generated the database TLS CA and server certificate in ${ctx.paths.tls.dir}`);
+  if (await ensureRegionTls(ctx.paths, d.address)) progress(`generated the database TLS CA and server certificate in ${ctx.paths.tls.dir}`);
   const fresh = d.dbNodes.filter((n) => !existsSync(join(dbDataDir(ctx.paths, n), 'mysql')));
   if (fresh.length > 0) {
     progress(`initializing ${fresh.length} MariaDB data dir(s): ${fresh.map((n) => n.name).join(', ')}`);

@@ -82,7 +82,7 @@ async function startByName(name: string, version?: string): Promise<number> {
   if (node) {
     // A Redis node restarted after a Sentinel failover rejoins as a replica of the current primary,
     // instead of starting as a second primary until Sentinel notices (~10 s).
-    const ports = await Promise.all(d.sentinelNodes.map((s) => sentinelMasterPort(s.port, d.cacheMasterName)));
+    const ports = await Promise.all(d.sentinelNodes.map((s) => sentinelMasterPort(s.port, d.cacheMasterName, 1_000, d.address)));
     const current = ports.find((p): p is number => p !== null);
     writeRedisConfig(ctx, node, current);
     if (current !== undefined && current !== node.port) log(`${name}: Sentinel reports the primary on :${current}: starting as its replica`);
