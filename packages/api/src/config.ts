@@ -42,6 +42,11 @@ export interface Config {
   edgePurgeUrls: string[];
   /** Origins browsers may call the API from; default ['*'] (any: the API authenticates with a header, not cookies). */
   corsAllowedOrigins: string[];
+  /**
+   * GET /health/region stays 200 this long after the writer was last seen writable, so a database failover
+   * inside the region does not move the whole site; default 0 (on AWS, Route 53's failure threshold does it).
+   */
+  regionHealthGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +123,7 @@ export const envSchema = z.object({
   RATE_LIMIT_AUTH_PER_MIN: intIn(1, 1_000_000, 'requests per minute').optional(),
   EDGE_PURGE_URLS: listOf(isHttpUrl, 'a comma-separated list of http(s) URLs of edge purge endpoints').optional(),
   CORS_ALLOWED_ORIGINS: listOf((o) => o === '*' || isOrigin(o), 'a comma-separated list of origins like https://app.example.com, or *').optional(),
+  REGION_HEALTH_GRACE_MS: intIn(0, 600_000, 'milliseconds').optional(),
 });
 
 /**
@@ -207,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitAuthPerMin: e.RATE_LIMIT_AUTH_PER_MIN ?? 30,
     edgePurgeUrls: e.EDGE_PURGE_URLS?.split(',').map((u) => u.trim()) ?? [],
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()) ?? ['*'],
+    regionHealthGraceMs: e.REGION_HEALTH_GRACE_MS ?? 0,
   };
 }
 

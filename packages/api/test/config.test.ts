@@ -40,6 +40,7 @@ describe('configuration from the environment', () => {
       rateLimitAuthPerMin: 30,
       edgePurgeUrls: [],
       corsAllowedOrigins: ['*'],
+      regionHealthGraceMs: 0,
     });
   });
 

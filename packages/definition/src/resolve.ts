@@ -11,7 +11,8 @@ export class DefinitionError extends Error {
   }
 }
 
-export type Tier = 'edge' | 'front' | 'api' | 'db' | 'cache' | 'sentinel' | 'lb' | 'monitoring';
+/** `dns`: the global entry point (Route 53 on AWS, PowerDNS locally), outside any one region's tiers. */
+export type Tier = 'edge' | 'front' | 'api' | 'db' | 'cache' | 'sentinel' | 'lb' | 'monitoring' | 'dns';
 
 export interface Zone {
   /** Local label, also the AZ suffix on AWS: 'a', 'b', 'c'… */

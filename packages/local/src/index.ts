@@ -24,3 +24,9 @@ export { sourceVersion, ensureRelease, installedRelease, installedReleases, curr
 export { regionDeploy, regionRollback, type DeployOptions, type DeployReport, type ReplacedInstance } from './region/deploy.js';
 export { judgeCanary, type CanaryVerdict, type GroupFigures } from './canary.js';
 export type { ReleaseFault } from '@conduit/release';
+export {
+  localRegions, regionsUp, regionsDown, regionsDestroy, regionsStatus, crossRegionStatus, dnsAnswer, formatRegionsLines, gtidDistance,
+  type LocalRegion, type RegionsUpResult, type RegionsStatus, type CrossRegion, type DnsAnswer,
+} from './region/regions.js';
+export { readRegionRole } from './state.js';
+export type { RegionRole } from './types.js';

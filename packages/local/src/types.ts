@@ -16,6 +16,20 @@ export interface RegionSecrets {
   exporterPassword: string;
 }
 
+/** <stateDir>/region.json: this region's part in a two-region deployment. */
+export interface RegionRole {
+  role: 'primary' | 'standby';
+  /** A standby's source: the other region's writer endpoint, which its database primary replicates from. */
+  upstream: { host: string; port: number } | null;
+  /** The other region's state folder (the region failover fences what it can reach of it); null for one region. */
+  peerStateDir: string | null;
+  /** Bumped at every promotion: caches start over (Redis flushed, the edge banned) so nothing older is served. */
+  cacheGeneration: number;
+  /** When the role last changed, and the sentence that changed it. */
+  updatedAt: string;
+  why: string;
+}
+
 /** <stateDir>/db-topology.json: who is the primary now. Written at bootstrap, updated by the failover controller. */
 export interface DbTopology {
   primary: string;

@@ -7,6 +7,8 @@ export default defineStack({
   // The ops console, Alertmanager and the blackbox exporter are tested on a region of their own (packages/console).
   observability: { console: false },
   local: {
+    // One region: two regions are tested on their own (packages/local/test/regions.test.ts).
+    runSecondary: false,
     stateDir: '../../../.test-state/web-region',
     ports: {
       edge: 25280, edgeAdmin: 25281, edgePurge: 25285, front: 25282, api: 25283, lbStats: 25284,

@@ -72,6 +72,14 @@ sub vcl_recv {
     }
     unset req.http.X-Edge-Method;
 
+    # The region's health for the global DNS failover record (regions.dns.healthPath): asked of the API
+    # every time (is this region's database writer writable?), never cached.
+    if (req.url == "${d.regions.dns.healthPath}") {
+        set req.url = "/health/region";
+        set req.backend_hint = api;
+        return (pass);
+    }
+
     if (req.url ~ "^/api(/|\\?|$)") {
         set req.backend_hint = api;
         # CORS preflights: answered by the API, kept briefly per origin and asked method and headers.

@@ -6,6 +6,7 @@ import type { InstanceSlot, ResolvedDefinition, DbNode, CacheNode, SentinelNode 
 import { apiEnvironment } from '@conduit/api/environment';
 import { consoleServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, releaseTierDir, repoRoot, sentinelConfFiles, type StatePaths } from '../paths.js';
 import type { ProcessSpec, RegionSecrets } from '../types.js';
+import { DNS_ADDRESS } from '../generators/pdns.js';
 
 export interface SpecContext {
   definition: ResolvedDefinition;
@@ -178,6 +179,8 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     // Every write purges what it changed at the edge before it is acknowledged.
     edgePurgeUrls: `http://${d.address}:${d.local.ports.edgePurge}`,
     corsAllowedOrigins: d.api.corsAllowedOrigins.join(','),
+    // Only with a second region to fail over to: a writer failover inside the region must not move the site.
+    ...(d.regions.secondary !== null ? { regionHealthGraceMs: d.local.regionFailoverAfterMs } : {}),
   });
 }
 
@@ -292,6 +295,23 @@ export function blackboxExporterSpec(ctx: SpecContext): ProcessSpec {
   };
 }
 
+/**
+ * The global DNS server (PowerDNS with the failover record). Route 53 belongs to no region; locally it runs
+ * beside the secondary region, so losing the primary region (the drill) leaves it answering.
+ */
+export function dnsSpec(ctx: SpecContext): ProcessSpec {
+  return {
+    ...base(ctx, 'dns'),
+    name: 'dns', tier: 'dns', zone: null, port: ctx.definition.local.ports.dns, host: DNS_ADDRESS,
+    command: 'pdns_server',
+    args: [`--config-dir=${ctx.paths.pdnsDir}`],
+    restartPolicy: 'replace',
+    probe: { kind: 'tcp' },
+    stopGraceMs: 3_000,
+    stage: 0,
+  };
+}
+
 /** Every process of a region at its desired size, in start order. */
 export function regionSpecs(ctx: SpecContext): ProcessSpec[] {
   const d = ctx.definition;
@@ -307,12 +327,13 @@ export function regionSpecs(ctx: SpecContext): ProcessSpec[] {
     ...d.apiSlots.slice(0, d.api.instances.desired).map((s) => apiInstanceSpec(ctx, s)),
     mysqldExporterSpec(ctx),
     ...(d.observability.console ? [alertmanagerSpec(ctx), blackboxExporterSpec(ctx), consoleSpec(ctx)] : []),
+    ...(d.local.region === 'secondary' ? [dnsSpec(ctx)] : []),
   ];
   return specs.sort((a, b) => a.stage - b.stage);
 }
 
 /** `down` stops the entry points first and the data last. */
-export const stopRank: Record<string, number> = { edge: 0, monitoring: 1, api: 2, front: 3, lb: 4, sentinel: 5, cache: 6, db: 7 };
+export const stopRank: Record<string, number> = { dns: 0, edge: 0, monitoring: 1, api: 2, front: 3, lb: 4, sentinel: 5, cache: 6, db: 7 };
 
 /** Every loopback port `tier up` binds, with the component that binds it (for a clear "port taken" error). */
 export function portClaims(d: ResolvedDefinition): Array<{ port: number; component: string; setting: string }> {

@@ -8,7 +8,7 @@ import { replicationSteps, type SqlStep } from '../specs/db.js';
 import { dbDataDir, dbSocket, releaseTierDir, repoRoot } from '../paths.js';
 import { ensureRegionTls, haproxyServers, probe, queryNode, runOnce, runSql, waitUntil } from '../runner/index.js';
 import { BACKENDS } from '../generators/haproxy.js';
-import { writeTopology } from '../state.js';
+import { readRegionRole, writeTopology } from '../state.js';
 import type { Supervisor } from './supervisor.js';
 import type { DbTopology, ProcessSpec } from '../types.js';
 
@@ -91,7 +91,9 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   progress(`${dbSpecs.length} database nodes accept connections (${secs(t0)})`);
 
   // 3. Replication: users everywhere (local), the primary writable with semi-sync, replicas on GTID.
-  const steps = replicationSteps(d, topology, ctx.secrets);
+  //    A standby region's primary instead replicates from the other region's writer (read-only).
+  const upstream = readRegionRole(ctx.paths)?.role === 'standby' ? readRegionRole(ctx.paths)!.upstream : null;
+  const steps = replicationSteps(d, topology, ctx.secrets, upstream);
   await runSteps(ctx, steps.filter((s) => s.kind === 'users'));
   await runSteps(ctx, steps.filter((s) => s.kind === 'primary'));
   await runSteps(ctx, steps.filter((s) => s.kind === 'replica'));
@@ -109,7 +111,9 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
       throw new Error(lastIoError ? `${e.message}; last I/O error: ${lastIoError}` : e.message);
     });
   }));
-  progress(`replication: ${topology.primary} primary (read-write, semi-sync AFTER_SYNC), ${topology.replicas.join(', ') || 'no replica'} read-only (${secs(t0)})`);
+  progress(upstream
+    ? `replication: ${topology.primary} replicates from the other region's writer ${upstream.host}:${upstream.port} (asynchronous, read-only), ${topology.replicas.join(', ') || 'no replica'} from it (${secs(t0)})`
+    : `replication: ${topology.primary} primary (read-write, semi-sync AFTER_SYNC), ${topology.replicas.join(', ') || 'no replica'} read-only (${secs(t0)})`);
 
   // 4. The API tier and the exporter whose user was just created start now; migrations run once
   //    through the writer endpoint meanwhile (instances only turn ready once the database answers),
@@ -127,14 +131,19 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   const urls = databaseUrls(d, ctx.secrets);
   // The app user is REQUIRE SSL: every app login verifies the region's CA, as on Aurora.
   const env = { DATABASE_WRITER_URL: urls.writer, DATABASE_TLS_CA: ctx.paths.tls.ca };
-  // The release's own migrate.mjs, as the deploy step runs it; the demo seed is a development tool
-  // (not part of a release), run from the sources.
-  const migrateOut = (await runOnce(process.execPath, [migrateScript], { env, cwd: releaseTierDir(ctx.paths, ctx.version, 'api') })).trim();
-  progress(`${migrateOut} (release ${ctx.version}, ${secs(t0)})`);
-  if (d.local.seed && !existsSync(ctx.paths.seeded)) {
-    const seedOut = (await runOnce(process.execPath, ['--import', ctx.tsxLoader ?? tsxLoaderPath(), join(repoRoot, 'packages/api/src/commands/seed.ts')], { env, cwd: repoRoot })).trim();
-    writeFileSync(ctx.paths.seeded, `${new Date().toISOString()} ${seedOut}\n`);
-    progress(`${seedOut} (${secs(t0)})`);
+  // A standby gets its schema and data from the other region by replication: nothing to migrate or seed here.
+  if (upstream) progress('standby region: schema and data arrive by replication (no migration, no seed here)');
+  else await migrateAndSeed();
+  async function migrateAndSeed(): Promise<void> {
+    // The release's own migrate.mjs, as the deploy step runs it; the demo seed is a development tool
+    // (not part of a release), run from the sources.
+    const migrateOut = (await runOnce(process.execPath, [migrateScript], { env, cwd: releaseTierDir(ctx.paths, ctx.version, 'api') })).trim();
+    progress(`${migrateOut} (release ${ctx.version}, ${secs(t0)})`);
+    if (d.local.seed && !existsSync(ctx.paths.seeded)) {
+      const seedOut = (await runOnce(process.execPath, ['--import', ctx.tsxLoader ?? tsxLoaderPath(), join(repoRoot, 'packages/api/src/commands/seed.ts')], { env, cwd: repoRoot })).trim();
+      writeFileSync(ctx.paths.seeded, `${new Date().toISOString()} ${seedOut}\n`);
+      progress(`${seedOut} (${secs(t0)})`);
+    }
   }
 
   await others;
