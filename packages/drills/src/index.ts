@@ -8,3 +8,5 @@ export * from './region.js';
 export * from './drill.js';
 export * from './scenarios.js';
 export * from './consistency.js';
+export * from './dns.js';
+export * from './region-loss.js';

@@ -1,7 +1,10 @@
 // `tier drill <scenario>|all`: runs failure drills against the running local region under live traffic,
 // prints each report as a table and writes it as JSON to <stateDir>/drills/. No logic here: @conduit/drills does it.
 import { readRegion } from '@conduit/local';
-import { formatReport, fullTiming, regionHandle, runDrill, scenarioNames, scenarioNamed, shortTiming, writeReport, type DrillReport } from '@conduit/drills';
+import {
+  formatRegionLoss, formatReport, fullTiming, regionHandle, regionLossFullTiming, regionLossShortTiming, runDrill, runRegionLoss, scenarioNames, scenarioNamed, shortTiming, writeReport,
+  type DrillReport,
+} from '@conduit/drills';
 import { CliError } from '../cli-error.js';
 import { loadDefinition } from '../load-definition.js';
 import type { CommandContext } from '../command.js';
@@ -12,8 +15,9 @@ export const drill = {
   async run(ctx: CommandContext): Promise<number> {
     const [which, ...extra] = ctx.args;
     if (!which || extra.length > 0) {
-      throw new CliError(`usage: tier drill <scenario>|all [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}`);
+      throw new CliError(`usage: tier drill <scenario>|all|region-loss [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}; region-loss (two regions; not part of all: it leaves the primary region lost)`);
     }
+    if (which === 'region-loss') return regionLoss(ctx);
     const list = which === 'all' ? scenarioNames : [which];
     for (const n of list) {
       try {
@@ -46,3 +50,21 @@ export const drill = {
     return reports.every((r) => r.pass) ? 0 : 1;
   },
 };
+
+/** `tier drill region-loss`: both regions must run; afterwards the secondary is the writer region. */
+async function regionLoss(ctx: CommandContext): Promise<number> {
+  const { definition, stateDir } = await loadDefinition(ctx.flags.config);
+  if (!readRegion(stateDir).supervisor?.running) {
+    throw new CliError(`region "${definition.name}" is not running (state ${stateDir}): start it with \`npx tier up${ctx.flags.config ? ` --config ${ctx.flags.config}` : ''}\``, 1);
+  }
+  let report;
+  try {
+    report = await runRegionLoss(definition, stateDir, { timing: ctx.flags.short ? regionLossShortTiming : regionLossFullTiming, log: ctx.flags.json ? () => undefined : say });
+  } catch (e) {
+    throw new CliError(`region-loss: ${(e as Error).message}`, 1);
+  }
+  const file = writeReport(stateDir, report);
+  if (ctx.flags.json) say(JSON.stringify(report, null, 2));
+  else say(`\n${formatReport(report)}\n${formatRegionLoss(report.regions).join('\n')}\n  report: ${file}\n`);
+  return report.pass ? 0 : 1;
+}
