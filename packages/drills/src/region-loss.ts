@@ -138,15 +138,21 @@ async function drill(d: ResolvedDefinition, primary: LocalRegion, standby: Local
     log(`  ${sentence}`);
   };
 
-  // The DNS server's answer, asked every 100 ms (the client only asks when its TTL has passed).
+  // The DNS server's answer, asked every 100 ms (the client only asks when its TTL has passed). While no
+  // region passes its health check PowerDNS answers either address at random: the flip is the first answer
+  // from which on only the surviving region is answered.
   let dnsFlipAt: number | null = null;
+  let lastAnswer: string | null = null;
   let watching = true;
   const dnsWatch = (async () => {
     while (watching) {
       const a = await dnsAnswer(d, 500);
-      if (faultAt && dnsFlipAt === null && a.region === d.regions.secondary) {
-        dnsFlipAt = Date.now();
-        event(`DNS answers ${a.addresses?.join(', ')} (${a.region}) for ${d.dnsName}`, 'dns');
+      if (faultAt) {
+        if (a.region !== d.regions.secondary) dnsFlipAt = null;
+        else if (dnsFlipAt === null) dnsFlipAt = Date.now();
+        const answer = a.addresses?.join(', ') ?? `no answer (${a.error})`;
+        if (answer !== lastAnswer) event(`DNS answers ${answer}${a.region ? ` (${a.region})` : ''} for ${d.dnsName}`, 'dns');
+        lastAnswer = answer;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -204,7 +210,9 @@ async function drill(d: ResolvedDefinition, primary: LocalRegion, standby: Local
     const j = regionJournal(standby, faultAt).find((l) => l.kind === kind);
     return j ? Date.parse(j.at) - faultAt : null;
   };
-  const clientSwitch = client.changes.find((c) => c.at >= faultAt && c.address === standby.definition.address);
+  // The client's last switch, when it ended on the surviving region (it may have been sent back and forth before).
+  const lastChange = client.changes.at(-1);
+  const clientSwitch = lastChange && lastChange.at >= faultAt && lastChange.address === standby.definition.address ? lastChange : undefined;
   const samples = result.samples;
   const serviceBackMs = recoveryMs(samples, faultAt, 1000);
 

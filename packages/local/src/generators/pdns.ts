@@ -66,6 +66,7 @@ export function pdnsZone(d: ResolvedDefinition): string {
     `ns1 3600 IN A ${DNS_ADDRESS}`,
     `; regions.dns.ttlSeconds: clients may keep the old answer this long after a flip.`,
     `; The primary region (${d.regions.primary}) while ${d.regions.dns.healthPath} answers 200 there, else the secondary (${d.regions.secondary ?? 'none'}).`,
+    '; While neither answers 200 (the standby is 503 until promoted), PowerDNS 4.7 answers one of them at random.',
     `${d.regions.dns.record} ${d.regions.dns.ttlSeconds} IN LUA A "ifurlup('${url}', ${sets}, {timeout=1})"`,
     '',
   ].join('\n');

@@ -1,0 +1,93 @@
+// Two regions on one machine (test/fixtures/two-regions.config.ts: ports 30000-30999 on 127.0.0.1 and
+// 127.0.2.1, state in .test-state/regions): both come up with one `tier up`, the standby replicates from
+// the primary region's writer, answers reads and refuses writes with 503 + Retry-After (a client with a
+// stale DNS answer), and the short region-loss drill passes: every process of the primary SIGKILLed under
+// traffic that finds the site through the DNS name, the standby promoted, the service back through DNS.
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { regionDefinition, resolve } from '@conduit/definition';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { regionsStatus, waitUntil } from '@conduit/local';
+import { formatRegionLoss, formatReport, regionLossShortTiming, runRegionLoss, writeReport } from '../src/index.js';
+import fixture from './fixtures/two-regions.config.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const configFile = join(here, 'fixtures', 'two-regions.config.ts');
+const tier = join(here, '../../cli/bin/tier.mjs');
+const definition = resolve(fixture);
+const secondary = regionDefinition(definition, 'secondary');
+const stateDir = resolvePath(dirname(configFile), definition.local.stateDir);
+const edge = (address: string) => `http://${address}:${definition.local.ports.edge}`;
+
+function runTier(...args: string[]): Promise<string> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [tier, ...args, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b.toString()));
+    child.stderr.on('data', (b) => (out += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolveRun(out);
+      else reject(new Error(`tier ${args.join(' ')} failed (${code}):\n${out.slice(-4000)}`));
+    });
+  });
+}
+
+async function call(base: string, method: 'GET' | 'POST', path: string, body?: unknown) {
+  const res = await request(new URL(path, base), { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+}
+
+let upOutput = '';
+beforeAll(async () => {
+  await runTier('destroy');
+  upOutput = await runTier('up');
+}, 300_000);
+
+afterAll(async () => {
+  await runTier('destroy');
+}, 120_000);
+
+describe('two regions', () => {
+  it('come up with one command; the standby replicates; status labels the regions and shows lag, GTID distance and DNS', async () => {
+    expect(upOutput).toContain(`region eu-central-1 (standby) on 127.0.2.1`);
+    expect(upOutput).toMatch(/cross-region: eu-central-1 replicates from eu-west-1 \(asynchronous\), running/);
+    const s = await waitUntil('DNS answering the primary region', async () => {
+      const x = await regionsStatus(definition, stateDir);
+      return x.dns?.region === 'eu-west-1' ? x : null;
+    }, 15_000, 200);
+    expect(s.regions.map((r) => [r.region, r.address, r.role?.role, r.healthy])).toEqual([['eu-west-1', '127.0.0.1', 'primary', true], ['eu-central-1', '127.0.2.1', 'standby', true]]);
+    expect(s.regions[1]!.processes.every((p) => p.region === 'eu-central-1')).toBe(true);
+    expect(s.crossRegion).toMatchObject({ writerRegion: 'eu-west-1', standbyRegion: 'eu-central-1', replicating: true });
+    expect(s.crossRegion!.gtidDistance).toBeGreaterThanOrEqual(0);
+    expect(s.dns).toMatchObject({ name: 'www.conduit-2r.test', addresses: ['127.0.0.1'], ttl: 1, dig: 'dig @127.0.0.1 -p 30053 www.conduit-2r.test' });
+  });
+
+  it('the standby serves reads of what the primary wrote and refuses writes with 503 + Retry-After', async () => {
+    const user = `r${Date.now().toString(36)}`;
+    const reg = await call(edge(definition.address), 'POST', '/api/users', { user: { username: user, email: `${user}@x.invalid`, password: 'pw-secret-123' } });
+    expect(reg.status, reg.text).toBe(201);
+    await waitUntil('the profile readable in the standby region', async () => (await call(edge(secondary.address), 'GET', `/api/profiles/${user}`)).status === 200, 10_000, 100);
+    const write = await call(edge(secondary.address), 'POST', '/api/users', { user: { username: `${user}b`, email: `${user}b@x.invalid`, password: 'pw-secret-123' } });
+    expect(write.status, write.text).toBe(503);
+    expect(write.headers['retry-after']).toBe('1');
+    expect(JSON.parse(write.text)).toEqual({ errors: { database: ['is unavailable, retry shortly'] } });
+    expect((await call(edge(secondary.address), 'GET', definition.regions.dns.healthPath)).status).toBe(503);
+    expect((await call(edge(definition.address), 'GET', definition.regions.dns.healthPath)).status).toBe(200);
+  });
+
+  it('region-loss (short): service back through DNS within 15 s, lost writes only inside the RPO window', async () => {
+    const report = await runRegionLoss(definition, stateDir, { timing: regionLossShortTiming, log: (l) => console.log(l) });
+    writeReport(stateDir, report);
+    console.log(`${formatReport(report)}\n${formatRegionLoss(report.regions).join('\n')}`);
+    expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
+    expect(report.pass).toBe(true);
+    const s = await regionsStatus(definition, stateDir);
+    expect(s.regions[1]!.role).toMatchObject({ role: 'primary', cacheGeneration: 2 });
+    expect(s.dns?.region).toBe('eu-central-1');
+  }, 180_000);
+});
