@@ -84,7 +84,7 @@ export const definitionSchema = z
             /** Host name of the site inside edge.domain (or `<name>.test` locally when there is no domain). */
             record: z.string().regex(/^[a-z0-9-]{1,63}$/).default('www').describe('default: www'),
             /** TTL of the failover answer: clients may keep using a dead region this long after the flip. */
-            ttlSeconds: z.number().int().min(1).max(300).default(5).describe('default: 5 s'),
+            ttlSeconds: z.number().int().min(1).max(60).default(5).describe('default: 5 s'),
             /**
              * Health path of a region, through its edge: 200 while the region's API has a writable database writer
              * (or lost it less than local.regionFailoverAfterMs ago), 503 otherwise (a standby region is 503).
