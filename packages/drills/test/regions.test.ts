@@ -4,6 +4,8 @@
 // stale DNS answer), and the short region-loss drill passes: every process of the primary SIGKILLed under
 // traffic that finds the site through the DNS name, the standby promoted, the service back through DNS.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { regionDefinition, resolve } from '@conduit/definition';
@@ -45,6 +47,12 @@ async function call(base: string, method: 'GET' | 'POST', path: string, body?: u
 let upOutput = '';
 beforeAll(async () => {
   await runTier('destroy');
+  // Bad input first: the global DNS server's port taken stops `tier up` with one line naming it.
+  const squatter = createServer().listen(definition.local.ports.dns, '127.0.0.1');
+  await once(squatter, 'listening');
+  const refused = await runTier('up').then(() => '', (e: Error) => e.message);
+  squatter.close();
+  expect(refused).toContain(`port ${definition.local.ports.dns} for the global DNS server (PowerDNS) is already in use by another program on 127.0.0.1: stop it, or move local.ports.dns in ${configFile}`);
   upOutput = await runTier('up');
 }, 300_000);
 
