@@ -3,7 +3,6 @@
 // the primary region's writer, answers reads and refuses writes with 503 + Retry-After (a client with a
 // stale DNS answer), and the short region-loss drill passes: every process of the primary SIGKILLed under
 // traffic that finds the site through the DNS name, the standby promoted, the service back through DNS.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -13,31 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { regionsStatus, waitUntil } from '@conduit/local';
 import { formatRegionLoss, formatReport, regionLossShortTiming, runRegionLoss, writeReport } from '../src/index.js';
+import { tierWith } from './tier.js';
 import fixture from './fixtures/two-regions.config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const configFile = join(here, 'fixtures', 'two-regions.config.ts');
-const tier = join(here, '../../cli/bin/tier.mjs');
 const definition = resolve(fixture);
 const secondary = regionDefinition(definition, 'secondary');
 const stateDir = resolvePath(dirname(configFile), definition.local.stateDir);
 const edge = (address: string) => `http://${address}:${definition.local.ports.edge}`;
 
-function runTier(...args: string[]): Promise<string> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [tier, ...args, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b) => (out += b.toString()));
-    child.stderr.on('data', (b) => (out += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolveRun(out);
-      else reject(new Error(`tier ${args.join(' ')} failed (${code}):\n${out.slice(-4000)}`));
-    });
-  });
-}
+const runTier = tierWith(configFile);
 
 async function call(base: string, method: 'GET' | 'POST', path: string, body?: unknown) {
   const res = await request(new URL(path, base), { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
