@@ -43,8 +43,12 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     summary: 'roll the running region back to the previous release, same rolling procedure: tier rollback [--json]',
     load: () => import('./commands/deploy.js').then((m) => m.rollback),
   },
+  region: {
+    summary: 'two regions: promote the standby region now (regions.failover manual, or an operator\'s call): tier region failover',
+    load: () => import('./commands/region.js').then((m) => m.region),
+  },
   drill: {
-    summary: 'run a failure drill under live traffic: tier drill <scenario>|all [--short]',
+    summary: 'run a failure drill under live traffic: tier drill <scenario>|all|region-loss [--short]',
     options: { short: { type: 'boolean' } },
     load: () => import('./commands/drill.js').then((m) => m.drill),
   },

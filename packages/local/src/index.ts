@@ -25,7 +25,7 @@ export { regionDeploy, regionRollback, type DeployOptions, type DeployReport, ty
 export { judgeCanary, type CanaryVerdict, type GroupFigures } from './canary.js';
 export type { ReleaseFault } from '@conduit/release';
 export {
-  localRegions, regionsUp, regionsDown, regionsDestroy, regionsStatus, crossRegionStatus, dnsAnswer, formatRegionsLines, gtidDistance,
+  localRegions, regionFailoverNow, regionsUp, regionsDown, regionsDestroy, regionsStatus, crossRegionStatus, dnsAnswer, formatRegionsLines, gtidDistance,
   type LocalRegion, type RegionsUpResult, type RegionsStatus, type CrossRegion, type DnsAnswer,
 } from './region/regions.js';
 export { readRegionRole } from './state.js';

@@ -1,7 +1,7 @@
 // `tier up|down|destroy|status|logs`: loads the definition and hands over to @conduit/local.
 import {
   RegionError, demoLogin, regionLogs, followLog, formatStatusTable, formatTierLines, endpoints,
-  localRegions, regionsUp, regionsDown, regionsDestroy, regionsStatus, formatRegionsLines,
+  localRegions, regionFailoverNow, regionsUp, regionsDown, regionsDestroy, regionsStatus, formatRegionsLines,
 } from '@conduit/local';
 import { CliError } from '../cli-error.js';
 import { loadDefinition } from '../load-definition.js';
@@ -105,6 +105,15 @@ export const logs = {
     // --follow: keep printing what the component appends until Ctrl-C.
     const stop = await userErrors(async () => followLog(stateDir, component, (text) => process.stdout.write(text)));
     await new Promise<void>((resolve) => process.once('SIGINT', () => { stop(); resolve(); }));
+    return 0;
+  },
+};
+
+export const region = {
+  async run(ctx: CommandContext): Promise<number> {
+    if (ctx.args[0] !== 'failover' || ctx.args.length !== 1) throw new CliError('usage: tier region failover [--config FILE] (promotes the standby region now)');
+    const { definition, stateDir } = await loadDefinition(ctx.flags.config);
+    say(await userErrors(() => regionFailoverNow(definition, stateDir)));
     return 0;
   },
 };

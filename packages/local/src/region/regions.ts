@@ -17,6 +17,8 @@ import { regionUp, type UpOptions, type UpResult } from './up.js';
 import { regionDown, regionDestroy, type DownResult } from './down.js';
 import { regionStatus, type RegionStatus } from './status.js';
 import type { RegionRole } from '../types.js';
+import { promoteRegion } from '../controllers/region-failover.js';
+import { readPlan } from '../supervisor/plan.js';
 
 /** One region as it runs locally: its definition (address, sizes, server ids) and its state folder. */
 export interface LocalRegion {
@@ -116,6 +118,19 @@ async function downAll(d: ResolvedDefinition, stateDir: string, one: (dir: strin
     leftovers: results.reduce((n, r) => n + r.leftovers, 0),
     seconds: (Date.now() - t0) / 1000,
   };
+}
+
+/**
+ * `tier region failover`: promotes the standby region now, as the region failover controller does after the
+ * threshold (fence what answers of the other region, apply what was received, writable, new cache generation).
+ * @returns the promotion's sentence.
+ */
+export async function regionFailoverNow(d: ResolvedDefinition, stateDir: string): Promise<string> {
+  const regions = localRegions(d, stateDir);
+  const standby = regions.find((r) => readRegionRole(statePaths(r.stateDir))?.role === 'standby');
+  if (regions.length < 2 || !standby) throw new RegionError('no standby region to promote: `tier status` shows each region\'s role');
+  const plan = readPlan(statePaths(standby.stateDir).plan);
+  return promoteRegion(plan.definition, statePaths(standby.stateDir, plan.varnishInTmp), 'operator: tier region failover');
 }
 
 /** Cross-region replication as `tier status` shows it. */
