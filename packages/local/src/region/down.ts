@@ -57,7 +57,7 @@ export async function regionDown(stateDir: string, progress: (line: string) => v
 }
 
 /** What the region creates in its state folder; destroy removes exactly these. */
-const ours = ['config', 'data', 'logs', 'run', 'releases', 'secrets.json', 'tls', 'db-topology.json', 'processes.json', 'journal.jsonl', 'up.lock'];
+const ours = ['config', 'data', 'logs', 'run', 'releases', 'secrets.json', 'tls', 'db-topology.json', 'processes.json', 'journal.jsonl', 'up.lock', 'region.json', 'secondary', 'unreplicated'];
 
 export async function regionDestroy(stateDir: string, progress: (line: string) => void = () => undefined): Promise<DownResult> {
   const root = resolve(stateDir);

@@ -129,7 +129,12 @@ export async function regionFailoverNow(d: ResolvedDefinition, stateDir: string)
   const regions = localRegions(d, stateDir);
   const standby = regions.find((r) => readRegionRole(statePaths(r.stateDir))?.role === 'standby');
   if (regions.length < 2 || !standby) throw new RegionError('no standby region to promote: `tier status` shows each region\'s role');
-  const plan = readPlan(statePaths(standby.stateDir).plan);
+  let plan;
+  try {
+    plan = readPlan(statePaths(standby.stateDir).plan);
+  } catch (e) {
+    throw new RegionError((e as Error).message);
+  }
   return promoteRegion(plan.definition, statePaths(standby.stateDir, plan.varnishInTmp), 'operator: tier region failover');
 }
 
