@@ -44,7 +44,7 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     load: () => import('./commands/deploy.js').then((m) => m.rollback),
   },
   region: {
-    summary: 'two regions: promote the standby region now (regions.failover manual, or an operator\'s call): tier region failover',
+    summary: 'two regions: tier region failover (promote the standby now) | tier region switchover (swap the roles, nothing lost)',
     load: () => import('./commands/region.js').then((m) => m.region),
   },
   drill: {

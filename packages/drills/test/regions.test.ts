@@ -1,7 +1,7 @@
 // Two regions on one machine (test/fixtures/two-regions.config.ts: ports 30000-30999 on 127.0.0.1 and
 // 127.0.2.1, state in .test-state/regions): both come up with one `tier up`, the standby replicates from
 // the primary region's writer, answers reads and refuses writes with 503 + Retry-After (a client with a
-// stale DNS answer), and the short region-loss drill passes: every process of the primary SIGKILLed under
+// stale DNS answer), a planned switchover there and back loses nothing, and the short region-loss drill passes: every process of the primary SIGKILLed under
 // traffic that finds the site through the DNS name, the standby promoted, the service back through DNS.
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { regionDefinition, resolve } from '@conduit/definition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { regionsStatus, waitUntil } from '@conduit/local';
+import { regionsStatus, regionSwitchover, waitUntil } from '@conduit/local';
 import { formatRegionLoss, formatReport, regionLossShortTiming, runRegionLoss, writeReport } from '../src/index.js';
 import { tierWith } from './tier.js';
 import fixture from './fixtures/two-regions.config.js';
@@ -73,6 +73,32 @@ describe('two regions', () => {
     expect((await call(edge(definition.address), 'GET', definition.regions.dns.healthPath)).status).toBe(200);
   });
 
+  it('switchover there and back: writes pause briefly, nothing is lost, the old writer follows the new one', async () => {
+    const register = async (base: string, name: string) => {
+      // Writes pause during a switchover (503 + Retry-After): retry as a client does.
+      for (let i = 0; ; i++) {
+        const r = await call(base, 'POST', '/api/users', { user: { username: name, email: `${name}@x.invalid`, password: 'pw-secret-123' } });
+        if (r.status !== 503 || i > 50) return r.status;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    };
+    const there = await regionSwitchover(definition, stateDir);
+    console.log(`switchover there: pause ${there.writePauseMs} ms, caught up in ${there.caughtUpMs} ms`);
+    expect(there).toMatchObject({ from: 'eu-west-1', to: 'eu-central-1' });
+    expect(there.writePauseMs).toBeLessThan(5_000);
+    const user = `s${Date.now().toString(36)}`;
+    expect(await register(edge(secondary.address), user)).toBe(201);
+    await waitUntil('the new writer\'s write replicated to the old one', async () => (await call(edge(definition.address), 'GET', `/api/profiles/${user}`)).status === 200, 10_000, 100);
+    const mid = await regionsStatus(definition, stateDir);
+    expect(mid.crossRegion).toMatchObject({ writerRegion: 'eu-central-1', standbyRegion: 'eu-west-1', replicating: true });
+    const back = await regionSwitchover(definition, stateDir);
+    console.log(`switchover back: pause ${back.writePauseMs} ms, caught up in ${back.caughtUpMs} ms`);
+    expect(back).toMatchObject({ from: 'eu-central-1', to: 'eu-west-1' });
+    expect(back.writePauseMs).toBeLessThan(5_000);
+    expect(await register(edge(definition.address), `${user}x`)).toBe(201);
+    await waitUntil('replicated back to the standby', async () => (await call(edge(secondary.address), 'GET', `/api/profiles/${user}x`)).status === 200, 10_000, 100);
+  }, 60_000);
+
   it('region-loss (short): service back through DNS within 15 s, lost writes only inside the RPO window', async () => {
     const report = await runRegionLoss(definition, stateDir, { timing: regionLossShortTiming, log: (l) => console.log(l) });
     writeReport(stateDir, report);
@@ -80,7 +106,8 @@ describe('two regions', () => {
     expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
     expect(report.pass).toBe(true);
     const s = await regionsStatus(definition, stateDir);
-    expect(s.regions[1]!.role).toMatchObject({ role: 'primary', cacheGeneration: 2 });
+    // Promoted twice: by the switchover there, and by this failover.
+    expect(s.regions[1]!.role).toMatchObject({ role: 'primary', cacheGeneration: 3 });
     expect(s.dns?.region).toBe('eu-central-1');
   }, 180_000);
 });

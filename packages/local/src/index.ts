@@ -29,4 +29,5 @@ export {
   type LocalRegion, type RegionsUpResult, type RegionsStatus, type CrossRegion, type DnsAnswer,
 } from './region/regions.js';
 export { readRegionRole } from './state.js';
+export { regionSwitchover, type SwitchoverReport } from './region/switchover.js';
 export type { RegionRole } from './types.js';

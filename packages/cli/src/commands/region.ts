@@ -1,7 +1,7 @@
 // `tier up|down|destroy|status|logs`: loads the definition and hands over to @conduit/local.
 import {
   RegionError, demoLogin, regionLogs, followLog, formatStatusTable, formatTierLines, endpoints,
-  localRegions, regionFailoverNow, regionsUp, regionsDown, regionsDestroy, regionsStatus, formatRegionsLines,
+  localRegions, regionFailoverNow, regionSwitchover, regionsUp, regionsDown, regionsDestroy, regionsStatus, formatRegionsLines,
 } from '@conduit/local';
 import { CliError } from '../cli-error.js';
 import { loadDefinition } from '../load-definition.js';
@@ -111,9 +111,17 @@ export const logs = {
 
 export const region = {
   async run(ctx: CommandContext): Promise<number> {
-    if (ctx.args[0] !== 'failover' || ctx.args.length !== 1) throw new CliError('usage: tier region failover [--config FILE] (promotes the standby region now)');
+    const [what, ...extra] = ctx.args;
+    if ((what !== 'failover' && what !== 'switchover') || extra.length > 0) {
+      throw new CliError('usage: tier region failover|switchover [--config FILE] (failover: promote the standby now; switchover: swap the roles, nothing lost)');
+    }
     const { definition, stateDir } = await loadDefinition(ctx.flags.config);
-    say(await userErrors(() => regionFailoverNow(definition, stateDir)));
+    if (what === 'failover') {
+      say(await userErrors(() => regionFailoverNow(definition, stateDir)));
+      return 0;
+    }
+    const r = await userErrors(() => regionSwitchover(definition, stateDir, progress));
+    say(`switchover ${r.from} → ${r.to}: writes paused ${r.writePauseMs} ms (caught up in ${r.caughtUpMs} ms at GTID ${r.gtid}); ${r.sentence}`);
     return 0;
   },
 };
