@@ -107,7 +107,7 @@ export async function runRegionLoss(d: ResolvedDefinition, stateDir: string, o: 
   const [primary, standby] = regions as [LocalRegion, LocalRegion];
   const roles = regions.map((r) => readRegionRole(statePaths(r.stateDir))?.role);
   if (roles[0] !== 'primary' || roles[1] !== 'standby') {
-    throw new Error(`region-loss starts from ${primary.definition.regionName} primary and ${standby.definition.regionName} standby; the roles are ${roles.join(' / ')} (an earlier region-loss?): \`tier destroy\` then \`tier up\` to start over`);
+    throw new Error(`region-loss starts from ${primary.definition.regionName} primary and ${standby.definition.regionName} standby; the roles are ${roles.map((r) => r ?? 'none').join(' / ')} (not started, or after an earlier region-loss): \`tier destroy\` then \`tier up\` to start over`);
   }
   const release = takeDrillLock(stateDir);
   try {
