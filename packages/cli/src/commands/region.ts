@@ -55,7 +55,7 @@ export const up = {
 export const down = {
   async run(ctx: CommandContext): Promise<number> {
     const { definition, stateDir } = await loadDefinition(ctx.flags.config);
-    const r = await userErrors(() => regionsDown(definition, stateDir, progress));
+    const r = await userErrors(() => regionsDown(stateDir, progress));
     say(r.wasRunning || r.leftovers > 0
       ? `region "${definition.name}" stopped in ${r.seconds.toFixed(1)} s; data kept in ${stateDir}`
       : `region "${definition.name}" was not running`);
@@ -66,7 +66,7 @@ export const down = {
 export const destroy = {
   async run(ctx: CommandContext): Promise<number> {
     const { definition, stateDir } = await loadDefinition(ctx.flags.config);
-    await userErrors(() => regionsDestroy(definition, stateDir, progress));
+    await userErrors(() => regionsDestroy(stateDir, progress));
     say(`region "${definition.name}" destroyed: ${stateDir} wiped`);
     return 0;
   },

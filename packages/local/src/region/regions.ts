@@ -99,20 +99,20 @@ export async function regionsUp(o: UpOptions): Promise<RegionsUpResult> {
 }
 
 /** Stops the secondary first (its controller must not see the primary go and promote itself), then the primary. */
-export async function regionsDown(d: ResolvedDefinition, stateDir: string, progress: (line: string) => void = () => undefined): Promise<DownResult> {
-  return downAll(d, stateDir, (dir) => regionDown(dir, progress));
+export async function regionsDown(stateDir: string, progress: (line: string) => void = () => undefined): Promise<DownResult> {
+  return downAll(stateDir, (dir) => regionDown(dir, progress));
 }
 
-export async function regionsDestroy(d: ResolvedDefinition, stateDir: string, progress: (line: string) => void = () => undefined): Promise<DownResult> {
-  return downAll(d, stateDir, (dir) => regionDestroy(dir, progress));
+export async function regionsDestroy(stateDir: string, progress: (line: string) => void = () => undefined): Promise<DownResult> {
+  return downAll(stateDir, (dir) => regionDestroy(dir, progress));
 }
 
-async function downAll(d: ResolvedDefinition, stateDir: string, one: (dir: string) => Promise<DownResult>): Promise<DownResult> {
+/** Whatever the definition says now, a secondary folder that exists is stopped too, and first. */
+async function downAll(stateDir: string, one: (dir: string) => Promise<DownResult>): Promise<DownResult> {
   const t0 = Date.now();
-  // Whatever the definition says now, a secondary folder that exists is stopped too.
-  const dirs = [statePaths(stateDir).secondaryRoot, statePaths(stateDir).root].filter((dir, i) => i === 1 || existsSync(dir) || d.regions.secondary !== null);
+  const { root, secondaryRoot } = statePaths(stateDir);
   const results: DownResult[] = [];
-  for (const dir of dirs) if (existsSync(dir) || dir === statePaths(stateDir).root) results.push(await one(dir));
+  for (const dir of [secondaryRoot, root]) if (dir === root || existsSync(dir)) results.push(await one(dir));
   return {
     wasRunning: results.some((r) => r.wasRunning),
     leftovers: results.reduce((n, r) => n + r.leftovers, 0),
