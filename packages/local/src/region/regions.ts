@@ -89,7 +89,8 @@ export async function regionsUp(o: UpOptions): Promise<RegionsUpResult> {
   const failed = started.map((s, i) => (s.status === 'rejected' ? `${regions[i]!.definition.regionName}: ${(s.reason as Error).message}` : null)).filter((x) => x !== null);
   if (failed.length > 0) {
     // Nothing half-up is left behind: the region that came up is stopped too.
-    for (const r of regions) await regionDown(r.stateDir).catch(() => undefined);
+    // The standby first: it must not see the primary go and promote itself.
+    for (const r of [...regions].reverse()) await regionDown(r.stateDir).catch(() => undefined);
     throw new RegionError(failed.join('\n'));
   }
   return {
