@@ -92,7 +92,8 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
 
   // 3. Replication: users everywhere (local), the primary writable with semi-sync, replicas on GTID.
   //    A standby region's primary instead replicates from the other region's writer (read-only).
-  const upstream = readRegionRole(ctx.paths)?.role === 'standby' ? readRegionRole(ctx.paths)!.upstream : null;
+  const role = readRegionRole(ctx.paths);
+  const upstream = role?.role === 'standby' ? role.upstream : null;
   const steps = replicationSteps(d, topology, ctx.secrets, upstream);
   await runSteps(ctx, steps.filter((s) => s.kind === 'users'));
   await runSteps(ctx, steps.filter((s) => s.kind === 'primary'));
