@@ -3,7 +3,7 @@
 // the region failover controller's decisions. Pure: nothing starts here (the drills project runs the
 // two regions and the region-loss drill: packages/drills/test/regions.test.ts).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { regionDefinition, resolve } from '@conduit/definition';
@@ -13,6 +13,8 @@ import {
 } from '../src/index.js';
 import { decideRegion, type RegionMemory, type RegionPolicy } from '../src/controllers/region-failover-decide.js';
 import { initialRole } from '../src/region/regions.js';
+import { createRegionFailoverController } from '../src/controllers/region-failover.js';
+import { readRegionRole, writeRegionRole } from '../src/state.js';
 
 const d = resolve({});
 const s = regionDefinition(d, 'secondary');
@@ -136,5 +138,24 @@ describe('the region failover decision', () => {
     expect(b.decision.kind).toBe('await-operator');
     expect(decideRegion(down(9000), m, b.memory).decision.kind).toBe('none');
     expect(decideRegion({ ...down(9000), role: 'primary' }, policy, a.memory).decision.kind).toBe('none');
+  });
+});
+
+describe('the region failover controller (no region behind it)', () => {
+  it('in a standby, notes the failed check, then tries to promote and says why it could not', async () => {
+    const root = join(scratch, 'controller');
+    rmSync(root, { recursive: true, force: true });
+    const sd = regionDefinition(resolve({ local: { regionFailoverAfterMs: 1000, ports: { edge: 30998 } } }), 'secondary');
+    const p = statePaths(root);
+    mkdirSync(p.root, { recursive: true });
+    const c = createRegionFailoverController({ definition: sd, paths: p });
+    expect(await c.tick(0)).toBeNull(); // no role file: not part of two regions
+    writeRegionRole(p, { role: 'standby', upstream: { host: '127.0.0.1', port: 30999 }, peerStateDir: join(scratch, 'no-peer'), cacheGeneration: 1, updatedAt: '', why: 'test' });
+    expect(await c.tick(1000)).toBe('eu-west-1 failed its region health check (ECONNREFUSED): eu-central-1 takes over if it lasts 1.0 s');
+    expect(await c.tick(1500)).toBeNull();
+    expect(await c.tick(2100)).toMatch(/^region promotion of eu-central-1 failed: .*db-topology.json missing: the region was never brought up \(the next tick tries again\)$/);
+    const journal = readFileSync(p.regionFailoverJournal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).kind);
+    expect(journal).toEqual(['detected', 'decided', 'promote-failed']);
+    expect(readRegionRole(p)?.role).toBe('standby');
   });
 });
