@@ -5,7 +5,8 @@ import { defineStack } from '@conduit/definition';
 
 export default defineStack({
   name: 'conduit',
-  regions: { primary: 'eu-west-1', secondary: 'eu-central-1' },
+  // The secondary region is a warm standby: every tier, fewer instances (both regions fit 2.5 GB on one machine).
+  regions: { primary: 'eu-west-1', secondary: 'eu-central-1', secondaryScale: { front: 2, api: 2, databaseReplicas: 1 } },
   zones: 3,
   front: { instances: { min: 2, desired: 3, max: 6 } },
   api: { instances: { min: 3, desired: 3, max: 9 } },

@@ -27,6 +27,9 @@ export const systemPackages = [
   { bin: '/usr/bin/chromium', pkg: 'chromium', for: 'browser tests' },
   { bin: '/usr/bin/wrk', pkg: 'wrk', for: 'the API benchmark (npm run bench:api)' },
   { bin: '/usr/bin/openssl', pkg: 'openssl', for: 'the database TLS certificates of each region' },
+  { bin: '/usr/sbin/pdns_server', pkg: 'pdns-server', for: 'the global DNS entry point (failover between the two regions)' },
+  { bin: `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/pdns/libbindbackend.so`, pkg: 'pdns-backend-bind', for: 'the DNS zone files' },
+  { bin: '/usr/bin/dig', pkg: 'dnsutils', for: 'asking the DNS entry point by hand (`tier status` prints the dig command)' },
 ];
 
 const say = (msg) => process.stderr.write(`[bootstrap] ${msg}\n`);

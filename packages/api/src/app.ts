@@ -97,7 +97,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
   app.register(errorsPlugin);
   app.register(docsPlugin, { publicUrl: config.publicUrl });
 
-  app.register(healthRoutes);
+  app.register(healthRoutes, { regionGraceMs: config.regionHealthGraceMs });
   app.register(
     async (api) => {
       await api.register(usersRoutes, { authPerMinute: config.rateLimitAuthPerMin, loginPerAccountPer15Min: config.rateLimitLoginPerAccount });

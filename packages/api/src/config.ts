@@ -56,6 +56,11 @@ export interface Config {
   edgePurgeUrls: string[];
   /** Origins browsers may call the API from; default ['*'] (any: the API authenticates with a header, not cookies). */
   corsAllowedOrigins: string[];
+  /**
+   * GET /health/region stays 200 this long after the writer was last seen writable, so a database failover
+   * inside the region does not move the whole site; default 0 (on AWS, Route 53's failure threshold does it).
+   */
+  regionHealthGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +141,7 @@ export const envSchema = z.object({
   TRUSTED_PROXY_HOPS: intIn(0, 10, 'the number of proxies in front of the API (0-10)').optional(),
   EDGE_PURGE_URLS: listOf(isHttpUrl, 'a comma-separated list of http(s) URLs of edge purge endpoints').optional(),
   CORS_ALLOWED_ORIGINS: listOf((o) => o === '*' || isOrigin(o), 'a comma-separated list of origins like https://app.example.com, or *').optional(),
+  REGION_HEALTH_GRACE_MS: intIn(0, 600_000, 'milliseconds').optional(),
 });
 
 /**
@@ -229,6 +235,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustedProxyHops: e.TRUSTED_PROXY_HOPS ?? 0,
     edgePurgeUrls: e.EDGE_PURGE_URLS?.split(',').map((u) => u.trim()) ?? [],
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()) ?? ['*'],
+    regionHealthGraceMs: e.REGION_HEALTH_GRACE_MS ?? 0,
   };
 }
 

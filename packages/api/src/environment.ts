@@ -41,6 +41,8 @@ export interface ApiEnvironment {
   edgePurgeUrls?: string;
   /** Comma-separated origins, or *; default: * */
   corsAllowedOrigins?: string;
+  /** GET /health/region's grace after the writer was last writable, in ms; default 0 */
+  regionHealthGraceMs?: number;
 }
 
 type Scalar = Exclude<keyof ApiEnvironment, 'cache'>;
@@ -65,6 +67,7 @@ const NAMES = {
   trustedProxyHops: 'TRUSTED_PROXY_HOPS',
   edgePurgeUrls: 'EDGE_PURGE_URLS',
   corsAllowedOrigins: 'CORS_ALLOWED_ORIGINS',
+  regionHealthGraceMs: 'REGION_HEALTH_GRACE_MS',
 } as const satisfies Record<Scalar, ApiEnvName>;
 
 const CACHE_NAMES = { url: 'REDIS_URL', sentinels: 'REDIS_SENTINELS', masterName: 'REDIS_MASTER_NAME' } as const satisfies Record<string, ApiEnvName>;

@@ -44,6 +44,7 @@ describe('configuration from the environment', () => {
       trustedProxyHops: 0,
       edgePurgeUrls: [],
       corsAllowedOrigins: ['*'],
+      regionHealthGraceMs: 0,
     });
   });
 

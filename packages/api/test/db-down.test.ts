@@ -2,6 +2,7 @@
 // they end with a 503 in the RealWorld shape within the statement budget, readiness reports it,
 // liveness does not, and everything works again once the database is back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mysql from 'mysql2/promise';
 import { inject } from 'vitest';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -23,6 +24,30 @@ afterAll(async () => {
   await app.close();
   try { process.kill(db.pid, 'SIGCONT'); } catch { /* gone */ }
   await db.stop();
+});
+
+describe('region health (the DNS failover check)', () => {
+  it('is 200 while the writer accepts writes, 503 once it is read-only, after the grace when there is one', async () => {
+    const root = await mysql.createConnection({ host: '127.0.0.1', port: db.port, user: 'root' });
+    const graced = await makeApp({ DATABASE_WRITER_URL: `mysql://root@127.0.0.1:${db.port}/conduit_frozen`, REDIS_URL: '', REGION_HEALTH_GRACE_MS: '1500' });
+    try {
+      expect((await app.inject({ url: '/health/region' })).statusCode).toBe(200);
+      expect((await graced.inject({ url: '/health/region' })).statusCode).toBe(200);
+      await root.query('SET GLOBAL read_only = 1');
+      const standby = await app.inject({ url: '/health/region' });
+      expect(standby.statusCode).toBe(503);
+      expect(json(standby)).toMatchObject({ writer: 'read-only or down' });
+      // Within the grace a writer failover does not fail the region; past it, it does.
+      expect((await graced.inject({ url: '/health/region' })).statusCode).toBe(200);
+      await new Promise((r) => setTimeout(r, 1_600));
+      expect((await graced.inject({ url: '/health/region' })).statusCode).toBe(503);
+    } finally {
+      await root.query('SET GLOBAL read_only = 0');
+      await root.end();
+      await graced.close();
+    }
+    expect((await app.inject({ url: '/health/region' })).statusCode).toBe(200);
+  });
 });
 
 describe('a frozen database', () => {

@@ -275,7 +275,7 @@ describe('boot rehearsal of the API instances', () => {
     api = undefined;
   }, 60_000);
 
-  it('secondary region: the same, writing through the global writer endpoint', async () => {
+  it('secondary region: the same, writing through its own cluster endpoint', async () => {
     const b = boot('secondary', renderUserData(String(one(s.stacks['conduit-prod-us-west-2']!, 'aws_launch_template', 'api_template').user_data)));
     expect(b.calls).toContainEqual(expect.stringMatching(/^aws s3 cp --only-show-errors --region us-west-2 s3:\/\/rehearsal-releases\/api\/rehearsal\.tar\.gz /));
     await startUnit(b);

@@ -101,7 +101,8 @@ describe('front and API tiers', () => {
     const rules = Object.fromEntries(all(primary, 'aws_lb_listener_rule').map(([n, c]) => [n.replace(/_[0-9A-F]+$/, ''), c]));
     expect(rules['api_from-cloudfront']!.condition[0].http_header).toMatchObject({ http_header_name: 'X-Origin-Verify' });
     expect(rules['api_from-cloudfront']!.condition[0].http_header.values[0]).toMatch(/aws_secretsmanager_secret_version\.origin-verify/);
-    expect(rules['api_health-checkers']!.condition[0].path_pattern.values).toEqual(['/health/ready']);
+    // Route 53 checks the API tier's region health (regions.dns.healthPath), the only path it may reach.
+    expect(rules['api_health-checkers']!.condition[0].path_pattern.values).toEqual(['/health/region']);
     // The secondary region reads the replica of the same secret; CloudFront sends it to every origin.
     expect(one(secondary, 'aws_lb_listener_rule', 'api_from-cloudfront').condition[0].http_header.values[0]).toMatch(/data\.aws_secretsmanager_secret_version\.origin-verify/);
     const origins = one(edge, 'aws_cloudfront_distribution').origin;
@@ -141,8 +142,8 @@ describe('front and API tiers', () => {
     expect(ud).toContain('s3://${aws_s3_bucket.releases_bucket');
     expect(ud).toContain('/$tier/$version.tar.gz');
     expect(ud).toContain('RELEASE_VERSION=${var.release_version}');
-    // The writer is the Global Database's writer endpoint; the port a Terraform reference, not text.
-    expect(ud).toMatch(/DATABASE_WRITER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_global_cluster\.database_global_[0-9A-F]+\.endpoint\}:\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.port\}\/conduit\\n/);
+    // The writer is this region's own cluster endpoint (writable while it is the writer region); the port a Terraform reference, not text.
+    expect(ud).toMatch(/DATABASE_WRITER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.endpoint\}:\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.port\}\/conduit\\n/);
     expect(ud).toMatch(/DATABASE_READER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.reader_endpoint\}:\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.port\}\/conduit\\n/);
     expect(ud).toContain('DATABASE_TLS_CA=rds\\n');
     expect(ud).toContain('REDIS_URL=rediss://:$CACHE_AUTH@${aws_elasticache_replication_group.cache_group');
@@ -218,9 +219,10 @@ describe('database', () => {
     const sc = one(secondary, 'aws_rds_cluster');
     expect(sc).toMatchObject({ global_cluster_identifier: 'conduit-prod-global', storage_encrypted: true });
     expect(sc.enable_global_write_forwarding).toBeUndefined();
-    // The secondary region's API writes through the global writer endpoint too (its own cluster has no writer).
+    // The secondary region's API writes to its own cluster endpoint too: 503 + Retry-After until a failover or
+    // switchover makes it the writer (as the local standby region does), no re-apply afterwards.
     const ud = String(one(secondary, 'aws_launch_template', 'api_template').user_data);
-    expect(ud).toMatch(/DATABASE_WRITER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{data\.aws_rds_global_cluster\.database_global_[0-9A-F]+\.endpoint\}:/);
+    expect(ud).toMatch(/DATABASE_WRITER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.endpoint\}:/);
     expect(Object.values((secondary as { data: Record<string, Record<string, { identifier?: string }>> }).data.aws_rds_global_cluster!)[0]!.identifier).toBe('conduit-prod-global');
     expect(String(one(single.stacks['conduit-small-eu-west-1']!, 'aws_launch_template', 'api_template').user_data)).toMatch(/DATABASE_WRITER_URL=[^\\]*\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.endpoint\}:/);
     expect(sc.master_username).toBeUndefined();
@@ -270,7 +272,9 @@ describe('dns', () => {
     }
     expect(p.map((r) => r.name).sort()).toEqual(['api.origin.${var.domain}', 'front.origin.${var.domain}']);
     const hc = all(primary, 'aws_route53_health_check').map(([, c]) => c);
-    expect(hc.map((h) => h.resource_path).sort()).toEqual(['/', '/health/ready']);
+    // The API's check is the region health: 200 only while the region's writer takes writes.
+    expect(hc.map((h) => h.resource_path).sort()).toEqual(['/', '/health/region']);
+    expect(p.every((r) => r.ttl === 5)).toBe(true);
     // Readiness at the region level with its own threshold: 9 × 10 s = regions.failoverAfterSeconds (90 s), longer than a writer failover.
     expect(hc.every((h) => h.request_interval === 10 && h.failure_threshold === 9)).toBe(true);
     expect(hc.every((h) => h.type === 'HTTPS' && h.fqdn.includes('.us-east-1.'))).toBe(true);

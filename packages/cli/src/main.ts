@@ -43,8 +43,12 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     summary: 'roll the running region back to the previous release, same rolling procedure: tier rollback [--json]',
     load: () => import('./commands/deploy.js').then((m) => m.rollback),
   },
+  region: {
+    summary: 'two regions: tier region failover (promote the standby now) | tier region switchover (swap the roles, nothing lost)',
+    load: () => import('./commands/region.js').then((m) => m.region),
+  },
   drill: {
-    summary: 'run a failure drill under live traffic: tier drill <scenario>|all|scale-out [--short]',
+    summary: 'run a failure drill under live traffic: tier drill <scenario>|all|dr|scale-out|region-loss [--short]',
     options: { short: { type: 'boolean' } },
     load: () => import('./commands/drill.js').then((m) => m.drill),
   },

@@ -1,6 +1,7 @@
 export { definitionSchema, type DefinitionInput, type ParsedDefinition } from './schema.js';
 export {
   resolve,
+  regionDefinition,
   defineStack,
   invariants,
   zoneFor,

@@ -12,7 +12,8 @@ export class DefinitionError extends Error {
   }
 }
 
-export type Tier = 'edge' | 'front' | 'api' | 'db' | 'cache' | 'sentinel' | 'lb' | 'monitoring' | 'backup';
+/** `dns`: the global entry point (Route 53 on AWS, PowerDNS locally), outside any one region's tiers. */
+export type Tier = 'edge' | 'front' | 'api' | 'db' | 'cache' | 'sentinel' | 'lb' | 'monitoring' | 'backup' | 'dns';
 
 export interface Zone {
   /** Local label, also the AZ suffix on AWS: 'a', 'b', 'c'… */
@@ -63,6 +64,14 @@ export interface ResolvedDefinition extends Omit<ParsedDefinition, 'scaling'> {
   scaling: ResolvedScaling;
   /** The committed capacity benchmark result (packages/definition/capacity/api.json). */
   capacity: CapacityResult;
+  /** The AWS region this state folder's region stands for (regions.primary, or regions.secondary for local.region secondary). */
+  regionName: string;
+  /** The loopback address every process of this region binds (local.addresses[local.region]). */
+  address: string;
+  /** The other region's address, null for one region. */
+  peerAddress: string | null;
+  /** The global name clients resolve (regions.dns.record under edge.domain, or under `<name>.test` locally). */
+  dnsName: string;
   zoneList: Zone[];
   /** Every region the deployment spans, primary first. */
   regionList: string[];
@@ -107,6 +116,12 @@ export function invariants(d: ParsedDefinition, r: Omit<ResolvedDefinition, keyo
   if (d.regions.secondary !== null && d.regions.secondary === d.regions.primary) {
     problems.push(`regions.secondary (${d.regions.secondary}) must differ from regions.primary (${d.regions.primary})`);
   }
+  if (d.regions.secondary !== null && d.local.addresses.secondary === d.local.addresses.primary) {
+    problems.push(`local.addresses.secondary (${d.local.addresses.secondary}) must differ from local.addresses.primary (${d.local.addresses.primary}): each region needs its own address`);
+  }
+  if (d.local.region === 'secondary' && d.regions.secondary === null) {
+    problems.push('local.region (secondary) needs regions.secondary: there is no secondary region to run');
+  }
   const replicas = r.dbNodes.length - 1;
   if (replicas < 1 && d.zones > 1) {
     problems.push(`database.replicas (${replicas}) must be >= 1 when zones (${d.zones}) > 1: the writer needs a replica to fail over to`);
@@ -136,7 +151,7 @@ export function invariants(d: ParsedDefinition, r: Omit<ResolvedDefinition, keyo
     else owners.set(port, owner);
   };
   const p = d.local.ports;
-  for (const key of ['edge', 'edgeAdmin', 'edgePurge', 'front', 'api', 'lbStats', 'dbWriter', 'dbReader', 'prometheus', 'mysqldExporter', 'redisExporter', 'console', 'alertmanager', 'blackboxExporter', 'objectStore'] as const) {
+  for (const key of ['edge', 'edgeAdmin', 'edgePurge', 'front', 'api', 'lbStats', 'dbWriter', 'dbReader', 'prometheus', 'mysqldExporter', 'redisExporter', 'console', 'alertmanager', 'blackboxExporter', 'objectStore', 'dns'] as const) {
     claim(p[key], `local.ports.${key}`);
   }
   for (const s of r.frontSlots) claim(s.port, s.name);
@@ -152,12 +167,14 @@ export function invariants(d: ParsedDefinition, r: Omit<ResolvedDefinition, keyo
 export function resolve(input: DefinitionInput | unknown = {}): ResolvedDefinition {
   const parsed = definitionSchema.safeParse(input ?? {});
   if (!parsed.success) throw new DefinitionError(formatZodIssues(parsed.error));
-  const d = parsed.data;
+  const d = applySecondaryScale(parsed.data);
   const p = d.local.ports;
+  const secondary = d.local.region === 'secondary';
+  const regionName = secondary && d.regions.secondary ? d.regions.secondary : d.regions.primary;
 
   const zoneList: Zone[] = Array.from({ length: d.zones }, (_, i) => {
     const name = zoneLetters[i]!;
-    return { name, awsZone: `${d.regions.primary}${name}` };
+    return { name, awsZone: `${regionName}${name}` };
   });
 
   const slots = (tier: 'front' | 'api', base: number): InstanceSlot[] =>
@@ -175,7 +192,8 @@ export function resolve(input: DefinitionInput | unknown = {}): ResolvedDefiniti
       name: sameZone === 0 ? `db-${zone}` : `db-${zone}${sameZone + 1}`,
       zone,
       port: p.dbNodesBase + i,
-      serverId: i + 1,
+      // Unique across both regions: a replica skips binlog events carrying its own server_id.
+      serverId: (secondary ? 101 : 1) + i,
       initialRole: i === 0 ? 'primary' : 'replica',
     };
   });
@@ -200,6 +218,10 @@ export function resolve(input: DefinitionInput | unknown = {}): ResolvedDefiniti
   };
 
   const derived = {
+    regionName,
+    address: secondary ? d.local.addresses.secondary : d.local.addresses.primary,
+    peerAddress: d.regions.secondary === null ? null : secondary ? d.local.addresses.primary : d.local.addresses.secondary,
+    dnsName: `${d.regions.dns.record}.${d.edge.domain ?? `${d.name}.test`}`,
     zoneList,
     regionList: d.regions.secondary ? [d.regions.primary, d.regions.secondary] : [d.regions.primary],
     frontSlots: slots('front', p.frontInstancesBase),
@@ -214,6 +236,33 @@ export function resolve(input: DefinitionInput | unknown = {}): ResolvedDefiniti
   const problems = invariants(d, derived);
   if (problems.length > 0) throw new DefinitionError(problems);
   return deepFreeze({ ...d, ...derived, scaling, capacity: measuredCapacity });
+}
+
+/**
+ * The secondary region runs the regions.secondaryScale sizes (a warm standby); the primary runs the definition's.
+ * Idempotent (a resolved secondary resolves to itself): the supervisor re-resolves the plan it is given.
+ */
+function applySecondaryScale(d: ParsedDefinition): ParsedDefinition {
+  if (d.local.region !== 'secondary') return d;
+  const s = d.regions.secondaryScale;
+  const size = (i: ParsedDefinition['front']['instances'], n: number | null) =>
+    n === null ? i : { min: Math.min(i.min, n), desired: n, max: Math.max(i.max, n) };
+  return {
+    ...d,
+    front: { ...d.front, instances: size(d.front.instances, s.front) },
+    api: { ...d.api, instances: size(d.api.instances, s.api) },
+    database: { ...d.database, replicas: s.databaseReplicas ?? d.database.replicas },
+  };
+}
+
+/**
+ * The definition as one region of it runs locally: the same fields with local.region set, so its address,
+ * server ids, zones and sizes are the secondary's. Throws DefinitionError when there is no such region.
+ */
+export function regionDefinition(d: ResolvedDefinition, region: 'primary' | 'secondary'): ResolvedDefinition {
+  const input = Object.fromEntries(Object.keys(definitionSchema.shape).map((k) => [k, (d as unknown as Record<string, unknown>)[k]]));
+  const local = input.local as ParsedDefinition['local'];
+  return resolve({ ...input, local: { ...local, region } });
 }
 
 /** Identity with types: lets stack.config.ts be checked by the editor as it is written. */

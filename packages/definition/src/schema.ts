@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 const port = z.number().int().min(1024).max(65535);
 const positiveInt = z.number().int().min(1);
+const loopback = z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/, 'a loopback address such as 127.0.2.1');
 
 /** How many instances a tier runs: the Auto Scaling group's min/desired/max on AWS, the supervisor's on the local region. */
 const instances = (min: number, desired: number, max: number) =>
@@ -57,6 +58,40 @@ export const definitionSchema = z
          * routine writer failover inside a region (Aurora: 30-60 s), which must not move the whole site.
          */
         failoverAfterSeconds: z.number().int().min(20).max(300).default(90).describe('default: 90 s'),
+        /**
+         * Unplanned region failover: `automatic` promotes the secondary once the primary region's health has failed
+         * for `local.regionFailoverAfterMs` (locally; Route 53 + an operator runbook on AWS); `manual` only reports it
+         * and waits for `tier region failover`.
+         */
+        failover: z.enum(['automatic', 'manual']).default('automatic').describe('default: automatic'),
+        /**
+         * Warm standby sizing of the secondary region (every tier still runs). Each null field means "as the primary".
+         * Read by the local secondary region; the AWS secondary region does not read it yet (it runs the primary's sizes).
+         */
+        secondaryScale: z
+          .strictObject({
+            /** Front instances the secondary runs (its desired and min). default: as the primary */
+            front: z.number().int().min(1).nullable().default(null).describe('default: as the primary'),
+            /** API instances the secondary runs (its desired and min). default: as the primary */
+            api: z.number().int().min(1).nullable().default(null).describe('default: as the primary'),
+            /** Read replicas of the secondary's database primary. default: as the primary */
+            databaseReplicas: z.number().int().min(0).max(15).nullable().default(null).describe('default: as the primary'),
+          })
+          .prefault({}),
+        /** The global entry point: Route 53 failover records on AWS, PowerDNS with LUA records locally. */
+        dns: z
+          .strictObject({
+            /** Host name of the site inside edge.domain (or `<name>.test` locally when there is no domain). */
+            record: z.string().regex(/^[a-z0-9-]{1,63}$/).default('www').describe('default: www'),
+            /** TTL of the failover answer: clients may keep using a dead region this long after the flip. */
+            ttlSeconds: z.number().int().min(1).max(60).default(5).describe('default: 5 s'),
+            /**
+             * Health path of a region, through its edge: 200 while the region's API has a writable database writer
+             * (or lost it less than local.regionFailoverAfterMs ago), 503 otherwise (a standby region is 503).
+             */
+            healthPath: z.string().startsWith('/').default('/health/region').describe('default: /health/region'),
+          })
+          .prefault({}),
       })
       .prefault({}),
 
@@ -356,8 +391,30 @@ export const definitionSchema = z
             alertmanager: port.default(9093).describe('default: 9093 (Alertmanager; its cluster port is off)'),
             blackboxExporter: port.default(9115).describe('default: 9115 (synthetic checks of the site and API through the edge)'),
             objectStore: port.default(9000).describe('default: 9000 (the S3-compatible object store holding the backups: s3rver)'),
+            /** The global DNS server (PowerDNS), on 127.0.0.1; runs beside the secondary region (only with two regions). */
+            dns: port.default(8053).describe('default: 8053 (PowerDNS: the failover record)'),
           })
           .prefault({}),
+        /**
+         * Loopback address of each region (Linux routes all of 127.0.0.0/8 to lo: no setup), so both regions use the
+         * same ports, as two AWS regions do.
+         */
+        addresses: z
+          .strictObject({
+            primary: loopback.default('127.0.0.1').describe('default: 127.0.0.1 (the single-region URLs stay the same)'),
+            secondary: loopback.default('127.0.2.1').describe('default: 127.0.2.1'),
+          })
+          .prefault({}),
+        /** Which region of the definition this state folder runs: set by `tier up` for each region, not by hand. */
+        region: z.enum(['primary', 'secondary']).default('primary').describe('default: primary'),
+        /** `tier up` also runs the secondary region when regions.secondary is set (test regions turn it off to stay small). */
+        runSecondary: z.boolean().default(true).describe('default: true'),
+        /**
+         * How long the primary region's health (regions.dns.healthPath) must fail before the secondary takes over
+         * (regions.failover automatic). Longer than an in-region database failover (~1-3 s here) so that one never
+         * moves the whole site; the local stand-in for Route 53's interval x failure threshold.
+         */
+        regionFailoverAfterMs: z.number().int().min(1000).max(120_000).default(4000).describe('default: 4000 ms'),
         /**
          * The object store's data (the backup buckets) and the local key store (the backup encryption key,
          * KMS's part): outside the state folder, so `tier destroy` keeps the backups, as on AWS. Relative

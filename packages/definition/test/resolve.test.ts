@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capacitySchema, DefinitionError, derivedTargetRps, measuredCapacity, resolve } from '../src/index.js';
+import { capacitySchema, DefinitionError, derivedTargetRps, measuredCapacity, regionDefinition, resolve } from '../src/index.js';
 
 const problemsOf = (input: unknown): string[] => {
   try {
@@ -134,7 +134,7 @@ describe('scaling targets from the capacity benchmark', () => {
     expect(d.scaling.targetUtilisation).toBe(0.6);
     expect(d.scaling.targetRpsPerInstance).toBe(Math.floor(knee * 0.6));
     // A resolved definition resolves to itself (the supervisor re-checks its plan that way).
-    expect(resolve(JSON.parse(JSON.stringify({ ...d, capacity: undefined, zoneList: undefined, regionList: undefined, frontSlots: undefined, apiSlots: undefined, dbNodes: undefined, cacheNodes: undefined, sentinelNodes: undefined, cacheMasterName: undefined })))).toEqual(d);
+    expect(JSON.stringify(regionDefinition(d, 'primary'))).toBe(JSON.stringify(d));
     expect(resolve({ scaling: { targetUtilisation: 0.5 } }).scaling.targetRpsPerInstance).toBe(Math.floor(knee * 0.5));
     expect(resolve({ scaling: { targetRpsPerInstance: 20 } }).scaling.targetRpsPerInstance).toBe(20);
     expect(d.capacity).toBe(measuredCapacity);
@@ -148,5 +148,31 @@ describe('scaling targets from the capacity benchmark', () => {
     expect(capacitySchema.safeParse(measuredCapacity).success).toBe(true);
     expect(capacitySchema.safeParse({ ...measuredCapacity, knee: { ...measuredCapacity.knee, apiRpsPerInstance: 0 } }).success).toBe(false);
     expect(derivedTargetRps(10, 0.01)).toBe(1);
+  });
+});
+
+describe('two regions', () => {
+  const d = resolve({ regions: { secondaryScale: { api: 2, databaseReplicas: 1 } } });
+  it('runs the primary region on its own address with the global name', () => {
+    expect([d.regionName, d.address, d.peerAddress, d.dnsName]).toEqual(['eu-west-1', '127.0.0.1', '127.0.2.1', 'www.conduit.test']);
+    expect(resolve({ edge: { domain: 'example.com' } }).dnsName).toBe('www.example.com');
+  });
+  it('derives the secondary: its address, zones, distinct server ids and the warm standby sizes', () => {
+    const s = regionDefinition(d, 'secondary');
+    expect([s.regionName, s.address, s.peerAddress, s.zoneList[0]!.awsZone]).toEqual(['eu-central-1', '127.0.2.1', '127.0.0.1', 'eu-central-1a']);
+    expect(s.dbNodes.map((n) => n.serverId)).toEqual([101, 102]);
+    expect(s.api.instances).toEqual({ min: 2, desired: 2, max: 9 });
+    expect(s.front.instances).toEqual(d.front.instances);
+    // The supervisor re-resolves the plan: a resolved secondary resolves to itself.
+    expect(JSON.stringify(regionDefinition(s, 'secondary'))).toBe(JSON.stringify(s));
+    expect(s.local.ports).toEqual(d.local.ports);
+  });
+  it('refuses two regions on one address, and a secondary that does not exist', () => {
+    expect(problemsOf({ local: { addresses: { secondary: '127.0.0.1' } } })[0]).toMatch(/local.addresses.secondary \(127.0.0.1\) must differ from local.addresses.primary/);
+    expect(problemsOf({ regions: { secondary: null }, backup: { copyToSecondary: false }, local: { region: 'secondary' } })[0]).toMatch(/local.region \(secondary\) needs regions.secondary/);
+    expect(problemsOf({ local: { addresses: { secondary: '10.0.0.1' } } })[0]).toMatch(/local.addresses.secondary: a loopback address/);
+  });
+  it('claims the DNS port like every other port', () => {
+    expect(problemsOf({ local: { ports: { dns: 8080 } } })).toContain('local port 8080 is used by both local.ports.edge and local.ports.dns');
   });
 });

@@ -12,3 +12,5 @@ export * from './dr.js';
 export * from './capacity.js';
 export * from './capacity-chart.js';
 export * from './scale-out.js';
+export * from './dns.js';
+export * from './region-loss.js';

@@ -57,6 +57,11 @@ export interface LoadOptions {
   onSample?: (sample: Sample, req: PlannedRequest) => void;
   /** Stops the load early. */
   signal?: AbortSignal;
+  /**
+   * Where each request goes now, when that changes during the run (a client following DNS: see dns.ts);
+   * default: baseUrl. Every answer must be loopback too.
+   */
+  baseUrlFor?: () => string;
 }
 
 export interface LoadResult {
@@ -66,6 +71,8 @@ export interface LoadResult {
 }
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+/** 127.0.0.0/8 is loopback (each local region binds its own address there). */
+const isLoopback = (host: string) => loopbackHosts.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 
 /** Throws unless the URL points at the loopback interface: drills never load anything else. */
 export function assertLoopback(baseUrl: string): URL {
@@ -75,7 +82,7 @@ export function assertLoopback(baseUrl: string): URL {
   } catch {
     throw new Error(`load target ${baseUrl} is not a URL: use http://127.0.0.1:PORT`);
   }
-  if (url.protocol !== 'http:' || !loopbackHosts.has(url.hostname)) {
+  if (url.protocol !== 'http:' || !isLoopback(url.hostname)) {
     throw new Error(`load target ${baseUrl} is not on loopback: drills only load http://127.0.0.1`);
   }
   return url;
@@ -137,7 +144,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const p = (async () => {
       let sample: Sample;
       try {
-        const res = await request(new URL(req.path, base), {
+        const res = await request(new URL(req.path, o.baseUrlFor ? assertLoopback(o.baseUrlFor()) : base), {
           method: req.method,
           headers: { 'content-type': 'application/json', ...(req.headers ?? {}) },
           body: req.body,

@@ -35,3 +35,10 @@ export { EncryptStream, DecryptStream, keyId, loadOrCreateBackupKey } from './ba
 export { splitTransactions, sliceTransactions, parseGtid, seqOf } from './backup/binlog-text.js';
 export { seedVolume, type VolumeSeedResult } from './region/seed.js';
 export { volumeSeedBatches, parseSize } from './specs/volume.js';
+export {
+  localRegions, regionFailoverNow, regionsUp, regionsDown, regionsDestroy, regionsStatus, crossRegionStatus, dnsAnswer, formatRegionsLines, gtidDistance,
+  type LocalRegion, type RegionsUpResult, type RegionsStatus, type CrossRegion, type DnsAnswer,
+} from './region/regions.js';
+export { readRegionRole } from './state.js';
+export { regionSwitchover, type SwitchoverReport } from './region/switchover.js';
+export type { RegionRole } from './types.js';

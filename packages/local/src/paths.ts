@@ -50,6 +50,19 @@ export function statePaths(stateDir: string, varnishInTmp = false) {
      * its clients verify the server against `ca`.
      */
     tls: { dir: tls, ca: join(tls, 'ca.pem'), cert: join(tls, 'server.pem'), key: join(tls, 'server.key') },
+    /**
+     * With two regions: this region's role (primary, or standby replicating from the other region), its cache
+     * generation and the other region's state folder. Written by `tier up`, changed by the region failover.
+     */
+    regionRole: join(root, 'region.json'),
+    /** The secondary region's state folder, inside the primary's (one `tier destroy` removes both). */
+    secondaryRoot: join(root, 'secondary'),
+    /** PowerDNS's config folder (the global entry point runs beside the secondary region). */
+    pdnsDir: join(config, 'pdns'),
+    /** The region failover controller's decisions as JSON lines {at, kind, sentence}, for drill reports. */
+    regionFailoverJournal: join(logs, 'region-failover.jsonl'),
+    /** Transactions a returning old primary region held that never reached the other region (saved before its rewind). */
+    unreplicatedDir: join(root, 'unreplicated'),
     /** Current DB topology (written at bootstrap, updated by the failover controller). */
     topology: join(root, 'db-topology.json'),
     /** The DB tier's redundancy against the definition, and since when (written by the failover controller). */

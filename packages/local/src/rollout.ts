@@ -56,7 +56,7 @@ export async function addToPool(t: RolloutTarget, i: PoolInstance, o: AddOptions
   say(`${i.name} started`);
   try {
     const path = t.definition[i.tier].healthCheck.path;
-    await waitUntil(`${i.name} healthy`, () => probe({ kind: 'http', path }, i.port, 1_000), o.healthyWithinMs ?? 60_000, 100);
+    await waitUntil(`${i.name} healthy`, () => probe({ kind: 'http', path }, i.port, 1_000, t.definition.address), o.healthyWithinMs ?? 60_000, 100);
     say(`${i.name} healthy after ${secs(t0)}`);
     await setState(t, i, 'ready');
     await waitUntil(`HAProxy sees ${i.name} up`, async () => (await haproxyServers(t.haproxySocket, backend)).some((s) => s.name === i.name && s.up && !s.maint), o.upWithinMs ?? 30_000, 100);

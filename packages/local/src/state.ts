@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { dirname } from 'node:path';
 import { statePaths, type StatePaths } from './paths.js';
 import { isAlive, commandLineOf } from './runner/process.js';
-import type { DbTopology, ProcessesFile, ProcessRecord, RegionSecrets } from './types.js';
+import type { DbTopology, ProcessesFile, ProcessRecord, RegionRole, RegionSecrets } from './types.js';
 
 export function writeFileAtomic(file: string, content: string, mode = 0o644): void {
   mkdirSync(dirname(file), { recursive: true });
@@ -56,6 +56,12 @@ export function readTopology(paths: Pick<StatePaths, 'topology'>): DbTopology | 
   const t = readJson<DbTopology>(paths.topology);
   return t && typeof t.primary === 'string' && Array.isArray(t.replicas) ? t : null;
 }
+export function readRegionRole(paths: Pick<StatePaths, 'regionRole'>): RegionRole | null {
+  const r = readJson<RegionRole>(paths.regionRole);
+  return r && (r.role === 'primary' || r.role === 'standby') ? r : null;
+}
+export const writeRegionRole = (paths: Pick<StatePaths, 'regionRole'>, r: RegionRole) => writeFileAtomic(paths.regionRole, JSON.stringify(r, null, 2) + '\n');
+
 export const writeTopology = (paths: Pick<StatePaths, 'topology'>, t: DbTopology) => writeFileAtomic(paths.topology, JSON.stringify(t, null, 2) + '\n');
 
 /** The DB tier's redundancy against the definition: full or not, since when, and what is missing. */

@@ -22,6 +22,20 @@ export interface RegionSecrets {
   adminPassword: string;
 }
 
+/** <stateDir>/region.json: this region's part in a two-region deployment. */
+export interface RegionRole {
+  role: 'primary' | 'standby';
+  /** A standby's source: the other region's writer endpoint, which its database primary replicates from. */
+  upstream: { host: string; port: number } | null;
+  /** The other region's state folder (the region failover fences what it can reach of it); null for one region. */
+  peerStateDir: string | null;
+  /** Bumped at every promotion: caches start over (Redis flushed, the edge banned) so nothing older is served. */
+  cacheGeneration: number;
+  /** When the role last changed, and the sentence that changed it. */
+  updatedAt: string;
+  why: string;
+}
+
 /** <stateDir>/db-topology.json: who is the primary now. Written at bootstrap, updated by the failover controller. */
 export interface DbTopology {
   primary: string;
@@ -53,6 +67,10 @@ export type Probe =
 export interface ProcessSpec {
   name: string;
   tier: Tier;
+  /** The region it belongs to (its AWS region name: regions.primary or regions.secondary), for status, logs and metrics. */
+  region: string;
+  /** The loopback address it binds (the region's address). */
+  host: string;
   /** Zone label; null for regional components (LB, edge, monitoring). */
   zone: string | null;
   port: number;
@@ -85,6 +103,9 @@ export interface ProcessSpec {
 export interface ProcessRecord {
   name: string;
   tier: Tier;
+  /** Region and loopback address (absent in a processes.json written before regions existed: 127.0.0.1). */
+  region?: string;
+  host?: string;
   zone: string | null;
   pid: number | null;
   port: number;

@@ -181,8 +181,10 @@ describe('prometheus.yml', () => {
     expect(y).toContain("labels: { tier: cache, zone: 'b', node: 'redis-2' }");
     expect(y).toContain('replacement: 127.0.0.1:21521');
     expect(y).toContain("- targets: ['127.0.0.1:21504']");
-    const targets = JSON.parse(apiTargets([{ name: 'api-1', zone: 'a', port: 21200 }]));
-    expect(targets).toEqual([{ targets: ['127.0.0.1:21200'], labels: { tier: 'api', zone: 'a', instance_name: 'api-1' } }]);
+    const targets = JSON.parse(apiTargets([{ name: 'api-1', zone: 'a', port: 21200, host: '127.0.2.1', region: 'eu-central-1' }]));
+    expect(targets).toEqual([{ targets: ['127.0.2.1:21200'], labels: { region: 'eu-central-1', tier: 'api', zone: 'a', instance_name: 'api-1' } }]);
+    // A process table written before regions existed: loopback, region "local".
+    expect(JSON.parse(apiTargets([{ name: 'api-1', zone: 'a', port: 21200 }]))[0].labels.region).toBe('local');
   });
   it('turns observability.alarms into alerting rules', () => {
     const rules = prometheusRules(d);

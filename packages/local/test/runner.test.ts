@@ -5,7 +5,7 @@ import { spawnProcess, stopProcessGroup, isAlive, repoRoot, type ProcessSpec } f
 import { join } from 'node:path';
 
 const spec = (name: string, script: string): ProcessSpec => ({
-  name, tier: 'api', zone: 'a', port: 1, command: 'sh', args: ['-c', script], env: {}, cwd: repoRoot,
+  name, tier: 'api', zone: 'a', region: 'eu-west-1', host: '127.0.0.1', port: 1, command: 'sh', args: ['-c', script], env: {}, cwd: repoRoot,
   logFile: join(repoRoot, '.test-state', 'local-runner', `${name}.log`), restartPolicy: 'replace',
   probe: { kind: 'tcp' }, copyBeforeStart: [], stopGraceMs: 300, stage: 0,
 });

@@ -7,6 +7,8 @@ export default defineStack({
   // The ops console, Alertmanager and the blackbox exporter are tested on a region of their own (packages/console).
   observability: { console: false },
   local: {
+    // One region: two regions are tested on their own (packages/local/test/regions.test.ts).
+    runSecondary: false,
     stateDir: '../../../.test-state/web-region',
     backupsDir: '../../../.test-state/web-region-backups',
     ports: {

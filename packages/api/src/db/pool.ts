@@ -240,6 +240,16 @@ export class Db {
     }
   }
 
+  /** Whether the writer endpoint accepts writes (@@global.read_only = 0); false when it does not answer in timeoutMs. */
+  async writable(timeoutMs = 1_000): Promise<boolean> {
+    try {
+      const [r] = await this.writer.query<RowDataPacket[]>({ sql: 'SELECT @@global.read_only AS ro', timeout: timeoutMs });
+      return Number(r[0]?.ro) === 0;
+    } catch {
+      return false;
+    }
+  }
+
   /** Pool figures for the metrics gauges (mysql2 keeps them in private arrays). */
   poolStats(which: 'writer' | 'reader'): { total: number; free: number; queued: number } {
     const p = this.pool(which) as unknown as {

@@ -51,10 +51,16 @@ export class Database extends Construct {
   readonly cluster: RdsCluster;
   readonly instances: RdsClusterInstance[] = [];
   /**
-   * Where the API writes, in both regions: the Global Database's writer endpoint (it follows the writer across a
-   * regional switchover or failover), or the cluster endpoint of a single-region deployment.
+   * Where the API writes: this region's own cluster endpoint, in both regions. It takes writes only while this
+   * region's cluster is the Global Database's primary; before a failover the secondary's API answers writes with
+   * 503 + Retry-After (a client with a stale DNS answer retries and reaches the primary after the TTL), after a
+   * `failover-global-cluster` / `switchover-global-cluster` the promoted cluster's endpoint takes writes with no
+   * re-apply. As the local region does: no cross-region write hidden in a request's latency, and no write in
+   * one region read back from a lagging replica of the other. The global writer endpoint stays an output.
    */
   readonly writerEndpoint: string;
+  /** The Global Database's writer endpoint (follows the writer region), null for one region: an output for operators. */
+  readonly globalWriterEndpoint: string | null;
   /** The cluster port as text, for URLs (a number token inside a string would not resolve). */
   readonly port: string;
   /** Secret holding the application user's password (replicated to the secondary region). */
@@ -186,9 +192,10 @@ export class Database extends Construct {
       this.masterSecretArn = null;
     }
     this.port = Token.asString(this.cluster.port);
-    if (globalCluster) this.writerEndpoint = globalCluster.endpoint;
-    else if (global) this.writerEndpoint = new DataAwsRdsGlobalCluster(this, 'global', { identifier: settings.globalClusterId! }).endpoint;
-    else this.writerEndpoint = this.cluster.endpoint;
+    this.writerEndpoint = this.cluster.endpoint;
+    if (globalCluster) this.globalWriterEndpoint = globalCluster.endpoint;
+    else if (global) this.globalWriterEndpoint = new DataAwsRdsGlobalCluster(this, 'global', { identifier: settings.globalClusterId! }).endpoint;
+    else this.globalWriterEndpoint = null;
 
     def.dbNodes.forEach((node, i) => {
       this.instances.push(

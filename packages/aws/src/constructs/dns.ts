@@ -62,6 +62,8 @@ export interface FailoverProps {
   tiers: { tier: 'front' | 'api'; alb: Lb; healthPath: string }[];
   /** regions.failoverAfterSeconds */
   failoverAfterSeconds: number;
+  /** regions.dns.ttlSeconds: TTL of the failover records. */
+  ttlSeconds: number;
 }
 
 export class RegionalDns extends Construct {
@@ -92,7 +94,7 @@ export class RegionalDns extends Construct {
         zoneId: props.zoneId,
         name: failoverName(tier, props.domain),
         type: 'CNAME',
-        ttl: DNS.ttlSeconds,
+        ttl: props.ttlSeconds,
         records: [regional],
         setIdentifier: `${tier}-${props.region}`,
         healthCheckId: check.id,

@@ -110,7 +110,8 @@ export class Tier extends Construct {
     });
 
     // Only CloudFront (with the secret header) reaches the application; Route 53's health checkers, which
-    // cannot send a header, reach the readiness path alone. Anything else gets a 403.
+    // cannot send a header, reach the path they check alone (the API's is the region health, regions.dns.healthPath).
+    // Anything else gets a 403.
     const https = new LbListener(this, 'https', {
       loadBalancerArn: this.alb.arn,
       port: 443,
@@ -126,7 +127,7 @@ export class Tier extends Construct {
     });
     new LbListenerRule(this, 'health-checkers', {
       listenerArn: https.arn, priority: 20, action: forward,
-      condition: [{ pathPattern: { values: [hc.path] } }, { httpRequestMethod: { values: ['GET'] } }],
+      condition: [{ pathPattern: { values: [tier === 'api' ? def.regions.dns.healthPath : hc.path] } }, { httpRequestMethod: { values: ['GET'] } }],
     });
 
     // Least privilege: read this tier's releases (and the optional log shipper package), decrypt them through S3

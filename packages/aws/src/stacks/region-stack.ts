@@ -139,9 +139,12 @@ export class RegionStack extends TerraformStack {
       zoneId: zone.zoneId, domain, region: plan.region, role: plan.role,
       tiers: [
         { tier: 'front', alb: front.alb, healthPath: def.front.healthCheck.path },
-        { tier: 'api', alb: api.alb, healthPath: def.api.healthCheck.path },
+        // The region's health (regions.dns.healthPath): 200 only while this region's writer takes writes, so a
+        // standby (read-only) or a region that lost its writer is not where clients are sent.
+        { tier: 'api', alb: api.alb, healthPath: def.regions.dns.healthPath },
       ],
       failoverAfterSeconds: def.regions.failoverAfterSeconds,
+      ttlSeconds: def.regions.dns.ttlSeconds,
     });
     const monitoring = new Monitoring(this, 'monitoring', ctx, { tiers: this.tiers, database, cache, search });
     // An instance refresh names its alarms: they exist before a group can be refreshed.
@@ -169,7 +172,8 @@ export class RegionStack extends TerraformStack {
 
     new TerraformOutput(this, 'releases_bucket', { value: releases.bucket.bucket, description: 'Upload <tier>/<version>.tar.gz and <tier>/<version>.release.json here (scripts/deploy/upload-release.sh)' });
     new TerraformOutput(this, 'backups_bucket', { value: backups.bucket.bucket, description: 'Full backups of the data: AWS Backup recovery points in the vault; daily Parquet exports under exports/ (EventBridge Scheduler → rds:StartExportTask)' });
-    new TerraformOutput(this, 'db_writer_endpoint', { value: database.writerEndpoint });
+    new TerraformOutput(this, 'db_writer_endpoint', { value: database.writerEndpoint, description: 'this region\'s cluster endpoint: writable only while this region is the writer region' });
+    if (database.globalWriterEndpoint) new TerraformOutput(this, 'db_global_writer_endpoint', { value: database.globalWriterEndpoint, description: 'the Global Database writer endpoint (follows the writer region)' });
     new TerraformOutput(this, 'db_reader_endpoint', { value: database.cluster.readerEndpoint });
     new TerraformOutput(this, 'cache_endpoint', { value: cache.group.primaryEndpointAddress });
     new TerraformOutput(this, 'api_url', { value: `https://${regionalName('api', plan.region, domain)}`, description: `this region's API (failover name: ${failoverName('api', '<domain>')})` });

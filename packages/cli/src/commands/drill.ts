@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   formatDrReport, runDisasterDrill, writeDrReport, formatScaleOut, fullScaleOutTiming, runScaleOut, shortScaleOutTiming,
+  formatRegionLoss, regionLossFullTiming, regionLossShortTiming, runRegionLoss,
   formatReport, fullTiming, regionHandle, runDrill, scenarioNames, scenarioNamed, shortTiming, writeReport, type DrillReport,
 } from '@conduit/drills';
 import { CliError } from '../cli-error.js';
@@ -55,10 +56,11 @@ export const drill = {
   async run(ctx: CommandContext): Promise<number> {
     const [which, ...extra] = ctx.args;
     if (!which || extra.length > 0) {
-      throw new CliError(`usage: tier drill <scenario>|all|dr|scale-out [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}`);
+      throw new CliError(`usage: tier drill <scenario>|all|dr|scale-out|region-loss [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}; region-loss (two regions; not part of all: it leaves the primary region lost)`);
     }
     if (which === 'dr') return disasterDrill(ctx);
     if (which === 'scale-out') return scaleOut(ctx);
+    if (which === 'region-loss') return regionLoss(ctx);
     const list = which === 'all' ? scenarioNames : [which];
     for (const n of list) {
       try {
@@ -87,3 +89,18 @@ export const drill = {
     return reports.every((r) => r.pass) ? 0 : 1;
   },
 };
+
+/** `tier drill region-loss`: both regions must run; afterwards the secondary is the writer region. */
+async function regionLoss(ctx: CommandContext): Promise<number> {
+  const { definition, stateDir } = await runningRegion(ctx);
+  let report;
+  try {
+    report = await runRegionLoss(definition, stateDir, { timing: ctx.flags.short ? regionLossShortTiming : regionLossFullTiming, log: ctx.flags.json ? () => undefined : say });
+  } catch (e) {
+    throw new CliError(`region-loss: ${(e as Error).message}`, 1);
+  }
+  const file = writeReport(stateDir, report);
+  if (ctx.flags.json) say(JSON.stringify(report, null, 2));
+  else say(`\n${formatReport(report)}\n${formatRegionLoss(report.regions).join('\n')}\n  report: ${file}\n`);
+  return report.pass ? 0 : 1;
+}

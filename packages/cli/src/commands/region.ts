@@ -1,6 +1,7 @@
 // `tier up|down|destroy|status|logs`: loads the definition and hands over to @conduit/local.
 import {
-  RegionError, regionUp, demoLogin, regionDown, regionDestroy, regionStatus, regionLogs, followLog, formatStatusTable, formatTierLines, endpoints,
+  RegionError, demoLogin, regionLogs, followLog, formatStatusTable, formatTierLines, endpoints,
+  localRegions, regionFailoverNow, regionSwitchover, regionsUp, regionsDown, regionsDestroy, regionsStatus, formatRegionsLines,
 } from '@conduit/local';
 import { CliError } from '../cli-error.js';
 import { loadDefinition } from '../load-definition.js';
@@ -21,24 +22,31 @@ async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
 export const up = {
   async run(ctx: CommandContext): Promise<number> {
     const { definition, stateDir, file } = await loadDefinition(ctx.flags.config);
-    say(`tier up: region "${definition.name}" (${file}), state in ${stateDir}`);
-    const r = await userErrors(() => regionUp({ definition, stateDir, configFile: file, progress }));
-    if (r.alreadyRunning) {
-      say(`region "${definition.name}" is already running (supervisor pid ${r.pid}): see \`npx tier status\`; \`npx tier down\` stops it`);
+    const regions = localRegions(definition, stateDir);
+    say(`tier up: "${definition.name}" (${file}), ${regions.map((r) => `${r.definition.regionName} on ${r.definition.address}`).join(' and ')}, state in ${stateDir}`);
+    const all = await userErrors(() => regionsUp({ definition, stateDir, configFile: file, progress }));
+    if (all.regions.every((r) => r.result.alreadyRunning)) {
+      say(`"${definition.name}" is already running: see \`npx tier status\`; \`npx tier down\` stops it`);
       return 0;
     }
-    const s = await regionStatus(definition, stateDir);
-    const e = endpoints(definition);
-    say(`\nregion "${definition.name}" is up in ${r.seconds.toFixed(1)} s (supervisor pid ${r.pid})`);
-    if (e.console) say(`  console     ${e.console}   (topology, charts, log search, alerts)`);
-    say(`  site        ${e.edge}`);
-    say(`  API docs    ${e.apiDocs}`);
-    say(`  Prometheus  ${e.prometheus}`);
-    say(`  HAProxy     ${e.lbStats}`);
+    const s = await regionsStatus(definition, stateDir);
+    say(`\n"${definition.name}" is up in ${all.seconds.toFixed(1)} s (${all.regions.map((r) => `${r.definition.regionName}: supervisor pid ${r.result.pid}`).join(', ')})`);
+    for (const [i, r] of all.regions.entries()) {
+      const e = endpoints(r.definition);
+      const rs = s.regions[i]!;
+      say(`\nregion ${r.definition.regionName} (${rs.role?.role ?? r.role}) on ${r.definition.address}`);
+      if (e.console) say(`  console     ${e.console}   (topology, charts, log search, alerts)`);
+      say(`  site        ${e.edge}`);
+      say(`  API docs    ${e.apiDocs}`);
+      say(`  Prometheus  ${e.prometheus}`);
+      say(`  HAProxy     ${e.lbStats}`);
+      for (const l of formatTierLines(rs)) say(`  ${l}`);
+    }
     const login = demoLogin(stateDir);
-    if (login) say(`  demo login  ${login}`);
-    say('');
-    for (const l of formatTierLines(s)) say(`  ${l}`);
+    if (login) say(`\n  demo login  ${login}`);
+    const extra = formatRegionsLines(s);
+    if (extra.length) say('');
+    for (const l of extra) say(l);
     say('\n`npx tier status` for every process, `npx tier logs [component]`, `npx tier down` to stop (keeps data).');
     return 0;
   },
@@ -47,7 +55,7 @@ export const up = {
 export const down = {
   async run(ctx: CommandContext): Promise<number> {
     const { definition, stateDir } = await loadDefinition(ctx.flags.config);
-    const r = await userErrors(() => regionDown(stateDir, progress));
+    const r = await userErrors(() => regionsDown(stateDir, progress));
     say(r.wasRunning || r.leftovers > 0
       ? `region "${definition.name}" stopped in ${r.seconds.toFixed(1)} s; data kept in ${stateDir}`
       : `region "${definition.name}" was not running`);
@@ -58,7 +66,7 @@ export const down = {
 export const destroy = {
   async run(ctx: CommandContext): Promise<number> {
     const { definition, stateDir } = await loadDefinition(ctx.flags.config);
-    await userErrors(() => regionDestroy(stateDir, progress));
+    await userErrors(() => regionsDestroy(stateDir, progress));
     say(`region "${definition.name}" destroyed: ${stateDir} wiped`);
     return 0;
   },
@@ -67,16 +75,23 @@ export const destroy = {
 export const status = {
   async run(ctx: CommandContext): Promise<number> {
     const { definition, stateDir } = await loadDefinition(ctx.flags.config);
-    const s = await regionStatus(definition, stateDir);
+    const all = await regionsStatus(definition, stateDir);
     // --json is for programs: they read `healthy` and `running`, and exit 0 means "the status was read".
+    // One region prints its status as it always did; two regions print {regions, crossRegion, dns, healthy}.
     // The table is for people and scripts: exit 0 only when every process is healthy.
     if (ctx.flags.json) {
-      say(JSON.stringify(s, null, 2));
+      say(JSON.stringify(all.regions.length === 1 ? all.regions[0] : all, null, 2));
       return 0;
     }
-    say(formatStatusTable(s));
-    if (s.endpoints.console) say(`ops console: ${s.endpoints.console}`);
-    return s.healthy ? 0 : 1;
+    for (const s of all.regions) {
+      if (all.regions.length > 1) say(`\n== ${s.region} on ${s.address}: ${s.role?.role ?? '?'}${s.role ? ` (cache generation ${s.role.cacheGeneration}; ${s.role.why})` : ''}`);
+      say(formatStatusTable(s));
+      if (s.endpoints.console) say(`ops console: ${s.endpoints.console}`);
+    }
+    const extra = formatRegionsLines(all);
+    if (extra.length) say('');
+    for (const l of extra) say(l);
+    return all.healthy ? 0 : 1;
   },
 };
 
@@ -90,6 +105,23 @@ export const logs = {
     // --follow: keep printing what the component appends until Ctrl-C.
     const stop = await userErrors(async () => followLog(stateDir, component, (text) => process.stdout.write(text)));
     await new Promise<void>((resolve) => process.once('SIGINT', () => { stop(); resolve(); }));
+    return 0;
+  },
+};
+
+export const region = {
+  async run(ctx: CommandContext): Promise<number> {
+    const [what, ...extra] = ctx.args;
+    if ((what !== 'failover' && what !== 'switchover') || extra.length > 0) {
+      throw new CliError('usage: tier region failover|switchover [--config FILE] (failover: promote the standby now; switchover: swap the roles, nothing lost)');
+    }
+    const { definition, stateDir } = await loadDefinition(ctx.flags.config);
+    if (what === 'failover') {
+      say(await userErrors(() => regionFailoverNow(definition, stateDir)));
+      return 0;
+    }
+    const r = await userErrors(() => regionSwitchover(definition, stateDir, progress));
+    say(`switchover ${r.from} → ${r.to}: writes paused ${r.writePauseMs} ms (caught up in ${r.caughtUpMs} ms at GTID ${r.gtid}); ${r.sentence}`);
     return 0;
   },
 };

@@ -88,10 +88,10 @@ const app = buildConsole({
   layout: (graph: TopologyGraph) => runJsonChild<TopologyLayout>(join(here, 'layout.mjs'), graph),
   publicDir: join(here, '..', 'public'),
   status: () => latest,
-  prometheusUrl: `http://127.0.0.1:${d.local.ports.prometheus}`,
+  prometheusUrl: `http://${d.address}:${d.local.ports.prometheus}`,
 });
-await app.listen({ host: '127.0.0.1', port: d.local.ports.console });
-log('info', `console listening on http://127.0.0.1:${d.local.ports.console}/ (state ${paths.root})`);
+await app.listen({ host: d.address, port: d.local.ports.console });
+log('info', `console listening on http://${d.address}:${d.local.ports.console}/ (state ${paths.root})`);
 
 const stop = async (signal: string) => {
   log('info', `${signal}: stopping`);

@@ -126,7 +126,7 @@ export async function buildDataset(env: BackupEnv, plan: RestorePlan, workDir: s
   writeFileSync(cnf, throwawayCnf(dir, run));
   const socket = join(run, 'mariadb.sock');
   const child = spawnProcess({
-    name: 'restore', tier: 'backup', zone: null, port: 0, command: 'mariadbd', args: [`--defaults-file=${cnf}`], env: {}, cwd: workDir,
+    name: 'restore', tier: 'backup', zone: null, region: env.definition.regionName, host: env.definition.address, port: 0, command: 'mariadbd', args: [`--defaults-file=${cnf}`], env: {}, cwd: workDir,
     logFile: join(run, 'mariadbd.log'), restartPolicy: 'never', probe: { kind: 'tcp' }, copyBeforeStart: [], stopGraceMs: 60_000, stage: 0,
   });
   let gtid = plan.full.gtid;

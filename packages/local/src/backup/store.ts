@@ -24,7 +24,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export function localObjectStore(d: ResolvedDefinition): ObjectStore {
   const client = new S3Client({
-    endpoint: `http://127.0.0.1:${d.local.ports.objectStore}`,
+    endpoint: `http://${d.address}:${d.local.ports.objectStore}`,
     region: d.regions.primary,
     forcePathStyle: true,
     // s3rver accepts any well-formed signature; these are its documented defaults, not secrets.

@@ -11,7 +11,7 @@ import { planSteps, type Step } from './db-failover-steps.js';
 import { BACKENDS } from '../generators/haproxy.js';
 import { dbDataDir, dbSocket, errantFile, type StatePaths } from '../paths.js';
 import { CLONE_INFO_FILE, cloneGtid, flashback, saveBinlogTail, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode } from '../runner/index.js';
-import { readRedundancy, readTopology, writeRedundancy, writeTopology } from '../state.js';
+import { readRedundancy, readRegionRole, readTopology, writeRedundancy, writeTopology } from '../state.js';
 import { sqlString } from '../specs/db.js';
 import type { RegionSecrets } from '../types.js';
 import type { ControllerJournal } from '../journal.js';
@@ -228,7 +228,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
       }
       const entry = opts.journal?.open(decision.kind, { sentence: decision.sentence });
       try {
-        const replication = { user: opts.secrets.replUser, password: opts.secrets.replPassword };
+        const replication = { user: opts.secrets.replUser, password: opts.secrets.replPassword, host: d.address };
         await run(planSteps(decision, { nodes: d.dbNodes, topology: observed.topology!, replication, policy, now, hasReader: observed.reader !== null }));
       } catch (e) {
         const sentence = `could not carry out "${decision.sentence}": ${(e as Error).message}`;
@@ -254,7 +254,8 @@ export function createController(ctx: ControllerContext): Controller {
   const c = createDbFailoverController({ definition: ctx.definition, paths: ctx.paths, secrets: ctx.secrets, journal: ctx.journal });
   return {
     name: 'db-failover',
-    tick: () => c.tick(),
+    // A standby region's primary replicates from the other region: the region failover controller owns it until a promotion.
+    tick: async () => (readRegionRole(ctx.paths)?.role === 'standby' ? null : c.tick()),
     // Every step is safe to repeat and the ticks re-read the topology, the nodes and HAProxy: a promotion
     // cut half-way is carried on by them (the topology is written as soon as the new primary is writable,
     // so they switch the writer and repoint; before that, the primary is still unreachable and they fail

@@ -2,6 +2,7 @@
 // CONTROLLER_TICK_MS, never overlapping, each logging the sentence it returns.
 import { createController as dbFailover } from './db-failover.js';
 import { createController as autoscaler } from './autoscaler.js';
+import { createController as regionFailover } from './region-failover.js';
 import { controllerJournal, type JournalEntry } from '../journal.js';
 import type { Controller, ControllerContext } from './types.js';
 
@@ -12,7 +13,7 @@ import type { Controller, ControllerContext } from './types.js';
  */
 export const CONTROLLER_TICK_MS = 250;
 
-const all = { 'db-failover': dbFailover, autoscaler } as const;
+const all = { 'db-failover': dbFailover, autoscaler, 'region-failover': regionFailover } as const;
 
 export interface StartOptions {
   /** Journal entries a crashed supervisor left open: each goes to its controller's resume() before its ticks, until it says what came of it; then the entry is closed. */

@@ -16,14 +16,14 @@ route:
 receivers:
   - name: console
     webhook_configs:
-      - url: http://127.0.0.1:${d.local.ports.console}/api/alerts
+      - url: http://${d.address}:${d.local.ports.console}/api/alerts
         send_resolved: true
 `;
 }
 
 /** The synthetic checks, each a (module, URL through the edge) pair. */
 export function blackboxTargets(d: ResolvedDefinition): Array<{ module: string; url: string; what: string }> {
-  const edge = `http://127.0.0.1:${d.local.ports.edge}`;
+  const edge = `http://${d.address}:${d.local.ports.edge}`;
   return [
     { module: 'site', url: `${edge}/`, what: 'the site' },
     { module: 'api', url: `${edge}/api/tags`, what: 'the API (public read)' },

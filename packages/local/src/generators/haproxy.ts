@@ -27,7 +27,7 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
   const slotLines = (tier: 'front' | 'api') =>
     d[`${tier}Slots`].map((s, i) => {
       const active = activeInstances ? activeInstances.includes(s.name) : i < d[tier].instances.desired;
-      return `    server ${s.name} 127.0.0.1:${s.port} check${active ? '' : ' disabled'}  # zone ${s.zone}${active ? '' : ' (spare slot up to max: enabled at runtime when an instance is added)'}`;
+      return `    server ${s.name} ${d.address}:${s.port} check${active ? '' : ' disabled'}  # zone ${s.zone}${active ? '' : ' (spare slot up to max: enabled at runtime when an instance is added)'}`;
     });
   const dbByName = new Map(d.dbNodes.map((n) => [n.name, n]));
   const primary = dbByName.get(topology.primary);
@@ -59,7 +59,7 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     '',
     '# Stats page, a liveness URI, and the built-in Prometheus exporter.',
     'frontend stats',
-    `    bind 127.0.0.1:${p.lbStats}`,
+    `    bind ${d.address}:${p.lbStats}`,
     '    monitor-uri /health',
     '    http-request use-service prometheus-exporter if { path /metrics }',
     '    stats enable',
@@ -69,7 +69,7 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     '',
     '# ---- Front tier: static web servers (the ALB in front of the front Auto Scaling group) ----',
     'frontend fe_front',
-    `    bind 127.0.0.1:${p.front}`,
+    `    bind ${d.address}:${p.front}`,
     `    default_backend ${B.front}`,
     '',
     `backend ${B.front}`,
@@ -87,7 +87,7 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     '',
     '# ---- API tier: Node instances (the ALB in front of the API Auto Scaling group) ----',
     'frontend fe_api',
-    `    bind 127.0.0.1:${p.api}`,
+    `    bind ${d.address}:${p.api}`,
     '    # Every API request is logged with its id, which follows it through LB → API → logs (the console',
     '    # searches by it): the client\'s X-Request-Id, or a new one made here.',
     '    no option dontlog-normal',
@@ -119,7 +119,7 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     'frontend fe_db_writer',
     '    mode tcp',
     '    option tcplog',
-    `    bind 127.0.0.1:${p.dbWriter}`,
+    `    bind ${d.address}:${p.dbWriter}`,
     '    timeout client 1h',
     `    default_backend ${B.dbWriter}`,
     '',
@@ -130,15 +130,15 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     '    default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions',
     ...d.dbNodes.map((n) =>
       n.name === topology.primary
-        ? `    server ${n.name} 127.0.0.1:${n.port} check  # zone ${n.zone}: current primary`
-        : `    server ${n.name} 127.0.0.1:${n.port} check disabled  # zone ${n.zone}: replica (enabled only if promoted)`,
+        ? `    server ${n.name} ${d.address}:${n.port} check  # zone ${n.zone}: current primary`
+        : `    server ${n.name} ${d.address}:${n.port} check disabled  # zone ${n.zone}: replica (enabled only if promoted)`,
     ),
     '',
     '# Reader: balances over the replicas; the primary is a backup used only when no replica is up.',
     'frontend fe_db_reader',
     '    mode tcp',
     '    option tcplog',
-    `    bind 127.0.0.1:${p.dbReader}`,
+    `    bind ${d.address}:${p.dbReader}`,
     '    timeout client 1h',
     `    default_backend ${B.dbReader}`,
     '',
@@ -149,8 +149,8 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     '    default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions',
     ...d.dbNodes.map((n) =>
       n.name === topology.primary
-        ? `    server ${n.name} 127.0.0.1:${n.port} check backup  # zone ${n.zone}: primary, only when no replica is up`
-        : `    server ${n.name} 127.0.0.1:${n.port} check  # zone ${n.zone}: replica`,
+        ? `    server ${n.name} ${d.address}:${n.port} check backup  # zone ${n.zone}: primary, only when no replica is up`
+        : `    server ${n.name} ${d.address}:${n.port} check  # zone ${n.zone}: replica`,
     ),
     '',
   ].join('\n');

@@ -34,6 +34,6 @@ http {
     gzip on;
     gzip_types text/css application/javascript application/json image/svg+xml;
 
-${nginxServerBlock({ listen: `127.0.0.1:${slot.port}`, root: siteRoot, assetMaxAgeSeconds: d.edge.assetMaxAgeSeconds, headers: [['X-Instance', slot.name], ['X-Zone', slot.zone]] }, '    ')}}
+${nginxServerBlock({ listen: `${d.address}:${slot.port}`, root: siteRoot, assetMaxAgeSeconds: d.edge.assetMaxAgeSeconds, headers: [['X-Instance', slot.name], ['X-Zone', slot.zone]] }, '    ')}}
 `;
 }

@@ -11,7 +11,7 @@ export function prometheusConfig(d: ResolvedDefinition, paths: Pick<StatePaths, 
   const i = d.observability.scrapeIntervalSeconds;
   const redisTargets = d.cacheNodes
     .map((n) => [
-      `      - targets: ['redis://127.0.0.1:${n.port}']`,
+      `      - targets: ['redis://${d.address}:${n.port}']`,
       `        labels: { tier: cache, zone: '${n.zone}', node: '${n.name}' }`,
     ].join('\n'))
     .join('\n');
@@ -21,7 +21,7 @@ global:
   scrape_interval: ${i}s
   evaluation_interval: ${i}s
   external_labels:
-    region: local
+    region: ${d.regionName}
     stack: ${d.name}
 
 # observability.alarms as alerting rules (see /alerts); with observability.console, firing and resolved
@@ -31,18 +31,18 @@ rule_files:
 ${d.observability.console ? `alerting:
   alertmanagers:
     - static_configs:
-        - targets: ['127.0.0.1:${p.alertmanager}']
+        - targets: ['${d.address}:${p.alertmanager}']
 ` : ''}
 scrape_configs:
   - job_name: prometheus
     static_configs:
-      - targets: ['127.0.0.1:${p.prometheus}']
+      - targets: ['${d.address}:${p.prometheus}']
         labels: { tier: monitoring, zone: regional }
 
   # HAProxy's built-in exporter: per-frontend/backend/server request rates, errors, health.
   - job_name: haproxy
     static_configs:
-      - targets: ['127.0.0.1:${p.lbStats}']
+      - targets: ['${d.address}:${p.lbStats}']
         labels: { tier: lb, zone: regional }
 
   # Every running API instance; the supervisor rewrites this file when instances start or stop,
@@ -55,7 +55,7 @@ scrape_configs:
   # prometheus-mysqld-exporter 0.14 scrapes one server: the writer endpoint (current primary).
   - job_name: mysql
     static_configs:
-      - targets: ['127.0.0.1:${p.mysqldExporter}']
+      - targets: ['${d.address}:${p.mysqldExporter}']
         labels: { tier: db, zone: regional, endpoint: writer }
 
   # prometheus-redis-exporter in multi-target mode: one exporter, one target per Redis node.
@@ -69,14 +69,14 @@ ${redisTargets}
       - source_labels: [__param_target]
         target_label: instance
       - target_label: __address__
-        replacement: 127.0.0.1:${p.redisExporter}
+        replacement: ${d.address}:${p.redisExporter}
 ${d.observability.console ? `
   # The ops console: CPU and memory of every region process (from /proc, children included) and each
   # replica's lag; its series carry their own tier and zone labels (honor_labels).
   - job_name: console
     honor_labels: true
     static_configs:
-      - targets: ['127.0.0.1:${p.console}']
+      - targets: ['${d.address}:${p.console}']
         labels: { tier: monitoring, zone: regional }
 ` : ''}${(d.observability.console ? blackboxTargets(d) : []).map((t) => `
   # Synthetic check of ${t.what} through the edge (blackbox exporter, module ${t.module}).
@@ -84,15 +84,15 @@ ${d.observability.console ? `
     metrics_path: /probe
     params: { module: [${t.module}], target: ['${t.url}'] }
     static_configs:
-      - targets: ['127.0.0.1:${p.blackboxExporter}']
+      - targets: ['${d.address}:${p.blackboxExporter}']
         labels: { tier: edge, zone: regional, probe: ${t.module} }`).join('\n')}
 `;
 }
 
 /** file_sd content for the running API instances. */
-export function apiTargets(instances: Array<{ name: string; zone: string | null; port: number }>): string {
+export function apiTargets(instances: Array<{ name: string; zone: string | null; port: number; host?: string; region?: string }>): string {
   return JSON.stringify(
-    instances.map((s) => ({ targets: [`127.0.0.1:${s.port}`], labels: { tier: 'api', zone: s.zone ?? 'regional', instance_name: s.name } })),
+    instances.map((s) => ({ targets: [`${s.host ?? '127.0.0.1'}:${s.port}`], labels: { region: s.region ?? 'local', tier: 'api', zone: s.zone ?? 'regional', instance_name: s.name } })),
     null,
     2,
   ) + '\n';

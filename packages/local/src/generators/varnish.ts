@@ -4,7 +4,10 @@
 // are answered by the API and kept briefly.
 import type { ResolvedDefinition } from '@conduit/definition';
 
-/** Where the API instances run: the only addresses allowed to purge (every local instance binds loopback). */
+/**
+ * Where the API instances' purges come from: the only addresses allowed to purge. Every local region's
+ * connections over loopback carry the source address 127.0.0.1, whatever address the region binds.
+ */
 export const apiInstanceAddresses = (_d: ResolvedDefinition): string[] => ['127.0.0.1'];
 
 export function varnishVcl(d: ResolvedDefinition): string {
@@ -21,7 +24,7 @@ import var;
 
 # The front load balancer (HAProxy fe_front): static web servers over the zones.
 backend front {
-    .host = "127.0.0.1";
+    .host = "${d.address}";
     .port = "${p.front}";
     .connect_timeout = 2s;
     .first_byte_timeout = 30s;
@@ -29,7 +32,7 @@ backend front {
 
 # The API load balancer (HAProxy fe_api): Node instances over the zones.
 backend api {
-    .host = "127.0.0.1";
+    .host = "${d.address}";
     .port = "${p.api}";
     .connect_timeout = 2s;
     .first_byte_timeout = 30s;
@@ -73,6 +76,14 @@ sub vcl_recv {
         set req.http.X-Request-Id = "edge-" + std.integer(time=now) + "-" + req.xid;
     }
     unset req.http.X-Edge-Method;
+
+    # The region's health for the global DNS failover record (regions.dns.healthPath): asked of the API
+    # every time (is this region's database writer writable?), never cached.
+    if (req.url == "${d.regions.dns.healthPath}") {
+        set req.url = "/health/region";
+        set req.backend_hint = api;
+        return (pass);
+    }
 
     if (req.url ~ "^/api(/|\\?|$)") {
         set req.backend_hint = api;

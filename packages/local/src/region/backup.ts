@@ -35,11 +35,12 @@ const env = (o: BackupOptions) => backupEnv(o.definition, o.stateDir, o.configFi
 async function withObjectStore<T>(o: BackupOptions, fn: (e: BackupEnv) => Promise<T>): Promise<T> {
   const e = env(o);
   const port = o.definition.local.ports.objectStore;
-  if (await tcpProbe(port, 300)) return fn(e);
+  const host = o.definition.address;
+  if (await tcpProbe(port, 300, host)) return fn(e);
   mkdirSync(e.paths.logs, { recursive: true });
   const child = spawnProcess(objectStoreSpec({ definition: o.definition, paths: e.paths }, backupPaths(o.definition, o.configFile)));
   try {
-    await waitUntil(`the object store on 127.0.0.1:${port}`, () => tcpProbe(port, 300), 15_000, 50);
+    await waitUntil(`the object store on ${host}:${port}`, () => tcpProbe(port, 300, host), 15_000, 50);
     return await fn(e);
   } finally {
     await stopProcessGroup(child.pid!, 3_000);

@@ -90,7 +90,7 @@ export async function regionDeploy(o: DeployOptions & { action?: 'deploy' | 'rol
         const fresh: PoolInstance = { tier, name: slot.name, port: slot.port };
         say(`${tier}: replacing ${old.name} (zone ${old.zone}, ${old.version ?? 'unknown version'}) with ${fresh.name} (zone ${slot.zone}, ${to})`);
         await addToPool(target(to), fresh, { healthyWithinMs: d.deploy.readyWithinSeconds * 1000 });
-        await smoke(fresh).catch(async (e: Error) => {
+        await smoke(fresh, d.address).catch(async (e: Error) => {
           await drainFromPool(target(to), fresh, 0).catch(() => undefined);
           throw e;
         });
@@ -148,8 +148,8 @@ function spareSlot(d: ResolvedDefinition, stateDir: string, tier: PoolTier, zone
   return slot;
 }
 
-async function smoke(i: PoolInstance): Promise<void> {
-  const r = await httpGet(`http://127.0.0.1:${i.port}${SMOKE[i.tier]}`, { timeoutMs: 5_000 }).catch((e: Error) => ({ status: 0, body: e.message }));
+async function smoke(i: PoolInstance, host: string): Promise<void> {
+  const r = await httpGet(`http://${host}:${i.port}${SMOKE[i.tier]}`, { timeoutMs: 5_000 }).catch((e: Error) => ({ status: 0, body: e.message }));
   if (r.status !== 200) throw new Error(`${i.name}: smoke request GET ${SMOKE[i.tier]} answered ${r.status || r.body}`);
 }
 

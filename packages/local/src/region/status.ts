@@ -6,13 +6,13 @@ import { endpoints } from '../specs/processes.js';
 import { probe } from '../runner/probe.js';
 import { isOurProcess, queryNode, redisRole } from '../runner/index.js';
 import { dbSocket, statePaths } from '../paths.js';
-import { readJson, readRedundancy, readRegion, type RedundancyState, type WatchdogState } from '../state.js';
+import { readJson, readRedundancy, readRegion, readRegionRole, type RedundancyState, type WatchdogState } from '../state.js';
 import type { AgentStatus } from '../backup/agent.js';
 import { openEntries, type JournalEntry } from '../journal.js';
 import { currentVersion } from '../releases.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
 
-const tierOrder = ['edge', 'front', 'api', 'lb', 'db', 'cache', 'sentinel', 'monitoring', 'backup'];
+const tierOrder = ['dns', 'edge', 'front', 'api', 'lb', 'db', 'cache', 'sentinel', 'monitoring', 'backup'];
 
 export type Health = 'healthy' | 'unhealthy' | 'down';
 
@@ -20,6 +20,8 @@ export interface ProcessStatus {
   name: string;
   tier: string;
   zone: string | null;
+  /** The region it belongs to (an AWS region name); always set by regionStatus(). */
+  region?: string;
   pid: number | null;
   port: number;
   health: Health;
@@ -59,22 +61,24 @@ export interface RegionStatus {
 export async function regionStatus(d: ResolvedDefinition, stateDir: string): Promise<RegionStatus> {
   const snap = readRegion(stateDir);
   const paths = statePaths(stateDir);
+  // A standby region's primary is read-only and replicates from the other region's writer.
+  const standby = readRegionRole(paths)?.role === 'standby';
   const processes = await Promise.all(snap.processes.map(async (p): Promise<ProcessStatus> => {
     const alive = isOurProcess(p);
-    let health: Health = !alive ? 'down' : (await probe(p.probe, p.port, 1_000)) ? 'healthy' : 'unhealthy';
+    let health: Health = !alive ? 'down' : (await probe(p.probe, p.port, 1_000, p.host ?? d.address)) ? 'healthy' : 'unhealthy';
     let role: string | null = null;
     let detail: string | null = null;
     if (p.tier === 'db' && snap.topology) {
-      role = snap.topology.primary === p.name ? 'primary' : 'replica';
+      role = snap.topology.primary === p.name ? (standby ? 'standby primary' : 'primary') : 'replica';
       if (health === 'healthy') {
         const d = await dbDetail(dbSocket(paths, { name: p.name }), role).catch((e: Error) => ({ ok: false, text: e.message.split('\n')[0]! }));
         detail = d.text;
         if (!d.ok) health = 'unhealthy';
       }
     }
-    if (p.tier === 'cache' && health === 'healthy') role = (await redisRole(p.port)) === 'master' ? 'primary' : 'replica';
+    if (p.tier === 'cache' && health === 'healthy') role = (await redisRole(p.port, 1_000, p.host ?? d.address)) === 'master' ? 'primary' : 'replica';
     if (p.name === 'backup-agent') detail = backupDetail(paths);
-    return { name: p.name, tier: p.tier, zone: p.zone, pid: alive ? p.pid : null, port: p.port, health, state: p.state, restarts: p.restarts, role, detail, version: p.version ?? null, logFile: p.logFile };
+    return { name: p.name, tier: p.tier, zone: p.zone, region: p.region ?? d.regionName, pid: alive ? p.pid : null, port: p.port, health, state: p.state, restarts: p.restarts, role, detail, version: p.version ?? null, logFile: p.logFile };
   }));
   processes.sort((a, b) => tierOrder.indexOf(a.tier) - tierOrder.indexOf(b.tier) || a.name.localeCompare(b.name, 'en', { numeric: true }));
   const tiers: RegionStatus['tiers'] = {};
@@ -107,8 +111,8 @@ export function formatStatusTable(s: RegionStatus): string {
   if (!s.running && s.processes.every((p) => p.pid === null)) {
     return `region "${s.name}" is not running (state: ${s.stateDir}); start it with \`tier up\``;
   }
-  const head = ['NAME', 'TIER', 'ZONE', 'PID', 'PORT', 'HEALTH', 'RESTARTS', 'VERSION', 'ROLE', 'DETAIL'];
-  const rows = s.processes.map((p) => [p.name, p.tier, p.zone ?? '-', p.pid === null ? '-' : String(p.pid), p.port === 0 ? '-' : String(p.port), p.health, String(p.restarts), shortVersion(p.version), p.role ?? '', p.detail ?? '']);
+  const head = ['NAME', 'REGION', 'TIER', 'ZONE', 'PID', 'PORT', 'HEALTH', 'RESTARTS', 'VERSION', 'ROLE', 'DETAIL'];
+  const rows = s.processes.map((p) => [p.name, p.region ?? '-', p.tier, p.zone ?? '-', p.pid === null ? '-' : String(p.pid), p.port === 0 ? '-' : String(p.port), p.health, String(p.restarts), shortVersion(p.version), p.role ?? '', p.detail ?? '']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const w = s.watchdog;
@@ -170,6 +174,6 @@ async function dbDetail(socket: string, role: string): Promise<{ ok: boolean; te
   const lag = st.Seconds_Behind_Master;
   return {
     ok: running && Number(v?.ro) === 1,
-    text: running ? `replicating from :${st.Master_Port}, lag ${lag ?? '?'} s${Number(v?.ro) === 1 ? '' : ', WRITABLE'}` : `replication stopped: ${st.Last_IO_Error || st.Last_SQL_Error || `io ${st.Slave_IO_Running}, sql ${st.Slave_SQL_Running}`}`,
+    text: running ? `replicating from ${role === 'standby primary' ? `${st.Master_Host} (the other region) ` : ''}:${st.Master_Port}, lag ${lag ?? '?'} s${Number(v?.ro) === 1 ? '' : ', WRITABLE'}` : `replication stopped: ${st.Last_IO_Error || st.Last_SQL_Error || `io ${st.Slave_IO_Running}, sql ${st.Slave_SQL_Running}`}`,
   };
 }

@@ -60,18 +60,18 @@ async function upLocked(o: UpOptions): Promise<UpResult> {
   const leftovers = await stopLeftovers(probePaths);
   if (leftovers > 0) o.progress(`stopped ${leftovers} leftover process(es) of a previous run whose supervisor had died`);
 
-  const taken = await takenPorts(portClaims(d));
+  const taken = await takenPorts(portClaims(d), d.address);
   if (taken.length > 0) {
     const t = taken[0]!;
     const more = taken.length > 1 ? ` (and ${taken.length - 1} more: ${taken.slice(1).map((x) => x.port).join(', ')})` : '';
-    throw new RegionError(`port ${t.port} for ${t.component} is already in use by another program${more}: stop it, or move ${t.setting} in ${o.configFile}`);
+    throw new RegionError(`port ${t.port} for ${t.component} is already in use by another program on ${d.address}${more}: stop it, or move ${t.setting} in ${o.configFile}`);
   }
 
   // A port still held by a closing client connection frees itself within 60 s (TIME_WAIT).
-  const busy = await portsBlockedByConnections(portClaims(d));
+  const busy = await portsBlockedByConnections(portClaims(d), d.address);
   if (busy.length > 0) {
     o.progress(`waiting for port(s) ${busy.map((b) => b.port).join(', ')}: held by client connections (ephemeral ports) until they close, at most ~60 s`);
-    await waitUntil('ports held by client connections', async () => (await portsBlockedByConnections(busy)).length === 0, 90_000, 250)
+    await waitUntil('ports held by client connections', async () => (await portsBlockedByConnections(busy, d.address)).length === 0, 90_000, 250)
       .catch(() => o.progress('some ports are still held by connections: starting anyway, components retry their bind'));
   }
 

@@ -5,9 +5,9 @@ import { createConnection, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Probe } from '../types.js';
 
-export function tcpProbe(port: number, timeoutMs = 500): Promise<boolean> {
+export function tcpProbe(port: number, timeoutMs = 500, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
+    const s = createConnection({ host, port });
     const done = (ok: boolean) => { s.destroy(); resolve(ok); };
     s.setTimeout(timeoutMs, () => done(false));
     s.once('connect', () => done(true));
@@ -32,11 +32,11 @@ export function httpGet(url: string, opts: { timeoutMs?: number; headers?: Recor
 }
 
 /** True when the probe passes: TCP accepts, or HTTP answers 2xx (an `alive` process: the caller checks its pid). */
-export async function probe(p: Probe, port: number, timeoutMs = 1_000): Promise<boolean> {
+export async function probe(p: Probe, port: number, timeoutMs = 1_000, host = '127.0.0.1'): Promise<boolean> {
   if (p.kind === 'alive') return true;
-  if (p.kind === 'tcp') return tcpProbe(port, timeoutMs);
+  if (p.kind === 'tcp') return tcpProbe(port, timeoutMs, host);
   try {
-    const r = await httpGet(`http://127.0.0.1:${port}${p.path}`, { timeoutMs });
+    const r = await httpGet(`http://${host}:${port}${p.path}`, { timeoutMs });
     return r.status >= 200 && r.status < 300;
   } catch {
     return false;
@@ -62,19 +62,19 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | null |
  * Ports among `claims` that a listening socket already holds (another program). Reads
  * /proc/net/tcp{,6}; without /proc, falls back to trying to bind each port.
  */
-export async function takenPorts<T extends { port: number }>(claims: T[]): Promise<T[]> {
-  const sockets = loopbackSockets();
+export async function takenPorts<T extends { port: number }>(claims: T[], host = '127.0.0.1'): Promise<T[]> {
+  const sockets = loopbackSockets(host);
   if (sockets) return claims.filter((c) => sockets.listening.has(c.port)).sort((a, b) => a.port - b.port);
-  return unbindable(claims);
+  return unbindable(claims, host);
 }
 
-async function unbindable<T extends { port: number }>(claims: T[]): Promise<T[]> {
+async function unbindable<T extends { port: number }>(claims: T[], host = '127.0.0.1'): Promise<T[]> {
   const taken: T[] = [];
   await Promise.all(claims.map(async (c) => {
     const free = await new Promise<boolean>((resolve) => {
       const srv = createServer();
       srv.once('error', () => resolve(false));
-      srv.listen({ host: '127.0.0.1', port: c.port }, () => srv.close(() => resolve(true)));
+      srv.listen({ host, port: c.port }, () => srv.close(() => resolve(true)));
     });
     if (!free) taken.push(c);
   }));
@@ -87,12 +87,21 @@ async function unbindable<T extends { port: number }>(claims: T[]): Promise<T[]>
  * ephemeral range, and such a port stays blocked until the connection closes and leaves TIME_WAIT
  * (60 s). Server-side TIME_WAIT does not block: like the components, the test binds with SO_REUSEADDR.
  */
-export const portsBlockedByConnections = <T extends { port: number }>(claims: T[]): Promise<T[]> => unbindable(claims);
+export const portsBlockedByConnections = <T extends { port: number }>(claims: T[], host = '127.0.0.1'): Promise<T[]> => unbindable(claims, host);
 
-const loopbackOrAny = /^(0100007F|00000000|0{32}|0{24}01000000|0{16}FFFF00000100007F|0{16}FFFF000000000000)$/i;
+/** /proc/net/tcp's hex of an IPv4 address (little-endian): 127.0.0.1 → 0100007F. */
+const procHex = (ip: string) => ip.split('.').reverse().map((o) => Number(o).toString(16).padStart(2, '0').toUpperCase()).join('');
 
-/** Local ports of loopback/any sockets, split into LISTEN and the rest; null without /proc. */
-export function loopbackSockets(): { listening: Set<number>; connected: Set<number> } | null {
+/** Matches the address itself or any-address sockets (which also hold the port on it), IPv4 and IPv6. */
+const addressOrAny = (host: string) => {
+  const h = procHex(host);
+  const v6 = host === '127.0.0.1' ? '|0{24}01000000' : '';
+  return new RegExp(`^(${h}|00000000|0{32}${v6}|0{16}FFFF0000${h}|0{16}FFFF000000000000)$`, 'i');
+};
+
+/** Local ports of sockets on `host` (default 127.0.0.1) or any address, split into LISTEN and the rest; null without /proc. */
+export function loopbackSockets(host = '127.0.0.1'): { listening: Set<number>; connected: Set<number> } | null {
+  const loopbackOrAny = addressOrAny(host);
   const listening = new Set<number>();
   const connected = new Set<number>();
   let read = false;

@@ -5,12 +5,12 @@ import { createConnection } from 'node:net';
 export type RedisReply = string[] | string | null;
 
 /** Sends one command; resolves with an array of bulk strings, a simple value, or null; rejects on a Redis error. */
-export function redisCommand(port: number, args: string[], timeoutMs = 1_000): Promise<RedisReply> {
+export function redisCommand(port: number, args: string[], timeoutMs = 1_000, host = '127.0.0.1'): Promise<RedisReply> {
   return new Promise((resolve, reject) => {
-    const s = createConnection({ host: '127.0.0.1', port });
+    const s = createConnection({ host, port });
     let buf = '';
     const finish = (fn: () => void) => { clearTimeout(timer); s.destroy(); fn(); };
-    const timer = setTimeout(() => finish(() => reject(new Error(`redis 127.0.0.1:${port}: no answer in ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(() => finish(() => reject(new Error(`redis ${host}:${port}: no answer in ${timeoutMs} ms`))), timeoutMs);
     s.on('connect', () => s.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
     s.on('data', (d) => {
       buf += d.toString('utf8');
@@ -36,13 +36,13 @@ export function redisCommand(port: number, args: string[], timeoutMs = 1_000): P
 }
 
 /** A Redis node's role ("master", "slave", "sentinel") from ROLE, or null when it does not answer. */
-export async function redisRole(port: number, timeoutMs = 1_000): Promise<string | null> {
-  const r = await redisCommand(port, ['ROLE'], timeoutMs).catch(() => null);
+export async function redisRole(port: number, timeoutMs = 1_000, host = '127.0.0.1'): Promise<string | null> {
+  const r = await redisCommand(port, ['ROLE'], timeoutMs, host).catch(() => null);
   return Array.isArray(r) ? (r[0] ?? null) : null;
 }
 
 /** The primary's port Sentinel reports for masterName (SENTINEL get-master-addr-by-name), or null. */
-export async function sentinelMasterPort(sentinelPort: number, masterName: string, timeoutMs = 1_000): Promise<number | null> {
-  const r = await redisCommand(sentinelPort, ['SENTINEL', 'get-master-addr-by-name', masterName], timeoutMs).catch(() => null);
+export async function sentinelMasterPort(sentinelPort: number, masterName: string, timeoutMs = 1_000, host = '127.0.0.1'): Promise<number | null> {
+  const r = await redisCommand(sentinelPort, ['SENTINEL', 'get-master-addr-by-name', masterName], timeoutMs, host).catch(() => null);
   return Array.isArray(r) && r[1] !== undefined ? Number(r[1]) : null;
 }

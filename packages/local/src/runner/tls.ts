@@ -16,7 +16,7 @@ const DAYS = '3650';
  * that the clients would trust. The server key is mode 600 (mariadbd runs as the region's user).
  * @returns true when it generated the files now.
  */
-export async function ensureRegionTls(paths: Pick<StatePaths, 'tls'>): Promise<boolean> {
+export async function ensureRegionTls(paths: Pick<StatePaths, 'tls'>, address = '127.0.0.1'): Promise<boolean> {
   const t = paths.tls;
   if ([t.ca, t.cert, t.key].every((f) => existsSync(f))) return false;
   const tmp = `${t.dir}.${process.pid}.tmp`;
@@ -26,8 +26,10 @@ export async function ensureRegionTls(paths: Pick<StatePaths, 'tls'>): Promise<b
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   try {
     await runOnce('openssl', ['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', DAYS, '-subj', '/CN=conduit local region database CA']);
-    await runOnce('openssl', ['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
-    writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+    await runOnce('openssl', ['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', `/CN=${address}`]);
+    // The region's own address (its clients connect there) and 127.0.0.1.
+    const ips = [...new Set([address, '127.0.0.1'])].map((ip) => `IP:${ip}`).join(',');
+    writeFileSync(f('server.ext'), `subjectAltName=${ips},DNS:localhost\nextendedKeyUsage=serverAuth\n`);
     await runOnce('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
       '-out', f('server.pem'), '-days', DAYS, '-extfile', f('server.ext')]);
     for (const n of ['ca.key', 'ca.srl', 'server.csr', 'server.ext']) rmSync(f(n), { force: true });

@@ -89,6 +89,8 @@ export function usersStep(d: ResolvedDefinition, node: DbNode, s: RegionSecrets,
 export interface ReplicationCredentials {
   user: string;
   password: string;
+  /** The address the region's nodes listen on (its loopback address); default 127.0.0.1. */
+  host?: string;
 }
 
 /** The master side of semi-sync as a primary needs it: AFTER_SYNC, and a first commit that never blocks. */
@@ -125,17 +127,45 @@ export const primarySql = (semiSyncTimeoutMs: number) => [
  * replica with "GTID … not in the master's binlog" (gtid_strict_mode): the failover controller rewinds
  * such a node before it gets here.
  */
-export function replicaOfSql(source: DbNode, cred: ReplicationCredentials): string[] {
+export function replicaOfSql(source: Pick<DbNode, 'port'>, cred: ReplicationCredentials): string[] {
   return [
     'SET GLOBAL read_only = ON',
     'STOP SLAVE',
     // The master side must be off on a replica: with it on, its SQL thread stalls waiting for ACKs.
     'SET GLOBAL rpl_semi_sync_master_enabled = OFF',
     'SET GLOBAL rpl_semi_sync_slave_enabled = ON',
-    `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${source.port}, MASTER_USER = ${q(cred.user)}, ` +
+    `CHANGE MASTER TO MASTER_HOST = ${q(cred.host ?? '127.0.0.1')}, MASTER_PORT = ${source.port}, MASTER_USER = ${q(cred.user)}, ` +
       `MASTER_PASSWORD = ${q(cred.password)}, MASTER_USE_GTID = slave_pos, MASTER_DEMOTE_TO_SLAVE = 1, MASTER_CONNECT_RETRY = 1`,
     'START SLAVE',
   ];
+}
+
+/**
+ * "Make this node the standby region's primary": read-only, replicating asynchronously from the other region's
+ * writer endpoint (Aurora Global Database's storage replication, here MariaDB GTID replication). Semi-sync stays
+ * inside a region: neither side is on for the cross-region link, so a slow link never stalls the primary's
+ * commits. Its own replicas replicate from it. Safe to repeat.
+ */
+export function standbyOfSql(upstream: { host: string; port: number }, cred: ReplicationCredentials): string[] {
+  return [
+    'SET GLOBAL read_only = ON',
+    'STOP SLAVE',
+    'SET GLOBAL rpl_semi_sync_master_enabled = OFF',
+    'SET GLOBAL rpl_semi_sync_slave_enabled = OFF',
+    `CHANGE MASTER TO MASTER_HOST = ${q(upstream.host)}, MASTER_PORT = ${upstream.port}, MASTER_USER = ${q(cred.user)}, ` +
+      `MASTER_PASSWORD = ${q(cred.password)}, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1`,
+    'START SLAVE',
+  ];
+}
+
+/** The standby region's primary step (standbyOfSql): the database itself arrives by replication. */
+export function standbyPrimaryStep(primary: DbNode, upstream: { host: string; port: number }, s: RegionSecrets): SqlStep {
+  return {
+    node: primary.name,
+    kind: 'primary',
+    why: `make ${primary.name} the standby region's primary: read-only, replicating asynchronously from the other region's writer ${upstream.host}:${upstream.port}`,
+    sql: standbyOfSql(upstream, { user: s.replUser, password: s.replPassword }),
+  };
 }
 
 /** Opens writes on the primary (primarySql) and creates the application database. */
@@ -153,24 +183,24 @@ export function primaryStep(d: ResolvedDefinition, primary: DbNode): SqlStep {
 }
 
 /** Points a replica at the primary (replicaOfSql). */
-export function replicaStep(replica: DbNode, primary: DbNode, s: RegionSecrets): SqlStep {
+export function replicaStep(d: ResolvedDefinition, replica: DbNode, primary: DbNode, s: RegionSecrets): SqlStep {
   return {
     node: replica.name,
     kind: 'replica',
     why: `make ${replica.name} a read-only replica of ${primary.name} (GTID, semi-sync replica side)`,
-    sql: replicaOfSql(primary, { user: s.replUser, password: s.replPassword }),
+    sql: replicaOfSql(primary, { user: s.replUser, password: s.replPassword, host: d.address }),
   };
 }
 
 /** The whole replication bootstrap for a topology, in order: users everywhere, the primary, then the replicas. */
-export function replicationSteps(d: ResolvedDefinition, topology: DbTopology, s: RegionSecrets, hostname: string): SqlStep[] {
+export function replicationSteps(d: ResolvedDefinition, topology: DbTopology, s: RegionSecrets, hostname: string, upstream: { host: string; port: number } | null = null): SqlStep[] {
   const byName = new Map(d.dbNodes.map((n) => [n.name, n]));
   const primary = byName.get(topology.primary);
   if (!primary) throw new Error(`db-topology primary "${topology.primary}" is not a node of the definition`);
   return [
     ...d.dbNodes.map((n) => usersStep(d, n, s, hostname)),
-    primaryStep(d, primary),
-    ...topology.replicas.map((r) => byName.get(r)).filter((n): n is DbNode => !!n).map((r) => replicaStep(r, primary, s)),
+    upstream ? standbyPrimaryStep(primary, upstream, s) : primaryStep(d, primary),
+    ...topology.replicas.map((r) => byName.get(r)).filter((n): n is DbNode => !!n).map((r) => replicaStep(d, r, primary, s)),
   ];
 }
 

@@ -7,6 +7,7 @@ import { apiEnvironment } from '@conduit/api/environment';
 import { backupAgentEntry, consoleServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, releaseTierDir, repoRoot, sentinelConfFiles, type BackupPaths, type StatePaths } from '../paths.js';
 import type { ProcessSpec, RegionSecrets } from '../types.js';
 import { adminSocketUser } from '../runner/mariadb.js';
+import { DNS_ADDRESS } from '../generators/pdns.js';
 
 export interface SpecContext {
   definition: ResolvedDefinition;
@@ -26,7 +27,9 @@ export interface SpecContext {
 
 export const tsxLoaderPath = (): string => createRequire(import.meta.url).resolve('tsx');
 
-const base = (ctx: Pick<SpecContext, 'paths'>, name: string) => ({
+const base = (ctx: Pick<SpecContext, 'definition' | 'paths'>, name: string) => ({
+  region: ctx.definition.regionName,
+  host: ctx.definition.address,
   env: {} as Record<string, string>,
   cwd: ctx.paths.root,
   logFile: logFile(ctx.paths, name),
@@ -36,7 +39,7 @@ const base = (ctx: Pick<SpecContext, 'paths'>, name: string) => ({
 /** Where the outside world reaches the region; `tier status --json` prints these. */
 export function endpoints(d: ResolvedDefinition) {
   const p = d.local.ports;
-  const http = (port: number, path = '') => `http://127.0.0.1:${port}${path}`;
+  const http = (port: number, path = '') => `http://${d.address}:${port}${path}`;
   return {
     /** The site: Varnish, like the CloudFront distribution. */
     edge: http(p.edge, '/'),
@@ -47,9 +50,9 @@ export function endpoints(d: ResolvedDefinition) {
     lbStats: http(p.lbStats, '/stats'),
     lbMetrics: http(p.lbStats, '/metrics'),
     prometheus: http(p.prometheus, '/'),
-    dbWriter: `mysql://127.0.0.1:${p.dbWriter}/${d.database.databaseName}`,
-    dbReader: `mysql://127.0.0.1:${p.dbReader}/${d.database.databaseName}`,
-    redisSentinels: d.sentinelNodes.map((s) => `127.0.0.1:${s.port}`).join(','),
+    dbWriter: `mysql://${d.address}:${p.dbWriter}/${d.database.databaseName}`,
+    dbReader: `mysql://${d.address}:${p.dbReader}/${d.database.databaseName}`,
+    redisSentinels: d.sentinelNodes.map((s) => `${d.address}:${s.port}`).join(','),
     redisMasterName: d.cacheMasterName,
     mysqldExporter: http(p.mysqldExporter, '/metrics'),
     redisExporter: http(p.redisExporter, '/metrics'),
@@ -64,8 +67,8 @@ export function databaseUrls(d: ResolvedDefinition, secrets: RegionSecrets) {
   const auth = `${encodeURIComponent(secrets.appUser)}:${encodeURIComponent(secrets.appPassword)}`;
   const db = d.database.databaseName;
   return {
-    writer: `mysql://${auth}@127.0.0.1:${d.local.ports.dbWriter}/${db}`,
-    reader: `mysql://${auth}@127.0.0.1:${d.local.ports.dbReader}/${db}`,
+    writer: `mysql://${auth}@${d.address}:${d.local.ports.dbWriter}/${db}`,
+    reader: `mysql://${auth}@${d.address}:${d.local.ports.dbReader}/${db}`,
   };
 }
 
@@ -147,7 +150,7 @@ export function varnishSpec(ctx: SpecContext): ProcessSpec {
     name: 'edge', tier: 'edge', zone: null, port: p.edge,
     command: 'varnishd',
     // Two listeners: the site, and purges (only the API instances' addresses may use it: see default.vcl).
-    args: ['-F', '-a', `site=127.0.0.1:${p.edge}`, '-a', `purge=127.0.0.1:${p.edgePurge}`, '-T', `127.0.0.1:${p.edgeAdmin}`, '-n', ctx.paths.varnishWorkdir,
+    args: ['-F', '-a', `site=${ctx.definition.address}:${p.edge}`, '-a', `purge=${ctx.definition.address}:${p.edgePurge}`, '-T', `${ctx.definition.address}:${p.edgeAdmin}`, '-n', ctx.paths.varnishWorkdir,
       '-f', ctx.paths.varnishVcl, '-s', 'malloc,128m'],
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/_edge/health' },
@@ -201,14 +204,14 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     databaseTlsCa: ctx.paths.tls.ca,
     cache: { kind: 'sentinel', sentinels: endpoints(d).redisSentinels, masterName: d.cacheMasterName },
     jwtSecret: ctx.secrets.jwtSecret,
-    host: '127.0.0.1',
+    host: d.address,
     port: slot.port,
-    publicUrl: `http://127.0.0.1:${d.local.ports.edge}`,
+    publicUrl: `http://${d.address}:${d.local.ports.edge}`,
     instanceId: slot.name,
     zone: slot.zone,
     logLevel: 'info',
     // Every write purges what it changed at the edge before it is acknowledged.
-    edgePurgeUrls: `http://127.0.0.1:${d.local.ports.edgePurge}`,
+    edgePurgeUrls: `http://${d.address}:${d.local.ports.edgePurge}`,
     corsAllowedOrigins: d.api.corsAllowedOrigins.join(','),
     dbRetryBudgetMs: d.database.clientRetryBudgetMs,
     // Varnish then HAProxy each append one X-Forwarded-For entry: the API reads the client IP that many hops in.
@@ -216,6 +219,8 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     rateLimitAuthPerMin: d.api.rateLimits.authPerIpPerMinute,
     rateLimitLoginPerAccount: d.api.rateLimits.loginPerAccountPer15Min,
     rateLimitWritesPerMin: d.api.rateLimits.writesPerUserPerMinute,
+    // Only with a second region to fail over to: a writer failover inside the region must not move the site.
+    ...(d.regions.secondary !== null ? { regionHealthGraceMs: d.local.regionFailoverAfterMs } : {}),
   });
 }
 
@@ -242,7 +247,7 @@ export function prometheusSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'prometheus'),
     name: 'prometheus', tier: 'monitoring', zone: null, port: p.prometheus,
     command: 'prometheus',
-    args: [`--config.file=${ctx.paths.prometheusConfig}`, `--web.listen-address=127.0.0.1:${p.prometheus}`,
+    args: [`--config.file=${ctx.paths.prometheusConfig}`, `--web.listen-address=${ctx.definition.address}:${p.prometheus}`,
       `--storage.tsdb.path=${join(ctx.paths.data, 'prometheus')}`, `--storage.tsdb.retention.time=${ctx.definition.observability.logRetentionDays}d`],
     // No --web.enable-lifecycle: it lets any local user stop Prometheus (POST /-/quit); the supervisor restarts it instead.
     restartPolicy: 'replace',
@@ -258,7 +263,7 @@ export function mysqldExporterSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'mysqld-exporter'),
     name: 'mysqld-exporter', tier: 'monitoring', zone: null, port: p.mysqldExporter,
     command: 'prometheus-mysqld-exporter',
-    args: [`--config.my-cnf=${ctx.paths.mysqldExporterCnf}`, `--web.listen-address=127.0.0.1:${p.mysqldExporter}`, '--collect.slave_status'],
+    args: [`--config.my-cnf=${ctx.paths.mysqldExporterCnf}`, `--web.listen-address=${ctx.definition.address}:${p.mysqldExporter}`, '--collect.slave_status'],
     restartPolicy: 'replace',
     probe: { kind: 'tcp' },
     stopGraceMs: 3_000,
@@ -274,7 +279,7 @@ export function redisExporterSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'redis-exporter'),
     name: 'redis-exporter', tier: 'monitoring', zone: null, port: p.redisExporter,
     command: 'prometheus-redis-exporter',
-    args: [`-web.listen-address=127.0.0.1:${p.redisExporter}`, `-redis.addr=redis://127.0.0.1:${first.port}`],
+    args: [`-web.listen-address=${ctx.definition.address}:${p.redisExporter}`, `-redis.addr=redis://${ctx.definition.address}:${first.port}`],
     restartPolicy: 'replace',
     probe: { kind: 'tcp' },
     stopGraceMs: 3_000,
@@ -311,7 +316,7 @@ export function alertmanagerSpec(ctx: SpecContext): ProcessSpec {
     command: 'prometheus-alertmanager',
     // An empty cluster address turns gossip off: one Alertmanager, no extra port.
     args: [`--config.file=${ctx.paths.alertmanagerConfig}`, `--storage.path=${join(ctx.paths.data, 'alertmanager')}`,
-      `--web.listen-address=127.0.0.1:${p.alertmanager}`, '--cluster.listen-address='],
+      `--web.listen-address=${ctx.definition.address}:${p.alertmanager}`, '--cluster.listen-address='],
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/-/ready' },
     stopGraceMs: 3_000,
@@ -325,7 +330,24 @@ export function blackboxExporterSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'blackbox-exporter'),
     name: 'blackbox-exporter', tier: 'monitoring', zone: null, port: p.blackboxExporter,
     command: 'prometheus-blackbox-exporter',
-    args: [`--config.file=${ctx.paths.blackboxConfig}`, `--web.listen-address=127.0.0.1:${p.blackboxExporter}`],
+    args: [`--config.file=${ctx.paths.blackboxConfig}`, `--web.listen-address=${ctx.definition.address}:${p.blackboxExporter}`],
+    restartPolicy: 'replace',
+    probe: { kind: 'tcp' },
+    stopGraceMs: 3_000,
+    stage: 0,
+  };
+}
+
+/**
+ * The global DNS server (PowerDNS with the failover record). Route 53 belongs to no region; locally it runs
+ * beside the secondary region, so losing the primary region (the drill) leaves it answering.
+ */
+export function dnsSpec(ctx: SpecContext): ProcessSpec {
+  return {
+    ...base(ctx, 'dns'),
+    name: 'dns', tier: 'dns', zone: null, port: ctx.definition.local.ports.dns, host: DNS_ADDRESS,
+    command: 'pdns_server',
+    args: [`--config-dir=${ctx.paths.pdnsDir}`],
     restartPolicy: 'replace',
     probe: { kind: 'tcp' },
     stopGraceMs: 3_000,
@@ -344,7 +366,7 @@ export function objectStoreSpec(ctx: Pick<SpecContext, 'definition' | 'paths' | 
     ...base(ctx, 'object-store'),
     name: 'object-store', tier: 'backup', zone: null, port: p.objectStore,
     command: ctx.nodeBinary ?? process.execPath,
-    args: ['--max-old-space-size=128', bin, '-d', backups.objectStore, '-a', '127.0.0.1', '-p', String(p.objectStore), '--silent', '--no-vhost-buckets'],
+    args: ['--max-old-space-size=128', bin, '-d', backups.objectStore, '-a', ctx.definition.address, '-p', String(p.objectStore), '--silent', '--no-vhost-buckets'],
     restartPolicy: 'replace',
     probe: { kind: 'tcp' },
     stopGraceMs: 3_000,
@@ -388,12 +410,13 @@ export function regionSpecs(ctx: SpecContext): ProcessSpec[] {
     mysqldExporterSpec(ctx),
     ...(d.observability.console ? [alertmanagerSpec(ctx), blackboxExporterSpec(ctx), consoleSpec(ctx)] : []),
     ...(ctx.backups ? [objectStoreSpec(ctx, ctx.backups), backupAgentSpec(ctx)] : []),
+    ...(d.local.region === 'secondary' ? [dnsSpec(ctx)] : []),
   ];
   return specs.sort((a, b) => a.stage - b.stage);
 }
 
 /** `down` stops the entry points first and the data last. */
-export const stopRank: Record<string, number> = { edge: 0, monitoring: 1, api: 2, front: 3, lb: 4, sentinel: 5, cache: 6, db: 7, backup: 1 };
+export const stopRank: Record<string, number> = { dns: 0, edge: 0, monitoring: 1, api: 2, front: 3, lb: 4, sentinel: 5, cache: 6, db: 7, backup: 1 };
 
 /** Every loopback port `tier up` binds, with the component that binds it (for a clear "port taken" error). */
 export function portClaims(d: ResolvedDefinition): Array<{ port: number; component: string; setting: string }> {

@@ -9,7 +9,7 @@ import { replicationSteps, restoredGtidSteps, type SqlStep } from '../specs/db.j
 import { dbDataDir, dbSocket, releaseTierDir, repoRoot } from '../paths.js';
 import { ensureRegionTls, haproxyServers, probe, queryNode, runOnce, runSql, waitUntil } from '../runner/index.js';
 import { BACKENDS } from '../generators/haproxy.js';
-import { readJson, writeTopology } from '../state.js';
+import { readJson, readRegionRole, writeTopology } from '../state.js';
 import type { Supervisor } from './supervisor.js';
 import type { DbTopology, ProcessSpec } from '../types.js';
 
@@ -34,7 +34,7 @@ function logTail(file: string, lines = 12): string {
 export async function waitReady(sup: Supervisor, spec: ProcessSpec, timeoutMs: number, progress: Progress = () => undefined): Promise<void> {
   let restarts = 0;
   try {
-    await waitUntil(`${spec.name} (${spec.tier}) on 127.0.0.1:${spec.port}`, async () => {
+    await waitUntil(`${spec.name} (${spec.tier}) on ${spec.host}:${spec.port}`, async () => {
       const rec = sup.records().find((r) => r.name === spec.name);
       if (rec?.state === 'stopped') throw new Error(`${spec.name} was stopped while starting`);
       if (rec?.state === 'exited') {
@@ -45,7 +45,7 @@ export async function waitReady(sup: Supervisor, spec: ProcessSpec, timeoutMs: n
         return false;
       }
       if (rec?.state === 'restarting') return false;
-      return probe(spec.probe, spec.port, 500);
+      return probe(spec.probe, spec.port, 500, spec.host);
     }, timeoutMs, 50);
   } catch (e) {
     throw new Error(`${(e as Error).message}; ${spec.logFile} ends with:\n${logTail(spec.logFile)}`);
@@ -76,7 +76,7 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   others.catch(() => undefined); // observed below
 
   // The database's TLS files first (once per region): every node's my.cnf points at them.
-  if (await ensureRegionTls(ctx.paths)) progress(`generated the database TLS CA and server certificate in ${ctx.paths.tls.dir}`);
+  if (await ensureRegionTls(ctx.paths, d.address)) progress(`generated the database TLS CA and server certificate in ${ctx.paths.tls.dir}`);
   const fresh = d.dbNodes.filter((n) => !existsSync(join(dbDataDir(ctx.paths, n), 'mysql')));
   if (fresh.length > 0) {
     progress(`initializing ${fresh.length} MariaDB data dir(s): ${fresh.map((n) => n.name).join(', ')}`);
@@ -99,7 +99,10 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   }
 
   // 3. Replication: users everywhere (local), the primary writable with semi-sync, replicas on GTID.
-  const steps = replicationSteps(d, topology, ctx.secrets, hostname());
+  //    A standby region's primary instead replicates from the other region's writer (read-only).
+  const role = readRegionRole(ctx.paths);
+  const upstream = role?.role === 'standby' ? role.upstream : null;
+  const steps = replicationSteps(d, topology, ctx.secrets, hostname(), upstream);
   await runSteps(ctx, steps.filter((s) => s.kind === 'users'));
   await runSteps(ctx, steps.filter((s) => s.kind === 'primary'));
   await runSteps(ctx, steps.filter((s) => s.kind === 'replica'));
@@ -118,7 +121,9 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
     });
   }));
   if (restored) rmSync(ctx.paths.restoreMarker, { force: true });
-  progress(`replication: ${topology.primary} primary (read-write, semi-sync AFTER_SYNC), ${topology.replicas.join(', ') || 'no replica'} read-only (${secs(t0)})`);
+  progress(upstream
+    ? `replication: ${topology.primary} replicates from the other region's writer ${upstream.host}:${upstream.port} (asynchronous, read-only), ${topology.replicas.join(', ') || 'no replica'} from it (${secs(t0)})`
+    : `replication: ${topology.primary} primary (read-write, semi-sync AFTER_SYNC), ${topology.replicas.join(', ') || 'no replica'} read-only (${secs(t0)})`);
 
   // 4. The API tier and the exporter whose user was just created start now; migrations run once
   //    through the writer endpoint meanwhile (instances only turn ready once the database answers),
@@ -136,14 +141,19 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   const urls = databaseUrls(d, ctx.secrets);
   // The app user is REQUIRE SSL: every app login verifies the region's CA, as on Aurora.
   const env = { DATABASE_WRITER_URL: urls.writer, DATABASE_TLS_CA: ctx.paths.tls.ca };
-  // The release's own migrate.mjs, as the deploy step runs it; the demo seed is a development tool
-  // (not part of a release), run from the sources.
-  const migrateOut = (await runOnce(process.execPath, [migrateScript], { env, cwd: releaseTierDir(ctx.paths, ctx.version, 'api') })).trim();
-  progress(`${migrateOut} (release ${ctx.version}, ${secs(t0)})`);
-  if (d.local.seed && !existsSync(ctx.paths.seeded)) {
-    const seedOut = (await runOnce(process.execPath, ['--import', ctx.tsxLoader ?? tsxLoaderPath(), join(repoRoot, 'packages/api/src/commands/seed.ts')], { env, cwd: repoRoot })).trim();
-    writeFileSync(ctx.paths.seeded, `${new Date().toISOString()} ${seedOut}\n`);
-    progress(`${seedOut} (${secs(t0)})`);
+  // A standby gets its schema and data from the other region by replication: nothing to migrate or seed here.
+  if (upstream) progress('standby region: schema and data arrive by replication (no migration, no seed here)');
+  else await migrateAndSeed();
+  async function migrateAndSeed(): Promise<void> {
+    // The release's own migrate.mjs, as the deploy step runs it; the demo seed is a development tool
+    // (not part of a release), run from the sources.
+    const migrateOut = (await runOnce(process.execPath, [migrateScript], { env, cwd: releaseTierDir(ctx.paths, ctx.version, 'api') })).trim();
+    progress(`${migrateOut} (release ${ctx.version}, ${secs(t0)})`);
+    if (d.local.seed && !existsSync(ctx.paths.seeded)) {
+      const seedOut = (await runOnce(process.execPath, ['--import', ctx.tsxLoader ?? tsxLoaderPath(), join(repoRoot, 'packages/api/src/commands/seed.ts')], { env, cwd: repoRoot })).trim();
+      writeFileSync(ctx.paths.seeded, `${new Date().toISOString()} ${seedOut}\n`);
+      progress(`${seedOut} (${secs(t0)})`);
+    }
   }
 
   await others;

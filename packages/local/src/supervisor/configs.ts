@@ -3,6 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import {
   haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, prometheusRules, alertmanagerConfig, blackboxConfig,
+  pdnsConf, pdnsNamedConf, pdnsZone,
 } from '../generators/index.js';
 import { cacheDataDir, dbCnfFile, dbSocketDir, dbTmpDir, nginxPrefix, redisConfFile, sentinelConfFiles } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
@@ -64,6 +65,12 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   write(paths.alertmanagerConfig, alertmanagerConfig(d));
   write(paths.blackboxConfig, blackboxConfig());
   if (!existsSync(paths.prometheusApiTargets)) write(paths.prometheusApiTargets, apiTargets([]));
+  if (d.local.region === 'secondary') {
+    const pdns = { dir: paths.pdnsDir, socketDir: paths.run };
+    write(`${paths.pdnsDir}/pdns.conf`, pdnsConf(d, pdns));
+    write(`${paths.pdnsDir}/named.conf`, pdnsNamedConf(d, pdns));
+    write(`${paths.pdnsDir}/zone.db`, pdnsZone(d));
+  }
 
   // Every slot up to max gets its temp folder; its nginx.conf comes with each installed release (releases.ts).
   for (const slot of d.frontSlots) mkdirSync(nginxPrefix(paths, slot), { recursive: true });

@@ -103,7 +103,7 @@ export class Supervisor {
       failedProbes: 0,
       crashStreak: 0,
       record: {
-        name: spec.name, tier: spec.tier, zone: spec.zone, pid: null, port: spec.port, logFile: spec.logFile,
+        name: spec.name, tier: spec.tier, zone: spec.zone, region: spec.region, host: spec.host, pid: null, port: spec.port, logFile: spec.logFile,
         restartPolicy: spec.restartPolicy, probe: spec.probe, state: 'starting', restarts: 0, startedAt: null, lastExit: null,
         command: [spec.command, ...spec.args],
       },
@@ -286,7 +286,7 @@ export class Supervisor {
         if (m.spec.restartPolicy !== 'replace' || m.spec.probe.kind !== 'http' || m.record.state !== 'running' || m.record.pid === null) continue;
         if (Date.now() - Date.parse(m.record.startedAt ?? '') < LIVENESS_BOOT_GRACE_MS) continue; // still booting
         const p = m.spec.tier === 'api' ? { kind: 'http' as const, path: '/health/live' } : m.spec.probe;
-        void probe(p, m.spec.port, LIVENESS_TIMEOUT_MS).then((ok) => {
+        void probe(p, m.spec.port, LIVENESS_TIMEOUT_MS, m.spec.host).then((ok) => {
           m.failedProbes = ok ? 0 : m.failedProbes + 1;
           if (m.failedProbes >= failures && m.record.pid !== null && !m.stopping) {
             this.log(`${m.spec.name} failed ${failures} liveness probes in a row: killing it to replace it`);
