@@ -93,9 +93,10 @@ describe('tier seed --size', () => {
     expect(await count('favorites')).toBeGreaterThan(r.articles - before);
     expect(await count('follows')).toBeGreaterThan(0);
     expect(r.bytes).toBeGreaterThan(2 << 20);
-    const [a] = await queryNode<{ body: string; n: string }>(primarySocket(), "SELECT body, (SELECT COUNT(*) FROM conduit.article_tags x WHERE x.article_id = a.id) AS n FROM conduit.articles a WHERE slug LIKE 'gen-%' LIMIT 1");
+    const [a] = await queryNode<{ body: string }>(primarySocket(), "SELECT body FROM conduit.articles WHERE slug LIKE 'gen-%' LIMIT 1");
     expect(a!.body).toMatch(/^# Article \d+\n\nSome \*\*markdown\*\*/);
-    expect(Number(a!.n)).toBe(2);
+    const [t] = await queryNode<{ n: string }>(primarySocket(), "SELECT COUNT(*) AS n FROM conduit.article_tags x JOIN conduit.articles a ON a.id = x.article_id WHERE a.slug LIKE 'gen-%'");
+    expect(Number(t!.n)).toBe(2 * (r.articles - before)); // two tags each (by rank: tag ids have gaps)
   }, 120_000);
 });
 
@@ -219,7 +220,8 @@ describe('tier restore', () => {
     await archiveReaches(await primaryGtid());
     const destroyed = await tier('destroy');
     expect(destroyed.code).toBe(0);
-    expect(existsSync(stateDir), destroyed.stdout).toBe(false);
+    // Nothing of the region is left (a drill run by hand may have left its reports in drills/, which destroy keeps).
+    expect(existsSync(paths.data) || existsSync(paths.secrets) || existsSync(paths.config), destroyed.stdout).toBe(false);
     const r = await tier('restore', '--to', 'latest');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/fetch [\d.]+ s, prepare [\d.]+ s, replay [\d.]+ s, stop [\d.]+ s, install [\d.]+ s, region up [\d.]+ s/);

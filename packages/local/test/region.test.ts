@@ -83,7 +83,7 @@ describe('a small region', () => {
     expect(s.endpoints.edge).toBe(`${edge}/`);
     expect(s.healthy).toBe(true);
     expect(s.processes.map((p: { name: string }) => p.name).sort()).toEqual([
-      'api-1', 'api-2', 'db-a', 'db-b', 'edge', 'front-1', 'front-2', 'lb', 'mysqld-exporter', 'prometheus',
+      'api-1', 'api-2', 'backup-agent', 'db-a', 'db-b', 'edge', 'front-1', 'front-2', 'lb', 'mysqld-exporter', 'object-store', 'prometheus',
       'redis-1', 'redis-2', 'redis-exporter', 'sentinel-1', 'sentinel-2', 'sentinel-3',
     ]);
     for (const p of s.processes) expect(p, p.name).toMatchObject({ health: 'healthy' });

@@ -47,7 +47,7 @@ export function volumeSeedBatches(database: string, sizeBytes: number, run: stri
         `TO_BASE64(RANDOM_BYTES(1024)), '\\n\\n> A quote between two paragraphs.\\n\\n', TO_BASE64(RANDOM_BYTES(1024)), '\\n\\n- one\\n- two\\n- three\\n\\n', TO_BASE64(RANDOM_BYTES(1024))), ` +
         `u.id, NOW(3) - INTERVAL s.seq SECOND, NOW(3) FROM seq_1_to_${n} s JOIN ${users} u ON u.id = @umin + (s.seq MOD (@umax - @umin + 1))`,
       `SELECT MIN(id), MAX(id) INTO @amin, @amax FROM ${db}.articles WHERE id > @before AND slug LIKE 'gen-${run}-%'`,
-      `INSERT IGNORE INTO ${db}.article_tags (article_id, tag_id, position) SELECT a.id, t.id, k.seq FROM ${db}.articles a JOIN seq_0_to_1 k JOIN ${db}.tags t ON t.id = @tmin + ((a.id + k.seq) MOD @tcnt) WHERE a.id BETWEEN @amin AND @amax`,
+      `INSERT IGNORE INTO ${db}.article_tags (article_id, tag_id, position) SELECT a.id, t.id, k.seq FROM ${db}.articles a JOIN seq_0_to_1 k JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS rn FROM ${db}.tags) t ON t.rn = (a.id + k.seq) MOD @tcnt WHERE a.id BETWEEN @amin AND @amax`,
       `INSERT INTO ${db}.comments (article_id, author_id, body) SELECT a.id, u.id, CONCAT('Comment ', k.seq, ': ', TO_BASE64(RANDOM_BYTES(200))) FROM ${db}.articles a JOIN seq_1_to_2 k JOIN ${users} u ON u.id = @umin + ((a.id * 7 + k.seq) MOD (@umax - @umin + 1)) WHERE a.id BETWEEN @amin AND @amax`,
       `INSERT IGNORE INTO ${db}.favorites (user_id, article_id) SELECT u.id, a.id FROM ${db}.articles a JOIN seq_1_to_3 k JOIN ${users} u ON u.id = @umin + ((a.id * 13 + k.seq * 31) MOD (@umax - @umin + 1)) WHERE a.id BETWEEN @amin AND @amax`,
       `UPDATE ${db}.articles a SET favorites_count = (SELECT COUNT(*) FROM ${db}.favorites f WHERE f.article_id = a.id) WHERE a.id BETWEEN @amin AND @amax`,
