@@ -440,7 +440,7 @@ describe('a small region', () => {
       body: JSON.stringify({ user: { username: name, email: `${name}@example.com`, password: 'a-long-password-1' } }), timeoutMs: 10_000,
     });
     expect(reg.status, reg.body).toBe(201);
-    const c = await mysql.createConnection({ socketPath: join(statePaths(stateDir).run, `${replica}.sock`), user: 'root' });
+    const c = await mysql.createConnection({ socketPath: dbSocket(statePaths(stateDir), { name: replica }), user: 'root' });
     try {
       await waitUntil('the new user on the re-cloned replica', async () => {
         const [rows] = await c.query(`SELECT COUNT(*) AS n FROM \`${d.database.databaseName}\`.users WHERE username LIKE 'failover%' OR username = ?`, [name]);
