@@ -24,7 +24,7 @@ export default defineStack({
       frontInstancesBase: 27100, apiInstancesBase: 27200,
       dbWriter: 27306, dbReader: 27307, dbNodesBase: 27310,
       redisBase: 27379, sentinelBase: 27389,
-      prometheus: 27490, mysqldExporter: 27504, redisExporter: 27521, objectStore: 27600,
+      prometheus: 27490, mysqldExporter: 27504, redisExporter: 27521, objectStore: 27650,
       console: 27600, alertmanager: 27693, blackboxExporter: 27615,
     },
   },
