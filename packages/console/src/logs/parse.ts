@@ -3,7 +3,7 @@
 // nginx's error-log prefixes, Redis's "pid:role date level" prefix, logfmt), and anything else is kept
 // as free text stamped with the time it was read.
 import type { ResolvedDefinition } from '@conduit/definition';
-import { readSupervisorLine } from '@conduit/local';
+import { readSupervisorLine } from '@conduit/local/console-reads';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export const levels: Level[] = ['debug', 'info', 'warn', 'error', 'fatal'];

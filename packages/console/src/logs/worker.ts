@@ -4,7 +4,7 @@
 // the library's memory goes back with the process. It exits when the channel closes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { statePaths, type RegionPlan } from '@conduit/local';
+import { statePaths, type RegionPlan } from '@conduit/local/console-reads';
 import { LogIndex, LogQueryError, type LogQuery } from './index-db.js';
 import { LogTailer } from './tailer.js';
 import { componentOf } from './parse.js';

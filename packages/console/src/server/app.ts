@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { observabilityPanels, type ResolvedDefinition } from '@conduit/definition';
-import type { RegionStatus } from '@conduit/local';
+import type { RegionStatus } from '@conduit/local/console-reads';
 import { LiveTopology, type TopologyGraph, type TopologyLayout } from '../topology/index.js';
 import { LogQueryError, type LogHit, type LogQuery, type LogSearchResult } from '../logs/index-db.js';
 import { levels } from '../logs/parse.js';

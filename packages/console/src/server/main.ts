@@ -9,7 +9,7 @@
 import { dirname, join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { regionStatus, statePaths, type RegionPlan, type RegionStatus } from '@conduit/local';
+import { regionStatus, statePaths, type RegionPlan, type RegionStatus } from '@conduit/local/console-reads';
 import { LogWorkerClient } from '../logs/worker-client.js';
 import type { LogHit } from '../logs/index-db.js';
 import type { TopologyGraph, TopologyLayout } from '../topology/index.js';

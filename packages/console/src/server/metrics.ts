@@ -2,7 +2,7 @@
 // CPU/RSS and replica lag, reach Prometheus through its /metrics). Output is what uPlot draws: one shared
 // time axis (seconds) and one value array per series, null where a series has no sample.
 import type { Panel } from '@conduit/definition';
-import { httpGet } from '@conduit/local';
+import { httpGet } from '@conduit/local/console-reads';
 
 export interface PanelData {
   id: string;
