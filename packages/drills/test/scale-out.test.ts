@@ -38,7 +38,8 @@ describe('scale-out drill (short)', () => {
     expect(report.instancesBefore).toBe(1);
     expect(report.instancesPeak).toBeGreaterThanOrEqual(2);
     expect(report.events.some((e) => e.source === 'supervisor' && /autoscaler: scaled api out 1 → [23]/.test(e.sentence))).toBe(true);
-    expect(report.events.some((e) => /autoscaler: scaled api in [23] → [12]/.test(e.sentence))).toBe(true);
+    // The scale-in is judged by its criterion and instancesAfter: the autoscaler's own sentence may be written
+    // just after the drill saw the tier back at 1 and closed its event window.
     expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
     expect(report.instancesAfter).toBe(1);
   });
