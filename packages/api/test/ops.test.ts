@@ -1,6 +1,6 @@
 // Operations: health, metrics, docs, headers, request ids, error shapes, an unavailable database,
 // real sockets, and the server process (config errors, graceful shutdown).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { inject } from 'vitest';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
@@ -198,6 +198,8 @@ describe('the server process', () => {
   it('serves, logs JSON with request ids and labels, and shuts down gracefully on SIGTERM (in-flight request finishes, exit 0)', async () => {
     // The sign-in limit is counted in the shared Redis, where the other test files' sign-ins from 127.0.0.1 count too.
     const child = run({ DATABASE_WRITER_URL: inject('mysqlUrl'), REDIS_URL: inject('redisUrl'), JWT_SECRET, PORT: '0', INSTANCE_ID: 'api-proc', ZONE: 'zone-b', RATE_LIMIT_AUTH_PER_MIN: '100000' });
+    // A failed assertion before the SIGTERM must not leave the instance running (one was found alive an hour later).
+    onTestFinished(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
     let out = '';
     child.stdout.on('data', (d) => { out += d.toString(); });
     child.stderr.on('data', (d) => { out += d.toString(); });
