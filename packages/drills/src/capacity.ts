@@ -12,7 +12,7 @@ import { WriteLedger } from './ledger.js';
 import { runLoad, type PlannedRequest, type Sample } from './load.js';
 import { processes, type RegionHandle } from './region.js';
 import { countBy, percentile } from './stats.js';
-import { conduitMix, prepareConduit } from './workload.js';
+import { addDrillUsers, conduitMix, drillUsersFor, prepareConduit } from './workload.js';
 
 export interface CapacityOptions {
   /** First arrival rate, requests per second at the edge. */
@@ -148,7 +148,8 @@ export async function runCapacity(r: RegionHandle, o: CapacityOptions): Promise<
     await pinToOne(r, o.log);
     const expectedWrites = rates.reduce((a, x) => a + x, 0) * (o.stepMs / 1000) * 0.3;
     // At most ~100 comments per article: a comment list stays the size a real article's has.
-    const target = await prepareConduit(r.edge, expectedWrites * 4);
+    const users = { rateLimits: d.api.rateLimits, log: o.log };
+    const target = await prepareConduit(r.edge, expectedWrites * 4, { ...users, peakWritesPerSecond: rates[0]! * 0.3 });
     const ledger = new WriteLedger();
     const next = conduitMix(target, ledger);
     let seq = 0;
@@ -156,6 +157,9 @@ export async function runCapacity(r: RegionHandle, o: CapacityOptions): Promise<
       const api = processes(r).find((p) => p.tier === 'api' && p.pid !== null);
       const pid = api?.pid ?? null;
       const before = { at: Date.now(), requests: (await backendStat(sock, BACKENDS.api)).requests ?? 0, cpu: pid === null ? null : processCpuMs(pid) };
+      // Each step's pool is sized as if its rate went on for a minute, so the steps before it in the same
+      // minute (at lower rates, over a smaller pool) cannot push a user past the per-user write limit.
+      await addDrillUsers(target, drillUsersFor(rate * 0.3 * 60, d.api.rateLimits.writesPerUserPerMinute), users);
       const base = seq;
       const res = await runLoad({
         baseUrl: r.edge, ratePerSecond: rate, durationMs: o.stepMs, maxRequests: Math.ceil((rate * o.stepMs) / 1000) + 1, timeoutMs: 5000,

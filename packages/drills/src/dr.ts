@@ -14,7 +14,7 @@ import {
 } from '@conduit/local';
 import { checkSet, WriteLedger } from './ledger.js';
 import { runLoad, type LoadResult } from './load.js';
-import { conduitMix, prepareConduit, readAllWrites, settleWrite, type ConduitTarget } from './workload.js';
+import { conduitMix, prepareConduit, readAllWrites, settleWrite, signInDrillUsers, type ConduitTarget } from './workload.js';
 
 export interface DrOptions {
   definition: ResolvedDefinition;
@@ -104,7 +104,8 @@ export async function runDisasterDrill(o: DrOptions): Promise<DrReport> {
   await waitUntil('a full backup in the bucket', async () => (await listFulls(env)).length > 0, 180_000, 1_000);
   const full = (await listFulls(env)).at(-1)!;
   const ledger = new WriteLedger();
-  const target = await prepareConduit(edge, Math.ceil((warmupMs / 1000) * rate * 0.3) + 10);
+  const limits = { rateLimits: d.api.rateLimits, log };
+  const target = await prepareConduit(edge, Math.ceil(((warmupMs + afterMs) / 1000) * rate * 0.3) + 10, { ...limits, peakWritesPerSecond: rate * 0.3 });
   const topo = readRegion(o.stateDir).topology!;
   const primarySocket = dbSocket(paths(o), d.dbNodes.find((n) => n.name === topo.primary)!);
   const pos = String((await queryNode<{ p: string }>(primarySocket, 'SELECT @@gtid_binlog_pos AS p'))[0]!.p);
@@ -150,7 +151,8 @@ export async function runDisasterDrill(o: DrOptions): Promise<DrReport> {
   log(`drill dr: first write acknowledged ${((firstWriteAt - lossAt) / 1000).toFixed(1)} s after the loss`);
 
   // Traffic resumes (same ledger: every write acknowledged after the recovery must be there too).
-  const after: ConduitTarget = { ...target, token };
+  // The rest of the pool signs in again too (paced by the per-address sign-in limit).
+  const after: ConduitTarget = await signInDrillUsers(target, { ...limits, first: token });
   const resumed: LoadResult = await runLoad({
     baseUrl: edge, ratePerSecond: rate, durationMs: afterMs, maxRequests: Math.ceil((afterMs / 1000) * rate) + 1, timeoutMs: 3_000,
     next: (seq) => conduitMix(after, ledger)(seq + 1_000_000), onSample: (s) => settleWrite(ledger, s),

@@ -205,7 +205,7 @@ async function givenWholeRegion(region: RegionHandle, scenario: Scenario, timing
   await restoreRegion(region, log);
   const totalMs = timing.warmupMs + timing.faultWindowMs + timing.afterMs;
   const expectedWrites = Math.ceil((totalMs / 1000) * timing.ratePerSecond * 0.3) + 10;
-  const target = await prepareConduit(region.edge, expectedWrites);
+  const target = await prepareConduit(region.edge, expectedWrites, { peakWritesPerSecond: timing.ratePerSecond * 0.3, rateLimits: region.definition.api.rateLimits, log });
   const drillEvents: DrillEvent[] = [];
   const ctx: DrillContext = {
     region,

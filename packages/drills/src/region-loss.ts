@@ -127,7 +127,9 @@ async function drill(d: ResolvedDefinition, primary: LocalRegion, standby: Local
   }, 30_000, 200);
   await waitUntil(`DNS answering ${d.regions.primary}`, async () => (await dnsAnswer(d)).region === d.regions.primary, 15_000, 200);
   const totalMs = timing.warmupMs + timing.afterFaultMs;
-  const target = await prepareConduit(regionHandle(primary.definition, primary.stateDir).edge, Math.ceil((totalMs / 1000) * timing.ratePerSecond * 0.3) + 10);
+  const target = await prepareConduit(regionHandle(primary.definition, primary.stateDir).edge, Math.ceil((totalMs / 1000) * timing.ratePerSecond * 0.3) + 10, {
+    peakWritesPerSecond: timing.ratePerSecond * 0.3, rateLimits: primary.definition.api.rateLimits, log,
+  });
   const ledger = new WriteLedger();
   const dnsServer = `127.0.0.1:${d.local.ports.dns}`;
   const client = await followDns(dnsServer, d.dnsName, d.local.ports.edge);

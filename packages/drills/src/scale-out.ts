@@ -10,7 +10,7 @@ import { processes, supervisorEvents, type RegionHandle } from './region.js';
 import { criterion, restoreRegion, takeDrillLock } from './drill.js';
 import type { Criterion, DrillEvent } from './report.js';
 import { phaseStats, type PhaseStats } from './stats.js';
-import { conduitMix, prepareConduit, readAllWrites, settleWrite } from './workload.js';
+import { addDrillUsers, conduitMix, drillUsersFor, prepareConduit, readAllWrites, settleWrite } from './workload.js';
 
 export interface ScaleOutTiming {
   /** Traffic at the low rate before the step. */
@@ -78,7 +78,9 @@ async function scaleOutLocked(r: RegionHandle, t: ScaleOutTiming, log: (line: st
   const guess = d.capacity.knee.edgeRps > 0 ? Math.min(1, d.capacity.knee.apiRpsPerInstance / d.capacity.knee.edgeRps) : 0.6;
   const lowEdge = Math.max(1, Math.round((0.3 * capacityRps) / guess));
   const total = lowEdge * ((t.lowMs + t.scaleInWithinMs + t.highMs) / 1000) + (capacityRps * 2 * t.highMs) / 1000;
-  const target = await prepareConduit(r.edge, total * 0.3 * 2);
+  const users = { rateLimits: d.api.rateLimits, log };
+  const usersAt = (edgeRps: number) => drillUsersFor(edgeRps * 0.3 * 60, d.api.rateLimits.writesPerUserPerMinute);
+  const target = await prepareConduit(r.edge, total * 0.3 * 2, { ...users, peakWritesPerSecond: ((1.5 * capacityRps) / guess) * 0.3 });
   const ledger = new WriteLedger();
   const mix = conduitMix(target, ledger);
   const events: DrillEvent[] = [];
@@ -103,6 +105,8 @@ async function scaleOutLocked(r: RegionHandle, t: ScaleOutTiming, log: (line: st
   const lowApi = ((c1.n - c0.n) * 1000) / (c1.at - c0.at);
   const share = lowApi > 0 ? Math.min(1, lowApi / lowEdge) : guess;
   const highEdge = Math.round((1.5 * capacityRps) / share);
+  // The pool was sized from the guessed share: a few more users if the measured one asks for a higher rate.
+  await addDrillUsers(target, usersAt(highEdge), users);
 
   // The step: the rest of the high rate on top of the low one, as a second open-model load.
   stepAt = Date.now();

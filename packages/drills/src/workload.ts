@@ -2,19 +2,9 @@
 // and writes (comments whose body is the ledger's write id), plus the final read of the set checker.
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
+import { definitionSchema } from '@conduit/definition';
 import { assertLoopback, type PlannedRequest, type Sample } from './load.js';
 import { WriteLedger } from './ledger.js';
-
-export interface ConduitTarget {
-  /** The edge: http://127.0.0.1:PORT/ (Varnish, like CloudFront). */
-  baseUrl: string;
-  token: string;
-  username: string;
-  /** Articles the writes are spread over (the API lists at most 500 comments per article). */
-  slugs: string[];
-  /** Unique per run; every write id starts with it. */
-  runId: string;
-}
 
 async function call(baseUrl: string, method: 'GET' | 'POST', path: string, body?: unknown, token?: string, timeoutMs = 5000) {
   const res = await request(new URL(path, baseUrl), {
@@ -31,43 +21,185 @@ async function call(baseUrl: string, method: 'GET' | 'POST', path: string, body?
   } catch {
     /* not JSON */
   }
-  return { status: res.statusCode, json, text };
+  return { status: res.statusCode, json, text, headers: res.headers };
 }
 
-/** Registers a drill user and creates the articles the writes go to. Retries while the region settles. */
-export async function prepareConduit(baseUrl: string, expectedWrites: number, deadlineMs = 30_000): Promise<ConduitTarget> {
-  assertLoopback(baseUrl);
-  const runId = `d${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const username = `drill_${runId}`;
+export interface DrillUser {
+  username: string;
+  token: string;
+}
+
+export interface ConduitTarget {
+  /** The edge: http://127.0.0.1:PORT/ (Varnish, like CloudFront). */
+  baseUrl: string;
+  /** The first user of the pool (`users[0]`): the final read signs in as it. */
+  token: string;
+  username: string;
+  /**
+   * The client population: writes and signed-in reads rotate over these users, so none passes the API's
+   * per-user write limit (`api.rateLimits.writesPerUserPerMinute`). Grown in place by `addDrillUsers`.
+   */
+  users: DrillUser[];
+  /** Articles the writes are spread over (the API lists at most 500 comments per article). */
+  slugs: string[];
+  /** Unique per run; every write id starts with it. */
+  runId: string;
+}
+
+/** The definition's `api.rateLimits` the pool is sized and paced by. */
+export interface DrillRateLimits {
+  writesPerUserPerMinute: number;
+  authPerIpPerMinute: number;
+}
+
+/** The schema's defaults, for a caller that does not pass its definition's limits. */
+const defaultLimits = (): DrillRateLimits => definitionSchema.parse({ name: 'defaults' }).api.rateLimits;
+
+/**
+ * A user writes at most this share of the per-user limit in any minute: room for the articles it authors
+ * and for write rates planned from a measurement (the scale-out step, the capacity steps).
+ */
+export const WRITE_HEADROOM = 0.8;
+
+/** How many users keep `writesPerMinute` (the most the run sends in any minute) under the per-user limit. */
+export function drillUsersFor(writesPerMinute: number, writesPerUserPerMinute: number): number {
+  if (!(writesPerUserPerMinute >= 1)) throw new Error(`writesPerUserPerMinute (${writesPerUserPerMinute}) must be >= 1`);
+  return Math.max(1, Math.ceil(Math.max(0, writesPerMinute) / (WRITE_HEADROOM * writesPerUserPerMinute)));
+}
+
+/**
+ * Sign-ups and sign-ins this process sent, per route, in the last minute: the API limits them per client
+ * address (`api.rateLimits.authPerIpPerMinute`), and every drill request comes from 127.0.0.1.
+ */
+const authSent = new Map<string, number[]>();
+
+/** Waits until one more call to `route` stays within `perMinute` of this process's calls in any minute; returns the ms waited. */
+async function paceAuth(route: string, perMinute: number, log: (line: string) => void): Promise<number> {
+  const sent = authSent.get(route) ?? [];
+  authSent.set(route, sent);
+  const started = Date.now();
+  for (;;) {
+    const now = Date.now();
+    while (sent.length && sent[0]! <= now - 60_000) sent.shift();
+    if (sent.length < perMinute) break;
+    const wait = sent[0]! + 60_000 - now + 50;
+    log(`drill users: POST ${route} paced by api.rateLimits.authPerIpPerMinute (${perMinute} a minute from one address): waiting ${(wait / 1000).toFixed(1)} s`);
+    await sleep(wait);
+  }
+  sent.push(Date.now());
+  return Date.now() - started;
+}
+
+export interface PrepareOptions {
+  /**
+   * The highest write rate of the run (writes per second): with `expectedWrites`, the most writes in any
+   * minute, which sizes the pool. default: expectedWrites (all of the run's writes within one minute).
+   */
+  peakWritesPerSecond?: number;
+  /** default: the schema's defaults (pass the definition's `api.rateLimits`). */
+  rateLimits?: DrillRateLimits;
+  /** A failing setup call is retried this long (time spent pacing or waiting out a 429 not counted). default: 30 s */
+  deadlineMs?: number;
+  log?: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Calls `fn` until it gives a value; throws when it kept failing for deadlineMs. */
+async function retry<T>(what: string, deadlineMs: number, fn: () => Promise<T | null>): Promise<T> {
   const deadline = Date.now() + deadlineMs;
-  const retry = async <T>(what: string, fn: () => Promise<T | null>): Promise<T> => {
-    let last = '';
-    for (;;) {
-      try {
-        const v = await fn();
-        if (v !== null) return v;
-      } catch (e) {
-        last = (e as Error).message;
-      }
-      if (Date.now() > deadline) throw new Error(`drill setup: ${what} kept failing ${last ? `(${last})` : ''}: is the region up and healthy?`);
-      await new Promise((r) => setTimeout(r, 500));
+  let last = '';
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== null) return v;
+    } catch (e) {
+      last = (e as Error).message;
     }
-  };
-  const token = await retry('registering a user (POST /api/users)', async () => {
-    const r = await call(baseUrl, 'POST', '/api/users', { user: { username, email: `${username}@drills.invalid`, password: `pw-${runId}-secret` } });
-    return r.status === 201 || r.status === 200 ? ((r.json as { user: { token: string } }).user.token) : null;
-  });
-  const count = Math.max(1, Math.ceil(expectedWrites / 400));
-  const slugs: string[] = [];
-  for (let i = 0; i < count; i++) {
-    slugs.push(
-      await retry('creating an article (POST /api/articles)', async () => {
-        const r = await call(baseUrl, 'POST', '/api/articles', { article: { title: `Drill ${runId} ${i}`, description: 'write ledger', body: `Comments on this article are the write ledger of drill run ${runId}.`, tagList: ['drills'] } }, token);
+    if (Date.now() > deadline) throw new Error(`drill setup: ${what} kept failing ${last ? `(${last})` : ''}: is the region up and healthy?`);
+    await sleep(500);
+  }
+}
+
+const password = (runId: string) => `pw-${runId}-secret`;
+const userName = (runId: string, i: number) => (i === 0 ? `drill_${runId}` : `drill_${runId}_${i}`);
+const email = (username: string) => `${username}@drills.invalid`;
+
+/**
+ * Signs one user up or in, paced by the per-address limit. A 429 (the address's window was used by another
+ * client of this machine) waits out its Retry-After; neither wait counts against the deadline.
+ */
+async function authenticate(baseUrl: string, route: '/api/users' | '/api/users/login', body: unknown, o: PrepareOptions): Promise<string> {
+  const limits = o.rateLimits ?? defaultLimits();
+  const log = o.log ?? (() => undefined);
+  let extra = 0;
+  const started = Date.now();
+  const what = `${route === '/api/users' ? 'registering a user' : 'signing a user in'} (POST ${route})`;
+  for (;;) {
+    const r = await retry(what, (o.deadlineMs ?? 30_000) + extra - (Date.now() - started), async () => {
+      extra += await paceAuth(route, limits.authPerIpPerMinute, log);
+      const r = await call(baseUrl, 'POST', route, body);
+      return r.status === 201 || r.status === 200 || r.status === 429 ? r : null;
+    });
+    if (r.status !== 429) return (r.json as { user: { token: string } }).user.token;
+    const wait = Math.min(60, Math.max(1, Number(r.headers['retry-after'] ?? 1))) * 1000;
+    log(`drill users: POST ${route} answered 429 (this address's window was used by another client): retrying in ${wait / 1000} s`);
+    await sleep(wait);
+    extra += wait;
+  }
+}
+
+/**
+ * Registers users until the pool has `count` (paced by the per-address sign-up limit). The pool grows in
+ * place: a mix built on `t` rotates over the new users from its next request.
+ */
+export async function addDrillUsers(t: ConduitTarget, count: number, o: PrepareOptions = {}): Promise<void> {
+  for (let i = t.users.length; i < count; i++) {
+    const username = userName(t.runId, i);
+    const token = await authenticate(t.baseUrl, '/api/users', { user: { username, email: email(username), password: password(t.runId) } }, o);
+    t.users.push({ username, token });
+  }
+}
+
+/**
+ * Signs every user of the pool in again (a region rebuilt with a new JWT secret), paced by the per-address
+ * sign-in limit. The first user signed in already may be passed as `first`.
+ */
+export async function signInDrillUsers(t: ConduitTarget, o: PrepareOptions & { first?: string } = {}): Promise<ConduitTarget> {
+  const users: DrillUser[] = [];
+  for (const [i, u] of t.users.entries()) {
+    const token = i === 0 && o.first ? o.first : await authenticate(t.baseUrl, '/api/users/login', { user: { email: email(u.username), password: password(t.runId) } }, o);
+    users.push({ username: u.username, token });
+  }
+  return { ...t, users, token: users[0]!.token };
+}
+
+/**
+ * Registers the drill's users and creates the articles the writes go to. Retries while the region settles.
+ * The pool is sized so that no user passes `WRITE_HEADROOM` of the per-user write limit in any minute.
+ */
+export async function prepareConduit(baseUrl: string, expectedWrites: number, o: PrepareOptions = {}): Promise<ConduitTarget> {
+  assertLoopback(baseUrl);
+  const limits = o.rateLimits ?? defaultLimits();
+  const runId = `d${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const articles = Math.max(1, Math.ceil(expectedWrites / 400));
+  const perMinute = Math.min(expectedWrites, o.peakWritesPerSecond === undefined ? Infinity : o.peakWritesPerSecond * 60) + articles;
+  const count = drillUsersFor(perMinute, limits.writesPerUserPerMinute);
+  const t: ConduitTarget = { baseUrl, token: '', username: userName(runId, 0), users: [], slugs: [], runId };
+  const started = Date.now();
+  await addDrillUsers(t, count, { ...o, rateLimits: limits });
+  t.token = t.users[0]!.token;
+  o.log?.(`drill users: ${count} registered in ${((Date.now() - started) / 1000).toFixed(1)} s (${Math.round(perMinute)} writes a minute at most, ${limits.writesPerUserPerMinute} per user allowed)`);
+  for (let i = 0; i < articles; i++) {
+    const author = t.users[i % t.users.length]!;
+    t.slugs.push(
+      await retry('creating an article (POST /api/articles)', o.deadlineMs ?? 30_000, async () => {
+        const r = await call(baseUrl, 'POST', '/api/articles', { article: { title: `Drill ${runId} ${i}`, description: 'write ledger', body: `Comments on this article are the write ledger of drill run ${runId}.`, tagList: ['drills'] } }, author.token);
         return r.status === 201 || r.status === 200 ? (r.json as { article: { slug: string } }).article.slug : null;
       }),
     );
   }
-  return { baseUrl, token, username, slugs, runId };
+  return t;
 }
 
 /**
@@ -78,19 +210,23 @@ export function conduitMix(t: ConduitTarget, ledger: WriteLedger): (seq: number)
   return (seq) => {
     const slot = seq % 10;
     const slug = t.slugs[seq % t.slugs.length]!;
+    // Round-robin over the pool: each user gets the same share of the writes and of the signed-in reads.
+    const round = Math.floor(seq / 10);
+    const reader = t.users[round % t.users.length]!.token;
     if (slot < 3) {
+      const writer = t.users[(round * 3 + slot) % t.users.length]!.token;
       const id = `${t.runId}-w${seq}`;
       ledger.attempt(id);
       return {
         kind: 'write', label: 'POST comment', method: 'POST', path: `/api/articles/${slug}/comments`, idempotent: false, writeId: id,
-        headers: { authorization: `Token ${t.token}` }, body: JSON.stringify({ comment: { body: id } }),
+        headers: { authorization: `Token ${writer}` }, body: JSON.stringify({ comment: { body: id } }),
       };
     }
     if (slot === 3) return { kind: 'read', label: 'GET articles', method: 'GET', path: '/api/articles?limit=10', idempotent: true };
     if (slot === 4) return { kind: 'read', label: 'GET article', method: 'GET', path: `/api/articles/${slug}`, idempotent: true };
     if (slot === 5) return { kind: 'read', label: 'GET tags', method: 'GET', path: '/api/tags', idempotent: true };
-    if (slot === 6) return { kind: 'read', label: 'GET comments', method: 'GET', path: `/api/articles/${slug}/comments`, idempotent: true, headers: { authorization: `Token ${t.token}` } };
-    if (slot === 7) return { kind: 'read', label: 'GET articles (auth)', method: 'GET', path: '/api/articles?limit=5&offset=0', idempotent: true, headers: { authorization: `Token ${t.token}` } };
+    if (slot === 6) return { kind: 'read', label: 'GET comments', method: 'GET', path: `/api/articles/${slug}/comments`, idempotent: true, headers: { authorization: `Token ${reader}` } };
+    if (slot === 7) return { kind: 'read', label: 'GET articles (auth)', method: 'GET', path: '/api/articles?limit=5&offset=0', idempotent: true, headers: { authorization: `Token ${reader}` } };
     return { kind: 'page', label: 'GET /', method: 'GET', path: '/', idempotent: true };
   };
 }
