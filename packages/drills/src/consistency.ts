@@ -14,7 +14,9 @@
 // Loopback only, bounded in count and time.
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
+import { definitionSchema } from '@conduit/definition';
 import { assertLoopback } from './load.js';
+import { WRITE_HEADROOM, type DrillRateLimits } from './workload.js';
 
 export type PairKind = 'update' | 'favorite' | 'bio' | 'create' | 'delete' | 'comment' | 'follow' | 'register';
 
@@ -33,6 +35,11 @@ export interface ProbeOptions {
   background?: number;
   /** API instances' own URLs (http://127.0.0.1:PORT), to report how requests spread over them. */
   instances?: { name: string; url: string }[];
+  /**
+   * The definition's `api.rateLimits`: the writers are as many as keep each under the per-user write limit
+   * (each runs whole rotations of the pair kinds). default: the schema's defaults.
+   */
+  rateLimits?: DrillRateLimits;
   onProgress?: (done: number, stale: number) => void;
 }
 
@@ -56,6 +63,8 @@ export interface ProbeReport {
   errors: number;
   /** Requests answered 429 and retried after Retry-After. */
   throttled: number;
+  /** Users writing (each runs whole rotations of the pair kinds, within the per-user write limit). */
+  writers: number;
   backgroundReads: number;
   /** Requests each API instance served during the run (from its /metrics), when `instances` was given. */
   perInstance: Record<string, { writes: number; reads: number }>;
@@ -112,6 +121,11 @@ const expectStatus = (r: Res, what: string, ...ok: number[]) => {
   return r;
 };
 
+/** One probe writer: its token, its articles, whether it follows the followee. */
+interface Writer { name: string; token: string; following: boolean; pool: Article[] }
+
+const defaultRateLimits = (): DrillRateLimits => definitionSchema.parse({ name: 'defaults' }).api.rateLimits;
+
 interface Article { slug: string; description: string; favorited: boolean; favoritesCount: number; author: { username: string; bio: string | null } }
 
 /** Sums http_requests_total per method family from one instance's /metrics. */
@@ -150,31 +164,37 @@ export async function probeConsistency(o: ProbeOptions): Promise<ProbeReport> {
     const r = expectStatus(await call('POST', '/api/users', { body: { user: { username, email: `${username}@probe.invalid`, password: `pw-${run}-secret` } } }), 'POST /api/users', 201);
     return r.json.user.token as string;
   };
-  const writer = `probe_${run}`;
-  const token = await register(writer);
+  // Each writer runs whole rotations (19 writes each, plus its 4 first articles) within the per-user limit.
+  const perUser = (o.rateLimits ?? defaultRateLimits()).writesPerUserPerMinute * WRITE_HEADROOM;
+  const rotations = Math.ceil(total / ROTATION.length);
+  const rotationsPerWriter = Math.max(1, Math.floor((perUser - 4) / (ROTATION.length - 1)));
+  const writers: Writer[] = [];
+  for (let k = 0; k < Math.ceil(rotations / rotationsPerWriter); k++) {
+    const name = k === 0 ? `probe_${run}` : `probe_${run}_w${k}`;
+    writers.push({ name, token: await register(name), following: false, pool: [] });
+  }
   const followee = `probe_${run}_f`;
   await register(followee);
   let users = 0;
-  let bio = '';
-  let following = false;
   let created = 0;
+  let w = writers[0]!;
   const createArticle = async () => {
     const r = expectStatus(
-      await call('POST', '/api/articles', { token, body: { article: { title: `Probe ${run} ${created++}`, description: 'probe', body: 'Consistency probe.', tagList: [tag] } } }),
+      await call('POST', '/api/articles', { token: w.token, body: { article: { title: `Probe ${run} ${created++}`, description: 'probe', body: 'Consistency probe.', tagList: [tag] } } }),
       'POST /api/articles', 201,
     );
     return r.json.article as Article;
   };
-  const pool: Article[] = [];
-  for (let i = 0; i < 4; i++) pool.push(await createArticle());
+  for (w of writers) for (let i = 0; i < 4; i++) w.pool.push(await createArticle());
+  w = writers[0]!;
 
   const stats: ProbeReport = {
-    pairs: 0, stale: 0, staleForWriter: 0, byKind: {}, reads: 0, examples: [], errors: 0, throttled: 0, backgroundReads: 0, perInstance: {}, durationMs: 0,
+    pairs: 0, stale: 0, staleForWriter: 0, byKind: {}, reads: 0, examples: [], errors: 0, throttled: 0, writers: writers.length, backgroundReads: 0, perInstance: {}, durationMs: 0,
   };
   const urls = () => [
-    ...pool.map((a) => `/api/articles/${a.slug}`),
-    `/api/articles?author=${writer}&limit=20`, `/api/articles?favorited=${writer}&limit=20`, `/api/articles?tag=${tag}&limit=20`,
-    `/api/profiles/${writer}`,
+    ...w.pool.map((a) => `/api/articles/${a.slug}`),
+    `/api/articles?author=${w.name}&limit=20`, `/api/articles?favorited=${w.name}&limit=20`, `/api/articles?tag=${tag}&limit=20`,
+    `/api/profiles/${w.name}`,
   ];
   let stop = false;
   const background = Array.from({ length: o.background ?? 2 }, async (_, k) => {
@@ -196,21 +216,21 @@ export async function probeConsistency(o: ProbeOptions): Promise<ProbeReport> {
     stats.reads++;
     if (!ok) staleInPair.push(`${what}: saw ${JSON.stringify(seen)?.slice(0, 160)}`);
   };
-  const get = (path: string, asWriter = false) => call('GET', path, asWriter ? { token } : {});
+  const get = (path: string, asWriter = false) => call('GET', path, asWriter ? { token: w.token } : {});
   const list = async (path: string) => expectStatus(await get(path), `GET ${path}`, 200).json.articles as Article[];
-  const pick = (i: number) => pool[i % pool.length]!;
+  const pick = (i: number) => w.pool[i % w.pool.length]!;
 
   const pairs: Record<PairKind, (i: number) => Promise<void>> = {
     async update(i) {
       const a = pick(i);
       const nonce = `d-${run}-${i}`;
       await get(`/api/articles/${a.slug}`);
-      await get(`/api/articles?author=${writer}&limit=20`);
-      expectStatus(await call('PUT', `/api/articles/${a.slug}`, { token, body: { article: { description: nonce } } }), 'PUT article', 200);
+      await get(`/api/articles?author=${w.name}&limit=20`);
+      expectStatus(await call('PUT', `/api/articles/${a.slug}`, { token: w.token, body: { article: { description: nonce } } }), 'PUT article', 200);
       a.description = nonce;
       const anon = await get(`/api/articles/${a.slug}`);
       check('anonymous article after update', anon.json?.article?.description === nonce, anon.json?.article?.description);
-      const l = await list(`/api/articles?author=${writer}&limit=20`);
+      const l = await list(`/api/articles?author=${w.name}&limit=20`);
       const item = l.find((x) => x.slug === a.slug);
       check('author list after update', item?.description === nonce, item?.description);
       const mine = await get(`/api/articles/${a.slug}`, true);
@@ -219,24 +239,24 @@ export async function probeConsistency(o: ProbeOptions): Promise<ProbeReport> {
     async favorite(i) {
       const a = pick(i);
       await get(`/api/articles/${a.slug}`);
-      await get(`/api/articles?favorited=${writer}&limit=20`);
-      const r = expectStatus(await call(a.favorited ? 'DELETE' : 'POST', `/api/articles/${a.slug}/favorite`, { token }), 'favorite', 200);
+      await get(`/api/articles?favorited=${w.name}&limit=20`);
+      const r = expectStatus(await call(a.favorited ? 'DELETE' : 'POST', `/api/articles/${a.slug}/favorite`, { token: w.token }), 'favorite', 200);
       a.favorited = r.json.article.favorited;
       a.favoritesCount = r.json.article.favoritesCount;
       const anon = await get(`/api/articles/${a.slug}`);
       check('anonymous favoritesCount', anon.json?.article?.favoritesCount === a.favoritesCount, anon.json?.article?.favoritesCount);
-      const favs = await list(`/api/articles?favorited=${writer}&limit=20`);
+      const favs = await list(`/api/articles?favorited=${w.name}&limit=20`);
       check('favorited list', favs.some((x) => x.slug === a.slug) === a.favorited, favs.map((x) => x.slug));
       const mine = await get(`/api/articles/${a.slug}`, true);
       check("writer's favorited flag", mine.json?.article?.favorited === a.favorited, mine.json?.article?.favorited);
     },
     async bio(i) {
       const a = pick(i);
-      bio = `bio-${run}-${i}`;
-      await get(`/api/profiles/${writer}`);
+      const bio = `bio-${run}-${i}`;
+      await get(`/api/profiles/${w.name}`);
       await get(`/api/articles/${a.slug}`);
-      expectStatus(await call('PUT', '/api/user', { token, body: { user: { bio } } }), 'PUT /api/user', 200);
-      const p = await get(`/api/profiles/${writer}`);
+      expectStatus(await call('PUT', '/api/user', { token: w.token, body: { user: { bio } } }), 'PUT /api/user', 200);
+      const p = await get(`/api/profiles/${w.name}`);
       check('anonymous profile bio', p.json?.profile?.bio === bio, p.json?.profile?.bio);
       const art = await get(`/api/articles/${a.slug}`);
       check('author bio in the article', art.json?.article?.author?.bio === bio, art.json?.article?.author?.bio);
@@ -246,18 +266,18 @@ export async function probeConsistency(o: ProbeOptions): Promise<ProbeReport> {
     async create() {
       await get(`/api/articles?tag=${encodeURIComponent(tag)}&limit=20`);
       const a = await createArticle();
-      pool.push(a);
+      w.pool.push(a);
       const anon = await get(`/api/articles/${a.slug}`);
       check('new article', anon.status === 200, anon.status);
       const l = await list(`/api/articles?tag=${encodeURIComponent(tag)}&limit=20`);
       check('tag list has the new article', l.some((x) => x.slug === a.slug), l.map((x) => x.slug));
     },
     async delete() {
-      if (pool.length <= 3) return pairs.create(0);
-      const a = pool.shift()!;
+      if (w.pool.length <= 3) return pairs.create(0);
+      const a = w.pool.shift()!;
       await get(`/api/articles/${a.slug}`);
       await get(`/api/articles?tag=${encodeURIComponent(tag)}&limit=20`);
-      expectStatus(await call('DELETE', `/api/articles/${a.slug}`, { token }), 'DELETE article', 204, 200);
+      expectStatus(await call('DELETE', `/api/articles/${a.slug}`, { token: w.token }), 'DELETE article', 204, 200);
       const anon = await get(`/api/articles/${a.slug}`);
       check('deleted article', anon.status === 404, anon.status);
       const l = await list(`/api/articles?tag=${encodeURIComponent(tag)}&limit=20`);
@@ -267,7 +287,7 @@ export async function probeConsistency(o: ProbeOptions): Promise<ProbeReport> {
       const a = pick(i);
       const nonce = `c-${run}-${i}`;
       await get(`/api/articles/${a.slug}/comments`);
-      expectStatus(await call('POST', `/api/articles/${a.slug}/comments`, { token, body: { comment: { body: nonce } } }), 'POST comment', 201, 200);
+      expectStatus(await call('POST', `/api/articles/${a.slug}/comments`, { token: w.token, body: { comment: { body: nonce } } }), 'POST comment', 201, 200);
       const anon = await get(`/api/articles/${a.slug}/comments`);
       check('anonymous comments', (anon.json?.comments ?? []).some((c: { body: string }) => c.body === nonce), anon.status);
       const mine = await get(`/api/articles/${a.slug}/comments`, true);
@@ -275,10 +295,10 @@ export async function probeConsistency(o: ProbeOptions): Promise<ProbeReport> {
     },
     async follow() {
       await get(`/api/profiles/${followee}`, true);
-      const r = expectStatus(await call(following ? 'DELETE' : 'POST', `/api/profiles/${followee}/follow`, { token }), 'follow', 200);
-      following = r.json.profile.following;
+      const r = expectStatus(await call(w.following ? 'DELETE' : 'POST', `/api/profiles/${followee}/follow`, { token: w.token }), 'follow', 200);
+      w.following = r.json.profile.following;
       const mine = await get(`/api/profiles/${followee}`, true);
-      check("writer's following flag", mine.json?.profile?.following === following, mine.json?.profile?.following);
+      check("writer's following flag", mine.json?.profile?.following === w.following, mine.json?.profile?.following);
     },
     async register() {
       const name = `probe_${run}_u${users++}`;
@@ -293,6 +313,7 @@ export async function probeConsistency(o: ProbeOptions): Promise<ProbeReport> {
   try {
     for (let i = 0; i < total; i++) {
       const kind = ROTATION[i % ROTATION.length]!;
+      w = writers[Math.floor(i / ROTATION.length / rotationsPerWriter) % writers.length]!;
       staleInPair = [];
       const k = (stats.byKind[kind] ??= { pairs: 0, stale: 0 });
       try {
@@ -404,7 +425,7 @@ export async function edgeHitRatio(o: HitRatioOptions): Promise<HitRatioReport> 
 export function formatProbe(r: ProbeReport): string[] {
   const lines = [
     `consistency probe: ${r.pairs} write-then-read pairs through the edge, ${r.reads} reads checked: ${r.stale} stale (${r.staleForWriter} as the writer)` +
-      ` (${(r.durationMs / 1000).toFixed(1)} s, ${r.backgroundReads} background reads, ${r.errors} errors, ${r.throttled} throttled and retried)`,
+      ` (${r.writers} writers, ${(r.durationMs / 1000).toFixed(1)} s, ${r.backgroundReads} background reads, ${r.errors} errors, ${r.throttled} throttled and retried)`,
     ...Object.entries(r.byKind).map(([k, s]) => `  ${k.padEnd(9)} ${String(s.pairs).padStart(5)} pairs  ${String(s.stale).padStart(5)} stale`),
   ];
   const inst = Object.entries(r.perInstance);

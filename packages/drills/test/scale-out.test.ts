@@ -3,37 +3,18 @@
 // capacity, when the traffic steps to 150 %, then added capacity serves within 10 s with no failed request,
 // and after the drop the tier is back at one instance without a failed request; no acknowledged write lost.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { capacitySchema, resolve } from '@conduit/definition';
+import { capacitySchema } from '@conduit/definition';
 import { statePaths } from '@conduit/local';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tierFor } from './tier-cli.js';
-import { formatScaleOut, regionHandle, runCapacity, runScaleOut, shortScaleOutTiming, type RegionHandle } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { testRegion } from './tier-cli.js';
+import { formatScaleOut, runCapacity, runScaleOut, shortScaleOutTiming } from '../src/index.js';
 import fixture from './fixtures/scale-out.config.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const configFile = join(here, 'fixtures', 'scale-out.config.ts');
-const definition = resolve(fixture);
-const stateDir = resolvePath(dirname(configFile), definition.local.stateDir);
-
-const runTier = tierFor(configFile);
-
-let region: RegionHandle;
-
-beforeAll(async () => {
-  await runTier('destroy');
-  await runTier('up');
-  region = regionHandle(definition, stateDir);
-}, 300_000);
-
-afterAll(async () => {
-  await runTier('destroy');
-}, 120_000);
+const t = testRegion('scale-out.config.ts', fixture);
 
 describe('scale-out drill (short)', () => {
   it('steps from 30 % to 150 % of capacity: added capacity serves within 10 s, 0 failed; scales back in after the drop, 0 failed', async () => {
-    const report = await runScaleOut(region, shortScaleOutTiming);
+    const report = await runScaleOut(t.region, shortScaleOutTiming);
     console.log(formatScaleOut(report));
     expect(report.instancesBefore).toBe(1);
     expect(report.instancesPeak).toBeGreaterThanOrEqual(2);
@@ -45,14 +26,14 @@ describe('scale-out drill (short)', () => {
   });
 
   it('tier drill scale-out refuses extra arguments with a one-line usage', async () => {
-    await expect(runTier('drill', 'scale-out', 'extra')).rejects.toThrow(/usage: tier drill <scenario>\|all\|.*scale-out/);
+    await expect(t.runTier('drill', 'scale-out', 'extra')).rejects.toThrow(/usage: tier drill <scenario>\|all\|.*scale-out/);
   });
 });
 
 describe('capacity benchmark on a live region (a few short steps)', () => {
   it('pins the API tier to one instance, steps the mix, measures the instance and the ceiling, then unpins', async () => {
     const lines: string[] = [];
-    const r = await runCapacity(region, { startRate: 5, factor: 2, stepMs: 2000, maxSteps: 2, refineSteps: 0, ceilingStepMs: 1000, ceilingMaxSteps: 2, log: (l) => lines.push(l) });
+    const r = await runCapacity(t.region, { startRate: 5, factor: 2, stepMs: 2000, maxSteps: 2, refineSteps: 0, ceilingStepMs: 1000, ceilingMaxSteps: 2, log: (l) => lines.push(l) });
     console.log(lines.join('\n'));
     expect(capacitySchema.safeParse(r).success).toBe(true);
     expect([...new Set(r.steps.map((s) => s.rate))]).toEqual([5, 10]);
@@ -62,6 +43,6 @@ describe('capacity benchmark on a live region (a few short steps)', () => {
     expect([...new Set(r.ceilingSteps.map((s) => s.rate))]).toEqual([100, 150]);
     expect(r.ceiling.rps).toBeGreaterThan(0);
     expect(lines.some((l) => l.includes('api tier pinned to 1 instance'))).toBe(true);
-    expect(existsSync(statePaths(stateDir).autoscalerPin)).toBe(false);
+    expect(existsSync(statePaths(t.stateDir).autoscalerPin)).toBe(false);
   });
 });

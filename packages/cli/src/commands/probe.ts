@@ -31,7 +31,7 @@ export const probe = {
     const hits = hitSeconds > 0 ? await edgeHitRatio({ edge, durationMs: hitSeconds * 1000 }) : null;
     if (hits) formatHitRatio(hits).forEach((l) => log(l));
     const report = pairs > 0
-      ? await probeConsistency({ edge, pairs, instances, onProgress: (n, stale) => { if (n % 100 === 0) log(`  ${n}/${pairs} pairs, ${stale} stale`); } })
+      ? await probeConsistency({ edge, pairs, instances, rateLimits: definition.api.rateLimits, onProgress: (n, stale) => { if (n % 100 === 0) log(`  ${n}/${pairs} pairs, ${stale} stale`); } })
       : null;
     if (report) formatProbe(report).forEach((l) => log(l));
     if (ctx.flags.json) say(JSON.stringify({ hitRatio: hits, consistency: report }, null, 2));
