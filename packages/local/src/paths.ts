@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The console's launcher: runs its esbuild bundle with plain node (rebuilt when the sources changed). */
 export const consoleServerEntry = join(repoRoot, 'packages/console/bin/console.mjs');
-/** The backup agent's process entry (binlog archive, scheduled full backups), run with `node --import tsx`. */
-export const backupAgentEntry = join(repoRoot, 'packages/local/src/backup/agent-main.ts');
+/** The backup agent's launcher (binlog archive, scheduled full backups): runs its esbuild bundle with plain node. */
+export const backupAgentEntry = join(repoRoot, 'packages/local/bin/backup-agent.mjs');
 /**
  * Release builds, one folder per version (`tier release` output layout: api/ and front/current.tar.gz),
  * shared by every state folder of this checkout (git-ignored): a region installs from here.

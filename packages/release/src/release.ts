@@ -13,6 +13,7 @@ import type { ResolvedDefinition } from '@conduit/definition';
 import { APP_PORTS, RELEASE_FILES, releaseDir } from '@conduit/aws/release-layout';
 import { nginxServerBlock } from './nginx.js';
 import { faultBanner, type ReleaseFault } from './faults.js';
+import { nodeBundleOptions } from './node-bundle.mjs';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const apiDir = join(repoRoot, 'packages/api');
@@ -99,39 +100,23 @@ function pack(tier: 'api' | 'front', stage: string, tarball: string, version: st
 }
 
 /**
- * The API bundle. Everything is bundled (no node_modules on the instance); CommonJS dependencies get
- * `require`, `__filename` and `__dirname` from a banner (the bundle's own folder). @fastify/swagger-ui reads its
- * static files relative to its own __dirname: inside its files, __dirname is mapped to <artifact>/swagger-ui/<same
- * sub-folder>, where its static/ folder is copied. pino's worker files are only used by transports (not configured).
+ * The API bundle (node-bundle.mjs: the options every Node bundle shares). Everything is bundled (no node_modules
+ * on the instance). @fastify/swagger-ui reads its static files relative to its own __dirname: inside its files,
+ * __dirname is mapped to <artifact>/swagger-ui/<same sub-folder>, where its static/ folder is copied. pino's worker files are only used by transports (not configured).
  */
 async function bundleApi(stage: string, fault?: ReleaseFault): Promise<void> {
   const { build } = await import('esbuild');
   const swaggerUiPrefix = swaggerUiDir + sep;
   await build({
+    ...nodeBundleOptions([
+      "import { join as __releaseJoin } from 'node:path';",
+      'const __releaseVendorDir = (sub) => __releaseJoin(__dirname, sub);',
+      ...(fault ? [faultBanner(fault)] : []),
+    ]),
     entryPoints: { server: join(apiDir, 'src/server.ts'), migrate: migrateEntry },
     outdir: stage,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: false,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
     minify: false,
     sourcemap: false,
-    legalComments: 'none',
-    logLevel: 'error',
-    banner: {
-      js: [
-        "import { createRequire as __releaseRequire } from 'node:module';",
-        "import { fileURLToPath as __releaseToPath } from 'node:url';",
-        "import { dirname as __releaseDirname, join as __releaseJoin } from 'node:path';",
-        'const require = __releaseRequire(import.meta.url);',
-        'const __filename = __releaseToPath(import.meta.url);',
-        'const __dirname = __releaseDirname(__filename);',
-        'const __releaseVendorDir = (sub) => __releaseJoin(__dirname, sub);',
-        ...(fault ? [faultBanner(fault)] : []),
-      ].join('\n'),
-    },
     plugins: [
       {
         name: 'relocate-swagger-ui',

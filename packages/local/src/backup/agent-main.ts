@@ -1,4 +1,5 @@
-// The backup agent's process entry: `node --import tsx agent-main.ts <stateDir>` (the supervisor runs it).
+// The backup agent's process entry, run from its bundle: `node packages/local/bin/backup-agent.mjs <stateDir>`
+// (the supervisor runs it; bin/backup-agent.mjs builds dist/ with esbuild when the sources changed).
 import { statePaths } from '../paths.js';
 import { readPlan } from '../supervisor/plan.js';
 import { backupEnv } from './env.js';

@@ -383,7 +383,8 @@ export function backupAgentSpec(ctx: SpecContext): ProcessSpec {
     ...base(ctx, 'backup-agent'),
     name: 'backup-agent', tier: 'backup', zone: null, port: ctx.definition.local.ports.objectStore,
     command: ctx.nodeBinary ?? process.execPath,
-    args: ['--max-old-space-size=256', '--import', ctx.tsxLoader ?? tsxLoaderPath(), backupAgentEntry, ctx.paths.root],
+    // Its bundle, with plain node (bin/backup-agent.mjs): no tsx loader in a process that runs all day.
+    args: ['--max-old-space-size=256', backupAgentEntry, ctx.paths.root],
     cwd: repoRoot,
     restartPolicy: 'replace',
     // Its health is the object store's: the agent itself listens on nothing (its passes are in its log).
