@@ -154,11 +154,13 @@ async function authenticate(baseUrl: string, route: '/api/users' | '/api/users/l
  * place: a mix built on `t` rotates over the new users from its next request.
  */
 export async function addDrillUsers(t: ConduitTarget, count: number, o: PrepareOptions = {}): Promise<void> {
-  for (let i = t.users.length; i < count; i++) {
+  const [from, started] = [t.users.length, Date.now()];
+  for (let i = from; i < count; i++) {
     const username = userName(t.runId, i);
     const token = await authenticate(t.baseUrl, '/api/users', { user: { username, email: email(username), password: password(t.runId) } }, o);
     t.users.push({ username, token });
   }
+  if (from > 0 && count > from) o.log?.(`drill users: ${count - from} more registered in ${((Date.now() - started) / 1000).toFixed(1)} s (${count} in all)`);
 }
 
 /**

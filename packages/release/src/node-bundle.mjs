@@ -83,5 +83,14 @@ export function bundleIsStale(outDir) {
  */
 export async function runBundle({ outDir, builder, entry }) {
   if (bundleIsStale(outDir)) execFileSync(process.execPath, [builder], { stdio: ['ignore', 'inherit', 'inherit'] });
-  await import(pathToFileURL(join(outDir, entry)).href);
+  // Two launchers that found it stale at once (both regions' agents) both rebuild: the other's swap of the
+  // folder may remove it for an instant. Loading again after a moment then finds the complete bundle.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await import(pathToFileURL(join(outDir, entry)).href);
+    } catch (e) {
+      if (e?.code !== 'ERR_MODULE_NOT_FOUND' || attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
