@@ -73,11 +73,10 @@ export function drillUsersFor(writesPerMinute: number, writesPerUserPerMinute: n
  */
 const authSent = new Map<string, number[]>();
 
-/** Waits until one more call to `route` stays within `perMinute` of this process's calls in any minute; returns the ms waited. */
-async function paceAuth(route: string, perMinute: number, log: (line: string) => void): Promise<number> {
+/** Waits until one more call to `route` stays within `perMinute` of this process's calls in any minute. */
+async function paceAuth(route: string, perMinute: number, log: (line: string) => void): Promise<void> {
   const sent = authSent.get(route) ?? [];
   authSent.set(route, sent);
-  const started = Date.now();
   for (;;) {
     const now = Date.now();
     while (sent.length && sent[0]! <= now - 60_000) sent.shift();
@@ -87,7 +86,6 @@ async function paceAuth(route: string, perMinute: number, log: (line: string) =>
     await sleep(wait);
   }
   sent.push(Date.now());
-  return Date.now() - started;
 }
 
 export interface PrepareOptions {
@@ -98,7 +96,7 @@ export interface PrepareOptions {
   peakWritesPerSecond?: number;
   /** default: the schema's defaults (pass the definition's `api.rateLimits`). */
   rateLimits?: DrillRateLimits;
-  /** A failing setup call is retried this long (time spent pacing or waiting out a 429 not counted). default: 30 s */
+  /** A failing setup call is retried this long (waits for the sign-up limit are not failures). default: 30 s */
   deadlineMs?: number;
   log?: (line: string) => void;
 }
@@ -126,26 +124,29 @@ const userName = (runId: string, i: number) => (i === 0 ? `drill_${runId}` : `dr
 const email = (username: string) => `${username}@drills.invalid`;
 
 /**
- * Signs one user up or in, paced by the per-address limit. A 429 (the address's window was used by another
- * client of this machine) waits out its Retry-After; neither wait counts against the deadline.
+ * Signs one user up or in. Every attempt is paced by the per-address limit (a refused attempt counts too);
+ * a 429 (another client of this machine used the address's window) waits out its Retry-After. Neither wait
+ * is a failure: the deadline runs from the first failed attempt.
  */
 async function authenticate(baseUrl: string, route: '/api/users' | '/api/users/login', body: unknown, o: PrepareOptions): Promise<string> {
   const limits = o.rateLimits ?? defaultLimits();
   const log = o.log ?? (() => undefined);
-  let extra = 0;
-  const started = Date.now();
-  const what = `${route === '/api/users' ? 'registering a user' : 'signing a user in'} (POST ${route})`;
+  let failingSince: number | null = null;
+  let last = '';
   for (;;) {
-    const r = await retry(what, (o.deadlineMs ?? 30_000) + extra - (Date.now() - started), async () => {
-      extra += await paceAuth(route, limits.authPerIpPerMinute, log);
-      const r = await call(baseUrl, 'POST', route, body);
-      return r.status === 201 || r.status === 200 || r.status === 429 ? r : null;
-    });
-    if (r.status !== 429) return (r.json as { user: { token: string } }).user.token;
-    const wait = Math.min(60, Math.max(1, Number(r.headers['retry-after'] ?? 1))) * 1000;
-    log(`drill users: POST ${route} answered 429 (this address's window was used by another client): retrying in ${wait / 1000} s`);
-    await sleep(wait);
-    extra += wait;
+    await paceAuth(route, limits.authPerIpPerMinute, log);
+    const r = await call(baseUrl, 'POST', route, body).catch((e: Error) => ((last = e.message), null));
+    if (r?.status === 200 || r?.status === 201) return (r.json as { user: { token: string } }).user.token;
+    if (r?.status === 429) {
+      const wait = Math.min(60, Math.max(1, Number(r.headers['retry-after'] ?? 1))) * 1000;
+      log(`drill users: POST ${route} answered 429 (this address's window was used by another client): retrying in ${wait / 1000} s`);
+      await sleep(wait);
+      continue;
+    }
+    if (r) last = `${r.status} ${r.text.slice(0, 120)}`;
+    failingSince ??= Date.now();
+    if (Date.now() - failingSince > (o.deadlineMs ?? 30_000)) throw new Error(`drill setup: POST ${route} kept failing (${last}): is the region up and healthy?`);
+    await sleep(500);
   }
 }
 

@@ -1,8 +1,37 @@
 // The drill's client population: the pool is sized so that no user passes the API's per-user write limit in
 // any minute, and the mix really spreads writes and signed-in reads over every user of the pool.
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WriteLedger } from '../src/ledger.js';
-import { WRITE_HEADROOM, conduitMix, drillUsersFor, type ConduitTarget } from '../src/workload.js';
+import { WRITE_HEADROOM, conduitMix, drillUsersFor, prepareConduit, type ConduitTarget } from '../src/workload.js';
+
+// A stand-in for the API's sign-up and article routes: the first sign-up is refused with 429 + Retry-After 1
+// (the address's window used by another client), the others succeed; every article is created.
+let server: Server;
+let base = '';
+const signUps: string[] = [];
+const authors: string[] = [];
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (b) => (body += b));
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/api/users') {
+        const name = JSON.parse(body).user.username as string;
+        signUps.push(name);
+        if (signUps.length === 1) return void res.writeHead(429, { 'retry-after': '1' }).end('{"errors":{"rate":["limited"]}}');
+        return void res.writeHead(201).end(JSON.stringify({ user: { username: name, token: `tok-${name}` } }));
+      }
+      authors.push(req.headers.authorization ?? '');
+      res.writeHead(201).end(JSON.stringify({ article: { slug: `s-${authors.length}` } }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 const target = (users: number): ConduitTarget => ({
   baseUrl: 'http://127.0.0.1:1/', token: 't0', username: 'u0', slugs: ['a', 'b', 'c'], runId: 'r',
@@ -54,5 +83,22 @@ describe('drill users', () => {
     expect(readers()).toEqual(new Set(['Token t0', 'Token t1']));
     t.users.push({ username: 'u2', token: 't2' });
     expect(readers()).toEqual(new Set(['Token t0', 'Token t1', 'Token t2']));
+  });
+
+  it('registers the pool up front, waits out a 429 on a sign-up, and spreads the articles over the users', async () => {
+    const lines: string[] = [];
+    const started = Date.now();
+    // 1,000 writes in the run, at most 3 a second: 180 + 3 articles a minute over 48 per user = 4 users.
+    const t = await prepareConduit(base, 1000, { peakWritesPerSecond: 3, rateLimits: { writesPerUserPerMinute: 60, authPerIpPerMinute: 30 }, log: (l) => lines.push(l) });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(t.users.map((u) => u.token)).toEqual(t.users.map((u) => `tok-${u.username}`));
+    expect(t.users).toHaveLength(4);
+    expect(signUps).toHaveLength(5);
+    expect(signUps[0]).toBe(signUps[1]);
+    expect(t.token).toBe(t.users[0]!.token);
+    expect(t.slugs).toEqual(['s-1', 's-2', 's-3']);
+    expect(authors).toEqual(t.users.slice(0, 3).map((u) => `Token ${u.token}`));
+    expect(lines.some((l) => /answered 429 .* retrying in 1 s/.test(l))).toBe(true);
+    expect(lines.some((l) => /^drill users: 4 registered in [\d.]+ s \(183 writes a minute at most, 60 per user allowed\)$/.test(l))).toBe(true);
   });
 });
