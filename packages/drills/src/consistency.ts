@@ -14,9 +14,8 @@
 // Loopback only, bounded in count and time.
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
-import { definitionSchema } from '@conduit/definition';
 import { assertLoopback } from './load.js';
-import { WRITE_HEADROOM, type DrillRateLimits } from './workload.js';
+import { WRITE_HEADROOM, defaultDrillRateLimits, type DrillRateLimits } from './workload.js';
 
 export type PairKind = 'update' | 'favorite' | 'bio' | 'create' | 'delete' | 'comment' | 'follow' | 'register';
 
@@ -124,8 +123,6 @@ const expectStatus = (r: Res, what: string, ...ok: number[]) => {
 /** One probe writer: its token, its articles, whether it follows the followee. */
 interface Writer { name: string; token: string; following: boolean; pool: Article[] }
 
-const defaultRateLimits = (): DrillRateLimits => definitionSchema.parse({ name: 'defaults' }).api.rateLimits;
-
 interface Article { slug: string; description: string; favorited: boolean; favoritesCount: number; author: { username: string; bio: string | null } }
 
 /** Sums http_requests_total per method family from one instance's /metrics. */
@@ -165,7 +162,7 @@ export async function probeConsistency(o: ProbeOptions): Promise<ProbeReport> {
     return r.json.user.token as string;
   };
   // Each writer runs whole rotations (19 writes each, plus its 4 first articles) within the per-user limit.
-  const perUser = (o.rateLimits ?? defaultRateLimits()).writesPerUserPerMinute * WRITE_HEADROOM;
+  const perUser = (o.rateLimits ?? defaultDrillRateLimits()).writesPerUserPerMinute * WRITE_HEADROOM;
   const rotations = Math.ceil(total / ROTATION.length);
   const rotationsPerWriter = Math.max(1, Math.floor((perUser - 4) / (ROTATION.length - 1)));
   const writers: Writer[] = [];

@@ -53,7 +53,7 @@ export interface DrillRateLimits {
 }
 
 /** The schema's defaults, for a caller that does not pass its definition's limits. */
-const defaultLimits = (): DrillRateLimits => definitionSchema.parse({ name: 'defaults' }).api.rateLimits;
+export const defaultDrillRateLimits = (): DrillRateLimits => definitionSchema.parse({ name: 'defaults' }).api.rateLimits;
 
 /**
  * A user writes at most this share of the per-user limit in any minute: room for the articles it authors
@@ -129,7 +129,7 @@ const email = (username: string) => `${username}@drills.invalid`;
  * is a failure: the deadline runs from the first failed attempt.
  */
 async function authenticate(baseUrl: string, route: '/api/users' | '/api/users/login', body: unknown, o: PrepareOptions): Promise<string> {
-  const limits = o.rateLimits ?? defaultLimits();
+  const limits = o.rateLimits ?? defaultDrillRateLimits();
   const log = o.log ?? (() => undefined);
   let failingSince: number | null = null;
   let last = '';
@@ -183,7 +183,7 @@ export async function signInDrillUsers(t: ConduitTarget, o: PrepareOptions & { f
  */
 export async function prepareConduit(baseUrl: string, expectedWrites: number, o: PrepareOptions = {}): Promise<ConduitTarget> {
   assertLoopback(baseUrl);
-  const limits = o.rateLimits ?? defaultLimits();
+  const limits = o.rateLimits ?? defaultDrillRateLimits();
   const runId = `d${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const articles = Math.max(1, Math.ceil(expectedWrites / 400));
   const perMinute = Math.min(expectedWrites, o.peakWritesPerSecond === undefined ? Infinity : o.peakWritesPerSecond * 60) + articles;
