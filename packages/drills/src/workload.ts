@@ -82,7 +82,7 @@ async function paceAuth(route: string, perMinute: number, log: (line: string) =>
     while (sent.length && sent[0]! <= now - 60_000) sent.shift();
     if (sent.length < perMinute) break;
     const wait = sent[0]! + 60_000 - now + 50;
-    log(`drill users: POST ${route} paced by api.rateLimits.authPerIpPerMinute (${perMinute} a minute from one address): waiting ${(wait / 1000).toFixed(1)} s`);
+    if (wait >= 1000) log(`drill users: POST ${route} paced by api.rateLimits.authPerIpPerMinute (${perMinute} a minute from one address): waiting ${(wait / 1000).toFixed(1)} s`);
     await sleep(wait);
   }
   sent.push(Date.now());
