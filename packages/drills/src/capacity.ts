@@ -154,12 +154,13 @@ export async function runCapacity(r: RegionHandle, o: CapacityOptions): Promise<
     const next = conduitMix(target, ledger);
     let seq = 0;
     await stepUntilBreach(rates, o.refineSteps, async (rate) => {
+      // Each step's pool is sized as if its rate went on for a minute, so the steps before it in the same
+      // minute (at lower rates, over a smaller pool) cannot push a user past the per-user write limit. Before the
+      // step's counters: sign-ups are not the step's traffic.
+      await addDrillUsers(target, drillUsersFor(rate * 0.3 * 60, d.api.rateLimits.writesPerUserPerMinute), users);
       const api = processes(r).find((p) => p.tier === 'api' && p.pid !== null);
       const pid = api?.pid ?? null;
       const before = { at: Date.now(), requests: (await backendStat(sock, BACKENDS.api)).requests ?? 0, cpu: pid === null ? null : processCpuMs(pid) };
-      // Each step's pool is sized as if its rate went on for a minute, so the steps before it in the same
-      // minute (at lower rates, over a smaller pool) cannot push a user past the per-user write limit.
-      await addDrillUsers(target, drillUsersFor(rate * 0.3 * 60, d.api.rateLimits.writesPerUserPerMinute), users);
       const base = seq;
       const res = await runLoad({
         baseUrl: r.edge, ratePerSecond: rate, durationMs: o.stepMs, maxRequests: Math.ceil((rate * o.stepMs) / 1000) + 1, timeoutMs: 5000,
