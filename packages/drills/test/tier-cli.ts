@@ -1,5 +1,6 @@
 // The `tier` CLI as the drill tests run it (a region of their own per config file), without blocking the
-// test worker's event loop. Resolves with its output; rejects with the last of it when it fails.
+// test worker's event loop. Resolves with its output; rejects with the last of it when it fails. `testRegion`:
+// a fixture's region brought up before a test file's tests and destroyed after them.
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
