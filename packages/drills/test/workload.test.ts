@@ -101,4 +101,15 @@ describe('drill users', () => {
     expect(lines.some((l) => /answered 429 .* retrying in 1 s/.test(l))).toBe(true);
     expect(lines.some((l) => /^drill users: 4 registered in [\d.]+ s \(183 writes a minute at most, 60 per user allowed\)$/.test(l))).toBe(true);
   });
+
+  it('setup that keeps failing stops with one line naming the call and the answer', async () => {
+    const down = createServer((_req, res) => void res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":{"database":["unavailable"]}}'));
+    await new Promise<void>((r) => down.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(down.address() as AddressInfo).port}/`;
+      await expect(prepareConduit(url, 10, { deadlineMs: 700 })).rejects.toThrow(/^drill setup: POST \/api\/users kept failing \(503 \{"errors".*\): is the region up and healthy\?$/);
+    } finally {
+      await new Promise<void>((r) => down.close(() => r()));
+    }
+  });
 });
