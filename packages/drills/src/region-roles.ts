@@ -18,21 +18,18 @@ import { criterion, takeDrillLock } from './drill.js';
 import { checkSet, WriteLedger, type SetCheck } from './ledger.js';
 import { runLoad, type Sample } from './load.js';
 import { regionHandle } from './region.js';
+import type { RegionLossTiming } from './region-loss.js';
 import type { Criterion, DrillEvent, DrillReport } from './report.js';
 import { countBy, recoveryMs, splitPhases } from './stats.js';
 import { conduitMix, prepareConduit, readAllWrites, settleWrite, type ConduitTarget } from './workload.js';
 
-export interface RoleDrillTiming {
-  /** Traffic before the action, and after it has returned. */
-  warmupMs: number;
-  afterMs: number;
-  ratePerSecond: number;
-}
+/** Traffic before the action (the "fault" of the report), and after it has returned (afterFaultMs). */
+export type RoleDrillTiming = RegionLossTiming;
 
-export const failbackShortTiming: RoleDrillTiming = { warmupMs: 2_000, afterMs: 2_000, ratePerSecond: 10 };
-export const failbackFullTiming: RoleDrillTiming = { warmupMs: 5_000, afterMs: 5_000, ratePerSecond: 30 };
-export const switchoverShortTiming: RoleDrillTiming = { warmupMs: 3_000, afterMs: 4_000, ratePerSecond: 20 };
-export const switchoverFullTiming: RoleDrillTiming = { warmupMs: 6_000, afterMs: 8_000, ratePerSecond: 40 };
+export const failbackShortTiming: RoleDrillTiming = { warmupMs: 2_000, afterFaultMs: 2_000, ratePerSecond: 10 };
+export const failbackFullTiming: RoleDrillTiming = { warmupMs: 5_000, afterFaultMs: 5_000, ratePerSecond: 30 };
+export const switchoverShortTiming: RoleDrillTiming = { warmupMs: 3_000, afterFaultMs: 4_000, ratePerSecond: 20 };
+export const switchoverFullTiming: RoleDrillTiming = { warmupMs: 6_000, afterFaultMs: 8_000, ratePerSecond: 40 };
 
 /** The issue's bar for a planned switchover. */
 export const SWITCHOVER_PAUSE_GOAL_MS = 5_000;
@@ -96,7 +93,7 @@ export async function finalCheck(ledger: WriteLedger, target: ConduitTarget, log
 
 /** Traffic through the DNS name while `action` runs once after the warm-up; the events it and the DNS watch said. */
 async function underDnsLoad<T>(d: ResolvedDefinition, writerEdge: string, timing: RoleDrillTiming, actionBudgetMs: number, log: (line: string) => void, action: (event: (s: string, source?: string) => void) => Promise<T>) {
-  const totalMs = timing.warmupMs + actionBudgetMs + timing.afterMs;
+  const totalMs = timing.warmupMs + actionBudgetMs + timing.afterFaultMs;
   const target = await prepareConduit(writerEdge, Math.ceil((totalMs / 1000) * timing.ratePerSecond * 0.3) + 10);
   const ledger = new WriteLedger();
   const client = await followDns(`127.0.0.1:${d.local.ports.dns}`, d.dnsName, d.local.ports.edge);
@@ -140,7 +137,7 @@ async function underDnsLoad<T>(d: ResolvedDefinition, writerEdge: string, timing
       event(`failed: ${failure.message.split('\n')[0]}`);
     }
     actionEndedAt = Date.now();
-    await new Promise((r) => setTimeout(r, timing.afterMs));
+    await new Promise((r) => setTimeout(r, timing.afterFaultMs));
     stop.abort();
   })();
   const [loaded] = await Promise.all([load, script]);

@@ -29,7 +29,7 @@ export interface RewindResult {
 }
 
 /** How long a returning region waits for the writer region's primary to answer before it compares positions. */
-const UPSTREAM_WAIT_MS = 20_000;
+const UPSTREAM_WAIT_MS = 10_000;
 
 /** The writer region's primary binlog state (last GTID per domain and server): what it has received of everyone. */
 export async function writerBinlogState(peerStateDir: string, timeoutMs = UPSTREAM_WAIT_MS): Promise<string> {

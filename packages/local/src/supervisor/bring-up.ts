@@ -106,7 +106,8 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   const upstream = role?.role === 'standby' ? role.upstream : null;
   const steps = replicationSteps(d, topology, ctx.secrets, hostname(), upstream);
   await runSteps(ctx, steps.filter((s) => s.kind === 'users'));
-  if (role?.role === 'standby' && upstream) await rejoinAtStart(role, upstream);
+  // A standby whose data dirs were all just initialized holds nothing of its own: nothing to compare.
+  if (role?.role === 'standby' && upstream && fresh.length < d.dbNodes.length) await rejoinAtStart(role, upstream);
   await runSteps(ctx, steps.filter((s) => s.kind === 'primary'));
   await runSteps(ctx, steps.filter((s) => s.kind === 'replica'));
   writeTopology(ctx.paths, { ...topology, updatedAt: new Date().toISOString() });
