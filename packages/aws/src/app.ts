@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { App, Aspects, TerraformResource, type TerraformStack } from 'cdktn';
 import type { IConstruct } from 'constructs';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { awsSettings, type AwsSettings } from './settings.js';
+import { awsSettings, definitionFor, type AwsSettings } from './settings.js';
 import { StateStack } from './stacks/state-stack.js';
 import { RegionStack } from './stacks/region-stack.js';
 import { EdgeStack } from './stacks/edge-stack.js';
@@ -38,7 +38,8 @@ export interface BuiltStacks {
 export function buildStacks(app: App, def: ResolvedDefinition, options: AwsOptions = {}): BuiltStacks {
   const settings = awsSettings(def, { stateBucket: options.stateBucket });
   const stacks: TerraformStack[] = [new StateStack(app, settings.stackNames.state, def, settings)];
-  settings.regions.forEach((plan, i) => stacks.push(new RegionStack(app, settings.stackNames.regions[i]!, def, settings, plan)));
+  // The secondary's stack is sized by regions.secondaryScale (definitionFor).
+  settings.regions.forEach((plan, i) => stacks.push(new RegionStack(app, settings.stackNames.regions[i]!, definitionFor(def, plan), settings, plan)));
   stacks.push(new EdgeStack(app, settings.stackNames.edge, def, settings));
   const transform = options.transform;
   if (transform && Object.keys(transform).length > 0) {

@@ -1,6 +1,6 @@
 // AWS-only settings the definition does not carry, derived from it once with documented constants.
 // Everything a construct needs that is specific to AWS comes from here, so the constructs never invent numbers.
-import { DefinitionError, type ResolvedDefinition } from '@conduit/definition';
+import { DefinitionError, regionDefinition, type ResolvedDefinition } from '@conduit/definition';
 
 /** CloudFront certificates and WAF web ACLs with CLOUDFRONT scope must live in us-east-1. */
 export const EDGE_REGION = 'us-east-1';
@@ -110,6 +110,14 @@ export const regionPlan = (def: ResolvedDefinition, region: string): RegionPlan 
     vpcCidr: `10.${index * 16}.0.0/16`,
   };
 };
+
+/**
+ * The definition a region's stack is built from: the primary's as written, the secondary's with
+ * regions.secondaryScale applied (a warm standby: fewer front/API instances and Aurora readers), the same sizes
+ * the local standby region runs.
+ */
+export const definitionFor = (def: ResolvedDefinition, plan: Pick<RegionPlan, 'role'>): ResolvedDefinition =>
+  plan.role === 'secondary' ? regionDefinition(def, 'secondary') : def;
 
 export function awsSettings(def: ResolvedDefinition, options: { stateBucket?: string | undefined } = {}): AwsSettings {
   // Aurora Global Database runs on memory-optimized classes only (no burstable db.t*).

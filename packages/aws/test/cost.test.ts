@@ -31,6 +31,11 @@ describe('the monthly estimate', () => {
     expect(line(single, 'eu-west-1', 'Aurora Global Database')).toBeUndefined();
     expect(line(single, 'eu-west-1', 'Aurora MySQL')!.quantity).toBe('2 × 730 h');
     expect(single.total).toBeLessThan(minimal.total / 1.8);
+    // A warm standby (regions.secondaryScale) costs what the secondary's stack runs; the primary is unchanged.
+    const warm = estimateCost(resolve({ ...examples.minimal, regions: { secondaryScale: { api: 1, front: 1, databaseReplicas: 1 } } } as DefinitionInput));
+    expect(line(warm, 'eu-central-1', 'EC2 API')!.quantity).toBe('1 × 730 h');
+    expect(line(warm, 'eu-central-1', 'Aurora MySQL')!.quantity).toBe('2 × 730 h');
+    expect(line(warm, 'eu-west-1', 'EC2 API')!.usd).toBe(line(minimal, 'eu-west-1', 'EC2 API')!.usd);
   });
 
   it('stops with one line for a region or a type the price table lacks (no guessed price)', () => {

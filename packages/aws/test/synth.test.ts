@@ -407,3 +407,19 @@ describe('edge', () => {
     expect(one(small, 'aws_backup_plan').rule[0].copy_action).toBeUndefined();
   });
 });
+
+describe('the secondary region as a warm standby (regions.secondaryScale)', () => {
+  it('sizes the secondary stack\'s groups and Aurora readers from it, as the local standby region does; the primary keeps the definition\'s', () => {
+    const complete = examples.complete!;
+    const warm = synthDefinition({ ...complete, regions: { ...complete.regions!, secondaryScale: { front: 1, api: 2, databaseReplicas: 1 } } });
+    const wp = warm.stacks['conduit-prod-us-east-1']!;
+    const ws = warm.stacks['conduit-prod-us-west-2']!;
+    expect(one(ws, 'aws_autoscaling_group', 'api_asg')).toMatchObject({ min_size: '${var.launch_instances ? 2 : 0}', desired_capacity: '${var.launch_instances ? 2 : 0}', max_size: 12 });
+    expect(one(ws, 'aws_autoscaling_group', 'front_asg')).toMatchObject({ min_size: '${var.launch_instances ? 1 : 0}', desired_capacity: '${var.launch_instances ? 1 : 0}', max_size: 6 });
+    expect(all(ws, 'aws_rds_cluster_instance')).toHaveLength(2);
+    expect(one(wp, 'aws_autoscaling_group', 'api_asg').desired_capacity).toBe('${var.launch_instances ? 6 : 0}');
+    expect(all(wp, 'aws_rds_cluster_instance')).toHaveLength(3);
+    // Unset, the secondary runs the primary's sizes.
+    expect(one(secondary, 'aws_autoscaling_group', 'api_asg').desired_capacity).toBe('${var.launch_instances ? 6 : 0}');
+  });
+});

@@ -44,11 +44,11 @@ const commands: Record<string, { summary: string; options?: OptionSpec; load: ()
     load: () => import('./commands/deploy.js').then((m) => m.rollback),
   },
   region: {
-    summary: 'two regions: tier region failover (promote the standby now) | tier region switchover (swap the roles, nothing lost)',
+    summary: 'two regions: tier region failover (promote the standby now) | switchover (swap the roles, nothing lost) | rejoin (the fenced old writer region becomes the standby)',
     load: () => import('./commands/region.js').then((m) => m.region),
   },
   drill: {
-    summary: 'run a failure drill under live traffic: tier drill <scenario>|all|dr|scale-out|region-loss [--short]',
+    summary: 'run a failure drill under live traffic: tier drill <scenario>|all|dr|scale-out|region-loss|region-failback|region-switchover [--short]',
     options: { short: { type: 'boolean' } },
     load: () => import('./commands/drill.js').then((m) => m.drill),
   },

@@ -126,6 +126,10 @@ export function invariants(d: ParsedDefinition, r: Omit<ResolvedDefinition, keyo
   if (replicas < 1 && d.zones > 1) {
     problems.push(`database.replicas (${replicas}) must be >= 1 when zones (${d.zones}) > 1: the writer needs a replica to fail over to`);
   }
+  const standbyReplicas = d.regions.secondaryScale.databaseReplicas;
+  if (d.regions.secondary !== null && d.local.region !== 'secondary' && standbyReplicas !== null && standbyReplicas < 1 && d.zones > 1) {
+    problems.push(`regions.secondaryScale.databaseReplicas (${standbyReplicas}) must be >= 1 when zones (${d.zones}) > 1: the secondary's writer needs a replica to fail over to`);
+  }
   const { sentinels, quorum } = d.cache;
   if (quorum > sentinels) problems.push(`cache.quorum (${quorum}) must be <= cache.sentinels (${sentinels})`);
   if (quorum <= sentinels / 2) problems.push(`cache.quorum (${quorum}) must be a majority of cache.sentinels (${sentinels}), i.e. >= ${Math.floor(sentinels / 2) + 1}`);

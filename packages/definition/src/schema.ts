@@ -66,7 +66,7 @@ export const definitionSchema = z
         failover: z.enum(['automatic', 'manual']).default('automatic').describe('default: automatic'),
         /**
          * Warm standby sizing of the secondary region (every tier still runs). Each null field means "as the primary".
-         * Read by the local secondary region; the AWS secondary region does not read it yet (it runs the primary's sizes).
+         * Read by the local secondary region and by the AWS secondary region's stack (its groups and Aurora readers).
          */
         secondaryScale: z
           .strictObject({

@@ -90,6 +90,10 @@ describe('invariants name the fields and values', () => {
     expect(problemsOf({ regions: { primary: 'us-east-1', secondary: 'us-east-1' } })[0]).toMatch(/regions.secondary \(us-east-1\) must differ/);
   });
 
+  it('rejects a standby sizing that the secondary region could not run, naming its field', () => {
+    expect(problemsOf({ regions: { secondaryScale: { databaseReplicas: 0 } } })).toContain('regions.secondaryScale.databaseReplicas (0) must be >= 1 when zones (3) > 1: the secondary\'s writer needs a replica to fail over to');
+  });
+
   it('rejects overlapping ports and names both owners', () => {
     expect(problemsOf({ local: { ports: { api: 8080 } } })).toContain('local port 8080 is used by both local.ports.edge and local.ports.api');
     // API slots 8200.. collide with a front base moved into their range.

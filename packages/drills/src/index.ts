@@ -14,3 +14,4 @@ export * from './capacity-chart.js';
 export * from './scale-out.js';
 export * from './dns.js';
 export * from './region-loss.js';
+export * from './region-roles.js';

@@ -12,12 +12,13 @@ import {
 } from '@conduit/local';
 import { followDns } from './dns.js';
 import { criterion, restoreRegion, takeDrillLock } from './drill.js';
-import { checkSet, WriteLedger } from './ledger.js';
+import { WriteLedger } from './ledger.js';
+import { finalCheck, regionReportBody } from './region-roles.js';
 import { runLoad } from './load.js';
 import { regionHandle } from './region.js';
 import type { Criterion, DrillEvent, DrillReport } from './report.js';
-import { countBy, recoveryMs, splitPhases } from './stats.js';
-import { conduitMix, prepareConduit, readAllWrites, settleWrite } from './workload.js';
+import { recoveryMs } from './stats.js';
+import { conduitMix, prepareConduit, settleWrite } from './workload.js';
 
 export interface RegionLossTiming {
   /** Traffic before the fault. */
@@ -191,18 +192,7 @@ async function drill(d: ResolvedDefinition, primary: LocalRegion, standby: Local
   client.stop();
 
   // Then: the final read goes to the surviving region.
-  const survivorTarget = { ...target, baseUrl: regionHandle(standby.definition, standby.stateDir).edge };
-  let check = checkSet(ledger.all(), []);
-  const readDeadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      check = checkSet(ledger.all(), await readAllWrites(survivorTarget));
-      break;
-    } catch (e) {
-      if (Date.now() > readDeadline) { log(`  final read: ${(e as Error).message}`); break; }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
+  const check = await finalCheck(ledger, { ...target, baseUrl: regionHandle(standby.definition, standby.stateDir).edge }, log);
   const endedAt = Date.now();
 
   for (const j of regionJournal(standby, startedAt)) event(j.sentence, 'region-failover', Date.parse(j.at));
@@ -248,30 +238,10 @@ async function drill(d: ResolvedDefinition, primary: LocalRegion, standby: Local
     criterion('acknowledged writes lost outside the RPO window', `0 (window ${REGION_RPO_GOAL_MS} ms before the fault)`, figures.lostOutsideRpoWindow, figures.lostOutsideRpoWindow === 0),
     criterion('unexpected writes', '0', check.unexpected.length, check.unexpected.length === 0),
   ];
-  const statusKey = (s: (typeof samples)[number]) => (s.status !== null ? String(s.status) : s.outcome);
-  const endOfTraffic = startedAt + totalMs;
   return {
     scenario: 'region-loss',
     story: `given ${primary.definition.regionName} (writer) and ${standby.definition.regionName} (standby) under traffic that finds the site through ${d.dnsName}, when every process of ${primary.definition.regionName} is SIGKILLed, then ${standby.definition.regionName} is promoted, DNS answers it and the service is back within ${REGION_RTO_GOAL_MS / 1000} s, losing only writes acknowledged within ${REGION_RPO_GOAL_MS} ms before the fault`,
-    startedAt: new Date(startedAt).toISOString(),
-    endedAt: new Date(endedAt).toISOString(),
-    faultAt: new Date(faultAt).toISOString(),
-    healedAt: new Date(endOfTraffic).toISOString(),
-    load: { ratePerSecond: timing.ratePerSecond, durationMs: totalMs, sent: samples.length, target: `http://${d.dnsName}:${d.local.ports.edge}/ via ${dnsServer}` },
-    statusCounts: countBy(samples, statusKey),
-    errorsByKind: countBy(samples, (s) => s.errorKind),
-    failedByRequestKind: countBy(samples.filter((s) => s.outcome !== 'ok'), (s) => s.kind),
-    failedByLabel: countBy(samples.filter((s) => s.outcome !== 'ok'), (s) => s.label),
-    failedIdempotent: samples.filter((s) => s.idempotent && s.outcome !== 'ok').length,
-    phases: splitPhases(samples, faultAt, endOfTraffic),
-    recovery: { serviceMs: serviceBackMs, writesMs: recoveryMs(samples, faultAt, 1000, (s) => s.kind === 'write'), readsMs: recoveryMs(samples, faultAt, 1000, (s) => s.kind !== 'write') },
-    writes: {
-      attempted: check.attempted, acknowledged: check.acknowledged, failed: check.failed, indeterminate: check.indeterminate,
-      notRecovered: check.notRecovered, failedButPresent: check.failedButPresent, duplicated: check.duplicated, ok: check.ok,
-      lost: check.lost.slice(0, 100), unexpected: check.unexpected.slice(0, 100), recovered: check.recovered.length,
-      lostCount: check.lost.length, unexpectedCount: check.unexpected.length,
-    },
-    timeline: [],
+    ...regionReportBody({ d, samples, check, startedAt, faultAt, endedAt, durationMs: totalMs, ratePerSecond: timing.ratePerSecond }),
     events,
     criteria,
     pass: criteria.every((c) => c.pass),

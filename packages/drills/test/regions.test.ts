@@ -5,14 +5,18 @@
 // traffic that finds the site through the DNS name, the standby promoted, the service back through DNS.
 import { tierFor } from './tier-cli.js';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { regionDefinition, resolve } from '@conduit/definition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { regionsStatus, regionSwitchover, waitUntil } from '@conduit/local';
-import { formatRegionLoss, formatReport, regionLossShortTiming, runRegionLoss, writeReport } from '../src/index.js';
+import { dbSocket, readTopology, regionsStatus, regionSwitchover, runSql, statePaths, tableSums, waitUntil } from '@conduit/local';
+import {
+  failbackShortTiming, formatFailback, formatRegionLoss, formatReport, formatSwitchover, regionLossShortTiming, runRegionFailback, runRegionLoss,
+  runRegionSwitchover, switchoverShortTiming, writeReport,
+} from '../src/index.js';
 import fixture from './fixtures/two-regions.config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -115,4 +119,56 @@ describe('two regions', () => {
     expect(s.regions[1]!.role).toMatchObject({ role: 'primary', cacheGeneration: 3 });
     expect(s.dns?.region).toBe('eu-central-1');
   }, 180_000);
+
+  it('region-failback (short): the lost region returns with `tier up`, rejoins as the standby, both regions\' tables have the same checksums', async () => {
+    const fenced = (await regionsStatus(definition, stateDir)).regions[0]!.role!;
+    expect(fenced).toMatchObject({ role: 'standby', why: 'fenced by the region failover of eu-central-1' });
+    const report = await runRegionFailback(definition, stateDir, { configFile, timing: failbackShortTiming, log: (l) => console.log(l) });
+    writeReport(stateDir, report);
+    console.log(`${formatReport(report)}\n${formatFailback(report.failback).join('\n')}`);
+    expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
+    expect(report.failback).toMatchObject({ returned: 'eu-west-1', writer: 'eu-central-1', how: 'up' });
+    const s = await regionsStatus(definition, stateDir);
+    expect(s.regions.map((r) => r.role?.role)).toEqual(['standby', 'primary']);
+    // Its caches start a new generation when it rejoins.
+    expect(s.regions[0]!.role).toMatchObject({ cacheGeneration: fenced.cacheGeneration + 1, upstream: { host: '127.0.2.1', port: definition.local.ports.dbWriter } });
+    expect(s.dns?.region).toBe('eu-central-1');
+    if (report.failback.errantTransactions > 0) expect(await runTier('status')).toContain('undone transactions kept for review');
+  }, 180_000);
+
+  it('the old writer holds writes the other region never received: `tier region rejoin` saves them to errant/, undoes them, and the tables match', async () => {
+    // eu-central-1 writes while eu-west-1 receives nothing; then eu-west-1 is promoted: those writes exist only in eu-central-1.
+    const westPaths = statePaths(stateDir);
+    const centralPaths = statePaths(join(stateDir, 'secondary'));
+    const westPrimary = readTopology(westPaths)!.primary;
+    await runSql(dbSocket(westPaths, { name: westPrimary }), westPrimary, ['STOP SLAVE']);
+    const user = `e${Date.now().toString(36)}`;
+    const reg = await call(edge(secondary.address), 'POST', '/api/users', { user: { username: user, email: `${user}@x.invalid`, password: 'pw-secret-123' } });
+    expect(reg.status, reg.text).toBe(201);
+    expect(await runTier('region', 'failover')).toContain('promoted eu-west-1 to the writer region');
+    const out = await runTier('region', 'rejoin');
+    console.log(out);
+    const saved = /(\d+) errant transaction\(s\) saved \((\S+)\)/.exec(out);
+    expect(saved, out).not.toBeNull();
+    expect(Number(saved![1])).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(saved![2]!, 'utf8')).toContain(user);
+    expect(await runTier('status')).toMatch(/undone transactions kept for review: \d+ file\(s\)/);
+    await waitUntil('eu-central-1 replicating from eu-west-1 and caught up', async () => {
+      const x = (await regionsStatus(definition, stateDir)).crossRegion;
+      return x?.writerRegion === 'eu-west-1' && x.replicating && x.gtidDistance === 0;
+    }, 15_000, 200);
+    const sums = async (p: typeof westPaths) => tableSums(dbSocket(p, { name: readTopology(p)!.primary }), definition.database.databaseName);
+    const [w, c] = await Promise.all([sums(westPaths), sums(centralPaths)]);
+    expect(c).toEqual(w);
+    expect((await call(edge(secondary.address), 'GET', `/api/profiles/${user}`)).status).toBe(404);
+  }, 120_000);
+
+  it('region-switchover (short): under traffic, nothing acknowledged is lost and writes pause at most 5 s', async () => {
+    const report = await runRegionSwitchover(definition, stateDir, { timing: switchoverShortTiming, log: (l) => console.log(l) });
+    writeReport(stateDir, report);
+    console.log(`${formatReport(report)}\n${formatSwitchover(report.switchover).join('\n')}`);
+    expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
+    expect(report.switchover).toMatchObject({ from: 'eu-west-1', to: 'eu-central-1' });
+    expect(report.writes.lostCount).toBe(0);
+  }, 120_000);
 });

@@ -41,4 +41,5 @@ export {
 } from './region/regions.js';
 export { readRegionRole } from './state.js';
 export { regionSwitchover, type SwitchoverReport } from './region/switchover.js';
+export { regionRejoin, type RejoinReport } from './region/rejoin.js';
 export type { RegionRole } from './types.js';

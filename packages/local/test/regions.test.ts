@@ -66,7 +66,7 @@ describe('cross-region replication', () => {
     const primary = steps.find((x) => x.kind === 'primary')!;
     expect(primary.sql).toEqual([
       'SET GLOBAL read_only = ON', 'STOP SLAVE', 'SET GLOBAL rpl_semi_sync_master_enabled = OFF', 'SET GLOBAL rpl_semi_sync_slave_enabled = OFF',
-      `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${d.local.ports.dbWriter}, MASTER_USER = 'repl', MASTER_PASSWORD = 'r', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1`,
+      `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${d.local.ports.dbWriter}, MASTER_USER = 'repl', MASTER_PASSWORD = 'r', MASTER_USE_GTID = slave_pos, MASTER_DEMOTE_TO_SLAVE = 1, MASTER_CONNECT_RETRY = 1`,
       'START SLAVE',
     ]);
     // No CREATE DATABASE: the schema arrives by replication.

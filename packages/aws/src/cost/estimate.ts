@@ -3,7 +3,7 @@
 // instances, database and cache nodes, zones, regions), the same numbers the stacks are synthesized from.
 // Pure: a definition in, lines out.
 import type { ResolvedDefinition } from '@conduit/definition';
-import { OPENSEARCH, ROOT_VOLUME_GB, awsSettings } from '../settings.js';
+import { OPENSEARCH, ROOT_VOLUME_GB, awsSettings, definitionFor } from '../settings.js';
 import { GLOBAL_PRICES, HOURS_PER_MONTH, PRICES, PRICES_AS_OF, type RegionPrices } from './prices.js';
 
 /** What the estimate assumes about traffic and data (no definition field says these); each is per month. */
@@ -96,7 +96,7 @@ export function estimateCost(def: ResolvedDefinition): CostReport {
   const regions = settings.regions.map((plan) => {
     const p = PRICES[plan.region];
     if (!p) throw new CostError(`no prices for region ${plan.region} in packages/aws/src/cost/prices.ts: add its row (with its source) to estimate it`);
-    const lines = regionLines(def, plan.region, plan.role, p);
+    const lines = regionLines(definitionFor(def, plan), plan.region, plan.role, p);
     return { region: plan.region, role: plan.role, lines, total: round(lines.reduce((a, l) => a + l.usd, 0)) };
   });
   const rules = 4;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   formatDrReport, runDisasterDrill, writeDrReport, formatScaleOut, fullScaleOutTiming, runScaleOut, shortScaleOutTiming,
   formatRegionLoss, regionLossFullTiming, regionLossShortTiming, runRegionLoss,
+  failbackFullTiming, failbackShortTiming, formatFailback, formatSwitchover, runRegionFailback, runRegionSwitchover, switchoverFullTiming, switchoverShortTiming,
   formatReport, fullTiming, regionHandle, runDrill, scenarioNames, scenarioNamed, shortTiming, writeReport, type DrillReport,
 } from '@conduit/drills';
 import { CliError } from '../cli-error.js';
@@ -56,11 +57,12 @@ export const drill = {
   async run(ctx: CommandContext): Promise<number> {
     const [which, ...extra] = ctx.args;
     if (!which || extra.length > 0) {
-      throw new CliError(`usage: tier drill <scenario>|all|dr|scale-out|region-loss [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}; region-loss (two regions; not part of all: it leaves the primary region lost)`);
+      throw new CliError(`usage: tier drill <scenario>|all|dr|scale-out|region-loss|region-failback|region-switchover [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}; the region drills need two regions and are not part of all (region-loss leaves the primary region lost, region-failback brings it back as the standby, region-switchover swaps the roles)`);
     }
     if (which === 'dr') return disasterDrill(ctx);
     if (which === 'scale-out') return scaleOut(ctx);
     if (which === 'region-loss') return regionLoss(ctx);
+    if (which === 'region-failback' || which === 'region-switchover') return regionRoles(ctx, which);
     const list = which === 'all' ? scenarioNames : [which];
     for (const n of list) {
       try {
@@ -102,5 +104,30 @@ async function regionLoss(ctx: CommandContext): Promise<number> {
   const file = writeReport(stateDir, report);
   if (ctx.flags.json) say(JSON.stringify(report, null, 2));
   else say(`\n${formatReport(report)}\n${formatRegionLoss(report.regions).join('\n')}\n  report: ${file}\n`);
+  return report.pass ? 0 : 1;
+}
+
+/** `tier drill region-failback|region-switchover`: the writer region must run (the returning one may be down). */
+async function regionRoles(ctx: CommandContext, which: 'region-failback' | 'region-switchover'): Promise<number> {
+  const { definition, stateDir, file } = await loadDefinition(ctx.flags.config);
+  const log = ctx.flags.json ? () => undefined : say;
+  let report;
+  let lines: string[];
+  try {
+    if (which === 'region-failback') {
+      const r = await runRegionFailback(definition, stateDir, { configFile: file, timing: ctx.flags.short ? failbackShortTiming : failbackFullTiming, log });
+      report = r;
+      lines = formatFailback(r.failback);
+    } else {
+      const r = await runRegionSwitchover(definition, stateDir, { timing: ctx.flags.short ? switchoverShortTiming : switchoverFullTiming, log });
+      report = r;
+      lines = formatSwitchover(r.switchover);
+    }
+  } catch (e) {
+    throw new CliError(`${which}: ${(e as Error).message}`, 1);
+  }
+  const out = writeReport(stateDir, report);
+  if (ctx.flags.json) say(JSON.stringify(report, null, 2));
+  else say(`\n${formatReport(report)}\n${lines.join('\n')}\n  report: ${out}\n`);
   return report.pass ? 0 : 1;
 }

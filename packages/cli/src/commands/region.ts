@@ -1,7 +1,7 @@
 // `tier up|down|destroy|status|logs`: loads the definition and hands over to @conduit/local.
 import {
   RegionError, demoLogin, regionLogs, followLog, formatStatusTable, formatTierLines, endpoints,
-  localRegions, regionFailoverNow, regionSwitchover, regionsUp, regionsDown, regionsDestroy, regionsStatus, formatRegionsLines,
+  localRegions, regionFailoverNow, regionRejoin, regionSwitchover, regionsUp, regionsDown, regionsDestroy, regionsStatus, formatRegionsLines,
 } from '@conduit/local';
 import { CliError } from '../cli-error.js';
 import { loadDefinition } from '../load-definition.js';
@@ -112,12 +112,17 @@ export const logs = {
 export const region = {
   async run(ctx: CommandContext): Promise<number> {
     const [what, ...extra] = ctx.args;
-    if ((what !== 'failover' && what !== 'switchover') || extra.length > 0) {
-      throw new CliError('usage: tier region failover|switchover [--config FILE] (failover: promote the standby now; switchover: swap the roles, nothing lost)');
+    if ((what !== 'failover' && what !== 'switchover' && what !== 'rejoin') || extra.length > 0) {
+      throw new CliError('usage: tier region failover|switchover|rejoin [--config FILE] (failover: promote the standby now; switchover: swap the roles, nothing lost; rejoin: the fenced old writer region follows the new one)');
     }
     const { definition, stateDir } = await loadDefinition(ctx.flags.config);
     if (what === 'failover') {
       say(await userErrors(() => regionFailoverNow(definition, stateDir)));
+      return 0;
+    }
+    if (what === 'rejoin') {
+      const r = await userErrors(() => regionRejoin(definition, stateDir, progress));
+      say(`${r.region} rejoined as the standby of ${r.writerRegion} in ${r.ms} ms: ${r.errantTransactions} errant transaction(s) saved${r.files.length ? ` (${r.files.join(', ')})` : ''}; cache generation ${r.cacheGeneration}`);
       return 0;
     }
     const r = await userErrors(() => regionSwitchover(definition, stateDir, progress));

@@ -30,10 +30,13 @@ export interface RegionFailoverOptions {
 export const regionHealthUrl = (d: ResolvedDefinition, address: string) => `http://${address}:${d.local.ports.edge}${d.regions.dns.healthPath}`;
 
 /** Appends one decision to logs/region-failover.jsonl (the drill reads detection and promotion times there). */
-function record(paths: StatePaths, kind: string, sentence: string, detail: Record<string, unknown> = {}): void {
+export function record(paths: StatePaths, kind: string, sentence: string, detail: Record<string, unknown> = {}): void {
   mkdirSync(dirname(paths.regionFailoverJournal), { recursive: true });
   appendFileSync(paths.regionFailoverJournal, JSON.stringify({ at: new Date().toISOString(), kind, sentence, ...detail }) + '\n');
 }
+
+/** The start of the role sentence a fenced region carries until it rejoins as the standby (region/rejoin.ts). */
+export const FENCED_WHY = 'fenced by the region failover of';
 
 /**
  * Fences the other region as far as it can be reached: its role file says standby (its DB failover controller
@@ -43,7 +46,7 @@ function record(paths: StatePaths, kind: string, sentence: string, detail: Recor
 export async function fencePeer(d: ResolvedDefinition, peerStateDir: string, self: { host: string; port: number }): Promise<string> {
   const peer = statePaths(peerStateDir);
   const role = readRegionRole(peer);
-  if (role) writeRegionRole(peer, { ...role, role: 'standby', upstream: self, updatedAt: new Date().toISOString(), why: `fenced by the region failover of ${d.regionName}` });
+  if (role) writeRegionRole(peer, { ...role, role: 'standby', upstream: self, updatedAt: new Date().toISOString(), why: `${FENCED_WHY} ${d.regionName}` });
   const nodes = readRegion(peerStateDir).processes.filter((p) => p.tier === 'db');
   const fenced: string[] = [];
   await Promise.all(nodes.map(async (n) => {

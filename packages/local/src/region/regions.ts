@@ -7,7 +7,7 @@ import { Resolver } from 'node:dns/promises';
 import { regionDefinition, type ResolvedDefinition } from '@conduit/definition';
 import { statePaths } from '../paths.js';
 import { ensureRelease } from '../releases.js';
-import { loadOrCreateSecrets, readRegionRole, readTopology, writeFileAtomic, writeRegionRole } from '../state.js';
+import { loadOrCreateSecrets, readRegionRole, readTopology, supervisorState, watchdogState, writeFileAtomic, writeRegionRole } from '../state.js';
 import { takenPorts } from '../runner/probe.js';
 import { queryNode } from '../runner/index.js';
 import { dbSocket } from '../paths.js';
@@ -67,7 +67,9 @@ export async function regionsUp(o: UpOptions): Promise<RegionsUpResult> {
   if (regions.length === 1) {
     return { regions: [{ ...regions[0]!, result: await regionUp(o) }], seconds: (Date.now() - t0) / 1000 };
   }
-  const dns = await takenPorts([{ port: o.definition.local.ports.dns }], DNS_ADDRESS);
+  // The DNS server runs beside the secondary region: when that region already runs, the port is its own.
+  const dnsHost = statePaths(regions[1]!.stateDir);
+  const dns = supervisorState(dnsHost)?.running || watchdogState(dnsHost)?.running ? [] : await takenPorts([{ port: o.definition.local.ports.dns }], DNS_ADDRESS);
   if (dns.length > 0) throw new RegionError(`port ${o.definition.local.ports.dns} for the global DNS server (PowerDNS) is already in use by another program on ${DNS_ADDRESS}: stop it, or move local.ports.dns in ${o.configFile}`);
   const primaryPaths = statePaths(regions[0]!.stateDir);
   for (const r of regions) mkdirSync(r.stateDir, { recursive: true, mode: 0o755 });
@@ -88,9 +90,11 @@ export async function regionsUp(o: UpOptions): Promise<RegionsUpResult> {
   })));
   const failed = started.map((s, i) => (s.status === 'rejected' ? `${regions[i]!.definition.regionName}: ${(s.reason as Error).message}` : null)).filter((x) => x !== null);
   if (failed.length > 0) {
-    // Nothing half-up is left behind: the region that came up is stopped too.
-    // The standby first: it must not see the primary go and promote itself.
-    for (const r of [...regions].reverse()) await regionDown(r.stateDir).catch(() => undefined);
+    // Nothing half-up is left behind: the region that came up is stopped too (one that already ran, e.g. the
+    // writer region while the other returns, keeps running). The standby first: it must not see the primary go
+    // and promote itself.
+    const startedHere = (i: number) => { const s = started[i]!; return s.status === 'rejected' || !s.value.alreadyRunning; };
+    for (const [i, r] of [...regions.entries()].reverse()) if (startedHere(i)) await regionDown(r.stateDir).catch(() => undefined);
     throw new RegionError(failed.join('\n'));
   }
   return {

@@ -153,7 +153,8 @@ export function standbyOfSql(upstream: { host: string; port: number }, cred: Rep
     'SET GLOBAL rpl_semi_sync_master_enabled = OFF',
     'SET GLOBAL rpl_semi_sync_slave_enabled = OFF',
     `CHANGE MASTER TO MASTER_HOST = ${q(upstream.host)}, MASTER_PORT = ${upstream.port}, MASTER_USER = ${q(cred.user)}, ` +
-      `MASTER_PASSWORD = ${q(cred.password)}, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1`,
+      // DEMOTE_TO_SLAVE (see replicaOfSql): a former writer region's primary continues from its own binlog position.
+      `MASTER_PASSWORD = ${q(cred.password)}, MASTER_USE_GTID = slave_pos, MASTER_DEMOTE_TO_SLAVE = 1, MASTER_CONNECT_RETRY = 1`,
     'START SLAVE',
   ];
 }

@@ -9,9 +9,11 @@ import { replicationSteps, restoredGtidSteps, type SqlStep } from '../specs/db.j
 import { dbDataDir, dbSocket, releaseTierDir, repoRoot } from '../paths.js';
 import { ensureRegionTls, haproxyServers, probe, queryNode, runOnce, runSql, waitUntil } from '../runner/index.js';
 import { BACKENDS } from '../generators/haproxy.js';
-import { readJson, readRegionRole, writeTopology } from '../state.js';
+import { readJson, readRegionRole, writeRegionRole, writeTopology } from '../state.js';
+import { FENCED_WHY } from '../controllers/region-failover.js';
+import { recordRejoin, rejoinedRole, rewindToWriter, writerBinlogState } from '../region/rejoin.js';
 import type { Supervisor } from './supervisor.js';
-import type { DbTopology, ProcessSpec } from '../types.js';
+import type { DbTopology, ProcessSpec, RegionRole } from '../types.js';
 
 export type Progress = (line: string) => void;
 
@@ -104,6 +106,8 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   const upstream = role?.role === 'standby' ? role.upstream : null;
   const steps = replicationSteps(d, topology, ctx.secrets, hostname(), upstream);
   await runSteps(ctx, steps.filter((s) => s.kind === 'users'));
+  // A standby whose data dirs were all just initialized holds nothing of its own: nothing to compare.
+  if (role?.role === 'standby' && upstream && fresh.length < d.dbNodes.length) await rejoinAtStart(role, upstream);
   await runSteps(ctx, steps.filter((s) => s.kind === 'primary'));
   await runSteps(ctx, steps.filter((s) => s.kind === 'replica'));
   writeTopology(ctx.paths, { ...topology, updatedAt: new Date().toISOString() });
@@ -124,6 +128,28 @@ export async function bringUp(sup: Supervisor, ctx: SpecContext, topology: DbTop
   progress(upstream
     ? `replication: ${topology.primary} replicates from the other region's writer ${upstream.host}:${upstream.port} (asynchronous, read-only), ${topology.replicas.join(', ') || 'no replica'} from it (${secs(t0)})`
     : `replication: ${topology.primary} primary (read-write, semi-sync AFTER_SYNC), ${topology.replicas.join(', ') || 'no replica'} read-only (${secs(t0)})`);
+
+  /**
+   * A standby region that returns (the failback): what it holds that the writer region never received is saved
+   * and undone first (region/rejoin.ts), and a region fenced by a region failover records its rejoin with a new
+   * cache generation (its Redis and Varnish start empty here: nothing older is served).
+   */
+  async function rejoinAtStart(r: RegionRole, up: { host: string; port: number }): Promise<void> {
+    if (!r.peerStateDir) return;
+    const writerState = await writerBinlogState(r.peerStateDir).catch(() => null);
+    if (writerState === null) {
+      progress(`standby region: the writer region's database did not answer: ${topology.primary} replicates from where it is`);
+      return;
+    }
+    const rewind = await rewindToWriter(d, ctx.paths, topology, writerState);
+    progress(rewind.sentence);
+    if (rewind.rewound.length > 0 || r.why.startsWith(FENCED_WHY)) {
+      const writer = d.local.region === 'secondary' ? d.regions.primary : d.regions.secondary!;
+      const rejoined = rejoinedRole(r, up, writer, rewind);
+      writeRegionRole(ctx.paths, rejoined);
+      recordRejoin(ctx.paths, rejoined, rewind);
+    }
+  }
 
   // 4. The API tier and the exporter whose user was just created start now; migrations run once
   //    through the writer endpoint meanwhile (instances only turn ready once the database answers),
