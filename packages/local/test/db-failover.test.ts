@@ -28,7 +28,7 @@ const definition = resolve({
   backup: { copyToSecondary: false },
   // promote: the rewind test below makes the primary commit alone, then kills it, to get an errant transaction
   // (with the default `wait` the controller would not promote; drills/replicas-lost-then-primary-dies shows that).
-  database: { replicas: 2, failoverAfterMs: 1000, semiSyncTimeoutMs: 5000, asyncPrimaryFailover: 'promote' },
+  database: { replicas: 2, failoverAfterMs: 1000, stallFailoverAfterMs: 3000, semiSyncTimeoutMs: 5000, asyncPrimaryFailover: 'promote' },
   local: {
     stateDir,
     ports: {
@@ -237,7 +237,8 @@ describe('db failover controller on real MariaDB', () => {
     expect(resumeMs).toBeLessThanOrEqual(3000);
     const promotion = sentences.find((s) => s.startsWith('promoted '));
     expect(promotion !== undefined, `no promotion said: ${sentences.join(' | ')}`).toBe(true);
-    expect(promotion).toMatch(/^promoted db-[bc]: primary db-a unreachable for 1\.\d s \(ECONNREFUSED\), db-[bc] has the most advanced GTID 0-1-\d+/);
+    // Confirmed from both paths: its socket refuses, and the writer endpoint gets no answer from it.
+    expect(promotion).toMatch(/^promoted db-[bc]: primary db-a unreachable for 1\.\d s \(ECONNREFUSED; writer endpoint: connection closed without an answer\), db-[bc] has the most advanced GTID 0-1-\d+/);
     const topology = readTopology(paths)!;
     expect(topology.primary).toMatch(/^db-[bc]$/);
     const newPrimary = nodes.find((n) => n.name === topology.primary)!;
@@ -366,5 +367,75 @@ describe('db failover controller on real MariaDB', () => {
     expect(acked.filter((id) => !present.has(id))).toEqual([]);
     console.log(`[db-failover] half-done promotion of ${r1.name} resumed:\n  ${logs.join('\n  ')}`);
     await startNode(oldPrimary);
+  }, 60_000);
+  it('does not promote on a stall shorter than stallFailoverAfterMs; a longer one promotes; nothing acknowledged is lost', async () => {
+    await tickUntilQuiet();
+    const p = nodes.find((n) => n.name === readTopology(paths)!.primary)!;
+    const pid = children.get(p.name)!.pid!;
+    const acked: string[] = [];
+    const failed: string[] = [];
+    let stop = false;
+    const writer = (async () => {
+      let c: mysql.Connection | null = null;
+      for (let i = 0; !stop; i++) {
+        try {
+          c ??= await mysql.createConnection({ host: '127.0.0.1', port: definition.local.ports.dbWriter, user: 'root', password: '', connectTimeout: 1000 });
+          await c.query('INSERT INTO ledger.writes (id) VALUES (?)', [`stall-${i}`]);
+          acked.push(`stall-${i}`);
+        } catch {
+          failed.push(`stall-${i}`);
+          c?.destroy();
+          c = null;
+          await sleep(20);
+        }
+      }
+      c?.destroy();
+    })();
+    const loop = (async () => {
+      while (!stop) {
+        await controller.tick();
+        await sleep(250);
+      }
+    })();
+    const from = sentences.length;
+    await sleep(500);
+
+    // 2 s frozen: twice failoverAfterMs, below stallFailoverAfterMs (3 s). Both paths see it silent; nothing is promoted.
+    process.kill(pid, 'SIGSTOP');
+    await sleep(2000);
+    process.kill(pid, 'SIGCONT');
+    await sleep(1000);
+    const short = sentences.slice(from);
+    expect(readTopology(paths)!.primary).toBe(p.name);
+    expect(short.filter((s) => s.startsWith('promoted')), short.join(' | ')).toEqual([]);
+    expect(short.find((s) => s.startsWith(`primary ${p.name} unreachable`)), short.join(' | ')).toMatch(/ETIMEDOUT|TIMEOUT/);
+    expect(short.find((s) => s.startsWith(`primary ${p.name} unreachable`))).toMatch(/silent \(connected, no answer: a stall may end\); failing over if it stays so for 3\.0 s$/);
+    expect(failed).toEqual([]);
+
+    // Frozen for good: promoted once stallFailoverAfterMs has passed on both paths.
+    const stoppedAt = Date.now();
+    process.kill(pid, 'SIGSTOP');
+    const deadline = Date.now() + 10_000;
+    while (readTopology(paths)!.primary === p.name && Date.now() < deadline) await sleep(50);
+    const promotedAfterMs = Date.now() - stoppedAt;
+    process.kill(pid, 'SIGCONT');
+    await sleep(1500);
+    stop = true;
+    await Promise.all([writer, loop]);
+    const promotion = sentences.slice(from).find((s) => s.startsWith('promoted'));
+    expect(promotion, sentences.slice(from).join(' | ')).toMatch(new RegExp(`^promoted db-[abc]: primary ${p.name} unreachable for [34]\\.\\d s \\((ETIMEDOUT|TIMEOUT): no answer in 600 ms; writer endpoint: no answer in 600 ms\\)`));
+    // The threshold, plus a tick (~0.85 s while a node is silent: the 600 ms observation deadline + 250 ms), plus the
+    // promotion: STOP SLAVE on the candidate waits ~2 s for its IO thread, blocked reading from the frozen primary.
+    expect(promotedAfterMs).toBeGreaterThanOrEqual(3000);
+    expect(promotedAfterMs).toBeLessThan(7000);
+
+    // The resumed old primary is fenced and rejoins; every acknowledged write is on the new primary.
+    await tickUntilQuiet(40);
+    const primary = nodes.find((n) => n.name === readTopology(paths)!.primary)!;
+    expect((await q(p, 'SELECT @@global.read_only AS ro'))[0]!.ro).toBe(1);
+    expect(Number((await q(p, 'SHOW SLAVE STATUS'))[0]!.Master_Port)).toBe(primary.port);
+    const present = new Set((await q(primary, "SELECT id FROM ledger.writes WHERE id LIKE 'stall-%'")).map((r) => String(r.id)));
+    expect(acked.filter((id) => !present.has(id))).toEqual([]);
+    console.log(`[db-failover] 2 s stall: no promotion, 0 failed writes; frozen primary promoted away after ${promotedAfterMs} ms; ${acked.length} acknowledged, ${failed.length} failed, 0 lost\n  ${sentences.slice(from).join('\n  ')}`);
   }, 60_000);
 });
