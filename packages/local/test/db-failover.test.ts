@@ -438,4 +438,40 @@ describe('db failover controller on real MariaDB', () => {
     expect(acked.filter((id) => !present.has(id))).toEqual([]);
     console.log(`[db-failover] 2 s stall: no promotion, 0 failed writes; frozen primary promoted away after ${promotedAfterMs} ms; ${acked.length} acknowledged, ${failed.length} failed, 0 lost\n  ${sentences.slice(from).join('\n  ')}`);
   }, 60_000);
+  it('remembers across a controller restart that the lost primary was committing alone, and does not promote past it', async () => {
+    await tickUntilQuiet(40);
+    const p = nodes.find((n) => n.name === readTopology(paths)!.primary)!;
+    const replicas = nodes.filter((n) => n !== p);
+    // The replicas stop acknowledging: the primary commits alone (semi-sync has no client, wait_no_slave OFF).
+    for (const r of replicas) await q(r, 'STOP SLAVE IO_THREAD');
+    await q(p, "INSERT INTO ledger.writes (id) VALUES ('alone-1')");
+    for (let i = 0; i < 8; i++) {
+      await controller.tick();
+      await sleep(100);
+    }
+    expect(JSON.parse(readFileSync(paths.dbSemiSync, 'utf8'))).toMatchObject({ node: p.name, async: true });
+    // The primary dies; so does the supervisor that watched it: a new controller starts with an empty memory but the file.
+    process.kill(children.get(p.name)!.pid!, 'SIGKILL');
+    for (const r of replicas) await q(r, 'START SLAVE IO_THREAD');
+    const said: string[] = [];
+    const waitDefinition = { ...definition, database: { ...definition.database, asyncPrimaryFailover: 'wait' as const } };
+    const fresh = createDbFailoverController({ definition: waitDefinition, paths, secrets: { replUser: repl.user, replPassword: repl.password, adminUser: admin.user, adminPassword: admin.password }, log: (s) => said.push(s) });
+    const until = Date.now() + 2500;
+    while (Date.now() < until) {
+      await fresh.tick();
+      await sleep(250);
+    }
+    expect(readTopology(paths)!.primary).toBe(p.name);
+    expect(said.find((s) => s.startsWith('not promoting')), said.join(' | ')).toMatch(
+      new RegExp(`^not promoting: primary ${p.name} unreachable for \\d\\.\\d s \\(ECONNREFUSED; .*\\), committing without any replica's acknowledgement for \\d+\\.\\d s before it was lost`),
+    );
+    // It comes back (restarted as the primary it still is: its crash recovery keeps what it acknowledged) and is reopened.
+    await startNode(p, ['--init-rpl-role=MASTER']);
+    for (let i = 0; i < 40 && (await fresh.tick()) !== null; i++) await sleep(100);
+    const target = String((await q(p, 'SELECT @@global.gtid_current_pos AS g'))[0]!.g);
+    for (const r of replicas) expect(Number((await q(r, `SELECT MASTER_GTID_WAIT('${target}', 10) AS w`))[0]!.w)).toBe(0);
+    for (const n of nodes) expect(Number((await q(n, "SELECT COUNT(*) AS n FROM ledger.writes WHERE id = 'alone-1'"))[0]!.n), n.name).toBe(1);
+    expect(JSON.parse(readFileSync(paths.dbSemiSync, 'utf8'))).toMatchObject({ node: p.name, async: false });
+    console.log(`[db-failover] a fresh controller read ${paths.dbSemiSync}:\n  ${said.join('\n  ')}`);
+  }, 60_000);
 });
