@@ -177,6 +177,42 @@ describe('db failover controller on real MariaDB', () => {
     for (let i = 0; i < max; i++) if ((await controller.tick()) === null) return;
     throw new Error(`controller never settled: ${sentences.slice(-3).join(' | ')}`);
   };
+  /**
+   * Writes through the writer endpoint (one connection, reconnecting on error: a small closed loop is enough here)
+   * while the controller ticks as the supervisor runs it; `end()` stops both.
+   */
+  function writesWhileTicking(prefix: string, on: { ok?: (startedAt: number) => void; fail?: () => void } = {}) {
+    const acked: string[] = [];
+    const failed: string[] = [];
+    let stop = false;
+    const writer = (async () => {
+      let c: mysql.Connection | null = null;
+      for (let i = 0; !stop; i++) {
+        const id = `${prefix}${i}`;
+        const startedAt = Date.now();
+        try {
+          c ??= await mysql.createConnection({ host: '127.0.0.1', port: definition.local.ports.dbWriter, user: 'root', password: '', connectTimeout: 1000 });
+          await c.query('INSERT INTO ledger.writes (id) VALUES (?)', [id]);
+          acked.push(id);
+          on.ok?.(startedAt);
+        } catch {
+          on.fail?.();
+          failed.push(id);
+          c?.destroy();
+          c = null;
+          await sleep(20);
+        }
+      }
+      c?.destroy();
+    })();
+    const loop = (async () => {
+      while (!stop) {
+        await controller.tick();
+        await sleep(250);
+      }
+    })();
+    return { acked, failed, end: async () => { stop = true; await Promise.all([writer, loop]); } };
+  }
 
   it('leaves a healthy cluster alone, with semi-sync on and not degraded to async', async () => {
     await tickUntilQuiet();
@@ -186,42 +222,15 @@ describe('db failover controller on real MariaDB', () => {
   });
 
   it('promotes a replica when the primary dies under writes, loses nothing acknowledged, and rejoins the old primary', async () => {
-    const acked: string[] = [];
-    const failed: string[] = [];
-    let stop = false;
     let killedAt = 0;
     // Writes "resume" only with a write that started after one failed post-kill: an INSERT already
     // answered by the old primary can resolve just after the kill and must not count.
     let firstFailAfterKill = 0;
     let firstOkAfterKill = 0;
-    // Writes through the writer endpoint, one connection, reconnecting on error: a small closed loop is enough here.
-    const writer = (async () => {
-      let c: mysql.Connection | null = null;
-      for (let i = 0; !stop; i++) {
-        const id = `w${i}`;
-        const startedAt = Date.now();
-        try {
-          c ??= await mysql.createConnection({ host: '127.0.0.1', port: definition.local.ports.dbWriter, user: 'root', password: '', connectTimeout: 1000 });
-          await c.query('INSERT INTO ledger.writes (id) VALUES (?)', [id]);
-          acked.push(id);
-          if (firstFailAfterKill && startedAt > firstFailAfterKill && !firstOkAfterKill) firstOkAfterKill = Date.now();
-        } catch {
-          if (killedAt && !firstFailAfterKill) firstFailAfterKill = Date.now();
-          failed.push(id);
-          c?.destroy();
-          c = null;
-          await sleep(20);
-        }
-      }
-      c?.destroy();
-    })();
-    // The controller's loop, as the supervisor runs it.
-    const loop = (async () => {
-      while (!stop) {
-        await controller.tick();
-        await sleep(250);
-      }
-    })();
+    const { acked, failed, end } = writesWhileTicking('w', {
+      ok: (startedAt) => { if (firstFailAfterKill && startedAt > firstFailAfterKill && !firstOkAfterKill) firstOkAfterKill = Date.now(); },
+      fail: () => { if (killedAt && !firstFailAfterKill) firstFailAfterKill = Date.now(); },
+    });
     await sleep(1500);
     expect(acked.length).toBeGreaterThan(20);
     process.kill(children.get('db-a')!.pid!, 'SIGKILL');
@@ -229,8 +238,7 @@ describe('db failover controller on real MariaDB', () => {
     const deadline = Date.now() + 10_000;
     while (!firstOkAfterKill && Date.now() < deadline) await sleep(50);
     await sleep(1000);
-    stop = true;
-    await Promise.all([writer, loop]);
+    await end();
 
     const resumeMs = firstOkAfterKill - killedAt;
     expect(firstOkAfterKill, `writes never resumed: ${sentences.join(' | ')}`).toBeGreaterThan(0);
@@ -372,31 +380,7 @@ describe('db failover controller on real MariaDB', () => {
     await tickUntilQuiet();
     const p = nodes.find((n) => n.name === readTopology(paths)!.primary)!;
     const pid = children.get(p.name)!.pid!;
-    const acked: string[] = [];
-    const failed: string[] = [];
-    let stop = false;
-    const writer = (async () => {
-      let c: mysql.Connection | null = null;
-      for (let i = 0; !stop; i++) {
-        try {
-          c ??= await mysql.createConnection({ host: '127.0.0.1', port: definition.local.ports.dbWriter, user: 'root', password: '', connectTimeout: 1000 });
-          await c.query('INSERT INTO ledger.writes (id) VALUES (?)', [`stall-${i}`]);
-          acked.push(`stall-${i}`);
-        } catch {
-          failed.push(`stall-${i}`);
-          c?.destroy();
-          c = null;
-          await sleep(20);
-        }
-      }
-      c?.destroy();
-    })();
-    const loop = (async () => {
-      while (!stop) {
-        await controller.tick();
-        await sleep(250);
-      }
-    })();
+    const { acked, failed, end } = writesWhileTicking('stall-');
     const from = sentences.length;
     await sleep(500);
 
@@ -420,8 +404,7 @@ describe('db failover controller on real MariaDB', () => {
     const promotedAfterMs = Date.now() - stoppedAt;
     process.kill(pid, 'SIGCONT');
     await sleep(1500);
-    stop = true;
-    await Promise.all([writer, loop]);
+    await end();
     const promotion = sentences.slice(from).find((s) => s.startsWith('promoted'));
     expect(promotion, sentences.slice(from).join(' | ')).toMatch(new RegExp(`^promoted db-[abc]: primary ${p.name} unreachable for [34]\\.\\d s \\((ETIMEDOUT|TIMEOUT): no answer in 600 ms; writer endpoint: no answer in 600 ms\\)`));
     // The threshold, plus a tick (~0.85 s while a node is silent: the 600 ms observation deadline + 250 ms), plus the
