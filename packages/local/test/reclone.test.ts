@@ -51,7 +51,7 @@ describe('recloneDecision', () => {
   });
   it('re-clones a corrupt or missing replica from a running replica first, else from the primary', () => {
     expect(recloneDecision('db-b', corrupt, topo, new Set(['db-a', 'db-c']))).toEqual({
-      kind: 'clone', source: 'db-c', why: 'its data dir is corrupt (mariadbd: "[ERROR] InnoDB: Inconsistent tablespace ID in ./ibdata1")',
+      kind: 'clone', source: 'db-c', why: 'its data dir is corrupt (mariadbd said: [ERROR] InnoDB: Inconsistent tablespace ID in ./ibdata1)',
     });
     expect(recloneDecision('db-b', { systemTables: false, corruption: null }, topo, new Set(['db-a']))).toEqual({ kind: 'clone', source: 'db-a', why: 'its data dir was unusable (no system tables)' });
   });
@@ -59,6 +59,6 @@ describe('recloneDecision', () => {
     const r = recloneDecision('db-a', corrupt, topo, new Set(['db-b', 'db-c']));
     expect(r.kind).toBe('refuse');
     expect((r as { sentence: string }).sentence).toMatch(/^db-a: its data dir is corrupt .*, but it is still the primary \(no replica was promoted\), maybe the only node holding acknowledged writes: not re-cloning it; its data dir is kept/);
-    expect(recloneDecision('db-b', corrupt, topo, new Set())).toEqual({ kind: 'refuse', sentence: `db-b: ${'its data dir is corrupt (mariadbd: "[ERROR] InnoDB: Inconsistent tablespace ID in ./ibdata1")'} and no other database node runs to re-clone it from; starting it as it is` });
+    expect(recloneDecision('db-b', corrupt, topo, new Set())).toEqual({ kind: 'refuse', sentence: 'db-b: its data dir is corrupt (mariadbd said: [ERROR] InnoDB: Inconsistent tablespace ID in ./ibdata1) and no other database node runs to re-clone it from; starting it as it is' });
   });
 });

@@ -462,7 +462,7 @@ describe('a small region', () => {
     writeSync(fd, randomBytes(16384), 0, 16384, 0);
     closeSync(fd);
     const t0 = Date.now();
-    await waitUntil(`${replica} re-cloned`, () => /its data dir is corrupt \(mariadbd: "\[ERROR\] InnoDB: Inconsistent tablespace ID in \.\/ibdata1"\): re-cloned from db-\w/.test(readFileSync(statePaths(stateDir).supervisorLog, 'utf8')), 60_000, 200);
+    await waitUntil(`${replica} re-cloned`, () => /its data dir is corrupt \(mariadbd said: \[ERROR\] InnoDB: Inconsistent tablespace ID in \.\/ibdata1\): re-cloned from db-\w/.test(readFileSync(statePaths(stateDir).supervisorLog, 'utf8')), 60_000, 200);
     const clonedMs = Date.now() - t0;
     await waitUntil(`${replica} replicating again`, async () => {
       const r = await tier('status', '--json');

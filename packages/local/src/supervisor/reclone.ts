@@ -50,7 +50,7 @@ export type RecloneDecision =
  */
 export function recloneDecision(node: string, dataDir: { systemTables: boolean; corruption: string | null }, topology: DbTopology | null, running: ReadonlySet<string>): RecloneDecision {
   if (dataDir.systemTables && dataDir.corruption === null) return { kind: 'keep' };
-  const why = !dataDir.systemTables ? 'its data dir was unusable (no system tables)' : `its data dir is corrupt (mariadbd: "${dataDir.corruption}")`;
+  const why = !dataDir.systemTables ? 'its data dir was unusable (no system tables)' : `its data dir is corrupt (mariadbd said: ${dataDir.corruption})`;
   if (topology?.primary === node) {
     return {
       kind: 'refuse',
