@@ -16,7 +16,7 @@ export default defineStack({
   // targetRpsPerInstance is left to the capacity benchmark: its knee × targetUtilisation.
   scaling: { targetUtilisation: 0.6, targetCpuPercent: 60, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 300 },
   slo: { p99Ms: 250, errorRate: 0.001 },
-  database: { replicas: 2, instanceClass: 'db.r6g.xlarge', failoverAfterMs: 1000, semiSyncTimeoutMs: 10_000, deletionProtection: true },
+  database: { replicas: 2, instanceClass: 'db.r6g.xlarge', failoverAfterMs: 1000, stallFailoverAfterMs: 5000, semiSyncTimeoutMs: 10_000, deletionProtection: true },
   cache: { replicas: 2, sentinels: 3, quorum: 2, downAfterMs: 1000, nodeType: 'cache.r7g.large', ttlSeconds: 60 },
   backup: { retentionDays: 14, fullEveryHours: 24, window: '02:00-03:00', copyToSecondary: true },
   delivery: { githubRepository: 'conduit-platform/conduit', environments: ['staging', 'production'], nodeMajor: 22 },

@@ -143,6 +143,11 @@ export function invariants(d: ParsedDefinition, r: Omit<ResolvedDefinition, keyo
       `database.failoverAfterMs (${d.database.failoverAfterMs}) must be < database.semiSyncTimeoutMs (${d.database.semiSyncTimeoutMs}): fail over before the primary silently degrades to async`,
     );
   }
+  if (d.database.stallFailoverAfterMs < d.database.failoverAfterMs) {
+    problems.push(
+      `database.stallFailoverAfterMs (${d.database.stallFailoverAfterMs}) must be >= database.failoverAfterMs (${d.database.failoverAfterMs}): a silent primary may still come back, a gone one does not`,
+    );
+  }
   if (d.backup.copyToSecondary && d.regions.secondary === null) {
     problems.push('backup.copyToSecondary (true) needs regions.secondary: set a secondary region or copyToSecondary: false');
   }

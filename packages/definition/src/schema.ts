@@ -265,14 +265,19 @@ export const definitionSchema = z
         databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).default('conduit').describe('default: conduit'),
         /** Semi-synchronous replication timeout before the primary falls back to async (locally). */
         semiSyncTimeoutMs: positiveInt.default(10_000).describe('default: 10000 ms'),
-        /** How long the primary must be unreachable before the failover controller promotes a replica. */
+        /**
+         * How long the primary must be gone before the failover controller promotes a replica: its own socket
+         * refuses connections (nothing listens: the process died or is shutting down) and the writer endpoint
+         * (HAProxy) gets no answer from it either. Both paths must agree: one of them failing alone (a full
+         * connection table, the controller's own slowness, HAProxy) promotes nothing.
+         */
         failoverAfterMs: z.number().int().min(200).default(1000).describe('default: 1000 ms'),
         /**
-         * How long an API instance retries a statement that surely did not run (no connection to the writer,
-         * the demoted primary's read-only refusal) and any read, before answering 503: covers a failover
-         * (promotion after failoverAfterMs + ~0.3 s) so clients never see it. A write that may have run is
-         * never retried. 0 = no retry.
+         * How long the primary may stay connected but silent on both paths (the connection is accepted, nothing
+         * answers: a SIGSTOP, a frozen disk, a starved machine) before a replica is promoted. Longer than
+         * failoverAfterMs: a stall may end by itself, and a promotion then costs every session the primary held.
          */
+        stallFailoverAfterMs: z.number().int().min(200).default(5000).describe('default: 5000 ms'),
         /**
          * What a commit waits for on the local MariaDB nodes (every node: any of them may become the primary).
          * `full`: sync_binlog=1 and innodb_flush_log_at_trx_commit=1, an acknowledged commit is on disk and
@@ -290,6 +295,12 @@ export const definitionSchema = z
          * since when writes may be lost, and the old primary's extra transactions are saved when it returns.
          */
         asyncPrimaryFailover: z.enum(['wait', 'promote']).default('wait').describe('default: wait'),
+        /**
+         * How long an API instance retries a statement that surely did not run (no connection to the writer,
+         * the demoted primary's read-only refusal) and any read, before answering 503: covers a failover
+         * (promotion after failoverAfterMs + ~0.3 s) so clients never see it. A write that may have run is
+         * never retried. 0 = no retry.
+         */
         clientRetryBudgetMs: z.number().int().min(0).max(30_000).default(3000).describe('default: 3000 ms'),
         /** A replica further behind than this leaves the reader endpoint until it catches up (local failover controller). */
         readerMaxLagSeconds: z.number().int().min(0).max(3600).default(2).describe('default: 2 s'),

@@ -104,6 +104,12 @@ describe('invariants name the fields and values', () => {
     expect(problemsOf({ database: { failoverAfterMs: 20_000 } })[0]).toMatch(/database.failoverAfterMs \(20000\) must be < database.semiSyncTimeoutMs \(10000\)/);
   });
 
+  it('rejects a stall threshold shorter than the failure threshold', () => {
+    expect(problemsOf({ database: { failoverAfterMs: 3000, stallFailoverAfterMs: 2000 } })).toContain(
+      'database.stallFailoverAfterMs (2000) must be >= database.failoverAfterMs (3000): a silent primary may still come back, a gone one does not',
+    );
+  });
+
   it('rejects copies to a missing secondary region', () => {
     expect(problemsOf({ regions: { secondary: null } })[0]).toMatch(/backup.copyToSecondary/);
   });

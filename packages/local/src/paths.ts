@@ -67,6 +67,11 @@ export function statePaths(stateDir: string, varnishInTmp = false) {
     topology: join(root, 'db-topology.json'),
     /** The DB tier's redundancy against the definition, and since when (written by the failover controller). */
     dbRedundancy: join(root, 'db-redundancy.json'),
+    /**
+     * The primary's last observed semi-sync state (committing with a replica's acknowledgement or alone, since
+     * when): a restarted supervisor still refuses to promote past a primary that was committing alone.
+     */
+    dbSemiSync: join(root, 'db-semisync.json'),
     /** Transactions a returning node held that no replica had, saved before the controller undid them (one file per rewind). */
     errant: join(root, 'errant'),
     /** Every supervised process (rewritten whenever one starts, stops or is replaced). */

@@ -77,6 +77,18 @@ export function readRedundancy(paths: Pick<StatePaths, 'dbRedundancy'>): Redunda
 }
 export const writeRedundancy = (paths: Pick<StatePaths, 'dbRedundancy'>, r: RedundancyState) => writeFileAtomic(paths.dbRedundancy, JSON.stringify(r, null, 2) + '\n');
 
+/** The primary's last observed semi-sync state: `async` when it committed without any replica's acknowledgement, since `since` (ms). */
+export interface SemiSyncMemory {
+  node: string;
+  async: boolean;
+  since: number;
+}
+export function readSemiSyncMemory(paths: Pick<StatePaths, 'dbSemiSync'>): SemiSyncMemory | null {
+  const m = readJson<SemiSyncMemory>(paths.dbSemiSync);
+  return m && typeof m.node === 'string' && typeof m.async === 'boolean' && typeof m.since === 'number' ? m : null;
+}
+export const writeSemiSyncMemory = (paths: Pick<StatePaths, 'dbSemiSync'>, m: SemiSyncMemory) => writeFileAtomic(paths.dbSemiSync, JSON.stringify(m, null, 2) + '\n');
+
 /**
  * One holder at a time (a `tier up`, a drill): the lock file holds the holder's pid. A lock left by a
  * dead process is taken over. Returns the release function.

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { compareGtid, decide, errantTail, hasErrantTransactions, mergeGtid, redundancy, type Memory, type NodeState, type Observed, type Policy } from '../src/controllers/db-failover-decide.js';
 import { planSteps } from '../src/controllers/db-failover-steps.js';
 
-const policy: Policy = { failoverAfterMs: 1000, semiSyncTimeoutMs: 10_000, maxReaderLagSeconds: 2, asyncPrimaryFailover: 'wait' };
+const policy: Policy = { failoverAfterMs: 1000, stallFailoverAfterMs: 5000, semiSyncTimeoutMs: 10_000, maxReaderLagSeconds: 2, asyncPrimaryFailover: 'wait' };
 const goodSemi = { masterEnabled: true, masterStatus: true, masterClients: 2, waitPoint: 'AFTER_SYNC', waitNoSlave: false, timeoutMs: 10_000, slaveEnabled: false };
 const replicaSemi = { ...goodSemi, masterEnabled: false, masterStatus: false, masterClients: 0, slaveEnabled: true };
 
@@ -19,10 +19,13 @@ const replica = (name: string, source: string, applied: string, received = appli
 const down = (name: string, error = 'ECONNREFUSED'): NodeState => ({ ...primary(name, ''), reachable: false, error, readOnly: true });
 
 const topo = (p: string) => ({ primary: p, replicas: ['db-a', 'db-b', 'db-c'].filter((n) => n !== p), updatedAt: '2026-01-01T00:00:00Z' });
+// A primary unreachable on its socket is unreachable through the writer endpoint too, unless a test says otherwise.
+const closed = { answered: false, detail: 'connection closed without an answer' };
 const observed = (now: number, nodes: NodeState[], p = 'db-a', extra: Partial<Observed> = {}): Observed => ({
   now, topology: topo(p), nodes,
   writer: Object.fromEntries(nodes.map((n) => [n.name, n.name === p ? 'ready' : 'maint'])),
   reader: Object.fromEntries(nodes.map((n) => [n.name, 'ready'])),
+  ...(nodes.find((n) => n.name === p)?.reachable === false ? { writerEndpoint: closed } : {}),
   ...extra,
 });
 const none: Memory = { unreachableSince: {} };
@@ -53,15 +56,52 @@ describe('db failover decisions', () => {
   it('waits failoverAfterMs, then promotes the replica that received the most', () => {
     const nodes = [down('db-a'), replica('db-b', 'db-a', '0-1-98', '0-1-100'), replica('db-c', 'db-a', '0-1-99', '0-1-99')];
     const first = decide(observed(10_000, nodes), none, policy);
-    expect(first.decision).toMatchObject({ kind: 'wait', sentence: 'primary db-a unreachable (ECONNREFUSED); failing over if it stays so for 1.0 s' });
+    expect(first.decision).toMatchObject({ kind: 'wait', sentence: 'primary db-a unreachable (ECONNREFUSED; writer endpoint: connection closed without an answer), gone; failing over if it stays so for 1.0 s' });
     const still = decide(observed(10_900, nodes), first.memory, policy);
     expect(still.decision.kind).toBe('wait');
     const go = decide(observed(11_200, nodes), still.memory, policy);
     expect(go.decision).toMatchObject({ kind: 'failover', from: 'db-a', to: 'db-b', waitForGtid: '0-1-100', repoint: ['db-c'] });
     expect((go.decision as { sentence: string }).sentence).toBe(
-      'promoted db-b: primary db-a unreachable for 1.2 s (ECONNREFUSED), db-b has the most advanced GTID 0-1-100 (db-c: 0-1-99); ' +
+      'promoted db-b: primary db-a unreachable for 1.2 s (ECONNREFUSED; writer endpoint: connection closed without an answer), db-b has the most advanced GTID 0-1-100 (db-c: 0-1-99); ' +
         'fenced db-a at the writer endpoint, repointed db-c, writer endpoint now db-b',
     );
+  });
+
+  it('confirms the failure from two paths: a primary answering through the writer endpoint is never failed over', () => {
+    const nodes = [down('db-a', 'ER_CON_COUNT_ERROR'), ...healthy().slice(1)];
+    const answering = { writerEndpoint: { answered: true, detail: 'handshake' } };
+    let m = none;
+    for (const now of [0, 2_000, 60_000]) {
+      const r = decide(observed(now, nodes, 'db-a', answering), m, policy);
+      expect(r.decision).toEqual({ kind: 'wait', node: 'db-a', sentence: 'primary db-a unreachable on its socket (ER_CON_COUNT_ERROR) but answering through the writer endpoint (handshake): not failing over' });
+      expect(r.memory.unreachableSince).toEqual({});
+      m = r.memory;
+    }
+    // The clock starts when both paths fail, not when the socket alone did.
+    const both = decide(observed(60_500, nodes), m, policy);
+    expect(both.decision.kind).toBe('wait');
+    expect(decide(observed(61_600, nodes), both.memory, policy).decision.kind).toBe('failover');
+  });
+
+  it('waits stallFailoverAfterMs, not failoverAfterMs, for a primary that is silent rather than gone', () => {
+    const silent = { ...down('db-a', 'TIMEOUT: no answer in 600 ms'), stalled: true };
+    const nodes = [silent, ...healthy().slice(1)];
+    const stall = { writerEndpoint: { answered: false, detail: 'no answer in 600 ms' } };
+    const first = decide(observed(0, nodes, 'db-a', stall), none, policy);
+    expect(first.decision).toEqual({
+      kind: 'wait', node: 'db-a',
+      sentence: 'primary db-a unreachable (TIMEOUT: no answer in 600 ms; writer endpoint: no answer in 600 ms), silent (connected, no answer: a stall may end); failing over if it stays so for 5.0 s',
+    });
+    // A one-second (and a four-second) stall promotes nothing.
+    let m = first.memory;
+    for (const now of [1_000, 1_500, 4_900]) {
+      const r = decide(observed(now, nodes, 'db-a', stall), m, policy);
+      expect(r.decision.kind).toBe('wait');
+      m = r.memory;
+    }
+    expect(decide(observed(5_100, nodes, 'db-a', stall), m, policy).decision).toMatchObject({ kind: 'failover', from: 'db-a' });
+    // Silent then gone (the stalled process was killed): the shorter threshold applies from the same start.
+    expect(decide(observed(1_200, [down('db-a'), ...healthy().slice(1)]), first.memory, policy).decision).toMatchObject({ kind: 'failover', from: 'db-a' });
   });
 
   it('forgets an outage once the primary answers again', () => {
@@ -185,7 +225,7 @@ describe('a primary lost while it committed asynchronously', () => {
     const r = decide(observed(13_500, lost), first.memory, policy);
     expect(r.decision).toEqual({
       kind: 'blocked',
-      sentence: 'not promoting: primary db-a unreachable for 1.5 s (ECONNREFUSED), committing without any replica\'s acknowledgement for 3.5 s before it was lost, so no replica is sure to hold every acknowledged write (database.asyncPrimaryFailover: wait); waiting for db-a to come back or for an operator',
+      sentence: 'not promoting: primary db-a unreachable for 1.5 s (ECONNREFUSED; writer endpoint: connection closed without an answer), committing without any replica\'s acknowledgement for 3.5 s before it was lost, so no replica is sure to hold every acknowledged write (database.asyncPrimaryFailover: wait); waiting for db-a to come back or for an operator',
     });
   });
   it('is failed over with asyncPrimaryFailover promote, saying since when writes may be lost', () => {

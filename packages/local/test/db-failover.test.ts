@@ -28,7 +28,7 @@ const definition = resolve({
   backup: { copyToSecondary: false },
   // promote: the rewind test below makes the primary commit alone, then kills it, to get an errant transaction
   // (with the default `wait` the controller would not promote; drills/replicas-lost-then-primary-dies shows that).
-  database: { replicas: 2, failoverAfterMs: 1000, semiSyncTimeoutMs: 5000, asyncPrimaryFailover: 'promote' },
+  database: { replicas: 2, failoverAfterMs: 1000, stallFailoverAfterMs: 3000, semiSyncTimeoutMs: 5000, asyncPrimaryFailover: 'promote' },
   local: {
     stateDir,
     ports: {
@@ -177,6 +177,42 @@ describe('db failover controller on real MariaDB', () => {
     for (let i = 0; i < max; i++) if ((await controller.tick()) === null) return;
     throw new Error(`controller never settled: ${sentences.slice(-3).join(' | ')}`);
   };
+  /**
+   * Writes through the writer endpoint (one connection, reconnecting on error: a small closed loop is enough here)
+   * while the controller ticks as the supervisor runs it; `end()` stops both.
+   */
+  function writesWhileTicking(prefix: string, on: { ok?: (startedAt: number) => void; fail?: () => void } = {}) {
+    const acked: string[] = [];
+    const failed: string[] = [];
+    let stop = false;
+    const writer = (async () => {
+      let c: mysql.Connection | null = null;
+      for (let i = 0; !stop; i++) {
+        const id = `${prefix}${i}`;
+        const startedAt = Date.now();
+        try {
+          c ??= await mysql.createConnection({ host: '127.0.0.1', port: definition.local.ports.dbWriter, user: 'root', password: '', connectTimeout: 1000 });
+          await c.query('INSERT INTO ledger.writes (id) VALUES (?)', [id]);
+          acked.push(id);
+          on.ok?.(startedAt);
+        } catch {
+          on.fail?.();
+          failed.push(id);
+          c?.destroy();
+          c = null;
+          await sleep(20);
+        }
+      }
+      c?.destroy();
+    })();
+    const loop = (async () => {
+      while (!stop) {
+        await controller.tick();
+        await sleep(250);
+      }
+    })();
+    return { acked, failed, end: async () => { stop = true; await Promise.all([writer, loop]); } };
+  }
 
   it('leaves a healthy cluster alone, with semi-sync on and not degraded to async', async () => {
     await tickUntilQuiet();
@@ -186,42 +222,15 @@ describe('db failover controller on real MariaDB', () => {
   });
 
   it('promotes a replica when the primary dies under writes, loses nothing acknowledged, and rejoins the old primary', async () => {
-    const acked: string[] = [];
-    const failed: string[] = [];
-    let stop = false;
     let killedAt = 0;
     // Writes "resume" only with a write that started after one failed post-kill: an INSERT already
     // answered by the old primary can resolve just after the kill and must not count.
     let firstFailAfterKill = 0;
     let firstOkAfterKill = 0;
-    // Writes through the writer endpoint, one connection, reconnecting on error: a small closed loop is enough here.
-    const writer = (async () => {
-      let c: mysql.Connection | null = null;
-      for (let i = 0; !stop; i++) {
-        const id = `w${i}`;
-        const startedAt = Date.now();
-        try {
-          c ??= await mysql.createConnection({ host: '127.0.0.1', port: definition.local.ports.dbWriter, user: 'root', password: '', connectTimeout: 1000 });
-          await c.query('INSERT INTO ledger.writes (id) VALUES (?)', [id]);
-          acked.push(id);
-          if (firstFailAfterKill && startedAt > firstFailAfterKill && !firstOkAfterKill) firstOkAfterKill = Date.now();
-        } catch {
-          if (killedAt && !firstFailAfterKill) firstFailAfterKill = Date.now();
-          failed.push(id);
-          c?.destroy();
-          c = null;
-          await sleep(20);
-        }
-      }
-      c?.destroy();
-    })();
-    // The controller's loop, as the supervisor runs it.
-    const loop = (async () => {
-      while (!stop) {
-        await controller.tick();
-        await sleep(250);
-      }
-    })();
+    const { acked, failed, end } = writesWhileTicking('w', {
+      ok: (startedAt) => { if (firstFailAfterKill && startedAt > firstFailAfterKill && !firstOkAfterKill) firstOkAfterKill = Date.now(); },
+      fail: () => { if (killedAt && !firstFailAfterKill) firstFailAfterKill = Date.now(); },
+    });
     await sleep(1500);
     expect(acked.length).toBeGreaterThan(20);
     process.kill(children.get('db-a')!.pid!, 'SIGKILL');
@@ -229,15 +238,15 @@ describe('db failover controller on real MariaDB', () => {
     const deadline = Date.now() + 10_000;
     while (!firstOkAfterKill && Date.now() < deadline) await sleep(50);
     await sleep(1000);
-    stop = true;
-    await Promise.all([writer, loop]);
+    await end();
 
     const resumeMs = firstOkAfterKill - killedAt;
     expect(firstOkAfterKill, `writes never resumed: ${sentences.join(' | ')}`).toBeGreaterThan(0);
     expect(resumeMs).toBeLessThanOrEqual(3000);
     const promotion = sentences.find((s) => s.startsWith('promoted '));
     expect(promotion !== undefined, `no promotion said: ${sentences.join(' | ')}`).toBe(true);
-    expect(promotion).toMatch(/^promoted db-[bc]: primary db-a unreachable for 1\.\d s \(ECONNREFUSED\), db-[bc] has the most advanced GTID 0-1-\d+/);
+    // Confirmed from both paths: its socket refuses, and the writer endpoint gets no answer from it.
+    expect(promotion).toMatch(/^promoted db-[bc]: primary db-a unreachable for 1\.\d s \(ECONNREFUSED; writer endpoint: connection closed without an answer\), db-[bc] has the most advanced GTID 0-1-\d+/);
     const topology = readTopology(paths)!;
     expect(topology.primary).toMatch(/^db-[bc]$/);
     const newPrimary = nodes.find((n) => n.name === topology.primary)!;
@@ -366,5 +375,86 @@ describe('db failover controller on real MariaDB', () => {
     expect(acked.filter((id) => !present.has(id))).toEqual([]);
     console.log(`[db-failover] half-done promotion of ${r1.name} resumed:\n  ${logs.join('\n  ')}`);
     await startNode(oldPrimary);
+  }, 60_000);
+  it('does not promote on a stall shorter than stallFailoverAfterMs; a longer one promotes; nothing acknowledged is lost', async () => {
+    await tickUntilQuiet();
+    const p = nodes.find((n) => n.name === readTopology(paths)!.primary)!;
+    const pid = children.get(p.name)!.pid!;
+    const { acked, failed, end } = writesWhileTicking('stall-');
+    const from = sentences.length;
+    await sleep(500);
+
+    // 2 s frozen: twice failoverAfterMs, below stallFailoverAfterMs (3 s). Both paths see it silent; nothing is promoted.
+    process.kill(pid, 'SIGSTOP');
+    await sleep(2000);
+    process.kill(pid, 'SIGCONT');
+    await sleep(1000);
+    const short = sentences.slice(from);
+    expect(readTopology(paths)!.primary).toBe(p.name);
+    expect(short.filter((s) => s.startsWith('promoted')), short.join(' | ')).toEqual([]);
+    expect(short.find((s) => s.startsWith(`primary ${p.name} unreachable`)), short.join(' | ')).toMatch(/ETIMEDOUT|TIMEOUT/);
+    expect(short.find((s) => s.startsWith(`primary ${p.name} unreachable`))).toMatch(/silent \(connected, no answer: a stall may end\); failing over if it stays so for 3\.0 s$/);
+    expect(failed).toEqual([]);
+
+    // Frozen for good: promoted once stallFailoverAfterMs has passed on both paths.
+    const stoppedAt = Date.now();
+    process.kill(pid, 'SIGSTOP');
+    const deadline = Date.now() + 10_000;
+    while (readTopology(paths)!.primary === p.name && Date.now() < deadline) await sleep(50);
+    const promotedAfterMs = Date.now() - stoppedAt;
+    process.kill(pid, 'SIGCONT');
+    await sleep(1500);
+    await end();
+    const promotion = sentences.slice(from).find((s) => s.startsWith('promoted'));
+    expect(promotion, sentences.slice(from).join(' | ')).toMatch(new RegExp(`^promoted db-[abc]: primary ${p.name} unreachable for [34]\\.\\d s \\((ETIMEDOUT|TIMEOUT): no answer in 600 ms; writer endpoint: no answer in 600 ms\\)`));
+    // The threshold, plus a tick (~0.85 s while a node is silent: the 600 ms observation deadline + 250 ms), plus the
+    // promotion: STOP SLAVE on the candidate waits ~2 s for its IO thread, blocked reading from the frozen primary.
+    expect(promotedAfterMs).toBeGreaterThanOrEqual(3000);
+    expect(promotedAfterMs).toBeLessThan(7000);
+
+    // The resumed old primary is fenced and rejoins; every acknowledged write is on the new primary.
+    await tickUntilQuiet(40);
+    const primary = nodes.find((n) => n.name === readTopology(paths)!.primary)!;
+    expect((await q(p, 'SELECT @@global.read_only AS ro'))[0]!.ro).toBe(1);
+    expect(Number((await q(p, 'SHOW SLAVE STATUS'))[0]!.Master_Port)).toBe(primary.port);
+    const present = new Set((await q(primary, "SELECT id FROM ledger.writes WHERE id LIKE 'stall-%'")).map((r) => String(r.id)));
+    expect(acked.filter((id) => !present.has(id))).toEqual([]);
+    console.log(`[db-failover] 2 s stall: no promotion, 0 failed writes; frozen primary promoted away after ${promotedAfterMs} ms; ${acked.length} acknowledged, ${failed.length} failed, 0 lost\n  ${sentences.slice(from).join('\n  ')}`);
+  }, 60_000);
+  it('remembers across a controller restart that the lost primary was committing alone, and does not promote past it', async () => {
+    await tickUntilQuiet(40);
+    const p = nodes.find((n) => n.name === readTopology(paths)!.primary)!;
+    const replicas = nodes.filter((n) => n !== p);
+    // The replicas stop acknowledging: the primary commits alone (semi-sync has no client, wait_no_slave OFF).
+    for (const r of replicas) await q(r, 'STOP SLAVE IO_THREAD');
+    await q(p, "INSERT INTO ledger.writes (id) VALUES ('alone-1')");
+    for (let i = 0; i < 8; i++) {
+      await controller.tick();
+      await sleep(100);
+    }
+    expect(JSON.parse(readFileSync(paths.dbSemiSync, 'utf8'))).toMatchObject({ node: p.name, async: true });
+    // The primary dies; so does the supervisor that watched it: a new controller starts with an empty memory but the file.
+    process.kill(children.get(p.name)!.pid!, 'SIGKILL');
+    for (const r of replicas) await q(r, 'START SLAVE IO_THREAD');
+    const said: string[] = [];
+    const waitDefinition = { ...definition, database: { ...definition.database, asyncPrimaryFailover: 'wait' as const } };
+    const fresh = createDbFailoverController({ definition: waitDefinition, paths, secrets: { replUser: repl.user, replPassword: repl.password, adminUser: admin.user, adminPassword: admin.password }, log: (s) => said.push(s) });
+    const until = Date.now() + 2500;
+    while (Date.now() < until) {
+      await fresh.tick();
+      await sleep(250);
+    }
+    expect(readTopology(paths)!.primary).toBe(p.name);
+    expect(said.find((s) => s.startsWith('not promoting')), said.join(' | ')).toMatch(
+      new RegExp(`^not promoting: primary ${p.name} unreachable for \\d\\.\\d s \\(ECONNREFUSED; .*\\), committing without any replica's acknowledgement for \\d+\\.\\d s before it was lost`),
+    );
+    // It comes back (restarted as the primary it still is: its crash recovery keeps what it acknowledged) and is reopened.
+    await startNode(p, ['--init-rpl-role=MASTER']);
+    for (let i = 0; i < 40 && (await fresh.tick()) !== null; i++) await sleep(100);
+    const target = String((await q(p, 'SELECT @@global.gtid_current_pos AS g'))[0]!.g);
+    for (const r of replicas) expect(Number((await q(r, `SELECT MASTER_GTID_WAIT('${target}', 10) AS w`))[0]!.w)).toBe(0);
+    for (const n of nodes) expect(Number((await q(n, "SELECT COUNT(*) AS n FROM ledger.writes WHERE id = 'alone-1'"))[0]!.n), n.name).toBe(1);
+    expect(JSON.parse(readFileSync(paths.dbSemiSync, 'utf8'))).toMatchObject({ node: p.name, async: false });
+    console.log(`[db-failover] a fresh controller read ${paths.dbSemiSync}:\n  ${said.join('\n  ')}`);
   }, 60_000);
 });

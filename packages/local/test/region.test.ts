@@ -1,7 +1,8 @@
 // Integration: a small real region (2 zones, 2 API instances, 2 front instances, 1 replica) brought
 // up by the real `tier` CLI, checked through the edge, then destroyed with nothing left behind.
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -449,6 +450,28 @@ describe('a small region', () => {
     } finally {
       await c.end();
     }
+  }, 120_000);
+
+  it('re-clones a replica whose MariaDB no longer starts on its corrupt data dir (a garbled ibdata1), which then rejoins', async () => {
+    const replica = readRegion(stateDir).topology!.replicas[0]!;
+    const old = proc(replica).pid!;
+    const dataDir = join(statePaths(stateDir).data, replica);
+    process.kill(old, 'SIGKILL');
+    // Its system tablespace's first page overwritten: InnoDB refuses to start ("Inconsistent tablespace ID").
+    const fd = openSync(join(dataDir, 'ibdata1'), 'r+');
+    writeSync(fd, randomBytes(16384), 0, 16384, 0);
+    closeSync(fd);
+    const t0 = Date.now();
+    await waitUntil(`${replica} re-cloned`, () => /its data dir is corrupt \(mariadbd said: \[ERROR\] InnoDB: Inconsistent tablespace ID in \.\/ibdata1\): re-cloned from db-\w/.test(readFileSync(statePaths(stateDir).supervisorLog, 'utf8')), 60_000, 200);
+    const clonedMs = Date.now() - t0;
+    await waitUntil(`${replica} replicating again`, async () => {
+      const r = await tier('status', '--json');
+      return JSON.parse(r.stdout).processes.some((p: { name: string; detail: string | null }) => p.name === replica && p.detail?.startsWith('replicating from'));
+    }, 30_000, 500);
+    everyPid.push(proc(replica).pid!);
+    // The corrupt dir is kept beside the new one, for a post-mortem.
+    expect(readdirSync(statePaths(stateDir).data).some((f) => f.startsWith(`${replica}.broken-`))).toBe(true);
+    console.log(`[region] corrupt ${replica}: re-cloned ${(clonedMs / 1000).toFixed(1)} s after the kill, replicating ${((Date.now() - t0) / 1000).toFixed(1)} s after it`);
   }, 120_000);
 
   describe('rolling deploys', () => {

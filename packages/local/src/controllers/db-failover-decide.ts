@@ -3,7 +3,9 @@
 //
 // Order of concerns, one decision per tick (every step is safe to repeat; the next tick re-observes):
 //   1. fencing: a node that is not the primary must never be writable;
-//   2. the primary is unreachable: wait failoverAfterMs, then promote the replica with the most advanced GTID;
+//   2. the primary is unreachable on its socket and through the writer endpoint (both paths): wait
+//      failoverAfterMs when it is gone (refused), stallFailoverAfterMs when it is silent (a stall may end),
+//      then promote the replica with the most advanced GTID;
 //   3. the primary restarted read-only (every node starts fenced): reopen it for writes;
 //   4. the writer endpoint points at the primary and nowhere else;
 //   5. semi-sync: master side on the primary only (AFTER_SYNC, wait_no_slave OFF), slave side on replicas;
@@ -46,6 +48,8 @@ export interface NodeState {
   reachable: boolean;
   /** Why it is unreachable (connect refused, timeout…), null when reachable. */
   error: string | null;
+  /** Unreachable because nothing answered before the deadline (a stall), not because nothing listens (gone). */
+  stalled?: boolean;
   readOnly: boolean;
   replication: ReplicationState | null;
   gtidCurrentPos: string;
@@ -71,6 +75,11 @@ export interface Observed {
   /** HAProxy admin state of each server of be_db_writer / be_db_reader; null when HAProxy is not reachable. */
   writer: Record<string, ServerAdminState> | null;
   reader: Record<string, ServerAdminState> | null;
+  /**
+   * The second path to the primary, probed only while its socket does not answer: what a bare connection to the
+   * writer endpoint got (`answered` only when HAProxy routes the writer to the primary alone). Absent: not probed.
+   */
+  writerEndpoint?: { answered: boolean; detail: string };
 }
 
 /** What the controller remembers between ticks (only timing: the rest is re-observed). */
@@ -86,6 +95,8 @@ export interface Memory {
 
 export interface Policy {
   failoverAfterMs: number;
+  /** database.stallFailoverAfterMs: the threshold while the primary is silent rather than gone. */
+  stallFailoverAfterMs: number;
   semiSyncTimeoutMs: number;
   /** A replica further behind than this leaves the reader endpoint. */
   maxReaderLagSeconds: number;
@@ -198,8 +209,10 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Pure: the observed state and the memory in, one decision out. Also returns the memory for the next tick. */
 export function decide(o: Observed, memory: Memory, policy: Policy): { decision: Decision; memory: Memory } {
+  // The primary's outage counts only while both paths fail: its socket, and the writer endpoint the clients use.
+  const answersThroughEndpoint = (n: NodeState) => n.name === o.topology?.primary && o.writerEndpoint?.answered === true;
   const unreachableSince: Record<string, number> = {};
-  for (const n of o.nodes) if (!n.reachable) unreachableSince[n.name] = memory.unreachableSince[n.name] ?? o.now;
+  for (const n of o.nodes) if (!n.reachable && !answersThroughEndpoint(n)) unreachableSince[n.name] = memory.unreachableSince[n.name] ?? o.now;
   const next: Memory = { unreachableSince, lastSemiSync: memory.lastSemiSync };
   const d = (decision: Decision) => ({ decision, memory: next });
 
@@ -224,11 +237,21 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
   }
 
   // 2. The primary is unreachable.
+  if (!primary.reachable && answersThroughEndpoint(primary)) {
+    return d({
+      kind: 'wait',
+      node: primary.name,
+      sentence: `primary ${primary.name} unreachable on its socket (${primary.error ?? 'no answer'}) but answering through the writer endpoint (${o.writerEndpoint!.detail}): not failing over`,
+    });
+  }
   if (!primary.reachable) {
     const since = unreachableSince[primary.name]!;
     const down = o.now - since;
-    if (down < policy.failoverAfterMs) {
-      return d({ kind: 'wait', node: primary.name, sentence: `primary ${primary.name} unreachable (${primary.error ?? 'no answer'}); failing over if it stays so for ${secs(policy.failoverAfterMs)}` });
+    const threshold = primary.stalled ? policy.stallFailoverAfterMs : policy.failoverAfterMs;
+    const why = `${primary.error ?? 'no answer'}; writer endpoint: ${o.writerEndpoint?.detail ?? 'not probed'}`;
+    if (down < threshold) {
+      const kind = primary.stalled ? 'silent (connected, no answer: a stall may end)' : 'gone';
+      return d({ kind: 'wait', node: primary.name, sentence: `primary ${primary.name} unreachable (${why}), ${kind}; failing over if it stays so for ${secs(threshold)}` });
     }
     const candidates = others
       .filter((n) => n.reachable)
@@ -242,7 +265,7 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
       return d({
         kind: 'blocked',
         sentence:
-          `not promoting: primary ${primary.name} unreachable for ${secs(down)} (${primary.error ?? 'no answer'})${asyncFor}, so no replica is sure to hold every acknowledged write ` +
+          `not promoting: primary ${primary.name} unreachable for ${secs(down)} (${why})${asyncFor}, so no replica is sure to hold every acknowledged write ` +
           `(database.asyncPrimaryFailover: wait); waiting for ${primary.name} to come back or for an operator`,
       });
     }
@@ -255,7 +278,7 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
       waitForGtid: best.gtid,
       repoint: rest.map((c) => c.n.name),
       sentence:
-        `promoted ${best.n.name}: primary ${primary.name} unreachable for ${secs(down)} (${primary.error ?? 'no answer'}), ` +
+        `promoted ${best.n.name}: primary ${primary.name} unreachable for ${secs(down)} (${why}), ` +
         `${best.n.name} has the most advanced GTID ${best.gtid || 'empty'}${cmp}; fenced ${primary.name} at the writer endpoint, ` +
         `${rest.length ? `repointed ${rest.map((c) => c.n.name).join(', ')}, ` : ''}writer endpoint now ${best.n.name}` +
         (wasAsync ? `; WARNING: ${primary.name} was committing asynchronously since ${new Date(wasAsync.since).toISOString()}: writes acknowledged since then may be lost (database.asyncPrimaryFailover: promote)` : ''),

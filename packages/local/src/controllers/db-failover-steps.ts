@@ -10,7 +10,11 @@ const WRITER_BACKEND = BACKENDS.dbWriter;
 const READER_BACKEND = BACKENDS.dbReader;
 
 export type Step =
-  | { kind: 'sql'; node: string; sql: string[]; /** A failure is ignored (e.g. fencing a node that may be gone). */ bestEffort: boolean }
+  | {
+      kind: 'sql'; node: string; sql: string[]; /** A failure is ignored (e.g. fencing a node that may be gone). */ bestEffort: boolean;
+      /** Deadline of this step when shorter than the controller's default (a node that may be frozen must not hold a promotion). */
+      timeoutMs?: number;
+    }
   /** Waits until the node has applied everything it received (MASTER_GTID_WAIT). */
   | { kind: 'gtid-wait'; node: string; gtid: string; timeoutMs: number }
   | { kind: 'haproxy'; commands: string[]; bestEffort: boolean }
@@ -74,8 +78,9 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
           ],
           bestEffort: true,
         },
-        // If it answers again, it must not take writes (it is unreachable, so this usually fails: fine).
-        { kind: 'sql', node: decision.from, sql: ['SET GLOBAL read_only = ON'], bestEffort: true },
+        // If it answers again, it must not take writes (it is unreachable, so this usually fails: fine). A frozen
+        // primary accepts the connection and never answers: a short deadline, the ticks fence it once it resumes.
+        { kind: 'sql', node: decision.from, sql: ['SET GLOBAL read_only = ON'], bestEffort: true, timeoutMs: 300 },
         // Apply the relay log before opening: the acknowledged writes it received must be in its tables.
         { kind: 'gtid-wait', node: to.name, gtid: decision.waitForGtid, timeoutMs: 5000 },
         { kind: 'sql', node: to.name, sql: primarySql(ctx.policy.semiSyncTimeoutMs), bestEffort: false },

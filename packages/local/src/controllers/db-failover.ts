@@ -10,8 +10,8 @@ import { decide, redundancy, type Memory, type NodeState, type Observed, type Po
 import { planSteps, type Step } from './db-failover-steps.js';
 import { BACKENDS } from '../generators/haproxy.js';
 import { dbDataDir, dbSocket, errantFile, type StatePaths } from '../paths.js';
-import { CLONE_INFO_FILE, cloneGtid, flashback, saveBinlogTail, haproxyAct, haproxyCommand, parseShowStat, runSql, withNode } from '../runner/index.js';
-import { readRedundancy, readRegionRole, readTopology, writeRedundancy, writeTopology } from '../state.js';
+import { CLONE_INFO_FILE, cloneGtid, flashback, saveBinlogTail, haproxyAct, haproxyCommand, mysqlGreeting, parseShowStat, runSql, withNode } from '../runner/index.js';
+import { readRedundancy, readRegionRole, readSemiSyncMemory, readTopology, writeRedundancy, writeSemiSyncMemory, writeTopology } from '../state.js';
 import { sqlString } from '../specs/db.js';
 import type { RegionSecrets } from '../types.js';
 import type { ControllerJournal } from '../journal.js';
@@ -46,8 +46,11 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const yes = (v: unknown) => v === 1 || v === '1' || v === 'ON' || v === 'YES' || v === 'Yes';
 const errorText = (e: unknown) => {
   const err = e as { code?: string; message?: string };
-  return err.code && err.code !== 'TIMEOUT' ? `${err.code}` : (err.message ?? String(e));
+  if (isSilence(e)) return `${err.code}: no answer in ${OBSERVE_TIMEOUT_MS} ms`;
+  return err.code ? `${err.code}` : (err.message ?? String(e));
 };
+/** The connection was accepted but nothing answered in time (our deadline or mysql2's connect timeout): a stall, not a death. */
+const isSilence = (e: unknown) => ['TIMEOUT', 'ETIMEDOUT'].includes((e as { code?: string }).code ?? '');
 
 /** Admin state of each server of a backend (MAINT, DRAIN, or ready); null when HAProxy does not list it. */
 function adminStates(csv: string, backend: string): Record<string, ServerAdminState> | null {
@@ -62,6 +65,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
   const paths = opts.paths;
   const policy: Policy = {
     failoverAfterMs: d.database.failoverAfterMs,
+    stallFailoverAfterMs: d.database.stallFailoverAfterMs,
     semiSyncTimeoutMs: d.database.semiSyncTimeoutMs,
     maxReaderLagSeconds: d.database.readerMaxLagSeconds,
     asyncPrimaryFailover: d.database.asyncPrimaryFailover,
@@ -128,28 +132,42 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
       }, OBSERVE_TIMEOUT_MS, login);
     } catch (e) {
       return {
-        name: node.name, reachable: false, error: errorText(e), readOnly: true, replication: null, gtidCurrentPos: '', gtidBinlogPos: '', gtidBinlogState: '',
+        name: node.name, reachable: false, error: errorText(e), stalled: isSilence(e), readOnly: true, replication: null, gtidCurrentPos: '', gtidBinlogPos: '', gtidBinlogState: '',
         semiSync: { masterEnabled: false, masterStatus: false, masterClients: 0, waitPoint: '', waitNoSlave: true, timeoutMs: 0, slaveEnabled: false },
       };
     }
   }
 
+  /** The primary did not answer on its socket at the previous tick: probe the writer endpoint alongside, not after. */
+  let primaryWasUnreachable = false;
+
   async function observe(now: number): Promise<Observed> {
+    // The second path to the primary: a bare connection through the writer endpoint, as a client makes it.
+    // Probed only while the socket does not answer (a healthy region sees no extra connections).
+    const probeEndpoint = () => mysqlGreeting(d.local.ports.dbWriter, OBSERVE_TIMEOUT_MS, d.address);
+    const early = primaryWasUnreachable ? probeEndpoint() : null;
     const [nodes, csv] = await Promise.all([Promise.all(d.dbNodes.map(observeNode)), haproxyCommand(paths.haproxySocket, 'show stat', OBSERVE_TIMEOUT_MS).catch(() => null)]);
-    return {
-      now,
-      topology: readTopology(paths),
-      nodes,
-      writer: csv === null ? null : adminStates(csv, BACKENDS.dbWriter),
-      reader: csv === null ? null : adminStates(csv, BACKENDS.dbReader),
-    };
+    const topology = readTopology(paths);
+    const writer = csv === null ? null : adminStates(csv, BACKENDS.dbWriter);
+    const primary = nodes.find((n) => n.name === topology?.primary);
+    primaryWasUnreachable = !!primary && !primary.reachable;
+    let writerEndpoint: Observed['writerEndpoint'];
+    if (primary && !primary.reachable) {
+      writerEndpoint = await (early ?? probeEndpoint());
+      // An answer speaks for the primary only while HAProxy routes the writer to it alone.
+      const routed = writer ? Object.entries(writer).filter(([, s]) => s !== 'maint').map(([n]) => n) : null;
+      if (writerEndpoint.answered && routed !== null && (routed.length !== 1 || routed[0] !== primary.name)) {
+        writerEndpoint = { answered: false, detail: `answered, but it routes to ${routed.join(', ') || 'no server'}, not ${primary.name} alone` };
+      }
+    }
+    return { now, topology, nodes, writer, reader: csv === null ? null : adminStates(csv, BACKENDS.dbReader), ...(writerEndpoint ? { writerEndpoint } : {}) };
   }
 
   /** Executes steps in order; a failing step that is not best-effort stops the plan and throws. */
   async function run(steps: Step[]): Promise<void> {
     for (const step of steps) {
       try {
-        if (step.kind === 'sql') await runSql(socketOf(step.node), step.node, step.sql, { timeoutMs: STEP_TIMEOUT_MS, login });
+        if (step.kind === 'sql') await runSql(socketOf(step.node), step.node, step.sql, { timeoutMs: step.timeoutMs ?? STEP_TIMEOUT_MS, login });
         else if (step.kind === 'gtid-wait') {
           const [r] = (await runSql(socketOf(step.node), step.node, [`SELECT MASTER_GTID_WAIT(${sqlString(step.gtid)}, ${step.timeoutMs / 1000}) AS w`], { timeoutMs: step.timeoutMs + 2_000, login })) as { w: number | string }[][];
           if (Number(r?.[0]?.w) !== 0) throw new Error(`${step.node} did not apply its relay log up to ${step.gtid} within ${step.timeoutMs} ms`);
@@ -188,7 +206,9 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
     writeRedundancy(paths, degraded);
   }
 
-  let memory: Memory = { unreachableSince: {} };
+  // The semi-sync memory outlives this controller (a supervisor restarted by the watchdog, maybe while the
+  // primary is down): without it, a primary that was committing alone would look like a safe failover.
+  let memory: Memory = { unreachableSince: {}, lastSemiSync: readSemiSyncMemory(paths) ?? undefined };
   let lastSentence: string | null = null;
   let busy = false;
   /** The last tick found nothing to do: the topology, the nodes and HAProxy agree. */
@@ -214,7 +234,10 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
       const observed = await observe(now);
       trackRedundancy(observed);
       const r = decide(observed, memory, policy);
+      const before = memory.lastSemiSync;
       memory = r.memory;
+      const after = memory.lastSemiSync;
+      if (after && (after.node !== before?.node || after.async !== before.async || after.since !== before.since)) writeSemiSyncMemory(paths, after);
       const decision = r.decision;
       converged = decision.kind === 'none';
       if (decision.kind === 'none') {
@@ -223,7 +246,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
       }
       // Waiting and being blocked are said once, not every tick.
       if (decision.kind === 'wait' || decision.kind === 'blocked') {
-        if (lastSentence !== null && (decision.kind === 'wait' ? lastSentence.startsWith(`primary ${decision.node} unreachable`) : withoutDurations(lastSentence) === withoutDurations(decision.sentence))) return null;
+        if (lastSentence !== null && withoutDurations(lastSentence) === withoutDurations(decision.sentence)) return null;
         return say(decision.kind, decision.sentence);
       }
       const entry = opts.journal?.open(decision.kind, { sentence: decision.sentence });

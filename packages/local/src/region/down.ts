@@ -57,7 +57,7 @@ export async function regionDown(stateDir: string, progress: (line: string) => v
 }
 
 /** What the region creates in its state folder; destroy removes exactly these. */
-const ours = ['config', 'data', 'logs', 'run', 'releases', 'secrets.json', 'tls', 'db-topology.json', 'db-redundancy.json', 'errant', 'processes.json', 'journal.jsonl', 'up.lock', 'restored.json', 'region.json', 'secondary', 'unreplicated'];
+const ours = ['config', 'data', 'logs', 'run', 'releases', 'secrets.json', 'tls', 'db-topology.json', 'db-redundancy.json', 'db-semisync.json', 'errant', 'processes.json', 'journal.jsonl', 'up.lock', 'restored.json', 'region.json', 'secondary', 'unreplicated'];
 
 export async function regionDestroy(stateDir: string, progress: (line: string) => void = () => undefined): Promise<DownResult> {
   const root = resolve(stateDir);

@@ -15,6 +15,31 @@ export function tcpProbe(port: number, timeoutMs = 500, host = '127.0.0.1'): Pro
   });
 }
 
+/**
+ * What a MariaDB endpoint says to a bare TCP connection, without logging in: the server speaks first (its
+ * handshake, or an error packet such as "too many connections"), so any packet proves a server answers.
+ * HAProxy in TCP mode accepts the connection either way: with no server left to route to, or when the server
+ * refuses, it closes the connection without a byte; with a stalled server, nothing comes before the deadline.
+ */
+export function mysqlGreeting(port: number, timeoutMs = 600, host = '127.0.0.1'): Promise<{ answered: boolean; detail: string }> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host, port });
+    let got = Buffer.alloc(0);
+    const done = (answered: boolean, detail: string) => { s.destroy(); resolve({ answered, detail }); };
+    s.setTimeout(timeoutMs, () => done(false, `no answer in ${timeoutMs} ms`));
+    s.on('data', (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      // A packet: 3-byte length, sequence id, then 0x0a (protocol 10 handshake) or 0xff (an error packet).
+      if (got.length < 5) return;
+      if (got[4] === 0x0a) done(true, 'handshake');
+      else if (got[4] === 0xff) done(true, `error packet: ${got.subarray(got.length > 13 && got[7] === 0x23 ? 13 : 7).toString('utf8')}`);
+      else done(false, 'not a MariaDB server');
+    });
+    s.once('end', () => done(false, 'connection closed without an answer'));
+    s.once('error', (e: NodeJS.ErrnoException) => done(false, e.code ?? e.message));
+  });
+}
+
 export interface HttpResult { status: number; headers: Record<string, string | string[] | undefined>; body: string }
 
 export function httpGet(url: string, opts: { timeoutMs?: number; headers?: Record<string, string>; method?: string; body?: string } = {}): Promise<HttpResult> {

@@ -4,7 +4,7 @@
 // With --adopt (the watchdog restarting it after a crash) it brings nothing up: it takes over the
 // processes processes.json lists as they are, and the controllers finish or undo the actions the
 // journal shows interrupted.
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import { dbDataDir, dbSocket, statePaths, backupPaths } from '../paths.js';
@@ -21,6 +21,7 @@ import { bringUp } from './bring-up.js';
 import { supervisorLogLine } from './log-line.js';
 import { writeConfigs, writeDbConfig, writeHaproxyConfig, writeRedisConfig } from './configs.js';
 import { readPlan, type RegionPlan, type SupervisorMessage } from './plan.js';
+import { corruptDataEvidence, recloneDecision } from './reclone.js';
 import type { ProcessSpec, ProcessesFile } from '../types.js';
 
 const stateDir = process.argv[2];
@@ -93,7 +94,8 @@ async function startByName(name: string, version?: string): Promise<number> {
  *   starting as a second primary until Sentinel notices (~10 s).
  * - MariaDB: its cnf for its role in the topology (a node still named primary must keep, during its crash
  *   recovery, what it acknowledged); a node whose data dir is gone (deleted, never initialised, moved aside)
- *   is re-cloned from a running replica (else the primary), and the controller rejoins it from the copy.
+ *   or corrupt (its last run died of it, in its log's words) is re-cloned from a running replica (else the
+ *   primary), and the controller rejoins it from the copy; never the node still named the primary (reclone.ts).
  */
 async function prepareStart(spec: ProcessSpec): Promise<string | null> {
   const cache = d.cacheNodes.find((n) => n.name === spec.name);
@@ -107,13 +109,28 @@ async function prepareStart(spec: ProcessSpec): Promise<string | null> {
   if (!node) return null;
   const t = readTopology(paths);
   writeDbConfig(ctx, node, t);
-  if (existsSync(join(dbDataDir(paths, node), 'mysql'))) return null;
   const running = new Set(sup.records().filter((r) => r.pid !== null && r.state === 'running').map((r) => r.name));
-  const source = [...(t?.replicas ?? []), t?.primary].find((n): n is string => !!n && n !== node.name && running.has(n));
-  if (!source) return `${node.name}: its data dir is unusable and no other database node runs to re-clone it from; starting it as it is`;
+  const dataDir = { systemTables: existsSync(join(dbDataDir(paths, node), 'mysql')), corruption: corruptDataEvidence(logTail(spec.logFile)) };
+  const r = recloneDecision(node.name, dataDir, t, running);
+  if (r.kind === 'keep') return null;
+  if (r.kind === 'refuse') return r.sentence;
   const t0 = Date.now();
-  const gtid = await cloneDataDir(dbSocket(paths, { name: source }), dbDataDir(paths, node));
-  return `${node.name}: its data dir was unusable (no system tables): re-cloned from ${source} (mariadb-backup streamed, GTID ${gtid || 'empty'}, ${((Date.now() - t0) / 1000).toFixed(1)} s); the failover controller rejoins it from there`;
+  const gtid = await cloneDataDir(dbSocket(paths, { name: r.source }), dbDataDir(paths, node));
+  return `${node.name}: ${r.why}: re-cloned from ${r.source} (mariadb-backup streamed, GTID ${gtid || 'empty'}, ${((Date.now() - t0) / 1000).toFixed(1)} s; the old dir kept as ${node.name}.broken-<time>); the failover controller rejoins it from there`;
+}
+
+/** The last 64 KiB of a log file ('' when there is none): enough for mariadbd's last start. */
+function logTail(file: string, bytes = 64 * 1024): string {
+  if (!existsSync(file)) return '';
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(bytes, size));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function shutdown(signal: string, code = 0): Promise<void> {
