@@ -14,6 +14,7 @@ export {
 export type { Controller, ControllerContext } from './controllers/types.js';
 export type { RegionPlan, SupervisorMessage } from './supervisor/plan.js';
 export { supervisorLogLine, readSupervisorLine, supervisorLevel } from './supervisor/log-line.js';
+export { rotateLogs, LOG_ROTATION_EVERY_MS } from './supervisor/log-rotation.js';
 export { RegionError } from './region/errors.js';
 export { regionUp, demoLogin, type UpOptions, type UpResult } from './region/up.js';
 export { regionDown, regionDestroy, type DownResult } from './region/down.js';

@@ -1,7 +1,7 @@
 // Integration: a small real region (2 zones, 2 API instances, 2 front instances, 1 replica) brought
 // up by the real `tier` CLI, checked through the edge, then destroyed with nothing left behind.
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -573,6 +573,17 @@ describe('a small region', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('no log for "nope"');
   });
+
+  it('without the console, the supervisor rotates every log of logs/ at observability.logFileMaxMb into <name>.1', async () => {
+    // A real writer's log (O_APPEND): the edge's. Grown past the limit, it is rotated within one check (10 s).
+    const file = logFile(statePaths(stateDir), 'edge');
+    const max = resolve(small).observability.logFileMaxMb * 1024 * 1024;
+    appendFileSync(file, Buffer.alloc(max, 'x\n'));
+    await waitUntil('the edge log rotated', () => statSync(file).size < max, 15_000, 250);
+    expect(statSync(`${file}.1`).size).toBeGreaterThanOrEqual(max);
+    expect(readFileSync(join(stateDir, 'logs', 'supervisor.log'), 'utf8')).toMatch(/rotated [^"]*edge\.log at \d+ MB/);
+    rmSync(`${file}.1`);
+  }, 30_000);
 
   it('`tier down` stops every process and keeps the data; `tier up` brings it back with the same data', async () => {
     const pids = readRegion(stateDir).processes.map((p) => p.pid!);
