@@ -34,6 +34,7 @@ export { preflight, buildDataset, installDataset, listFulls, tableSums, type Dat
 export { planRestore, parseTarget, PlanError, type FullManifest, type SegmentMeta, type RestorePlan, type RestoreTarget } from './backup/catalog.js';
 export { EncryptStream, DecryptStream, keyId, loadOrCreateBackupKey } from './backup/crypto.js';
 export { splitTransactions, sliceTransactions, parseGtid, seqOf } from './backup/binlog-text.js';
+export { purgeArchivedBinlogs, purgeTarget, gtidListSeq, type BinlogFile } from './backup/binlog-purge.js';
 export { seedVolume, type VolumeSeedResult } from './region/seed.js';
 export { volumeSeedBatches, parseSize } from './specs/volume.js';
 export {
