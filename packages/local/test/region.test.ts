@@ -1,6 +1,6 @@
 // Integration: a small real region (2 zones, 2 API instances, 2 front instances, 1 replica) brought
 // up by the real `tier` CLI, checked through the edge, then destroyed with nothing left behind.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createServer } from 'node:net';
@@ -251,6 +251,15 @@ describe('a small region', () => {
     } finally {
       await writer.end();
     }
+  });
+
+  it('HAProxy serves as an unprivileged user once bound (haproxy, the region running as root); its admin socket is mode 600', () => {
+    const lb = readRegion(stateDir).processes.find((p) => p.name === 'lb')!;
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${lb.pid}/status`, 'utf8'))![1]);
+    const expected = process.getuid!() === 0 ? Number(execFileSync('id', ['-u', 'haproxy'], { encoding: 'utf8' }).trim()) : process.getuid!();
+    expect(uid).toBe(expected);
+    expect(uid === 0).toBe(false);
+    expect(statSync(statePaths(stateDir).haproxySocket).mode & 0o777).toBe(0o600);
   });
 
   it('the edge caches hashed assets, serves the SPA entry for unknown paths, never caches authenticated API reads', async () => {
