@@ -27,7 +27,7 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
     max: opts.loginPerAccountPer15Min, timeWindow: 15 * 60_000, groupId: 'login-account',
     keyGenerator: (req: FastifyRequest) => createHash('sha256').update((req.body as { user: { email: string } }).user.email.trim().toLowerCase()).digest('base64url'),
   } as Parameters<typeof app.createRateLimit>[0]);
-  // Wrong current passwords on PUT /user, per account: a stolen token must not become a password oracle.
+  // Current-password checks on PUT /user, per account: a stolen token must not become a password oracle.
   const reauthPerAccount = app.createRateLimit({
     max: opts.loginPerAccountPer15Min, timeWindow: 15 * 60_000, groupId: 'reauth-account',
     keyGenerator: (req: FastifyRequest) => String(req.userId),
@@ -91,7 +91,7 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
     let authTime = req.authTime;
     const sensitive = (u.email !== undefined && u.email !== current.email) || (u.password !== undefined && u.password !== '');
     if (sensitive && u.currentPassword !== undefined) {
-      throttled(reply, 'currentPassword', 'wrong current passwords', await reauthPerAccount(req));
+      throttled(reply, 'currentPassword', 'current-password checks', await reauthPerAccount(req));
       if (!(await app.passwords.verify(u.currentPassword, current.passwordHash))) throw new HttpError(422, { currentPassword: ['is invalid'] });
       authTime = nowSeconds();
     } else if (sensitive && (Date.now() - req.authTime * 1000) > opts.recentSignInMs) {
