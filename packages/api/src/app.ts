@@ -91,7 +91,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
   app.register(bodyPlugin);
   app.register(dbPlugin, { writerUrl: config.databaseWriterUrl, readerUrl: config.databaseReaderUrl, poolSize: config.dbPoolSize, retryBudgetMs: config.dbRetryBudgetMs, tls: config.databaseTls, db: deps.db });
   app.register(cachePlugin, { config: config.cache, timeoutMs: config.cacheTimeoutMs, cache: deps.cache });
-  app.register(authPlugin, { jwtSecret: config.jwtSecret });
+  app.register(authPlugin, { jwtSecret: config.jwtSecret, tokenLifetimeMs: config.tokenLifetimeMs, scrypt: config.scrypt });
   app.register(readYourWritesPlugin);
   app.register(edgePurgePlugin, { urls: config.edgePurgeUrls });
   app.register(errorsPlugin);
@@ -100,7 +100,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): FastifyInstance {
   app.register(healthRoutes, { regionGraceMs: config.regionHealthGraceMs });
   app.register(
     async (api) => {
-      await api.register(usersRoutes, { authPerMinute: config.rateLimitAuthPerMin, loginPerAccountPer15Min: config.rateLimitLoginPerAccount });
+      await api.register(usersRoutes, { authPerMinute: config.rateLimitAuthPerMin, loginPerAccountPer15Min: config.rateLimitLoginPerAccount, recentSignInMs: config.recentSignInMs });
       await api.register(profilesRoutes);
       await api.register(articlesRoutes);
       await api.register(commentsRoutes);

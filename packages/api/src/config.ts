@@ -2,6 +2,7 @@
 // and the result (`Config`) has no optional fields: nothing downstream checks for undefined.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { OWASP_SCRYPT } from './auth/password.js';
 
 export type CacheConfig =
   | { kind: 'disabled' }
@@ -61,6 +62,15 @@ export interface Config {
    * inside the region does not move the whole site; default 0 (on AWS, Route 53's failure threshold does it).
    */
   regionHealthGraceMs: number;
+  /** How long a token is valid after it is issued (GET /user re-issues one); default 24 h (api.auth.tokenLifetimeHours). */
+  tokenLifetimeMs: number;
+  /**
+   * PUT /user may change the email or password without `currentPassword` this long after the sign-in the token
+   * descends from; default 10 min (api.auth.recentSignInMinutes).
+   */
+  recentSignInMs: number;
+  /** scrypt parameters of new password hashes; default N=16384, r=8, p=5 (OWASP's equivalent of N=2^17, p=1). */
+  scrypt: { N: number; r: number; p: number };
 }
 
 export class ConfigError extends Error {
@@ -142,6 +152,11 @@ export const envSchema = z.object({
   EDGE_PURGE_URLS: listOf(isHttpUrl, 'a comma-separated list of http(s) URLs of edge purge endpoints').optional(),
   CORS_ALLOWED_ORIGINS: listOf((o) => o === '*' || isOrigin(o), 'a comma-separated list of origins like https://app.example.com, or *').optional(),
   REGION_HEALTH_GRACE_MS: intIn(0, 600_000, 'milliseconds').optional(),
+  TOKEN_LIFETIME_HOURS: intIn(1, 24 * 90, 'hours').optional(),
+  RECENT_SIGN_IN_MINUTES: intIn(0, 24 * 60, 'minutes').optional(),
+  SCRYPT_N: intIn(2, 2 ** 20, 'the scrypt cost N').refine((n) => (n & (n - 1)) === 0, 'the scrypt cost N (a power of two)').optional(),
+  SCRYPT_R: intIn(1, 32, 'the scrypt block size r').optional(),
+  SCRYPT_P: intIn(1, 16, 'the scrypt parallelism p').optional(),
 });
 
 /**
@@ -236,6 +251,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     edgePurgeUrls: e.EDGE_PURGE_URLS?.split(',').map((u) => u.trim()) ?? [],
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()) ?? ['*'],
     regionHealthGraceMs: e.REGION_HEALTH_GRACE_MS ?? 0,
+    tokenLifetimeMs: (e.TOKEN_LIFETIME_HOURS ?? 24) * 3_600_000,
+    recentSignInMs: (e.RECENT_SIGN_IN_MINUTES ?? 10) * 60_000,
+    scrypt: { N: e.SCRYPT_N ?? OWASP_SCRYPT.N, r: e.SCRYPT_R ?? OWASP_SCRYPT.r, p: e.SCRYPT_P ?? OWASP_SCRYPT.p },
   };
 }
 

@@ -43,6 +43,14 @@ export interface ApiEnvironment {
   corsAllowedOrigins?: string;
   /** GET /health/region's grace after the writer was last writable, in ms; default 0 */
   regionHealthGraceMs?: number;
+  /** api.auth.tokenLifetimeHours; default 24 */
+  tokenLifetimeHours?: number;
+  /** api.auth.recentSignInMinutes; default 10 */
+  recentSignInMinutes?: number;
+  /** api.auth.scrypt; default N=16384, r=8, p=5 */
+  scryptN?: number;
+  scryptR?: number;
+  scryptP?: number;
 }
 
 type Scalar = Exclude<keyof ApiEnvironment, 'cache'>;
@@ -68,6 +76,11 @@ const NAMES = {
   edgePurgeUrls: 'EDGE_PURGE_URLS',
   corsAllowedOrigins: 'CORS_ALLOWED_ORIGINS',
   regionHealthGraceMs: 'REGION_HEALTH_GRACE_MS',
+  tokenLifetimeHours: 'TOKEN_LIFETIME_HOURS',
+  recentSignInMinutes: 'RECENT_SIGN_IN_MINUTES',
+  scryptN: 'SCRYPT_N',
+  scryptR: 'SCRYPT_R',
+  scryptP: 'SCRYPT_P',
 } as const satisfies Record<Scalar, ApiEnvName>;
 
 const CACHE_NAMES = { url: 'REDIS_URL', sentinels: 'REDIS_SENTINELS', masterName: 'REDIS_MASTER_NAME' } as const satisfies Record<string, ApiEnvName>;

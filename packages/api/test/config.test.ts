@@ -45,6 +45,9 @@ describe('configuration from the environment', () => {
       edgePurgeUrls: [],
       corsAllowedOrigins: ['*'],
       regionHealthGraceMs: 0,
+      tokenLifetimeMs: 24 * 3_600_000,
+      recentSignInMs: 600_000,
+      scrypt: { N: 16_384, r: 8, p: 5 },
     });
   });
 
@@ -66,7 +69,14 @@ describe('configuration from the environment', () => {
       RATE_LIMIT_LOGIN_PER_ACCOUNT: '7',
       RATE_LIMIT_WRITES_PER_MIN: '90',
       TRUSTED_PROXY_HOPS: '2',
+      TOKEN_LIFETIME_HOURS: '2',
+      RECENT_SIGN_IN_MINUTES: '0',
+      SCRYPT_N: '131072',
+      SCRYPT_R: '8',
+      SCRYPT_P: '1',
     });
+    expect(c).toMatchObject({ tokenLifetimeMs: 7_200_000, recentSignInMs: 0, scrypt: { N: 131_072, r: 8, p: 1 } });
+    expect(() => loadConfig({ ...base, SCRYPT_N: '100000' })).toThrow('SCRYPT_N: malformed, expected the scrypt cost N (a power of two)');
     expect(c.cache).toEqual({ kind: 'sentinel', masterName: 'conduit', sentinels: [{ host: '127.0.0.1', port: 26379 }, { host: '127.0.0.1', port: 26380 }] });
     expect(c).toMatchObject({ databaseReaderUrl: 'mysql://app:pw@reader:3306/conduit', host: '0.0.0.0', port: 8080, logLevel: 'warn', instanceId: 'api-a1', zone: 'zone-a', cacheTimeoutMs: 25, dbPoolSize: 4, rateLimitAuthPerMin: 500, rateLimitLoginPerAccount: 7, rateLimitWritesPerMin: 90, trustedProxyHops: 2 });
     expect(loadConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379' }).cache).toEqual({ kind: 'url', url: 'redis://127.0.0.1:6379' });

@@ -162,6 +162,34 @@ export const definitionSchema = z
             writesPerUserPerMinute: z.number().int().min(1).default(60).describe('default: 60'),
           })
           .prefault({}),
+        /** Sessions and password storage. */
+        auth: z
+          .strictObject({
+            /**
+             * How long a token is valid after it is issued. The SPA gets a new one from GET /user each time it
+             * opens, so an active user stays signed in; a password change ends every older token anyway.
+             */
+            tokenLifetimeHours: z.number().int().min(1).max(24 * 90).default(24).describe('default: 24 h'),
+            /**
+             * PUT /user may change the email or password without the current password (`user.currentPassword`)
+             * this long after the sign-in the token descends from (RealWorld clients do not send it; they make
+             * such changes right after signing in). 0: always required.
+             */
+            recentSignInMinutes: z.number().int().min(0).max(24 * 60).default(10).describe('default: 10 min'),
+            /**
+             * scrypt parameters of new password hashes (a sign-in rehashes older ones). OWASP's N=2^17,r=8,p=1
+             * costs 128 MiB per hash; N=2^14,r=8,p=5 is its listed equivalent at 16 MiB. Lower only in test
+             * definitions (hundreds of sign-ups per run).
+             */
+            scrypt: z
+              .strictObject({
+                N: z.number().int().min(1024).max(2 ** 17).refine((n) => (n & (n - 1)) === 0, 'a power of two').default(16_384).describe('default: 16384 (2^14)'),
+                r: z.number().int().min(1).max(32).default(8).describe('default: 8'),
+                p: z.number().int().min(1).max(16).default(5).describe('default: 5'),
+              })
+              .prefault({}),
+          })
+          .prefault({}),
       })
       .prefault({}),
 

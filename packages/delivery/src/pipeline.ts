@@ -175,6 +175,10 @@ function checkCi(p: Pipeline, def: ResolvedDefinition): string[] {
     if (node !== String(def.delivery.nodeMajor)) problems.push(`ci.yml job ${id} sets up Node.js ${node ?? '(none)'}, not ${def.delivery.nodeMajor} (delivery.nodeMajor: what the AWS instances run)`);
     if (!job.steps?.some((s) => s.uses?.startsWith('actions/upload-artifact@'))) problems.push(`ci.yml job ${id} uploads no test reports`);
   }
+  // No advisory service is reachable from the developers' machines (`npm audit`): pull requests are reviewed on GitHub.
+  const review = Object.entries(ci.jobs).find(([, job]) => job.steps?.some((s) => s.uses?.startsWith('actions/dependency-review-action@')));
+  if (!review) problems.push('ci.yml has no dependency review (actions/dependency-review-action) of pull requests');
+  else if (!('pull_request' in ci.on)) problems.push(`ci.yml job ${review[0]} reviews dependencies, but ci.yml does not run on pull_request`);
   if (p.enginesFloor !== null && p.enginesFloor !== def.delivery.nodeMajor) {
     const floor = Object.values(ci.jobs).some((job) => nodeVersionOf(job) === String(p.enginesFloor) && job.steps?.some((s) => /npm run typecheck/.test(s.run ?? '')));
     if (!floor) problems.push(`ci.yml has no job that type-checks on Node.js ${p.enginesFloor} (package.json engines), while the shipped runtime is ${def.delivery.nodeMajor}`);

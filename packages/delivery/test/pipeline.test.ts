@@ -87,6 +87,14 @@ describe('the delivery pipeline', () => {
     expect(checkPipeline(loadPipeline(root), on20, tierCommands)).toContainEqual('ci.yml job test sets up Node.js 22, not 20 (delivery.nodeMajor: what the AWS instances run)');
   });
 
+  it('reviews the dependencies of every pull request (actions/dependency-review-action)', () => {
+    const dir = copyRepo();
+    editYaml(dir, 'ci.yml', (doc) => {
+      delete doc.jobs['dependency-review'];
+    });
+    expect(problemsOf(loadPipeline(dir))).toContainEqual('ci.yml has no dependency review (actions/dependency-review-action) of pull requests');
+  });
+
   it('never runs Terraform in a deploy (its state holds secrets the deploy role may not read)', () => {
     const dir = copyRepo();
     editYaml(dir, 'deploy-region.yml', (doc) => {

@@ -14,6 +14,7 @@ export {
 export type { Controller, ControllerContext } from './controllers/types.js';
 export type { RegionPlan, SupervisorMessage } from './supervisor/plan.js';
 export { supervisorLogLine, readSupervisorLine, supervisorLevel } from './supervisor/log-line.js';
+export { rotateLogs, LOG_ROTATION_EVERY_MS } from './supervisor/log-rotation.js';
 export { RegionError } from './region/errors.js';
 export { regionUp, demoLogin, type UpOptions, type UpResult } from './region/up.js';
 export { regionDown, regionDestroy, type DownResult } from './region/down.js';
@@ -33,6 +34,7 @@ export { preflight, buildDataset, installDataset, listFulls, tableSums, type Dat
 export { planRestore, parseTarget, PlanError, type FullManifest, type SegmentMeta, type RestorePlan, type RestoreTarget } from './backup/catalog.js';
 export { EncryptStream, DecryptStream, keyId, loadOrCreateBackupKey } from './backup/crypto.js';
 export { splitTransactions, sliceTransactions, parseGtid, seqOf } from './backup/binlog-text.js';
+export { purgeArchivedBinlogs, purgeTarget, gtidListSeq, type BinlogFile } from './backup/binlog-purge.js';
 export { seedVolume, type VolumeSeedResult } from './region/seed.js';
 export { volumeSeedBatches, parseSize } from './specs/volume.js';
 export {

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import {
   DecryptStream, EncryptStream, keyId, loadOrCreateBackupKey, planRestore, parseTarget, parseGtid, seqOf, sliceTransactions, splitTransactions,
-  regionSpecs, portClaims, statePaths, backupPaths, restoredGtidSteps, type FullManifest, type SegmentMeta,
+  regionSpecs, portClaims, statePaths, backupPaths, restoredGtidSteps, purgeTarget, gtidListSeq, type FullManifest, type SegmentMeta,
 } from '../src/index.js';
 import { expiredFulls } from '../src/backup/catalog.js';
 import { parseSize, volumeSeedBatches, BYTES_PER_ARTICLE } from '../src/specs/volume.js';
@@ -110,6 +110,22 @@ const full = (id: string, gtid: string, finishedAt: string): FullManifest => ({
 const seg = (from: number, to: number, firstAt: string, lastAt = firstAt): SegmentMeta => ({
   kind: 'binlog', from: from ? `0-1-${from}` : '', to: `0-1-${to}`, firstAt, lastAt, transactions: to - from, source: 'db-a', archivedAt: lastAt,
   object: { key: `binlog/${from}-${to}.sql.zst.enc`, bytes: 1, sha256: 'b' }, keyId: 'k',
+});
+
+describe('binlog expiry (only what the archive holds)', () => {
+  it('purges up to the newest file that starts at or below the safe position, never the only file', () => {
+    const files = [{ name: 'binlog.000001', startSeq: 0 }, { name: 'binlog.000002', startSeq: 40 }, { name: 'binlog.000003', startSeq: 90 }];
+    // Archived up to 39: file 1 holds 1..40, not all archived: nothing.
+    expect(purgeTarget(files, 39)).toBeNull();
+    // Up to 40: file 1 is entirely archived: purge before file 2.
+    expect(purgeTarget(files, 40)).toBe('binlog.000002');
+    expect(purgeTarget(files, 89)).toBe('binlog.000002');
+    expect(purgeTarget(files, 1_000)).toBe('binlog.000003');
+    expect(purgeTarget([{ name: 'binlog.000001', startSeq: 0 }], 1_000)).toBeNull();
+    expect(gtidListSeq('[0-1-40,0-2-57]')).toBe(57);
+    expect(gtidListSeq('[]')).toBe(0);
+    expect(gtidListSeq('0-1-12')).toBe(12);
+  });
 });
 
 describe('restore planning', () => {

@@ -81,6 +81,38 @@ describe('the backup agent', () => {
   });
 });
 
+describe('binlog expiry', () => {
+  it('purges, on every node, the binlog files the archive holds, and keeps the one it does not have yet', async () => {
+    const files = async (n: string) => (await queryNode<{ Log_name: string }>(dbSocket(paths, node(n)), 'SHOW BINARY LOGS')).map((r) => r.Log_name);
+    const oldest = new Map<string, string>();
+    for (const n of d.dbNodes) oldest.set(n.name, (await files(n.name))[0]!);
+    // Its own table: the restore tests below count backup_probe's rows. FLUSH BINARY LOGS is never replicated:
+    // each node starts a new file itself, after the row reached it.
+    await sql(['CREATE TABLE conduit.expiry_probe (id INT PRIMARY KEY)']);
+    for (let i = 0; i < 2; i++) {
+      await sql([`INSERT INTO conduit.expiry_probe VALUES (${i})`]);
+      const head = await primaryGtid();
+      for (const n of d.dbNodes) {
+        await waitUntil(`${n.name} at ${head}`, async () => seqOf(String((await queryNode<{ p: string }>(dbSocket(paths, n), 'SELECT @@gtid_current_pos AS p'))[0]!.p)) >= seqOf(head), 10_000, 100);
+        await runSql(dbSocket(paths, n), n.name, ['FLUSH BINARY LOGS'], { timeoutMs: 10_000 });
+      }
+    }
+    await archiveReaches(await primaryGtid());
+    // The agent purges once a minute (BINLOG_PURGE_EVERY_MS) after a pass that archived.
+    const purged = async () => {
+      for (const n of d.dbNodes) if ((await files(n.name)).includes(oldest.get(n.name)!)) return false;
+      return true;
+    };
+    await waitUntil('the archived binlogs purged on every node', purged, 90_000, 1_000).catch(async (e: Error) => {
+      const state = await Promise.all(d.dbNodes.map(async (n) => `${n.name}: ${(await files(n.name)).join(' ')}`));
+      const agent = readFileSync(join(stateDir, 'logs', 'backup-agent.log'), 'utf8').split('\n').slice(-15).join('\n');
+      throw new Error(`${e.message}\n${state.join('\n')}\n${agent}`);
+    });
+    for (const n of d.dbNodes) expect((await files(n.name)).length).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(join(stateDir, 'logs', 'backup-agent.log'), 'utf8')).toMatch(/binlog expiry: db-\w+ purged the binlogs before binlog\.\d+/);
+  }, 150_000);
+});
+
 describe('tier seed --size', () => {
   it('generates users, articles with markdown bodies, tags, comments, favorites and follows on the primary', async () => {
     const count = async (t: string) => Number((await queryNode<{ n: string }>(primarySocket(), `SELECT COUNT(*) AS n FROM conduit.${t}`))[0]!.n);

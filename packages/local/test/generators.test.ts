@@ -77,9 +77,16 @@ describe('haproxy.cfg', () => {
 
   it('is accepted by haproxy -c', () => {
     const file = join(scratch, 'haproxy.cfg');
-    writeFileSync(file, haproxyConfig({ definition: defaults, paths: { haproxySocket: join(scratch, 'h.sock') }, topology: initialTopology(defaults) }));
+    writeFileSync(file, haproxyConfig({ definition: defaults, paths: { haproxySocket: join(scratch, 'h.sock') }, topology: initialTopology(defaults), runAs: 'haproxy' }));
     const out = execFileSync('haproxy', ['-c', '-f', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).toContain('Configuration file is valid');
+  });
+
+  it('drops to an unprivileged user when told (the region runs as root); the stats page cannot change servers', () => {
+    expect(cfg).not.toMatch(/^\s+user /m);
+    const dropping = haproxyConfig({ definition: d, paths, topology, runAs: 'haproxy' });
+    expect(section(dropping, 'global')).toMatch(/^ {4}user haproxy\n {4}group haproxy$/m);
+    expect(section(dropping, 'frontend stats')).not.toContain('stats admin');
   });
 });
 

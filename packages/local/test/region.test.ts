@@ -1,7 +1,7 @@
 // Integration: a small real region (2 zones, 2 API instances, 2 front instances, 1 replica) brought
 // up by the real `tier` CLI, checked through the edge, then destroyed with nothing left behind.
-import { execFile } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { appendFileSync, chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { createServer } from 'node:net';
@@ -252,6 +252,15 @@ describe('a small region', () => {
     } finally {
       await writer.end();
     }
+  });
+
+  it('HAProxy serves as an unprivileged user once bound (haproxy, the region running as root); its admin socket is mode 600', () => {
+    const lb = readRegion(stateDir).processes.find((p) => p.name === 'lb')!;
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${lb.pid}/status`, 'utf8'))![1]);
+    const expected = process.getuid!() === 0 ? Number(execFileSync('id', ['-u', 'haproxy'], { encoding: 'utf8' }).trim()) : process.getuid!();
+    expect(uid).toBe(expected);
+    expect(uid === 0).toBe(false);
+    expect(statSync(statePaths(stateDir).haproxySocket).mode & 0o777).toBe(0o600);
   });
 
   it('the edge caches hashed assets, serves the SPA entry for unknown paths, never caches authenticated API reads', async () => {
@@ -596,6 +605,17 @@ describe('a small region', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('no log for "nope"');
   });
+
+  it('without the console, the supervisor rotates every log of logs/ at observability.logFileMaxMb into <name>.1', async () => {
+    // A real writer's log (O_APPEND): the edge's. Grown past the limit, it is rotated within one check (10 s).
+    const file = logFile(statePaths(stateDir), 'edge');
+    const max = resolve(small).observability.logFileMaxMb * 1024 * 1024;
+    appendFileSync(file, Buffer.alloc(max, 'x\n'));
+    await waitUntil('the edge log rotated', () => statSync(file).size < max, 15_000, 250);
+    expect(statSync(`${file}.1`).size).toBeGreaterThanOrEqual(max);
+    expect(readFileSync(join(stateDir, 'logs', 'supervisor.log'), 'utf8')).toMatch(/rotated [^"]*edge\.log at \d+ MB/);
+    rmSync(`${file}.1`);
+  }, 30_000);
 
   it('`tier down` stops every process and keeps the data; `tier up` brings it back with the same data', async () => {
     const pids = readRegion(stateDir).processes.map((p) => p.pid!);

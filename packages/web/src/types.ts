@@ -8,5 +8,5 @@ export interface Article {
 export interface Comment { id: number; createdAt: string; updatedAt: string; body: string; author: Profile }
 export interface ArticleList { articles: Article[]; articlesCount: number }
 export interface NewArticle { title: string; description: string; body: string; tagList: string[] }
-export interface UserUpdate { email?: string; username?: string; password?: string; bio?: string | null; image?: string | null }
+export interface UserUpdate { email?: string; username?: string; password?: string; bio?: string | null; image?: string | null; currentPassword?: string }
 export interface ArticleQuery { tag?: string; author?: string; favorited?: string; limit?: number; offset?: number }

@@ -1,6 +1,6 @@
 // Demo data, idempotent: running it again adds nothing. Users (all with DEMO_PASSWORD): johndoe, janedoe,
 // alice, bob, carol; 50 articles with tags, comments, follows and favorites.
-import { hashPassword } from '../auth/password.js';
+import { createPasswordHasher } from '../auth/password.js';
 import { addFavorite, insertArticle } from './articles.js';
 import { insertComment } from './comments.js';
 import { Db, rows } from './pool.js';
@@ -33,7 +33,7 @@ export async function seed(writerUrl: string, tls?: DatabaseTls): Promise<SeedRe
   try {
     const w = db.writer;
     let usersCreated = 0;
-    const hash = await hashPassword(DEMO_PASSWORD);
+    const hash = await createPasswordHasher().hash(DEMO_PASSWORD);
     for (const u of USERS) {
       const [r] = await w.query<import('mysql2').ResultSetHeader>(
         'INSERT IGNORE INTO users (username, email, password_hash, bio, image) VALUES (?, ?, ?, ?, ?)',

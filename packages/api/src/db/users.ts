@@ -8,6 +8,8 @@ export interface UserRecord {
   passwordHash: string;
   bio: string | null;
   image: string | null;
+  /** Incremented by every password change: tokens signed with an older one are refused. */
+  tokenVersion: number;
 }
 
 export interface AuthorRecord {
@@ -24,13 +26,26 @@ interface UserRow {
   password_hash: string;
   bio: string | null;
   image: string | null;
+  token_version: number;
 }
 
 const toUser = (r: UserRow): UserRecord => ({
   id: Number(r.id), username: r.username, email: r.email, passwordHash: r.password_hash, bio: r.bio, image: r.image,
+  tokenVersion: Number(r.token_version),
 });
 
-const USER_COLS = 'id, username, email, password_hash, bio, image';
+const USER_COLS = 'id, username, email, password_hash, bio, image, token_version';
+
+/** The user's token version, or null when the user does not exist. */
+export async function findTokenVersion(q: Queryable, id: number): Promise<number | null> {
+  const r = await rows<{ token_version: number }>(q, 'SELECT token_version FROM users WHERE id = ?', [id]);
+  return r[0] ? Number(r[0].token_version) : null;
+}
+
+/** Stores a rehash of the same password, unless the hash changed meanwhile (a password change wins). */
+export async function replacePasswordHash(q: Queryable, id: number, oldHash: string, newHash: string): Promise<void> {
+  await exec(q, 'UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?', [newHash, id, oldHash]);
+}
 
 export async function findUserById(q: Queryable, id: number): Promise<UserRecord | null> {
   const r = await rows<UserRow>(q, `SELECT ${USER_COLS} FROM users WHERE id = ?`, [id]);
@@ -85,6 +100,8 @@ export async function updateUser(q: Queryable, id: number, patch: UserPatch): Pr
     }
   }
   if (sets.length === 0) return;
+  // A new password ends every session signed before it (the tokens carry the old version).
+  if (patch.passwordHash !== undefined) sets.push('token_version = token_version + 1');
   sets.push('updated_at = CURRENT_TIMESTAMP(3)');
   await exec(q, `UPDATE users SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
 }

@@ -2,17 +2,25 @@
 // RFC 9110). Routes say what they need with `config.auth`: 'required' (401 without a valid token), 'optional' (anonymous allowed, but a bad
 // token is still a 401: a client that sends one expects to be recognized), or 'lenient' (a bad token
 // is read as anonymous: GET /articles/:slug, whose contract has no 401).
+// A valid signature is not enough: the token's version must still be the user's (auth/versions.ts), so
+// a password change ends the sessions signed before it, and a deleted user's tokens stop at once.
 // Read-your-writes (which pool a signed-in read uses) is plugins/read-your-writes.ts.
 import fp from 'fastify-plugin';
+import { createPasswordHasher, type PasswordHasher, type ScryptParams } from '../auth/password.js';
 import { createTokenService, type TokenService } from '../auth/token.js';
+import { createTokenVersions, type TokenVersions } from '../auth/versions.js';
 import { unauthorized } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     tokens: TokenService;
+    tokenVersions: TokenVersions;
+    passwords: PasswordHasher;
   }
   interface FastifyRequest {
     userId: number | null;
+    /** Epoch seconds of the sign-in the request's token descends from (0: unknown, a previous release's token). */
+    authTime: number;
   }
   interface FastifyContextConfig {
     auth?: 'required' | 'optional' | 'lenient';
@@ -21,27 +29,40 @@ declare module 'fastify' {
 
 export interface AuthPluginOptions {
   jwtSecret: string;
+  tokenLifetimeMs: number;
+  scrypt: ScryptParams;
 }
 
 const TOKEN = /^(?:Token|Bearer) +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 export default fp<AuthPluginOptions>(
   async (app, opts) => {
-    const tokens = createTokenService(opts.jwtSecret);
+    const tokens = createTokenService(opts.jwtSecret, opts.tokenLifetimeMs);
+    const versions = createTokenVersions(app.db);
     app.decorate('tokens', tokens);
+    app.decorate('tokenVersions', versions);
+    app.decorate('passwords', createPasswordHasher(opts.scrypt));
     app.decorateRequest('userId', null);
+    app.decorateRequest('authTime', 0);
 
-    app.addHook('onRequest', (req, _reply, done) => {
+    app.addHook('onRequest', async (req) => {
       const mode = req.routeOptions.config.auth;
-      if (mode === undefined) return done();
+      if (mode === undefined) return;
       const header = req.headers.authorization;
-      if (header === undefined || header === '') return done(mode === 'required' ? unauthorized('is missing') : undefined);
+      if (header === undefined || header === '') {
+        if (mode === 'required') throw unauthorized('is missing');
+        return;
+      }
       const m = TOKEN.exec(header);
-      const id = m ? tokens.verify(m[1]!) : null;
-      if (id === null) return done(mode === 'lenient' ? undefined : unauthorized('is invalid'));
-      req.userId = id;
-      done();
+      const claims = m ? tokens.verify(m[1]!) : null;
+      // A database error here is a 503 (errors plugin): never a token accepted without its check.
+      if (claims === null || !(await versions.isCurrent(claims.userId, claims.version))) {
+        if (mode === 'lenient') return;
+        throw unauthorized('is invalid');
+      }
+      req.userId = claims.userId;
+      req.authTime = claims.authTime;
     });
   },
-  { name: 'auth' },
+  { name: 'auth', dependencies: ['db'] },
 );

@@ -2,8 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { dummyHash, hashPassword, verifyPassword } from '../auth/password.js';
-import { findUserByEmail, findUserById, insertUser, takenFields, updateUser, type UserPatch, type UserRecord } from '../db/users.js';
+import { findUserByEmail, findUserById, insertUser, replacePasswordHash, takenFields, updateUser, type UserPatch, type UserRecord } from '../db/users.js';
 import { isDuplicate } from '../db/pool.js';
 import { HttpError, conflict, unauthorized } from '../errors.js';
 import { purgeFor } from '../edge/keys.js';
@@ -12,7 +11,11 @@ import { currentUserSchema, loginSchema, registerSchema, updateUserSchema, type 
 export interface UserRoutesOptions {
   authPerMinute: number;
   loginPerAccountPer15Min: number;
+  /** An email or password change needs `currentPassword` unless the token's sign-in is younger than this. */
+  recentSignInMs: number;
 }
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const emptyToNull = (s: string | null | undefined) => (s === undefined ? undefined : s === null || s.trim() === '' ? null : s);
 
@@ -24,29 +27,40 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
     max: opts.loginPerAccountPer15Min, timeWindow: 15 * 60_000, groupId: 'login-account',
     keyGenerator: (req: FastifyRequest) => createHash('sha256').update((req.body as { user: { email: string } }).user.email.trim().toLowerCase()).digest('base64url'),
   } as Parameters<typeof app.createRateLimit>[0]);
-  const render = (u: UserRecord): UserResponse => ({
-    user: { email: u.email, token: app.tokens.sign(u.id), username: u.username, bio: u.bio, image: u.image },
+  // Current-password checks on PUT /user, per account: a stolen token must not become a password oracle.
+  const reauthPerAccount = app.createRateLimit({
+    max: opts.loginPerAccountPer15Min, timeWindow: 15 * 60_000, groupId: 'reauth-account',
+    keyGenerator: (req: FastifyRequest) => String(req.userId),
+  } as Parameters<typeof app.createRateLimit>[0]);
+  /** `authTime`: the sign-in the new token descends from (now for a sign-in, kept on a re-issue). */
+  const render = (u: UserRecord, authTime: number): UserResponse => ({
+    user: { email: u.email, token: app.tokens.sign({ userId: u.id, version: u.tokenVersion, authTime }), username: u.username, bio: u.bio, image: u.image },
   });
+  const throttled = (reply: { header(k: string, v: string): unknown }, field: string, what: string, r: Awaited<ReturnType<typeof perAccount>>) => {
+    if (!('isExceeded' in r) || !r.isExceeded) return;
+    reply.header('retry-after', String(r.ttlInSeconds));
+    throw new HttpError(429, { [field]: [`too many ${what} for this account, retry in ${r.ttlInSeconds} s`] });
+  };
 
   app.post('/users/login', { schema: loginSchema, config: { rateLimit } }, async (req, reply) => {
     const { email, password } = req.body.user;
-    const account = await perAccount(req);
-    if ('isExceeded' in account && account.isExceeded) {
-      reply.header('retry-after', String(account.ttlInSeconds));
-      throw new HttpError(429, { email: [`too many sign-in attempts for this account, retry in ${account.ttlInSeconds} s`] });
-    }
+    throttled(reply, 'email', 'sign-in attempts', await perAccount(req));
     // The writer: a user who just registered must be able to log in even if a replica lags.
     const user = await findUserByEmail(app.db.writer, email);
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));
+    const ok = await app.passwords.verify(password, user?.passwordHash ?? (await app.passwords.dummy()));
     if (!user || !ok) throw new HttpError(401, { credentials: ['email or password is invalid'] });
-    return render(user);
+    // A hash made with older (weaker) parameters is replaced now, while the password is known.
+    if (app.passwords.needsRehash(user.passwordHash)) {
+      await replacePasswordHash(app.db.writer, user.id, user.passwordHash, await app.passwords.hash(password));
+    }
+    return render(user, nowSeconds());
   });
 
   app.post('/users', { schema: registerSchema, config: { rateLimit } }, async (req, reply) => {
     const { username, email, password } = req.body.user;
     const taken = await takenFields(app.db.writer, username, email);
     if (taken.username || taken.email) throw conflict([...(taken.username ? ['username'] : []), ...(taken.email ? ['email'] : [])]);
-    const passwordHash = await hashPassword(password);
+    const passwordHash = await app.passwords.hash(password);
     let id: number;
     try {
       id = await insertUser(app.db.writer, { username, email, passwordHash });
@@ -58,20 +72,33 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
     await app.cache.bump();
     req.purge(purgeFor.register());
     const user = await findUserById(app.db.writer, id);
-    return reply.code(201).send(render(user!));
+    return reply.code(201).send(render(user!, nowSeconds()));
   });
 
   app.get('/user', { schema: currentUserSchema, config: { auth: 'required' } }, async (req) => {
     const user = (await findUserById(req.readPool(), req.userId!)) ?? (await findUserById(app.db.writer, req.userId!));
     if (!user) throw unauthorized('is invalid');
-    return render(user);
+    return render(user, req.authTime);
   });
 
-  app.put('/user', { schema: updateUserSchema, config: { auth: 'required' } }, async (req) => {
+  app.put('/user', { schema: updateUserSchema, config: { auth: 'required' } }, async (req, reply) => {
     const id = req.userId!;
     const u = req.body.user;
     const current = await findUserById(app.db.writer, id);
     if (!current) throw unauthorized('is invalid');
+    // Changing what signs in (email, password) proves the password: `currentPassword`, or a sign-in within
+    // recentSignInMs (RealWorld clients do not know the field; they change these right after signing in).
+    let authTime = req.authTime;
+    const sensitive = (u.email !== undefined && u.email !== current.email) || (u.password !== undefined && u.password !== '');
+    if (sensitive && u.currentPassword !== undefined) {
+      throttled(reply, 'currentPassword', 'current-password checks', await reauthPerAccount(req));
+      if (!(await app.passwords.verify(u.currentPassword, current.passwordHash))) throw new HttpError(422, { currentPassword: ['is invalid'] });
+      authTime = nowSeconds();
+    } else if (sensitive && (Date.now() - req.authTime * 1000) > opts.recentSignInMs) {
+      throw new HttpError(422, {
+        currentPassword: [`is required to change the email or password more than ${Math.round(opts.recentSignInMs / 60_000)} minutes after signing in`],
+      });
+    }
     const taken = await takenFields(app.db.writer, u.username ?? null, u.email ?? null, id);
     if (taken.username || taken.email) {
       // The spec has no 409 for this operation: a taken name is invalid input here.
@@ -79,7 +106,7 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
     }
     const patch: UserPatch = { username: u.username, email: u.email, bio: emptyToNull(u.bio), image: emptyToNull(u.image) };
     // An empty password means "unchanged" (clients send every field of the settings form).
-    if (u.password !== undefined && u.password !== '') patch.passwordHash = await hashPassword(u.password);
+    if (u.password !== undefined && u.password !== '') patch.passwordHash = await app.passwords.hash(u.password);
     try {
       await updateUser(app.db.writer, id, patch);
     } catch (err) {
@@ -92,7 +119,10 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
       username: patch.username !== undefined && patch.username !== current.username,
       shown: (patch.bio !== undefined && patch.bio !== current.bio) || (patch.image !== undefined && patch.image !== current.image),
     }));
-    return render((await findUserById(app.db.writer, id))!);
+    const updated = (await findUserById(app.db.writer, id))!;
+    // The older tokens of this user stop here at once, on the other instances within TOKEN_VERSION_TTL_MS.
+    if (updated.tokenVersion !== current.tokenVersion) app.tokenVersions.learned(id, updated.tokenVersion);
+    return render(updated, authTime);
   });
 };
 

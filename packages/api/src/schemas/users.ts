@@ -57,8 +57,13 @@ export const UpdateUserBody = z.object({
       username: Username.optional(),
       bio: Bio.optional(),
       image: Image.optional(),
+      /**
+       * Not in the RealWorld contract (an extension): the account's password, required to change the email or
+       * the password unless the token's sign-in is recent (api.auth.recentSignInMinutes).
+       */
+      currentPassword: z.string().max(128, 'is too long (maximum is 128 characters)').optional(),
     })
-    .refine((u) => Object.values(u).some((v) => v !== undefined), 'must contain at least one field'),
+    .refine(({ currentPassword: _, ...fields }) => Object.values(fields).some((v) => v !== undefined), 'must contain at least one field'),
 });
 
 export const loginSchema = {

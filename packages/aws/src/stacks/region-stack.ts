@@ -130,6 +130,11 @@ export class RegionStack extends TerraformStack {
         rateLimitAuthPerMin: def.api.rateLimits.authPerIpPerMinute,
         rateLimitLoginPerAccount: def.api.rateLimits.loginPerAccountPer15Min,
         rateLimitWritesPerMin: def.api.rateLimits.writesPerUserPerMinute,
+        tokenLifetimeHours: def.api.auth.tokenLifetimeHours,
+        recentSignInMinutes: def.api.auth.recentSignInMinutes,
+        scryptN: def.api.auth.scrypt.N,
+        scryptR: def.api.auth.scrypt.r,
+        scryptP: def.api.auth.scrypt.p,
       }),
       statements: apiStatements,
     });

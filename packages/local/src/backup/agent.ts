@@ -6,10 +6,14 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { seqOf } from './binlog-text.js';
 import { expiredFulls, fullDataKey, fullManifestKey, type FullManifest, type SegmentMeta } from './catalog.js';
 import { archiveEnd, archiveOnce, listSegments, type ArchiverState } from './archiver.js';
+import { purgeArchivedBinlogs } from './binlog-purge.js';
 import { takeFullBackup } from './full.js';
 import { listFulls } from './restore.js';
 import { writeFileAtomic, readJson } from '../state.js';
 import type { BackupEnv } from './env.js';
+
+/** How often archived binlogs are purged from the nodes (a file is max_binlog_size, 64 MB, at most). */
+export const BINLOG_PURGE_EVERY_MS = 60_000;
 
 export interface AgentStatus {
   lastArchive: { at: string; to: string; transactions: number; lastCommitAt: string } | null;
@@ -45,6 +49,7 @@ export async function runAgent(env: BackupEnv, stop: () => boolean): Promise<voi
   env.log(`backup agent: archive continues after GTID ${state.last || '(start of the binlog)'} in s3://${env.store.bucket}, every ${env.definition.backup.archiveEverySeconds} s`);
   let fullRunning = false;
   let nextFullCheck = 0;
+  let nextPurge = 0;
   while (!stop()) {
     const t0 = Date.now();
     try {
@@ -55,6 +60,15 @@ export async function runAgent(env: BackupEnv, stop: () => boolean): Promise<voi
       }
     } catch (e) {
       fail('binlog archive', e);
+    }
+    // Binlog expiry, once a minute: what the archive holds (state.last) may leave the nodes' disks.
+    if (state.last !== '' && Date.now() >= nextPurge) {
+      nextPurge = Date.now() + BINLOG_PURGE_EVERY_MS;
+      try {
+        for (const line of await purgeArchivedBinlogs(env.definition, env.paths, seqOf(state.last))) env.log(line);
+      } catch (e) {
+        fail('binlog expiry', e);
+      }
     }
     if (!fullRunning && Date.now() >= nextFullCheck) {
       nextFullCheck = Date.now() + 60_000;

@@ -13,6 +13,11 @@ export interface HaproxyInput {
    * default: the first `desired` slots of each tier; the other slots up to max are declared disabled.
    */
   activeInstances?: string[];
+  /**
+   * The unprivileged user HAProxy switches to once its sockets are bound (only a root process can switch).
+   * default: none (it keeps the user that started it: the region's, when that is not root).
+   */
+  runAs?: string;
 }
 
 /** The backend names, once: the generator declares them, the runner's callers address servers in them. */
@@ -21,7 +26,7 @@ const B = BACKENDS;
 
 const ms = (n: number) => `${n}ms`;
 
-export function haproxyConfig({ definition: d, paths, topology, activeInstances }: HaproxyInput): string {
+export function haproxyConfig({ definition: d, paths, topology, activeInstances, runAs }: HaproxyInput): string {
   const p = d.local.ports;
   const hc = (h: ResolvedDefinition['api']['healthCheck']) => `inter ${ms(h.intervalMs)} fall ${h.fall} rise ${h.rise}`;
   const slotLines = (tier: 'front' | 'api') =>
@@ -41,7 +46,11 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     '    # Stays under the machine\'s file-descriptor limit (20000): each proxied connection uses two.',
     '    maxconn 4000',
     '    # Runtime API: the autoscaler and the DB failover controller add/enable/disable servers live.',
+    '    # Mode 600: only the user running the region (it creates the socket before dropping privileges).',
     `    stats socket ${paths.haproxySocket} mode 600 level admin`,
+    ...(runAs
+      ? ['    # Started as root (to bind and create the socket as the region\'s user): it then runs as this unprivileged user.', `    user ${runAs}`, `    group ${runAs}`]
+      : []),
     '    # Logs go to stdout, which the supervisor writes to logs/lb.log.',
     '    log stdout format raw local0 info',
     '',
@@ -57,7 +66,8 @@ export function haproxyConfig({ definition: d, paths, topology, activeInstances 
     '    timeout http-request 10s',
     '    timeout queue 5s',
     '',
-    '# Stats page, a liveness URI, and the built-in Prometheus exporter.',
+    '# Stats page (read-only: no `stats admin`, servers are changed through the mode-600 socket only), a liveness',
+    '# URI, and the built-in Prometheus exporter.',
     'frontend stats',
     `    bind ${d.address}:${p.lbStats}`,
     '    monitor-uri /health',

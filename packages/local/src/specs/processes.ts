@@ -219,6 +219,11 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     rateLimitAuthPerMin: d.api.rateLimits.authPerIpPerMinute,
     rateLimitLoginPerAccount: d.api.rateLimits.loginPerAccountPer15Min,
     rateLimitWritesPerMin: d.api.rateLimits.writesPerUserPerMinute,
+    tokenLifetimeHours: d.api.auth.tokenLifetimeHours,
+    recentSignInMinutes: d.api.auth.recentSignInMinutes,
+    scryptN: d.api.auth.scrypt.N,
+    scryptR: d.api.auth.scrypt.r,
+    scryptP: d.api.auth.scrypt.p,
     // Only with a second region to fail over to: a writer failover inside the region must not move the site.
     ...(d.regions.secondary !== null ? { regionHealthGraceMs: d.local.regionFailoverAfterMs } : {}),
   });

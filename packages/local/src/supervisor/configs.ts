@@ -1,6 +1,6 @@
 // Writes every generated config into <stateDir>/config (and the data folders they point at).
 // The text comes from the pure generators; this file only puts it on disk.
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import {
   haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, prometheusRules, alertmanagerConfig, blackboxConfig,
   pdnsConf, pdnsNamedConf, pdnsZone,
@@ -12,11 +12,25 @@ import type { SpecContext } from '../specs/processes.js';
 import type { DbTopology } from '../types.js';
 
 /**
+ * The system user a daemon's Debian package created (`haproxy`), when the region runs as root: the daemon
+ * switches to it after binding. undefined when the region runs as another user (it cannot switch) or the
+ * user does not exist.
+ */
+export function unprivilegedUser(name: string): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    return readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith(`${name}:`)) ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * HAProxy's config from the DB topology and the instances to enable (default: the first `desired`
  * slots). A replacement HAProxy starts from one regenerated with the topology and instances of the moment.
  */
 export function writeHaproxyConfig(ctx: SpecContext, topology: DbTopology, activeInstances?: string[]): string {
-  writeFileAtomic(ctx.paths.haproxyConfig, haproxyConfig({ definition: ctx.definition, paths: ctx.paths, topology, activeInstances }));
+  writeFileAtomic(ctx.paths.haproxyConfig, haproxyConfig({ definition: ctx.definition, paths: ctx.paths, topology, activeInstances, runAs: unprivilegedUser('haproxy') }));
   return ctx.paths.haproxyConfig;
 }
 

@@ -19,6 +19,7 @@ import { pinApi } from '../controllers/autoscaler.js';
 import { Supervisor } from './supervisor.js';
 import { bringUp } from './bring-up.js';
 import { supervisorLogLine } from './log-line.js';
+import { LOG_ROTATION_EVERY_MS, rotateLogs } from './log-rotation.js';
 import { writeConfigs, writeDbConfig, writeHaproxyConfig, writeRedisConfig } from './configs.js';
 import { readPlan, type RegionPlan, type SupervisorMessage } from './plan.js';
 import { corruptDataEvidence, recloneDecision } from './reclone.js';
@@ -187,6 +188,14 @@ async function main(): Promise<void> {
 /** Liveness checks and the controllers, once every process is started or adopted. */
 function run(interrupted: JournalEntry[]): void {
   sup.startLivenessChecks();
+  // With the console on, it rotates the logs once it has indexed them; without it, the supervisor does.
+  if (!d.observability.console) {
+    const maxBytes = d.observability.logFileMaxMb * 1024 * 1024;
+    setInterval(() => {
+      const rotated = rotateLogs(paths.logs, maxBytes);
+      if (rotated.length > 0) log(`supervisor: rotated ${rotated.join(', ')} at ${d.observability.logFileMaxMb} MB (observability.logFileMaxMb) into <name>.1`);
+    }, LOG_ROTATION_EVERY_MS).unref();
+  }
   stopControllers = startControllers({
     definition: d, stateDir: paths.root, paths, secrets: ctx.secrets, log, processes: () => sup.records(),
     start: (n) => startByName(n), stop: (n) => sup.stop(n), forget: (n) => sup.forget(n), specFor,

@@ -70,7 +70,7 @@ export function Settings() {
   const user = auth.getUser();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const [v, setV] = useState({ image: user?.image ?? '', username: user?.username ?? '', bio: user?.bio ?? '', email: user?.email ?? '', password: '' });
+  const [v, setV] = useState({ image: user?.image ?? '', username: user?.username ?? '', bio: user?.bio ?? '', email: user?.email ?? '', password: '', currentPassword: '' });
   if (!user) return null;
   const bind = (name: keyof typeof v) => ({ name, value: v[name], onInput: (e: Event) => setV({ ...v, [name]: (e.currentTarget as HTMLInputElement).value }) });
   const submit = async (e: Event) => {
@@ -78,7 +78,8 @@ export function Settings() {
     setBusy(true);
     setError(null);
     try {
-      const update = { image: v.image, username: v.username, bio: v.bio, email: v.email, ...(v.password ? { password: v.password } : {}) };
+      // The API asks for the current password to change the email or password once the sign-in is not recent.
+      const update = { image: v.image, username: v.username, bio: v.bio, email: v.email, ...(v.password ? { password: v.password } : {}), ...(v.currentPassword ? { currentPassword: v.currentPassword } : {}) };
       const updated = await api.updateUser(update);
       auth.signIn({ ...updated, token: updated.token || user.token });
       navigate(paths.profile(updated.username));
@@ -111,6 +112,9 @@ export function Settings() {
                 </fieldset>
                 <fieldset class="form-group">
                   <input class="form-control form-control-lg" type="password" placeholder="New Password" {...bind('password')} autocomplete="new-password" />
+                </fieldset>
+                <fieldset class="form-group">
+                  <input class="form-control" type="password" placeholder="Current password (to change the email or password)" {...bind('currentPassword')} autocomplete="current-password" />
                 </fieldset>
                 <button class="btn btn-lg btn-primary pull-xs-right" type="submit">Update Settings</button>
               </fieldset>
