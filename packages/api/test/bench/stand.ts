@@ -15,6 +15,7 @@ import { haproxyApiLoadBalancer, haproxyGlobalAndDefaults } from '@conduit/local
 import { assertPortFree, startMariaDbReplicaSet, startRedis, stopProcess, type ReplicaSetHandle, type ServerHandle } from '@conduit/testkit';
 import { startMariaDbReliably } from '../mariadb.js';
 import { migrate } from '../../src/db/migrate.js';
+import { apiEnvironment } from '../../src/environment.js';
 import { seed } from '../../src/db/seed.js';
 
 export const root = resolvePath(import.meta.dirname, '..', '..', '..', '..');
@@ -113,21 +114,23 @@ export async function startInstance(dir: string, stand: Stand, state: string, no
   try {
     child = spawn(process.execPath, [...nodeArgs, 'server.mjs'], {
       cwd: dir,
+      // What the region's process specs and the AWS boot script give an instance (the same function).
       env: {
         PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(slot.port),
-        DATABASE_WRITER_URL: stand.writerUrl,
-        DATABASE_READER_URL: stand.readerUrl,
-        REDIS_URL: stand.redisUrl,
-        JWT_SECRET,
-        LOG_LEVEL: 'info',
-        INSTANCE_ID: slot.name,
-        ZONE: slot.zone,
-        // The write path is measured, not the per-user write limit (60/min by default): one user posts every
-        // comment. The limiter still runs (one counter in Redis per write), it just never says no.
-        RATE_LIMIT_WRITES_PER_MIN: '1000000',
+        ...apiEnvironment({
+          databaseWriterUrl: stand.writerUrl,
+          databaseReaderUrl: stand.readerUrl,
+          cache: { kind: 'url', url: stand.redisUrl },
+          jwtSecret: JWT_SECRET,
+          host: '127.0.0.1',
+          port: slot.port,
+          logLevel: 'info',
+          instanceId: slot.name,
+          zone: slot.zone,
+          // The write path is measured, not the per-user write limit (60/min by default): one user posts every
+          // comment. The limiter still runs (one counter in Redis per write), it just never says no.
+          rateLimitWritesPerMin: 1_000_000,
+        }),
       },
       stdio: ['ignore', fd, fd],
       detached: true,
