@@ -6,7 +6,9 @@
 //   closed model (wrk, BENCH_CONNECTIONS connections): the ceiling, GET /health/live, the cached anonymous
 //     list page and article, the authenticated list, POST a comment (writer, semi-sync, 2 replicas);
 //   open model (constant arrival rate, no coordinated omission): POST a comment at half the closed-model rate;
-//   the instance's peak RSS under this load; semi-sync acknowledged commits; access log lines written.
+//   the instance's peak RSS under this load; semi-sync acknowledged commits; access log lines written;
+//   the default region's API tier: the cached list through its API load balancer (HAProxy, the region's
+//     generated section) against one of its instances directly.
 // Bounded in time: every phase has a fixed duration and the whole run a hard deadline; everything started
 // is stopped at the end. BENCH_RELEASE=path/to/api/current.tar.gz benches a given artifact (e.g. an older one).
 import { readFileSync } from 'node:fs';
@@ -17,7 +19,7 @@ import { percentile, runLoad } from '@conduit/drills';
 import { DEMO_PASSWORD } from '../../src/db/seed.js';
 import { feedArticleIds, listArticleIds, loadArticles } from '../../src/db/articles.js';
 import { bulkLoad } from '../scale-data.js';
-import { buildAndUnpackRelease, root, startCeiling, startInstance, startStand, type Instance, type Stand } from './stand.js';
+import { buildAndUnpackRelease, root, startCeiling, startInstance, startLoadBalanced, startStand, type Instance, type LoadBalanced, type Stand } from './stand.js';
 import { assertWrk, runWrk, type WrkOptions, type WrkResult } from './wrk.js';
 
 const state = join(root, '.test-state', 'api-bench');
@@ -26,7 +28,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** BENCH_SCALE=1000000: also bulk-load that many articles and time the uncached list/feed queries. */
 const SCALE = Number(process.env.BENCH_SCALE ?? 0);
-const DEADLINE_MS = SCALE > 0 ? 900_000 : 300_000;
+const DEADLINE_MS = SCALE > 0 ? 900_000 : 420_000;
 const RSS_GOAL_MB = 120;
 
 const deadline = setTimeout(() => {
@@ -65,6 +67,7 @@ interface Row {
 let stand: Stand | undefined;
 let ceiling: Instance | undefined;
 let instance: Instance | undefined;
+let region: LoadBalanced | undefined;
 
 /** database.durability on every node of the stand, at runtime (both variables are dynamic). */
 async function setDurability(s: Stand, durability: 'full' | 'relaxed'): Promise<void> {
@@ -177,6 +180,28 @@ async function main(): Promise<void> {
 
   await inst.stop(); // flushes the access log
   const accessLines = readFileSync(inst.logFile, 'utf8').split('\n').filter((l) => l.includes('"msg":"request completed"')).length;
+
+  // The region's API tier: the default definition's instances behind its API load balancer (HAProxy, the
+  // region's generated section), against one of those instances directly, alternating, same run.
+  say('starting the default region\'s API tier (instances + load balancer)...');
+  region = await startLoadBalanced(dir, stand, state);
+  const direct = region.instances[0]!;
+  const lbRuns: { r: WrkResult; cpuUs: number }[] = [];
+  const directRuns: { r: WrkResult; cpuUs: number }[] = [];
+  await measure({ url: `${region.base}/api/articles` }, 1, region.pid);
+  for (let round = 1; round <= ROUNDS; round++) {
+    directRuns.push(await measure({ url: `${direct.base}/api/articles` }, DURATION, direct.pid));
+    lbRuns.push(await measure({ url: `${region.base}/api/articles` }, DURATION, region.pid));
+    say(`round ${round}: list via the load balancer ${Math.round(lbRuns.at(-1)!.r.rps)} rps, one instance directly ${Math.round(directRuns.at(-1)!.r.rps)} rps`);
+  }
+  const lbCount = region.instances.length;
+  await region.stop();
+  region = undefined;
+  const lbLines = readFileSync(join(state, 'lb.log'), 'utf8').split('\n').filter((l) => l.includes(' fe_api ')).length;
+  const directRow = row(`GET /api/articles (cached), one of those instances directly`, directRuns, null);
+  const lbRow = row(`  same, through the API load balancer (${lbCount} instances)`, lbRuns, null);
+  const lbRatio = lbRow.rps / directRow.rps;
+  rows.push({ ...directRow, ratio: directRow.rps / ceilingRps }, { ...lbRow, ratio: lbRow.rps / ceilingRps, goal: '>= 60 % of direct', ok: lbRatio >= 0.6 });
   const f = (n: number, d = 0) => n.toFixed(d);
   const cols: [string, number, (r: Row) => string][] = [
     ['endpoint', 58, (r) => r.name],
@@ -184,7 +209,7 @@ async function main(): Promise<void> {
     ['p50 ms', 7, (r) => f(r.p50, 1)],
     ['p99 ms', 7, (r) => f(r.p99, 1)],
     ['% ceil', 7, (r) => (r.ratio === null ? '' : `${f(r.ratio * 100)} %`)],
-    ['goal', 24, (r) => (r.ok === null ? '' : `${r.goal} ${r.ok ? 'ok' : 'MISSED'}`)],
+    ['goal', 30, (r) => (r.ok === null ? '' : `${r.goal} ${r.ok ? 'ok' : 'MISSED'}`)],
     ['non-2xx', 8, (r) => String(r.non2xx)],
     ['errors', 7, (r) => String(r.errors)],
     ['CPU us/req', 10, (r) => (r.cpuUs === null ? '' : f(r.cpuUs))],
@@ -199,6 +224,7 @@ async function main(): Promise<void> {
     `RSS of the instance: ${f(idleRss)} MB idle, ${f(peakRss)} MB peak under load (goal <= ${RSS_GOAL_MB} MB: ${peakRss <= RSS_GOAL_MB ? 'ok' : 'MISSED'})`,
     `semi-sync during the write phases: ${semiAfter.on ? 'on' : 'OFF'}, ${semiAfter.clients} replicas acknowledging, ` +
       `${semiAfter.yesTx - semiBefore.yesTx} commits acknowledged, ${semiAfter.noTx - semiBefore.noTx} without acknowledgement`,
+    `load balancer: ${f(lbRatio * 100)} % of one instance directly (goal >= 60 %: ${lbRatio >= 0.6 ? 'ok' : 'MISSED'}); the load balancer's CPU per request ${f(lbRow.cpuUs ?? 0)} us; ${lbLines} access lines in its log`,
     `access log: ${accessLines} lines "request completed" for ${sent.requests} requests counted by the clients (requests cut at the end of a phase are logged but not counted)`,
     `machine load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${cpus().length} cores): rps compare only within one run`,
     '',
@@ -249,7 +275,7 @@ try {
   say(`failed: ${(err as Error).stack ?? String(err)}`);
   process.exitCode = 1;
 } finally {
-  await Promise.all([instance?.stop(), ceiling?.stop()]);
+  await Promise.all([instance?.stop(), ceiling?.stop(), region?.stop()]);
   await stand?.stop();
   clearTimeout(deadline);
 }

@@ -6,16 +6,20 @@
 //   run from it with the production environment (LOG_LEVEL=info, NODE_ENV=production, logs to a file);
 // - the ceiling: a bare node:http server answering a small JSON document, in a process of its own.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { resolve } from '@conduit/definition';
+import { haproxyApiLoadBalancer, haproxyGlobalAndDefaults } from '@conduit/local';
 import { assertPortFree, startMariaDbReplicaSet, startRedis, stopProcess, type ReplicaSetHandle, type ServerHandle } from '@conduit/testkit';
 import { startMariaDbReliably } from '../mariadb.js';
 import { migrate } from '../../src/db/migrate.js';
+import { apiEnvironment } from '../../src/environment.js';
 import { seed } from '../../src/db/seed.js';
 
-export const root = resolve(import.meta.dirname, '..', '..', '..', '..');
-export const PORTS = { db: [28406, 28407, 28408], redis: 29479, instance: 28490, ceiling: 28491 } as const;
+export const root = resolvePath(import.meta.dirname, '..', '..', '..', '..');
+export const PORTS = { db: [28406, 28407, 28408], redis: 29479, instance: 28490, ceiling: 28491, lb: 28492, lbInstancesBase: 28500 } as const;
 export const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 
 export interface Stand {
@@ -66,8 +70,15 @@ export function buildAndUnpackRelease(state: string, tarball = process.env.BENCH
   const dir = join(state, 'instance');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  execFileSync('tar', ['-xzf', resolve(tarball), '-C', dir]);
+  execFileSync('tar', ['-xzf', resolvePath(tarball), '-C', dir]);
   return dir;
+}
+
+/** Where an instance listens and the labels it logs (INSTANCE_ID, ZONE). */
+export interface Slot {
+  name: string;
+  zone: string;
+  port: number;
 }
 
 export interface Instance {
@@ -95,26 +106,31 @@ async function waitHttp(url: string, child: ChildProcess, what: string, timeoutM
  * (packages/aws user-data, packages/local apiInstanceEnv): production logging to stdout, here a file
  * (the local region's supervisor does the same; on AWS journald reads it).
  */
-export async function startInstance(dir: string, stand: Stand, state: string, nodeArgs: string[] = []): Promise<Instance> {
-  await assertPortFree(PORTS.instance, 'bench API instance');
-  const logFile = join(state, 'instance.log');
+export async function startInstance(dir: string, stand: Stand, state: string, nodeArgs: string[] = [], slot: Slot = { name: 'api-bench', zone: 'bench-a', port: PORTS.instance }): Promise<Instance> {
+  await assertPortFree(slot.port, `bench API instance ${slot.name}`);
+  const logFile = join(state, `${slot.name}.log`);
   const fd = openSync(logFile, 'w');
   let child: ChildProcess;
   try {
     child = spawn(process.execPath, [...nodeArgs, 'server.mjs'], {
       cwd: dir,
+      // What the region's process specs and the AWS boot script give an instance (the same function).
       env: {
         PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(PORTS.instance),
-        DATABASE_WRITER_URL: stand.writerUrl,
-        DATABASE_READER_URL: stand.readerUrl,
-        REDIS_URL: stand.redisUrl,
-        JWT_SECRET,
-        LOG_LEVEL: 'info',
-        INSTANCE_ID: 'api-bench',
-        ZONE: 'bench-a',
+        ...apiEnvironment({
+          databaseWriterUrl: stand.writerUrl,
+          databaseReaderUrl: stand.readerUrl,
+          cache: { kind: 'url', url: stand.redisUrl },
+          jwtSecret: JWT_SECRET,
+          host: '127.0.0.1',
+          port: slot.port,
+          logLevel: 'info',
+          instanceId: slot.name,
+          zone: slot.zone,
+          // The write path is measured, not the per-user write limit (60/min by default): one user posts every
+          // comment. The limiter still runs (one counter in Redis per write), it just never says no.
+          rateLimitWritesPerMin: 1_000_000,
+        }),
       },
       stdio: ['ignore', fd, fd],
       detached: true,
@@ -122,7 +138,7 @@ export async function startInstance(dir: string, stand: Stand, state: string, no
   } finally {
     closeSync(fd);
   }
-  const base = `http://127.0.0.1:${PORTS.instance}`;
+  const base = `http://127.0.0.1:${slot.port}`;
   const stop = () => stopProcess(child, 10_000);
   try {
     await waitHttp(`${base}/health/ready`, child, 'the API instance');
@@ -152,4 +168,56 @@ export async function startCeiling(): Promise<Instance> {
     throw err;
   }
   return { child, pid: child.pid!, base, logFile: '', stop };
+}
+
+export interface LoadBalanced {
+  /** The load balancer's URL (HAProxy's fe_api). */
+  base: string;
+  pid: number;
+  instances: Instance[];
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The default region's API tier on the bench's ports: the definition in stack.config.ts (its instance count,
+ * zones, health checks) with the API load balancer on PORTS.lb and the instance slots from PORTS.lbInstancesBase,
+ * `desired` instances of the release, and HAProxy running the section the region's generator writes
+ * (haproxyGlobalAndDefaults + haproxyApiLoadBalancer: the same timeouts, retries, request-id and access log).
+ */
+export async function startLoadBalanced(dir: string, stand: Stand, state: string): Promise<LoadBalanced> {
+  const mod = (await import(pathToFileURL(join(root, 'stack.config.ts')).href)) as { default: Record<string, unknown> & { local?: Record<string, unknown> } };
+  const input = mod.default;
+  const d = resolve({
+    ...input,
+    local: { ...input.local, ports: { api: PORTS.lb, lbStats: PORTS.lb + 1, apiInstancesBase: PORTS.lbInstancesBase } },
+  });
+  const slots = d.apiSlots.slice(0, d.api.instances.desired);
+  const instances: Instance[] = [];
+  let lb: ChildProcess | undefined;
+  const logFile = join(state, 'lb.log');
+  const stop = async () => {
+    if (lb) await stopProcess(lb, 5_000);
+    await Promise.all(instances.map((i) => i.stop()));
+  };
+  try {
+    for (const s of slots) instances.push(await startInstance(dir, stand, state, [], { name: s.name, zone: s.zone, port: s.port }));
+    await assertPortFree(PORTS.lb, 'bench API load balancer');
+    const cfg = join(state, 'haproxy.cfg');
+    writeFileSync(cfg, [...haproxyGlobalAndDefaults(join(state, 'haproxy.sock')), ...haproxyApiLoadBalancer(d)].join('\n'));
+    const fd = openSync(logFile, 'w');
+    try {
+      lb = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', fd, fd], detached: true });
+    } finally {
+      closeSync(fd);
+    }
+    const base = `http://${d.address}:${PORTS.lb}`;
+    await waitHttp(`${base}${d.api.healthCheck.path}`, lb, 'the API load balancer');
+    // Every server passed a health check: a round of requests reaches each instance.
+    await sleep(2 * d.api.healthCheck.intervalMs);
+    return { base, pid: lb.pid!, instances, logFile, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

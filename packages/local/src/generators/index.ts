@@ -1,5 +1,5 @@
 // Pure functions: resolved definition (+ topology, secrets, paths) → config text. No I/O here.
-export { haproxyConfig, BACKENDS, type HaproxyInput } from './haproxy.js';
+export { haproxyConfig, haproxyGlobalAndDefaults, haproxyApiLoadBalancer, BACKENDS, type HaproxyInput } from './haproxy.js';
 export { varnishVcl } from './varnish.js';
 export { mariadbCnf, mysqldExporterCnf } from './mariadb.js';
 export { redisConf, sentinelConf } from './redis.js';
