@@ -25,7 +25,8 @@ export { sourceVersion, ensureRelease, installedRelease, installedReleases, curr
 export { regionDeploy, regionRollback, type DeployOptions, type DeployReport, type ReplacedInstance } from './region/deploy.js';
 export { judgeCanary, type CanaryVerdict, type GroupFigures } from './canary.js';
 export type { ReleaseFault } from '@conduit/release';
-export { backupNow, backupList, verifyLatest, restoreRegion, type BackupOptions, type BackupListing, type VerifyResult, type RestoreReport } from './region/backup.js';
+export { backupNow, backupList, verifyLatest, restoreRegion, type BackupOptions, type BackupListing, type RestoreReport } from './region/backup.js';
+export { liveSnapshot, verifyDue, readVerify, type VerifyResult } from './backup/verify.js';
 export { backupEnv, type BackupEnv } from './backup/env.js';
 export { takeFullBackup, backupSource } from './backup/full.js';
 export { archiveOnce, archiveEnd, listSegments, type ArchiverState } from './backup/archiver.js';
