@@ -4,7 +4,7 @@ import { readRegion } from '@conduit/local';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  formatDrReport, runDisasterDrill, writeDrReport, formatScaleOut, fullScaleOutTiming, runScaleOut, shortScaleOutTiming,
+  formatDrReport, runDisasterDrill, writeDrReport, formatDropTableReport, runDropTableDrill, formatScaleOut, fullScaleOutTiming, runScaleOut, shortScaleOutTiming,
   formatRegionLoss, regionLossFullTiming, regionLossShortTiming, runRegionLoss,
   formatReport, fullTiming, regionHandle, runDrill, scenarioNames, scenarioNamed, shortTiming, writeReport, type DrillReport,
 } from '@conduit/drills';
@@ -38,6 +38,17 @@ async function disasterDrill(ctx: CommandContext): Promise<number> {
   return report.pass ? 0 : 1;
 }
 
+/** `tier drill drop-table`: a table dropped by a statement, its rows back from a restore to T − 1 s into a new instance. */
+async function dropTable(ctx: CommandContext): Promise<number> {
+  const { definition, stateDir, file } = await runningRegion(ctx);
+  const report = await runDropTableDrill({ definition, stateDir, configFile: file, log: ctx.flags.json ? () => undefined : say });
+  const dir = join(stateDir, 'drills');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `drop-table-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  say(ctx.flags.json ? JSON.stringify(report, null, 2) : `\n${formatDropTableReport(report)}\n  report: ${out}\n`);
+  return report.pass ? 0 : 1;
+}
 
 /** `tier drill scale-out`: the autoscaler under a traffic step (not part of `all`: its scale-in waits out the cooldowns). */
 async function scaleOut(ctx: CommandContext): Promise<number> {
@@ -56,9 +67,10 @@ export const drill = {
   async run(ctx: CommandContext): Promise<number> {
     const [which, ...extra] = ctx.args;
     if (!which || extra.length > 0) {
-      throw new CliError(`usage: tier drill <scenario>|all|dr|scale-out|region-loss [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}; region-loss (two regions; not part of all: it leaves the primary region lost)`);
+      throw new CliError(`usage: tier drill <scenario>|all|dr|drop-table|scale-out|region-loss [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}; region-loss (two regions; not part of all: it leaves the primary region lost)`);
     }
     if (which === 'dr') return disasterDrill(ctx);
+    if (which === 'drop-table') return dropTable(ctx);
     if (which === 'scale-out') return scaleOut(ctx);
     if (which === 'region-loss') return regionLoss(ctx);
     const list = which === 'all' ? scenarioNames : [which];
