@@ -73,7 +73,7 @@ export interface Dataset {
   lastCommitAt: string | null;
   replayed: number;
   timings: { fetchSeconds: number; prepareSeconds: number; replaySeconds: number; checkSeconds: number };
-  /** Row counts and CHECKSUM TABLE of the application tables, read on the throwaway server. */
+  /** Row counts and content checksums of the application tables (tableSums), read on the throwaway server. */
   tables: TableSum[];
 }
 
@@ -84,6 +84,12 @@ export interface TableSum {
 }
 
 const secondsSince = (t: number) => (Date.now() - t) / 1000;
+
+/** Throwaway servers running now (process group ids): a process that must exit at once kills them first. */
+const throwaways = new Set<number>();
+export function killThrowaways(): void {
+  for (const pid of throwaways) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+}
 
 /** A throwaway server's cnf: socket only, no binlog, no replication, small. */
 function throwawayCnf(dir: string, run: string): string {
@@ -135,6 +141,7 @@ export async function buildDataset(env: BackupEnv, plan: RestorePlan, workDir: s
     name: 'restore', tier: 'backup', zone: null, region: env.definition.regionName, host: env.definition.address, port: 0, command: 'mariadbd', args: [`--defaults-file=${cnf}`], env: {}, cwd: workDir,
     logFile: join(run, 'mariadbd.log'), restartPolicy: 'never', probe: { kind: 'tcp' }, copyBeforeStart: [], stopGraceMs: 60_000, stage: 0,
   });
+  throwaways.add(child.pid!);
   let gtid = plan.full.gtid;
   let lastCommitAt: string | null = null;
   let replayed = 0;
@@ -165,6 +172,7 @@ export async function buildDataset(env: BackupEnv, plan: RestorePlan, workDir: s
     // A clean shutdown: the dataset is then consistent on disk (no crash recovery in the region's nodes).
     await queryNode(socket, 'SHUTDOWN', 60_000).catch(() => undefined);
     await stopProcessGroup(child.pid!, 60_000);
+    throwaways.delete(child.pid!);
   }
 }
 

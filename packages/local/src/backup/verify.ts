@@ -81,7 +81,8 @@ export async function verifyLatest(e: BackupEnv, trigger: VerifyResult['trigger'
     const plan = await preflight(e, { kind: 'gtid', gtid });
     backup = plan.full.id;
     e.log(`verify: ${plan.summary}`);
-    const work = join(e.paths.run, 'verify');
+    // One folder per trigger: a scheduled verify and an operator's may overlap.
+    const work = join(e.paths.run, `verify-${trigger}`);
     const ds = await buildDataset(e, plan, work, e.log).finally(() => rmSync(work, { recursive: true, force: true }));
     const tables = ds.tables.map((t) => ({ ...t, live: live.tables.find((l) => l.table === t.table) ?? null }));
     const missing = live.tables.filter((l) => !ds.tables.some((t) => t.table === l.table)).map((l) => l.table);
@@ -103,7 +104,16 @@ export async function verifyLatest(e: BackupEnv, trigger: VerifyResult['trigger'
   return result;
 }
 
-/** Whether the schedule asks for a verify now: never verified, or the last one older than backup.verifyEveryHours. */
-export function verifyDue(last: Pick<VerifyResult, 'at'> | null, everyHours: number, now = Date.now()): boolean {
-  return !last || now - Date.parse(last.at) >= everyHours * 3_600_000;
+/**
+ * What the schedule measures from: the last verify, or, before any, the oldest full backup in the bucket
+ * (a region's first backups get their first verify one period later). null: nothing to verify yet.
+ */
+export function verifyReference(last: Pick<VerifyResult, 'at'> | null, oldestFullAt: string | null): string | null {
+  return last?.at ?? oldestFullAt;
+}
+
+/** Whether the schedule asks for a verify now (backup.verifyEveryHours after the reference). */
+export function verifyDue(last: Pick<VerifyResult, 'at'> | null, oldestFullAt: string | null, everyHours: number, now = Date.now()): boolean {
+  const ref = verifyReference(last, oldestFullAt);
+  return ref !== null && now - Date.parse(ref) >= everyHours * 3_600_000;
 }

@@ -3,7 +3,7 @@
 // which is the disaster-recovery path: rebuild from the definition, restore the latest backup.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { moveObjects } from '../backup/store.js';
 import type { ResolvedDefinition } from '@conduit/definition';
 import { backupPaths, dbDataDir, dbSocket, statePaths } from '../paths.js';
 import { objectStoreSpec } from '../specs/processes.js';
@@ -119,10 +119,7 @@ async function abandonAfter(e: BackupEnv, seq: number, id: string): Promise<numb
     ...segments.flatMap((s) => [s.object.key, s.object.key.replace(/\.sql\.zst\.enc$/, '.json')]),
     ...fulls.flatMap((f) => [`full/${f.id}/manifest.json`, f.object.key]),
   ];
-  for (const Key of keys) {
-    await e.store.client.send(new CopyObjectCommand({ Bucket: e.store.bucket, Key: `abandoned/${id}/${Key}`, CopySource: `${e.store.bucket}/${Key}` }));
-    await e.store.client.send(new DeleteObjectCommand({ Bucket: e.store.bucket, Key }));
-  }
+  await moveObjects(e.store, keys, `abandoned/${id}/`);
   return segments.length + fulls.length;
 }
 
