@@ -10,7 +10,7 @@ import { archiveEnd, archiveOnce, listSegments, type ArchiverState } from './arc
 import { takeFullBackup } from './full.js';
 import { listFulls } from './restore.js';
 import { readVerify, verifyDue, verifyLatest } from './verify.js';
-import { writeFileAtomic, readJson } from '../state.js';
+import { readJson, readRegionRole, writeFileAtomic } from '../state.js';
 import type { BackupEnv } from './env.js';
 
 export interface AgentStatus {
@@ -85,7 +85,8 @@ export async function runAgent(env: BackupEnv, stop: () => boolean): Promise<voi
       })();
     }
     // Never beside a full backup (both read a replica end to end); a manual verify may overlap (own work folder).
-    if (!fullRunning && !verifyRunning && verifyDue(readVerify(env), status.oldestFullAt ?? null, env.definition.backup.verifyEveryHours)) {
+    // A standby region archives nothing (its primary is read-only): nothing to verify there.
+    if (!fullRunning && !verifyRunning && readRegionRole(env.paths)?.role !== 'standby' && verifyDue(readVerify(env), status.oldestFullAt ?? null, env.definition.backup.verifyEveryHours)) {
       verifyRunning = true;
       void verifyLatest(env, 'schedule')
         .then((r) => env.log(`scheduled verify ${r.ok ? 'OK' : 'FAILED'} in ${r.seconds.toFixed(1)} s: ${r.sentence}`))

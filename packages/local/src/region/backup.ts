@@ -3,15 +3,15 @@
 // which is the disaster-recovery path: rebuild from the definition, restore the latest backup.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { moveObjects } from '../backup/store.js';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { backupPaths, dbDataDir, dbSocket, statePaths } from '../paths.js';
+import { backupPaths, dbDataDir, statePaths } from '../paths.js';
 import { objectStoreSpec } from '../specs/processes.js';
-import { queryNode, spawnProcess, stopProcessGroup, tcpProbe, waitUntil } from '../runner/index.js';
-import { readJson, readTopology, supervisorState, writeFileAtomic } from '../state.js';
+import { spawnProcess, stopProcessGroup, tcpProbe, waitUntil } from '../runner/index.js';
+import { supervisorState } from '../state.js';
 import { backupEnv, type BackupEnv } from '../backup/env.js';
 import { takeFullBackup } from '../backup/full.js';
-import { archiveEnd, listSegments } from '../backup/archiver.js';
+import { moveObjects } from '../backup/store.js';
+import { listSegments } from '../backup/archiver.js';
 import { buildDataset, installDataset, listFulls, preflight } from '../backup/restore.js';
 import { readVerify, verifyLatest as verifyBackup, type VerifyResult } from '../backup/verify.js';
 import { seqOf } from '../backup/binlog-text.js';

@@ -57,7 +57,7 @@ export interface RegionStatus {
   tiers: Record<string, { total: number; healthy: number; zones: string[] }>;
   /** The release new instances run (current.json), null before the first `tier up`. */
   release: string | null;
-  /** The last backup verify and the schedule (backup.verifyEveryHours); null without a backup agent. */
+  /** The last backup verify and the schedule (backup.verifyEveryHours); null without a backup agent, and in a standby region. */
   backupVerify: BackupVerifyStatus | null;
 }
 
@@ -142,7 +142,8 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
     processes,
     tiers,
     release: currentVersion(paths),
-    backupVerify: snap.processes.some((p) => p.name === 'backup-agent') ? backupVerifyStatus(d, paths) : null,
+    // A standby region archives nothing (its primary is read-only): its backups are verified where they are written.
+    backupVerify: !standby && snap.processes.some((p) => p.name === 'backup-agent') ? backupVerifyStatus(d, paths) : null,
   };
 }
 
