@@ -73,7 +73,7 @@ export async function runDropTableDrill(o: DropTableOptions): Promise<DropTableR
   // When: the bad statement.
   const droppedAtMs = Date.now();
   await runSql(socket, primary.name, [`DROP TABLE ${q}`]);
-  const goneFromLive = (await queryNode<{ n: string }>(socket, `SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = '${db}' AND table_name = '${table}'`))[0]?.n === '0';
+  const goneFromLive = Number((await queryNode<{ n: string }>(socket, `SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = '${db}' AND table_name = '${table}'`))[0]?.n) === 0;
   const droppedAt = new Date(droppedAtMs).toISOString();
   log(`drill drop-table: DROP TABLE ${table} at ${droppedAt}`);
 
