@@ -56,6 +56,9 @@ export async function runDropTableDrill(o: DropTableOptions): Promise<DropTableR
   // Given: a full backup, and the drill's table with rows written in several transactions.
   log('drill drop-table: waiting for a full backup in the bucket');
   await waitUntil('a full backup in the bucket', async () => (await listFulls(env)).length > 0, 180_000, 1_000);
+  // The restore target is whole seconds: it must fall after the newest full backup finished.
+  const fullAgeMs = Date.now() - Date.parse((await listFulls(env)).at(-1)!.finishedAt);
+  if (fullAgeMs < 1_000) await new Promise((r) => setTimeout(r, 1_000 - fullAgeMs));
   const q = `\`${db}\`.\`${table}\``;
   await runSql(socket, primary.name, [
     `CREATE TABLE ${q} (id INT PRIMARY KEY, author VARCHAR(64) NOT NULL, body TEXT NOT NULL, created_at DATETIME(3) NOT NULL) ENGINE=InnoDB`,
