@@ -119,6 +119,9 @@ describe('tier backup now | verify', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
+    // The replica has some of the writes when the verify takes its snapshot; more follow during it.
+    const replica = dbSocket(paths, node('db-b'));
+    await waitUntil('probe rows on the replica', async () => Number((await queryNode<{ n: string }>(replica, 'SELECT COUNT(*) AS n FROM conduit.verify_probe'))[0]?.n) > 0, 10_000, 50);
     // In this process (the CLI's run is a child process coverage does not see); the CLI prints the same result.
     const v = await verifyLatest(opts()).finally(() => { writing = false; });
     await writer;
@@ -254,7 +257,7 @@ describe('tier restore', () => {
     expect(existsSync(paths.data) || existsSync(paths.secrets) || existsSync(paths.config), destroyed.stdout).toBe(false);
     const r = await tier('restore', '--to', 'latest');
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/fetch [\d.]+ s, prepare [\d.]+ s, replay [\d.]+ s, stop [\d.]+ s, install [\d.]+ s, region up [\d.]+ s/);
+    expect(r.stdout).toMatch(/fetch [\d.]+ s, prepare [\d.]+ s, replay [\d.]+ s, check [\d.]+ s, stop [\d.]+ s, install [\d.]+ s, region up [\d.]+ s \(rebuild [\d.]+ s, app start [\d.]+ s\)/);
     expect(await probeRows()).toEqual([1, 2, 3, 4, 5, 6, 8]);
     const users = await queryNode<{ n: string }>(primarySocket(), 'SELECT COUNT(*) AS n FROM conduit.users');
     expect(Number(users[0]!.n)).toBeGreaterThan(0);
