@@ -7,8 +7,8 @@ import { probe } from '../runner/probe.js';
 import { isOurProcess, queryNode, redisRole } from '../runner/index.js';
 import { dbSocket, statePaths } from '../paths.js';
 import { readJson, readRedundancy, readRegion, readRegionRole, type RedundancyState, type WatchdogState } from '../state.js';
-import type { AgentStatus } from '../backup/agent.js';
-import { verifyReference, type VerifyResult } from '../backup/verify.js';
+import { readAgentStatus, type AgentStatus } from '../backup/agent.js';
+import { readVerify, verifyReference, type VerifyResult } from '../backup/verify.js';
 import { openEntries, type JournalEntry } from '../journal.js';
 import { currentVersion } from '../releases.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
@@ -74,8 +74,8 @@ export interface BackupVerifyStatus {
 
 /** The last verify against the schedule: what `tier status` prints and the console exports for the alarm. */
 export function backupVerifyStatus(d: ResolvedDefinition, paths: ReturnType<typeof statePaths>, now = Date.now()): BackupVerifyStatus {
-  const last = readJson<VerifyResult>(join(paths.run, 'backup-verify.json'));
-  const agent = readJson<AgentStatus>(join(paths.run, 'backup-agent.json'));
+  const last = readVerify({ paths });
+  const agent = readAgentStatus({ paths });
   const ref = verifyReference(last, agent?.oldestFullAt ?? null);
   const ageSeconds = ref === null ? null : Math.max(0, (now - Date.parse(ref)) / 1000);
   const maxAgeSeconds = backupVerifyMaxAgeSeconds(d);
