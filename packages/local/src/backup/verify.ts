@@ -8,31 +8,16 @@
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { dbSocket } from '../paths.js';
-import { readTopology, readJson, writeFileAtomic } from '../state.js';
+import { readTopology, writeFileAtomic } from '../state.js';
 import { queryNode, waitUntil, withNode } from '../runner/index.js';
 import { archiveEnd } from './archiver.js';
 import { seqOf } from './binlog-text.js';
 import { buildDataset, preflight, tableSums, type TableSum } from './restore.js';
 import type { BackupEnv } from './env.js';
+import { verifyFile, type VerifyResult } from './verify-state.js';
 
-export interface VerifyResult {
-  at: string;
-  ok: boolean;
-  /** One sentence: what was compared, or what failed and why. */
-  sentence: string;
-  /** The full backup restored ('' when the verify failed before choosing one). */
-  backup: string;
-  gtid: string;
-  /** The node whose snapshot the restore was compared with. */
-  source: string;
-  /** What started it: `tier backup verify` or the agent's schedule. */
-  trigger: 'manual' | 'schedule';
-  tables: Array<TableSum & { live: TableSum | null }>;
-  seconds: number;
-}
+export { readVerify, verifyDue, verifyFile, verifyReference, type VerifyResult } from './verify-state.js';
 
-export const verifyFile = (e: Pick<BackupEnv, 'paths'>) => join(e.paths.run, 'backup-verify.json');
-export const readVerify = (e: Pick<BackupEnv, 'paths'>) => readJson<VerifyResult>(verifyFile(e));
 
 /** The node to read the live side from: the first replica whose SQL thread runs, else the primary. */
 async function snapshotSource(e: BackupEnv): Promise<{ name: string; socket: string }> {
@@ -102,18 +87,4 @@ export async function verifyLatest(e: BackupEnv, trigger: VerifyResult['trigger'
   }
   writeFileAtomic(verifyFile(e), JSON.stringify(result, null, 2) + '\n');
   return result;
-}
-
-/**
- * What the schedule measures from: the last verify, or, before any, the oldest full backup in the bucket
- * (a region's first backups get their first verify one period later). null: nothing to verify yet.
- */
-export function verifyReference(last: Pick<VerifyResult, 'at'> | null, oldestFullAt: string | null): string | null {
-  return last?.at ?? oldestFullAt;
-}
-
-/** Whether the schedule asks for a verify now (backup.verifyEveryHours after the reference). */
-export function verifyDue(last: Pick<VerifyResult, 'at'> | null, oldestFullAt: string | null, everyHours: number, now = Date.now()): boolean {
-  const ref = verifyReference(last, oldestFullAt);
-  return ref !== null && now - Date.parse(ref) >= everyHours * 3_600_000;
 }

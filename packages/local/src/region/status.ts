@@ -7,8 +7,9 @@ import { probe } from '../runner/probe.js';
 import { isOurProcess, queryNode, redisRole } from '../runner/index.js';
 import { dbSocket, statePaths } from '../paths.js';
 import { readJson, readRedundancy, readRegion, readRegionRole, type RedundancyState, type WatchdogState } from '../state.js';
-import { readAgentStatus, type AgentStatus } from '../backup/agent.js';
-import { readVerify, verifyReference, type VerifyResult } from '../backup/verify.js';
+import type { AgentStatus } from '../backup/agent.js';
+// The light module: the console samples the status every 2 s and must not load the S3 client for it.
+import { readVerify, verifyReference, type VerifyResult } from '../backup/verify-state.js';
 import { openEntries, type JournalEntry } from '../journal.js';
 import { currentVersion } from '../releases.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
@@ -75,7 +76,7 @@ export interface BackupVerifyStatus {
 /** The last verify against the schedule: what `tier status` prints and the console exports for the alarm. */
 export function backupVerifyStatus(d: ResolvedDefinition, paths: ReturnType<typeof statePaths>, now = Date.now()): BackupVerifyStatus {
   const last = readVerify({ paths });
-  const agent = readAgentStatus({ paths });
+  const agent = readJson<AgentStatus>(join(paths.run, 'backup-agent.json'));
   const ref = verifyReference(last, agent?.oldestFullAt ?? null);
   const ageSeconds = ref === null ? null : Math.max(0, (now - Date.parse(ref)) / 1000);
   const maxAgeSeconds = backupVerifyMaxAgeSeconds(d);
