@@ -27,6 +27,7 @@ const status = {
   errantFiles: [],
   redundancy: { full: false, since: new Date(now - 8000).toISOString(), shortfall: '1 of 2 replicas replicating from db-b (db-a: unreachable)' },
   release: 'v1',
+  backupVerify: null,
 } satisfies RegionStatus;
 
 beforeAll(async () => {
@@ -111,6 +112,19 @@ describe('console app', () => {
     expect(text).toContain('conduit_db_replica_lag_seconds{node="db-c"} 2');
     expect(text).not.toContain('api-2');
     expect(processTree(process.pid)).toContain(child.pid);
+  });
+
+  it('exports the last backup verify for the backup-verify alarm: ok 1/0 and its age; nothing before any backup', async () => {
+    metrics.sample([], {}, 2_000, { last: { ok: false, backup: '2026-11-29T20-00-00-000Z' }, ageSeconds: 12.5 });
+    let text = (await app.inject('/metrics')).body;
+    expect(text).toContain('conduit_backup_verify_ok{backup="2026-11-29T20-00-00-000Z"} 0');
+    expect(text).toContain('conduit_backup_verify_age_seconds{backup="2026-11-29T20-00-00-000Z"} 12.5');
+    metrics.sample([], {}, 2_100, { last: null, ageSeconds: 30 });
+    text = (await app.inject('/metrics')).body;
+    expect(text).not.toMatch(/^conduit_backup_verify_ok/m);
+    expect(text).toContain('conduit_backup_verify_age_seconds{backup="none"} 30');
+    metrics.sample([], {}, 2_200, null);
+    expect((await app.inject('/metrics')).body).not.toMatch(/^conduit_backup_verify/m);
   });
 
   it('takes Alertmanager webhooks: firing then resolved on one timeline, journaled, and rejects a malformed body', async () => {

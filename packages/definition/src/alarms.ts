@@ -49,6 +49,12 @@ export interface Alarm {
 const pascal = (id: string) => id.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 const MB = 1024 * 1024;
 
+/** How old the last backup verify may get before the backup-verify alarm fires: backup.verifyEveryHours plus half of it, at most one hour more. */
+export function backupVerifyMaxAgeSeconds(d: ResolvedDefinition): number {
+  const period = d.backup.verifyEveryHours * 3600;
+  return Math.round(period + Math.min(period / 2, 3600));
+}
+
 export function observabilityAlarms(d: ResolvedDefinition): Alarm[] {
   const a = d.observability.alarms;
   const alarm = (id: string, severity: Alarm['severity'], summary: string, local: LocalAlarm, aws: AwsAlarm): Alarm => ({ id, name: pascal(id), summary, severity, local, aws });
@@ -109,6 +115,10 @@ export function observabilityAlarms(d: ResolvedDefinition): Alarm[] {
     alarm('cache-primary-without-replica', 'warn', `cache: the Redis primary has fewer than ${d.cache.replicas} replica(s) connected (cache.replicas)`,
       { kind: 'prometheus', for: '1m', expr: `redis_connected_slaves{} < ${d.cache.replicas} and on (instance) redis_instance_info{role="master"} == 1` },
       { kind: 'none', why: 'ElastiCache (Multi-AZ, automatic failover) replaces a lost replica itself' }),
+    alarm('backup-verify', 'page', `backups: the last verify failed, or none ran for ${backupVerifyMaxAgeSeconds(d)} s (backup.verifyEveryHours ${d.backup.verifyEveryHours} h and a margin); \`tier status\` says when, which backup and why`,
+      // The console exports the backup agent's last verify (ok 1/0, age since it, or since the oldest full backup before any).
+      { kind: 'prometheus', for: '1m', expr: `conduit_backup_verify_ok == 0 or conduit_backup_verify_age_seconds > ${backupVerifyMaxAgeSeconds(d)}`, detail: 'backup {{ $labels.backup }}' },
+      { kind: 'none', why: 'Aurora backups and AWS Backup recovery points are taken and checked by AWS; no restore test is synthesized' }),
     alarm('instance-down', 'page', 'a scrape target is down',
       { kind: 'prometheus', for: '30s', expr: 'up == 0', detail: '{{ $labels.job }} {{ $labels.instance }}, tier {{ $labels.tier }}, zone {{ $labels.zone }}' },
       { kind: 'none', why: 'every AWS instance sits in a target group: the unhealthy-hosts alarms cover it' }),

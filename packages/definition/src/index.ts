@@ -15,6 +15,6 @@ export {
   type SentinelNode,
   type Tier,
 } from './resolve.js';
-export { observabilityAlarms, type Alarm, type AwsAlarm, type AwsAlarmMetric, type AwsAlarmTarget, type AwsComparison, type LocalAlarm } from './alarms.js';
+export { observabilityAlarms, backupVerifyMaxAgeSeconds, type Alarm, type AwsAlarm, type AwsAlarmMetric, type AwsAlarmTarget, type AwsComparison, type LocalAlarm } from './alarms.js';
 export { observabilityPanels, type Panel, type AwsPanelMetric, type AwsTarget, type LocalSource } from './panels.js';
 export { capacitySchema, measuredCapacity, derivedTargetRps, type CapacityResult, type CapacityStep } from './capacity.js';

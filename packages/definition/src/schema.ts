@@ -378,6 +378,15 @@ export const definitionSchema = z
          * the archive). AWS: Aurora's continuous backup has its own (~5 min) granularity.
          */
         archiveEverySeconds: positiveInt.max(300).default(5).describe('default: 5 s'),
+        /**
+         * The backup agent verifies the backups this often: the latest full backup plus the archive restored
+         * into a throwaway server and compared, table by table, with a consistent snapshot of a replica at the
+         * same GTID (what `tier backup verify` does). The first verify runs one period after the oldest full
+         * backup. Fractions allowed (0.5: every 30 min). The backup-verify alarm fires when the last verify
+         * failed, or when none succeeded for a period plus half a period (at most one hour more).
+         * AWS: Aurora's backups are AWS's own; no restore test is synthesized there.
+         */
+        verifyEveryHours: z.number().positive().max(168).default(24).describe('default: 24 h'),
       })
       .prefault({}),
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { observabilityAlarms, resolve } from '../src/index.js';
+import { backupVerifyMaxAgeSeconds, observabilityAlarms, resolve } from '../src/index.js';
 
 describe('observabilityAlarms (one list: Prometheus rules locally, CloudWatch alarms on AWS)', () => {
   const d = resolve({ observability: { alarms: { p99LatencyMs: 750, cpuPercent: 70, replicaLagSeconds: 3, freeableMemoryMb: 128 } }, cache: { replicas: 2 } });
@@ -27,5 +27,12 @@ describe('observabilityAlarms (one list: Prometheus rules locally, CloudWatch al
     expect(byId('cache-freeable-memory').aws).toMatchObject({ comparison: 'LessThanThreshold', threshold: 128 * 1024 * 1024 });
     expect(byId('cache-primary-without-replica').local).toMatchObject({ expr: expect.stringContaining('redis_connected_slaves{} < 2') });
     expect(byId('front-5xx-percent').aws).toMatchObject({ kind: 'percent', part: { metric: 'HTTPCode_Target_5XX_Count', target: 'front-alb' } });
+  });
+
+  it('backup-verify: a failed verify, or none for backup.verifyEveryHours plus half of it (at most 1 h more)', () => {
+    expect(byId('backup-verify').local).toMatchObject({ expr: 'conduit_backup_verify_ok == 0 or conduit_backup_verify_age_seconds > 90000' }); // 24 h + 1 h
+    expect(backupVerifyMaxAgeSeconds(resolve({ backup: { verifyEveryHours: 0.5 } }))).toBe(2700); // 30 min + 15 min
+    expect(observabilityAlarms(resolve({ backup: { verifyEveryHours: 1 } })).find((a) => a.id === 'backup-verify')!.summary).toContain('5400 s (backup.verifyEveryHours 1 h');
+    expect(() => resolve({ backup: { verifyEveryHours: 0 } })).toThrow(/backup\.verifyEveryHours/);
   });
 });

@@ -4,7 +4,7 @@
 // latest full backup restored plus the archived binlogs, the app started, traffic resumed. Reports the
 // RTO (loss → first acknowledged write, split by phase) and the RPO (acknowledged writes missing, by
 // ledger id and by how long before the loss they were acknowledged).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { ResolvedDefinition } from '@conduit/definition';
@@ -38,13 +38,16 @@ export interface DrReport {
     totalMs: number;
     /** Killing every process and wiping the state folder (the disaster itself). */
     lossMs: number;
-    /** Download + SHA-256 + decrypt + unpack, prepare, binlog replay, copy into the nodes. */
+    /** Download + SHA-256 + decrypt + unpack, prepare, binlog replay, row counts and checksums, copy into the nodes. */
     fetchMs: number;
     prepareMs: number;
     replayMs: number;
+    checkMs: number;
     installMs: number;
-    /** The region rebuilt from the definition and started on the restored data (configs, processes, app). */
-    rebuildAndAppStartMs: number;
+    /** The region rebuilt from the definition on the restored data: configs, every process, the database nodes replicating. */
+    rebuildMs: number;
+    /** Migrations and the API instances healthy behind the load balancers. */
+    appStartMs: number;
     /** Region up → the first write acknowledged through the edge. */
     firstWriteMs: number;
   };
@@ -58,6 +61,8 @@ export interface DrReport {
     recovered: number;
   };
   after: { sent: number; failed: number };
+  /** The secondary region ran and was lost with the primary (it is not rebuilt by the drill: `tier up` starts it again). */
+  secondaryLost: boolean;
   restore: RestoreReport;
   criteria: Array<{ name: string; expected: string; actual: string; pass: boolean }>;
 }
@@ -76,16 +81,38 @@ async function post(baseUrl: string, path: string, body: unknown, token?: string
   return { status: res.statusCode, json };
 }
 
-/** The disaster: the watchdog, the supervisor and every process group SIGKILLed, then the state folder wiped. */
-async function loseRegion(o: DrOptions): Promise<void> {
-  const paths = statePaths(o.stateDir);
+/** SIGKILLs a region's watchdog and supervisor: nothing of it replaces, fails over or promotes any more. */
+function killControl(stateDir: string): void {
+  const paths = statePaths(stateDir);
   const wd = watchdogState(paths);
   const sup = supervisorState(paths);
   for (const pid of [wd?.running ? wd.pid : null, sup?.running ? sup.pid : null]) if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  const procs = readRegion(o.stateDir).processes.filter((p) => p.pid !== null && isAlive(p.pid));
+}
+
+/** SIGKILLs every process group of a region; returns their pids. */
+function killProcesses(stateDir: string): number[] {
+  const procs = readRegion(stateDir).processes.filter((p) => p.pid !== null && isAlive(p.pid));
   for (const p of procs) try { process.kill(-p.pid!, 'SIGKILL'); } catch { /* gone */ }
-  await waitUntil('every process of the region gone', async () => procs.every((p) => !isAlive(p.pid!)), 10_000, 25);
+  return procs.map((p) => p.pid!);
+}
+
+/**
+ * The disaster: every process SIGKILLed, then the state folder wiped. With a secondary region running (its
+ * state folder lives inside the primary's) it is lost too: this drill is recovery from nothing (only the
+ * buckets and the key store remain); a standby taking over is `drill region-loss`. Both regions' control
+ * planes go first (the standby must not promote itself), then the primary's processes: the returned time
+ * is that moment, the loss as its clients see it.
+ */
+async function loseRegion(o: DrOptions): Promise<{ lossAt: number; secondaryLost: boolean }> {
+  const secondary = statePaths(o.stateDir).secondaryRoot;
+  const secondaryLost = existsSync(secondary) && supervisorState(statePaths(secondary))?.running === true;
+  if (secondaryLost) killControl(secondary);
+  killControl(o.stateDir);
+  const lossAt = Date.now();
+  const pids = [...killProcesses(o.stateDir), ...(secondaryLost ? killProcesses(secondary) : [])];
+  await waitUntil('every process of the region gone', async () => pids.every((p) => !isAlive(p)), 10_000, 25);
   await regionDestroy(o.stateDir);
+  return { lossAt, secondaryLost };
 }
 
 export async function runDisasterDrill(o: DrOptions): Promise<DrReport> {
@@ -118,10 +145,9 @@ export async function runDisasterDrill(o: DrOptions): Promise<DrReport> {
     next: conduitMix(target, ledger), onSample: (s) => settleWrite(ledger, s),
   });
   await new Promise((r) => setTimeout(r, warmupMs));
-  const lossAt = Date.now();
-  await loseRegion(o);
+  const { lossAt, secondaryLost } = await loseRegion(o);
   const lossMs = Date.now() - lossAt;
-  log(`drill dr: region lost (every process SIGKILLed, ${o.stateDir} wiped) in ${(lossMs / 1000).toFixed(1)} s; recovering from the buckets`);
+  log(`drill dr: region lost (every process SIGKILLed${secondaryLost ? ', the secondary region\'s too' : ''}, ${o.stateDir} wiped) in ${(lossMs / 1000).toFixed(1)} s; recovering from the buckets`);
   await load;
 
   // Then: rebuild, restore the latest backup plus the archive, start, and the first acknowledged write.
@@ -160,10 +186,12 @@ export async function runDisasterDrill(o: DrOptions): Promise<DrReport> {
   const observed = await readAllWrites(after);
   const check = checkSet(ledger.all(), observed);
   const byId = new Map(ledger.all().map((e) => [e.id, e]));
-  const lostAges = check.lost.map((id) => lossAt - (byId.get(id)!.settledAt ?? lossAt));
-  const lostAfterRecovery = check.lost.filter((id) => (byId.get(id)!.settledAt ?? 0) > lossAt).length;
+  // A response can reach its client just after the kill (the commit was before it): such a write belongs to
+  // the old region (age 0), not to the recovered one, which acknowledges nothing before it is up.
+  const lostAges = check.lost.map((id) => Math.max(0, lossAt - (byId.get(id)!.settledAt ?? lossAt)));
+  const lostAfterRecovery = check.lost.filter((id) => (byId.get(id)!.settledAt ?? 0) > upAt).length;
   const oldest = lostAges.length ? Math.max(...lostAges) : null;
-  const ackBefore = ledger.all().filter((e) => e.outcome === 'acknowledged' && (e.settledAt ?? 0) <= lossAt).length;
+  const ackBefore = ledger.all().filter((e) => e.outcome === 'acknowledged' && (e.settledAt ?? 0) <= upAt).length;
   const totalMs = firstWriteAt - lossAt;
   const failedAfter = resumed.samples.filter((s) => s.outcome !== 'ok').length;
   const criteria = [
@@ -178,10 +206,12 @@ export async function runDisasterDrill(o: DrOptions): Promise<DrReport> {
     data: { rows: restore.rows, fullBackupBytes: full.object.bytes, streamBytes: full.streamBytes },
     rto: {
       totalMs, lossMs, fetchMs: restore.timings.fetch * 1000, prepareMs: restore.timings.prepare * 1000, replayMs: restore.timings.replay * 1000,
-      installMs: restore.timings.install * 1000, rebuildAndAppStartMs: restore.timings.up * 1000, firstWriteMs: firstWriteAt - upAt,
+      checkMs: restore.timings.check * 1000, installMs: restore.timings.install * 1000,
+      rebuildMs: restore.timings.rebuild * 1000, appStartMs: restore.timings.appStart * 1000, firstWriteMs: firstWriteAt - upAt,
     },
     rpo: { acknowledgedBeforeLoss: ackBefore, lost: check.lost.length, lostIds: check.lost.slice(0, 20), oldestLostAckBeforeLossMs: oldest, recovered: check.recovered.length },
     after: { sent: resumed.samples.length, failed: failedAfter },
+    secondaryLost,
     restore,
     criteria,
   };
@@ -206,9 +236,10 @@ export function formatDrReport(r: DrReport): string {
     '  Given a running region with backups and traffic, when the whole region is lost (every process killed, state wiped),',
     '  then it is rebuilt from the definition, the latest backup + archived binlogs restored, and traffic resumes.',
     `  data: ${r.data.rows} rows; latest full backup ${(r.data.streamBytes / 1048576).toFixed(1)} MB streamed, ${(r.data.fullBackupBytes / 1048576).toFixed(1)} MB stored`,
-    `  RTO ${s(t.totalMs)}: loss ${s(t.lossMs)}, fetch+decrypt+unpack ${s(t.fetchMs)}, prepare ${s(t.prepareMs)}, replay ${s(t.replayMs)}, copy into nodes ${s(t.installMs)}, rebuild + app start ${s(t.rebuildAndAppStartMs)}, first write ${s(t.firstWriteMs)}`,
+    `  RTO ${s(t.totalMs)}: loss ${s(t.lossMs)}; restore ${s(t.fetchMs + t.prepareMs + t.checkMs + t.installMs)} (fetch+decrypt+unpack ${s(t.fetchMs)}, prepare ${s(t.prepareMs)}, checksums ${s(t.checkMs)}, copy into nodes ${s(t.installMs)}); replay ${s(t.replayMs)}; rebuild ${s(t.rebuildMs)}; app start ${s(t.appStartMs)}; first write ${s(t.firstWriteMs)}`,
     `  RPO: ${r.rpo.lost} of ${r.rpo.acknowledgedBeforeLoss} writes acknowledged before the loss are missing${r.rpo.oldestLostAckBeforeLossMs !== null ? `, the oldest acknowledged ${s(r.rpo.oldestLostAckBeforeLossMs)} before it` : ''}; ${r.rpo.recovered} in-flight write(s) present`,
     ...(r.rpo.lostIds.length ? [`  lost: ${r.rpo.lostIds.join(', ')}`] : []),
+    ...(r.secondaryLost ? ['  the secondary region was lost too (its state lives inside the primary\'s) and is not rebuilt here: `tier up` starts it as a standby'] : []),
     ...r.criteria.map((c) => `  ${c.pass ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.actual} (expected ${c.expected})`),
   ].join('\n');
 }

@@ -9,6 +9,7 @@ export * from './drill.js';
 export * from './scenarios.js';
 export * from './consistency.js';
 export * from './dr.js';
+export * from './drop-table.js';
 export * from './capacity.js';
 export * from './capacity-chart.js';
 export * from './scale-out.js';

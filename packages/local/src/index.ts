@@ -18,7 +18,7 @@ export { rotateLogs, LOG_ROTATION_EVERY_MS } from './supervisor/log-rotation.js'
 export { RegionError } from './region/errors.js';
 export { regionUp, demoLogin, type UpOptions, type UpResult } from './region/up.js';
 export { regionDown, regionDestroy, type DownResult } from './region/down.js';
-export { regionStatus, formatStatusTable, formatTierLines, type RegionStatus, type ProcessStatus, type Health } from './region/status.js';
+export { regionStatus, formatStatusTable, formatTierLines, backupVerifyStatus, backupVerifyLine, type RegionStatus, type ProcessStatus, type Health, type BackupVerifyStatus } from './region/status.js';
 export { regionLogs, followLog } from './region/logs.js';
 export { addInstance, removeInstance } from './region/instances.js';
 export { addToPool, drainFromPool, poolInstance, type PoolInstance, type PoolTier, type RolloutTarget, type AddOptions } from './rollout.js';
@@ -26,12 +26,13 @@ export { sourceVersion, ensureRelease, installedRelease, installedReleases, curr
 export { regionDeploy, regionRollback, type DeployOptions, type DeployReport, type ReplacedInstance } from './region/deploy.js';
 export { judgeCanary, type CanaryVerdict, type GroupFigures } from './canary.js';
 export type { ReleaseFault } from '@conduit/release';
-export { backupNow, backupList, verifyLatest, restoreRegion, type BackupOptions, type BackupListing, type VerifyResult, type RestoreReport } from './region/backup.js';
+export { backupNow, backupList, verifyLatest, restoreRegion, type BackupOptions, type BackupListing, type RestoreReport } from './region/backup.js';
+export { liveSnapshot, verifyDue, verifyReference, readVerify, type VerifyResult } from './backup/verify.js';
 export { backupEnv, type BackupEnv } from './backup/env.js';
 export { takeFullBackup, backupSource } from './backup/full.js';
 export { archiveOnce, archiveEnd, listSegments, type ArchiverState } from './backup/archiver.js';
 export { preflight, buildDataset, installDataset, listFulls, tableSums, type Dataset, type TableSum } from './backup/restore.js';
-export { planRestore, parseTarget, PlanError, type FullManifest, type SegmentMeta, type RestorePlan, type RestoreTarget } from './backup/catalog.js';
+export { planRestore, parseTarget, inHistory, forkArchive, PlanError, type FullManifest, type SegmentMeta, type RestorePlan, type RestoreTarget } from './backup/catalog.js';
 export { EncryptStream, DecryptStream, keyId, loadOrCreateBackupKey } from './backup/crypto.js';
 export { splitTransactions, sliceTransactions, parseGtid, seqOf } from './backup/binlog-text.js';
 export { purgeArchivedBinlogs, purgeTarget, gtidListSeq, type BinlogFile } from './backup/binlog-purge.js';

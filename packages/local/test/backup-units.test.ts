@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import {
   DecryptStream, EncryptStream, keyId, loadOrCreateBackupKey, planRestore, parseTarget, parseGtid, seqOf, sliceTransactions, splitTransactions,
-  regionSpecs, portClaims, statePaths, backupPaths, restoredGtidSteps, purgeTarget, gtidListSeq, type FullManifest, type SegmentMeta,
+  regionSpecs, portClaims, statePaths, backupPaths, restoredGtidSteps, purgeTarget, gtidListSeq, verifyDue, backupVerifyLine, inHistory, forkArchive,
+  type FullManifest, type SegmentMeta,
 } from '../src/index.js';
 import { expiredFulls } from '../src/backup/catalog.js';
 import { parseSize, volumeSeedBatches, BYTES_PER_ARTICLE } from '../src/specs/volume.js';
@@ -170,6 +171,50 @@ describe('restore planning', () => {
     const now = Date.parse('2026-12-30T00:00:00Z');
     expect(expiredFulls(fulls, 7, now).map((f) => f.id)).toEqual(['f1']);
     expect(expiredFulls(fulls, 60, now)).toEqual([]);
+  });
+});
+
+describe('the archive after a failover that lost archived transactions', () => {
+  const seg = (from: string, to: string) => ({ kind: 'binlog', from, to, firstAt: '', lastAt: '', transactions: 1, source: 'db-a', archivedAt: '', object: { key: `binlog/${from}-${to}.sql.zst.enc`, bytes: 1, sha256: '' }, keyId: 'k' }) as SegmentMeta;
+  const segments = [seg('', '0-1-90'), seg('0-1-90', '0-1-95'), seg('0-1-95', '0-1-100'), seg('0-1-100', '0-1-102')];
+
+  it('a GTID is in a server\'s history when its binlog state holds that domain and server at that seq or later', () => {
+    expect(inHistory('0-1-98', '0-1-98,0-2-101')).toBe(true);
+    expect(inHistory('0-1-97', '0-1-98,0-2-101')).toBe(true);
+    expect(inHistory('0-1-99', '0-1-98,0-2-101')).toBe(false);
+    expect(inHistory('0-2-99', '0-1-120')).toBe(false);
+  });
+
+  it('keeps the segments whose end the new primary holds and sets aside the rest (never replayed), continuing after the last kept end', () => {
+    // db-b was promoted at 0-1-98: the old primary's 99..102 were archived but no replica had them.
+    const fork = forkArchive(segments, '0-1-98,0-2-103');
+    expect(fork.keep.map((s) => s.to)).toEqual(['0-1-90', '0-1-95']);
+    expect(fork.discard.map((s) => s.to)).toEqual(['0-1-100', '0-1-102']);
+    expect(fork.last).toBe('0-1-95');
+    expect(forkArchive(segments, '0-1-102,0-2-110')).toMatchObject({ discard: [], last: '0-1-102' });
+    expect(forkArchive(segments, '0-2-5')).toMatchObject({ keep: [], last: '' });
+  });
+});
+
+describe('the verify schedule (backup.verifyEveryHours)', () => {
+  const h = 3_600_000;
+  const t0 = Date.parse('2026-11-29T00:00:00Z');
+  it('counts from the last verify, or from the oldest full backup before any; nothing before a backup', () => {
+    expect(verifyDue(null, null, 24, t0)).toBe(false);
+    expect(verifyDue(null, new Date(t0).toISOString(), 24, t0 + 23 * h)).toBe(false);
+    expect(verifyDue(null, new Date(t0).toISOString(), 24, t0 + 24 * h)).toBe(true);
+    expect(verifyDue({ at: new Date(t0 + 20 * h).toISOString() }, new Date(t0).toISOString(), 24, t0 + 30 * h)).toBe(false);
+    expect(verifyDue({ at: new Date(t0).toISOString() }, null, 0.005, t0 + 18_000)).toBe(true);
+  });
+
+  it('says in one line when, which backup, OK or why not, and when the next is due or how late it is', () => {
+    const last = { at: '2026-11-29T20:00:00.000Z', ok: false, backup: 'B1', gtid: '0-1-9', source: 'db-b', trigger: 'schedule' as const, sentence: 'verify failed: full/B1/data.mbs.zst.enc: corrupted' };
+    expect(backupVerifyLine({ last, ageSeconds: 600, everyHours: 24, maxAgeSeconds: 90_000, overdue: false }))
+      .toBe('backup verify: FAILED at 2026-11-29T20:00:00.000Z (schedule), backup B1: verify failed: full/B1/data.mbs.zst.enc: corrupted; next due in 23.8 h');
+    expect(backupVerifyLine({ last: { ...last, ok: true, sentence: 'fine' }, ageSeconds: 95_000, everyHours: 24, maxAgeSeconds: 90_000, overdue: true }))
+      .toBe('backup verify: OVERDUE: none for 26.4 h (the alarm\'s limit is 25.0 h); OK at 2026-11-29T20:00:00.000Z (schedule), backup B1: fine');
+    expect(backupVerifyLine({ last: null, ageSeconds: null, everyHours: 24, maxAgeSeconds: 90_000, overdue: false }))
+      .toBe('backup verify: never ran (every 24 h, backup.verifyEveryHours; the first one runs one period after the first full backup)');
   });
 });
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { tierFor } from './tier-cli.ts';
 import {
-  backupEnv, backupNow, backupPaths, verifyLatest, seedVolume, dbSocket, httpGet, isAlive, listFulls, listSegments, queryNode, readRegion, readTopology, repoRoot, restoreRegion, runSql, seqOf, statePaths, waitUntil,
+  backupEnv, backupNow, backupPaths, verifyLatest, readVerify, seedVolume, dbSocket, httpGet, isAlive, listFulls, listSegments, queryNode, readRegion, readTopology, repoRoot, restoreRegion, runSql, seqOf, statePaths, waitUntil,
 } from '../src/index.js';
 import fixture from './fixtures/backup.config.ts';
 
@@ -140,17 +140,50 @@ describe('tier backup now | verify', () => {
     expect((await listFulls(env())).map((f) => f.id)).toContain(m.id);
   }, 60_000);
 
-  it('verify restores the latest backup plus binlogs into a throwaway server; every checksum equals the live primary', async () => {
+  it('verify restores the latest backup plus binlogs into a throwaway server; every table equals a snapshot of the replica at the same GTID, writes going on', async () => {
+    await runSql(primarySocket(), 'db-a', ['CREATE TABLE conduit.verify_probe (id INT AUTO_INCREMENT PRIMARY KEY, at DATETIME(3) NOT NULL)']);
+    let writing = true;
+    let written = 0;
+    const writer = (async () => {
+      while (writing) {
+        await runSql(primarySocket(), 'db-a', ['INSERT INTO conduit.verify_probe (at) VALUES (NOW(3))']);
+        written += 1;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    // The replica has some of the writes when the verify takes its snapshot; more follow during it.
+    const replica = dbSocket(paths, node('db-b'));
+    await waitUntil('probe rows on the replica', async () => Number((await queryNode<{ n: string }>(replica, 'SELECT COUNT(*) AS n FROM conduit.verify_probe'))[0]?.n) > 0, 10_000, 50);
     // In this process (the CLI's run is a child process coverage does not see); the CLI prints the same result.
-    const v = await verifyLatest(opts());
+    const v = await verifyLatest(opts()).finally(() => { writing = false; });
+    await writer;
     expect(v.ok, v.sentence).toBe(true);
-    expect(v.sentence).toMatch(/^backup \S+ \+ \d+ binlog segment\(s\) restored to GTID 0-1-\d+: \d+ tables, \d+ rows, every CHECKSUM TABLE equals the live primary's$/);
+    expect(v.sentence).toMatch(/^backup \S+ \+ \d+ binlog segment\(s\) restored to GTID 0-1-\d+: \d+ tables, \d+ rows, every checksum equals db-b's at the same GTID$/);
+    expect(v.source).toBe('db-b');
+    expect(v.trigger).toBe('manual');
     expect(v.tables.find((t) => t.table === 'backup_probe')).toMatchObject({ rows: 2 });
+    // The primary moved on during the verify: the comparison was at the snapshot's GTID, not the primary's end.
+    const probe = v.tables.find((t) => t.table === 'verify_probe')!;
+    expect(probe.rows).toBeGreaterThan(0);
+    expect(written).toBeGreaterThan(probe.rows);
     const list = await tier('backup', 'list');
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toContain(`last verify ${v.at}: OK`);
+    expect(list.stdout).toMatch(/last verify \S+: OK/);
     const status = await tier('status');
-    expect(status.stdout).toMatch(new RegExp(`backup-agent .*archived to 0-1-\\d+ \\(last commit [^)]+\\); full \\S+; verify OK ${v.at}`));
+    expect(status.stdout).toMatch(/backup-agent .*archived to 0-1-\d+ \(last commit [^)]+\); full \S+; verify OK \S+/);
+    expect(status.stdout).toMatch(/^backup verify: OK at \S+ \((manual|schedule)\), backup \S+: backup .* every checksum equals db-b's at the same GTID; next due in /m);
+  }, 120_000);
+
+  it('the backup agent verifies on its schedule (backup.verifyEveryHours: 18 s here); tier status shows the result', async () => {
+    const e = env();
+    await waitUntil('a scheduled verify', async () => readVerify(e)?.trigger === 'schedule', 90_000, 500);
+    const v = readVerify(e)!;
+    expect(v.ok, v.sentence).toBe(true);
+    const status = await tier('status', '--json');
+    const s = JSON.parse(status.stdout) as { backupVerify: { last: { trigger: string; ok: boolean }; overdue: boolean; everyHours: number } | null };
+    expect(s.backupVerify).toMatchObject({ last: { trigger: 'schedule', ok: true }, overdue: false, everyHours: 0.005 });
+    const log = readFileSync(join(statePaths(stateDir).logs, 'backup-agent.log'), 'utf8');
+    expect(log).toMatch(/scheduled verify OK in [\d.]+ s: backup /);
   }, 120_000);
 });
 
@@ -256,7 +289,7 @@ describe('tier restore', () => {
     expect(existsSync(paths.data) || existsSync(paths.secrets) || existsSync(paths.config), destroyed.stdout).toBe(false);
     const r = await tier('restore', '--to', 'latest');
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/fetch [\d.]+ s, prepare [\d.]+ s, replay [\d.]+ s, stop [\d.]+ s, install [\d.]+ s, region up [\d.]+ s/);
+    expect(r.stdout).toMatch(/fetch [\d.]+ s, prepare [\d.]+ s, replay [\d.]+ s, check [\d.]+ s, stop [\d.]+ s, install [\d.]+ s, region up [\d.]+ s \(rebuild [\d.]+ s, app start [\d.]+ s\)/);
     expect(await probeRows()).toEqual([1, 2, 3, 4, 5, 6, 8]);
     const users = await queryNode<{ n: string }>(primarySocket(), 'SELECT COUNT(*) AS n FROM conduit.users');
     expect(Number(users[0]!.n)).toBeGreaterThan(0);

@@ -69,7 +69,7 @@ export const restore = {
     const t = r.timings;
     say(`\nrestored ${r.summary}`);
     say(`  dataset at GTID ${r.gtid}${r.lastCommitAt ? `, last commit ${r.lastCommitAt}` : ''}: ${r.replayed} transaction(s) replayed, ${r.rows} rows`);
-    say(`  ${t.total.toFixed(1)} s: fetch ${t.fetch.toFixed(1)} s, prepare ${t.prepare.toFixed(1)} s, replay ${t.replay.toFixed(1)} s, stop ${t.stop.toFixed(1)} s, install ${t.install.toFixed(1)} s, region up ${t.up.toFixed(1)} s`);
+    say(`  ${t.total.toFixed(1)} s: fetch ${t.fetch.toFixed(1)} s, prepare ${t.prepare.toFixed(1)} s, replay ${t.replay.toFixed(1)} s, check ${t.check.toFixed(1)} s, stop ${t.stop.toFixed(1)} s, install ${t.install.toFixed(1)} s, region up ${t.up.toFixed(1)} s (rebuild ${t.rebuild.toFixed(1)} s, app start ${t.appStart.toFixed(1)} s)`);
     return 0;
   },
 };

@@ -4,7 +4,7 @@ import { readRegion } from '@conduit/local';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  formatDrReport, runDisasterDrill, writeDrReport, formatScaleOut, fullScaleOutTiming, runScaleOut, shortScaleOutTiming,
+  formatDrReport, runDisasterDrill, writeDrReport, formatDropTableReport, runDropTableDrill, formatScaleOut, fullScaleOutTiming, runScaleOut, shortScaleOutTiming,
   formatRegionLoss, regionLossFullTiming, regionLossShortTiming, runRegionLoss,
   failbackFullTiming, failbackShortTiming, formatFailback, formatSwitchover, runRegionFailback, runRegionSwitchover, switchoverFullTiming, switchoverShortTiming,
   formatReport, fullTiming, regionHandle, runDrill, scenarioNames, scenarioNamed, shortTiming, writeReport, type DrillReport,
@@ -39,6 +39,17 @@ async function disasterDrill(ctx: CommandContext): Promise<number> {
   return report.pass ? 0 : 1;
 }
 
+/** `tier drill drop-table`: a table dropped by a statement, its rows back from a restore to T − 1 s into a new instance. */
+async function dropTable(ctx: CommandContext): Promise<number> {
+  const { definition, stateDir, file } = await runningRegion(ctx);
+  const report = await runDropTableDrill({ definition, stateDir, configFile: file, log: ctx.flags.json ? () => undefined : say });
+  const dir = join(stateDir, 'drills');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `drop-table-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  say(ctx.flags.json ? JSON.stringify(report, null, 2) : `\n${formatDropTableReport(report)}\n  report: ${out}\n`);
+  return report.pass ? 0 : 1;
+}
 
 /** `tier drill scale-out`: the autoscaler under a traffic step (not part of `all`: its scale-in waits out the cooldowns). */
 async function scaleOut(ctx: CommandContext): Promise<number> {
@@ -57,9 +68,10 @@ export const drill = {
   async run(ctx: CommandContext): Promise<number> {
     const [which, ...extra] = ctx.args;
     if (!which || extra.length > 0) {
-      throw new CliError(`usage: tier drill <scenario>|all|dr|scale-out|region-loss|region-failback|region-switchover [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}; the region drills need two regions and are not part of all (region-loss leaves the primary region lost, region-failback brings it back as the standby, region-switchover swaps the roles)`);
+      throw new CliError(`usage: tier drill <scenario>|all|dr|drop-table|scale-out|region-loss|region-failback|region-switchover [--short] [--json] [--config FILE]; scenarios: ${scenarioNames.join(', ')}; the region drills need two regions and are not part of all (region-loss leaves the primary region lost, region-failback brings it back as the standby, region-switchover swaps the roles)`);
     }
     if (which === 'dr') return disasterDrill(ctx);
+    if (which === 'drop-table') return dropTable(ctx);
     if (which === 'scale-out') return scaleOut(ctx);
     if (which === 'region-loss') return regionLoss(ctx);
     if (which === 'region-failback' || which === 'region-switchover') return regionRoles(ctx, which);

@@ -75,7 +75,7 @@ every(2_000, 'status', async () => {
     const m = p.tier === 'db' && p.role === 'replica' ? /lag (\d+) s/.exec(p.detail ?? '') : null;
     if (m) lag[p.name] = Number(m[1]);
   }
-  processMetrics.sample(latest.processes, lag);
+  processMetrics.sample(latest.processes, lag, Date.now(), latest.backupVerify);
 });
 
 const app = buildConsole({

@@ -53,6 +53,7 @@ export function readProcess(pid: number): { cpuSeconds: number; rssBytes: number
 }
 
 export interface WatchedProcess { name: string; tier: string; zone: string | null; pid: number | null }
+export interface BackupVerifySample { last: { ok: boolean; backup: string } | null; ageSeconds: number | null }
 interface Gauge { labels: Record<string, string>; value: number }
 
 export class ProcessMetrics {
@@ -60,9 +61,17 @@ export class ProcessMetrics {
   private cpu: Gauge[] = [];
   private rss: Gauge[] = [];
   private lag: Gauge[] = [];
+  private verifyOk: Gauge[] = [];
+  private verifyAge: Gauge[] = [];
 
-  /** One sample of every process (and the replicas' lag, in seconds, by node). */
-  sample(processes: readonly WatchedProcess[], replicaLag: Record<string, number>, now = Date.now()): void {
+  /**
+   * One sample of every process (and the replicas' lag, in seconds, by node; and the last backup verify:
+   * ok 1/0 once one ran, its age, or the age of the oldest full backup before any, for the backup-verify alarm).
+   */
+  sample(processes: readonly WatchedProcess[], replicaLag: Record<string, number>, now = Date.now(), verify: BackupVerifySample | null = null): void {
+    const labels = { backup: verify?.last?.backup || 'none' };
+    this.verifyOk = verify?.last ? [{ labels, value: verify.last.ok ? 1 : 0 }] : [];
+    this.verifyAge = verify && verify.ageSeconds !== null ? [{ labels, value: verify.ageSeconds }] : [];
     const cpu: Gauge[] = [];
     const rss: Gauge[] = [];
     const seen = new Map<string, { pid: number; at: number; cpuSeconds: number }>();
@@ -104,6 +113,8 @@ export class ProcessMetrics {
       ...lines('conduit_process_cpu_percent', 'CPU of a region process and its children, % of one core over the last sample', this.cpu),
       ...lines('conduit_process_resident_memory_bytes', 'Resident memory of a region process and its children', this.rss),
       ...lines('conduit_db_replica_lag_seconds', 'Replication lag of a database replica (tier status)', this.lag),
+      ...lines('conduit_backup_verify_ok', 'The last backup verify: 1 every table equal at the same GTID, 0 failed (tier status)', this.verifyOk),
+      ...lines('conduit_backup_verify_age_seconds', 'Seconds since the last backup verify (since the oldest full backup before any)', this.verifyAge),
     ].join('\n') + '\n';
   }
 }

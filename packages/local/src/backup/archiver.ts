@@ -12,8 +12,8 @@ import { readTopology } from '../state.js';
 import { queryNode, spawnStreaming } from '../runner/index.js';
 import { EncryptStream } from './crypto.js';
 import { parseGtid, seqOf } from './binlog-text.js';
-import { segmentBase, type SegmentMeta } from './catalog.js';
-import { ensureBuckets, getBuffer, listObjects, putObject, uploadStream } from './store.js';
+import { forkArchive, inHistory, segmentBase, type SegmentMeta } from './catalog.js';
+import { ensureBuckets, getBuffer, listObjects, moveObjects, putObject, uploadStream } from './store.js';
 import type { BackupEnv } from './env.js';
 
 export interface ArchiverState {
@@ -38,6 +38,23 @@ export async function listSegments(env: BackupEnv): Promise<SegmentMeta[]> {
   return Promise.all(keys.map(async (k) => JSON.parse((await getBuffer(env.store, k)).toString('utf8')) as SegmentMeta));
 }
 
+/**
+ * The archive's end is not in the current primary's history (it came from an old primary and no replica
+ * had it, see forkArchive): the segments past the fork move to abandoned/failover-<time>/, and the
+ * archive continues after the last segment the primary holds.
+ */
+async function followFork(env: BackupEnv, state: ArchiverState, node: string, socket: string): Promise<void> {
+  const [st] = await queryNode<{ s: string }>(socket, 'SELECT @@gtid_binlog_state AS s', 3_000);
+  const binlogState = String(st?.s ?? '');
+  if (inHistory(state.last, binlogState)) return;
+  const fork = forkArchive(await listSegments(env), binlogState);
+  const id = `failover-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  await moveObjects(env.store, fork.discard.flatMap((s) => [s.object.key, s.object.key.replace(/\.sql\.zst\.enc$/, '.json')]), `abandoned/${id}/`);
+  env.log(`binlog archive: the primary ${node} (state ${binlogState}) never had the archive's end ${state.last}: archived from an old primary, acknowledged by no replica; moved ${fork.discard.length} segment(s) (${fork.discard[0]?.from || 'start'} → ${state.last}) to abandoned/${id}/, the archive continues after ${fork.last || '(start of the binlog)'}`);
+  state.last = fork.last;
+  state.file = null;
+}
+
 const GTID_EVENT = /^#(\d{2})(\d{2})(\d{2}) +(\d{1,2}):(\d{2}):(\d{2}) server id \d+ .*\tGTID (\d+-\d+-\d+)\b/;
 
 /** One pass: returns the segment it uploaded, or null when the primary has nothing new. */
@@ -50,9 +67,11 @@ export async function archiveOnce(env: BackupEnv, state: ArchiverState): Promise
   const logs = await queryNode<{ Log_name: string }>(socket, 'SHOW BINARY LOGS', 3_000);
   const [row] = await queryNode<{ pos: string; sid: string; ro: string | number }>(socket, 'SELECT @@gtid_binlog_pos AS pos, @@server_id AS sid, @@read_only AS ro', 3_000);
   if (!row || Number(row.ro) !== 0) return null; // not (yet) the writable primary: the failover controller is at work
+  const sid = Number(row.sid);
+  // Another server than the last pass's (a failover, or the agent's first pass): does it hold the archive's end?
+  if (state.last && state.server !== sid) await followFork(env, state, node.name, socket);
   const head = row.pos;
   if (seqOf(head) <= seqOf(state.last)) return null;
-  const sid = Number(row.sid);
   const first = state.server === sid && state.file && logs.some((l) => l.Log_name === state.file) ? state.file : logs[0]?.Log_name;
   if (!first) throw new Error(`${node.name} has no binary log`);
   const fromSeq = seqOf(state.last);

@@ -133,3 +133,29 @@ export function expiredFulls(fulls: FullManifest[], retentionDays: number, now: 
   const cutoff = now - retentionDays * 86_400_000;
   return sorted.slice(0, -1).filter((f) => Date.parse(f.finishedAt) < cutoff);
 }
+
+/**
+ * Whether GTID `g` is in the history of a server whose @@gtid_binlog_state is `state` ("0-1-98,0-2-101": the
+ * last seq per domain and server). With gtid_strict_mode a server's seq numbers only grow in a domain, so
+ * d-s-n is there when the state holds d-s-m with m >= n.
+ */
+export function inHistory(g: string, state: string): boolean {
+  const [d, sv, n] = g.split('-').map(Number);
+  return state.split(',').map((x) => x.trim().split('-').map(Number)).some(([d2, s2, m]) => d2 === d && s2 === sv && (m ?? -1) >= (n ?? 0));
+}
+
+/**
+ * After a failover, the archive may end with transactions the new primary never had: written to the old
+ * primary's binlog (and archived from it) but acknowledged by no replica, so never acknowledged to a client
+ * either (semi-sync AFTER_SYNC), and gone with the old primary. Those segments must never be replayed: the
+ * archive keeps the segments whose end the new primary holds (`state`: its @@gtid_binlog_state), the rest
+ * is set aside, and the archive continues after the last kept end, from the new primary's binlog. Pure.
+ */
+export function forkArchive(segments: SegmentMeta[], state: string): { keep: SegmentMeta[]; discard: SegmentMeta[]; last: string } {
+  const sorted = [...segments].sort((a, b) => seqOfGtid(a.to) - seqOfGtid(b.to));
+  const cut = sorted.findIndex((s) => !inHistory(s.to, state));
+  if (cut === -1) return { keep: sorted, discard: [], last: sorted.at(-1)?.to ?? '' };
+  return { keep: sorted.slice(0, cut), discard: sorted.slice(cut), last: sorted[cut - 1]?.to ?? '' };
+}
+
+const seqOfGtid = (g: string) => Number(g.split('-')[2] ?? 0);

@@ -9,11 +9,12 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { dbDataDir } from '../paths.js';
-import { queryNode, runOnce, spawnProcess, spawnStreaming, stopProcessGroup, waitUntil } from '../runner/index.js';
+import { queryNode, runOnce, spawnProcess, spawnStreaming, stopProcessGroup, waitUntil, withNode } from '../runner/index.js';
+import type { Connection } from 'mysql2/promise';
 import { DecryptStream } from './crypto.js';
 import { seqOf, sliceTransactions, splitTransactions } from './binlog-text.js';
 import { planRestore, type FullManifest, type RestorePlan, type RestoreTarget, type SegmentMeta, type StoredObject } from './catalog.js';
@@ -41,26 +42,26 @@ export async function preflight(env: BackupEnv, target: RestoreTarget): Promise<
   return plan;
 }
 
-/** The object's bytes through a SHA-256 check (fails at the end of the stream on a mismatch) and the decryption. */
-function openVerified(env: BackupEnv, o: StoredObject, body: Readable): Readable {
+/** The stages an object's bytes go through: a SHA-256 check (fails at the end of the stream on a mismatch), then the decryption. */
+function openVerified(env: BackupEnv, o: StoredObject): [Transform, DecryptStream] {
   const hash = createHash('sha256');
-  const check = new PassThrough({
+  const check = new Transform({
     transform(chunk: Buffer, _e, cb) { hash.update(chunk); cb(null, chunk); },
     flush(cb) {
       const got = hash.digest('hex');
       cb(got === o.sha256 ? null : new Error(`${o.key}: SHA-256 ${got.slice(0, 16)}… does not match its manifest's ${o.sha256.slice(0, 16)}…: corrupted`));
     },
   });
-  const out = new PassThrough();
-  pipeline(body, check, new DecryptStream(env.key, o.key), out).catch((e: Error) => out.destroy(e));
-  return out;
+  return [check, new DecryptStream(env.key, o.key)];
 }
+
+const pct = (n: number, of: number) => `${(n / 1048576).toFixed(0)} of ${(of / 1048576).toFixed(0)} MB (${of > 0 ? Math.round((100 * n) / of) : 100} %)`;
 
 async function readSegmentSql(env: BackupEnv, s: SegmentMeta): Promise<string> {
   const zstd = spawnStreaming('zstd', ['-q', '-d', '-c'], { stdin: true });
   const chunks: Buffer[] = [];
   zstd.stdout.on('data', (b: Buffer) => chunks.push(b));
-  await Promise.all([pipeline(openVerified(env, s.object, await getStream(env.store, s.object.key)), zstd.stdin!), zstd.done]).catch((e) => { zstd.kill(); throw e; });
+  await Promise.all([pipeline(await getStream(env.store, s.object.key), ...openVerified(env, s.object), zstd.stdin!), zstd.done]).catch((e) => { zstd.kill(); throw e; });
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -71,8 +72,8 @@ export interface Dataset {
   /** Commit time of the last replayed transaction (null: none replayed). */
   lastCommitAt: string | null;
   replayed: number;
-  timings: { fetchSeconds: number; prepareSeconds: number; replaySeconds: number };
-  /** Row counts and CHECKSUM TABLE of the application tables, read on the throwaway server. */
+  timings: { fetchSeconds: number; prepareSeconds: number; replaySeconds: number; checkSeconds: number };
+  /** Row counts and content checksums of the application tables (tableSums), read on the throwaway server. */
   tables: TableSum[];
 }
 
@@ -83,6 +84,12 @@ export interface TableSum {
 }
 
 const secondsSince = (t: number) => (Date.now() - t) / 1000;
+
+/** Throwaway servers running now (process group ids): a process that must exit at once kills them first. */
+const throwaways = new Set<number>();
+export function killThrowaways(): void {
+  for (const pid of throwaways) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+}
 
 /** A throwaway server's cnf: socket only, no binlog, no replication, small. */
 function throwawayCnf(dir: string, run: string): string {
@@ -108,11 +115,16 @@ export async function buildDataset(env: BackupEnv, plan: RestorePlan, workDir: s
   const t0 = Date.now();
   const zstd = spawnStreaming('zstd', ['-q', '-d', '-c'], { stdin: true });
   const mbstream = spawnStreaming('mbstream', ['-x', '-C', dir], { stdin: true });
+  // A large backup takes a while to come down: one line every 10 s says how far it is.
+  let got = 0;
+  const counter = new PassThrough();
+  counter.on('data', (b: Buffer) => (got += b.length));
+  const ticker = setInterval(() => progress(`fetching ${plan.full.object.key}: ${pct(got, plan.full.object.bytes)} (${secondsSince(t0).toFixed(0)} s)`), 10_000);
   await Promise.all([
-    pipeline(openVerified(env, plan.full.object, await getStream(env.store, plan.full.object.key)), zstd.stdin!),
+    pipeline(await getStream(env.store, plan.full.object.key), counter, ...openVerified(env, plan.full.object), zstd.stdin!),
     pipeline(zstd.stdout, mbstream.stdin!),
     zstd.done, mbstream.done,
-  ]).catch((e) => { zstd.kill(); mbstream.kill(); throw e; });
+  ]).catch((e) => { zstd.kill(); mbstream.kill(); throw e; }).finally(() => clearInterval(ticker));
   const fetchSeconds = secondsSince(t0);
   progress(`fetched, checked (SHA-256, GCM tags), decrypted and unpacked ${plan.full.object.key} in ${fetchSeconds.toFixed(1)} s`);
 
@@ -129,6 +141,7 @@ export async function buildDataset(env: BackupEnv, plan: RestorePlan, workDir: s
     name: 'restore', tier: 'backup', zone: null, region: env.definition.regionName, host: env.definition.address, port: 0, command: 'mariadbd', args: [`--defaults-file=${cnf}`], env: {}, cwd: workDir,
     logFile: join(run, 'mariadbd.log'), restartPolicy: 'never', probe: { kind: 'tcp' }, copyBeforeStart: [], stopGraceMs: 60_000, stage: 0,
   });
+  throwaways.add(child.pid!);
   let gtid = plan.full.gtid;
   let lastCommitAt: string | null = null;
   let replayed = 0;
@@ -150,31 +163,48 @@ export async function buildDataset(env: BackupEnv, plan: RestorePlan, workDir: s
     }
     const replaySeconds = secondsSince(t2);
     progress(`replayed ${replayed} transaction(s) from ${plan.segments.length} binlog segment(s) in ${replaySeconds.toFixed(1)} s: dataset at GTID ${gtid}${lastCommitAt ? ` (last commit ${lastCommitAt})` : ''}`);
+    const t3 = Date.now();
     const tables = await tableSums(socket, env.definition.database.databaseName);
-    return { dir, gtid, lastCommitAt, replayed, timings: { fetchSeconds, prepareSeconds, replaySeconds }, tables };
+    const checkSeconds = secondsSince(t3);
+    progress(`counted and checksummed ${tables.length} tables (${tables.reduce((n, t) => n + t.rows, 0)} rows) in ${checkSeconds.toFixed(1)} s`);
+    return { dir, gtid, lastCommitAt, replayed, timings: { fetchSeconds, prepareSeconds, replaySeconds, checkSeconds }, tables };
   } finally {
     // A clean shutdown: the dataset is then consistent on disk (no crash recovery in the region's nodes).
     await queryNode(socket, 'SHUTDOWN', 60_000).catch(() => undefined);
     await stopProcessGroup(child.pid!, 60_000);
+    throwaways.delete(child.pid!);
   }
 }
 
-/** Row counts and CHECKSUM TABLE of every base table of the application database, by name. */
-export async function tableSums(socket: string, database: string): Promise<TableSum[]> {
-  const tables = await queryNode<{ t: string }>(socket, `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = '${database.replace(/'/g, "''")}' AND table_type = 'BASE TABLE' ORDER BY table_name`, 30_000);
-  const out: TableSum[] = [];
-  for (const { t } of tables) {
-    const q = `\`${database}\`.\`${t}\``;
-    const [c] = await queryNode<{ n: string }>(socket, `SELECT COUNT(*) AS n FROM ${q}`, 300_000);
-    const [s] = await queryNode<{ Checksum: string | null }>(socket, `CHECKSUM TABLE ${q}`, 300_000);
-    out.push({ table: t, rows: Number(c?.n ?? 0), checksum: String(s?.Checksum ?? '') });
-  }
-  return out;
+/**
+ * Row count and a content checksum of every base table of the application database, by name: SUM of the
+ * CRC32 of each row's columns (NULLs marked), order-independent and plain SQL, so it can run inside a
+ * consistent snapshot of a live server (CHECKSUM TABLE cannot) and compare with a restored copy.
+ */
+export async function tableSums(socket: string, database: string, conn?: Connection): Promise<TableSum[]> {
+  const q = async <T>(c: Connection, sql: string) => (await c.query(sql))[0] as T[];
+  const run = async (c: Connection) => {
+    // TIMESTAMP columns print in the session's zone: the same on both sides.
+    await c.query("SET time_zone = '+00:00'");
+    const lit = `'${database.replace(/'/g, "''")}'`;
+    const cols = await q<{ t: string; c: string }>(c, `SELECT c.table_name AS t, c.column_name AS c FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name WHERE c.table_schema = ${lit} AND t.table_type = 'BASE TABLE' ORDER BY c.table_name, c.ordinal_position`);
+    const byTable = new Map<string, string[]>();
+    for (const { t, c: col } of cols) byTable.set(t, [...(byTable.get(t) ?? []), `\`${col}\``]);
+    const out: TableSum[] = [];
+    for (const [t, names] of byTable) {
+      const row = `CONCAT_WS('#', ${names.join(', ')}, CONCAT(${names.map((n) => `ISNULL(${n})`).join(', ')}))`;
+      const [r] = await q<{ n: string; s: string | null }>(c, `SELECT COUNT(*) AS n, SUM(CRC32(${row})) AS s FROM \`${database}\`.\`${t}\``);
+      out.push({ table: t, rows: Number(r?.n ?? 0), checksum: String(r?.s ?? '0') });
+    }
+    return out;
+  };
+  return conn ? run(conn) : withNode(socket, run, 600_000);
 }
 
 /** Replaces every node's data dir with a copy of the dataset; the old one is kept as <node>.pre-restore. */
 export function installDataset(env: BackupEnv, ds: Dataset, progress: (l: string) => void): void {
   for (const node of env.definition.dbNodes) {
+    const t0 = Date.now();
     const target = dbDataDir(env.paths, node);
     const aside = `${target}.pre-restore`;
     if (existsSync(target)) {
@@ -182,6 +212,7 @@ export function installDataset(env: BackupEnv, ds: Dataset, progress: (l: string
       renameSync(target, aside);
     }
     cpSync(ds.dir, target, { recursive: true });
+    progress(`copied the dataset into ${node.name}'s data dir in ${secondsSince(t0).toFixed(1)} s`);
   }
   writeFileSync(env.paths.restoreMarker, JSON.stringify({ gtid: ds.gtid, at: new Date().toISOString() }) + '\n');
   // The restored data already holds whatever was seeded: the bring-up must not seed again.

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type _Object } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type _Object } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ResolvedDefinition } from '@conduit/definition';
 
@@ -101,4 +101,15 @@ export async function listObjects(s: ObjectStore, prefix: string): Promise<_Obje
     token = r.IsTruncated ? r.NextContinuationToken : undefined;
   } while (token);
   return out;
+}
+
+/**
+ * Moves objects under `prefix` (copy, then delete; in this bucket only: the other region's copy stays as it
+ * was, as S3 replication does not replicate deletes by default). Used for history no restore may replay.
+ */
+export async function moveObjects(s: ObjectStore, keys: string[], prefix: string): Promise<void> {
+  for (const Key of keys) {
+    await s.client.send(new CopyObjectCommand({ Bucket: s.bucket, Key: `${prefix}${Key}`, CopySource: `${s.bucket}/${encodeURIComponent(Key).replace(/%2F/g, '/')}` }));
+    await s.client.send(new DeleteObjectCommand({ Bucket: s.bucket, Key }));
+  }
 }

@@ -3,16 +3,17 @@
 // which is the disaster-recovery path: rebuild from the definition, restore the latest backup.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { backupPaths, dbDataDir, dbSocket, statePaths } from '../paths.js';
+import { backupPaths, dbDataDir, statePaths } from '../paths.js';
 import { objectStoreSpec } from '../specs/processes.js';
-import { queryNode, spawnProcess, stopProcessGroup, tcpProbe, waitUntil } from '../runner/index.js';
-import { readJson, readTopology, supervisorState, writeFileAtomic } from '../state.js';
+import { spawnProcess, stopProcessGroup, tcpProbe, waitUntil } from '../runner/index.js';
+import { supervisorState } from '../state.js';
 import { backupEnv, type BackupEnv } from '../backup/env.js';
 import { takeFullBackup } from '../backup/full.js';
-import { archiveEnd, listSegments } from '../backup/archiver.js';
-import { buildDataset, installDataset, listFulls, preflight, tableSums, type Dataset, type TableSum } from '../backup/restore.js';
+import { moveObjects } from '../backup/store.js';
+import { listSegments } from '../backup/archiver.js';
+import { buildDataset, installDataset, listFulls, preflight } from '../backup/restore.js';
+import { readVerify, verifyLatest as verifyBackup, type VerifyResult } from '../backup/verify.js';
 import { seqOf } from '../backup/binlog-text.js';
 import { backupId, parseTarget, type FullManifest, type SegmentMeta } from '../backup/catalog.js';
 import { readAgentStatus, type AgentStatus } from '../backup/agent.js';
@@ -78,64 +79,18 @@ export async function backupList(o: BackupOptions): Promise<BackupListing> {
         transactions: segments.reduce((n, s) => n + s.transactions, 0),
       },
       agent: readAgentStatus(e),
-      lastVerify: readJson<VerifyResult>(verifyFile(e)),
+      lastVerify: readVerify(e),
     };
   });
 }
 
-export interface VerifyResult {
-  at: string;
-  ok: boolean;
-  /** One sentence. */
-  sentence: string;
-  backup: string;
-  gtid: string;
-  tables: Array<TableSum & { live: TableSum | null }>;
-  seconds: number;
-}
-
-const verifyFile = (e: BackupEnv) => join(e.paths.run, 'backup-verify.json');
-
 /**
- * Restores the latest full backup plus the archive into a throwaway server and compares every table
- * (rows, CHECKSUM TABLE) with the live primary at the same GTID: the archive is first let catch up with
- * the primary, and the comparison only counts if the primary did not move meanwhile.
+ * Restores the latest full backup plus the archive into a throwaway server and compares every table with
+ * a consistent snapshot of the live data at the same GTID (backup/verify.ts).
  */
 export async function verifyLatest(o: BackupOptions): Promise<VerifyResult> {
   requireRunning(o);
-  const e = env(o);
-  const t0 = Date.now();
-  const topo = readTopology(e.paths);
-  const primary = o.definition.dbNodes.find((n) => n.name === topo?.primary);
-  if (!primary) throw new RegionError(`no primary in ${e.paths.topology}: is the region up?`);
-  const socket = dbSocket(e.paths, primary);
-  const livePos = async () => String((await queryNode<{ p: string }>(socket, 'SELECT @@gtid_binlog_pos AS p'))[0]?.p ?? '');
-  const wanted = await livePos();
-  await waitUntil(`the binlog archive reaching the primary's GTID ${wanted}`, async () => seqOf(await archiveEnd(e)) >= seqOf(wanted), Math.max(15, 4 * o.definition.backup.archiveEverySeconds) * 1000, 250);
-  const plan = await preflight(e, { kind: 'gtid', gtid: wanted });
-  o.progress(`verify: ${plan.summary}`);
-  const work = join(e.paths.run, 'verify');
-  let ds: Dataset;
-  try {
-    ds = await buildDataset(e, plan, work, o.progress);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  const live = await tableSums(socket, o.definition.database.databaseName);
-  const moved = (await livePos()) !== wanted;
-  const tables = ds.tables.map((t) => ({ ...t, live: live.find((l) => l.table === t.table) ?? null }));
-  const missing = live.filter((l) => !ds.tables.some((t) => t.table === l.table)).map((l) => l.table);
-  const differ = tables.filter((t) => !t.live || t.live.rows !== t.rows || t.live.checksum !== t.checksum).map((t) => t.table);
-  const rows = tables.reduce((n, t) => n + t.rows, 0);
-  const ok = !moved && differ.length === 0 && missing.length === 0;
-  const sentence = moved
-    ? `not comparable: the primary moved past GTID ${wanted} during the verify (writes in progress); restore itself succeeded with ${rows} rows`
-    : ok
-      ? `backup ${plan.full.id} + ${plan.segments.length} binlog segment(s) restored to GTID ${ds.gtid}: ${tables.length} tables, ${rows} rows, every CHECKSUM TABLE equals the live primary's`
-      : `MISMATCH at GTID ${wanted}: ${[...differ.map((t) => `${t} differs`), ...missing.map((t) => `${t} missing`)].join(', ')}`;
-  const result: VerifyResult = { at: new Date().toISOString(), ok, sentence, backup: plan.full.id, gtid: ds.gtid, tables, seconds: (Date.now() - t0) / 1000 };
-  writeFileAtomic(verifyFile(e), JSON.stringify(result, null, 2) + '\n');
-  return result;
+  return verifyBackup(env(o), 'manual');
 }
 
 export interface RestoreReport {
@@ -144,8 +99,13 @@ export interface RestoreReport {
   lastCommitAt: string | null;
   replayed: number;
   rows: number;
-  /** Seconds per phase: fetch (download, check, decrypt, unpack), prepare, replay, install (copy into the nodes), up (region start). */
-  timings: { fetch: number; prepare: number; replay: number; stop: number; install: number; up: number; total: number };
+  /**
+   * Seconds per phase: fetch (download, check, decrypt, unpack), prepare, replay, check (row counts and
+   * checksums of the dataset), install (copy into the nodes), up (region start) = rebuild (configs, every
+   * infrastructure process, the database nodes replicating) + appStart (migrations, API instances healthy
+   * behind the load balancers).
+   */
+  timings: { fetch: number; prepare: number; replay: number; check: number; stop: number; install: number; up: number; rebuild: number; appStart: number; total: number };
 }
 
 /**
@@ -159,10 +119,7 @@ async function abandonAfter(e: BackupEnv, seq: number, id: string): Promise<numb
     ...segments.flatMap((s) => [s.object.key, s.object.key.replace(/\.sql\.zst\.enc$/, '.json')]),
     ...fulls.flatMap((f) => [`full/${f.id}/manifest.json`, f.object.key]),
   ];
-  for (const Key of keys) {
-    await e.store.client.send(new CopyObjectCommand({ Bucket: e.store.bucket, Key: `abandoned/${id}/${Key}`, CopySource: `${e.store.bucket}/${Key}` }));
-    await e.store.client.send(new DeleteObjectCommand({ Bucket: e.store.bucket, Key }));
-  }
+  await moveObjects(e.store, keys, `abandoned/${id}/`);
   return segments.length + fulls.length;
 }
 
@@ -208,14 +165,24 @@ export async function restoreRegion(o: BackupOptions & { to: string; force: bool
   const installed = (Date.now() - t2) / 1000;
   // 3. The region comes up on the restored data (the bring-up sets each node's GTID state from it).
   const t3 = Date.now();
-  await regionUp({ definition: o.definition, stateDir: o.stateDir, configFile: o.configFile, progress: o.progress });
-  const up = (Date.now() - t3) / 1000;
+  // The bring-up says when replication is set up (the rebuilt data tier); the app's start follows it.
+  let dataTierAt = 0;
+  await regionUp({
+    definition: o.definition, stateDir: o.stateDir, configFile: o.configFile,
+    progress: (l) => { if (!dataTierAt && l.startsWith('replication: ')) dataTierAt = Date.now(); o.progress(l); },
+  });
+  const upAt = Date.now();
+  const up = (upAt - t3) / 1000;
+  const rebuild = ((dataTierAt || upAt) - t3) / 1000;
   return {
     summary: plan.summary,
     gtid: ds.gtid,
     lastCommitAt: ds.lastCommitAt,
     replayed: ds.replayed,
     rows: ds.tables.reduce((n, t) => n + t.rows, 0),
-    timings: { fetch: ds.timings.fetchSeconds, prepare: ds.timings.prepareSeconds, replay: ds.timings.replaySeconds, stop: stopped, install: installed, up, total: (Date.now() - t0) / 1000 },
+    timings: {
+      fetch: ds.timings.fetchSeconds, prepare: ds.timings.prepareSeconds, replay: ds.timings.replaySeconds, check: ds.timings.checkSeconds,
+      stop: stopped, install: installed, up, rebuild, appStart: up - rebuild, total: (Date.now() - t0) / 1000,
+    },
   };
 }

@@ -1,13 +1,15 @@
 // `tier status`: every process with tier, zone, pid, port and health, plus the endpoints.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResolvedDefinition } from '@conduit/definition';
+import { backupVerifyMaxAgeSeconds, type ResolvedDefinition } from '@conduit/definition';
 import { endpoints } from '../specs/processes.js';
 import { probe } from '../runner/probe.js';
 import { isOurProcess, queryNode, redisRole } from '../runner/index.js';
 import { dbSocket, statePaths } from '../paths.js';
 import { readJson, readRedundancy, readRegion, readRegionRole, type RedundancyState, type WatchdogState } from '../state.js';
 import type { AgentStatus } from '../backup/agent.js';
+// The light module: the console samples the status every 2 s and must not load the S3 client for it.
+import { readVerify, verifyReference, type VerifyResult } from '../backup/verify-state.js';
 import { openEntries, type JournalEntry } from '../journal.js';
 import { currentVersion } from '../releases.js';
 import type { DbTopology, ProcessRecord } from '../types.js';
@@ -56,7 +58,44 @@ export interface RegionStatus {
   tiers: Record<string, { total: number; healthy: number; zones: string[] }>;
   /** The release new instances run (current.json), null before the first `tier up`. */
   release: string | null;
+  /** The last backup verify and the schedule (backup.verifyEveryHours); null without a backup agent, and in a standby region. */
+  backupVerify: BackupVerifyStatus | null;
 }
+
+export interface BackupVerifyStatus {
+  /** The last verify (null: none yet). */
+  last: Pick<VerifyResult, 'at' | 'ok' | 'backup' | 'gtid' | 'source' | 'trigger' | 'sentence'> | null;
+  /** Seconds since the last verify, or since the oldest full backup before any (null: no full backup yet). */
+  ageSeconds: number | null;
+  /** backup.verifyEveryHours, and the age past which the backup-verify alarm fires (backupVerifyMaxAgeSeconds). */
+  everyHours: number;
+  maxAgeSeconds: number;
+  overdue: boolean;
+}
+
+/** The last verify against the schedule: what `tier status` prints and the console exports for the alarm. */
+export function backupVerifyStatus(d: ResolvedDefinition, paths: ReturnType<typeof statePaths>, now = Date.now()): BackupVerifyStatus {
+  const last = readVerify({ paths });
+  const agent = readJson<AgentStatus>(join(paths.run, 'backup-agent.json'));
+  const ref = verifyReference(last, agent?.oldestFullAt ?? null);
+  const ageSeconds = ref === null ? null : Math.max(0, (now - Date.parse(ref)) / 1000);
+  const maxAgeSeconds = backupVerifyMaxAgeSeconds(d);
+  return {
+    last: last ? { at: last.at, ok: last.ok, backup: last.backup, gtid: last.gtid, source: last.source, trigger: last.trigger, sentence: last.sentence } : null,
+    ageSeconds, everyHours: d.backup.verifyEveryHours, maxAgeSeconds, overdue: ageSeconds !== null && ageSeconds > maxAgeSeconds,
+  };
+}
+
+/** "backup verify: OK 2026-… (schedule), backup …: <sentence>; next due in 23.9 h" or "FAILED …" or "OVERDUE …". */
+export function backupVerifyLine(v: BackupVerifyStatus): string {
+  const everyHours = v.everyHours;
+  const due = v.ageSeconds === null ? 'the first one runs one period after the first full backup' : `next due in ${fmtSeconds(everyHours * 3600 - v.ageSeconds)}`;
+  const late = v.overdue ? `OVERDUE: none for ${fmtSeconds(v.ageSeconds!)} (the alarm's limit is ${fmtSeconds(v.maxAgeSeconds)}); ` : '';
+  if (!v.last) return `backup verify: ${late}never ran (every ${everyHours} h, backup.verifyEveryHours; ${due})`;
+  return `backup verify: ${late}${v.last.ok ? 'OK' : 'FAILED'} at ${v.last.at} (${v.last.trigger}), backup ${v.last.backup || '-'}: ${v.last.sentence}${v.overdue ? '' : `; ${due}`}`;
+}
+
+const fmtSeconds = (s: number) => (Math.abs(s) >= 3600 ? `${(s / 3600).toFixed(1)} h` : Math.abs(s) >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 
 export async function regionStatus(d: ResolvedDefinition, stateDir: string): Promise<RegionStatus> {
   const snap = readRegion(stateDir);
@@ -104,6 +143,8 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
     processes,
     tiers,
     release: currentVersion(paths),
+    // A standby region archives nothing (its primary is read-only): its backups are verified where they are written.
+    backupVerify: !standby && snap.processes.some((p) => p.name === 'backup-agent') ? backupVerifyStatus(d, paths) : null,
   };
 }
 
@@ -120,6 +161,7 @@ export function formatStatusTable(s: RegionStatus): string {
   return [
     `region "${s.name}": ${s.healthy ? 'healthy' : 'NOT healthy'} (supervisor pid ${s.supervisor?.pid ?? '-'}${s.running ? '' : ', not running'}; ${watchdog}), release ${s.release ?? 'none'}`,
     ...(s.redundancy ? [redundancyLine(s.redundancy)] : []),
+    ...(s.backupVerify ? [backupVerifyLine(s.backupVerify)] : []),
     ...(s.errantFiles.length ? [`undone transactions kept for review: ${s.errantFiles.length} file(s), latest ${s.errantFiles.at(-1)}`] : []),
     ...s.openActions.map((e) => `${e.interrupted ? 'INTERRUPTED' : 'in progress'}: ${e.controller} ${e.action} ${JSON.stringify(e.detail)} (opened ${e.openedAt} by supervisor ${e.pid})`),
     line(head),

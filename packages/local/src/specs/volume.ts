@@ -37,6 +37,7 @@ export function volumeSeedBatches(database: string, sizeBytes: number, run: stri
       // seq_1_to_N (the SEQUENCE engine) resolves in the session's current database.
       `USE ${db}`,
       ...(b === 0 ? first : []),
+      `SELECT COALESCE(MAX(id), 0) INTO @ubefore FROM ${users}`,
       `INSERT INTO ${users} (username, email, password_hash, bio) SELECT CONCAT('gen_${run}_', ${uo} + seq), CONCAT('gen_${run}_', ${uo} + seq, '@generated.invalid'), '!generated: no login', CONCAT('Generated user ', ${uo} + seq, ' writes about restores.') FROM seq_1_to_${u}`,
       `SELECT MIN(id), MAX(id) INTO @umin, @umax FROM ${users} WHERE username LIKE 'gen\\_${run}\\_%'`,
       `SELECT MIN(id), COUNT(*) INTO @tmin, @tcnt FROM ${db}.tags`,
@@ -45,7 +46,9 @@ export function volumeSeedBatches(database: string, sizeBytes: number, run: stri
         `SELECT CONCAT('gen-${run}-', ${o} + s.seq), CONCAT('Generated article ', ${o} + s.seq), 'A generated article: restore measurements on real sizes', ` +
         `CONCAT('# Article ', ${o} + s.seq, '\\n\\nSome **markdown** with a [link](https://example.com/', s.seq, ') and \`inline code\`.\\n\\n', ` +
         `TO_BASE64(RANDOM_BYTES(1024)), '\\n\\n> A quote between two paragraphs.\\n\\n', TO_BASE64(RANDOM_BYTES(1024)), '\\n\\n- one\\n- two\\n- three\\n\\n', TO_BASE64(RANDOM_BYTES(1024))), ` +
-        `u.id, NOW(3) - INTERVAL s.seq SECOND, NOW(3) FROM seq_1_to_${n} s JOIN ${users} u ON u.id = @umin + (s.seq MOD (@umax - @umin + 1))`,
+        // Authors (this batch's users) by rank, not by arithmetic on ids: a bulk insert's ids have gaps, and an
+        // article joined to a missing id would be lost (the size asked for would not be reached).
+        `u.id, NOW(3) - INTERVAL s.seq SECOND, NOW(3) FROM seq_1_to_${n} s JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS rn FROM ${users} WHERE id > @ubefore AND username LIKE 'gen\\_${run}\\_%') u ON u.rn = s.seq MOD ${u}`,
       `SELECT MIN(id), MAX(id) INTO @amin, @amax FROM ${db}.articles WHERE id > @before AND slug LIKE 'gen-${run}-%'`,
       `INSERT IGNORE INTO ${db}.article_tags (article_id, tag_id, position) SELECT a.id, t.id, k.seq FROM ${db}.articles a JOIN seq_0_to_1 k JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS rn FROM ${db}.tags) t ON t.rn = (a.id + k.seq) MOD @tcnt WHERE a.id BETWEEN @amin AND @amax`,
       `INSERT INTO ${db}.comments (article_id, author_id, body) SELECT a.id, u.id, CONCAT('Comment ', k.seq, ': ', TO_BASE64(RANDOM_BYTES(200))) FROM ${db}.articles a JOIN seq_1_to_2 k JOIN ${users} u ON u.id = @umin + ((a.id * 7 + k.seq) MOD (@umax - @umin + 1)) WHERE a.id BETWEEN @amin AND @amax`,
