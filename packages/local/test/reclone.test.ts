@@ -34,6 +34,10 @@ describe('corruptDataEvidence: the last run of mariadbd died of its data', () =>
     expect(corruptDataEvidence(log(healthyRun, truncatedIbdata))).toBe("[ERROR] InnoDB: The Auto-extending data file './ibdata1' is of a different size 0 pages than specified by innodb_data_file_path");
     expect(corruptDataEvidence(log(diedOfPage))).toMatch(/^\[ERROR\] InnoDB: Database page corruption on disk/);
   });
+  it('drops the date before 10:00 too, when mariadbd pads the hour with a space', () => {
+    const early = garbledIbdata.map((l) => l.replace('2026-11-29 22:', '2026-11-30  0:'));
+    expect(corruptDataEvidence(log(early))).toBe('[ERROR] InnoDB: Inconsistent tablespace ID in ./ibdata1');
+  });
   it('says nothing for a healthy run, a run that failed for another reason, or corruption in an earlier run only', () => {
     expect(corruptDataEvidence(log(healthyRun))).toBeNull();
     expect(corruptDataEvidence(log(portTaken))).toBeNull();

@@ -33,8 +33,9 @@ export function corruptDataEvidence(logTail: string): string | null {
   const run = lines.slice(start + 1);
   const started = run.some((l) => READY.test(l));
   const hit = started ? run.find((l) => DIED_OF_PAGE.test(l)) : run.find((l) => START_REFUSED.some((re) => re.test(l)));
-  // mariadbd's lines start with "2026-11-29 22:02:19 0 ": the date and thread id say nothing here.
-  return hit ? hit.replace(/^\S+ \S+ \d+ /, '').trim() : null;
+  // mariadbd's lines start with "2026-11-29 22:02:19 0 " (before 10:00 the hour is space-padded:
+  // "2026-11-30  0:29:26 0 "): the date and thread id say nothing here.
+  return hit ? hit.replace(/^\S+\s+\S+\s+\d+\s+/, '').trim() : null;
 }
 
 export type RecloneDecision =
