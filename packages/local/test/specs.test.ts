@@ -7,7 +7,7 @@ import { restartDelayMs } from '../src/supervisor/supervisor.js';
 
 const d = resolve(small);
 const paths = statePaths('/tmp/conduit-cmd-test');
-const secrets = { jwtSecret: 'j'.repeat(48), appUser: 'app', appPassword: 'p@ss', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad' };
+const secrets = { jwtSecret: 'j'.repeat(48), appUser: 'app', appPassword: 'p@ss', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad', redisAdminPassword: 'radm', redisApiUser: 'conduit-api', redisApiPassword: 'rapi', redisReplicaPassword: 'rrep', redisSentinelPassword: 'rsen', redisExporterPassword: 'rexp', sentinelPassword: 'spw' };
 const ctx = { definition: d, paths, secrets, version: 'v1', tsxLoader: '/tsx' };
 
 describe('process specs', () => {

@@ -37,7 +37,8 @@ export function writeHaproxyConfig(ctx: SpecContext, topology: DbTopology, activ
 /** A Redis node's config; with currentPrimaryPort (Sentinel moved the primary) it starts as that node's replica. */
 export function writeRedisConfig(ctx: SpecContext, node: CacheNode, currentPrimaryPort?: number): string {
   mkdirSync(cacheDataDir(ctx.paths, node), { recursive: true });
-  writeFileAtomic(redisConfFile(ctx.paths, node), redisConf(ctx.definition, node, ctx.paths, currentPrimaryPort));
+  // Mode 600: it holds the ACL users' passwords.
+  writeFileAtomic(redisConfFile(ctx.paths, node), redisConf(ctx.definition, node, ctx.paths, ctx.secrets, currentPrimaryPort), 0o600);
   return redisConfFile(ctx.paths, node);
 }
 
@@ -70,7 +71,7 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   for (const s of d.sentinelNodes) {
     mkdirSync(cacheDataDir(paths, s), { recursive: true });
     const files = sentinelConfFiles(paths, s);
-    write(files.generated, sentinelConf(d, s, paths));
+    write(files.generated, sentinelConf(d, s, paths, secrets), 0o600);
     // A cold start begins from the definition; restarts in between keep what Sentinel learned.
     rmSync(files.live, { force: true });
   }
