@@ -1,6 +1,6 @@
 // Generators are pure: definition → text. These tests read the text, then let each real binary
 // check it (haproxy -c, varnishd -C, nginx -t, promtool), which takes milliseconds.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -201,6 +201,43 @@ describe('redis.conf and sentinel.conf', () => {
     // Replication authenticates as the replica user (every node: roles change on a failover).
     expect(conf).toContain('masteruser replica\nmasterauth rrep');
     expect(redisConf(d, d.cacheNodes[0]!, paths, secrets)).toContain('masterauth rrep');
+  });
+  it('a real redis-server loads the users and enforces them (no TCP port: a unix socket in the scratch folder)', async () => {
+    const conf = join(scratch, 'redis.conf');
+    const sock = join(scratch, 'redis.sock');
+    // Redis changes to `dir` while it parses the file: point it at the scratch folder first.
+    writeFileSync(conf, redisConf(d, d.cacheNodes[0]!, paths, secrets).replace(/^dir .*$/m, `dir ${scratch}`));
+    const server = spawn('redis-server', [conf, '--port', '0', '--unixsocket', sock], { stdio: 'ignore' });
+    try {
+      const cli = (args: string[], auth?: [string, string]) => {
+        const r = spawnSync('redis-cli', ['-s', sock, ...(auth ? ['--user', auth[0]] : []), ...args], { encoding: 'utf8', env: { ...process.env, ...(auth ? { REDISCLI_AUTH: auth[1] } : {}) } });
+        return r.stdout.trim();
+      };
+      for (let i = 0; i < 50 && cli(['PING']) === ''; i++) await new Promise((r) => setTimeout(r, 100));
+      // No credentials: nothing, not even a cache write.
+      expect(cli(['SET', 'conduit:c:1:article:x', 'poison'])).toMatch(/NOAUTH/);
+      expect(cli(['PING'], ['default', 'wrong'])).toMatch(/NOAUTH|WRONGPASS/);
+      const admin: [string, string] = ['default', 'radm'];
+      const dry = (user: string, ...cmd: string[]) => cli(['ACL', 'DRYRUN', user, ...cmd], admin);
+      // What the API sends works…
+      for (const cmd of [['SET', 'conduit:c:1:k', 'v', 'EX', '5'], ['GET', 'conduit:gen'], ['INCR', 'conduit:n:rl:x'], ['PEXPIRE', 'conduit:n:rl:x', '1'], ['EVALSHA', 'a'.repeat(40), '1', 'conduit:gen'], ['EVAL', 'return 1', '1', 'conduit:gen'], ['INFO', 'replication'], ['ROLE'], ['PING']]) {
+        expect(dry('conduit-api', ...cmd), cmd.join(' ')).toBe('OK');
+      }
+      // …nothing else: other keys, administration, the key space.
+      for (const cmd of [['SET', 'other', 'v'], ['CONFIG', 'SET', 'maxmemory', '1'], ['FLUSHALL'], ['ACL', 'LIST'], ['KEYS', '*'], ['SCRIPT', 'FLUSH'], ['SUBSCRIBE', 'x'], ['SHUTDOWN'], ['REPLICAOF', 'no', 'one']]) {
+        expect(dry('conduit-api', ...cmd), cmd.join(' ')).toMatch(/no permissions/);
+      }
+      expect(cli(['FLUSHALL'], ['conduit-api', 'rapi'])).toMatch(/NOPERM/);
+      expect(cli(['SET', 'conduit:c:1:k', 'v'], ['conduit-api', 'rapi'])).toBe('OK');
+      expect(dry('exporter', 'INFO')).toBe('OK');
+      expect(dry('exporter', 'GET', 'conduit:gen')).toMatch(/no permissions/);
+      expect(dry('replica', 'PSYNC', '?', '-1')).toBe('OK');
+      expect(dry('replica', 'GET', 'conduit:gen')).toMatch(/no permissions/);
+      expect(dry('sentinel', 'SLAVEOF', 'no', 'one')).toBe('OK');
+      expect(dry('sentinel', 'FLUSHALL')).toMatch(/no permissions/);
+    } finally {
+      server.kill();
+    }
   });
   it('makes Sentinel authenticate to Redis and require a password itself', () => {
     const s = sentinelConf(d, d.sentinelNodes[0]!, paths, secrets);
