@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { tierFor } from './tier-cli.ts';
 import {
-  dbSocket, logFile, queryNode, readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole, redisCommand, redisConfFile, sentinelConfFiles, sourceVersion, readHistory, regionDeploy, releaseBuildsDir,
+  dbSocket, logFile, queryNode, readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole, redisConfFile, sentinelConfFiles, sourceVersion, readHistory, regionDeploy, releaseBuildsDir,
   type ProcessRecord,
 } from '../src/index.js';
 import { buildRelease } from '@conduit/release';
@@ -33,6 +33,13 @@ function appLogin(port: number, tls = true, database?: string): mysql.Connection
     host: '127.0.0.1', port, user: secrets.appUser, password: secrets.appPassword, database, connectTimeout: 5_000,
     ...(tls ? { ssl: { ca: readFileSync(paths.tls.ca, 'utf8'), rejectUnauthorized: true } } : {}),
   };
+}
+
+/** redis-cli against the region, the password in its environment (REDISCLI_AUTH), never in argv; its output. */
+async function redisCli(port: number, args: string[], user?: string, password?: string): Promise<string> {
+  const r = await execFileP('redis-cli', ['-h', d.address, '-p', String(port), ...(user ? ['--user', user] : []), ...args],
+    { timeout: 5_000, env: { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) } });
+  return r.stdout.trim();
 }
 
 const proc = (name: string): ProcessRecord => readRegion(stateDir).processes.find((p) => p.name === name)!;
@@ -398,12 +405,7 @@ describe('a small region', () => {
   it('Redis and Sentinel: no access without credentials; the API\'s ACL user has its keys and commands only; replication, Sentinel and the exporter authenticate', async () => {
     const secrets = loadOrCreateSecrets(statePaths(stateDir));
     const [primary, replica] = d.cacheNodes.map((n) => n.port) as [number, number];
-    // redis-cli with the password in its environment (REDISCLI_AUTH), never in argv.
-    const cli = async (port: number, args: string[], user?: string, password?: string) => {
-      const r = await execFileP('redis-cli', ['-h', d.address, '-p', String(port), ...(user ? ['--user', user] : []), ...args],
-        { timeout: 5_000, env: { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) } });
-      return r.stdout.trim();
-    };
+    const cli = redisCli;
     // A local user without the password cannot poison a cache entry, nor read one, nor ask a Sentinel.
     expect(await cli(primary, ['SET', 'conduit:c:x:article:poisoned', '{"article":{}}'])).toMatch(/^NOAUTH/);
     expect(await cli(replica, ['GET', 'conduit:gen'])).toMatch(/^NOAUTH/);
@@ -429,10 +431,12 @@ describe('a small region', () => {
     const metrics = (await httpGet(`http://${d.address}:${d.local.ports.redisExporter}/scrape?target=redis://${d.address}:${replica}`)).body;
     expect(metrics).toMatch(/^redis_up 1$/m);
     expect(proc('redis-exporter').command.join(' ')).not.toContain(secrets.redisExporterPassword);
-    // Config files with passwords: mode 600.
-    for (const f of [redisConfFile(statePaths(stateDir), d.cacheNodes[0]!), sentinelConfFiles(statePaths(stateDir), d.sentinelNodes[0]!).live]) {
-      expect((statSync(f).mode & 0o777).toString(8), f).toBe('600');
-    }
+    // Config files with passwords: mode 600 as written; the ones Redis and Sentinel rewrite (mode 644 then) in a mode 700 folder.
+    const mode = (f: string) => (statSync(f).mode & 0o777).toString(8);
+    const paths = statePaths(stateDir);
+    const sentinel = sentinelConfFiles(paths, d.sentinelNodes[0]!);
+    for (const f of [redisConfFile(paths, d.cacheNodes[0]!), sentinel.generated]) expect(mode(f), f).toBe('600');
+    for (const f of [redisConfFile(paths, d.cacheNodes[0]!), sentinel.live]) expect(mode(dirname(f)), dirname(f)).toBe('700');
   });
 
   it('Sentinel fails the cache over; the old primary, restarted by the supervisor after that, rejoins as a replica', async () => {
@@ -445,7 +449,7 @@ describe('a small region', () => {
     const role = (port: number) => redisRole(port, 1_000, d.address, secrets.redisAdminPassword);
     await waitUntil('redis-1 answers', async () => (await role(d.cacheNodes[0]!.port)) !== null, 10_000, 50);
     // It replicates again (masteruser/masterauth), not just claims the role.
-    await waitUntil('redis-1 in sync', async () => /master_link_status:up/.test(String(await redisCommand(d.cacheNodes[0]!.port, ['INFO', 'replication'], 1_000, d.address, secrets.redisAdminPassword))), 10_000, 100);
+    await waitUntil('redis-1 in sync', async () => /master_link_status:up/.test(await redisCli(d.cacheNodes[0]!.port, ['INFO', 'replication'], 'default', secrets.redisAdminPassword)), 10_000, 100);
     expect(await role(d.cacheNodes[0]!.port)).toBe('slave');
     expect(await role(d.cacheNodes[1]!.port)).toBe('master');
     // The API follows the new primary through Sentinel: reads still answer through the edge.

@@ -56,8 +56,9 @@ describe('process specs', () => {
   });
   it('copy the Sentinel config fresh before each start (Sentinel rewrites it)', () => {
     const s = specs.find((x) => x.name === 'sentinel-2')!;
-    expect(s.copyBeforeStart).toEqual([[`${paths.config}/sentinel-2.conf`, `${paths.run}/sentinel-2.conf`]]);
-    expect(s.args).toEqual([`${paths.run}/sentinel-2.conf`]);
+    // The live copy in its data folder (mode 700): Sentinel's rewrite makes it mode 644, and it holds passwords.
+    expect(s.copyBeforeStart).toEqual([[`${paths.config}/sentinel-2.conf`, `${paths.data}/sentinel-2/sentinel.conf`]]);
+    expect(s.args).toEqual([`${paths.data}/sentinel-2/sentinel.conf`]);
   });
   it('Prometheus runs without its lifecycle API (any local user could stop it with POST /-/quit)', () => {
     const p = regionSpecs(ctx).find((x) => x.name === 'prometheus')!;
