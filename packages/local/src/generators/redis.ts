@@ -9,7 +9,7 @@ type RedisSecrets = Pick<RegionSecrets, 'redisAdminPassword' | 'redisApiUser' | 
 /**
  * The API's commands, nothing else: its cache and rate-limit scripts (EVALSHA, EVAL when the script is not
  * loaded yet: ioredis defineCommand), the commands they and the Cache class run, and what ioredis sends on
- * connect (AUTH/HELLO, INFO for its ready check, ROLE when it checks a Sentinel-reported primary).
+ * connect (AUTH/HELLO; INFO for its ready check, where it reads the node's role; ROLE, read-only, for the same).
  */
 export const REDIS_API_COMMANDS = ['get', 'set', 'del', 'exists', 'incr', 'pttl', 'pexpire', 'evalsha', 'eval', 'ping', 'info', 'role', 'hello', 'auth', 'select', 'client|setname'] as const;
 /** The API's key space (the Cache prefix). */
