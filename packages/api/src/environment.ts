@@ -51,9 +51,11 @@ export interface ApiEnvironment {
   scryptN?: number;
   scryptR?: number;
   scryptP?: number;
+  /** api.heap: V8's heap limits, given to node itself (NODE_OPTIONS), not to the API; default: V8's own */
+  heap?: { maxOldSpaceMb: number; maxSemiSpaceMb: number };
 }
 
-type Scalar = Exclude<keyof ApiEnvironment, 'cache'>;
+type Scalar = Exclude<keyof ApiEnvironment, 'cache' | 'heap'>;
 
 const NAMES = {
   databaseWriterUrl: 'DATABASE_WRITER_URL',
@@ -95,7 +97,8 @@ void everyVariableMapped;
 
 /**
  * The environment of an API instance, ready for a process spec or an environment file. NODE_ENV=production
- * is added: libraries read it; the API itself does not.
+ * is added: libraries read it; the API itself does not. NODE_OPTIONS carries the heap limits: node reads it
+ * however the instance is started (the supervisor locally, systemd on AWS).
  */
 export function apiEnvironment(e: ApiEnvironment): Record<string, string> {
   const out: Record<string, string> = {};
@@ -112,6 +115,7 @@ export function apiEnvironment(e: ApiEnvironment): Record<string, string> {
       if (v !== undefined) out[CACHE_NAMES[k]] = v;
     }
   }
+  if (e.heap) out.NODE_OPTIONS = `--max-old-space-size=${e.heap.maxOldSpaceMb} --max-semi-space-size=${e.heap.maxSemiSpaceMb}`;
   out.NODE_ENV = 'production';
   return out;
 }

@@ -171,4 +171,9 @@ describe('apiEnvironment: the one writer of the API environment (local process s
   it('writes only what it is given (every default stays the API\'s own)', () => {
     expect(Object.keys(apiEnvironment({ databaseWriterUrl: 'mysql://a@w/db', jwtSecret: 's' }))).toEqual(['DATABASE_WRITER_URL', 'JWT_SECRET', 'NODE_ENV']);
   });
+
+  it('gives node the heap limits (api.heap) through NODE_OPTIONS, which node reads however the instance starts', () => {
+    const env = apiEnvironment({ databaseWriterUrl: 'mysql://a@w/db', jwtSecret: 's', heap: { maxOldSpaceMb: 64, maxSemiSpaceMb: 4 } });
+    expect(env.NODE_OPTIONS).toBe('--max-old-space-size=64 --max-semi-space-size=4');
+  });
 });

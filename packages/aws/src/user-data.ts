@@ -194,7 +194,9 @@ export function userData(i: UserDataInput): string {
     `install -d -m 0700 /etc/${i.name}`,
     `umask 077`,
     `cat > /etc/${i.name}/${i.tier}.env <<ENV`,
-    ...Object.entries(i.env).map(([k, v]) => `${k}=${v}`),
+    // A value with spaces (NODE_OPTIONS) in single quotes: both systemd's EnvironmentFile and the migrate script's
+    // `. file` read them as one value (no double quotes: see above); $VARIABLES are expanded by this heredoc first.
+    ...Object.entries(i.env).map(([k, v]) => `${k}=${/\s/.test(v) ? `'${v}'` : v}`),
     'ENV',
     '',
     ...(i.tier === 'front' ? frontService(i, dir) : apiService(i, dir, unit)),

@@ -146,7 +146,7 @@ function boot(name: string, script: string, opts: { mayFail?: boolean } = {}): B
   const envFile = join(dir, 'etc-up', 'conduit-prod', 'api.env');
   const unitFile = join(dir, 'etc-up', 'systemd', 'system', 'conduit-prod-api.service');
   const pairs = (file: string) => existsSync(file)
-    ? Object.fromEntries(readFileSync(file, 'utf8').split('\n').filter((l) => /^[A-Za-z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+    ? Object.fromEntries(readFileSync(file, 'utf8').split('\n').filter((l) => /^[A-Za-z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^'(.*)'$/, '$1')]))
     : {};
   return {
     dir, stdout: r.stdout, status: r.status, stderr: r.stderr,
@@ -248,6 +248,8 @@ describe('boot rehearsal of the API instances', () => {
     // No log shipper uploaded: one line, and the boot went on.
     expect(b.stdout).toContain('log shipping is off');
     expect(b.unit).toMatchObject({ User: 'nobody', ExecStart: '/usr/bin/node server.mjs', EnvironmentFile: '/etc/conduit-prod/api.env' });
+    // api.heap reaches node as one quoted value (the unit below starts with it, the migrate script sources it).
+    expect(b.env.NODE_OPTIONS).toMatch(/^--max-old-space-size=\d+ --max-semi-space-size=\d+$/);
     expect(existsSync(b.release(`${b.unit.WorkingDirectory}/server.mjs`))).toBe(true);
     expect(JSON.parse(readFileSync(b.release(`${b.unit.WorkingDirectory}/release.json`), 'utf8')).version).toBe('rehearsal');
 

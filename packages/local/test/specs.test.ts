@@ -47,6 +47,8 @@ describe('process specs', () => {
       // Purges go to the edge's purge listener; CORS origins come from api.corsAllowedOrigins.
       EDGE_PURGE_URLS: 'http://127.0.0.1:21082',
       CORS_ALLOWED_ORIGINS: '*',
+      // api.heap: node reads its heap limits from the environment, whatever starts it.
+      NODE_OPTIONS: `--max-old-space-size=${d.api.heap.maxOldSpaceMb} --max-semi-space-size=${d.api.heap.maxSemiSpaceMb}`,
     });
   });
   it('give the edge a site listener and a purge listener', () => {

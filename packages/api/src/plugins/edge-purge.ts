@@ -9,7 +9,6 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fp from 'fastify-plugin';
-import type { FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
 
 declare module 'fastify' {
@@ -64,7 +63,9 @@ export default fp<EdgePurgeOptions>(
       this.purgeKeys = [...(this.purgeKeys ?? []), ...keys];
     });
 
-    const purge = async (req: FastifyRequest, keys: string[]): Promise<void> => {
+    app.addHook('onSend', async (req, reply) => {
+      const keys = req.purgeKeys;
+      if (keys === null || keys.length === 0 || opts.urls.length === 0 || !WRITES.has(req.method) || reply.statusCode >= 400) return;
       const list = [...new Set(keys)].join(' ');
       const results = await Promise.allSettled(opts.urls.map((u) => purgeOne(u, list)));
       const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
@@ -77,12 +78,6 @@ export default fp<EdgePurgeOptions>(
       if (!failing) req.log.warn({ edge: 'purge failed', err: String(failed[0]!.reason) }, 'edge purge failed: writes wait out the edge TTL until it works again');
       failing = true;
       await sleep(maxShared * 1000 + 1000);
-    };
-    // Callback style: every request but a successful write with keys returns at once (no promise per request).
-    app.addHook('onSend', (req, reply, _payload, done) => {
-      const keys = req.purgeKeys;
-      if (keys === null || keys.length === 0 || opts.urls.length === 0 || !WRITES.has(req.method) || reply.statusCode >= 400) return done();
-      purge(req, keys).then(() => done(), done);
     });
     app.addHook('onClose', async () => agent.destroy());
   },

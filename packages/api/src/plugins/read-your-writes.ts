@@ -58,30 +58,26 @@ export default fp<ReadYourWritesOptions>(
       return (await app.cache.marked(entityKey(entity))) === false ? app.db.reader : app.db.writer;
     });
 
-    // Callback-style hooks: most requests (anonymous ones; a read's onSend) return at once, without a
-    // promise and a microtask per hook and request, as an async hook would cost.
-    app.addHook('preHandler', (req, _reply, done) => {
-      if (req.userId === null || !SAFE.has(req.method)) return done();
+    app.addHook('preHandler', async (req) => {
+      if (req.userId === null || !SAFE.has(req.method)) return;
       const until = local.get(req.userId);
       if (until !== undefined && until > Date.now()) {
         req.fromWriter = true;
-        return done();
+        return;
       }
       // undefined: Redis could not say (disabled, down, breaker open): read the writer to be safe.
-      app.cache.marked(key(req.userId)).then((marked) => {
-        req.fromWriter = marked !== false;
-        done();
-      }, done);
+      const marked = await app.cache.marked(key(req.userId));
+      req.fromWriter = marked !== false;
     });
 
-    app.addHook('onSend', (req, reply, _payload, done) => {
-      if (req.userId === null || SAFE.has(req.method) || reply.statusCode >= 400) return done();
+    app.addHook('onSend', async (req, reply) => {
+      if (req.userId === null || SAFE.has(req.method) || reply.statusCode >= 400) return;
       if (local.size > 50_000) {
         const now = Date.now();
         for (const [k, t] of local) if (t < now) local.delete(k);
       }
       local.set(req.userId, Date.now() + windowMs);
-      app.cache.mark(key(req.userId), windowMs).then(() => done(), done);
+      await app.cache.mark(key(req.userId), windowMs);
     });
   },
   { name: 'read-your-writes', dependencies: ['auth', 'cache', 'db'] },

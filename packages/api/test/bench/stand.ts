@@ -101,6 +101,16 @@ async function waitHttp(url: string, child: ChildProcess, what: string, timeoutM
   }
 }
 
+/** The default definition (stack.config.ts) with the bench's ports: instances get its heap limits, the LB its API tier. */
+async function benchDefinition() {
+  const mod = (await import(pathToFileURL(join(root, 'stack.config.ts')).href)) as { default: Record<string, unknown> & { local?: Record<string, unknown> } };
+  const input = mod.default;
+  return resolve({
+    ...input,
+    local: { ...input.local, ports: { api: PORTS.lb, lbStats: PORTS.lb + 1, apiInstancesBase: PORTS.lbInstancesBase } },
+  });
+}
+
 /**
  * `node [nodeArgs] server.mjs` from the unpacked release, with the environment an instance gets
  * (packages/aws user-data, packages/local apiInstanceEnv): production logging to stdout, here a file
@@ -108,6 +118,7 @@ async function waitHttp(url: string, child: ChildProcess, what: string, timeoutM
  */
 export async function startInstance(dir: string, stand: Stand, state: string, nodeArgs: string[] = [], slot: Slot = { name: 'api-bench', zone: 'bench-a', port: PORTS.instance }): Promise<Instance> {
   await assertPortFree(slot.port, `bench API instance ${slot.name}`);
+  const { heap } = (await benchDefinition()).api;
   const logFile = join(state, `${slot.name}.log`);
   const fd = openSync(logFile, 'w');
   let child: ChildProcess;
@@ -130,6 +141,7 @@ export async function startInstance(dir: string, stand: Stand, state: string, no
           // The write path is measured, not the per-user write limit (60/min by default): one user posts every
           // comment. The limiter still runs (one counter in Redis per write), it just never says no.
           rateLimitWritesPerMin: 1_000_000,
+          heap,
         }),
       },
       stdio: ['ignore', fd, fd],
@@ -186,12 +198,7 @@ export interface LoadBalanced {
  * (haproxyGlobalAndDefaults + haproxyApiLoadBalancer: the same timeouts, retries, request-id and access log).
  */
 export async function startLoadBalanced(dir: string, stand: Stand, state: string): Promise<LoadBalanced> {
-  const mod = (await import(pathToFileURL(join(root, 'stack.config.ts')).href)) as { default: Record<string, unknown> & { local?: Record<string, unknown> } };
-  const input = mod.default;
-  const d = resolve({
-    ...input,
-    local: { ...input.local, ports: { api: PORTS.lb, lbStats: PORTS.lb + 1, apiInstancesBase: PORTS.lbInstancesBase } },
-  });
+  const d = await benchDefinition();
   const slots = d.apiSlots.slice(0, d.api.instances.desired);
   const instances: Instance[] = [];
   let lb: ChildProcess | undefined;

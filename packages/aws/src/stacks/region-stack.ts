@@ -135,6 +135,7 @@ export class RegionStack extends TerraformStack {
         scryptN: def.api.auth.scrypt.N,
         scryptR: def.api.auth.scrypt.r,
         scryptP: def.api.auth.scrypt.p,
+        heap: def.api.heap,
       }),
       statements: apiStatements,
     });

@@ -228,6 +228,7 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     scryptN: d.api.auth.scrypt.N,
     scryptR: d.api.auth.scrypt.r,
     scryptP: d.api.auth.scrypt.p,
+    heap: d.api.heap,
     // Only with a second region to fail over to: a writer failover inside the region must not move the site.
     ...(d.regions.secondary !== null ? { regionHealthGraceMs: d.local.regionFailoverAfterMs } : {}),
   });
