@@ -7,7 +7,14 @@ import { OWASP_SCRYPT } from './auth/password.js';
 export type CacheConfig =
   | { kind: 'disabled' }
   | { kind: 'url'; url: string }
-  | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; masterName: string };
+  | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; masterName: string; auth: SentinelAuth };
+
+/** Credentials in Sentinel mode: the Redis ACL user (REDIS_USERNAME/REDIS_PASSWORD) and the Sentinels' requirepass. */
+export interface SentinelAuth {
+  username?: string;
+  password?: string;
+  sentinelPassword?: string;
+}
 
 /**
  * TLS to the database (both endpoints): off (default), the Amazon RDS CA bundle (`rds`: the certificates
@@ -135,6 +142,10 @@ export const envSchema = z.object({
   REDIS_URL: redisUrl.optional(),
   REDIS_SENTINELS: sentinelList.optional(),
   REDIS_MASTER_NAME: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a Sentinel master name').optional(),
+  // Sentinel mode only (REDIS_URL carries its own credentials): environment, never argv.
+  REDIS_USERNAME: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a Redis ACL user name').optional(),
+  REDIS_PASSWORD: z.string().min(1, 'a password').optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1, 'a password').optional(),
   JWT_SECRET: z.string().min(32, 'a secret of at least 32 characters'),
   HOST: z.string().min(1, 'a host name or IP address').optional(),
   PORT: intIn(0, 65535, 'a TCP port').optional(),
@@ -223,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cache = {
       kind: 'sentinel',
       masterName: e.REDIS_MASTER_NAME,
+      auth: { username: e.REDIS_USERNAME, password: e.REDIS_PASSWORD, sentinelPassword: e.REDIS_SENTINEL_PASSWORD },
       sentinels: e.REDIS_SENTINELS.split(',').map((p) => {
         const [host, port] = p.trim().split(':');
         return { host: host!, port: Number(port) };

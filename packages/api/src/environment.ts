@@ -18,7 +18,7 @@ export interface ApiEnvironment {
   /** `rds` or the path of a PEM CA bundle; default: no TLS to the database */
   databaseTlsCa?: string;
   /** default: no cache */
-  cache?: { kind: 'url'; url: string } | { kind: 'sentinel'; sentinels: string; masterName: string };
+  cache?: { kind: 'url'; url: string } | { kind: 'sentinel'; sentinels: string; masterName: string; username?: string; password?: string; sentinelPassword?: string };
   jwtSecret: string;
   host?: string;
   port?: number | string;
@@ -85,7 +85,10 @@ const NAMES = {
   scryptP: 'SCRYPT_P',
 } as const satisfies Record<Scalar, ApiEnvName>;
 
-const CACHE_NAMES = { url: 'REDIS_URL', sentinels: 'REDIS_SENTINELS', masterName: 'REDIS_MASTER_NAME' } as const satisfies Record<string, ApiEnvName>;
+const CACHE_NAMES = {
+  url: 'REDIS_URL', sentinels: 'REDIS_SENTINELS', masterName: 'REDIS_MASTER_NAME',
+  username: 'REDIS_USERNAME', password: 'REDIS_PASSWORD', sentinelPassword: 'REDIS_SENTINEL_PASSWORD',
+} as const satisfies Record<string, ApiEnvName>;
 
 // Every variable of the schema is written by this module: a new one in envSchema fails here until it is mapped.
 type Unmapped = Exclude<ApiEnvName, (typeof NAMES)[Scalar] | (typeof CACHE_NAMES)[keyof typeof CACHE_NAMES]>;
@@ -107,6 +110,10 @@ export function apiEnvironment(e: ApiEnvironment): Record<string, string> {
   if (e.cache?.kind === 'sentinel') {
     out[CACHE_NAMES.sentinels] = e.cache.sentinels;
     out[CACHE_NAMES.masterName] = e.cache.masterName;
+    for (const k of ['username', 'password', 'sentinelPassword'] as const) {
+      const v = e.cache[k];
+      if (v !== undefined) out[CACHE_NAMES[k]] = v;
+    }
   }
   if (e.heap) out.NODE_OPTIONS = `--max-old-space-size=${e.heap.maxOldSpaceMb} --max-semi-space-size=${e.heap.maxSemiSpaceMb}`;
   out.NODE_ENV = 'production';

@@ -77,7 +77,7 @@ describe('configuration from the environment', () => {
     });
     expect(c).toMatchObject({ tokenLifetimeMs: 7_200_000, recentSignInMs: 0, scrypt: { N: 131_072, r: 8, p: 1 } });
     expect(() => loadConfig({ ...base, SCRYPT_N: '100000' })).toThrow('SCRYPT_N: malformed, expected the scrypt cost N (a power of two)');
-    expect(c.cache).toEqual({ kind: 'sentinel', masterName: 'conduit', sentinels: [{ host: '127.0.0.1', port: 26379 }, { host: '127.0.0.1', port: 26380 }] });
+    expect(c.cache).toEqual({ kind: 'sentinel', masterName: 'conduit', sentinels: [{ host: '127.0.0.1', port: 26379 }, { host: '127.0.0.1', port: 26380 }], auth: {} });
     expect(c).toMatchObject({ databaseReaderUrl: 'mysql://app:pw@reader:3306/conduit', host: '0.0.0.0', port: 8080, logLevel: 'warn', instanceId: 'api-a1', zone: 'zone-a', cacheTimeoutMs: 25, dbPoolSize: 4, rateLimitAuthPerMin: 500, rateLimitLoginPerAccount: 7, rateLimitWritesPerMin: 90, trustedProxyHops: 2 });
     expect(loadConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379' }).cache).toEqual({ kind: 'url', url: 'redis://127.0.0.1:6379' });
   });
@@ -147,7 +147,7 @@ describe('apiEnvironment: the one writer of the API environment (local process s
       databaseWriterUrl: 'mysql://app:pw@writer:3306/conduit',
       databaseReaderUrl: 'mysql://app:pw@reader:3306/conduit',
       databaseTlsCa: 'rds',
-      cache: { kind: 'sentinel', sentinels: '127.0.0.1:26379,127.0.0.1:26380', masterName: 'conduit-cache' },
+      cache: { kind: 'sentinel', sentinels: '127.0.0.1:26379,127.0.0.1:26380', masterName: 'conduit-cache', username: 'conduit-api', password: 'p w', sentinelPassword: 's' },
       jwtSecret: 'y'.repeat(40),
       host: '0.0.0.0',
       port: 3000,
@@ -161,7 +161,7 @@ describe('apiEnvironment: the one writer of the API environment (local process s
     const c = loadConfig(env);
     expect(c).toMatchObject({
       databaseWriterUrl: 'mysql://app:pw@writer:3306/conduit', databaseReaderUrl: 'mysql://app:pw@reader:3306/conduit', databaseTls: { kind: 'rds' },
-      cache: { kind: 'sentinel', masterName: 'conduit-cache', sentinels: [{ host: '127.0.0.1', port: 26379 }, { host: '127.0.0.1', port: 26380 }] },
+      cache: { kind: 'sentinel', masterName: 'conduit-cache', sentinels: [{ host: '127.0.0.1', port: 26379 }, { host: '127.0.0.1', port: 26380 }], auth: { username: 'conduit-api', password: 'p w', sentinelPassword: 's' } },
       host: '0.0.0.0', port: 3000, publicUrl: 'https://conduit.example.com', logLevel: 'warn', instanceId: 'i-0abc', zone: 'eu-west-1a', dbPoolSize: 4, dbRetryBudgetMs: 2500,
     });
     expect(env.NODE_ENV).toBe('production');

@@ -13,7 +13,7 @@ const specs = regionSpecs({
   definition: d,
   paths: statePaths('/tmp/unused-state'),
   version: 'v1',
-  secrets: { jwtSecret: 'x'.repeat(32), appUser: 'a', appPassword: 'a', replUser: 'r', replPassword: 'r', exporterUser: 'e', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad' },
+  secrets: { jwtSecret: 'x'.repeat(32), appUser: 'a', appPassword: 'a', replUser: 'r', replPassword: 'r', exporterUser: 'e', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad', redisAdminPassword: 'radm', redisApiUser: 'conduit-api', redisApiPassword: 'rapi', redisReplicaPassword: 'rrep', redisSentinelPassword: 'rsen', redisExporterPassword: 'rexp', sentinelPassword: 'spw' },
 });
 
 const liveFrom = (overrides: Record<string, Partial<LiveState['processes'][number]>> = {}, primary = 'db-a'): LiveState => ({

@@ -3,7 +3,7 @@
 // logs (controller journal, supervisor log) the report quotes. Faults are signals sent by pid.
 import { existsSync, readFileSync } from 'node:fs';
 import type { ResolvedDefinition } from '@conduit/definition';
-import { dbSocket, endpoints, isAlive, isOurProcess, queryNode, readRegion, readSupervisorLine, sentinelMasterPort, statePaths, supervisorRequest, supervisorState, type ProcessRecord } from '@conduit/local';
+import { dbSocket, endpoints, isAlive, isOurProcess, queryNode, readRegion, readSecrets, readSupervisorLine, sentinelMasterPort, statePaths, supervisorRequest, supervisorState, type ProcessRecord } from '@conduit/local';
 import type { DrillEvent } from './report.js';
 
 export interface RegionHandle {
@@ -82,8 +82,9 @@ export const replacedSince = (r: RegionHandle, name: string, oldPid: number) => 
 
 /** The cache primary's node name as the Sentinels see it (the first Sentinel that answers). */
 export async function cachePrimary(r: RegionHandle): Promise<string | null> {
+  const { sentinelPassword } = readSecrets(statePaths(r.stateDir));
   for (const s of r.definition.sentinelNodes) {
-    const port = await sentinelMasterPort(s.port, r.definition.cacheMasterName, 500);
+    const port = await sentinelMasterPort(s.port, r.definition.cacheMasterName, 500, r.definition.address, sentinelPassword);
     if (port !== null) return r.definition.cacheNodes.find((n) => n.port === port)?.name ?? `127.0.0.1:${port}`;
   }
   return null;

@@ -140,11 +140,13 @@ export const dbPidFile = (paths: Pick<StatePaths, 'run'>, node: Named) => join(p
 
 // Per Redis node and Sentinel: config and data dir. Sentinel rewrites its config as it learns: the
 // generated file is a template, copied to run/ (the live copy) before a start.
-export const redisConfFile = (paths: Pick<StatePaths, 'config'>, n: Named) => join(paths.config, `${n.name}.conf`);
 export const cacheDataDir = (paths: Pick<StatePaths, 'data'>, n: Named) => join(paths.data, n.name);
-export const sentinelConfFiles = (paths: Pick<StatePaths, 'config' | 'run'>, s: Named) => ({
+// The configs Redis and Sentinel rewrite (CONFIG REWRITE on a failover, Sentinel at every start) live in the
+// node's data folder (mode 700): a rewrite creates the file anew with mode 644, and it holds passwords.
+export const redisConfFile = (paths: Pick<StatePaths, 'data'>, n: Named) => join(cacheDataDir(paths, n), 'redis.conf');
+export const sentinelConfFiles = (paths: Pick<StatePaths, 'config' | 'data'>, s: Named) => ({
   generated: join(paths.config, `${s.name}.conf`),
-  live: join(paths.run, `${s.name}.conf`),
+  live: join(cacheDataDir(paths, s), 'sentinel.conf'),
 });
 
 // Per installed release: its unpacked tiers; per front slot, the nginx.conf serving that release's site.

@@ -27,7 +27,7 @@ const secret = (bytes: number) => randomBytes(bytes).toString('base64url');
 /** Secrets generated once per region and kept in <stateDir>/secrets.json (mode 600). */
 export function loadOrCreateSecrets(paths: StatePaths): RegionSecrets {
   const saved = readJson<Partial<RegionSecrets>>(paths.secrets);
-  if (saved?.adminUser && saved.adminPassword) return saved as RegionSecrets;
+  if (saved?.adminUser && saved.adminPassword && saved.sentinelPassword) return saved as RegionSecrets;
   // A region created before a secret existed keeps the ones it has and gets the new ones.
   const s = {
     jwtSecret: secret(48),
@@ -39,6 +39,13 @@ export function loadOrCreateSecrets(paths: StatePaths): RegionSecrets {
     exporterPassword: secret(18),
     adminUser: 'conduit_admin',
     adminPassword: secret(18),
+    redisAdminPassword: secret(24),
+    redisApiUser: 'conduit-api',
+    redisApiPassword: secret(24),
+    redisReplicaPassword: secret(24),
+    redisSentinelPassword: secret(24),
+    redisExporterPassword: secret(24),
+    sentinelPassword: secret(24),
     ...saved,
   } as RegionSecrets;
   writeFileAtomic(paths.secrets, JSON.stringify(s, null, 2) + '\n', 0o600);

@@ -20,6 +20,20 @@ export interface RegionSecrets {
    */
   adminUser: string;
   adminPassword: string;
+  /**
+   * Redis ACL users (written into each node's redis.conf, mode 600). `default`: the control plane
+   * (status, the region failover's FLUSHALL, drills), every command; `conduit-api` (redisApiUser): the
+   * API, its keys (`conduit:*`) and commands only; `replica`: replication (masteruser); `sentinel`: the
+   * Sentinels' connections to Redis; `exporter`: prometheus-redis-exporter, INFO-like commands only.
+   */
+  redisAdminPassword: string;
+  redisApiUser: string;
+  redisApiPassword: string;
+  redisReplicaPassword: string;
+  redisSentinelPassword: string;
+  redisExporterPassword: string;
+  /** Sentinel's own requirepass: the API (ioredis sentinelPassword) and the control plane ask the Sentinels with it. */
+  sentinelPassword: string;
 }
 
 /** <stateDir>/region.json: this region's part in a two-region deployment. */

@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'local-alerting-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const d = resolve({});
 const off = resolve({ observability: { console: false } });
-const secrets = { jwtSecret: 'x'.repeat(32), appUser: 'a', appPassword: 'a', replUser: 'r', replPassword: 'r', exporterUser: 'e', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad' };
+const secrets = { jwtSecret: 'x'.repeat(32), appUser: 'a', appPassword: 'a', replUser: 'r', replPassword: 'r', exporterUser: 'e', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad', redisAdminPassword: 'radm', redisApiUser: 'conduit-api', redisApiPassword: 'rapi', redisReplicaPassword: 'rrep', redisSentinelPassword: 'rsen', redisExporterPassword: 'rexp', sentinelPassword: 'spw' };
 const write = (name: string, text: string) => {
   const f = join(dir, name);
   writeFileSync(f, text);

@@ -1,6 +1,6 @@
 // Generators are pure: definition → text. These tests read the text, then let each real binary
 // check it (haproxy -c, varnishd -C, nginx -t, promtool), which takes milliseconds.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ const d = resolve(small);
 const defaults = resolve({});
 const paths = statePaths('/tmp/conduit-gen-test');
 const topology = initialTopology(d);
-const secrets = { jwtSecret: 'x'.repeat(40), appUser: 'app', appPassword: 'a', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad' };
+const secrets = { jwtSecret: 'x'.repeat(40), appUser: 'app', appPassword: 'a', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad', redisAdminPassword: 'radm', redisApiUser: 'conduit-api', redisApiPassword: 'rapi', redisReplicaPassword: 'rrep', redisSentinelPassword: 'rsen', redisExporterPassword: 'rexp', sentinelPassword: 'spw' };
 const scratch = join(repoRoot, '.test-state', 'local-generators');
 mkdirSync(scratch, { recursive: true });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -162,21 +162,88 @@ describe('my.cnf', () => {
 
 describe('redis.conf and sentinel.conf', () => {
   it('makes the second node a replica of the first, without persistence', () => {
-    const [p, r] = d.cacheNodes.map((n) => redisConf(d, n, paths));
-    expect(p).not.toContain('replicaof');
+    const [p, r] = d.cacheNodes.map((n) => redisConf(d, n, paths, secrets));
+    expect(p).not.toMatch(/^replicaof/m);
     expect(r).toContain('replicaof 127.0.0.1 21379');
     expect(r).toContain('save ""');
   });
   it('restarts the old primary as a replica of the port Sentinel reports', () => {
-    const old = redisConf(d, d.cacheNodes[0]!, paths, 21380);
+    const old = redisConf(d, d.cacheNodes[0]!, paths, secrets, 21380);
     expect(old).toContain('replicaof 127.0.0.1 21380');
-    expect(redisConf(d, d.cacheNodes[1]!, paths, 21380)).not.toContain('replicaof');
+    expect(redisConf(d, d.cacheNodes[1]!, paths, secrets, 21380)).not.toMatch(/^replicaof/m);
   });
   it('monitors the primary under the definition\'s master name with its quorum', () => {
-    const s = sentinelConf(d, d.sentinelNodes[0]!, paths);
+    const s = sentinelConf(d, d.sentinelNodes[0]!, paths, secrets);
     expect(s).toContain('sentinel monitor conduit-test-cache 127.0.0.1 21379 2');
     expect(s).toContain('sentinel down-after-milliseconds conduit-test-cache 1000');
     expect(s).toContain('port 21389');
+  });
+  it('defines ACL users: default only with the control plane\'s password, the API limited to its keys and commands', () => {
+    const conf = redisConf(d, d.cacheNodes[1]!, paths, secrets);
+    const users = new Map(conf.split('\n').filter((l) => l.startsWith('user ')).map((l) => [l.split(' ')[1]!, l.split(' ').slice(2)]));
+    expect([...users.keys()]).toEqual(['default', 'conduit-api', 'replica', 'sentinel', 'exporter']);
+    // No user without a password (`nopass`), none that is off by mistake.
+    for (const [name, rules] of users) {
+      expect(rules, name).toContain('on');
+      expect(rules.filter((r) => r.startsWith('>')), name).toHaveLength(1);
+      expect(rules, name).not.toContain('nopass');
+    }
+    expect(users.get('default')).toContain('>radm');
+    const api = users.get('conduit-api')!;
+    expect(api).toEqual(expect.arrayContaining(['>rapi', 'resetkeys', '~conduit:*', 'resetchannels', '-@all', '+get', '+set', '+evalsha', '+eval', '+incr', '+pexpire']));
+    // Nothing administrative or key-space wide: every grant is a single command, after -@all.
+    expect(api.indexOf('-@all')).toBeLessThan(api.findIndex((r) => r.startsWith('+')));
+    for (const bad of ['+@all', '+@admin', '+@dangerous', '+config', '+flushall', '+flushdb', '+acl', '+keys', '+debug', '~*', 'allkeys', 'allcommands', 'allchannels', '&*']) expect(api, bad).not.toContain(bad);
+    expect(users.get('exporter')).not.toContain('+get');
+    expect(users.get('exporter')!.some((r) => r.startsWith('~'))).toBe(false);
+    expect(users.get('replica')).toEqual(expect.arrayContaining(['>rrep', '-@all', '+psync', '+replconf', '+ping']));
+    expect(users.get('sentinel')).toEqual(expect.arrayContaining(['>rsen', '+slaveof', '+config|rewrite', '+publish', '+subscribe']));
+    // Replication authenticates as the replica user (every node: roles change on a failover).
+    expect(conf).toContain('masteruser replica\nmasterauth rrep');
+    expect(redisConf(d, d.cacheNodes[0]!, paths, secrets)).toContain('masterauth rrep');
+  });
+  it('a real redis-server loads the users and enforces them (no TCP port: a unix socket in the scratch folder)', async () => {
+    const conf = join(scratch, 'redis.conf');
+    const sock = join(scratch, 'redis.sock');
+    // Redis changes to `dir` while it parses the file: point it at the scratch folder first.
+    writeFileSync(conf, redisConf(d, d.cacheNodes[0]!, paths, secrets).replace(/^dir .*$/m, `dir ${scratch}`));
+    const server = spawn('redis-server', [conf, '--port', '0', '--unixsocket', sock], { stdio: 'ignore' });
+    try {
+      const cli = (args: string[], auth?: [string, string]) => {
+        const r = spawnSync('redis-cli', ['-s', sock, ...(auth ? ['--user', auth[0]] : []), ...args], { encoding: 'utf8', env: { ...process.env, ...(auth ? { REDISCLI_AUTH: auth[1] } : {}) } });
+        return r.stdout.trim();
+      };
+      for (let i = 0; i < 50 && cli(['PING']) === ''; i++) await new Promise((r) => setTimeout(r, 100));
+      // No credentials: nothing, not even a cache write.
+      expect(cli(['SET', 'conduit:c:1:article:x', 'poison'])).toMatch(/NOAUTH/);
+      expect(cli(['PING'], ['default', 'wrong'])).toMatch(/NOAUTH|WRONGPASS/);
+      const admin: [string, string] = ['default', 'radm'];
+      const dry = (user: string, ...cmd: string[]) => cli(['ACL', 'DRYRUN', user, ...cmd], admin);
+      // What the API sends works…
+      for (const cmd of [['SET', 'conduit:c:1:k', 'v', 'EX', '5'], ['GET', 'conduit:gen'], ['INCR', 'conduit:n:rl:x'], ['PEXPIRE', 'conduit:n:rl:x', '1'], ['EVALSHA', 'a'.repeat(40), '1', 'conduit:gen'], ['EVAL', 'return 1', '1', 'conduit:gen'], ['INFO', 'replication'], ['ROLE'], ['PING']]) {
+        expect(dry('conduit-api', ...cmd), cmd.join(' ')).toBe('OK');
+      }
+      // …nothing else: other keys, administration, the key space.
+      for (const cmd of [['SET', 'other', 'v'], ['CONFIG', 'SET', 'maxmemory', '1'], ['FLUSHALL'], ['ACL', 'LIST'], ['KEYS', '*'], ['SCRIPT', 'FLUSH'], ['SUBSCRIBE', 'x'], ['SHUTDOWN'], ['REPLICAOF', 'no', 'one']]) {
+        expect(dry('conduit-api', ...cmd), cmd.join(' ')).toMatch(/no permissions/);
+      }
+      expect(cli(['FLUSHALL'], ['conduit-api', 'rapi'])).toMatch(/NOPERM/);
+      expect(cli(['SET', 'conduit:c:1:k', 'v'], ['conduit-api', 'rapi'])).toBe('OK');
+      expect(dry('exporter', 'INFO')).toBe('OK');
+      expect(dry('exporter', 'GET', 'conduit:gen')).toMatch(/no permissions/);
+      expect(dry('replica', 'PSYNC', '?', '-1')).toBe('OK');
+      expect(dry('replica', 'GET', 'conduit:gen')).toMatch(/no permissions/);
+      expect(dry('sentinel', 'SLAVEOF', 'no', 'one')).toBe('OK');
+      expect(dry('sentinel', 'FLUSHALL')).toMatch(/no permissions/);
+    } finally {
+      server.kill();
+    }
+  });
+  it('makes Sentinel authenticate to Redis and require a password itself', () => {
+    const s = sentinelConf(d, d.sentinelNodes[0]!, paths, secrets);
+    expect(s).toContain('sentinel auth-user conduit-test-cache sentinel\nsentinel auth-pass conduit-test-cache rsen');
+    expect(s).toContain('requirepass spw');
+    expect(s).toContain('sentinel sentinel-pass spw');
   });
 });
 

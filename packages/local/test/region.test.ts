@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from '@conduit/definition';
 import { tierFor } from './tier-cli.ts';
 import {
-  dbSocket, logFile, queryNode, readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole, sourceVersion, readHistory, regionDeploy, releaseBuildsDir,
+  dbSocket, logFile, queryNode, readRegion, httpGet, isAlive, waitUntil, haproxyServers, statePaths, loadOrCreateSecrets, repoRoot, addInstance, removeInstance, sentinelMasterPort, supervisorRequest, redisRole, redisConfFile, sentinelConfFiles, sourceVersion, readHistory, regionDeploy, releaseBuildsDir,
   type ProcessRecord,
 } from '../src/index.js';
 import { buildRelease } from '@conduit/release';
@@ -33,6 +33,13 @@ function appLogin(port: number, tls = true, database?: string): mysql.Connection
     host: '127.0.0.1', port, user: secrets.appUser, password: secrets.appPassword, database, connectTimeout: 5_000,
     ...(tls ? { ssl: { ca: readFileSync(paths.tls.ca, 'utf8'), rejectUnauthorized: true } } : {}),
   };
+}
+
+/** redis-cli against the region, the password in its environment (REDISCLI_AUTH), never in argv; its output. */
+async function redisCli(port: number, args: string[], user?: string, password?: string): Promise<string> {
+  const r = await execFileP('redis-cli', ['-h', d.address, '-p', String(port), ...(user ? ['--user', user] : []), ...args],
+    { timeout: 5_000, env: { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) } });
+  return r.stdout.trim();
 }
 
 const proc = (name: string): ProcessRecord => readRegion(stateDir).processes.find((p) => p.name === name)!;
@@ -395,15 +402,56 @@ describe('a small region', () => {
     expect(readFileSync(statePaths(stateDir).supervisorLog, 'utf8')).toContain('api-2 failed 5 liveness probes in a row: killing it to replace it');
   }, 60_000);
 
+  it('Redis and Sentinel: no access without credentials; the API\'s ACL user has its keys and commands only; replication, Sentinel and the exporter authenticate', async () => {
+    const secrets = loadOrCreateSecrets(statePaths(stateDir));
+    const [primary, replica] = d.cacheNodes.map((n) => n.port) as [number, number];
+    const cli = redisCli;
+    // A local user without the password cannot poison a cache entry, nor read one, nor ask a Sentinel.
+    expect(await cli(primary, ['SET', 'conduit:c:x:article:poisoned', '{"article":{}}'])).toMatch(/^NOAUTH/);
+    expect(await cli(replica, ['GET', 'conduit:gen'])).toMatch(/^NOAUTH/);
+    expect(await cli(d.sentinelNodes[0]!.port, ['SENTINEL', 'get-master-addr-by-name', d.cacheMasterName])).toMatch(/^NOAUTH/);
+    // The API's user: its keys, none of the administration.
+    const api = (args: string[]) => cli(primary, args, secrets.redisApiUser, secrets.redisApiPassword);
+    expect(await api(['SET', 'conduit:acl-test', '1', 'PX', '5000'])).toBe('OK');
+    for (const args of [['CONFIG', 'GET', 'requirepass'], ['FLUSHALL'], ['ACL', 'LIST'], ['KEYS', '*'], ['SET', 'elsewhere', '1'], ['SHUTDOWN']]) {
+      expect(await api(args), args.join(' ')).toMatch(/^NOPERM/);
+    }
+    // The API instances use it: a repeated read is a cache hit on the instance.
+    const apiPort = proc('api-1').port;
+    await httpGet(`http://${d.address}:${apiPort}/api/tags`);
+    await httpGet(`http://${d.address}:${apiPort}/api/tags`);
+    expect((await httpGet(`http://${d.address}:${apiPort}/metrics`)).body).toMatch(/^cache_operations_total\{[^}]*result="hit"[^}]*\} [1-9]/m);
+    // Replication authenticates (masteruser replica): the replica is in sync.
+    expect(await cli(replica, ['INFO', 'replication'], 'default', secrets.redisAdminPassword)).toMatch(/master_link_status:up/);
+    // The Sentinels reach the nodes (auth-pass) and each other (sentinel-pass): they agree on the primary and see 2 other Sentinels.
+    const master = await cli(d.sentinelNodes[0]!.port, ['SENTINEL', 'master', d.cacheMasterName], 'default', secrets.sentinelPassword);
+    expect(master).toMatch(/^flags\nmaster$/m);
+    expect(master).toMatch(/^num-other-sentinels\n2$/m);
+    // The exporter logs in as its own user: redis_up is 1 for every node.
+    const metrics = (await httpGet(`http://${d.address}:${d.local.ports.redisExporter}/scrape?target=redis://${d.address}:${replica}`)).body;
+    expect(metrics).toMatch(/^redis_up 1$/m);
+    expect(proc('redis-exporter').command.join(' ')).not.toContain(secrets.redisExporterPassword);
+    // Config files with passwords: mode 600 as written; the ones Redis and Sentinel rewrite (mode 644 then) in a mode 700 folder.
+    const mode = (f: string) => (statSync(f).mode & 0o777).toString(8);
+    const paths = statePaths(stateDir);
+    const sentinel = sentinelConfFiles(paths, d.sentinelNodes[0]!);
+    for (const f of [redisConfFile(paths, d.cacheNodes[0]!), sentinel.generated]) expect(mode(f), f).toBe('600');
+    for (const f of [redisConfFile(paths, d.cacheNodes[0]!), sentinel.live]) expect(mode(dirname(f)), dirname(f)).toBe('700');
+  });
+
   it('Sentinel fails the cache over; the old primary, restarted by the supervisor after that, rejoins as a replica', async () => {
     const primary = proc('redis-1');
     process.kill(primary.pid!, 'SIGKILL');
-    await waitUntil('Sentinel promotes redis-2', async () => (await sentinelMasterPort(d.sentinelNodes[0]!.port, d.cacheMasterName)) === d.cacheNodes[1]!.port, 15_000, 100);
+    const secrets = loadOrCreateSecrets(statePaths(stateDir));
+    await waitUntil('Sentinel promotes redis-2', async () => (await sentinelMasterPort(d.sentinelNodes[0]!.port, d.cacheMasterName, 1_000, d.address, secrets.sentinelPassword)) === d.cacheNodes[1]!.port, 15_000, 100);
     const restarted = await waitUntil('redis-1 restarted by the supervisor', () => { const p = proc('redis-1'); return p.pid !== null && p.pid !== primary.pid ? p : null; }, 15_000, 100);
     everyPid.push(restarted.pid!);
-    await waitUntil('redis-1 answers', async () => (await redisRole(d.cacheNodes[0]!.port)) !== null, 10_000, 50);
-    expect(await redisRole(d.cacheNodes[0]!.port)).toBe('slave');
-    expect(await redisRole(d.cacheNodes[1]!.port)).toBe('master');
+    const role = (port: number) => redisRole(port, 1_000, d.address, secrets.redisAdminPassword);
+    await waitUntil('redis-1 answers', async () => (await role(d.cacheNodes[0]!.port)) !== null, 10_000, 50);
+    // It replicates again (masteruser/masterauth), not just claims the role.
+    await waitUntil('redis-1 in sync', async () => /master_link_status:up/.test(await redisCli(d.cacheNodes[0]!.port, ['INFO', 'replication'], 'default', secrets.redisAdminPassword)), 10_000, 100);
+    expect(await role(d.cacheNodes[0]!.port)).toBe('slave');
+    expect(await role(d.cacheNodes[1]!.port)).toBe('master');
     // The API follows the new primary through Sentinel: reads still answer through the edge.
     expect((await httpGet(`${edge}/api/tags`, { timeoutMs: 10_000 })).status).toBe(200);
   });

@@ -19,7 +19,7 @@ import { readRegionRole, writeRegionRole } from '../src/state.js';
 const d = resolve({});
 const s = regionDefinition(d, 'secondary');
 const paths = statePaths('/tmp/conduit-regions-test/secondary');
-const secrets = { jwtSecret: 'x'.repeat(40), appUser: 'app', appPassword: 'a', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'd' };
+const secrets = { jwtSecret: 'x'.repeat(40), appUser: 'app', appPassword: 'a', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'd', redisAdminPassword: 'radm', redisApiUser: 'conduit-api', redisApiPassword: 'rapi', redisReplicaPassword: 'rrep', redisSentinelPassword: 'rsen', redisExporterPassword: 'rexp', sentinelPassword: 'spw' };
 const scratch = join(repoRoot, '.test-state', 'local-regions-unit');
 mkdirSync(scratch, { recursive: true });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -32,8 +32,8 @@ describe('the secondary region binds its own address on the same ports', () => {
     expect(cfg).not.toContain('127.0.0.1:');
     expect(mariadbCnf(s, s.dbNodes[0]!, paths)).toContain('bind-address=127.0.2.1');
     expect(mariadbCnf(s, s.dbNodes[0]!, paths)).toContain('server_id=101');
-    expect(redisConf(s, s.cacheNodes[1]!, paths)).toContain(`replicaof 127.0.2.1 ${s.cacheNodes[0]!.port}`);
-    expect(sentinelConf(s, s.sentinelNodes[0]!, paths)).toContain(`sentinel monitor conduit-cache 127.0.2.1 ${s.cacheNodes[0]!.port} 2`);
+    expect(redisConf(s, s.cacheNodes[1]!, paths, secrets)).toContain(`replicaof 127.0.2.1 ${s.cacheNodes[0]!.port}`);
+    expect(sentinelConf(s, s.sentinelNodes[0]!, paths, secrets)).toContain(`sentinel monitor conduit-cache 127.0.2.1 ${s.cacheNodes[0]!.port} 2`);
     expect(varnishVcl(s)).toContain('.host = "127.0.2.1";');
   });
 

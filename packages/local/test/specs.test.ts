@@ -7,7 +7,7 @@ import { restartDelayMs } from '../src/supervisor/supervisor.js';
 
 const d = resolve(small);
 const paths = statePaths('/tmp/conduit-cmd-test');
-const secrets = { jwtSecret: 'j'.repeat(48), appUser: 'app', appPassword: 'p@ss', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad' };
+const secrets = { jwtSecret: 'j'.repeat(48), appUser: 'app', appPassword: 'p@ss', replUser: 'repl', replPassword: 'r', exporterUser: 'exporter', exporterPassword: 'e', adminUser: 'admin', adminPassword: 'ad', redisAdminPassword: 'radm', redisApiUser: 'conduit-api', redisApiPassword: 'rapi', redisReplicaPassword: 'rrep', redisSentinelPassword: 'rsen', redisExporterPassword: 'rexp', sentinelPassword: 'spw' };
 const ctx = { definition: d, paths, secrets, version: 'v1', tsxLoader: '/tsx' };
 
 describe('process specs', () => {
@@ -58,8 +58,9 @@ describe('process specs', () => {
   });
   it('copy the Sentinel config fresh before each start (Sentinel rewrites it)', () => {
     const s = specs.find((x) => x.name === 'sentinel-2')!;
-    expect(s.copyBeforeStart).toEqual([[`${paths.config}/sentinel-2.conf`, `${paths.run}/sentinel-2.conf`]]);
-    expect(s.args).toEqual([`${paths.run}/sentinel-2.conf`]);
+    // The live copy in its data folder (mode 700): Sentinel's rewrite makes it mode 644, and it holds passwords.
+    expect(s.copyBeforeStart).toEqual([[`${paths.config}/sentinel-2.conf`, `${paths.data}/sentinel-2/sentinel.conf`]]);
+    expect(s.args).toEqual([`${paths.data}/sentinel-2/sentinel.conf`]);
   });
   it('Prometheus runs without its lifecycle API (any local user could stop it with POST /-/quit)', () => {
     const p = regionSpecs(ctx).find((x) => x.name === 'prometheus')!;

@@ -93,6 +93,9 @@ export function createRedisClient(cfg: CacheConfig, timeoutMs: number): Redis | 
       ...common,
       sentinels: cfg.sentinels,
       name: cfg.masterName,
+      username: cfg.auth.username,
+      password: cfg.auth.password,
+      sentinelPassword: cfg.auth.sentinelPassword,
       // Subscribe to +switch-master so a failover is followed without waiting for an error.
       failoverDetector: true,
       sentinelRetryStrategy: (times) => Math.min(100 * times, 1_000),

@@ -10,7 +10,7 @@ import type { ResolvedDefinition } from '@conduit/definition';
 import { decideRegion, type RegionMemory } from './region-failover-decide.js';
 import { dbSocket, statePaths, type StatePaths } from '../paths.js';
 import { httpGet, queryNode, redisCommand, runOnce, runSql, sentinelMasterPort } from '../runner/index.js';
-import { readRegion, readRegionRole, readTopology, writeRegionRole } from '../state.js';
+import { readRegion, readRegionRole, readSecrets, readTopology, writeRegionRole } from '../state.js';
 import { primarySql, sqlString } from '../specs/db.js';
 import type { Controller, ControllerContext } from './types.js';
 import type { ControllerJournal } from '../journal.js';
@@ -74,9 +74,10 @@ export async function promoteDatabase(d: ResolvedDefinition, paths: StatePaths):
 
 /** A new cache generation: the region's Redis primary is flushed and every edge object banned. */
 export async function newCacheGeneration(d: ResolvedDefinition, paths: StatePaths): Promise<string> {
-  const ports = await Promise.all(d.sentinelNodes.map((s) => sentinelMasterPort(s.port, d.cacheMasterName, 500, d.address)));
+  const secrets = readSecrets(paths);
+  const ports = await Promise.all(d.sentinelNodes.map((s) => sentinelMasterPort(s.port, d.cacheMasterName, 500, d.address, secrets.sentinelPassword)));
   const master = ports.find((p): p is number => p !== null) ?? d.cacheNodes[0]!.port;
-  const flushed = await redisCommand(master, ['FLUSHALL'], 1_000, d.address).then(() => 'Redis flushed', (e: Error) => `Redis not flushed (${e.message})`);
+  const flushed = await redisCommand(master, ['FLUSHALL'], 1_000, d.address, secrets.redisAdminPassword).then(() => 'Redis flushed', (e: Error) => `Redis not flushed (${e.message})`);
   const banned = await runOnce('varnishadm', ['-n', paths.varnishWorkdir, 'ban', 'obj.status', '!=', '0'], { timeoutMs: 3_000 })
     .then(() => 'edge banned', (e: Error) => `edge not banned (${e.message.split('\n')[0]})`);
   return `${flushed}, ${banned}`;

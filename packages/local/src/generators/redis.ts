@@ -2,6 +2,40 @@
 // its automatic failover). The cache holds no durable data: no persistence, fresh roles on each start.
 import type { CacheNode, ResolvedDefinition, SentinelNode } from '@conduit/definition';
 import { cacheDataDir, type StatePaths } from '../paths.js';
+import type { RegionSecrets } from '../types.js';
+
+type RedisSecrets = Pick<RegionSecrets, 'redisAdminPassword' | 'redisApiUser' | 'redisApiPassword' | 'redisReplicaPassword' | 'redisSentinelPassword' | 'redisExporterPassword'>;
+
+/**
+ * The API's commands, nothing else: its cache and rate-limit scripts (EVALSHA, EVAL when the script is not
+ * loaded yet: ioredis defineCommand), the commands they and the Cache class run, and what ioredis sends on
+ * connect (AUTH/HELLO; INFO for its ready check, where it reads the node's role; ROLE, read-only, for the same).
+ */
+export const REDIS_API_COMMANDS = ['get', 'set', 'del', 'exists', 'incr', 'pttl', 'pexpire', 'evalsha', 'eval', 'ping', 'info', 'role', 'hello', 'auth', 'select', 'client|setname'] as const;
+/** The API's key space (the Cache prefix). */
+export const REDIS_API_KEYS = 'conduit:*';
+
+/**
+ * ACL users, one line each (Redis 7 `user` directives). Sentinel's and replication's command lists are
+ * the ones Redis documents for them (redis.io, "Redis Sentinel" / "Replication": ACL users).
+ */
+export function redisAclLines(s: RedisSecrets): string[] {
+  return [
+    '# ACL users (passwords from the region\'s secrets.json; this file is mode 600).',
+    '# default: the region\'s control plane only (status, FLUSHALL on a region failover, drills).',
+    `user default on >${s.redisAdminPassword} ~* &* +@all`,
+    '# The API: its own keys, no channels, only the commands it sends (no CONFIG, FLUSHALL, ACL, KEYS).',
+    `user ${s.redisApiUser} on >${s.redisApiPassword} resetkeys ~${REDIS_API_KEYS} resetchannels -@all ${REDIS_API_COMMANDS.map((c) => `+${c}`).join(' ')}`,
+    '# Replicas connect to the primary as this user (masteruser/masterauth below).',
+    `user replica on >${s.redisReplicaPassword} resetkeys resetchannels -@all +psync +replconf +ping`,
+    '# The Sentinels (sentinel auth-user/auth-pass): monitoring, the hello channel, failover.',
+    `user sentinel on >${s.redisSentinelPassword} resetkeys allchannels -@all +multi +exec +slaveof +replicaof +ping +subscribe +publish +config|rewrite +role +info +client|setname +client|kill +script|kill`,
+    '# prometheus-redis-exporter: status only, no key reads.',
+    `user exporter on >${s.redisExporterPassword} resetkeys resetchannels -@all +info +ping +config|get +client|list +slowlog|get +slowlog|len +latency|latest +select +memory|stats`,
+    'masteruser replica',
+    `masterauth ${s.redisReplicaPassword}`,
+  ];
+}
 
 const cachePrimary = (d: ResolvedDefinition) => d.cacheNodes.find((n) => n.initialRole === 'primary')!;
 
@@ -9,7 +43,7 @@ const cachePrimary = (d: ResolvedDefinition) => d.cacheNodes.find((n) => n.initi
  * @param currentPrimaryPort when Sentinel has moved the primary (a node restarted after a failover),
  *   the node starts as a replica of that port instead of its definition role.
  */
-export function redisConf(d: ResolvedDefinition, node: CacheNode, paths: Pick<StatePaths, 'data'>, currentPrimaryPort?: number): string {
+export function redisConf(d: ResolvedDefinition, node: CacheNode, paths: Pick<StatePaths, 'data'>, secrets: RedisSecrets, currentPrimaryPort?: number): string {
   const primaryPort = currentPrimaryPort ?? cachePrimary(d).port;
   const replica = primaryPort !== node.port;
   return [
@@ -28,6 +62,7 @@ export function redisConf(d: ResolvedDefinition, node: CacheNode, paths: Pick<St
     'repl-diskless-sync-delay 0',
     'maxmemory 128mb',
     'maxmemory-policy allkeys-lru',
+    ...redisAclLines(secrets),
     ...(replica
       ? [currentPrimaryPort === undefined
           ? '# Starts as a replica of the first node; Sentinel may reassign roles after a failover.'
@@ -37,7 +72,7 @@ export function redisConf(d: ResolvedDefinition, node: CacheNode, paths: Pick<St
   ].join('\n');
 }
 
-export function sentinelConf(d: ResolvedDefinition, s: SentinelNode, paths: Pick<StatePaths, 'data'>): string {
+export function sentinelConf(d: ResolvedDefinition, s: SentinelNode, paths: Pick<StatePaths, 'data'>, secrets: Pick<RegionSecrets, 'redisSentinelPassword' | 'sentinelPassword'>): string {
   const primary = cachePrimary(d);
   const m = d.cacheMasterName;
   return [
@@ -55,6 +90,12 @@ export function sentinelConf(d: ResolvedDefinition, s: SentinelNode, paths: Pick
     `sentinel down-after-milliseconds ${m} ${d.cache.downAfterMs}`,
     `sentinel failover-timeout ${m} 10000`,
     `sentinel parallel-syncs ${m} 1`,
+    '# Sentinel connects to the Redis nodes as their "sentinel" ACL user.',
+    `sentinel auth-user ${m} sentinel`,
+    `sentinel auth-pass ${m} ${secrets.redisSentinelPassword}`,
+    '# Clients (the API, the control plane) and the other Sentinels authenticate with this password.',
+    `requirepass ${secrets.sentinelPassword}`,
+    `sentinel sentinel-pass ${secrets.sentinelPassword}`,
     '',
   ].join('\n');
 }

@@ -8,6 +8,7 @@ import { isOurProcess, queryNode, redisRole } from '../runner/index.js';
 import { dbSocket, statePaths } from '../paths.js';
 import { readJson, readRedundancy, readRegion, readRegionRole, type RedundancyState, type WatchdogState } from '../state.js';
 import type { AgentStatus } from '../backup/agent.js';
+import type { RegionSecrets } from '../types.js';
 // The light module: the console samples the status every 2 s and must not load the S3 client for it.
 import { readVerify, verifyReference, type VerifyResult } from '../backup/verify-state.js';
 import { openEntries, type JournalEntry } from '../journal.js';
@@ -102,6 +103,8 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
   const paths = statePaths(stateDir);
   // A standby region's primary is read-only and replicates from the other region's writer.
   const standby = readRegionRole(paths)?.role === 'standby';
+  // ROLE needs the control plane's Redis password (the nodes have no open `default` user).
+  const redisPassword = readJson<Partial<RegionSecrets>>(paths.secrets)?.redisAdminPassword;
   const processes = await Promise.all(snap.processes.map(async (p): Promise<ProcessStatus> => {
     const alive = isOurProcess(p);
     let health: Health = !alive ? 'down' : (await probe(p.probe, p.port, 1_000, p.host ?? d.address)) ? 'healthy' : 'unhealthy';
@@ -115,7 +118,7 @@ export async function regionStatus(d: ResolvedDefinition, stateDir: string): Pro
         if (!d.ok) health = 'unhealthy';
       }
     }
-    if (p.tier === 'cache' && health === 'healthy') role = (await redisRole(p.port, 1_000, p.host ?? d.address)) === 'master' ? 'primary' : 'replica';
+    if (p.tier === 'cache' && health === 'healthy') role = (await redisRole(p.port, 1_000, p.host ?? d.address, redisPassword)) === 'master' ? 'primary' : 'replica';
     if (p.name === 'backup-agent') detail = backupDetail(paths);
     return { name: p.name, tier: p.tier, zone: p.zone, region: p.region ?? d.regionName, pid: alive ? p.pid : null, port: p.port, health, state: p.state, restarts: p.restarts, role, detail, version: p.version ?? null, logFile: p.logFile };
   }));

@@ -4,16 +4,32 @@ import { createConnection } from 'node:net';
 
 export type RedisReply = string[] | string | null;
 
-/** Sends one command; resolves with an array of bulk strings, a simple value, or null; rejects on a Redis error. */
-export function redisCommand(port: number, args: string[], timeoutMs = 1_000, host = '127.0.0.1'): Promise<RedisReply> {
+const encode = (args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+
+/**
+ * Sends one command; resolves with an array of bulk strings, a simple value, or null; rejects on a Redis error.
+ * @param password sent first (AUTH, the `default` user) on the same connection: the region's Redis nodes
+ *   and Sentinels require one (secrets.json: redisAdminPassword, sentinelPassword).
+ */
+export function redisCommand(port: number, args: string[], timeoutMs = 1_000, host = '127.0.0.1', password?: string): Promise<RedisReply> {
   return new Promise((resolve, reject) => {
     const s = createConnection({ host, port });
     let buf = '';
+    let authPending = password !== undefined;
     const finish = (fn: () => void) => { clearTimeout(timer); s.destroy(); fn(); };
     const timer = setTimeout(() => finish(() => reject(new Error(`redis ${host}:${port}: no answer in ${timeoutMs} ms`))), timeoutMs);
-    s.on('connect', () => s.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+    s.on('connect', () => s.write((password !== undefined ? encode(['AUTH', password]) : '') + encode(args)));
     s.on('data', (d) => {
       buf += d.toString('utf8');
+      if (authPending) {
+        const end = buf.indexOf('\r\n');
+        if (end < 0) return;
+        const head = buf.slice(0, end);
+        if (head.startsWith('-')) return finish(() => reject(new Error(`redis ${host}:${port}: AUTH: ${head.slice(1)}`)));
+        authPending = false;
+        buf = buf.slice(end + 2);
+        if (buf === '') return;
+      }
       const lines = buf.split('\r\n');
       const head = lines[0] ?? '';
       if (head.startsWith('+') || head.startsWith(':')) return finish(() => resolve(head.slice(1)));
@@ -36,13 +52,13 @@ export function redisCommand(port: number, args: string[], timeoutMs = 1_000, ho
 }
 
 /** A Redis node's role ("master", "slave", "sentinel") from ROLE, or null when it does not answer. */
-export async function redisRole(port: number, timeoutMs = 1_000, host = '127.0.0.1'): Promise<string | null> {
-  const r = await redisCommand(port, ['ROLE'], timeoutMs, host).catch(() => null);
+export async function redisRole(port: number, timeoutMs = 1_000, host = '127.0.0.1', password?: string): Promise<string | null> {
+  const r = await redisCommand(port, ['ROLE'], timeoutMs, host, password).catch(() => null);
   return Array.isArray(r) ? (r[0] ?? null) : null;
 }
 
 /** The primary's port Sentinel reports for masterName (SENTINEL get-master-addr-by-name), or null. */
-export async function sentinelMasterPort(sentinelPort: number, masterName: string, timeoutMs = 1_000, host = '127.0.0.1'): Promise<number | null> {
-  const r = await redisCommand(sentinelPort, ['SENTINEL', 'get-master-addr-by-name', masterName], timeoutMs, host).catch(() => null);
+export async function sentinelMasterPort(sentinelPort: number, masterName: string, timeoutMs = 1_000, host = '127.0.0.1', password?: string): Promise<number | null> {
+  const r = await redisCommand(sentinelPort, ['SENTINEL', 'get-master-addr-by-name', masterName], timeoutMs, host, password).catch(() => null);
   return Array.isArray(r) && r[1] !== undefined ? Number(r[1]) : null;
 }

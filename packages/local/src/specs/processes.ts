@@ -202,7 +202,11 @@ export function apiInstanceEnv(ctx: SpecContext, slot: InstanceSlot): Record<str
     databaseReaderUrl: urls.reader,
     // The app user is REQUIRE SSL: the API verifies MariaDB's certificate against the region's CA.
     databaseTlsCa: ctx.paths.tls.ca,
-    cache: { kind: 'sentinel', sentinels: endpoints(d).redisSentinels, masterName: d.cacheMasterName },
+    cache: {
+      kind: 'sentinel', sentinels: endpoints(d).redisSentinels, masterName: d.cacheMasterName,
+      // The API's ACL user (its keys and commands only) and the Sentinels' password: environment, never argv.
+      username: ctx.secrets.redisApiUser, password: ctx.secrets.redisApiPassword, sentinelPassword: ctx.secrets.sentinelPassword,
+    },
     jwtSecret: ctx.secrets.jwtSecret,
     host: d.address,
     port: slot.port,
@@ -286,6 +290,8 @@ export function redisExporterSpec(ctx: SpecContext): ProcessSpec {
     name: 'redis-exporter', tier: 'monitoring', zone: null, port: p.redisExporter,
     command: 'prometheus-redis-exporter',
     args: [`-web.listen-address=${ctx.definition.address}:${p.redisExporter}`, `-redis.addr=redis://${ctx.definition.address}:${first.port}`],
+    // Its read-only ACL user; the password in the environment (never argv, which every local user can read).
+    env: { REDIS_USER: 'exporter', REDIS_PASSWORD: ctx.secrets.redisExporterPassword },
     restartPolicy: 'replace',
     probe: { kind: 'tcp' },
     stopGraceMs: 3_000,

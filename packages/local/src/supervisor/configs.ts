@@ -34,10 +34,17 @@ export function writeHaproxyConfig(ctx: SpecContext, topology: DbTopology, activ
   return ctx.paths.haproxyConfig;
 }
 
+/** A folder only the region's user enters (chmod also tightens one created before). */
+function privateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
 /** A Redis node's config; with currentPrimaryPort (Sentinel moved the primary) it starts as that node's replica. */
 export function writeRedisConfig(ctx: SpecContext, node: CacheNode, currentPrimaryPort?: number): string {
-  mkdirSync(cacheDataDir(ctx.paths, node), { recursive: true });
-  writeFileAtomic(redisConfFile(ctx.paths, node), redisConf(ctx.definition, node, ctx.paths, currentPrimaryPort));
+  privateDir(cacheDataDir(ctx.paths, node));
+  // Mode 600: it holds the ACL users' passwords.
+  writeFileAtomic(redisConfFile(ctx.paths, node), redisConf(ctx.definition, node, ctx.paths, ctx.secrets, currentPrimaryPort), 0o600);
   return redisConfFile(ctx.paths, node);
 }
 
@@ -59,8 +66,7 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   files.push(writeHaproxyConfig(ctx, topology));
   write(paths.varnishVcl, varnishVcl(d));
   // Only the region's user reaches the MariaDB sockets (mode 700; chmod also tightens an existing folder).
-  mkdirSync(dbSocketDir(paths), { recursive: true, mode: 0o700 });
-  chmodSync(dbSocketDir(paths), 0o700);
+  privateDir(dbSocketDir(paths));
   for (const n of d.dbNodes) {
     mkdirSync(dbTmpDir(paths, n), { recursive: true });
     files.push(writeDbConfig(ctx, n, topology));
@@ -68,9 +74,9 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   write(paths.mysqldExporterCnf, mysqldExporterCnf(d, secrets), 0o600);
   for (const n of d.cacheNodes) files.push(writeRedisConfig(ctx, n));
   for (const s of d.sentinelNodes) {
-    mkdirSync(cacheDataDir(paths, s), { recursive: true });
+    privateDir(cacheDataDir(paths, s));
     const files = sentinelConfFiles(paths, s);
-    write(files.generated, sentinelConf(d, s, paths));
+    write(files.generated, sentinelConf(d, s, paths, secrets), 0o600);
     // A cold start begins from the definition; restarts in between keep what Sentinel learned.
     rmSync(files.live, { force: true });
   }

@@ -101,7 +101,7 @@ async function startByName(name: string, version?: string): Promise<number> {
 async function prepareStart(spec: ProcessSpec): Promise<string | null> {
   const cache = d.cacheNodes.find((n) => n.name === spec.name);
   if (cache) {
-    const ports = await Promise.all(d.sentinelNodes.map((s) => sentinelMasterPort(s.port, d.cacheMasterName, 1_000, d.address)));
+    const ports = await Promise.all(d.sentinelNodes.map((s) => sentinelMasterPort(s.port, d.cacheMasterName, 1_000, d.address, ctx.secrets.sentinelPassword)));
     const current = ports.find((p): p is number => p !== null);
     writeRedisConfig(ctx, cache, current);
     return current !== undefined && current !== cache.port ? `${cache.name}: Sentinel reports the primary on :${current}: starting as its replica` : null;
