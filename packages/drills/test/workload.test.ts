@@ -4,13 +4,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WriteLedger } from '../src/ledger.js';
-import { WRITE_HEADROOM, conduitMix, drillUsersFor, prepareConduit, type ConduitTarget } from '../src/workload.js';
+import { CLIENT_ADDRESSES, WRITE_HEADROOM, addDrillUsers, clientAddress, conduitMix, drillUsersFor, prepareConduit, type ConduitTarget } from '../src/workload.js';
 
 // A stand-in for the API's sign-up and article routes: the first sign-up is refused with 429 + Retry-After 1
 // (the address's window used by another client), the others succeed; every article is created.
 let server: Server;
 let base = '';
 const signUps: string[] = [];
+const signUpFrom: string[] = [];
 const authors: string[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -21,6 +22,7 @@ beforeAll(async () => {
       if (req.url === '/api/users') {
         const name = JSON.parse(body).user.username as string;
         signUps.push(name);
+        signUpFrom.push(req.socket.remoteAddress ?? '');
         if (signUps.length === 1) return void res.writeHead(429, { 'retry-after': '1' }).end('{"errors":{"rate":["limited"]}}');
         return void res.writeHead(201).end(JSON.stringify({ user: { username: name, token: `tok-${name}` } }));
       }
@@ -100,6 +102,23 @@ describe('drill users', () => {
     expect(authors).toEqual(t.users.slice(0, 3).map((u) => `Token ${u.token}`));
     expect(lines.some((l) => /answered 429 .* retrying in 1 s/.test(l))).toBe(true);
     expect(lines.some((l) => /^drill users: 4 registered in [\d.]+ s \(183 writes a minute at most, 60 per user allowed\)$/.test(l))).toBe(true);
+  });
+
+  it('signs up from many loopback addresses, none past the per-address limit in a minute, without waiting', async () => {
+    expect(new Set(Array.from({ length: CLIENT_ADDRESSES }, (_, k) => clientAddress(k))).size).toBe(CLIENT_ADDRESSES);
+    expect(clientAddress(CLIENT_ADDRESSES - 1)).toMatch(/^127\.77\.\d+\.\d+$/);
+    const lines: string[] = [];
+    const [before, t] = [signUpFrom.length, { ...target(0), baseUrl: base, runId: `m${Date.now()}` }];
+    // 70 sign-ups at 30 per address a minute: three addresses, no wait (from one address: two minutes).
+    await addDrillUsers(t, 70, { rateLimits: { writesPerUserPerMinute: 60, authPerIpPerMinute: 30 }, log: (l) => lines.push(l) });
+    expect(t.users).toHaveLength(70);
+    const per = new Map<string, number>();
+    for (const a of signUpFrom.slice(before)) per.set(a, (per.get(a) ?? 0) + 1);
+    expect([...per.keys()].every((a) => a.startsWith('127.77.'))).toBe(true);
+    // The first address may have sent the earlier test's sign-ups within this minute.
+    expect(Math.max(...per.values())).toBeLessThanOrEqual(30);
+    expect(per.size).toBeGreaterThanOrEqual(3);
+    expect(lines.filter((l) => /waiting/.test(l))).toEqual([]);
   });
 
   it('setup that keeps failing stops with one line naming the call and the answer', async () => {
