@@ -21,8 +21,14 @@ export const OPENSEARCH = { instanceType: 't3.medium.search', volumeGb: 20, engi
 export const DB_MONITORING_INTERVAL_S = 15;
 export const DB_LOG_EXPORTS = ['audit', 'error', 'slowquery'] as const;
 
-/** Redis engine of the cache replication group. */
+/** Redis engine of the cache replication group (RBAC users and user groups need Redis OSS 6.0 or later). */
 export const REDIS_VERSION = '7.1';
+
+/**
+ * Commands ElastiCache does not offer (AWS docs, "Restricted commands"). An RBAC access string naming one is
+ * refused by the CreateUser call ("You can't use forbidden and renamed commands"): synthesis refuses it first.
+ */
+export const ELASTICACHE_RESTRICTED_COMMANDS = ['bgrewriteaof', 'bgsave', 'config', 'debug', 'migrate', 'replicaof', 'save', 'slaveof', 'shutdown', 'sync'] as const;
 
 /** Route 53 failover records: TTL. */
 export const DNS = { ttlSeconds: 60 } as const;

@@ -71,6 +71,11 @@ describe('instance access (evaluated over the synthesized policies)', () => {
     }
     const decrypt = check({ action: 'kms:Decrypt', resource: key.arn, context: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` } }, key.policy, true);
     expect(decrypt.allowed, decrypt.reason).toBe(true);
+    // Its own Redis password, not the cache's disabled default user's (nor the database master's).
+    expect(secrets).toContain(`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:conduit-prod/cache/conduit-api-${REGION}-AbCdEf`);
+    for (const other of [`conduit-prod/cache/default-${REGION}`, 'conduit-prod/db/master']) {
+      expect(check({ action: 'secretsmanager:GetSecretValue', resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${other}-AbCdEf` }).allowed, other).toBe(false);
+    }
   });
 
   it('front: reads no secret, nor the API release', () => {

@@ -5,7 +5,8 @@
 // `dnf`, `aws` (serves the release artifact `tier release` builds and the secrets), `curl` (the metadata
 // service) and `systemctl`, each recording what it was asked. Then the unit it wrote is started as systemd
 // would (its EnvironmentFile, WorkingDirectory, ExecStart) against a MariaDB that requires TLS and a Redis that
-// is TLS-only with AUTH, like Aurora and ElastiCache, and /health/ready must answer 200.
+// is TLS-only with the synthesized RBAC users (the default user off, the API's user with exactly the synthesized
+// access string), like Aurora and ElastiCache, and /health/ready must answer 200 with the cache up.
 // What the rehearsal changes, and why: PORT/HOST (3000 on every address would collide on this shared
 // machine: 127.0.0.1:26412 instead) and the CA (DATABASE_TLS_CA=rds names Amazon's CAs, which cannot have
 // signed a local server: the test asserts `rds`, then points it at the local CA; NODE_EXTRA_CA_CERTS stands
@@ -18,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRelease } from '@conduit/release';
 import { assertPortFree, generateCertificates, startMariaDb, startRedis, stopProcess, waitForPort, type ServerHandle, type TlsFiles } from '@conduit/testkit';
 import { appUserSql } from '../src/constructs/database.js';
-import { examples, one, synthDefinition, type Synthesized } from './helpers.js';
+import { all, examples, one, synthDefinition, type Synthesized } from './helpers.js';
 
 const PORTS = { mariadb: 26410, redis: 26411, api: 26412 };
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -41,7 +42,6 @@ const REFERENCES: [RegExp, string][] = [
   [/^aws_rds_cluster\.\w+\.port$/, String(PORTS.mariadb)],
   [/^aws_elasticache_replication_group\.\w+\.primary_endpoint_address$/, '127.0.0.1'],
   [/^aws_elasticache_replication_group\.\w+\.port$/, String(PORTS.redis)],
-  [/^aws_secretsmanager_secret\.cache_auth_secret_\w+\.name$/, 'cache-auth-secret'],
   [/^var\.domain$/, 'conduit.example.com'],
   [/^var\.release_version$/, 'rehearsal'],
 ];
@@ -129,7 +129,7 @@ function boot(name: string, script: string, opts: { mayFail?: boolean } = {}): B
   for (const d of ['bin', 'etc-up', 'etc-work', 'opt', 'tmp', 'usr-local-bin']) mkdirSync(join(dir, d), { recursive: true });
   const log = join(dir, 'calls.log');
   writeFileSync(log, '');
-  standIns(join(dir, 'bin'), log, { 'conduit-prod/db/conduit_app': SECRETS.app, 'conduit-prod/api/jwt': SECRETS.jwt, 'cache-auth-secret': SECRETS.cache });
+  standIns(join(dir, 'bin'), log, { 'conduit-prod/db/conduit_app': SECRETS.app, 'conduit-prod/api/jwt': SECRETS.jwt, 'conduit-prod/cache/conduit-api-us-east-1': SECRETS.cache, 'conduit-prod/cache/conduit-api-us-west-2': SECRETS.cache });
   writeFileSync(join(dir, 'user-data.sh'), script);
   const setup = [
     ...mounts(dir),
@@ -222,7 +222,13 @@ beforeAll(async () => {
   tls = await generateCertificates(join(work, 'tls'));
   const dbDir = join(work, 'mariadb');
   servers.push(await startMariaDb({ port: PORTS.mariadb, dir: dbDir, database: 'conduit', tls }));
-  servers.push(await startRedis({ port: PORTS.redis, dir: join(work, 'redis'), tls, password: SECRETS.cache }));
+  // ElastiCache's RBAC users as the primary stack synthesizes them (the password is an API parameter there).
+  const users = Object.fromEntries(all(s.stacks['conduit-prod-us-east-1']!, 'aws_elasticache_user').map(([, u]) => [u.user_name as string, u.access_string as string]));
+  expect(Object.keys(users).sort()).toEqual(['conduit-api', 'default']);
+  servers.push(await startRedis({
+    port: PORTS.redis, dir: join(work, 'redis'), tls,
+    users: [`default ${users.default}`, `conduit-api ${users['conduit-api']} >${SECRETS.cache}`],
+  }));
   // The app user exactly as the deploy creates it on Aurora (appUserSql: REQUIRE SSL, DML + schema rights).
   execFileSync('mariadb', [`--socket=${join(dbDir, 'mysqld.sock')}`, '-uroot', '-e', appUserSql('conduit').replace(':password', `'${SECRETS.app}'`)]);
 }, 240_000);
@@ -241,6 +247,7 @@ describe('boot rehearsal of the API instances', () => {
       expect.stringMatching(/^aws s3 cp --only-show-errors --region us-east-1 s3:\/\/rehearsal-releases\/api\/rehearsal\.tar\.gz \/tmp\/tmp\.\w+\/release\.tar\.gz$/),
       expect.stringMatching(/^aws s3 cp --only-show-errors --region us-east-1 s3:\/\/rehearsal-releases\/api\/rehearsal\.release\.json /),
       'aws secretsmanager get-secret-value --region us-east-1 --secret-id conduit-prod/db/conduit_app --query SecretString --output text',
+      'aws secretsmanager get-secret-value --region us-east-1 --secret-id conduit-prod/cache/conduit-api-us-east-1 --query SecretString --output text',
       'systemctl enable --now conduit-prod-api.service',
     ]));
     expect(b.calls.some((c) => c.includes('current.tar.gz'))).toBe(false);
@@ -271,6 +278,14 @@ describe('boot rehearsal of the API instances', () => {
     const ready = await readyWithin(base);
     expect(ready.status, ready.body).toBe(200);
     expect(JSON.parse(ready.body)).toMatchObject({ cache: 'up' });
+    // The cache as the instance's credentials reach it: the API's user is limited to its rules, anonymous gets nothing.
+    expect(b.env.REDIS_URL).toBe(`rediss://conduit-api:${SECRETS.cache}@127.0.0.1:${PORTS.redis}`);
+    const cli = (auth: boolean, ...args: string[]) => spawnSync('redis-cli', ['--tls', '--cacert', tls.ca, '-h', '127.0.0.1', '-p', String(PORTS.redis), ...(auth ? ['--user', 'conduit-api'] : []), ...args],
+      { encoding: 'utf8', env: { ...process.env, ...(auth ? { REDISCLI_AUTH: SECRETS.cache } : {}) } }).stdout.trim();
+    expect(cli(true, 'set', 'conduit:rehearsal', '1')).toBe('OK');
+    expect(cli(true, 'set', 'elsewhere', '1')).toMatch(/^NOPERM/);
+    for (const command of [['flushall'], ['keys', '*'], ['acl', 'list'], ['config', 'get', 'maxmemory']]) expect(cli(true, ...command), command.join(' ')).toMatch(/^NOPERM/);
+    expect(cli(false, 'get', 'conduit:rehearsal')).toMatch(/^NOAUTH/);
     const reg = await fetch(`${base}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: { username: 'rehearsal', email: 'rehearsal@example.com', password: 'a-long-password-1' } }) });
     expect(reg.status, await reg.clone().text()).toBe(201);
     await stopProcess(api!);

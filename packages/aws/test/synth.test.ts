@@ -2,10 +2,12 @@
 // one describe per concern of the architecture, plus what changes for a single-region definition.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { all, examples, one, synthDefinition, type Synthesized } from './helpers.js';
-import { derivedTargetRps, measuredCapacity, observabilityAlarms, observabilityPanels } from '@conduit/definition';
+import { cacheAclRules, derivedTargetRps, measuredCapacity, observabilityAlarms, observabilityPanels } from '@conduit/definition';
 import { prometheusRules } from '@conduit/local';
 import type { SynthJson } from '../src/policy/rules.js';
 import { MANAGED } from '../src/stacks/edge-stack.js';
+import { rbacAccessString } from '../src/constructs/cache.js';
+import { REDIS_VERSION } from '../src/settings.js';
 
 let s: Synthesized;
 let primary: SynthJson;
@@ -146,7 +148,9 @@ describe('front and API tiers', () => {
     expect(ud).toMatch(/DATABASE_WRITER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.endpoint\}:\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.port\}\/conduit\\n/);
     expect(ud).toMatch(/DATABASE_READER_URL=mysql:\/\/conduit_app:\$DB_PASSWORD@\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.reader_endpoint\}:\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.port\}\/conduit\\n/);
     expect(ud).toContain('DATABASE_TLS_CA=rds\\n');
-    expect(ud).toContain('REDIS_URL=rediss://:$CACHE_AUTH@${aws_elasticache_replication_group.cache_group');
+    expect(ud).toContain("CACHE_PASSWORD=$(secret 'conduit-prod/cache/conduit-api-us-east-1')");
+    // TLS, as the API's RBAC user (never the default user, which is off).
+    expect(ud).toContain('REDIS_URL=rediss://conduit-api:$CACHE_PASSWORD@${aws_elasticache_replication_group.cache_group');
     expect(ud).toContain('PUBLIC_URL=https://${var.domain}');
     expect(ud).toContain('systemctl enable --now conduit-prod-api.service');
   });
@@ -247,15 +251,57 @@ describe('database', () => {
 });
 
 describe('cache', () => {
-  it('is a Redis replication group with multi-AZ failover, TLS, AUTH from Secrets Manager and encryption at rest', () => {
+  it('is a Redis replication group with multi-AZ failover, TLS, RBAC users and encryption at rest', () => {
     const g = one(primary, 'aws_elasticache_replication_group');
     expect(g).toMatchObject({
-      engine: 'redis', node_type: 'cache.r7g.large', num_cache_clusters: 3, automatic_failover_enabled: true, multi_az_enabled: true,
+      engine: 'redis', engine_version: REDIS_VERSION, node_type: 'cache.r7g.large', num_cache_clusters: 3, automatic_failover_enabled: true, multi_az_enabled: true,
       transit_encryption_enabled: true, at_rest_encryption_enabled: 'true', port: 6379,
     });
     expect(g.preferred_cache_cluster_azs).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
-    expect(g.auth_token).toContain('aws_secretsmanager_secret_version');
     expect(g.kms_key_id).toContain('aws_kms_key');
+    // RBAC, not the AUTH token (which is the all-powerful default user): the group is attached, no token at all.
+    expect(g.auth_token).toBeUndefined();
+    expect(g.auth_token_update_strategy).toBeUndefined();
+    expect(g.user_group_ids).toEqual([expect.stringMatching(/^\$\{aws_elasticache_user_group\.cache_users_\w+\.user_group_id\}$/)]);
+  });
+
+  it("gives the API's RBAC user exactly the definition's rules, and a user group whose default user is off", () => {
+    for (const stack of [primary, secondary, single.stacks['conduit-small-eu-west-1']!]) {
+      const users = all(stack, 'aws_elasticache_user').map(([, u]) => u);
+      expect(users).toHaveLength(2);
+      const api = users.find((u) => u.user_name === s.def.cacheAccess.api.user)!;
+      // The same rules the local region writes into redis.conf (cacheAclRules), preceded by `on`.
+      expect(api.access_string).toBe(`on ${cacheAclRules(s.def.cacheAccess.api)}`);
+      expect(api.access_string).toBe('on ~conduit:* resetchannels -@all +get +set +del +exists +incr +pttl +pexpire +evalsha +eval +ping +info +role +hello +auth +select +client|setname');
+      expect(api).toMatchObject({ engine: 'redis', authentication_mode: { type: 'password' } });
+      expect(api.authentication_mode.passwords).toEqual([expect.stringMatching(/^\$\{aws_secretsmanager_secret_version\.cache_api-secret_value_\w+\.secret_string\}$/)]);
+      const def = users.find((u) => u.user_name === 'default')!;
+      expect(def.access_string).toBe('off -@all');
+      // Not AWS's built-in user (ID `default`: on ~* +@all, no password): ours, with a password nobody is given.
+      expect(def.user_id).not.toBe('default');
+      expect(def.no_password_required).toBeUndefined();
+      expect(def.authentication_mode.passwords).toEqual([expect.stringMatching(/^\$\{aws_secretsmanager_secret_version\.cache_default-secret_value_\w+\.secret_string\}$/)]);
+      const group = one(stack, 'aws_elasticache_user_group');
+      expect(group.engine).toBe('redis');
+      expect(group.user_ids).toHaveLength(2);
+      expect(group.user_ids).toEqual(expect.arrayContaining([expect.stringMatching(/cache_default-user_\w+\.user_id/), expect.stringMatching(/cache_api-user_\w+\.user_id/)]));
+    }
+  });
+
+  it('refuses a command ElastiCache does not offer instead of failing at apply', () => {
+    expect(() => rbacAccessString({ user: 'x', keys: 'x:*', commands: ['get', 'config|get'] })).toThrow(/ElastiCache does not offer config\|get/);
+    expect(rbacAccessString({ user: 'x', keys: 'x:*', commands: ['get'] })).toBe('on ~x:* resetchannels -@all +get');
+  });
+
+  it("keeps each user's password in its own regional secret; the API instances read the API's only", () => {
+    const names = all(primary, 'aws_secretsmanager_secret').map(([, c]) => c.name as string).filter((n) => n.includes('/cache/'));
+    expect(names.sort()).toEqual(['conduit-prod/cache/conduit-api-us-east-1', 'conduit-prod/cache/default-us-east-1']);
+    const read = JSON.parse(one(primary, 'aws_iam_role_policy', 'api_policy').policy).Statement.find((st: { Sid: string }) => st.Sid === 'ReadSecrets').Resource as string[];
+    const secretArn = (name: string) => `arn:aws:secretsmanager:us-east-1:\${data.aws_caller_identity.me.account_id}:secret:${name}-??????`;
+    expect(read).toContain(secretArn('conduit-prod/cache/conduit-api-us-east-1'));
+    expect(read).not.toContain(secretArn('conduit-prod/cache/default-us-east-1'));
+    // Named secrets only (the 6 characters Secrets Manager appends), no prefix wildcard that would reach the default user's.
+    expect(read.every((r) => r.endsWith('-??????') && !r.slice(0, -7).includes('*') && !r.slice(0, -7).includes('?'))).toBe(true);
   });
 });
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { definitionSchema, type DefinitionInput, type ParsedDefinition } from './schema.js';
 import { derivedTargetRps, measuredCapacity, type CapacityResult } from './capacity.js';
+import { CACHE_ACCESS, type CacheAccess } from './cache-access.js';
 
 /** A definition that breaks the schema or an invariant; `problems` name the fields and their values. */
 export class DefinitionError extends Error {
@@ -89,6 +90,12 @@ export interface ResolvedDefinition extends Omit<ParsedDefinition, 'scaling'> {
    * right; anything further left was written by the client.
    */
   apiProxyChain: readonly ('edge' | 'lb')[];
+  /**
+   * What each cache client may do in Redis (CACHE_ACCESS, cache-access.ts): the API's ACL user, key pattern and
+   * commands. Fixed by the API's code, not a setting; the local region's ACL users and AWS's ElastiCache RBAC
+   * user are both built from it (cacheAclRules).
+   */
+  cacheAccess: CacheAccess;
 }
 
 const zoneLetters = 'abcdef';
@@ -240,6 +247,7 @@ export function resolve(input: DefinitionInput | unknown = {}): ResolvedDefiniti
     sentinelNodes,
     cacheMasterName: `${d.name}-cache`,
     apiProxyChain: ['edge', 'lb'] as const,
+    cacheAccess: CACHE_ACCESS,
   };
 
   const problems = invariants(d, derived);

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { CACHE_ACCESS } from '@conduit/definition';
 import { statePaths, type StatePaths } from './paths.js';
 import { isAlive, commandLineOf } from './runner/process.js';
 import type { DbTopology, ProcessesFile, ProcessRecord, RegionRole, RegionSecrets } from './types.js';
@@ -40,7 +41,7 @@ export function loadOrCreateSecrets(paths: StatePaths): RegionSecrets {
     adminUser: 'conduit_admin',
     adminPassword: secret(18),
     redisAdminPassword: secret(24),
-    redisApiUser: 'conduit-api',
+    redisApiUser: CACHE_ACCESS.api.user,
     redisApiPassword: secret(24),
     redisReplicaPassword: secret(24),
     redisSentinelPassword: secret(24),

@@ -4,7 +4,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolve } from '@conduit/definition';
+import { cacheAclRules, resolve } from '@conduit/definition';
 import {
   haproxyConfig, varnishVcl, mariadbCnf, redisConf, sentinelConf, prometheusConfig, prometheusRules, apiTargets, nginxConf, mysqldExporterCnf,
   initialTopology, statePaths, repoRoot,
@@ -193,6 +193,8 @@ describe('redis.conf and sentinel.conf', () => {
     expect(api).toEqual(expect.arrayContaining(['>rapi', 'resetkeys', '~conduit:*', 'resetchannels', '-@all', '+get', '+set', '+evalsha', '+eval', '+incr', '+pexpire']));
     // Nothing administrative or key-space wide: every grant is a single command, after -@all.
     expect(api.indexOf('-@all')).toBeLessThan(api.findIndex((r) => r.startsWith('+')));
+    // Exactly the definition's rules (cacheAccess.api), the ones AWS writes into its ElastiCache RBAC user.
+    expect(api.join(' ')).toBe(`on >rapi resetkeys ${cacheAclRules(d.cacheAccess.api)}`);
     for (const bad of ['+@all', '+@admin', '+@dangerous', '+config', '+flushall', '+flushdb', '+acl', '+keys', '+debug', '~*', 'allkeys', 'allcommands', 'allchannels', '&*']) expect(api, bad).not.toContain(bad);
     expect(users.get('exporter')).not.toContain('+get');
     expect(users.get('exporter')!.some((r) => r.startsWith('~'))).toBe(false);

@@ -249,6 +249,11 @@ export interface RedisOptions {
   tls?: TlsFiles;
   /** AUTH password (ElastiCache's auth token). */
   password?: string;
+  /**
+   * ACL users instead (ElastiCache RBAC): each `NAME RULES…` as redis.conf's `user` directive takes it, e.g.
+   * `default off -@all` and `conduit-api on >password ~conduit:* …`.
+   */
+  users?: string[];
 }
 
 /** A fresh Redis without persistence on 127.0.0.1:port. */
@@ -261,6 +266,8 @@ export async function startRedis(opts: RedisOptions): Promise<ServerHandle> {
   const child = spawnServer('redis-server', [
     ...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', opts.dir,
     ...(opts.password ? ['--requirepass', opts.password] : []),
+    // On the command line each `--user` takes the words up to the next `--option` (one config line).
+    ...(opts.users ?? []).flatMap((u) => ['--user', ...u.split(' ')]),
   ], join(opts.dir, `redis-${opts.port}.log`));
   await waitForPort(opts.port);
   return { port: opts.port, pid: child.pid!, stop: () => stopProcess(child) };

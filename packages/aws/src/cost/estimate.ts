@@ -61,7 +61,7 @@ function regionLines(def: ResolvedDefinition, region: string, role: 'primary' | 
   const multi = def.regions.secondary !== null;
   const logsStoredGb = (USAGE.logsGb * def.observability.logRetentionDays) / 30;
   const alarms = 2 * 4 + 3 + 2 + 1;
-  const secrets = role === 'primary' ? (multi ? 4 : 3) : 3; // app user, JWT, cache auth (+ our master secret with a Global Database); replicas count
+  const secrets = role === 'primary' ? (multi ? 5 : 4) : 4; // app user, JWT, the cache's API and disabled default users (+ our master secret with a Global Database); replicas count
   const lines: CostLine[] = [
     { item: `EC2 API ${def.api.instanceType}`, quantity: `${api} × ${H} h`, usd: api * H * price(p.ec2, def.api.instanceType, 'EC2', region) },
     { item: `EC2 front ${def.front.instanceType}`, quantity: `${front} × ${H} h`, usd: front * H * price(p.ec2, def.front.instanceType, 'EC2', region) },

@@ -145,7 +145,9 @@ export const policyRules: PolicyRule[] = [
   each('CKV2_AWS_50', 'Redis replication groups fail over automatically across zones', 'aws_elasticache_replication_group', (c) => yes(c.automatic_failover_enabled) && yes(c.multi_az_enabled)),
   each('CKV_AWS_29', 'Redis data is encrypted at rest', 'aws_elasticache_replication_group', (c) => yes(c.at_rest_encryption_enabled)),
   each('CKV_AWS_30', 'Redis traffic is encrypted in transit', 'aws_elasticache_replication_group', (c) => yes(c.transit_encryption_enabled)),
-  each('CKV_AWS_31', 'Redis requires an AUTH token', 'aws_elasticache_replication_group', (c) => yes(c.transit_encryption_enabled) && set(c.auth_token)),
+  // Checkov's CKV_AWS_31 asks for an AUTH token; RBAC (a user group whose default user is off) replaces it and is
+  // stricter: the token is the default user, every command on every key.
+  each('CKV_AWS_31', 'Redis requires authentication (an AUTH token or an RBAC user group)', 'aws_elasticache_replication_group', (c) => yes(c.transit_encryption_enabled) && (set(c.auth_token) || set(c.user_group_ids))),
   each('CKV_AWS_191', 'Redis is encrypted with a customer-managed key', 'aws_elasticache_replication_group', (c) => set(c.kms_key_id)),
 
   // ── Edge ────────────────────────────────────────────────────────────────

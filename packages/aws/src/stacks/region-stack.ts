@@ -78,7 +78,8 @@ export class RegionStack extends TerraformStack {
       ? new GeneratedSecret(this, 'origin-verify', { name: originSecretName, description: `${def.name} CloudFront origin header value`, kmsKeyId: key.arn, replicaRegions: [plan.peer, EDGE_REGION === plan.region ? null : EDGE_REGION], length: 48 }).version.secretString
       : new DataAwsSecretsmanagerSecretVersion(this, 'origin-verify', { secretId: originSecretName }).secretString;
     const secretArn = (name: string) => `arn:aws:secretsmanager:${plan.region}:${accountId}:secret:${name}-??????`;
-    const apiSecrets = { DB_PASSWORD: database.appSecretName, JWT_SECRET: jwtName, CACHE_AUTH: cache.authSecret.secret.name };
+    // The API reads its own secrets only: not the cache's disabled default user's, nor any other.
+    const apiSecrets = { DB_PASSWORD: database.appSecretName, JWT_SECRET: jwtName, CACHE_PASSWORD: cache.apiSecretName };
     // IAM database authentication stays on the cluster (for operators), but the API signs in with its password:
     // the instances get no rds-db:connect.
     const apiStatements: Statement[] = [
@@ -113,7 +114,8 @@ export class RegionStack extends TerraformStack {
         databaseReaderUrl: db(database.cluster.readerEndpoint),
         // Aurora requires TLS (require_secure_transport) and the app user REQUIRE SSL: verify against the RDS CAs.
         databaseTlsCa: 'rds',
-        cache: { kind: 'url', url: `rediss://:$CACHE_AUTH@${cache.group.primaryEndpointAddress}:${Token.asString(cache.group.port)}` },
+        // TLS, as the RBAC user cacheAccess.api.user (its user name is no secret; its password is read at boot).
+        cache: { kind: 'url', url: `rediss://${def.cacheAccess.api.user}:$CACHE_PASSWORD@${cache.group.primaryEndpointAddress}:${Token.asString(cache.group.port)}` },
         jwtSecret: '$JWT_SECRET',
         host: '0.0.0.0',
         port: APP_PORTS.api,

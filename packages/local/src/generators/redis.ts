@@ -1,31 +1,23 @@
 // redis.conf per cache node and sentinel.conf per Sentinel (ElastiCache's replication group and
 // its automatic failover). The cache holds no durable data: no persistence, fresh roles on each start.
-import type { CacheNode, ResolvedDefinition, SentinelNode } from '@conduit/definition';
+import { cacheAclRules, type CacheNode, type ResolvedDefinition, type SentinelNode } from '@conduit/definition';
 import { cacheDataDir, type StatePaths } from '../paths.js';
 import type { RegionSecrets } from '../types.js';
 
 type RedisSecrets = Pick<RegionSecrets, 'redisAdminPassword' | 'redisApiUser' | 'redisApiPassword' | 'redisReplicaPassword' | 'redisSentinelPassword' | 'redisExporterPassword'>;
 
 /**
- * The API's commands, nothing else: its cache and rate-limit scripts (EVALSHA, EVAL when the script is not
- * loaded yet: ioredis defineCommand), the commands they and the Cache class run, and what ioredis sends on
- * connect (AUTH/HELLO; INFO for its ready check, where it reads the node's role; ROLE, read-only, for the same).
- */
-export const REDIS_API_COMMANDS = ['get', 'set', 'del', 'exists', 'incr', 'pttl', 'pexpire', 'evalsha', 'eval', 'ping', 'info', 'role', 'hello', 'auth', 'select', 'client|setname'] as const;
-/** The API's key space (the Cache prefix). */
-export const REDIS_API_KEYS = 'conduit:*';
-
-/**
  * ACL users, one line each (Redis 7 `user` directives). Sentinel's and replication's command lists are
- * the ones Redis documents for them (redis.io, "Redis Sentinel" / "Replication": ACL users).
+ * the ones Redis documents for them (redis.io, "Redis Sentinel" / "Replication": ACL users). The API's rules are
+ * the definition's (cacheAccess.api), the same ones AWS gives its ElastiCache RBAC user.
  */
-export function redisAclLines(s: RedisSecrets): string[] {
+export function redisAclLines(d: Pick<ResolvedDefinition, 'cacheAccess'>, s: RedisSecrets): string[] {
   return [
     '# ACL users (passwords from the region\'s secrets.json; this file is mode 600).',
     '# default: the region\'s control plane only (status, FLUSHALL on a region failover, drills).',
     `user default on >${s.redisAdminPassword} ~* &* +@all`,
     '# The API: its own keys, no channels, only the commands it sends (no CONFIG, FLUSHALL, ACL, KEYS).',
-    `user ${s.redisApiUser} on >${s.redisApiPassword} resetkeys ~${REDIS_API_KEYS} resetchannels -@all ${REDIS_API_COMMANDS.map((c) => `+${c}`).join(' ')}`,
+    `user ${s.redisApiUser} on >${s.redisApiPassword} resetkeys ${cacheAclRules(d.cacheAccess.api)}`,
     '# Replicas connect to the primary as this user (masteruser/masterauth below).',
     `user replica on >${s.redisReplicaPassword} resetkeys resetchannels -@all +psync +replconf +ping`,
     '# The Sentinels (sentinel auth-user/auth-pass): monitoring, the hello channel, failover.',
@@ -62,7 +54,7 @@ export function redisConf(d: ResolvedDefinition, node: CacheNode, paths: Pick<St
     'repl-diskless-sync-delay 0',
     'maxmemory 128mb',
     'maxmemory-policy allkeys-lru',
-    ...redisAclLines(secrets),
+    ...redisAclLines(d, secrets),
     ...(replica
       ? [currentPrimaryPort === undefined
           ? '# Starts as a replica of the first node; Sentinel may reassign roles after a failover.'
