@@ -9,7 +9,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { FastifyInstance } from 'fastify';
-import { Db, commitUnanswered, exec, settleStep, type Settled } from '../src/db/pool.js';
+import { Db, commitUnanswered, exec, sameServerRun, settleStep, type Settled } from '../src/db/pool.js';
 import { json, makeApp, register } from './helpers.js';
 
 type Cut = 'none' | 'before-commit' | 'after-commit' | 'hold-commit';
@@ -103,6 +103,10 @@ describe('the decision', () => {
     expect(settleStep({ writable: true, sameServer: true, oldThreadAlive: false })).toBe('check-mark');
     expect(settleStep({ writable: true, sameServer: null, oldThreadAlive: false })).toBe('check-mark');
     expect(settleStep({ writable: true, sameServer: false, oldThreadAlive: true })).toBe('check-mark');
+    // one run of a server, seen twice (Uptime has whole seconds); a restart, or another server
+    expect(sameServerRun({ serverId: 1, bootedAt: 1000.2 }, { serverId: 1, bootedAt: 1001.9 })).toBe(true);
+    expect(sameServerRun({ serverId: 1, bootedAt: 1000 }, { serverId: 1, bootedAt: 1030 })).toBe(false);
+    expect(sameServerRun({ serverId: 1, bootedAt: 1000 }, { serverId: 2, bootedAt: 1000 })).toBe(false);
   });
 });
 

@@ -77,6 +77,8 @@ export function isDuplicate(err: unknown): err is { code: string; message: strin
  * before its first use), kept per connection object.
  */
 interface ServerRun { serverId: number; bootedAt: number }
+/** Two looks at one run of a server: the same server_id, boot times (now - Uptime, whole seconds) within 2 s. */
+export const sameServerRun = (a: ServerRun, b: ServerRun) => a.serverId === b.serverId && Math.abs(a.bootedAt - b.bootedAt) <= 2;
 const serverRuns = new WeakMap<object, ServerRun>();
 type CoreConnection = { threadId: number | null; query: (sql: string, cb: (err: unknown, rows?: unknown) => void) => void };
 
@@ -84,8 +86,7 @@ function learnServerRun(conn: CoreConnection): void {
   let serverId: number | null = null;
   let uptime: number | null = null;
   const done = () => {
-    // the boot time rounded to 10 s: two reads of it from one run of a server differ by a second at most
-    if (serverId !== null && uptime !== null) serverRuns.set(conn, { serverId, bootedAt: Math.round((Date.now() / 1000 - uptime) / 10) });
+    if (serverId !== null && uptime !== null) serverRuns.set(conn, { serverId, bootedAt: Date.now() / 1000 - uptime });
   };
   conn.query('SELECT @@server_id AS sid', (err, rows) => {
     if (!err) serverId = Number((rows as { sid: unknown }[])[0]?.sid);
@@ -355,7 +356,7 @@ export class Db {
         const here = serverRuns.get(core(conn));
         const step = settleStep({
           writable: Number(probe?.ro) === 0,
-          sameServer: lost.run && here ? lost.run.serverId === here.serverId && lost.run.bootedAt === here.bootedAt : null,
+          sameServer: lost.run && here ? sameServerRun(lost.run, here) : null,
           oldThreadAlive: lost.threadId !== null && Number(probe?.alive) === 1,
         });
         if (step === 'check-mark') {
