@@ -338,8 +338,10 @@ export const definitionSchema = z
         /**
          * How long an API instance retries a statement that surely did not run (no connection to the writer,
          * the demoted primary's read-only refusal) and any read, before answering 503: covers a failover
-         * (promotion after failoverAfterMs + ~0.3 s) so clients never see it. A write that may have run is
-         * never retried. 0 = no retry.
+         * (promotion after failoverAfterMs + ~0.3 s) so clients never see it. A write that may have run (its
+         * COMMIT got no answer) is never retried blindly: within the same budget the API looks for the write's
+         * mark on the writer and answers it as committed, or runs it again once when the mark is absent
+         * (packages/api/README.md, "The write path"). 0 = no retry.
          */
         clientRetryBudgetMs: z.number().int().min(0).max(30_000).default(3000).describe('default: 3000 ms'),
         /** A replica further behind than this leaves the reader endpoint until it catches up (local failover controller). */

@@ -21,7 +21,9 @@ const DB_IN_FLIGHT_MS = 100;
 
 /**
  * Writes in flight when the fault struck (sent before its last blow + the slack above, answered after its
- * first): they may have run, so neither the API nor the load balancer retries them (indeterminate, 503).
+ * first) that failed: a write whose COMMIT went unanswered is settled by the API (answered 201 after it, it is
+ * an acknowledged write like any other), so what is left here is a write on a killed process (the load
+ * balancer never replays a POST) or one no writer answered within the API's retry budget (503).
  * Everything else must succeed: the API retries what surely did not run and reads elsewhere meanwhile.
  */
 function failedRequestsCriterion(ctx: DrillContext, f: DrillFigures, slackMs = DB_IN_FLIGHT_MS) {

@@ -58,13 +58,13 @@ export async function seed(writerUrl: string, tls?: DatabaseTls): Promise<SeedRe
         continue;
       }
       const tagList = [TAGS[i % TAGS.length]!, TAGS[(i * 3 + 1) % TAGS.length]!, ...(i % 4 === 0 ? [TAGS[(i + 5) % TAGS.length]!] : [])];
-      const { id } = await db.tx((conn) =>
-        insertArticle(conn, uid(author), {
+      const id = await db.tx(async (conn) =>
+        (await insertArticle(conn, uid(author), {
           title,
           description: `What we learned about ${TOPICS[i % TOPICS.length]!.toLowerCase()} while running Conduit.`,
           body: `## ${title}\n\nThis is demo article number ${i + 1}.\n\n${'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(8)}\n`,
           tagList: [...new Set(tagList)],
-        }),
+        })).id,
       );
       articlesCreated++;
       articleIds.push(id);

@@ -22,7 +22,11 @@ export interface DbPluginOptions {
 export default fp<DbPluginOptions>(
   async (app, opts) => {
     const owned = !opts.db;
-    const db = opts.db ?? new Db({ writerUrl: opts.writerUrl, readerUrl: opts.readerUrl, poolSize: opts.poolSize, retryBudgetMs: opts.retryBudgetMs, tls: opts.tls });
+    const db = opts.db ?? new Db({
+      writerUrl: opts.writerUrl, readerUrl: opts.readerUrl, poolSize: opts.poolSize, retryBudgetMs: opts.retryBudgetMs, tls: opts.tls,
+      // one line per write whose COMMIT went unanswered: how it ended (db_writes_settled_total counts them)
+      onSettle: (settle) => app.log.warn({ settle }, `an unanswered COMMIT was settled: ${settle.outcome}`),
+    });
     app.decorate('db', db);
     if (owned) app.addHook('onClose', async () => db.close());
   },

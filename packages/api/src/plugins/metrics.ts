@@ -69,6 +69,19 @@ export default fp<MetricsPluginOptions>(
       },
     });
 
+    new Counter({
+      name: 'db_writes_settled_total',
+      help: 'Writes whose COMMIT went unanswered (primary lost, connection reset), by how the API settled them (committed: its write mark was on the writer, answered as a success; rerun: it was not, run again; unsettled: no writer within the retry budget, 503)',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        if (!app.hasDecorator('db')) return;
+        // the counts live in the Db (it has no registry); a counter's value is set by reset + inc
+        this.reset();
+        for (const outcome of ['committed', 'rerun', 'unsettled'] as const) this.inc({ outcome }, app.db.settled[outcome]);
+      },
+    });
+
     app.decorate('metrics', { registry, cacheOps, cacheBreaker });
 
     // The series of a (method, route, status) are looked up once and kept: prom-client would otherwise

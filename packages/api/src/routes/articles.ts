@@ -54,7 +54,7 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/articles', { schema: createArticleSchema, config: { auth: 'required' } }, async (req, reply) => {
     const a = req.body.article;
     const me = req.userId!;
-    const { id } = await app.db.tx((conn) => insertArticle(conn, me, { ...a, tagList: dedupe(a.tagList ?? []) }));
+    const id = await app.db.tx(async (conn) => (await insertArticle(conn, me, { ...a, tagList: dedupe(a.tagList ?? []) })).id);
     await app.cache.bump();
     req.purge(purgeFor.createArticle());
     return reply.code(201).send(await fresh(id, me));
@@ -64,7 +64,9 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     const me = req.userId!;
     const ref = await owned(req.params.slug, me);
     const a = req.body.article;
-    await app.db.tx((conn) => updateArticle(conn, ref.id, req.params.slug, { ...a, tagList: a.tagList === undefined ? undefined : dedupe(a.tagList) }));
+    await app.db.tx(async (conn) => {
+      await updateArticle(conn, ref.id, req.params.slug, { ...a, tagList: a.tagList === undefined ? undefined : dedupe(a.tagList) });
+    });
     await app.cache.bump();
     req.purge(purgeFor.updateArticle(ref.id, a.tagList !== undefined));
     return fresh(ref.id, me);

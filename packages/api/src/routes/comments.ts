@@ -33,7 +33,7 @@ const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post('/articles/:slug/comments', { schema: createCommentSchema, config: { auth: 'required' } }, async (req, reply) => {
     const me = req.userId!;
-    const id = await insertCommentOnSlug(app.db.writer, req.params.slug, me, req.body.comment.body);
+    const id = await app.db.tx((conn) => insertCommentOnSlug(conn, req.params.slug, me, req.body.comment.body));
     if (id === null) throw notFound('article');
     await app.markWritten(commentsOf(req.params.slug));
     const c = (await findComment(app.db.writer, id))!;
@@ -46,7 +46,7 @@ const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
     const c = await findComment(app.db.writer, req.params.id);
     if (!c || c.articleId !== ref.id) throw notFound('comment');
     if (c.author.id !== me) throw forbidden('comment');
-    await deleteComment(app.db.writer, c.id);
+    await app.db.tx((conn) => deleteComment(conn, c.id));
     await app.markWritten(commentsOf(req.params.slug));
     return reply.code(204).send();
   });

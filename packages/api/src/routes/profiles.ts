@@ -24,8 +24,7 @@ const profilesRoutes: FastifyPluginAsyncZod = async (app) => {
         const target = await findAuthorByUsername(app.db.writer, req.params.username);
         if (!target) throw notFound('profile');
         if (target.id === me && following) throw unprocessable('username', 'cannot follow yourself');
-        if (following) await follow(app.db.writer, me, target.id);
-        else await unfollow(app.db.writer, me, target.id);
+        await app.db.tx((conn) => (following ? follow(conn, me, target.id) : unfollow(conn, me, target.id)));
         return { profile: reads.profileOf(target, following) };
       },
     });

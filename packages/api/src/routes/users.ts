@@ -51,7 +51,8 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
     if (!user || !ok) throw new HttpError(401, { credentials: ['email or password is invalid'] });
     // A hash made with older (weaker) parameters is replaced now, while the password is known.
     if (app.passwords.needsRehash(user.passwordHash)) {
-      await replacePasswordHash(app.db.writer, user.id, user.passwordHash, await app.passwords.hash(password));
+      const newHash = await app.passwords.hash(password);
+      await app.db.tx((conn) => replacePasswordHash(conn, user.id, user.passwordHash, newHash));
     }
     return render(user, nowSeconds());
   });
@@ -63,7 +64,7 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
     const passwordHash = await app.passwords.hash(password);
     let id: number;
     try {
-      id = await insertUser(app.db.writer, { username, email, passwordHash });
+      id = await app.db.tx((conn) => insertUser(conn, { username, email, passwordHash }));
     } catch (err) {
       if (isDuplicate(err)) throw conflict([err.message.includes('email') ? 'email' : 'username']);
       throw err;
@@ -108,7 +109,7 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
     // An empty password means "unchanged" (clients send every field of the settings form).
     if (u.password !== undefined && u.password !== '') patch.passwordHash = await app.passwords.hash(u.password);
     try {
-      await updateUser(app.db.writer, id, patch);
+      await app.db.tx((conn) => updateUser(conn, id, patch));
     } catch (err) {
       if (isDuplicate(err)) throw new HttpError(422, { [err.message.includes('email') ? 'email' : 'username']: ['has already been taken'] });
       throw err;
