@@ -35,7 +35,8 @@ const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
     const me = req.userId!;
     const id = await insertCommentOnSlug(app.db.writer, req.params.slug, me, req.body.comment.body);
     if (id === null) throw notFound('article');
-    await app.markWritten(commentsOf(req.params.slug));
+    // Set before the response leaves, in the same round trip as the user's own mark (read-your-writes.ts).
+    req.markWritten(commentsOf(req.params.slug));
     const c = (await findComment(app.db.writer, id))!;
     return reply.code(201).send({ comment: render(c, false) });
   });
@@ -47,7 +48,7 @@ const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
     if (!c || c.articleId !== ref.id) throw notFound('comment');
     if (c.author.id !== me) throw forbidden('comment');
     await deleteComment(app.db.writer, c.id);
-    await app.markWritten(commentsOf(req.params.slug));
+    req.markWritten(commentsOf(req.params.slug));
     return reply.code(204).send();
   });
 };
