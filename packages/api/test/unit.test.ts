@@ -1,5 +1,5 @@
 // Pure pieces: database error classification, validation error mapping, slugs, tokens, passwords, request metrics.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isDbUnavailable, isDuplicate } from '../src/db/pool.js';
 import { fieldErrors } from '../src/plugins/errors.js';
 import { slugify } from '../src/db/articles.js';
@@ -58,6 +58,24 @@ describe('tokens and passwords', () => {
     const token = createTokenService('s'.repeat(32), 1_000).sign({ userId: 7, version: 0, authTime: 0 });
     const exp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number; iat: number };
     expect(exp.exp - exp.iat).toBe(1);
+  });
+
+  it('a verified token is kept until it expires, never past it', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_800_000_000_000);
+      const t = createTokenService('s'.repeat(32), 2_000);
+      const token = t.sign({ userId: 7, version: 1, authTime: 0 });
+      expect(t.verify(token)).toEqual({ userId: 7, version: 1, authTime: 0 });
+      vi.setSystemTime(1_800_000_001_500);
+      expect(t.verify(token)).toEqual({ userId: 7, version: 1, authTime: 0 });
+      vi.setSystemTime(1_800_000_002_500);
+      expect(t.verify(token)).toBeNull();
+      // A tampered copy of a kept token is not the same key: verified (and refused) on its own.
+      expect(t.verify(token.slice(0, -2) + 'xx')).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('hashes with a salt at the OWASP cost by default; verifies only the right password; flags other parameters for a rehash', async () => {
