@@ -30,14 +30,15 @@ declare module 'fastify' {
     readPoolFor(entity: string): Promise<Queryable>;
     /**
      * Marks shared, uncached content (e.g. `comments:<slug>`) as just written: everyone reads it from the
-     * writer for the window. Set before this request's response is sent, in the same round trip as the
-     * user's own mark; call it once the write is committed (it is set even if the request fails after
-     * that). Only on write routes with `config.auth` (they carry the hook that sets it).
+     * writer for the window. Call it once the write is committed: the mark is sent at once (with the
+     * user's own mark, in one round trip, while the handler goes on) and awaited before the response
+     * leaves, also when the request fails after that. Only on write routes with `config.auth` (they carry
+     * the hook that waits for it).
      */
     markWritten(entity: string): void;
-    /** This plugin's per-request state (decorated: a stable object shape): the decided pool, the content marks. */
+    /** This plugin's per-request state (decorated: a stable object shape): the decided pool, the marks sent. */
     rwPool: Promise<Queryable> | null;
-    rwMarks: string[] | null;
+    rwMarks: Promise<boolean>[] | null;
   }
 }
 
@@ -73,23 +74,30 @@ export default fp<ReadYourWritesOptions>(
       const [own, marked] = await Promise.all([this.readPool(), app.cache.marked(entityKey(entity))]);
       return own === app.db.writer || marked !== false ? app.db.writer : app.db.reader;
     });
+    /** The user's own mark: in this instance's memory at once, in Redis for the others. */
+    const markUser = (userId: number): Promise<boolean> => {
+      if (local.size > 50_000) {
+        const now = Date.now();
+        for (const [k, t] of local) if (t < now) local.delete(k);
+      }
+      local.set(userId, Date.now() + windowMs);
+      return app.cache.mark(key(userId), windowMs);
+    };
+    // A committed write marks its content and its user right away (the user did write, even if the
+    // request fails later): both SETs leave in one write, while the handler reads its answer.
     app.decorateRequest('markWritten', function (this: FastifyRequest, entity: string) {
-      (this.rwMarks ??= []).push(entity);
+      const marks = (this.rwMarks ??= this.userId === null ? [] : [markUser(this.userId)]);
+      marks.push(app.cache.mark(entityKey(entity), windowMs));
     });
 
-    // Write routes with a signed-in user (config.auth) get this hook (route-level onSend): the user's mark,
-    // and the content marks the handler asked for, set in one round trip before the response leaves.
+    // Write routes with a signed-in user (config.auth) get this hook (route-level onSend): the user's mark
+    // after a successful write, and whatever markWritten sent, are set before the response leaves.
     const writeHook = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-      const marks: Promise<unknown>[] = (req.rwMarks ?? []).map((e) => app.cache.mark(entityKey(e), windowMs));
-      if (req.userId !== null && reply.statusCode < 400) {
-        if (local.size > 50_000) {
-          const now = Date.now();
-          for (const [k, t] of local) if (t < now) local.delete(k);
-        }
-        local.set(req.userId, Date.now() + windowMs);
-        marks.push(app.cache.mark(key(req.userId), windowMs));
+      if (req.rwMarks === null) {
+        if (req.userId === null || reply.statusCode >= 400) return;
+        req.rwMarks = [markUser(req.userId)];
       }
-      if (marks.length > 0) await Promise.all(marks);
+      await Promise.all(req.rwMarks);
     };
     app.addHook('onRoute', (route) => {
       if (route.config?.auth === undefined) return;

@@ -35,7 +35,7 @@ const commentsRoutes: FastifyPluginAsyncZod = async (app) => {
     const me = req.userId!;
     const id = await insertCommentOnSlug(app.db.writer, req.params.slug, me, req.body.comment.body);
     if (id === null) throw notFound('article');
-    // Set before the response leaves, in the same round trip as the user's own mark (read-your-writes.ts).
+    // Sent now with the user's own mark (one round trip, while findComment runs), awaited before the response leaves.
     req.markWritten(commentsOf(req.params.slug));
     const c = (await findComment(app.db.writer, id))!;
     return reply.code(201).send({ comment: render(c, false) });
