@@ -58,8 +58,7 @@ export default fp<ReadYourWritesOptions>(
 
     // Decided when a handler first asks, not in a hook: no hook (and no promise) on routes that never read,
     // and the Redis lookup leaves together with the handler's cache read instead of one round trip before it.
-    const decide = async (userId: number | null): Promise<Queryable> => {
-      if (userId === null) return app.db.reader;
+    const decide = async (userId: number): Promise<Queryable> => {
       const until = local.get(userId);
       if (until !== undefined && until > Date.now()) return app.db.writer;
       // undefined: Redis could not say (disabled, down, breaker open): read the writer to be safe.
@@ -67,8 +66,10 @@ export default fp<ReadYourWritesOptions>(
     };
     app.decorateRequest('rwPool', null);
     app.decorateRequest('rwMarks', null);
+    // Anonymous requests share one settled promise (no async call per request on the cached anonymous reads).
+    const reader = Promise.resolve(app.db.reader);
     app.decorateRequest('readPool', function (this: FastifyRequest) {
-      return (this.rwPool ??= decide(this.userId));
+      return (this.rwPool ??= this.userId === null ? reader : decide(this.userId));
     });
     app.decorateRequest('readPoolFor', async function (this: FastifyRequest, entity: string) {
       const [own, marked] = await Promise.all([this.readPool(), app.cache.marked(entityKey(entity))]);
