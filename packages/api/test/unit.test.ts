@@ -1,5 +1,5 @@
-// Pure pieces: database error classification, validation error mapping, slugs, tokens, passwords.
-import { describe, expect, it } from 'vitest';
+// Pure pieces: database error classification, validation error mapping, slugs, tokens, passwords, request metrics.
+import { describe, expect, it, vi } from 'vitest';
 import { isDbUnavailable, isDuplicate } from '../src/db/pool.js';
 import { fieldErrors } from '../src/plugins/errors.js';
 import { slugify } from '../src/db/articles.js';
@@ -7,6 +7,8 @@ import { createTokenService } from '../src/auth/token.js';
 import { OWASP_SCRYPT, createPasswordHasher } from '../src/auth/password.js';
 import { createTokenVersions } from '../src/auth/versions.js';
 import type { Queryable } from '../src/db/pool.js';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { RequestMetrics } from '../src/plugins/metrics.js';
 
 describe('database errors', () => {
   it('classifies unavailability (503) apart from bugs (500)', () => {
@@ -56,6 +58,24 @@ describe('tokens and passwords', () => {
     const token = createTokenService('s'.repeat(32), 1_000).sign({ userId: 7, version: 0, authTime: 0 });
     const exp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number; iat: number };
     expect(exp.exp - exp.iat).toBe(1);
+  });
+
+  it('a verified token is kept until it expires, never past it', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_800_000_000_000);
+      const t = createTokenService('s'.repeat(32), 2_000);
+      const token = t.sign({ userId: 7, version: 1, authTime: 0 });
+      expect(t.verify(token)).toEqual({ userId: 7, version: 1, authTime: 0 });
+      vi.setSystemTime(1_800_000_001_500);
+      expect(t.verify(token)).toEqual({ userId: 7, version: 1, authTime: 0 });
+      vi.setSystemTime(1_800_000_002_500);
+      expect(t.verify(token)).toBeNull();
+      // A tampered copy of a kept token is not the same key: verified (and refused) on its own.
+      expect(t.verify(token.slice(0, -2) + 'xx')).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('hashes with a salt at the OWASP cost by default; verifies only the right password; flags other parameters for a rehash', async () => {
@@ -114,5 +134,34 @@ describe('token versions (cached per instance)', () => {
     expect(await v.isCurrent(1, 3)).toBe(false);
     // Unknown user: refused.
     expect(await v.isCurrent(99, 0)).toBe(false);
+  });
+});
+
+describe('request metrics', () => {
+  it('expose exactly what prom-client\'s Counter and Histogram would, and cap the series', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    for (const r of [ours, theirs]) r.setDefaultLabels({ instance_id: 'api-1', zone: 'zone-a' });
+    const m = new RequestMetrics(ours);
+    const labelNames = ['method', 'route', 'status_code'];
+    const count = new Counter({ name: 'http_requests_total', help: 'HTTP requests', labelNames, registers: [theirs] });
+    const time = new Histogram({
+      name: 'http_request_duration_seconds', help: 'HTTP request latency', labelNames, registers: [theirs],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    });
+    const seen: [string, string | undefined, number, number][] = [['GET', '/a/:id', 200, 0.003], ['GET', '/a/:id', 200, 0.0001], ['POST', undefined, 404, 7], ['GET', '/a/:id', 200, 0.005], ['DELETE', '/a/:id', 503, 0.25]];
+    for (const [method, route, status, s] of seen) {
+      m.observe(method, route, status, s);
+      const l = { method, route: route ?? 'unmatched', status_code: String(status) };
+      count.inc(l);
+      time.observe(l, s);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).toContain('http_request_duration_seconds_bucket{le="0.005",instance_id="api-1",zone="zone-a",method="GET",route="/a/:id",status_code="200"} 3');
+    // Unexpected label values (thousands of routes or statuses) share one series instead of growing memory.
+    for (let i = 0; i < 2_100; i++) m.observe('GET', `/r${i}`, 200, 0.001);
+    const text = await ours.metrics();
+    expect(text.match(/^http_requests_total\{/gm)).toHaveLength(2_000 + 1);
+    expect(text).toContain('http_requests_total{method="other",route="overflow",status_code="other",instance_id="api-1",zone="zone-a"} 103');
   });
 });

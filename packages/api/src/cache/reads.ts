@@ -21,8 +21,11 @@ const orNotFound = (ttl: number) => (raw: string) => (raw === NOT_FOUND ? TTL.no
 
 export interface Viewer {
   userId: number | null;
-  /** Where this viewer's reads go: the reader, or the writer right after this viewer wrote. */
-  pool: Queryable;
+  /**
+   * Where this viewer's reads go: the reader, or the writer right after this viewer wrote. A promise
+   * (req.readPool()): its Redis lookup goes out with the cache read, in one round trip.
+   */
+  pool: Promise<Queryable>;
 }
 
 export interface Reads {
@@ -141,7 +144,7 @@ async function flags(pool: Queryable, userId: number, pairs: [number, number][])
 
 export async function articleBySlug(r: Reads, v: Viewer, slug: string): Promise<Out<SingleArticleResponse> | null> {
   const { value } = await r.cache.getOrLoad(`article:${slug}`, orNotFound(TTL.article), async (fromWriter) => {
-    const pool = fromWriter ? r.db.writer : v.pool;
+    const pool = fromWriter ? r.db.writer : await v.pool;
     let rec = await loadBySlug(pool, slug);
     // Read-your-writes across instances: a replica may not have the article yet.
     if (!rec && pool !== r.db.writer) rec = await loadBySlug(r.db.writer, slug);
@@ -151,7 +154,7 @@ export async function articleBySlug(r: Reads, v: Viewer, slug: string): Promise<
   if (!value.found) return null;
   if (v.userId === null) return anonymous(value);
   const ids = value.ids;
-  const f = await flags(v.pool, v.userId, ids);
+  const f = await flags(await v.pool, v.userId, ids);
   const text = withFlags(value, f, true);
   if (text !== null) return { raw: text };
   const obj = JSON.parse(value.text) as SingleArticleResponse;
@@ -176,7 +179,7 @@ export async function articleList(r: Reads, v: Viewer, p: ListParams): Promise<O
   const key = `list:${JSON.stringify([p.limit, p.offset, p.tag, p.author, p.favorited])}`;
   const { value } = await r.cache.getOrLoad(key, TTL.list, async (fromWriter) => {
     // The viewer's pool: the writer for someone who just wrote (a fresher entry is fine to share).
-    const pool = fromWriter ? r.db.writer : v.pool;
+    const pool = fromWriter ? r.db.writer : await v.pool;
     const page = await listArticleIds(pool, p, p.limit, p.offset);
     const recs = await loadArticles(pool, page.ids, { withBody: false });
     const pairs = recs.map((a): [number, number] => [a.id, a.author.id]);
@@ -184,7 +187,7 @@ export async function articleList(r: Reads, v: Viewer, p: ListParams): Promise<O
   }, decode);
   if (v.userId === null) return anonymous(value);
   const ids = value.ids;
-  const f = await flags(v.pool, v.userId, ids);
+  const f = await flags(await v.pool, v.userId, ids);
   const text = withFlags(value, f, true);
   if (text !== null) return { raw: text };
   const obj = JSON.parse(value.text) as MultipleArticlesResponse;
@@ -197,9 +200,10 @@ export async function articleList(r: Reads, v: Viewer, p: ListParams): Promise<O
 
 /** The feed is per user: read from the database every time (never cached). */
 export async function feed(v: Viewer & { userId: number }, limit: number, offset: number): Promise<MultipleArticlesResponse> {
-  const page = await feedArticleIds(v.pool, v.userId, limit, offset);
-  const recs = await loadArticles(v.pool, page.ids, { withBody: false });
-  const f = await flags(v.pool, v.userId, recs.map((a) => [a.id, a.author.id]));
+  const pool = await v.pool;
+  const page = await feedArticleIds(pool, v.userId, limit, offset);
+  const recs = await loadArticles(pool, page.ids, { withBody: false });
+  const f = await flags(pool, v.userId, recs.map((a) => [a.id, a.author.id]));
   return { articles: recs.map((a) => renderListItem(a, f.fav.has(a.id), f.fol.has(a.author.id))), articlesCount: page.count };
 }
 
@@ -213,8 +217,9 @@ export async function tags(r: Reads): Promise<Out<never>> {
 
 export async function profile(r: Reads, v: Viewer, username: string): Promise<Out<ProfileResponse> | null> {
   const { value } = await r.cache.getOrLoad(`profile:${username}`, orNotFound(TTL.profile), async (fromWriter) => {
-    let a = await findAuthorByUsername(fromWriter ? r.db.writer : v.pool, username);
-    if (!a && !fromWriter && v.pool !== r.db.writer) a = await findAuthorByUsername(r.db.writer, username);
+    const pool = fromWriter ? r.db.writer : await v.pool;
+    let a = await findAuthorByUsername(pool, username);
+    if (!a && pool !== r.db.writer) a = await findAuthorByUsername(r.db.writer, username);
     if (!a) return NOT_FOUND;
     return encode([[a.id, a.id]], [profileKey(a.id)], { profile: profileOf(a, false) });
   }, decode);
@@ -222,6 +227,6 @@ export async function profile(r: Reads, v: Viewer, username: string): Promise<Ou
   if (v.userId === null) return anonymous(value);
   const id = value.ids[0]![0];
   const obj = JSON.parse(value.text) as ProfileResponse;
-  obj.profile.following = (await followedAmong(v.pool, v.userId, [id])).has(id);
+  obj.profile.following = (await followedAmong(await v.pool, v.userId, [id])).has(id);
   return { obj };
 }

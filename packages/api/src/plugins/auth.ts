@@ -5,6 +5,7 @@
 // A valid signature is not enough: the token's version must still be the user's (auth/versions.ts), so
 // a password change ends the sessions signed before it, and a deleted user's tokens stop at once.
 // Read-your-writes (which pool a signed-in read uses) is plugins/read-your-writes.ts.
+import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createPasswordHasher, type PasswordHasher, type ScryptParams } from '../auth/password.js';
 import { createTokenService, type TokenService } from '../auth/token.js';
@@ -45,9 +46,10 @@ export default fp<AuthPluginOptions>(
     app.decorateRequest('userId', null);
     app.decorateRequest('authTime', 0);
 
-    app.addHook('onRequest', async (req) => {
-      const mode = req.routeOptions.config.auth;
-      if (mode === undefined) return;
+    // Only the routes that say `config.auth` get the hook (a route-level onRequest, after the global ones:
+    // security headers, CORS): the others (health, metrics, docs, sign-in) do not pay a promise per request,
+    // and the mode is fixed when the route is registered instead of being looked up per request.
+    const authenticate = (mode: 'required' | 'optional' | 'lenient') => async (req: FastifyRequest): Promise<void> => {
       const header = req.headers.authorization;
       if (header === undefined || header === '') {
         if (mode === 'required') throw unauthorized('is missing');
@@ -62,6 +64,11 @@ export default fp<AuthPluginOptions>(
       }
       req.userId = claims.userId;
       req.authTime = claims.authTime;
+    };
+    app.addHook('onRoute', (route) => {
+      const mode = route.config?.auth;
+      if (mode === undefined) return;
+      route.onRequest = [...[route.onRequest ?? []].flat(), authenticate(mode)];
     });
   },
   { name: 'auth', dependencies: ['db'] },

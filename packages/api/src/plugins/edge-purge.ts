@@ -8,6 +8,7 @@
 // CloudFront does not cache /api) nothing is sent.
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
 
@@ -63,9 +64,9 @@ export default fp<EdgePurgeOptions>(
       this.purgeKeys = [...(this.purgeKeys ?? []), ...keys];
     });
 
-    app.addHook('onSend', async (req, reply) => {
+    const purgeHook = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
       const keys = req.purgeKeys;
-      if (keys === null || keys.length === 0 || opts.urls.length === 0 || !WRITES.has(req.method) || reply.statusCode >= 400) return;
+      if (keys === null || keys.length === 0 || !WRITES.has(req.method) || reply.statusCode >= 400) return;
       const list = [...new Set(keys)].join(' ');
       const results = await Promise.allSettled(opts.urls.map((u) => purgeOne(u, list)));
       const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
@@ -78,6 +79,12 @@ export default fp<EdgePurgeOptions>(
       if (!failing) req.log.warn({ edge: 'purge failed', err: String(failed[0]!.reason) }, 'edge purge failed: writes wait out the edge TTL until it works again');
       failing = true;
       await sleep(maxShared * 1000 + 1000);
+    };
+    // Only write routes get the hook (route-level onSend), and only when there is an edge to tell: reads
+    // never pay a promise per request for it.
+    app.addHook('onRoute', (route) => {
+      if (opts.urls.length === 0 || ![route.method].flat().some((m) => WRITES.has(m))) return;
+      route.onSend = [...[route.onSend ?? []].flat(), purgeHook];
     });
     app.addHook('onClose', async () => agent.destroy());
   },

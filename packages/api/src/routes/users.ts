@@ -77,7 +77,7 @@ const usersRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (app, opts) 
   });
 
   app.get('/user', { schema: currentUserSchema, config: { auth: 'required' } }, async (req) => {
-    const user = (await findUserById(req.readPool(), req.userId!)) ?? (await findUserById(app.db.writer, req.userId!));
+    const user = (await findUserById(await req.readPool(), req.userId!)) ?? (await findUserById(app.db.writer, req.userId!));
     if (!user) throw unauthorized('is invalid');
     return render(user, req.authTime);
   });
