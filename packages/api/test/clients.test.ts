@@ -86,6 +86,12 @@ describe('CORS', () => {
       expect(String(yes.headers.vary)).toContain('Origin');
       const no = await narrow.inject({ method: 'OPTIONS', url: '/api/tags', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
       expect(no.headers['access-control-allow-origin']).toBeUndefined();
+      // A cacheable GET varies on both: an edge must not serve one origin's answer to another, nor a signed-in one.
+      for (const origin of ['https://app.example', 'https://evil.example']) {
+        const get = await narrow.inject({ url: '/api/tags', headers: { origin } });
+        expect(get.headers['cache-control']).toMatch(/^public/);
+        expect(String(get.headers.vary).split(/,\s*/).sort()).toEqual(['Authorization', 'Origin']);
+      }
     } finally {
       await narrow.close();
     }

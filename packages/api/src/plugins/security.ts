@@ -98,6 +98,13 @@ export function sharedStore(cache: () => Cache) {
   };
 }
 
+/** A Vary header value with `name` added once (case-insensitive), keeping the names already there. */
+export function withVary(current: unknown, name: string): string {
+  const names = (Array.isArray(current) ? current.join(',') : String(current ?? '')).split(',').map((n) => n.trim()).filter(Boolean);
+  if (names.includes('*') || names.some((n) => n.toLowerCase() === name.toLowerCase())) return names.join(', ');
+  return [...names, name].join(', ');
+}
+
 export default fp<SecurityOptions>(
   async (app, opts) => {
     // First hook of every request, so that even a request rejected by a later hook carries them; the
@@ -125,7 +132,9 @@ export default fp<SecurityOptions>(
         const anonymous = !req.userId && req.headers.authorization === undefined;
         const cacheable = req.method === 'GET' && seconds !== undefined && anonymous && reply.statusCode < 400;
         reply.header('cache-control', cacheable ? `public, max-age=${seconds}` : 'no-store');
-        reply.header('vary', 'Authorization');
+        // Added to what is there: with a list of allowed origins @fastify/cors has set `Vary: Origin`, which an
+        // edge must keep (the answer's Access-Control-Allow-Origin depends on the request's Origin).
+        reply.header('vary', withVary(reply.getHeader('vary'), 'Authorization'));
       }
       done(null, payload);
     });
