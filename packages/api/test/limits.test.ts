@@ -3,7 +3,8 @@
 // Counters live in the project's Redis (shared by every app here, as by every instance of a region):
 // each test uses client IPs and accounts of its own.
 import { randomInt } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import mysql from 'mysql2/promise';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createArticle, json, makeApp, register, uid } from './helpers.js';
 
@@ -103,5 +104,29 @@ describe('database values', () => {
     // mysql2 expands an object after SET into `column` = value pairs unless stringifyObjects is on: here it
     // stays one string, which is not a valid SET list (no row of users can be rewritten by a crafted value).
     await expect(a.db.writer.query('UPDATE users SET ? WHERE id = 0', [{ bio: 'x' }])).rejects.toMatchObject({ code: 'ER_PARSE_ERROR' });
+  });
+});
+
+describe('bounded answers', () => {
+  it('a comment list holds the newest 500 comments, oldest first; a comment body is at most 10,000 characters', async () => {
+    const a = await app({});
+    const u = await register(a, 'talk');
+    const article = await createArticle(a, u);
+    // 501 comments written straight into the table (through the API the write limit would take minutes).
+    const c = await mysql.createConnection({ uri: inject('mysqlUrl') });
+    try {
+      await c.query(
+        "INSERT INTO comments (article_id, author_id, body) SELECT a.id, u.id, CONCAT('c', s.seq) FROM articles a JOIN users u ON u.username = ? JOIN seq_1_to_501 s WHERE a.slug = ? ORDER BY s.seq",
+        [u.username, article.slug],
+      );
+    } finally {
+      await c.end();
+    }
+    const list = json(await a.inject({ url: `/api/articles/${article.slug}/comments` })).comments as { body: string }[];
+    expect(list).toHaveLength(500);
+    expect([list[0]!.body, list.at(-1)!.body]).toEqual(['c2', 'c501']);
+    const long = await a.inject({ method: 'POST', url: `/api/articles/${article.slug}/comments`, headers: u.auth, payload: { comment: { body: 'x'.repeat(10_001) } } });
+    expect(long.statusCode).toBe(422);
+    expect(Object.keys(json(long).errors)).toContain('body');
   });
 });

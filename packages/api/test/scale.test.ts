@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import mysql, { type Pool } from 'mysql2/promise';
 import { migrate } from '../src/db/migrate.js';
-import { feedArticleIds, listArticleIds, loadArticles, type ListFilters } from '../src/db/articles.js';
+import { feedArticleIds, listArticleIds, loadArticles, reachableRows, type ListFilters } from '../src/db/articles.js';
 import type { Queryable } from '../src/db/pool.js';
 import { bulkLoad, type ScaleInfo } from './scale-data.js';
 
@@ -82,6 +82,24 @@ describe('query plans at 50k articles', () => {
       }
     }
     expect(ms).toBeLessThan(1_000);
+  });
+
+  it('articlesCount stops at the rows a client can page to (offset ≤ 10,000); below that it is exact', async () => {
+    const none = { tag: null, author: null, favorited: null };
+    // The global list's kept counter (50,000 articles), capped.
+    expect((await listArticleIds(pool, none, 20, 0)).count).toBe(reachableRows(20));
+    // A user who favorited all 50,000: the count walks at most 10,020 rows.
+    const fan = 'scaleu3';
+    await pool.query("INSERT IGNORE INTO favorites (user_id, article_id) SELECT u.id, a.id FROM users u JOIN articles a WHERE u.username = ? AND a.slug LIKE 'scale-%'", [fan]);
+    const { q, seen } = capturing();
+    expect((await listArticleIds(q, { ...none, favorited: fan }, 20, 0)).count).toBe(10_020);
+    const count = seen.find((c) => /COUNT\(\*\)/.test(c.sql))!;
+    expect(count.values.at(-1)).toBe(10_020);
+    // Under the cap the counts are exact: the reader's favorites (every 7th article) and feed (20 authors).
+    const [[exact]] = (await pool.query('SELECT (SELECT COUNT(*) FROM favorites WHERE user_id = ?) AS fav, (SELECT COUNT(*) FROM follows f JOIN articles a ON a.author_id = f.followee_id WHERE f.follower_id = ?) AS feed', [info.reader.id, info.reader.id])) as unknown as [[{ fav: number; feed: number }]];
+    expect(Number(exact.fav)).toBeLessThan(reachableRows(1));
+    expect((await listArticleIds(pool, { ...none, favorited: info.reader.username }, 1, 0)).count).toBe(Number(exact.fav));
+    expect((await feedArticleIds(pool, info.reader.id, 1, 0)).count).toBe(Number(exact.feed));
   });
 
   it('deep offset pages stay correct', async () => {

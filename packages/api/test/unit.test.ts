@@ -2,7 +2,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isDbUnavailable, isDuplicate } from '../src/db/pool.js';
 import { fieldErrors } from '../src/plugins/errors.js';
-import { slugify } from '../src/db/articles.js';
+import { reachableRows, slugify } from '../src/db/articles.js';
+import { MAX_OFFSET } from '../src/schemas/articles.js';
 import { createTokenService } from '../src/auth/token.js';
 import { OWASP_SCRYPT, createPasswordHasher } from '../src/auth/password.js';
 import { createTokenVersions } from '../src/auth/versions.js';
@@ -163,5 +164,21 @@ describe('request metrics', () => {
     const text = await ours.metrics();
     expect(text.match(/^http_requests_total\{/gm)).toHaveLength(2_000 + 1);
     expect(text).toContain('http_requests_total{method="other",route="overflow",status_code="other",instance_id="api-1",zone="zone-a"} 103');
+  });
+});
+
+describe('articlesCount: at most the rows a client can page to', () => {
+  it('covers every page the API serves, and no page link drawn from it is refused', () => {
+    for (const limit of [1, 3, 7, 10, 20, 64, 100]) {
+      const count = reachableRows(limit);
+      const pages = Math.ceil(count / limit);
+      // The last page a client draws from the count starts at an offset the API accepts …
+      expect((pages - 1) * limit, `limit ${limit}`).toBeLessThanOrEqual(MAX_OFFSET);
+      // … and the next one would not: the count covers every row the API can serve.
+      expect(pages * limit, `limit ${limit}`).toBeGreaterThan(MAX_OFFSET);
+      expect(count % limit).toBe(0);
+    }
+    expect(reachableRows(20)).toBe(10_020);
+    expect(reachableRows(100)).toBe(10_100);
   });
 });

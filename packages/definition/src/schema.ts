@@ -409,6 +409,12 @@ export const definitionSchema = z
         logRetentionDays: positiveInt.default(30).describe('default: 30 days'),
         /** Local region: each log file is rotated at this size by the ops console, one old copy kept (<name>.1). */
         logFileMaxMb: positiveInt.max(10_000).default(64).describe('default: 64 MB'),
+        /**
+         * Local region: Prometheus keeps at most this much (`--storage.tsdb.retention.size`, besides
+         * logRetentionDays), so the metrics of a long-running region cannot fill the disk. AWS: CloudWatch
+         * metrics are AWS's own store, kept by its own retention.
+         */
+        metricsMaxMb: positiveInt.max(100_000).default(1024).describe('default: 1024 MB'),
         /** Where alarms are sent (AWS: an SNS email subscription to confirm once). default: none (alarms only show in the console). */
         alarmEmail: z.email().nullable().default(null).describe('default: none'),
         scrapeIntervalSeconds: positiveInt.max(60).default(5).describe('default: 5 s'),

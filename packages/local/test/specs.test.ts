@@ -66,6 +66,11 @@ describe('process specs', () => {
     const p = regionSpecs(ctx).find((x) => x.name === 'prometheus')!;
     expect(p.args.some((a) => a.includes('lifecycle'))).toBe(false);
   });
+  it('Prometheus keeps at most observability.metricsMaxMb and logRetentionDays of metrics', () => {
+    const p = regionSpecs(ctx).find((x) => x.name === 'prometheus')!;
+    expect(p.args).toContain(`--storage.tsdb.retention.size=${d.observability.metricsMaxMb}MB`);
+    expect(p.args).toContain(`--storage.tsdb.retention.time=${d.observability.logRetentionDays}d`);
+  });
   it('MariaDB data dirs get root by unix socket only', () => {
     const init = dbInitCommand(ctx, d.dbNodes[0]!);
     expect(init.args).toContain('--auth-root-authentication-method=socket');

@@ -5,6 +5,16 @@ import { randomBytes } from 'node:crypto';
 import type { PoolConnection } from 'mysql2/promise';
 import { exec, isDuplicate, rows, type Queryable } from './pool.js';
 import type { AuthorRecord } from './users.js';
+import { MAX_OFFSET } from '../schemas/articles.js';
+
+/**
+ * The most rows a client paging by `limit` can reach: offsets stop at MAX_OFFSET (MariaDB walks every skipped
+ * row), so pages start at 0, limit, 2 × limit … up to the last multiple of limit not past it. articlesCount
+ * counts no further: a count that walks rows (a filter without a kept counter: an author, a user's favorites,
+ * the two combined, the feed) reads at most that many whatever the data, and a client that draws its page
+ * links from the count never links to a page the API refuses.
+ */
+export const reachableRows = (limit: number): number => (Math.floor(MAX_OFFSET / limit) + 1) * limit;
 
 export interface ArticleRecord {
   id: number;
@@ -86,14 +96,15 @@ export async function listArticleIds(q: Queryable, f: ListFilters, limit: number
   const ordered = orderParams(from, whereSql, { tagId, authorId, favoritedBy });
   const idRows = await rows<{ id: number }>(q, `SELECT ${idCol} AS id FROM ${from} ${whereSql} ORDER BY ${idCol} DESC LIMIT ? OFFSET ?`, [...ordered, limit, offset]);
 
+  const reachable = reachableRows(limit);
   let count: number;
   if (tagId === null && authorId === null && favoritedBy === null) {
     const c = await rows<{ value: number }>(q, "SELECT value FROM counters WHERE name = 'articles'");
-    count = Number(c[0]?.value ?? 0);
+    count = Math.min(Number(c[0]?.value ?? 0), reachable);
   } else if (tagId !== null && authorId === null && favoritedBy === null) {
-    count = tagCount;
+    count = Math.min(tagCount, reachable);
   } else {
-    const c = await rows<{ n: number }>(q, `SELECT COUNT(*) AS n FROM ${from} ${whereSql}`, ordered);
+    const c = await rows<{ n: number }>(q, `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${from} ${whereSql} LIMIT ?) reachable`, [...ordered, reachable]);
     count = Number(c[0]?.n ?? 0);
   }
   return { ids: idRows.map((r) => Number(r.id)), count, filters: { tagId, authorId, favoritedBy } };
@@ -119,8 +130,8 @@ export async function feedArticleIds(q: Queryable, userId: number, limit: number
   );
   const c = await rows<{ n: number }>(
     q,
-    'SELECT COUNT(*) AS n FROM follows f JOIN articles a ON a.author_id = f.followee_id WHERE f.follower_id = ?',
-    [userId],
+    'SELECT COUNT(*) AS n FROM (SELECT 1 FROM follows f JOIN articles a ON a.author_id = f.followee_id WHERE f.follower_id = ? LIMIT ?) reachable',
+    [userId, reachableRows(limit)],
   );
   return { ids: idRows.map((r) => Number(r.id)), count: Number(c[0]?.n ?? 0) };
 }

@@ -258,7 +258,8 @@ export function prometheusSpec(ctx: SpecContext): ProcessSpec {
     name: 'prometheus', tier: 'monitoring', zone: null, port: p.prometheus,
     command: 'prometheus',
     args: [`--config.file=${ctx.paths.prometheusConfig}`, `--web.listen-address=${ctx.definition.address}:${p.prometheus}`,
-      `--storage.tsdb.path=${join(ctx.paths.data, 'prometheus')}`, `--storage.tsdb.retention.time=${ctx.definition.observability.logRetentionDays}d`],
+      `--storage.tsdb.path=${join(ctx.paths.data, 'prometheus')}`, `--storage.tsdb.retention.time=${ctx.definition.observability.logRetentionDays}d`,
+      `--storage.tsdb.retention.size=${ctx.definition.observability.metricsMaxMb}MB`],
     // No --web.enable-lifecycle: it lets any local user stop Prometheus (POST /-/quit); the supervisor restarts it instead.
     restartPolicy: 'replace',
     probe: { kind: 'http', path: '/-/ready' },
