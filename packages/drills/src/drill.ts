@@ -8,7 +8,7 @@ import { runLoad, type LoadResult, type Sample } from './load.js';
 import {
   cachePrimary, controllerEvents, processes, replicaStatus, semiSyncStatus, startProcess, supervisorEvents, topology, type RegionHandle,
 } from './region.js';
-import type { Criterion, DrillEvent, DrillReport } from './report.js';
+import { firstFailures, type Criterion, type DrillEvent, type DrillReport } from './report.js';
 import { countBy, recoveryMs, splitPhases } from './stats.js';
 import { conduitMix, prepareConduit, readAllWrites, settleWrite, type ConduitTarget } from './workload.js';
 
@@ -378,6 +378,7 @@ async function thenReport(region: RegionHandle, scenario: Scenario, timing: Dril
     errorsByKind: countBy(samples, (s) => s.errorKind),
     failedByRequestKind: countBy(samples.filter((s) => s.outcome !== 'ok'), (s) => s.kind),
     failedByLabel: countBy(samples.filter((s) => s.outcome !== 'ok'), (s) => s.label),
+    failures: firstFailures(samples, faultAt),
     failedIdempotent: figures.failedIdempotent,
     phases: splitPhases(samples, faultAt, healedAt),
     recovery: { serviceMs: figures.serviceRecoveryMs, writesMs: figures.writeRecoveryMs, readsMs: figures.readRecoveryMs },

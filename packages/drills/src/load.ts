@@ -40,6 +40,11 @@ export interface Sample {
   errorKind: string | null;
   /** The request reached the server (or may have): false only when the connection was refused. */
   maybeSent: boolean;
+  /**
+   * An HTTP error's request id (the edge's X-Request-Id, also in the API's and HAProxy's logs) and the start
+   * of its body: who answered (the API's RealWorld error, HAProxy's or Varnish's page) and why.
+   */
+  detail?: string;
 }
 
 export interface LoadOptions {
@@ -153,10 +158,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           bodyTimeout: timeoutMs,
           signal: AbortSignal.timeout(timeoutMs),
         });
-        await res.body.dump({ limit: 1 << 20 }).catch(() => undefined);
-        const endedAt = Date.now();
         const ok = res.statusCode < 400;
+        const body = ok ? (await res.body.dump({ limit: 1 << 20 }).catch(() => undefined), '') : await res.body.text().catch(() => '');
+        const endedAt = Date.now();
         sample = { ...base0, sentAt, endedAt, latencyMs: endedAt - dueAt, status: res.statusCode, outcome: ok ? 'ok' : 'http-error', errorKind: ok ? null : `http ${res.statusCode}`, maybeSent: true };
+        if (!ok) sample.detail = failureDetail(res.headers['x-request-id'], body);
       } catch (e) {
         const endedAt = Date.now();
         const c = classifyError(e);
@@ -182,4 +188,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   }
   samples.sort((a, b) => a.seq - b.seq);
   return { startedAt, endedAt: Date.now(), samples };
+}
+
+/** "request <id>: <the body's first 160 characters, on one line>" for a failed answer. */
+export function failureDetail(requestId: string | string[] | undefined, body: string): string {
+  const id = Array.isArray(requestId) ? requestId[0] : requestId;
+  const text = body.replace(/\s+/g, ' ').trim().slice(0, 160);
+  return `${id ? `request ${id}: ` : ''}${text || '(no body)'}`;
 }

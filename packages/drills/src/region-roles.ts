@@ -19,7 +19,7 @@ import { checkSet, WriteLedger, type SetCheck } from './ledger.js';
 import { runLoad, type Sample } from './load.js';
 import { regionHandle } from './region.js';
 import type { RegionLossTiming } from './region-loss.js';
-import type { Criterion, DrillEvent, DrillReport } from './report.js';
+import { firstFailures, type Criterion, type DrillEvent, type DrillReport } from './report.js';
 import { countBy, recoveryMs, splitPhases } from './stats.js';
 import { conduitMix, prepareConduit, readAllWrites, settleWrite, type ConduitTarget } from './workload.js';
 
@@ -62,6 +62,7 @@ export function regionReportBody(o: {
     errorsByKind: countBy(samples, (s) => s.errorKind),
     failedByRequestKind: countBy(samples.filter((s) => s.outcome !== 'ok'), (s) => s.kind),
     failedByLabel: countBy(samples.filter((s) => s.outcome !== 'ok'), (s) => s.label),
+    failures: firstFailures(samples, o.faultAt),
     failedIdempotent: samples.filter((s) => s.idempotent && s.outcome !== 'ok').length,
     phases: splitPhases(samples, o.faultAt, endOfTraffic),
     recovery: { serviceMs: recoveryMs(samples, o.faultAt, 1000), writesMs: recoveryMs(samples, o.faultAt, 1000, (s) => s.kind === 'write'), readsMs: recoveryMs(samples, o.faultAt, 1000, (s) => s.kind !== 'write') },

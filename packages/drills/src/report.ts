@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SetCheck } from './ledger.js';
 import type { PhaseStats } from './stats.js';
+import type { Sample } from './load.js';
 
 export interface DrillEvent {
   /** ms since the epoch, and ms since the fault (negative before it). */
@@ -34,6 +35,8 @@ export interface DrillReport {
   failedByRequestKind: Record<string, number>;
   /** Failures per request label, e.g. "GET comments": which calls clients saw fail. */
   failedByLabel: Record<string, number>;
+  /** The first failed requests, each with when (s since the fault), how long it took and who answered what. */
+  failures: FailedRequest[];
   failedIdempotent: number;
   phases: PhaseStats[];
   recovery: { serviceMs: number; writesMs: number; readsMs: number };
@@ -43,6 +46,24 @@ export interface DrillReport {
   events: DrillEvent[];
   criteria: Criterion[];
   pass: boolean;
+}
+
+export interface FailedRequest {
+  /** Seconds from the fault to when it was sent. */
+  sentAtS: number;
+  label: string;
+  error: string;
+  latencyMs: number;
+  detail: string | null;
+}
+
+/** The first `n` failed requests of a run, in the order they were sent. */
+export function firstFailures(samples: readonly Sample[], faultAt: number, n = 10): FailedRequest[] {
+  return samples
+    .filter((s) => s.outcome !== 'ok')
+    .sort((a, b) => a.sentAt - b.sentAt)
+    .slice(0, n)
+    .map((s) => ({ sentAtS: Math.round((s.sentAt - faultAt) / 10) / 100, label: s.label, error: s.errorKind ?? s.outcome, latencyMs: Math.round(s.endedAt - s.sentAt), detail: s.detail ?? null }));
 }
 
 const fmtMs = (v: number | null) => (v === null ? '-' : `${Math.round(v)} ms`);
@@ -70,6 +91,9 @@ export function formatReport(r: DrillReport): string {
   lines.push('');
   lines.push(`  status: ${Object.entries(r.statusCounts).map(([k, v]) => `${k}×${v}`).join(' ') || '-'}`);
   lines.push(`  errors: ${Object.entries(r.errorsByKind).map(([k, v]) => `${k}×${v}`).join(' ') || 'none'}${Object.keys(r.failedByLabel).length ? ` (failed: ${Object.entries(r.failedByLabel).map(([k, v]) => `${k}×${v}`).join(', ')})` : ''}`);
+  for (const f of r.failures) {
+    lines.push(`    failed: ${f.sentAtS >= 0 ? '+' : ''}${f.sentAtS.toFixed(2)} s ${f.label}: ${f.error} after ${f.latencyMs} ms${f.detail ? ` (${f.detail})` : ''}`);
+  }
   lines.push(`  recovery: service ${fmtMs(r.recovery.serviceMs)}, writes ${fmtMs(r.recovery.writesMs)}, reads ${fmtMs(r.recovery.readsMs)}`);
   const w = r.writes;
   lines.push(

@@ -10,7 +10,7 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     if (req.url === '/slow') return void setTimeout(() => res.end('late'), 1500);
-    if (req.url === '/down') { res.statusCode = 503; return void res.end(); }
+    if (req.url === '/down') { res.writeHead(503, { 'x-request-id': 'edge-1-42' }); return void res.end('{"errors":{"database":["is unavailable,\n retry shortly"]}}'); }
     res.statusCode = req.method === 'POST' ? 201 : 200;
     res.end('ok');
   });
@@ -50,6 +50,9 @@ describe('open-model load', () => {
     expect(r.samples.length).toBeGreaterThanOrEqual(29);
     expect(by('timeout')).toBe(r.samples.filter((s) => s.seq % 3 === 0).length);
     expect(r.samples.find((s) => s.seq % 3 === 1)).toMatchObject({ status: 503, outcome: 'http-error', errorKind: 'http 503' });
+    // Who answered and why, for the report: the request id and the body on one line.
+    expect(r.samples.find((s) => s.seq % 3 === 1)!.detail).toBe('request edge-1-42: {"errors":{"database":["is unavailable, retry shortly"]}}');
+    expect(r.samples.find((s) => s.outcome === 'ok')!.detail).toBeUndefined();
     // Arrivals kept their pace while a third of the requests hung.
     const last = r.samples[r.samples.length - 1]!;
     expect(last.dueAt - r.startedAt).toBeLessThan(650);
