@@ -16,6 +16,12 @@ import { MAX_OFFSET } from '../schemas/articles.js';
  */
 export const reachableRows = (limit: number): number => (Math.floor(MAX_OFFSET / limit) + 1) * limit;
 
+/** COUNT(*) of the rows `fromWhere` (a `FROM … WHERE …` body) selects, reading at most reachableRows(limit) of them. */
+async function reachableCount(q: Queryable, fromWhere: string, params: unknown[], limit: number): Promise<number> {
+  const c = await rows<{ n: number }>(q, `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${fromWhere} LIMIT ?) reachable`, [...params, reachableRows(limit)]);
+  return Number(c[0]?.n ?? 0);
+}
+
 export interface ArticleRecord {
   id: number;
   slug: string;
@@ -96,16 +102,14 @@ export async function listArticleIds(q: Queryable, f: ListFilters, limit: number
   const ordered = orderParams(from, whereSql, { tagId, authorId, favoritedBy });
   const idRows = await rows<{ id: number }>(q, `SELECT ${idCol} AS id FROM ${from} ${whereSql} ORDER BY ${idCol} DESC LIMIT ? OFFSET ?`, [...ordered, limit, offset]);
 
-  const reachable = reachableRows(limit);
   let count: number;
   if (tagId === null && authorId === null && favoritedBy === null) {
     const c = await rows<{ value: number }>(q, "SELECT value FROM counters WHERE name = 'articles'");
-    count = Math.min(Number(c[0]?.value ?? 0), reachable);
+    count = Math.min(Number(c[0]?.value ?? 0), reachableRows(limit));
   } else if (tagId !== null && authorId === null && favoritedBy === null) {
-    count = Math.min(tagCount, reachable);
+    count = Math.min(tagCount, reachableRows(limit));
   } else {
-    const c = await rows<{ n: number }>(q, `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${from} ${whereSql} LIMIT ?) reachable`, [...ordered, reachable]);
-    count = Number(c[0]?.n ?? 0);
+    count = await reachableCount(q, `${from} ${whereSql}`, ordered, limit);
   }
   return { ids: idRows.map((r) => Number(r.id)), count, filters: { tagId, authorId, favoritedBy } };
 }
@@ -128,12 +132,8 @@ export async function feedArticleIds(q: Queryable, userId: number, limit: number
      WHERE f.follower_id = ? ORDER BY a.id DESC LIMIT ? OFFSET ?`,
     [userId, limit, offset],
   );
-  const c = await rows<{ n: number }>(
-    q,
-    'SELECT COUNT(*) AS n FROM (SELECT 1 FROM follows f JOIN articles a ON a.author_id = f.followee_id WHERE f.follower_id = ? LIMIT ?) reachable',
-    [userId, reachableRows(limit)],
-  );
-  return { ids: idRows.map((r) => Number(r.id)), count: Number(c[0]?.n ?? 0) };
+  const count = await reachableCount(q, 'follows f JOIN articles a ON a.author_id = f.followee_id WHERE f.follower_id = ?', [userId], limit);
+  return { ids: idRows.map((r) => Number(r.id)), count };
 }
 
 interface ArticleRow {
