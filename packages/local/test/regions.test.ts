@@ -158,4 +158,28 @@ describe('the region failover controller (no region behind it)', () => {
     expect(journal).toEqual(['detected', 'decided', 'promote-failed']);
     expect(readRegionRole(p)?.role).toBe('standby');
   });
+
+  it('a standby again counts a new outage (no promotion from one seen before it was the writer); a fenced region never promotes itself', async () => {
+    const root = join(scratch, 'controller-fenced');
+    rmSync(root, { recursive: true, force: true });
+    const sd = regionDefinition(resolve({ local: { regionFailoverAfterMs: 1000, ports: { edge: 30998 } } }), 'secondary');
+    const p = statePaths(root);
+    mkdirSync(p.root, { recursive: true });
+    const c = createRegionFailoverController({ definition: sd, paths: p });
+    const role = { upstream: { host: '127.0.0.1', port: 30999 }, peerStateDir: join(scratch, 'no-peer'), cacheGeneration: 1, updatedAt: '', why: 'test' };
+    writeRegionRole(p, { ...role, role: 'standby' });
+    expect(await c.tick(1000)).toMatch(/takes over if it lasts 1\.0 s$/);
+    // Promoted (here: by an operator), then made standby again by a switchover minutes later.
+    writeRegionRole(p, { ...role, role: 'primary', upstream: null });
+    expect(await c.tick(1500)).toBeNull();
+    writeRegionRole(p, { ...role, role: 'standby', why: 'planned switchover to eu-west-1' });
+    // The other region is still opening for writes: its health URL fails for a moment. A new outage, not a promotion.
+    expect(await c.tick(300_000)).toMatch(/takes over if it lasts 1\.0 s$/);
+    expect(await c.tick(300_500)).toBeNull();
+    // Fenced by the other region's failover: however long the other region fails, this one waits for its rejoin.
+    writeRegionRole(p, { ...role, role: 'standby', why: 'fenced by the region failover of eu-west-1' });
+    expect(await c.tick(301_000)).toBeNull();
+    expect(await c.tick(400_000)).toBeNull();
+    expect(readFileSync(p.regionFailoverJournal, 'utf8').trim().split('\n').map((l) => JSON.parse(l).kind)).toEqual(['detected', 'detected']);
+  });
 });

@@ -110,7 +110,15 @@ export function createRegionFailoverController(opts: RegionFailoverOptions): { t
   return {
     async tick(now = Date.now()) {
       const role = readRegionRole(opts.paths);
-      if (role?.role !== 'standby' || d.peerAddress === null) return null;
+      // A fenced region never promotes itself: it stopped replicating when the other region took over, so it
+      // holds none of the new writer's writes; it must rejoin first (`tier region rejoin`, or `tier up`).
+      if (role?.role !== 'standby' || role.why.startsWith(FENCED_WHY) || d.peerAddress === null) {
+        // Forget any outage seen before: a region made standby again (a switchover) counts a new outage from its
+        // first failed check. One remembered from before it was the writer would promote it at once, while the
+        // other region is still opening for writes: two writers.
+        memory = { unhealthySince: null, reported: false };
+        return null;
+      }
       const url = regionHealthUrl(d, d.peerAddress);
       const r = await httpGet(url, { timeoutMs: PEER_CHECK_TIMEOUT_MS }).then((x) => ({ ok: x.status === 200, error: x.status === 200 ? null : `HTTP ${x.status}` }), (e: NodeJS.ErrnoException) => ({ ok: false, error: e.code ?? e.message }));
       const peerName = d.local.region === 'secondary' ? d.regions.primary : d.regions.secondary!;
