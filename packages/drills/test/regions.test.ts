@@ -95,6 +95,8 @@ describe('two regions', () => {
     await waitUntil('the new writer\'s write replicated to the old one', async () => (await call(edge(definition.address), 'GET', `/api/profiles/${user}`)).status === 200, 10_000, 100);
     const mid = await regionsStatus(definition, stateDir);
     expect(mid.crossRegion).toMatchObject({ writerRegion: 'eu-central-1', standbyRegion: 'eu-west-1', replicating: true });
+    // A standby by a switchover, not fenced: it replicates, so its region failover controller may promote it again.
+    expect(mid.regions[0]!.role).toMatchObject({ role: 'standby', why: 'planned switchover to eu-central-1' });
     const back = await regionSwitchover(definition, stateDir);
     console.log(`switchover back: pause ${back.writePauseMs} ms, caught up in ${back.caughtUpMs} ms`);
     expect(back).toMatchObject({ from: 'eu-central-1', to: 'eu-west-1' });

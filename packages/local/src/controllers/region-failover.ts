@@ -43,10 +43,10 @@ export const FENCED_WHY = 'fenced by the region failover of';
  * then stops reopening writes) and every database node that still answers is set read-only.
  * @returns one clause saying what was fenced.
  */
-export async function fencePeer(d: ResolvedDefinition, peerStateDir: string, self: { host: string; port: number }): Promise<string> {
+export async function fencePeer(d: ResolvedDefinition, peerStateDir: string, self: { host: string; port: number }, why = `${FENCED_WHY} ${d.regionName}`): Promise<string> {
   const peer = statePaths(peerStateDir);
   const role = readRegionRole(peer);
-  if (role) writeRegionRole(peer, { ...role, role: 'standby', upstream: self, updatedAt: new Date().toISOString(), why: `${FENCED_WHY} ${d.regionName}` });
+  if (role) writeRegionRole(peer, { ...role, role: 'standby', upstream: self, updatedAt: new Date().toISOString(), why });
   const nodes = readRegion(peerStateDir).processes.filter((p) => p.tier === 'db');
   const fenced: string[] = [];
   await Promise.all(nodes.map(async (n) => {
@@ -85,13 +85,15 @@ export async function newCacheGeneration(d: ResolvedDefinition, paths: StatePath
 
 /**
  * The whole promotion, in order: fence, promote the database, record the role (cache generation + 1), start
- * the new cache generation. Safe to repeat. @returns its sentence.
+ * the new cache generation. Safe to repeat. `peerWhy` is the sentence the other region's role gets: a planned
+ * switchover says so (that region replicates from here right after: it may take over again), a failover says
+ * fenced (it stopped replicating: it must rejoin first). @returns its sentence.
  */
-export async function promoteRegion(d: ResolvedDefinition, paths: StatePaths, why: string): Promise<string> {
+export async function promoteRegion(d: ResolvedDefinition, paths: StatePaths, why: string, peerWhy?: string): Promise<string> {
   const t0 = Date.now();
   const role = readRegionRole(paths);
   if (!role) throw new Error(`${paths.regionRole} missing: not a region of a two-region deployment`);
-  const fence = role.peerStateDir ? await fencePeer(d, role.peerStateDir, { host: d.address, port: d.local.ports.dbWriter }) : 'no other region to fence';
+  const fence = role.peerStateDir ? await fencePeer(d, role.peerStateDir, { host: d.address, port: d.local.ports.dbWriter }, peerWhy) : 'no other region to fence';
   const tFence = Date.now();
   const db = await promoteDatabase(d, paths);
   const tDb = Date.now();

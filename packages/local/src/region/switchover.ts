@@ -7,7 +7,7 @@
 import type { ResolvedDefinition } from '@conduit/definition';
 import { dbSocket, statePaths } from '../paths.js';
 import { queryNode, runSql } from '../runner/index.js';
-import { readRegionRole, readSecrets, readTopology, writeRegionRole } from '../state.js';
+import { readRegionRole, readSecrets, readTopology } from '../state.js';
 import { sqlString, standbyOfSql } from '../specs/db.js';
 import { promoteRegion } from '../controllers/region-failover.js';
 import { readPlan } from '../supervisor/plan.js';
@@ -69,9 +69,9 @@ export async function regionSwitchover(d: ResolvedDefinition, stateDir: string, 
 
   // 3. The old writer region is a standby from now on (its DB failover controller stands aside), and the
   //    standby is promoted: writable, semi-sync inside its region, a new cache generation.
+  //    (Not "fenced": it replicates from the new writer right below, so it may take over again.)
   const upstream = { host: sDef.address, port: sDef.local.ports.dbWriter };
-  writeRegionRole(wPaths, { ...roles[regions.indexOf(writer)]!, role: 'standby', upstream, updatedAt: new Date().toISOString(), why: `planned switchover to ${sDef.regionName}` });
-  const sentence = await promoteRegion(sDef, sPaths, `planned switchover from ${wDef.regionName}, nothing lost (applied up to ${gtid})`);
+  const sentence = await promoteRegion(sDef, sPaths, `planned switchover from ${wDef.regionName}, nothing lost (applied up to ${gtid})`, `planned switchover to ${sDef.regionName}`);
   const writePauseMs = Date.now() - t0;
 
   // 4. The old writer replicates from the new writer endpoint, from exactly where writes paused.
