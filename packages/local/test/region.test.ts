@@ -661,7 +661,8 @@ describe('a small region', () => {
     appendFileSync(file, Buffer.alloc(max, 'x\n'));
     await waitUntil('the edge log rotated', () => statSync(file).size < max, 15_000, 250);
     expect(statSync(`${file}.1`).size).toBeGreaterThanOrEqual(max);
-    expect(readFileSync(join(stateDir, 'logs', 'supervisor.log'), 'utf8')).toMatch(/rotated [^"]*edge\.log at \d+ MB/);
+    // Said once the whole folder is checked, and the supervisor's line reaches its log a moment after that.
+    await waitUntil('the supervisor says so', () => /rotated [^"]*edge\.log at \d+ MB/.test(readFileSync(join(stateDir, 'logs', 'supervisor.log'), 'utf8')), 5_000, 100);
     rmSync(`${file}.1`);
   }, 30_000);
 
