@@ -142,13 +142,19 @@ describe('the region failover decision', () => {
 });
 
 describe('the region failover controller (no region behind it)', () => {
-  it('in a standby, notes the failed check, then tries to promote and says why it could not', async () => {
-    const root = join(scratch, 'controller');
+  /** A controller in the secondary region whose peer's health URL refuses connections (nothing listens there). */
+  const standbyController = (name: string) => {
+    const root = join(scratch, name);
     rmSync(root, { recursive: true, force: true });
     const sd = regionDefinition(resolve({ local: { regionFailoverAfterMs: 1000, ports: { edge: 30998 } } }), 'secondary');
     const p = statePaths(root);
     mkdirSync(p.root, { recursive: true });
     const c = createRegionFailoverController({ definition: sd, paths: p });
+    return { p, c };
+  };
+
+  it('in a standby, notes the failed check, then tries to promote and says why it could not', async () => {
+    const { p, c } = standbyController('controller');
     expect(await c.tick(0)).toBeNull(); // no role file: not part of two regions
     writeRegionRole(p, { role: 'standby', upstream: { host: '127.0.0.1', port: 30999 }, peerStateDir: join(scratch, 'no-peer'), cacheGeneration: 1, updatedAt: '', why: 'test' });
     expect(await c.tick(1000)).toBe('eu-west-1 failed its region health check (ECONNREFUSED): eu-central-1 takes over if it lasts 1.0 s');
@@ -160,12 +166,7 @@ describe('the region failover controller (no region behind it)', () => {
   });
 
   it('a standby again counts a new outage (no promotion from one seen before it was the writer); a fenced region never promotes itself', async () => {
-    const root = join(scratch, 'controller-fenced');
-    rmSync(root, { recursive: true, force: true });
-    const sd = regionDefinition(resolve({ local: { regionFailoverAfterMs: 1000, ports: { edge: 30998 } } }), 'secondary');
-    const p = statePaths(root);
-    mkdirSync(p.root, { recursive: true });
-    const c = createRegionFailoverController({ definition: sd, paths: p });
+    const { p, c } = standbyController('controller-fenced');
     const role = { upstream: { host: '127.0.0.1', port: 30999 }, peerStateDir: join(scratch, 'no-peer'), cacheGeneration: 1, updatedAt: '', why: 'test' };
     writeRegionRole(p, { ...role, role: 'standby' });
     expect(await c.tick(1000)).toMatch(/takes over if it lasts 1\.0 s$/);
