@@ -180,7 +180,9 @@ export async function startCeiling(nodeArgs: string[] = []): Promise<Instance> {
     require('node:http').createServer({ keepAliveTimeout: 65000 }, (req, res) => {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
       res.end(body);
-    }).listen(${PORTS.ceiling}, '127.0.0.1');`;
+    }).listen(${PORTS.ceiling}, '127.0.0.1');
+    // Exit on SIGTERM rather than die of it, so that --cpu-prof (profile.ts) writes its profile.
+    process.on('SIGTERM', () => process.exit(0));`;
   const child = spawn(process.execPath, [...nodeArgs, '-e', code], { stdio: 'ignore', detached: true });
   const base = `http://127.0.0.1:${PORTS.ceiling}`;
   const stop = () => stopProcess(child, 5_000);
