@@ -43,27 +43,22 @@ export interface CacheOptions {
 /** Loads from the database; `fromWriter` asks for the writer (the content just changed, or Redis cannot say). */
 export type Loader = (fromWriter: boolean) => Promise<string>;
 
-// One round trip: the current generation and the entry of `key` in it. A missing generation (first
-// start, Redis restarted, key evicted) is replaced by the fresh one the caller proposes, never by a
-// fixed value: entries of a past generation must not become readable again.
-const GET_WITH_GEN = `
+// The current generation in `g`; a missing one (first start, Redis restarted, key evicted) is replaced by the
+// fresh one the caller proposes in ARGV[n], never by a fixed value: entries of a past generation must not
+// become readable again.
+const currentOrFresh = (n: number) => `
 local g = redis.call('GET', KEYS[1])
 if not g then
-  g = ARGV[3]
+  g = ARGV[${n}]
   redis.call('SET', KEYS[1], g)
 end
-return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}
 `;
 
-// The current generation alone (set to the caller's fresh one when missing, as above): the check of near-cache hits.
-const CURRENT_GEN = `
-local g = redis.call('GET', KEYS[1])
-if not g then
-  g = ARGV[1]
-  redis.call('SET', KEYS[1], g)
-end
-return g
-`;
+// One round trip: the current generation and the entry of `key` in it.
+const GET_WITH_GEN = `${currentOrFresh(3)}return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}`;
+
+// The current generation alone: the check of near-cache hits.
+const CURRENT_GEN = `${currentOrFresh(1)}return g`;
 
 // A fixed-window counter: the window starts with its first hit and the key expires with it.
 const COUNT_IN_WINDOW = `
