@@ -137,7 +137,7 @@ async function bundleApi(stage: string, fault?: ReleaseFault): Promise<void> {
 }
 
 /**
- * Escapes what is not ASCII in a bundle (\\uXXXX: the same text in a comment, the same value in a string or a
+ * Escapes what is not ASCII in a bundle (\uXXXX: the same text in a comment, the same value in a string or a
  * regular expression). V8 keeps a module's source in memory while it runs, and one character above U+00FF
  * makes that a two-byte string: an em dash in a dependency's comment doubled the API's 5.4 MB of source in
  * the heap. esbuild already escapes code (its default charset); what it leaves is in comments.

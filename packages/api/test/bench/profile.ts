@@ -1,8 +1,8 @@
 // `npm run profile:api`: where the CPU time of one request goes in the release bundle, per module
 // (npm package or API source file) and per API function (hooks, handlers), for each benchmarked
-// endpoint, and for the bare node:http ceiling the same way (what Node and the kernel cost alone). For each endpoint: start `node --cpu-prof server.mjs` from the release (production
-// logging), load it with wrk, stop it (the profile is written at exit), summarize the samples
-// taken under load. Uses the bench's stand (bench/stand.ts); bounded in time. Profiles stay in
+// endpoint, and for the bare node:http ceiling the same way (what Node and the kernel cost alone).
+// For each endpoint: start `node --cpu-prof server.mjs` from the release (production logging), load it
+// with wrk, stop it (the profile is written at exit), summarize the samples taken under load. Uses the bench's stand (bench/stand.ts); bounded in time. Profiles stay in
 // .test-state/api-bench/profiles for a flame graph (Chrome DevTools or speedscope open .cpuprofile).
 import { readdirSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
