@@ -248,6 +248,32 @@ describe('cold keys (stampede protection)', () => {
     }
   });
 
+  it('checks the generation of the near-cache hits of one event-loop turn with one Redis command, and still sees a bump made before them', async () => {
+    const c = mk();
+    const other = new Cache(new Redis(inject('redisUrl'), { enableOfflineQueue: true }), { timeoutMs: 500, prefix: (c as unknown as { prefix: string }).prefix });
+    try {
+      let loads = 0;
+      const loader = async () => `v${++loads}`;
+      expect((await c.getOrLoad('k', 10, loader)).value).toBe('v1');
+      // Count the generation checks this cache sends (the real command, counted on its way out).
+      const client = (c as unknown as { client: { currentGen: (...a: unknown[]) => Promise<string> } }).client;
+      const send = client.currentGen.bind(client);
+      let checks = 0;
+      client.currentGen = (...a: unknown[]) => { checks++; return send(...a); };
+      const hits = await Promise.all(Array.from({ length: 20 }, () => c.getOrLoad('k', 10, loader)));
+      expect(hits.every((h) => h.value === 'v1' && h.hit)).toBe(true);
+      expect(checks).toBe(1);
+      // Another process bumps; reads started after its acknowledgement all see the new generation.
+      await other.bump();
+      const after = await Promise.all(Array.from({ length: 20 }, () => c.getOrLoad('k', 10, loader)));
+      expect(after.every((h) => h.value === 'v2')).toBe(true);
+      expect(loads).toBe(2);
+      expect(checks).toBe(2);
+    } finally {
+      await Promise.all([c.close(), other.close()]);
+    }
+  });
+
   it('a cache that cannot reach Redis still answers from the loader, quickly', async () => {
     const c = new Cache(new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, commandTimeout: 50, retryStrategy: () => 200 }), { timeoutMs: 50 });
     try {

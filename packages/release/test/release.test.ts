@@ -44,6 +44,8 @@ describe('tier release: artifacts', () => {
     const files = list(join(out, 'api', 'current.tar.gz'));
     expect(files).toEqual(expect.arrayContaining(['server.mjs', 'migrate.mjs', 'migrations/0001_initial.sql', 'release.json', 'swagger-ui/static/logo.svg']));
     expect(files.some((f) => f.startsWith('node_modules/'))).toBe(false);
+    // ASCII only: a single character above U+00FF would make V8 hold the 5 MB source as a two-byte string.
+    for (const f of ['server.mjs', 'migrate.mjs']) expect(/[^\x00-\x7f]/.test(readFileSync(join(unpacked.api, f), 'utf8'))).toBe(false);
   });
 
   it('packs front/current.tar.gz with the built SPA and the nginx server block', () => {

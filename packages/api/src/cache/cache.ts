@@ -43,19 +43,22 @@ export interface CacheOptions {
 /** Loads from the database; `fromWriter` asks for the writer (the content just changed, or Redis cannot say). */
 export type Loader = (fromWriter: boolean) => Promise<string>;
 
-// One round trip: the current generation and the entry of `key` in it. A missing generation (first
-// start, Redis restarted, key evicted) is replaced by the fresh one the caller proposes, never by a
-// fixed value: entries of a past generation must not become readable again. When the caller already
-// holds the entry of the current generation (ARGV[4]), only the generation is returned.
-const GET_WITH_GEN = `
+// The current generation in `g`; a missing one (first start, Redis restarted, key evicted) is replaced by the
+// fresh one the caller proposes in ARGV[n], never by a fixed value: entries of a past generation must not
+// become readable again.
+const currentOrFresh = (n: number) => `
 local g = redis.call('GET', KEYS[1])
 if not g then
-  g = ARGV[3]
+  g = ARGV[${n}]
   redis.call('SET', KEYS[1], g)
 end
-if g == ARGV[4] then return {g} end
-return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}
 `;
+
+// One round trip: the current generation and the entry of `key` in it.
+const GET_WITH_GEN = `${currentOrFresh(3)}return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}`;
+
+// The current generation alone: the check of near-cache hits.
+const CURRENT_GEN = `${currentOrFresh(1)}return g`;
 
 // A fixed-window counter: the window starts with its first hit and the key expires with it.
 const COUNT_IN_WINDOW = `
@@ -69,7 +72,8 @@ return {n, ttl}
 `;
 
 type RedisWithScript = Redis & {
-  getWithGen(genKey: string, prefix: string, key: string, fresh: string, known: string): Promise<[string, (string | null)?]>;
+  getWithGen(genKey: string, prefix: string, key: string, fresh: string): Promise<[string, (string | null)?]>;
+  currentGen(genKey: string, fresh: string): Promise<string>;
   countInWindow(key: string, windowMs: number): Promise<[number, number]>;
 };
 
@@ -125,6 +129,8 @@ export class Cache {
   /** Near cache: key -> the value of one generation. Read only when Redis confirms that generation is current. */
   private readonly near = new Map<string, { gen: string; value: unknown; expires: number }>();
   private readonly nearEntries: number;
+  /** The generation check shared by the near-cache hits of this event-loop turn (generation()). */
+  private genCheck: Promise<string | undefined> | null = null;
   private readonly log: CacheLogger;
   private readonly ev: CacheEvents;
 
@@ -139,6 +145,7 @@ export class Cache {
     this.ev = { hit: noop, miss: noop, error: noop, breaker: noop, ...opts.events };
     if (client) {
       client.defineCommand('getWithGen', { numberOfKeys: 1, lua: GET_WITH_GEN });
+      client.defineCommand('currentGen', { numberOfKeys: 1, lua: CURRENT_GEN });
       client.defineCommand('countInWindow', { numberOfKeys: 1, lua: COUNT_IN_WINDOW });
       // Without a listener an 'error' event would crash the process; the breaker reports outages.
       client.on('error', () => undefined);
@@ -228,14 +235,18 @@ export class Cache {
       if (this.pendingBump) return { value: decode(await loader(true)), hit: false };
     }
     const local = this.near.get(key);
-    const known = local !== undefined && local.expires > Date.now() ? local.gen : '';
-    const r = await this.call((c) => c.getWithGen(this.genKey, `${this.prefix}c:`, key, newGeneration(), known));
+    if (local !== undefined && local.expires > Date.now()) {
+      // A copy in memory: valid while its generation is the current one (one check for this turn's hits).
+      const current = await this.generation();
+      if (current === undefined) return { value: decode(await loader(true)), hit: false };
+      if (current === local.gen) {
+        this.ev.hit();
+        return { value: local.value as T, hit: true };
+      }
+    }
+    const r = await this.call((c) => c.getWithGen(this.genKey, `${this.prefix}c:`, key, newGeneration()));
     if (r === undefined) return { value: decode(await loader(true)), hit: false };
     const [gen, cached] = r;
-    if (known !== '' && gen === known) {
-      this.ev.hit();
-      return { value: local!.value as T, hit: true };
-    }
     if (cached !== null && cached !== undefined) {
       this.ev.hit();
       return { value: this.remember(key, gen, cached, decode, ttlSec), hit: true };
@@ -253,6 +264,22 @@ export class Cache {
     } finally {
       if (mine) this.inflight.delete(full);
     }
+  }
+
+  /**
+   * The current generation, asked of Redis once for every caller of one event-loop turn: the command is
+   * issued from setImmediate, after the I/O of that turn, so it reaches Redis after each of those callers'
+   * requests arrived, and a write acknowledged before any of them arrived is seen by all of them (as with
+   * a command of their own). Under load this is one Redis command per turn instead of one per cached read.
+   * undefined: Redis cannot say (then the callers read the database, as getOrLoad does on any failure).
+   */
+  private generation(): Promise<string | undefined> {
+    return (this.genCheck ??= new Promise((resolve) => {
+      setImmediate(() => {
+        this.genCheck = null;
+        resolve(this.call((c) => c.currentGen(this.genKey, newGeneration())));
+      });
+    }));
   }
 
   private remember<T>(key: string, gen: string, raw: string, decode: (raw: string) => T, ttlSec: Ttl): T {

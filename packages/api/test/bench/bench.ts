@@ -19,7 +19,7 @@ import { percentile, runLoad } from '@conduit/drills';
 import { DEMO_PASSWORD } from '../../src/db/seed.js';
 import { feedArticleIds, listArticleIds, loadArticles } from '../../src/db/articles.js';
 import { bulkLoad } from '../scale-data.js';
-import { buildAndUnpackRelease, root, startCeiling, startInstance, startLoadBalanced, startStand, type Instance, type LoadBalanced, type Stand } from './stand.js';
+import { buildAndUnpackRelease, cpuTicks, root, rssMb, startCeiling, startInstance, startLoadBalanced, startStand, type Instance, type LoadBalanced, type Stand } from './stand.js';
 import { assertWrk, runWrk, type WrkOptions, type WrkResult } from './wrk.js';
 
 const state = join(root, '.test-state', 'api-bench');
@@ -38,17 +38,6 @@ const deadline = setTimeout(() => {
 deadline.unref();
 
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
-
-/** utime + stime of a process, in clock ticks (1/100 s). */
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-}
 
 interface Row {
   name: string;

@@ -6,7 +6,7 @@
 //   run from it with the production environment (LOG_LEVEL=info, NODE_ENV=production, logs to a file);
 // - the ceiling: a bare node:http server answering a small JSON document, in a process of its own.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -72,6 +72,17 @@ export function buildAndUnpackRelease(state: string, tarball = process.env.BENCH
   mkdirSync(dir, { recursive: true });
   execFileSync('tar', ['-xzf', resolvePath(tarball), '-C', dir]);
   return dir;
+}
+
+/** utime + stime of a process (every thread), in clock ticks (1/100 s). */
+export function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
 }
 
 /** Where an instance listens and the labels it logs (INSTANCE_ID, ZONE). */
@@ -162,15 +173,17 @@ export async function startInstance(dir: string, stand: Stand, state: string, no
 }
 
 /** The ceiling: node:http answering {"hello":"world"} with keep-alive, nothing else, in its own process. */
-export async function startCeiling(): Promise<Instance> {
+export async function startCeiling(nodeArgs: string[] = []): Promise<Instance> {
   await assertPortFree(PORTS.ceiling, 'bench ceiling');
   const code = `
     const body = Buffer.from(JSON.stringify({ hello: 'world' }));
     require('node:http').createServer({ keepAliveTimeout: 65000 }, (req, res) => {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
       res.end(body);
-    }).listen(${PORTS.ceiling}, '127.0.0.1');`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore', detached: true });
+    }).listen(${PORTS.ceiling}, '127.0.0.1');
+    // Exit on SIGTERM rather than die of it, so that --cpu-prof (profile.ts) writes its profile.
+    process.on('SIGTERM', () => process.exit(0));`;
+  const child = spawn(process.execPath, [...nodeArgs, '-e', code], { stdio: 'ignore', detached: true });
   const base = `http://127.0.0.1:${PORTS.ceiling}`;
   const stop = () => stopProcess(child, 5_000);
   try {
