@@ -42,7 +42,7 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/articles/feed', { schema: feedSchema, config: { auth: 'required' } }, async (req) => {
-    return reads.feed({ userId: req.userId!, pool: req.readPool() }, req.query.limit ?? 20, req.query.offset ?? 0);
+    return reads.feed(app, { userId: req.userId!, pool: req.readPool() }, req.query.limit ?? 20, req.query.offset ?? 0);
   });
 
   app.get('/articles/:slug', { schema: getArticleSchema, config: { auth: 'lenient', publicCache: 5 } }, async (req, reply) => {
@@ -91,7 +91,12 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
         const me = req.userId!;
         const ref = await findArticleRef(app.db.writer, req.params.slug);
         if (!ref) throw notFound('article');
-        await app.db.tx((conn) => (add ? addFavorite(conn, me, ref.id) : removeFavorite(conn, me, ref.id)));
+        // `favorited` is in the viewer's sets: a new version also when the outcome is unknown (a 503 after COMMIT).
+        try {
+          await app.db.tx((conn) => (add ? addFavorite(conn, me, ref.id) : removeFavorite(conn, me, ref.id)));
+        } finally {
+          await reads.viewerWrote(app, me);
+        }
         // favoritesCount is part of the cached article and list pages.
         await app.cache.bump();
         req.purge(purgeFor.favorite(ref.id, me));
