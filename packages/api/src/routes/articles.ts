@@ -35,18 +35,18 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/articles', { schema: listArticlesSchema, config: { auth: 'optional', publicCache: 5 } }, async (req, reply) => {
     const q = req.query;
-    const out = await reads.articleList(app, { userId: req.userId, pool: req.readPool() }, {
+    const out = await reads.articleList(app, { userId: req.userId, pool: () => req.readPool() }, {
       tag: orNull(q.tag), author: orNull(q.author), favorited: orNull(q.favorited), limit: q.limit ?? 20, offset: q.offset ?? 0,
     });
     return sendOut(reply, out);
   });
 
   app.get('/articles/feed', { schema: feedSchema, config: { auth: 'required' } }, async (req) => {
-    return reads.feed(app, { userId: req.userId!, pool: req.readPool() }, req.query.limit ?? 20, req.query.offset ?? 0);
+    return reads.feed(app, { userId: req.userId!, pool: () => req.readPool() }, req.query.limit ?? 20, req.query.offset ?? 0);
   });
 
   app.get('/articles/:slug', { schema: getArticleSchema, config: { auth: 'lenient', publicCache: 5 } }, async (req, reply) => {
-    const out = await reads.articleBySlug(app, { userId: req.userId, pool: req.readPool() }, req.params.slug);
+    const out = await reads.articleBySlug(app, { userId: req.userId, pool: () => req.readPool() }, req.params.slug);
     if (!out) throw notFound('article');
     return sendOut(reply, out);
   });

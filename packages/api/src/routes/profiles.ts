@@ -8,7 +8,7 @@ import { sendOut } from './send.js';
 
 const profilesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/profiles/:username', { schema: getProfileSchema, config: { auth: 'optional', publicCache: 5 } }, async (req, reply) => {
-    const out = await reads.profile(app, { userId: req.userId, pool: req.readPool() }, req.params.username);
+    const out = await reads.profile(app, { userId: req.userId, pool: () => req.readPool() }, req.params.username);
     if (!out) throw notFound('profile');
     return sendOut(reply, out);
   });
