@@ -319,6 +319,22 @@ describe('cold keys (stampede protection)', () => {
     }
   });
 
+  it('versioned values stay within their memory budget (the oldest leave first; one heavier than it is not kept)', async () => {
+    const c = new Cache(new Redis(inject('redisUrl'), { enableOfflineQueue: true }), { timeoutMs: 500, prefix: `versioned${uid()}:`, versionedBudget: 5 });
+    try {
+      const get = (key: string, value: string) => c.getVersioned(key, 60_000, async () => value, (v) => v.length);
+      expect((await get('a', 'aa')).hit).toBe(false);
+      expect((await get('b', 'bbb')).hit).toBe(false);
+      expect([(await get('a', 'aa')).hit, (await get('b', 'bbb')).hit]).toEqual([true, true]);
+      expect((await get('c', 'cc')).hit).toBe(false);
+      expect([(await get('b', 'bbb')).hit, (await get('c', 'cc')).hit, (await get('a', 'aa')).hit]).toEqual([true, true, false]);
+      expect((await get('x', 'xxxxxx')).hit).toBe(false);
+      expect((await get('x', 'xxxxxx')).hit).toBe(false);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('versioned values without Redis: read from the writer every time, a failed bump is sent again once Redis answers', async () => {
     const prefix = `versioned${uid()}:`;
     const redisUrl = inject('redisUrl');

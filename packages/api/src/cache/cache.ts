@@ -41,8 +41,8 @@ export interface CacheOptions {
   prefix?: string;
   /** Entries also kept in process memory (validated against the generation on every read); default 500. */
   nearEntries?: number;
-  /** Versioned values kept in process memory (see getVersioned); default 10,000. */
-  versionedEntries?: number;
+  /** How much the versioned values kept in process memory may weigh in all (see getVersioned); default 100,000. */
+  versionedBudget?: number;
   logger?: CacheLogger;
   events?: Partial<CacheEvents>;
 }
@@ -153,8 +153,9 @@ export class Cache {
   private readonly log: CacheLogger;
   private readonly ev: CacheEvents;
   /** Versioned values (process memory only): key -> the value of one version, loaded in one trust epoch. */
-  private readonly versioned = new Map<string, { version: string; epoch: number; value: unknown; expires: number }>();
-  private readonly versionedEntries: number;
+  private readonly versioned = new Map<string, { version: string; epoch: number; value: unknown; expires: number; weight: number }>();
+  private readonly versionedBudget: number;
+  private versionedWeight = 0;
   private readonly versionLoads = new Map<string, Promise<unknown>>();
   /** Version bumps Redis did not take: sent again with the next versioned read. */
   private readonly pendingVersions = new Set<string>();
@@ -170,7 +171,7 @@ export class Cache {
     this.failureThreshold = opts.failureThreshold ?? 3;
     this.openMs = opts.openMs ?? 1_000;
     this.nearEntries = opts.nearEntries ?? 500;
-    this.versionedEntries = opts.versionedEntries ?? 10_000;
+    this.versionedBudget = opts.versionedBudget ?? 100_000;
     this.log = opts.logger ?? { warn: () => undefined, info: () => undefined };
     const noop = () => undefined;
     this.ev = { hit: noop, miss: noop, error: noop, breaker: noop, ...opts.events };
@@ -343,8 +344,9 @@ export class Cache {
    * version (in the current epoch, within ttlMs), else from the loader. The version is asked for at once (call
    * this in the same event-loop turn as the request's other cache commands: they share one round trip). When
    * Redis cannot say, the loader reads the writer and nothing is kept: another instance may have written.
+   * `weigh` says what a value costs of the memory budget (versionedBudget; the oldest values leave first).
    */
-  async getVersioned<T>(key: string, ttlMs: number, loader: (fromWriter: boolean) => Promise<T>): Promise<{ value: T; hit: boolean }> {
+  async getVersioned<T>(key: string, ttlMs: number, loader: (fromWriter: boolean) => Promise<T>, weigh: (value: T) => number = () => 1): Promise<{ value: T; hit: boolean }> {
     const epoch = this.epoch;
     if (this.pendingVersions.size > 0) this.resendVersions();
     const full = `${this.prefix}v:${key}`;
@@ -359,10 +361,15 @@ export class Cache {
     let p = this.versionLoads.get(flight) as Promise<T> | undefined;
     if (p === undefined) {
       p = loader(ageMs(version) < FRESH_MS).then((value) => {
-        if (this.versionedEntries > 0) {
-          this.versioned.delete(key);
-          if (this.versioned.size >= this.versionedEntries) this.versioned.delete(this.versioned.keys().next().value!);
-          this.versioned.set(key, { version, epoch, value, expires: Date.now() + ttlMs });
+        this.forget(key);
+        const weight = weigh(value);
+        if (weight <= this.versionedBudget) {
+          for (const old of this.versioned.keys()) {
+            if (this.versionedWeight + weight <= this.versionedBudget) break;
+            this.forget(old);
+          }
+          this.versioned.set(key, { version, epoch, value, expires: Date.now() + ttlMs, weight });
+          this.versionedWeight += weight;
         }
         return value;
       }).finally(() => this.versionLoads.delete(flight));
@@ -377,10 +384,17 @@ export class Cache {
    * next versioned read (other instances keep theirs until then, or until their ttl).
    */
   async bumpVersion(key: string): Promise<void> {
-    this.versioned.delete(key);
+    this.forget(key);
     const r = await this.call((c) => c.set(`${this.prefix}v:${key}`, newGeneration(), 'EX', VERSION_TTL_S));
     if (r === undefined) this.pendingVersions.add(key);
     else this.pendingVersions.delete(key);
+  }
+
+  private forget(key: string): void {
+    const e = this.versioned.get(key);
+    if (e === undefined) return;
+    this.versioned.delete(key);
+    this.versionedWeight -= e.weight;
   }
 
   private resendVersions(): void {

@@ -134,7 +134,7 @@ export function renderListItem(a: ArticleRecord, favorited: boolean, following: 
 }
 
 /** Most favorites (and, apart, follows) of one viewer kept in memory; past that, that viewer's flags are asked per page. */
-export const VIEWER_SET_MAX = 5_000;
+export const VIEWER_SET_MAX = 1_000;
 /** How long a process keeps a viewer's sets at most (the viewer's own writes make every process reload them sooner). */
 const VIEWER_TTL_MS = 60_000;
 
@@ -157,11 +157,14 @@ function viewerSets(r: Reads, v: Viewer): Promise<ViewerSets> | null {
   const userId = v.userId;
   if (userId === null) return null;
   const p = r.cache
-    .getVersioned(viewerKey(userId), VIEWER_TTL_MS, async (fromWriter) => loadViewerSets(fromWriter ? r.db.writer : await v.pool(), userId))
+    .getVersioned(viewerKey(userId), VIEWER_TTL_MS, async (fromWriter) => loadViewerSets(fromWriter ? r.db.writer : await v.pool(), userId), weigh)
     .then((x) => x.value);
   p.catch(() => undefined);
   return p;
 }
+
+/** A viewer's share of the process's budget for versioned values (Cache versionedBudget): one per id kept, at least 1. */
+const weigh = (s: ViewerSets) => 1 + (s.fav?.size ?? 0) + (s.fol?.size ?? 0);
 
 async function loadViewerSets(pool: Queryable, userId: number): Promise<ViewerSets> {
   const r = await rows<{ k: string; id: number }>(
