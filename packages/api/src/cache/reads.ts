@@ -134,7 +134,7 @@ export function renderListItem(a: ArticleRecord, favorited: boolean, following: 
 }
 
 /** Most favorites (and, apart, follows) of one viewer kept in memory; past that, that viewer's flags are asked per page. */
-export const VIEWER_SET_MAX = 1_000;
+const VIEWER_SET_MAX = 1_000;
 /** How long a process keeps a viewer's sets at most (the viewer's own writes make every process reload them sooner). */
 const VIEWER_TTL_MS = 60_000;
 
@@ -150,8 +150,9 @@ const viewerKey = (userId: number) => `viewer:${userId}`;
 export const viewerWrote = (r: Reads, userId: number): Promise<void> => r.cache.bumpVersion(viewerKey(userId));
 
 /**
- * The viewer's sets (null for an anonymous viewer). Sends its Redis command at once: call it in the same event-loop turn as the request's
- * cache read (one round trip for both). Never rejects unhandled (the caller's await still throws).
+ * The viewer's sets (null for an anonymous viewer). Sends its Redis command at once: call it in the same
+ * event-loop turn as the request's cache read (one round trip for both). Never rejects unhandled (the
+ * caller's await still throws).
  */
 function viewerSets(r: Reads, v: Viewer): Promise<ViewerSets> | null {
   const userId = v.userId;
@@ -259,7 +260,7 @@ export async function articleList(r: Reads, v: Viewer, p: ListParams): Promise<O
   return { obj };
 }
 
-/** The feed is per user: read from the database every time (never cached). */
+/** The feed is per user: its page is read from the database every time (never cached); the flags from the viewer's sets. */
 export async function feed(r: Reads, v: Viewer & { userId: number }, limit: number, offset: number): Promise<MultipleArticlesResponse> {
   const pool = v.pool();
   const sets = viewerSets(r, v)!;
