@@ -41,8 +41,9 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
     return sendOut(reply, out);
   });
 
-  app.get('/articles/feed', { schema: feedSchema, config: { auth: 'required' } }, async (req) => {
-    return reads.feed(app, { userId: req.userId!, pool: () => req.readPool() }, req.query.limit ?? 20, req.query.offset ?? 0);
+  app.get('/articles/feed', { schema: feedSchema, config: { auth: 'required' } }, async (req, reply) => {
+    // Built by the typed renderers like the cached reads: sent without the per-request schema encoding (send.ts).
+    return sendOut(reply, { obj: await reads.feed(app, { userId: req.userId!, pool: () => req.readPool() }, req.query.limit ?? 20, req.query.offset ?? 0) });
   });
 
   app.get('/articles/:slug', { schema: getArticleSchema, config: { auth: 'lenient', publicCache: 5 } }, async (req, reply) => {
