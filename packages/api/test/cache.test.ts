@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Cache } from '../src/cache/cache.js';
+import { exec } from '../src/db/pool.js';
 import { createArticle, json, makeApp, register, uid, type TestUser } from './helpers.js';
 
 let app: FastifyInstance;
@@ -226,6 +227,28 @@ describe('two instances sharing Redis', () => {
       expect(await mine(writeOn)).toEqual(after);
       before = after;
     }
+  });
+});
+
+describe('a viewer who follows more users than an instance keeps in memory (1,000)', () => {
+  it('gets following per page from the database, as fresh after their own write on the other instance', async () => {
+    const author = await register(app, 'auth');
+    await createArticle(app, author);
+    const viewer = await register(app, 'many');
+    const many = `f${uid()}`;
+    await exec(app.db.writer, 'INSERT INTO users (username, email, password_hash) VALUES ?', [Array.from({ length: 1_001 }, (_, i) => [`${many}n${i}`, `${many}n${i}@example.test`, '-'])]);
+    await exec(app.db.writer, 'INSERT INTO follows (follower_id, followee_id) SELECT v.id, u.id FROM users v JOIN users u ON u.username LIKE ? WHERE v.username = ?', [`${many}n%`, viewer.username]);
+    const following = async (on: FastifyInstance) => {
+      const [list, profile] = await Promise.all([
+        on.inject({ url: `/api/articles?author=${author.username}&limit=1`, headers: viewer.auth }), on.inject({ url: `/api/profiles/${author.username}`, headers: viewer.auth }),
+      ]);
+      return [json(list).articles[0].author.following, json(profile).profile.following];
+    };
+    for (const on of [app, app2]) expect(await following(on)).toEqual([false, false]);
+    expect((await app.inject({ method: 'POST', url: `/api/profiles/${author.username}/follow`, headers: viewer.auth })).statusCode).toBe(200);
+    for (const on of [app2, app]) expect(await following(on)).toEqual([true, true]);
+    expect((await app2.inject({ method: 'DELETE', url: `/api/profiles/${author.username}/follow`, headers: viewer.auth })).statusCode).toBe(200);
+    for (const on of [app, app2]) expect(await following(on)).toEqual([false, false]);
   });
 });
 
