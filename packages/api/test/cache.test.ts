@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Cache } from '../src/cache/cache.js';
+import { exec } from '../src/db/pool.js';
 import { createArticle, json, makeApp, register, uid, type TestUser } from './helpers.js';
 
 let app: FastifyInstance;
@@ -114,7 +115,7 @@ describe('invalidation after each kind of write', () => {
     expect(json(await app.inject({ url: `/api/articles?author=${renamed}` })).articlesCount).toBe(1);
   });
 
-  it('follow and unfollow: per-user following is fresh (never cached per user)', async () => {
+  it('follow and unfollow: per-user following is fresh at once', async () => {
     const dave = await register(app, 'dave');
     await warm(`/api/profiles/${dave.username}`, bob.auth);
     await app.inject({ method: 'POST', url: `/api/profiles/${dave.username}/follow`, headers: bob.auth });
@@ -194,6 +195,61 @@ describe('two instances sharing Redis', () => {
     await app.inject({ method: 'PUT', url: `/api/articles/${a.slug}`, headers: alice.auth, payload: { article: { body: 'seen everywhere' } } });
     expect(json(await app2.inject({ url: `/api/articles/${a.slug}` })).article.body).toBe('seen everywhere');
   });
+
+  it('a viewer\'s own favorite or follow is in their next list, feed, article and profile, on either instance', async () => {
+    const author = await register(app, 'auth');
+    const a = await createArticle(app, author);
+    const viewer = await register(app, 'viewer');
+    const byAuthor = `/api/articles?author=${author.username}&limit=1`;
+    const mine = async (on: FastifyInstance) => {
+      const [list, article, feed, profile] = await Promise.all([
+        on.inject({ url: byAuthor, headers: viewer.auth }), on.inject({ url: `/api/articles/${a.slug}`, headers: viewer.auth }),
+        on.inject({ url: '/api/articles/feed', headers: viewer.auth }), on.inject({ url: `/api/profiles/${author.username}`, headers: viewer.auth }),
+      ]);
+      const [item, art] = [json(list).articles[0], json(article).article];
+      expect([art.favorited, art.author.following]).toEqual([item.favorited, item.author.following]);
+      expect(json(profile).profile.following).toBe(item.author.following);
+      expect(json(feed).articles.map((x: { slug: string; favorited: boolean }) => [x.slug, x.favorited])).toEqual(item.author.following ? [[a.slug, item.favorited]] : []);
+      return { favorited: item.favorited as boolean, following: item.author.following as boolean, count: item.favoritesCount as number };
+    };
+    // Both instances have read (and kept) the viewer's sets before each write; the write goes to one, the read to the other.
+    const steps: [FastifyInstance, FastifyInstance, 'POST' | 'DELETE', string, { favorited: boolean; following: boolean; count: number }][] = [
+      [app, app2, 'POST', `/api/articles/${a.slug}/favorite`, { favorited: true, following: false, count: 1 }],
+      [app2, app, 'POST', `/api/profiles/${author.username}/follow`, { favorited: true, following: true, count: 1 }],
+      [app, app2, 'DELETE', `/api/articles/${a.slug}/favorite`, { favorited: false, following: true, count: 0 }],
+      [app2, app, 'DELETE', `/api/profiles/${author.username}/follow`, { favorited: false, following: false, count: 0 }],
+    ];
+    let before = { favorited: false, following: false, count: 0 };
+    for (const [writeOn, readOn, method, url, after] of steps) {
+      for (const on of [app, app, app2, app2]) expect(await mine(on)).toEqual(before);
+      expect((await writeOn.inject({ method, url, headers: viewer.auth })).statusCode).toBe(200);
+      expect(await mine(readOn)).toEqual(after);
+      expect(await mine(writeOn)).toEqual(after);
+      before = after;
+    }
+  });
+});
+
+describe('a viewer who follows more users than an instance keeps in memory (1,000)', () => {
+  it('gets following per page from the database, as fresh after their own write on the other instance', async () => {
+    const author = await register(app, 'auth');
+    await createArticle(app, author);
+    const viewer = await register(app, 'many');
+    const many = `f${uid()}`;
+    await exec(app.db.writer, 'INSERT INTO users (username, email, password_hash) VALUES ?', [Array.from({ length: 1_001 }, (_, i) => [`${many}n${i}`, `${many}n${i}@example.test`, '-'])]);
+    await exec(app.db.writer, 'INSERT INTO follows (follower_id, followee_id) SELECT v.id, u.id FROM users v JOIN users u ON u.username LIKE ? WHERE v.username = ?', [`${many}n%`, viewer.username]);
+    const following = async (on: FastifyInstance) => {
+      const [list, profile] = await Promise.all([
+        on.inject({ url: `/api/articles?author=${author.username}&limit=1`, headers: viewer.auth }), on.inject({ url: `/api/profiles/${author.username}`, headers: viewer.auth }),
+      ]);
+      return [json(list).articles[0].author.following, json(profile).profile.following];
+    };
+    for (const on of [app, app2]) expect(await following(on)).toEqual([false, false]);
+    expect((await app.inject({ method: 'POST', url: `/api/profiles/${author.username}/follow`, headers: viewer.auth })).statusCode).toBe(200);
+    for (const on of [app2, app]) expect(await following(on)).toEqual([true, true]);
+    expect((await app2.inject({ method: 'DELETE', url: `/api/profiles/${author.username}/follow`, headers: viewer.auth })).statusCode).toBe(200);
+    for (const on of [app, app2]) expect(await following(on)).toEqual([false, false]);
+  });
 });
 
 describe('cold keys (stampede protection)', () => {
@@ -271,6 +327,98 @@ describe('cold keys (stampede protection)', () => {
       expect(checks).toBe(2);
     } finally {
       await Promise.all([c.close(), other.close()]);
+    }
+  });
+
+  it('versioned values: kept in memory while their version holds; a bump (any process), a lost key or a reconnect reloads', async () => {
+    const prefix = `versioned${uid()}:`;
+    const redisUrl = inject('redisUrl');
+    const client = new Redis(redisUrl, { enableOfflineQueue: false, retryStrategy: () => 20 });
+    const admin = new Redis(redisUrl);
+    const c = new Cache(client, { timeoutMs: 500, prefix });
+    const other = new Cache(new Redis(redisUrl, { enableOfflineQueue: true }), { timeoutMs: 500, prefix });
+    try {
+      await new Promise((r) => client.once('ready', r));
+      let loads = 0;
+      const fromWriter: boolean[] = [];
+      const loader = async (w: boolean) => { fromWriter.push(w); return `v${++loads}`; };
+      const get = () => c.getVersioned('k', 60_000, loader);
+      expect(await get()).toEqual({ value: 'v1', hit: false });
+      expect(await get()).toEqual({ value: 'v1', hit: true });
+      // concurrent reads of one version load once
+      await other.bumpVersion('k');
+      expect((await Promise.all(Array.from({ length: 10 }, get))).map((r) => r.value)).toEqual(Array(10).fill('v2'));
+      expect(loads).toBe(2);
+      // right after a bump the load reads the writer (a replica may not have the write yet)
+      expect(fromWriter.at(-1)).toBe(true);
+      await c.bumpVersion('k');
+      expect(await get()).toEqual({ value: 'v3', hit: false });
+      // the version key is lost (evicted, Redis restarted): a fresh version, never the remembered one
+      await admin.del(`${prefix}v:k`);
+      expect(await get()).toEqual({ value: 'v4', hit: false });
+      expect(await get()).toEqual({ value: 'v4', hit: true });
+      // a reconnect (maybe a failover to a primary that missed a bump): nothing remembered is trusted
+      await admin.client('KILL', 'ID', String(await client.client('ID')));
+      await new Promise((r) => client.once('ready', r));
+      expect(await get()).toEqual({ value: 'v5', hit: false });
+      expect(await get()).toEqual({ value: 'v5', hit: true });
+    } finally {
+      await Promise.all([c.close(), other.close()]);
+      admin.disconnect();
+    }
+  });
+
+  it('versioned values stay within their memory budget (the oldest leave first; one heavier than it is not kept)', async () => {
+    const c = new Cache(new Redis(inject('redisUrl'), { enableOfflineQueue: true }), { timeoutMs: 500, prefix: `versioned${uid()}:`, versionedBudget: 5 });
+    try {
+      const get = (key: string, value: string) => c.getVersioned(key, 60_000, async () => value, (v) => v.length);
+      expect((await get('a', 'aa')).hit).toBe(false);
+      expect((await get('b', 'bbb')).hit).toBe(false);
+      expect([(await get('a', 'aa')).hit, (await get('b', 'bbb')).hit]).toEqual([true, true]);
+      expect((await get('c', 'cc')).hit).toBe(false);
+      expect([(await get('b', 'bbb')).hit, (await get('c', 'cc')).hit, (await get('a', 'aa')).hit]).toEqual([true, true, false]);
+      expect((await get('x', 'xxxxxx')).hit).toBe(false);
+      expect((await get('x', 'xxxxxx')).hit).toBe(false);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('versioned values without Redis: read from the writer every time, a failed bump is sent again once Redis answers', async () => {
+    const prefix = `versioned${uid()}:`;
+    const redisUrl = inject('redisUrl');
+    // Reconnects 300 ms after a disconnect: its commands fail meanwhile (no offline queue), as with Redis out of reach.
+    const client = new Redis(redisUrl, { enableOfflineQueue: false, commandTimeout: 200, retryStrategy: () => 300 });
+    const c = new Cache(client, { timeoutMs: 200, prefix, failureThreshold: 1, openMs: 100 });
+    const other = new Cache(new Redis(redisUrl, { enableOfflineQueue: true }), { timeoutMs: 500, prefix });
+    const admin = new Redis(redisUrl);
+    try {
+      await new Promise((r) => client.once('ready', r));
+      let loads = 0;
+      const fromWriter: boolean[] = [];
+      const loader = async (w: boolean) => { fromWriter.push(w); return `v${++loads}`; };
+      expect((await other.getVersioned('k', 60_000, loader)).value).toBe('v1');
+      expect(await other.getVersioned('k', 60_000, loader)).toEqual({ value: 'v1', hit: true });
+      const version = await admin.get(`${prefix}v:k`);
+      // c cannot reach Redis: its bump fails, its reads go to the loader (the writer) and keep nothing
+      client.disconnect(true);
+      const back = new Promise((r) => client.once('ready', r));
+      await c.bumpVersion('k');
+      expect(await c.getVersioned('k', 60_000, loader)).toEqual({ value: 'v2', hit: false });
+      expect(await c.getVersioned('k', 60_000, loader)).toEqual({ value: 'v3', hit: false });
+      expect(fromWriter.slice(-2)).toEqual([true, true]);
+      expect(await admin.get(`${prefix}v:k`)).toBe(version);
+      // back: the pending bump goes out with c's next versioned read, and the other process reloads
+      await back;
+      for (let i = 0; i < 20 && (await admin.get(`${prefix}v:k`)) === version; i++) {
+        await c.getVersioned('k', 60_000, loader);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await admin.get(`${prefix}v:k`)).not.toBe(version);
+      expect((await other.getVersioned('k', 60_000, loader)).hit).toBe(false);
+    } finally {
+      await Promise.all([c.close(), other.close()]);
+      admin.disconnect();
     }
   });
 

@@ -11,6 +11,11 @@
 //   across processes a short Redis lock lets one loader fill the key while the others wait briefly.
 // - Right after a generation change, loads read the writer (a lagging replica must not refill the cache
 //   with the old content).
+// - Versioned values (`getVersioned`): kept in process memory only, each valid while its own version key in
+//   Redis is unchanged (read in the same round trip as the request's other cache commands). A write of that
+//   value sets a new version (`bumpVersion`), so every instance reloads it at its next read; a version is never
+//   reused (a missing key gets a fresh one), and a reconnect or a closed breaker drops them all (`epoch`), as
+//   a failover may land on a primary that missed the last bumps.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { CacheConfig } from '../config.js';
 
@@ -36,6 +41,8 @@ export interface CacheOptions {
   prefix?: string;
   /** Entries also kept in process memory (validated against the generation on every read); default 500. */
   nearEntries?: number;
+  /** How much the versioned values kept in process memory may weigh in all (see getVersioned); default 100,000. */
+  versionedBudget?: number;
   logger?: CacheLogger;
   events?: Partial<CacheEvents>;
 }
@@ -71,11 +78,29 @@ end
 return {n, ttl}
 `;
 
+// The version of one value: a missing key (never written, evicted, expired) gets a fresh version, so an
+// entry remembered under a past version can never match again.
+const GET_VERSION = `
+local v = redis.call('GET', KEYS[1])
+if not v then
+  v = ARGV[1]
+  redis.call('SET', KEYS[1], v, 'EX', ARGV[2])
+end
+return v
+`;
+
 type RedisWithScript = Redis & {
   getWithGen(genKey: string, prefix: string, key: string, fresh: string): Promise<[string, (string | null)?]>;
   currentGen(genKey: string, fresh: string): Promise<string>;
   countInWindow(key: string, windowMs: number): Promise<[number, number]>;
+  getVersion(key: string, fresh: string, ttlSec: number): Promise<string>;
 };
+
+/** A version key lives this long without a write (then a fresh one starts: one reload per instance). */
+const VERSION_TTL_S = 86_400;
+/** Right after a generation or version change, loads read the writer (a lagging replica may not have the write). */
+const FRESH_MS = 3_000;
+const ageMs = (version: string) => Date.now() - Number(version.split('-')[0]);
 
 const newGeneration = () => `${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
 
@@ -133,6 +158,18 @@ export class Cache {
   private genCheck: Promise<string | undefined> | null = null;
   private readonly log: CacheLogger;
   private readonly ev: CacheEvents;
+  /** Versioned values (process memory only): key -> the value of one version, loaded in one trust epoch. */
+  private readonly versioned = new Map<string, { version: string; epoch: number; value: unknown; expires: number; weight: number }>();
+  private readonly versionedBudget: number;
+  private versionedWeight = 0;
+  private readonly versionLoads = new Map<string, Promise<unknown>>();
+  /** Version bumps Redis did not take: sent again with the next versioned read. */
+  private readonly pendingVersions = new Set<string>();
+  /**
+   * Incremented whenever Redis may have lost writes this process relied on (a reconnect: maybe a failover to
+   * a primary that missed the last bumps; the breaker closing): versioned values of an older epoch are reloaded.
+   */
+  private epoch = 0;
 
   constructor(client: Redis | null, opts: CacheOptions) {
     this.prefix = opts.prefix ?? 'conduit:';
@@ -140,6 +177,7 @@ export class Cache {
     this.failureThreshold = opts.failureThreshold ?? 3;
     this.openMs = opts.openMs ?? 1_000;
     this.nearEntries = opts.nearEntries ?? 500;
+    this.versionedBudget = opts.versionedBudget ?? 100_000;
     this.log = opts.logger ?? { warn: () => undefined, info: () => undefined };
     const noop = () => undefined;
     this.ev = { hit: noop, miss: noop, error: noop, breaker: noop, ...opts.events };
@@ -147,6 +185,7 @@ export class Cache {
       client.defineCommand('getWithGen', { numberOfKeys: 1, lua: GET_WITH_GEN });
       client.defineCommand('currentGen', { numberOfKeys: 1, lua: CURRENT_GEN });
       client.defineCommand('countInWindow', { numberOfKeys: 1, lua: COUNT_IN_WINDOW });
+      client.defineCommand('getVersion', { numberOfKeys: 1, lua: GET_VERSION });
       // Without a listener an 'error' event would crash the process; the breaker reports outages.
       client.on('error', () => undefined);
       // A reconnect may land on another primary (a Sentinel failover) whose generation key is older than
@@ -154,7 +193,10 @@ export class Cache {
       // cached is trusted until a new generation is set.
       let connected = client.status === 'ready';
       client.on('ready', () => {
-        if (connected) this.pendingBump = true;
+        if (connected) {
+          this.pendingBump = true;
+          this.epoch++;
+        }
         connected = true;
       });
       this.client = client as RedisWithScript;
@@ -191,6 +233,7 @@ export class Cache {
       // Writes made (here or on another instance) while Redis was unreachable may not have changed the
       // generation: start a new one before the next read trusts an entry.
       this.pendingBump = true;
+      this.epoch++;
     }
   }
 
@@ -294,7 +337,7 @@ export class Cache {
   }
 
   private async fill(full: string, gen: string, ttlSec: Ttl, loader: Loader): Promise<string> {
-    const fromWriter = Date.now() - Number(gen.split('-')[0]) < 3_000;
+    const fromWriter = ageMs(gen) < FRESH_MS;
     const lockKey = `${full}:lock`;
     const locked = await this.call((c) => c.set(lockKey, '1', 'PX', 2_000, 'NX'));
     if (locked === 'OK') {
@@ -321,6 +364,71 @@ export class Cache {
     const r = await this.call((c) => c.set(this.genKey, gen));
     // If Redis could not be told, remember it: no cached entry is trusted until the bump succeeds.
     this.pendingBump = r === undefined;
+  }
+
+  /**
+   * The value of `key` as of its current version in Redis, from process memory when this process loaded that
+   * version (in the current epoch, within ttlMs), else from the loader. The version is asked for at once (call
+   * this in the same event-loop turn as the request's other cache commands: they share one round trip). When
+   * Redis cannot say, the loader reads the writer and nothing is kept: another instance may have written.
+   * `weigh` says what a value costs of the memory budget (versionedBudget; the oldest values leave first).
+   */
+  async getVersioned<T>(key: string, ttlMs: number, loader: (fromWriter: boolean) => Promise<T>, weigh: (value: T) => number = () => 1): Promise<{ value: T; hit: boolean }> {
+    const epoch = this.epoch;
+    if (this.pendingVersions.size > 0) this.resendVersions();
+    const full = `${this.prefix}v:${key}`;
+    const version = await this.call((c) => c.getVersion(full, newGeneration(), VERSION_TTL_S));
+    if (version === undefined) return { value: await loader(true), hit: false };
+    const local = this.versioned.get(key);
+    if (local !== undefined && local.version === version && local.epoch === epoch && local.expires > Date.now()) {
+      return { value: local.value as T, hit: true };
+    }
+    // One load per key and version in this process; a stale one (a bump meanwhile) is stored under its own version.
+    const flight = `${version} ${key}`;
+    let p = this.versionLoads.get(flight) as Promise<T> | undefined;
+    if (p === undefined) {
+      p = loader(ageMs(version) < FRESH_MS).then((value) => {
+        this.forget(key);
+        const weight = weigh(value);
+        if (weight <= this.versionedBudget) {
+          for (const old of this.versioned.keys()) {
+            if (this.versionedWeight + weight <= this.versionedBudget) break;
+            this.forget(old);
+          }
+          this.versioned.set(key, { version, epoch, value, expires: Date.now() + ttlMs, weight });
+          this.versionedWeight += weight;
+        }
+        return value;
+      }).finally(() => this.versionLoads.delete(flight));
+      this.versionLoads.set(flight, p);
+    }
+    return { value: await p, hit: false };
+  }
+
+  /**
+   * Starts a new version of `key` (after a write of the value it stands for): every process reloads it at its
+   * next read. When Redis cannot be told, this process forgets its own copy and sends the bump again with its
+   * next versioned read (other instances keep theirs until then, or until their ttl).
+   */
+  async bumpVersion(key: string): Promise<void> {
+    this.forget(key);
+    const r = await this.call((c) => c.set(`${this.prefix}v:${key}`, newGeneration(), 'EX', VERSION_TTL_S));
+    if (r === undefined) this.pendingVersions.add(key);
+    else this.pendingVersions.delete(key);
+  }
+
+  private forget(key: string): void {
+    const e = this.versioned.get(key);
+    if (e === undefined) return;
+    this.versioned.delete(key);
+    this.versionedWeight -= e.weight;
+  }
+
+  private resendVersions(): void {
+    for (const key of [...this.pendingVersions]) {
+      this.pendingVersions.delete(key);
+      void this.bumpVersion(key);
+    }
   }
 
   /** Sets a short-lived marker (outside the entries); false when Redis could not be told. */

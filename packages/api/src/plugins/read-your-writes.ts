@@ -22,8 +22,9 @@ declare module 'fastify' {
   interface FastifyRequest {
     /**
      * The pool this request reads from: the reader, or the writer right after this user wrote (or while
-     * Redis cannot say). Asked once per request, when first called: call it right before the request's own
-     * first Redis command (a cache read), so that both go out in one write (ioredis auto-pipelining).
+     * Redis cannot say). Asked once per request, when first called: call it only when the request reads the
+     * database (the cached reads ask it on a miss: ../cache/reads.ts), or right before the request's own first
+     * Redis command, so that both go out in one write (ioredis auto-pipelining).
      */
     readPool(): Promise<Queryable>;
     /** readPool(), or the writer while `entity` was marked written (by anyone) or Redis cannot say. */

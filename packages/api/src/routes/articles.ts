@@ -35,18 +35,19 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/articles', { schema: listArticlesSchema, config: { auth: 'optional', publicCache: 5 } }, async (req, reply) => {
     const q = req.query;
-    const out = await reads.articleList(app, { userId: req.userId, pool: req.readPool() }, {
+    const out = await reads.articleList(app, { userId: req.userId, pool: () => req.readPool() }, {
       tag: orNull(q.tag), author: orNull(q.author), favorited: orNull(q.favorited), limit: q.limit ?? 20, offset: q.offset ?? 0,
     });
     return sendOut(reply, out);
   });
 
-  app.get('/articles/feed', { schema: feedSchema, config: { auth: 'required' } }, async (req) => {
-    return reads.feed({ userId: req.userId!, pool: req.readPool() }, req.query.limit ?? 20, req.query.offset ?? 0);
+  app.get('/articles/feed', { schema: feedSchema, config: { auth: 'required' } }, async (req, reply) => {
+    // Built by the typed renderers like the cached reads: sent without the per-request schema encoding (send.ts).
+    return sendOut(reply, { obj: await reads.feed(app, { userId: req.userId!, pool: () => req.readPool() }, req.query.limit ?? 20, req.query.offset ?? 0) });
   });
 
   app.get('/articles/:slug', { schema: getArticleSchema, config: { auth: 'lenient', publicCache: 5 } }, async (req, reply) => {
-    const out = await reads.articleBySlug(app, { userId: req.userId, pool: req.readPool() }, req.params.slug);
+    const out = await reads.articleBySlug(app, { userId: req.userId, pool: () => req.readPool() }, req.params.slug);
     if (!out) throw notFound('article');
     return sendOut(reply, out);
   });
@@ -91,7 +92,12 @@ const articlesRoutes: FastifyPluginAsyncZod = async (app) => {
         const me = req.userId!;
         const ref = await findArticleRef(app.db.writer, req.params.slug);
         if (!ref) throw notFound('article');
-        await app.db.tx((conn) => (add ? addFavorite(conn, me, ref.id) : removeFavorite(conn, me, ref.id)));
+        // `favorited` is in the viewer's sets: a new version also when the outcome is unknown (a 503 after COMMIT).
+        try {
+          await app.db.tx((conn) => (add ? addFavorite(conn, me, ref.id) : removeFavorite(conn, me, ref.id)));
+        } finally {
+          await reads.viewerWrote(app, me);
+        }
         // favoritesCount is part of the cached article and list pages.
         await app.cache.bump();
         req.purge(purgeFor.favorite(ref.id, me));

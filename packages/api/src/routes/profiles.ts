@@ -8,7 +8,7 @@ import { sendOut } from './send.js';
 
 const profilesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/profiles/:username', { schema: getProfileSchema, config: { auth: 'optional', publicCache: 5 } }, async (req, reply) => {
-    const out = await reads.profile(app, { userId: req.userId, pool: req.readPool() }, req.params.username);
+    const out = await reads.profile(app, { userId: req.userId, pool: () => req.readPool() }, req.params.username);
     if (!out) throw notFound('profile');
     return sendOut(reply, out);
   });
@@ -24,7 +24,12 @@ const profilesRoutes: FastifyPluginAsyncZod = async (app) => {
         const target = await findAuthorByUsername(app.db.writer, req.params.username);
         if (!target) throw notFound('profile');
         if (target.id === me && following) throw unprocessable('username', 'cannot follow yourself');
-        await app.db.tx((conn) => (following ? follow(conn, me, target.id) : unfollow(conn, me, target.id)));
+        // `following` is in the viewer's sets: a new version also when the outcome is unknown (a 503 after COMMIT).
+        try {
+          await app.db.tx((conn) => (following ? follow(conn, me, target.id) : unfollow(conn, me, target.id)));
+        } finally {
+          await reads.viewerWrote(app, me);
+        }
         return { profile: reads.profileOf(target, following) };
       },
     });

@@ -32,6 +32,7 @@ try {
     ['GET /api/articles (anonymous, cached)', (b) => ({ url: `${b}/api/articles` })],
     ['GET /api/articles/:slug (anonymous, cached)', (b, _t, s) => ({ url: `${b}/api/articles/${s}` })],
     ['GET /api/articles (authenticated)', (b, t) => ({ url: `${b}/api/articles`, headers: { authorization: `Token ${t}` } })],
+    ['GET /api/articles/feed (authenticated)', (b, t) => ({ url: `${b}/api/articles/feed`, headers: { authorization: `Token ${t}` } })],
     ['POST /api/articles/:slug/comments', (b, t, s) => ({
       url: `${b}/api/articles/${s}/comments`, method: 'POST',
       headers: { authorization: `Token ${t}`, 'content-type': 'application/json' }, body: JSON.stringify({ comment: { body: 'Profiled comment' } }),
