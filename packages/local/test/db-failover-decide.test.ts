@@ -67,6 +67,15 @@ describe('db failover decisions', () => {
     );
   });
 
+  it('between replicas that received as much, promotes one whose applier runs (not one stopped on an error)', () => {
+    const broken = replica('db-b', 'db-a', '0-1-98', '0-1-100');
+    broken.replication = { ...broken.replication!, sqlRunning: false, lastError: "Could not execute Write_rows_v1 event on table conduit.write_marks; Index for table 'write_marks' is corrupt" };
+    const nodes = [down('db-a'), broken, replica('db-c', 'db-a', '0-1-100', '0-1-100')];
+    const first = decide(observed(10_000, nodes), none, policy);
+    const go = decide(observed(11_200, nodes), first.memory, policy);
+    expect(go.decision).toMatchObject({ kind: 'failover', from: 'db-a', to: 'db-c', waitForGtid: '0-1-100', repoint: ['db-b'] });
+  });
+
   it('confirms the failure from two paths: a primary answering through the writer endpoint is never failed over', () => {
     const nodes = [down('db-a', 'ER_CON_COUNT_ERROR'), ...healthy().slice(1)];
     const answering = { writerEndpoint: { answered: true, detail: 'handshake' } };

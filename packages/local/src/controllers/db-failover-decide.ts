@@ -207,6 +207,9 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 // ---- the decision ----
 
+/** Its SQL thread runs (or it replicates from nobody): it can apply what it received. */
+const applierRuns = (n: NodeState) => n.replication === null || n.replication.sqlRunning;
+
 /** Pure: the observed state and the memory in, one decision out. Also returns the memory for the next tick. */
 export function decide(o: Observed, memory: Memory, policy: Policy): { decision: Decision; memory: Memory } {
   // The primary's outage counts only while both paths fail: its socket, and the writer endpoint the clients use.
@@ -256,7 +259,10 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
     const candidates = others
       .filter((n) => n.reachable)
       .map((n) => ({ n, gtid: receivedGtid(n) }))
-      .sort((a, b) => compareGtid(b.gtid, a.gtid) || a.n.name.localeCompare(b.n.name));
+      // Among those that received as much, one whose applier runs: a replica whose SQL thread stopped on an
+      // error (a corrupt index, seen in a repeated-primary-kill drill) cannot apply its relay log, and choosing
+      // it again every tick left the region without a writer.
+      .sort((a, b) => compareGtid(b.gtid, a.gtid) || Number(applierRuns(b.n)) - Number(applierRuns(a.n)) || a.n.name.localeCompare(b.n.name));
     const best = candidates[0];
     if (!best) return d({ kind: 'blocked', sentence: `cannot fail over: primary ${primary.name} unreachable for ${secs(down)} and no replica is reachable` });
     const wasAsync = memory.lastSemiSync?.node === primary.name && memory.lastSemiSync.async ? memory.lastSemiSync : null;
