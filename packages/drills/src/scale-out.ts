@@ -3,7 +3,7 @@
 // at the API load balancer), when the traffic steps to 150 %, then added instances serve traffic within 10 s of
 // the step with no failed request; and when the load drops back, the tier scales in to where it was, again
 // without a failed request, and no acknowledged write is lost.
-import { BACKENDS, backendStat, statePaths } from '@conduit/local';
+import { BACKENDS, backendStat, statePaths, waitUntil } from '@conduit/local';
 import { checkSet, WriteLedger } from './ledger.js';
 import { runLoad, type LoadResult, type Sample } from './load.js';
 import { processes, supervisorEvents, type RegionHandle } from './region.js';
@@ -81,6 +81,9 @@ async function scaleOutLocked(r: RegionHandle, t: ScaleOutTiming, log: (line: st
   const users = { rateLimits: d.api.rateLimits, log };
   const usersAt = (edgeRps: number) => drillUsersFor(edgeRps * 0.3 * 60, d.api.rateLimits.writesPerUserPerMinute);
   const target = await prepareConduit(r.edge, total * 0.3 * 2, { ...users, peakWritesPerSecond: ((1.5 * capacityRps) / guess) * 0.3 });
+  // Signing the users up is a burst of writes that can scale the tier out before the step (then the step would
+  // find the added instance already serving): wait for the tier to be back at its count first.
+  await waitUntil('the API tier back at its count after the sign-ups', () => runningApi(r).length <= before.length, t.scaleInWithinMs, 200);
   const ledger = new WriteLedger();
   const mix = conduitMix(target, ledger);
   const events: DrillEvent[] = [];
