@@ -19,11 +19,16 @@ const instances = (min: number, desired: number, max: number) =>
 const healthCheck = (path: string, livenessPath: string) =>
   z
     .strictObject({
-      /** Readiness: may this instance take traffic now (local HAProxy checks; AWS Route 53 region health). */
+      /**
+       * Readiness: may a new instance join the pool (the rollout's health barrier and `tier status`): for the
+       * API, its writer answers. Never what the load balancer checks: a database failover fails it on every
+       * instance at once, and a pool that drops them all turns a one-second failover the API hides (its retry
+       * budget) into seconds of 503s for every request.
+       */
       path: z.string().startsWith('/').default(path).describe(`default: ${path}`),
       /**
-       * Liveness: does the process work at all. What replaces an instance (AWS target group + Auto Scaling
-       * health), so a database failover, which fails readiness everywhere at once, never replaces every instance.
+       * Liveness: does the process work at all. What the load balancer checks (local HAProxy, AWS target group)
+       * and what replaces an instance (Auto Scaling ELB health), so a database failover takes no instance out.
        */
       livenessPath: z.string().startsWith('/').default(livenessPath).describe(`default: ${livenessPath}`),
       intervalMs: z.number().int().min(100).max(60_000).default(1000).describe('default: 1000 ms'),

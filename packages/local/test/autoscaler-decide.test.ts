@@ -132,16 +132,16 @@ describe('the definition and HAProxy stats it reads', () => {
   });
   it('parses the backend request counter and the servers from `show stat`', () => {
     const csv = [
-      '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,req_tot',
-      'be_api,api-1,0,0,2,5,,40,0,0,,0,,0,0,0,0,UP,120',
-      'be_api,api-2,0,0,0,0,,0,0,0,,0,,0,0,0,0,MAINT,0',
-      'be_api,BACKEND,0,0,2,5,,40,0,0,0,0,,0,0,0,0,UP,130',
-      'be_front,BACKEND,0,0,0,0,,9,0,0,0,0,,0,0,0,0,UP,9',
+      '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,chkdown,req_tot',
+      'be_api,api-1,0,0,2,5,,40,0,0,,0,,0,0,0,0,UP,0,120',
+      'be_api,api-2,0,0,0,0,,0,0,0,,0,,0,0,0,0,MAINT,3,0',
+      'be_api,BACKEND,0,0,2,5,,40,0,0,0,0,,0,0,0,0,UP,1,130',
+      'be_front,BACKEND,0,0,0,0,,9,0,0,0,0,,0,0,0,0,UP,0,9',
     ].join('\n');
     const api = parseShowStat(csv).get('be_api')!;
-    expect({ requests: api.requests, servers: api.servers.map(({ name, status, current }) => ({ name, status, current })) }).toEqual({
+    expect({ requests: api.requests, servers: api.servers.map(({ name, status, current, checksDown }) => ({ name, status, current, checksDown })) }).toEqual({
       requests: 130,
-      servers: [{ name: 'api-1', status: 'UP', current: 2 }, { name: 'api-2', status: 'MAINT', current: 0 }],
+      servers: [{ name: 'api-1', status: 'UP', current: 2, checksDown: 0 }, { name: 'api-2', status: 'MAINT', current: 0, checksDown: 3 }],
     });
   });
 });

@@ -6,7 +6,7 @@ import small from './fixtures/small.config.ts';
 
 const d = resolve(small);
 const stat = (name: string, total: number, http5xx = 0, rtimeMs = 10, retried = 0, up = true): ServerStat =>
-  ({ name, status: up ? 'UP' : 'DOWN', up, maint: false, current: 0, total, http5xx, rtimeMs, retried });
+  ({ name, status: up ? 'UP' : 'DOWN', up, maint: false, current: 0, total, http5xx, rtimeMs, retried, checksDown: 0 });
 const before = [stat('api-3', 0), stat('api-2', 100, 1)];
 
 describe('canary analysis', () => {

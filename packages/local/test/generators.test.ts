@@ -49,9 +49,11 @@ describe('haproxy.cfg', () => {
     expect(section(after, 'backend be_db_reader')).toMatch(/server db-b \S+ check backup/);
   });
 
-  it('health-checks the API on /health/ready and retries only what is safe', () => {
+  it('health-checks the API on its liveness path, as the AWS target group does, and retries only what is safe', () => {
     const api = section(cfg, 'backend be_api');
-    expect(api).toContain('option httpchk GET /health/ready');
+    // Not readiness (/health/ready, the writer answers): a database failover would take every instance out at once.
+    expect(api).toContain('option httpchk GET /health/live');
+    expect(api).not.toContain('/health/ready');
     expect(api).toContain('balance roundrobin');
     expect(api).toContain('retry-on all-retryable-errors');
     expect(api).toContain('http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS');

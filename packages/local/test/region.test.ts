@@ -456,9 +456,11 @@ describe('a small region', () => {
     expect((await httpGet(`${edge}/api/tags`, { timeoutMs: 10_000 })).status).toBe(200);
   });
 
-  it('runs the DB failover controller: a killed primary is replaced, writes go on, the old one is restarted by the supervisor and rejoins', async () => {
+  it('runs the DB failover controller: a killed primary is replaced, writes go on, the old one is restarted by the supervisor and rejoins; no API instance leaves the pool', async () => {
     const fullAgain = () => (existsSync(statePaths(stateDir).failoverJournal) ? readFileSync(statePaths(stateDir).failoverJournal, 'utf8').split('full redundancy again after').length - 1 : 0);
     const fullBefore = fullAgain();
+    const apiChecksDown = async () => (await haproxyServers(statePaths(stateDir).haproxySocket, 'be_api')).reduce((n, s) => n + s.checksDown, 0);
+    const downBefore = await apiChecksDown();
     const old = proc('db-a').pid!;
     process.kill(old, 'SIGKILL');
     await waitUntil('db-b promoted', async () => readRegion(stateDir).topology?.primary === 'db-b', 15_000, 100);
@@ -477,6 +479,9 @@ describe('a small region', () => {
     // Back to the definition's redundancy, said by the controller and by `tier status`.
     await waitUntil('full redundancy', () => fullAgain() > fullBefore, 15_000, 200);
     expect((await tier('status')).stdout).toMatch(/^database redundancy: as defined \(since /m);
+    // The load balancer checks liveness: the failover failed readiness on every instance at once, and a pool
+    // that dropped them would have answered every request 503 for seconds.
+    expect(await apiChecksDown()).toBe(downBefore);
   });
 
   it('re-clones a replica whose data dir is gone (mariadb-backup streamed from a running node), which then rejoins', async () => {

@@ -44,6 +44,8 @@ export interface ServerStat {
    * GET it answered with a 5xx is retried on another server, and that 5xx does not reach hrsp_5xx.
    */
   retried: number;
+  /** Times its checks took it from UP to DOWN since HAProxy started (chkdown). */
+  checksDown: number;
 }
 
 export interface BackendStat {
@@ -57,7 +59,7 @@ export function parseShowStat(csv: string): Map<string, BackendStat> {
   const lines = csv.split('\n').filter(Boolean);
   const header = (lines.find((l) => l.startsWith('# ')) ?? '').slice(2).split(',');
   const col = (name: string) => header.indexOf(name);
-  const [iPx, iSv, iStatus, iScur, iStot, iReq, i5xx, iRtime, iRetr, iRedis] = ['pxname', 'svname', 'status', 'scur', 'stot', 'req_tot', 'hrsp_5xx', 'rtime', 'wretr', 'wredis'].map(col) as number[] as [number, number, number, number, number, number, number, number, number, number];
+  const [iPx, iSv, iStatus, iScur, iStot, iReq, i5xx, iRtime, iRetr, iRedis, iChkDown] = ['pxname', 'svname', 'status', 'scur', 'stot', 'req_tot', 'hrsp_5xx', 'rtime', 'wretr', 'wredis', 'chkdown'].map(col) as number[] as [number, number, number, number, number, number, number, number, number, number, number];
   const out = new Map<string, BackendStat>();
   for (const l of lines) {
     if (l.startsWith('#')) continue;
@@ -72,7 +74,7 @@ export function parseShowStat(csv: string): Map<string, BackendStat> {
       b.requests = Number.isFinite(req) ? req : null;
     } else {
       const status = f[iStatus] ?? '';
-      b.servers.push({ name: sv, status, up: /^(UP|DRAIN|NOLB)/.test(status), maint: status.startsWith('MAINT'), current: Number(f[iScur]) || 0, total: Number(f[iStot]) || 0, http5xx: Number(f[i5xx]) || 0, rtimeMs: Number(f[iRtime]) || 0, retried: Math.max(Number(f[iRetr]) || 0, Number(f[iRedis]) || 0) });
+      b.servers.push({ name: sv, status, up: /^(UP|DRAIN|NOLB)/.test(status), maint: status.startsWith('MAINT'), current: Number(f[iScur]) || 0, total: Number(f[iStot]) || 0, http5xx: Number(f[i5xx]) || 0, rtimeMs: Number(f[iRtime]) || 0, retried: Math.max(Number(f[iRetr]) || 0, Number(f[iRedis]) || 0), checksDown: Number(f[iChkDown]) || 0 });
     }
   }
   return out;
