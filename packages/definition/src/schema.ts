@@ -324,6 +324,14 @@ export const definitionSchema = z
          */
         stallFailoverAfterMs: z.number().int().min(200).default(5000).describe('default: 5000 ms'),
         /**
+         * How long a replica's applier (SQL thread) may stay stopped on an error that says its data cannot be
+         * trusted (a corrupt index or table, a row it lacks or holds twice: it diverged from the primary) before
+         * the local failover controller replaces its data with a new copy of a healthy node's (re-clone: the
+         * old data dir is kept aside), and it rejoins. Such an error never clears by itself. 0: never, an operator
+         * decides. Aurora replaces a failed reader by itself; not used there.
+         */
+        recloneBrokenReplicaAfterMs: z.number().int().min(0).default(10_000).describe('default: 10000 ms'),
+        /**
          * What a commit waits for on the local MariaDB nodes (every node: any of them may become the primary).
          * `full`: sync_binlog=1 and innodb_flush_log_at_trx_commit=1, an acknowledged commit is on disk and
          * survives an OS crash. `relaxed`: sync_binlog=0 and innodb_flush_log_at_trx_commit=2, written to the

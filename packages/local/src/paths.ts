@@ -137,6 +137,11 @@ export const dbSocket = (paths: Pick<StatePaths, 'run'>, node: Named) => join(db
 export const dbTmpDir = (paths: Pick<StatePaths, 'run'>, node: Named) => join(paths.run, `${node.name}-tmp`);
 export const dbCnfFile = (paths: Pick<StatePaths, 'config'>, node: Named) => join(paths.config, `${node.name}.cnf`);
 export const dbPidFile = (paths: Pick<StatePaths, 'run'>, node: Named) => join(paths.run, `${node.name}.pid`);
+/**
+ * In a node's data dir: why the failover controller wants it re-cloned (its applier stopped on a data error).
+ * Its next start replaces the dir with a copy (the old one, this file with it, moved aside), as for a corrupt one.
+ */
+export const dbRecloneRequest = (paths: Pick<StatePaths, 'data'>, node: Named) => join(dbDataDir(paths, node), 'conduit-reclone-requested');
 
 // Per Redis node and Sentinel: config and data dir. Sentinel rewrites its config as it learns: the
 // generated file is a template, copied to run/ (the live copy) before a start.

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { compareGtid, decide, errantTail, hasErrantTransactions, mergeGtid, redundancy, type Memory, type NodeState, type Observed, type Policy } from '../src/controllers/db-failover-decide.js';
 import { planSteps } from '../src/controllers/db-failover-steps.js';
 
-const policy: Policy = { failoverAfterMs: 1000, stallFailoverAfterMs: 5000, semiSyncTimeoutMs: 10_000, maxReaderLagSeconds: 2, asyncPrimaryFailover: 'wait' };
+const policy: Policy = { failoverAfterMs: 1000, stallFailoverAfterMs: 5000, semiSyncTimeoutMs: 10_000, maxReaderLagSeconds: 2, asyncPrimaryFailover: 'wait', recloneBrokenReplicaAfterMs: 10_000 };
 const goodSemi = { masterEnabled: true, masterStatus: true, masterClients: 2, waitPoint: 'AFTER_SYNC', waitNoSlave: false, timeoutMs: 10_000, slaveEnabled: false };
 const replicaSemi = { ...goodSemi, masterEnabled: false, masterStatus: false, masterClients: 0, slaveEnabled: true };
 
@@ -13,7 +13,7 @@ const primary = (name: string, gtid: string, extra: Partial<NodeState> = {}): No
 });
 const replica = (name: string, source: string, applied: string, received = applied, extra: Partial<NodeState> = {}): NodeState => ({
   name, reachable: true, error: null, readOnly: true, gtidCurrentPos: applied, gtidBinlogPos: applied, gtidBinlogState: applied, semiSync: replicaSemi,
-  replication: { source, sourcePort: 0, ioRunning: 'Yes', sqlRunning: true, lastError: null, secondsBehind: 0, gtidIoPos: received },
+  replication: { source, sourcePort: 0, ioRunning: 'Yes', sqlRunning: true, lastError: null, lastSqlErrno: 0, secondsBehind: 0, gtidIoPos: received },
   ...extra,
 });
 const down = (name: string, error = 'ECONNREFUSED'): NodeState => ({ ...primary(name, ''), reachable: false, error, readOnly: true });
@@ -69,11 +69,39 @@ describe('db failover decisions', () => {
 
   it('between replicas that received as much, promotes one whose applier runs (not one stopped on an error)', () => {
     const broken = replica('db-b', 'db-a', '0-1-98', '0-1-100');
-    broken.replication = { ...broken.replication!, sqlRunning: false, lastError: "Could not execute Write_rows_v1 event on table conduit.write_marks; Index for table 'write_marks' is corrupt" };
+    broken.replication = { ...broken.replication!, sqlRunning: false, lastError: "Could not execute Write_rows_v1 event on table conduit.write_marks; Index for table 'write_marks' is corrupt", lastSqlErrno: 1034 };
     const nodes = [down('db-a'), broken, replica('db-c', 'db-a', '0-1-100', '0-1-100')];
     const first = decide(observed(10_000, nodes), none, policy);
     const go = decide(observed(11_200, nodes), first.memory, policy);
     expect(go.decision).toMatchObject({ kind: 'failover', from: 'db-a', to: 'db-c', waitForGtid: '0-1-100', repoint: ['db-b'] });
+  });
+
+  it('re-clones a replica whose applier stays stopped on a data error, once the reader endpoint no longer holds it', () => {
+    const broken = (errno: number, error: string) => replica('db-b', 'db-a', '0-1-98', '0-1-100', {
+      replication: { source: 'db-a', sourcePort: 0, ioRunning: 'Yes', sqlRunning: false, lastError: error, lastSqlErrno: errno, secondsBehind: null, gtidIoPos: '0-1-100' },
+    });
+    const dup = broken(1062, "Could not execute Write_rows_v1 event on table conduit.comments; Duplicate entry '7' for key 'PRIMARY'");
+    const nodes = [primary('db-a', '0-1-100'), dup, replica('db-c', 'db-a', '0-1-100')];
+    // First out of the reader endpoint (step 7), then a wait, then the new copy.
+    expect(decide(observed(0, nodes), none, policy).decision).toMatchObject({ kind: 'reader', maint: ['db-b'] });
+    const out = { reader: { 'db-a': 'ready' as const, 'db-b': 'maint' as const, 'db-c': 'ready' as const } };
+    const first = decide(observed(1_000, nodes, 'db-a', out), none, policy);
+    expect(first.decision).toEqual({
+      kind: 'wait', node: 'db-b',
+      sentence: "db-b's applier stopped on error 1062: Could not execute Write_rows_v1 event on table conduit.comments; Duplicate entry '7' for key 'PRIMARY'; its data cannot be trusted: re-cloning it if it stays so for 10.0 s",
+    });
+    expect(decide(observed(10_999, nodes, 'db-a', out), first.memory, policy).decision.kind).toBe('wait');
+    const go = decide(observed(11_000, nodes, 'db-a', out), first.memory, policy);
+    expect(go.decision).toMatchObject({ kind: 'reclone', node: 'db-b', why: "its applier stopped on error 1062: Could not execute Write_rows_v1 event on table conduit.comments; Duplicate entry '7' for key 'PRIMARY' 10.0 s ago" });
+    expect(planSteps(go.decision, { nodes: resolve({ database: { replicas: 2 } }).dbNodes, topology: topo('db-a'), replication: { user: 'r', password: 'p', host: '127.0.0.1' }, policy, now: 0, hasReader: true }))
+      .toEqual([{ kind: 'reclone', node: 'db-b', why: (go.decision as { why: string }).why }]);
+    // The episode ends when the applier runs again (an operator fixed it): the next error counts from zero.
+    const fixed = decide(observed(12_000, [primary('db-a', '0-1-100'), replica('db-b', 'db-a', '0-1-100'), replica('db-c', 'db-a', '0-1-100')], 'db-a', out), go.memory, policy);
+    expect(fixed.memory.brokenSince).toEqual({});
+    expect(decide(observed(13_000, nodes, 'db-a', out), fixed.memory, policy).decision.kind).toBe('wait');
+    // Not for an error that may clear (a lock wait the applier retries), nor with the policy off.
+    expect(decide(observed(99_000, [nodes[0]!, broken(1205, 'Lock wait timeout exceeded'), nodes[2]!], 'db-a', out), first.memory, policy).decision).toEqual({ kind: 'none' });
+    expect(decide(observed(99_000, nodes, 'db-a', out), first.memory, { ...policy, recloneBrokenReplicaAfterMs: 0 }).decision).toEqual({ kind: 'none' });
   });
 
   it('confirms the failure from two paths: a primary answering through the writer endpoint is never failed over', () => {
@@ -217,7 +245,7 @@ describe('redundancy against the definition', () => {
       full: false,
       shortfall: '1 of 2 replicas replicating from db-b (db-a: unreachable); semi-sync on db-b with 1 of 2 replicas acknowledging',
     });
-    const stale = [primary('db-a', '0-1-100'), replica('db-b', 'db-c', '0-1-100'), replica('db-c', 'db-a', '0-1-100', '0-1-100', { replication: { source: 'db-a', sourcePort: 0, ioRunning: 'No', sqlRunning: true, lastError: 'boom', secondsBehind: null, gtidIoPos: '' } })];
+    const stale = [primary('db-a', '0-1-100'), replica('db-b', 'db-c', '0-1-100'), replica('db-c', 'db-a', '0-1-100', '0-1-100', { replication: { source: 'db-a', sourcePort: 0, ioRunning: 'No', sqlRunning: true, lastError: 'boom', lastSqlErrno: 0, secondsBehind: null, gtidIoPos: '' } })];
     expect(redundancy(observed(0, stale), 2)?.shortfall).toBe('0 of 2 replicas replicating from db-a (db-b: replicating from db-c, db-c: boom)');
     expect(redundancy(observed(0, [down('db-a'), ...healthy().slice(1)]), 2)?.shortfall).toBe('primary db-a unreachable');
     expect(redundancy({ ...observed(0, healthy()), topology: null }, 2)).toBeNull();

@@ -59,6 +59,11 @@ describe('recloneDecision', () => {
     });
     expect(recloneDecision('db-b', { systemTables: false, corruption: null }, topo, new Set(['db-a']))).toEqual({ kind: 'clone', source: 'db-a', why: 'its data dir was unusable (no system tables)' });
   });
+  it('re-clones a replica the failover controller asked for (its applier stopped on a data error), though its dir looks fine', () => {
+    expect(recloneDecision('db-b', { systemTables: true, corruption: null, requested: 'its applier stopped on error 1062 12.0 s ago' }, topo, new Set(['db-a', 'db-c']))).toEqual({
+      kind: 'clone', source: 'db-c', why: 'the failover controller asked for a new copy (its applier stopped on error 1062 12.0 s ago)',
+    });
+  });
   it('never re-clones the node still named the primary (it may hold acknowledged writes alone), nor one with no source', () => {
     const r = recloneDecision('db-a', corrupt, topo, new Set(['db-b', 'db-c']));
     expect(r.kind).toBe('refuse');

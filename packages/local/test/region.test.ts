@@ -536,6 +536,49 @@ describe('a small region', () => {
     console.log(`[region] corrupt ${replica}: re-cloned ${(clonedMs / 1000).toFixed(1)} s after the kill, replicating ${((Date.now() - t0) / 1000).toFixed(1)} s after it`);
   }, 120_000);
 
+  it('re-clones a replica whose applier stopped on a row it already held (it diverged), which then rejoins', async () => {
+    const replica = readRegion(stateDir).topology!.replicas[0]!;
+    const primary = readRegion(stateDir).topology!.primary;
+    const before = proc(replica).pid!;
+    const tag = `diverged${Date.now()}`;
+    const root = (name: string) => mysql.createConnection({ socketPath: dbSocket(statePaths(stateDir), { name }), user: 'root', database: d.database.databaseName });
+    // The replica gets a row of its own, unlogged (as a write behind the fencing's back would), then the primary
+    // writes the same unique name: the applier stops on a duplicate entry (1062) and never resumes by itself.
+    const r = await root(replica);
+    try {
+      await r.query('SET SESSION sql_log_bin = 0');
+      await r.query('INSERT INTO tags (name) VALUES (?)', [tag]);
+    } finally {
+      await r.end();
+    }
+    const p = await root(primary);
+    try {
+      await p.query('INSERT INTO tags (name) VALUES (?)', [tag]);
+    } finally {
+      await p.end();
+    }
+    const t0 = Date.now();
+    const log = () => readFileSync(statePaths(stateDir).supervisorLog, 'utf8');
+    await waitUntil(`${replica} re-cloned`, () => new RegExp(`${replica}: the failover controller asked for a new copy \\(its applier stopped on error 1062: .*${tag}.*\\): re-cloned from ${primary}`).test(log()), 60_000, 200);
+    expect(log()).toMatch(new RegExp(`re-cloning ${replica}: its applier stopped on error 1062: .*Duplicate entry '${tag}'`));
+    await waitUntil(`${replica} replicating again`, async () => {
+      const s = await tier('status', '--json');
+      return JSON.parse(s.stdout).processes.some((x: { name: string; detail: string | null }) => x.name === replica && x.detail?.startsWith('replicating from'));
+    }, 30_000, 500);
+    const after = proc(replica).pid!;
+    expect(after).not.toBe(before);
+    everyPid.push(after);
+    // The copy holds the primary's row once, and nothing of the replica's own.
+    const c = await root(replica);
+    try {
+      const [rows] = await c.query('SELECT COUNT(*) AS n FROM tags WHERE name = ?', [tag]);
+      expect(Number((rows as { n: number }[])[0]!.n)).toBe(1);
+    } finally {
+      await c.end();
+    }
+    console.log(`[region] diverged ${replica}: re-cloned and replicating ${((Date.now() - t0) / 1000).toFixed(1)} s after its applier stopped`);
+  }, 120_000);
+
   describe('rolling deploys', () => {
     const apiLb = `http://127.0.0.1:${d.local.ports.api}`;
     const sources = () => sourceVersion();

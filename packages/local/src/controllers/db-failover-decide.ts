@@ -10,7 +10,8 @@
 //   4. the writer endpoint points at the primary and nowhere else;
 //   5. semi-sync: master side on the primary only (AFTER_SYNC, wait_no_slave OFF), slave side on replicas;
 //   6. replicas (and a returning old primary) replicate from the primary;
-//   7. the reader endpoint holds only replicas that are reachable, replicating and fresh.
+//   7. the reader endpoint holds only replicas that are reachable, replicating and fresh;
+//   8. a replica whose applier stopped on an error that says its data cannot be trusted gets a new copy.
 
 /** One GTID domain's last transaction: domain-server-seq. */
 export interface GtidPart {
@@ -27,6 +28,8 @@ export interface ReplicationState {
   sqlRunning: boolean;
   /** Last_IO_Error or Last_SQL_Error, null when none. */
   lastError: string | null;
+  /** Last_SQL_Errno: why the applier stopped (0: it did not). */
+  lastSqlErrno: number;
   secondsBehind: number | null;
   /** Gtid_IO_Pos: what this replica has received (applied or still in its relay log). */
   gtidIoPos: string;
@@ -91,6 +94,8 @@ export interface Memory {
    * replica (semi-sync fallen back, or no replica connected), and since when. Absent before the first look.
    */
   lastSemiSync?: { node: string; async: boolean; since: number };
+  /** When each replica's applier was first seen stopped on a data error (DATA_ERRNOS), in the current episode. */
+  brokenSince?: Record<string, number>;
 }
 
 export interface Policy {
@@ -102,6 +107,8 @@ export interface Policy {
   maxReaderLagSeconds: number;
   /** database.asyncPrimaryFailover: whether a primary lost while committing asynchronously is failed over. */
   asyncPrimaryFailover: 'wait' | 'promote';
+  /** database.recloneBrokenReplicaAfterMs: how long a replica's applier may stay stopped on a data error; 0 = never re-clone. */
+  recloneBrokenReplicaAfterMs: number;
 }
 
 export type Decision =
@@ -132,7 +139,9 @@ export type Decision =
       sentence: string;
     }
   | { kind: 'repoint'; node: string; to: string; /** A re-cloned node: its slave position, from the copy. */ slavePos?: string; sentence: string }
-  | { kind: 'reader'; ready: string[]; maint: string[]; sentence: string };
+  | { kind: 'reader'; ready: string[]; maint: string[]; sentence: string }
+  /** A new copy of a healthy node's data for `node` (the supervisor stops it, clones, starts it; step 6 rejoins it). */
+  | { kind: 'reclone'; node: string; why: string; sentence: string };
 
 // ---- GTIDs ----
 
@@ -210,13 +219,27 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** Its SQL thread runs (or it replicates from nobody): it can apply what it received. */
 const applierRuns = (n: NodeState) => n.replication === null || n.replication.sqlRunning;
 
+/**
+ * Applier errors that say the replica's data cannot be trusted, and never clear by themselves: a row it lacks
+ * (1032) or already holds (1062), a table it lacks (1146), a corrupt index or table (1034 ER_NOT_KEYFILE,
+ * 1194/1195 crashed, 1712 ER_INDEX_CORRUPT), a storage-engine error (1030). Not here: lock waits and deadlocks
+ * (retried by the applier itself), a lost connection to the source (the IO thread reconnects).
+ */
+export const DATA_ERRNOS: ReadonlySet<number> = new Set([1030, 1032, 1034, 1062, 1146, 1194, 1195, 1712]);
+
+/** Its applier stopped on a data error while replicating from `primary`. */
+const brokenApplier = (n: NodeState, primary: string) => {
+  const r = n.replication;
+  return n.reachable && !!r && r.source === primary && !r.sqlRunning && DATA_ERRNOS.has(r.lastSqlErrno);
+};
+
 /** Pure: the observed state and the memory in, one decision out. Also returns the memory for the next tick. */
 export function decide(o: Observed, memory: Memory, policy: Policy): { decision: Decision; memory: Memory } {
   // The primary's outage counts only while both paths fail: its socket, and the writer endpoint the clients use.
   const answersThroughEndpoint = (n: NodeState) => n.name === o.topology?.primary && o.writerEndpoint?.answered === true;
   const unreachableSince: Record<string, number> = {};
   for (const n of o.nodes) if (!n.reachable && !answersThroughEndpoint(n)) unreachableSince[n.name] = memory.unreachableSince[n.name] ?? o.now;
-  const next: Memory = { unreachableSince, lastSemiSync: memory.lastSemiSync };
+  const next: Memory = { unreachableSince, lastSemiSync: memory.lastSemiSync, brokenSince: {} };
   const d = (decision: Decision) => ({ decision, memory: next });
 
   const topo = o.topology;
@@ -231,6 +254,7 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
     next.lastSemiSync = { node: primary.name, async, since: prev && prev.node === primary.name && prev.async === async ? prev.since : o.now };
   }
   const others = o.nodes.filter((n) => n.name !== primary.name);
+  for (const n of others) if (brokenApplier(n, primary.name)) next.brokenSince![n.name] = memory.brokenSince?.[n.name] ?? o.now;
 
   // 1. Fencing first: a writable node that is not the primary would split the brain.
   for (const n of others) {
@@ -380,6 +404,23 @@ export function decide(o: Observed, memory: Memory, policy: Policy): { decision:
     if (ready.length || maint.length) {
       return d({ kind: 'reader', ready, maint, sentence: `reader endpoint: ${why.join('; ')}` });
     }
+  }
+
+  // 8. A replica whose applier stopped on a data error (out of the reader endpoint by now) gets a new copy.
+  for (const n of others) {
+    const since = next.brokenSince![n.name];
+    if (since === undefined || policy.recloneBrokenReplicaAfterMs === 0) continue;
+    const r = n.replication!;
+    const error = `error ${r.lastSqlErrno}: ${r.lastError ?? 'no message'}`;
+    if (o.now - since < policy.recloneBrokenReplicaAfterMs) {
+      return d({ kind: 'wait', node: n.name, sentence: `${n.name}'s applier stopped on ${error}; its data cannot be trusted: re-cloning it if it stays so for ${secs(policy.recloneBrokenReplicaAfterMs)}` });
+    }
+    return d({
+      kind: 'reclone',
+      node: n.name,
+      why: `its applier stopped on ${error} ${secs(o.now - since)} ago`,
+      sentence: `re-cloning ${n.name}: its applier stopped on ${error} ${secs(o.now - since)} ago, so its data cannot be trusted; the supervisor replaces its data dir with a copy of a healthy node's (the old one kept aside) and it rejoins ${primary.name}`,
+    });
   }
 
   return d({ kind: 'none' });

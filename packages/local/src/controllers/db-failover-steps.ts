@@ -24,6 +24,8 @@ export type Step =
   | { kind: 'save-errant'; node: string; startGtid: string; errant: string }
   /** A re-cloned node replicates: its copy's coordinates file is set aside (xtrabackup_binlog_info.applied). */
   | { kind: 'clone-rejoined'; node: string }
+  /** The supervisor stops the node and starts it on a new copy of a healthy node's data (not awaited: a clone takes seconds to minutes). */
+  | { kind: 'reclone'; node: string; why: string }
   | { kind: 'topology'; topology: DbTopology };
 
 export interface PlanContext {
@@ -132,6 +134,8 @@ export function planSteps(decision: Decision, ctx: PlanContext): Step[] {
         ];
       }
       return [{ kind: 'sql', node: decision.node, sql: replicaOfSql(node(decision.to), ctx.replication), bestEffort: false }];
+    case 'reclone':
+      return [{ kind: 'reclone', node: decision.node, why: decision.why }];
     case 'reader':
       return [
         {

@@ -3,13 +3,13 @@
 // plan the steps as data (db-failover-steps.ts); carry them out through the runner and state.ts; say
 // what it did in one sentence. The supervisor calls tick() every CONTROLLER_TICK_MS. Ticks never
 // overlap; every step is safe to repeat.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DbNode, ResolvedDefinition } from '@conduit/definition';
 import { decide, redundancy, type Memory, type NodeState, type Observed, type Policy, type ServerAdminState } from './db-failover-decide.js';
 import { planSteps, type Step } from './db-failover-steps.js';
 import { BACKENDS } from '../generators/haproxy.js';
-import { dbDataDir, dbSocket, errantFile, type StatePaths } from '../paths.js';
+import { dbDataDir, dbRecloneRequest, dbSocket, errantFile, type StatePaths } from '../paths.js';
 import { CLONE_INFO_FILE, cloneGtid, flashback, saveBinlogTail, haproxyAct, haproxyCommand, mysqlGreeting, parseShowStat, runSql, withNode } from '../runner/index.js';
 import { readRedundancy, readRegionRole, readSemiSyncMemory, readTopology, writeRedundancy, writeSemiSyncMemory, writeTopology } from '../state.js';
 import { sqlString } from '../specs/db.js';
@@ -29,6 +29,11 @@ export interface DbFailoverOptions {
   log?: (sentence: string) => void;
   /** The action journal: an entry is open while the steps of a decision run (a crash leaves it open). */
   journal?: ControllerJournal;
+  /**
+   * Stops the node and has the supervisor start it again on a new copy (the supervisor's re-clone); resolves
+   * once it is stopped and the start is under way. Without it (tests of the controller alone) a re-clone fails.
+   */
+  reclone?: (node: string, why: string) => Promise<void>;
 }
 
 /**
@@ -69,6 +74,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
     semiSyncTimeoutMs: d.database.semiSyncTimeoutMs,
     maxReaderLagSeconds: d.database.readerMaxLagSeconds,
     asyncPrimaryFailover: d.database.asyncPrimaryFailover,
+    recloneBrokenReplicaAfterMs: d.database.recloneBrokenReplicaAfterMs,
   };
   const byName = new Map(d.dbNodes.map((n) => [n.name, n]));
   const byPort = new Map(d.dbNodes.map((n) => [n.port, n.name]));
@@ -111,6 +117,7 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
                 ioRunning: s.Slave_IO_Running === 'Yes' ? 'Yes' : s.Slave_IO_Running === 'Connecting' ? 'Connecting' : 'No',
                 sqlRunning: s.Slave_SQL_Running === 'Yes',
                 lastError,
+                lastSqlErrno: Number(s.Last_SQL_Errno ?? 0) || 0,
                 secondsBehind: s.Seconds_Behind_Master === null || s.Seconds_Behind_Master === undefined ? null : Number(s.Seconds_Behind_Master),
                 gtidIoPos: String(s.Gtid_IO_Pos ?? ''),
               }
@@ -176,6 +183,9 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
         else if (step.kind === 'clone-rejoined') {
           const info = join(dbDataDir(paths, byName.get(step.node)!), CLONE_INFO_FILE);
           if (existsSync(info)) renameSync(info, `${info}.applied`);
+        } else if (step.kind === 'reclone') {
+          if (!opts.reclone) throw new Error('no supervisor to re-clone through');
+          await opts.reclone(step.node, step.why);
         } else if (step.kind === 'save-errant') await saveBinlogTail(socketOf(step.node), step.node, step.startGtid, errantFile(paths, step.node, step.errant, new Date()), 20_000, login);
         else writeTopology(paths, step.topology);
       } catch (e) {
@@ -274,7 +284,13 @@ export function createDbFailoverController(opts: DbFailoverOptions): { tick(now?
  * (paths.failoverJournal) keeps them with timestamps for the drill reports.
  */
 export function createController(ctx: ControllerContext): Controller {
-  const c = createDbFailoverController({ definition: ctx.definition, paths: ctx.paths, secrets: ctx.secrets, journal: ctx.journal });
+  const reclone = async (node: string, why: string) => {
+    await ctx.stop(node);
+    writeFileSync(dbRecloneRequest(ctx.paths, { name: node }), `${why}\n`);
+    // Not awaited: the copy takes seconds to minutes, and the ticks must go on meanwhile (a failover may be needed).
+    void ctx.start(node).catch((e: Error) => ctx.log(`db-failover: re-cloning ${node} failed: ${e.message}; it stays stopped (\`tier up\` starts it again, which tries again)`));
+  };
+  const c = createDbFailoverController({ definition: ctx.definition, paths: ctx.paths, secrets: ctx.secrets, journal: ctx.journal, reclone });
   return {
     name: 'db-failover',
     // A standby region's primary replicates from the other region: the region failover controller owns it until a promotion.

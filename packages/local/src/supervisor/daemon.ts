@@ -4,10 +4,10 @@
 // With --adopt (the watchdog restarting it after a crash) it brings nothing up: it takes over the
 // processes processes.json lists as they are, and the controllers finish or undo the actions the
 // journal shows interrupted.
-import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
-import { dbDataDir, dbSocket, statePaths, backupPaths } from '../paths.js';
+import { dbDataDir, dbRecloneRequest, dbSocket, statePaths, backupPaths } from '../paths.js';
 import { readJson, readTopology, loadOrCreateSecrets } from '../state.js';
 import { compactJournal, openEntries, type JournalEntry } from '../journal.js';
 import { currentVersion } from '../releases.js';
@@ -111,7 +111,12 @@ async function prepareStart(spec: ProcessSpec): Promise<string | null> {
   const t = readTopology(paths);
   writeDbConfig(ctx, node, t);
   const running = new Set(sup.records().filter((r) => r.pid !== null && r.state === 'running').map((r) => r.name));
-  const dataDir = { systemTables: existsSync(join(dbDataDir(paths, node), 'mysql')), corruption: corruptDataEvidence(logTail(spec.logFile)) };
+  // A re-clone asked for by the failover controller is asked once: a failed clone leaves a dir with no system
+  // tables, which asks again by itself.
+  const request = dbRecloneRequest(paths, node);
+  const requested = existsSync(request) ? readFileSync(request, 'utf8').trim() : null;
+  rmSync(request, { force: true });
+  const dataDir = { systemTables: existsSync(join(dbDataDir(paths, node), 'mysql')), corruption: corruptDataEvidence(logTail(spec.logFile)), requested };
   const r = recloneDecision(node.name, dataDir, t, running);
   if (r.kind === 'keep') return null;
   if (r.kind === 'refuse') return r.sentence;

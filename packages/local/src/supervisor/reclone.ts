@@ -49,9 +49,16 @@ export type RecloneDecision =
  * or the controller refused to promote past a primary committing alone), so it may be the only holder of
  * acknowledged writes; a copy from a replica would drop them. Its dir is kept, and so is a node with no source.
  */
-export function recloneDecision(node: string, dataDir: { systemTables: boolean; corruption: string | null }, topology: DbTopology | null, running: ReadonlySet<string>): RecloneDecision {
-  if (dataDir.systemTables && dataDir.corruption === null) return { kind: 'keep' };
-  const why = !dataDir.systemTables ? 'its data dir was unusable (no system tables)' : `its data dir is corrupt (mariadbd said: ${dataDir.corruption})`;
+export function recloneDecision(
+  node: string,
+  dataDir: { systemTables: boolean; corruption: string | null; /** The failover controller's reason (paths.ts dbRecloneRequest). */ requested?: string | null },
+  topology: DbTopology | null,
+  running: ReadonlySet<string>,
+): RecloneDecision {
+  if (dataDir.systemTables && dataDir.corruption === null && !dataDir.requested) return { kind: 'keep' };
+  const why = !dataDir.systemTables ? 'its data dir was unusable (no system tables)'
+    : dataDir.corruption !== null ? `its data dir is corrupt (mariadbd said: ${dataDir.corruption})`
+    : `the failover controller asked for a new copy (${dataDir.requested})`;
   if (topology?.primary === node) {
     return {
       kind: 'refuse',
