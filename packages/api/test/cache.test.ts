@@ -304,26 +304,38 @@ describe('cold keys (stampede protection)', () => {
     }
   });
 
-  it('checks the generation of the near-cache hits of one event-loop turn with one Redis command, and still sees a bump made before them', async () => {
+  it('checks the generation of the near-cache hits and the versions of the versioned reads of one event-loop turn with one Redis command, and still sees a bump made before them', async () => {
     const c = mk();
     const other = new Cache(new Redis(inject('redisUrl'), { enableOfflineQueue: true }), { timeoutMs: 500, prefix: (c as unknown as { prefix: string }).prefix });
     try {
       let loads = 0;
       const loader = async () => `v${++loads}`;
+      const viewers = ['a', 'b', 'c'];
+      const versionLoads: string[] = [];
+      const viewer = (name: string) => c.getVersioned(`viewer:${name}`, 60_000, async () => { versionLoads.push(name); return name; });
       expect((await c.getOrLoad('k', 10, loader)).value).toBe('v1');
-      // Count the generation checks this cache sends (the real command, counted on its way out).
-      const client = (c as unknown as { client: { currentGen: (...a: unknown[]) => Promise<string> } }).client;
-      const send = client.currentGen.bind(client);
+      await Promise.all(viewers.map(viewer));
+      // Count the checks this cache sends (the real command, counted on its way out).
+      const client = (c as unknown as { client: { checkTurn: (...a: unknown[]) => Promise<string[]> } }).client;
+      const send = client.checkTurn.bind(client);
       let checks = 0;
-      client.currentGen = (...a: unknown[]) => { checks++; return send(...a); };
-      const hits = await Promise.all(Array.from({ length: 20 }, () => c.getOrLoad('k', 10, loader)));
+      client.checkTurn = (...a: unknown[]) => { checks++; return send(...a); };
+      const turn = () => Promise.all([
+        Promise.all(Array.from({ length: 20 }, () => c.getOrLoad('k', 10, loader))),
+        Promise.all(Array.from({ length: 12 }, (_, i) => viewer(viewers[i % 3]!))),
+      ]);
+      const [hits, seen] = await turn();
       expect(hits.every((h) => h.value === 'v1' && h.hit)).toBe(true);
+      expect(seen.every((v) => v.hit)).toBe(true);
       expect(checks).toBe(1);
-      // Another process bumps; reads started after its acknowledgement all see the new generation.
-      await other.bump();
-      const after = await Promise.all(Array.from({ length: 20 }, () => c.getOrLoad('k', 10, loader)));
+      // Another process bumps the generation and one viewer's version; reads started after its acknowledgement
+      // all see them (one load each), in one command again.
+      await Promise.all([other.bump(), other.bumpVersion('viewer:b')]);
+      const [after, seenAfter] = await turn();
       expect(after.every((h) => h.value === 'v2')).toBe(true);
       expect(loads).toBe(2);
+      expect(seenAfter.filter((v) => !v.hit).map((v) => v.value)).toEqual(['b', 'b', 'b', 'b']);
+      expect(versionLoads).toEqual(['a', 'b', 'c', 'b']);
       expect(checks).toBe(2);
     } finally {
       await Promise.all([c.close(), other.close()]);

@@ -12,7 +12,7 @@
 // - Right after a generation change, loads read the writer (a lagging replica must not refill the cache
 //   with the old content).
 // - Versioned values (`getVersioned`): kept in process memory only, each valid while its own version key in
-//   Redis is unchanged (read in the same round trip as the request's other cache commands). A write of that
+//   Redis is unchanged (read with the near-cache generation check of the same event-loop turn). A write of that
 //   value sets a new version (`bumpVersion`), so every instance reloads it at its next read; a version is never
 //   reused (a missing key gets a fresh one), and a reconnect or a closed breaker drops them all (`epoch`), as
 //   a failover may land on a primary that missed the last bumps.
@@ -64,8 +64,21 @@ end
 // One round trip: the current generation and the entry of `key` in it.
 const GET_WITH_GEN = `${currentOrFresh(3)}return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}`;
 
-// The current generation alone: the check of near-cache hits.
-const CURRENT_GEN = `${currentOrFresh(1)}return g`;
+// The check of one event-loop turn: the current generation (KEYS[1]) and the version of every versioned value
+// asked for in that turn (KEYS[2..]). A missing version (never written, evicted, expired) gets a fresh one too,
+// expiring after ARGV[2] s, so a value remembered under a past version can never match again.
+const CHECK_TURN = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if not v then
+    v = ARGV[1]
+    if i == 1 then redis.call('SET', key, v) else redis.call('SET', key, v, 'EX', ARGV[2]) end
+  end
+  out[i] = v
+end
+return out
+`;
 
 // A fixed-window counter: the window starts with its first hit and the key expires with it.
 const COUNT_IN_WINDOW = `
@@ -78,22 +91,11 @@ end
 return {n, ttl}
 `;
 
-// The version of one value: a missing key (never written, evicted, expired) gets a fresh version, so an
-// entry remembered under a past version can never match again.
-const GET_VERSION = `
-local v = redis.call('GET', KEYS[1])
-if not v then
-  v = ARGV[1]
-  redis.call('SET', KEYS[1], v, 'EX', ARGV[2])
-end
-return v
-`;
-
 type RedisWithScript = Redis & {
   getWithGen(genKey: string, prefix: string, key: string, fresh: string): Promise<[string, (string | null)?]>;
-  currentGen(genKey: string, fresh: string): Promise<string>;
+  /** numKeys, then the generation key and the version keys, then the fresh value and the versions' ttl. */
+  checkTurn(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<string[]>;
   countInWindow(key: string, windowMs: number): Promise<[number, number]>;
-  getVersion(key: string, fresh: string, ttlSec: number): Promise<string>;
 };
 
 /** A version key lives this long without a write (then a fresh one starts: one reload per instance). */
@@ -154,8 +156,11 @@ export class Cache {
   /** Near cache: key -> the value of one generation. Read only when Redis confirms that generation is current. */
   private readonly near = new Map<string, { gen: string; value: unknown; expires: number }>();
   private readonly nearEntries: number;
-  /** The generation check shared by the near-cache hits of this event-loop turn (generation()). */
-  private genCheck: Promise<string | undefined> | null = null;
+  /**
+   * The check shared by the near-cache hits and the versioned reads of this event-loop turn (turnCheck()): the
+   * keys it asks for (the generation first, then each version key once) and its answer, in that order.
+   */
+  private turn: { keys: string[]; index: Map<string, number>; answer: Promise<string[] | undefined> } | null = null;
   private readonly log: CacheLogger;
   private readonly ev: CacheEvents;
   /** Versioned values (process memory only): key -> the value of one version, loaded in one trust epoch. */
@@ -183,9 +188,8 @@ export class Cache {
     this.ev = { hit: noop, miss: noop, error: noop, breaker: noop, ...opts.events };
     if (client) {
       client.defineCommand('getWithGen', { numberOfKeys: 1, lua: GET_WITH_GEN });
-      client.defineCommand('currentGen', { numberOfKeys: 1, lua: CURRENT_GEN });
+      client.defineCommand('checkTurn', { lua: CHECK_TURN });
       client.defineCommand('countInWindow', { numberOfKeys: 1, lua: COUNT_IN_WINDOW });
-      client.defineCommand('getVersion', { numberOfKeys: 1, lua: GET_VERSION });
       // Without a listener an 'error' event would crash the process; the breaker reports outages.
       client.on('error', () => undefined);
       // A reconnect may land on another primary (a Sentinel failover) whose generation key is older than
@@ -280,7 +284,7 @@ export class Cache {
     const local = this.near.get(key);
     if (local !== undefined && local.expires > Date.now()) {
       // A copy in memory: valid while its generation is the current one (one check for this turn's hits).
-      const current = await this.generation();
+      const current = await this.turnCheck(null);
       if (current === undefined) return { value: decode(await loader(true)), hit: false };
       if (current === local.gen) {
         this.ev.hit();
@@ -310,19 +314,31 @@ export class Cache {
   }
 
   /**
-   * The current generation, asked of Redis once for every caller of one event-loop turn: the command is
-   * issued from setImmediate, after the I/O of that turn, so it reaches Redis after each of those callers'
-   * requests arrived, and a write acknowledged before any of them arrived is seen by all of them (as with
-   * a command of their own). Under load this is one Redis command per turn instead of one per cached read.
+   * The current generation (versionKey null) or the current version of a versioned value, asked of Redis in
+   * one command for every caller of one event-loop turn: it is issued from setImmediate, after the I/O of that
+   * turn, so it reaches Redis after each of those callers' requests arrived, and a write acknowledged before
+   * any of them arrived is seen by all of them (as with a command of their own). Under load this is one Redis
+   * command per turn instead of one per cached read and one per signed-in read.
    * undefined: Redis cannot say (then the callers read the database, as getOrLoad does on any failure).
    */
-  private generation(): Promise<string | undefined> {
-    return (this.genCheck ??= new Promise((resolve) => {
-      setImmediate(() => {
-        this.genCheck = null;
-        resolve(this.call((c) => c.currentGen(this.genKey, newGeneration())));
-      });
-    }));
+  private turnCheck(versionKey: string | null): Promise<string | undefined> {
+    let t = this.turn;
+    if (t === null) {
+      const keys = [this.genKey];
+      const turn = { keys, index: new Map<string, number>(), answer: new Promise<string[] | undefined>((resolve) => {
+        setImmediate(() => {
+          this.turn = null;
+          resolve(this.call((c) => c.checkTurn(keys.length, ...keys, newGeneration(), VERSION_TTL_S)));
+        });
+      }) };
+      t = this.turn = turn;
+    }
+    let i = 0;
+    if (versionKey !== null) {
+      i = t.index.get(versionKey) ?? t.keys.push(versionKey) - 1;
+      t.index.set(versionKey, i);
+    }
+    return t.answer.then((a) => a?.[i]);
   }
 
   private remember<T>(key: string, gen: string, raw: string, decode: (raw: string) => T, ttlSec: Ttl): T {
@@ -368,8 +384,8 @@ export class Cache {
 
   /**
    * The value of `key` as of its current version in Redis, from process memory when this process loaded that
-   * version (in the current epoch, within ttlMs), else from the loader. The version is asked for at once (call
-   * this in the same event-loop turn as the request's other cache commands: they share one round trip). When
+   * version (in the current epoch, within ttlMs), else from the loader. The version comes with this turn's
+   * generation check (turnCheck: one command for every cached and versioned read of the turn). When
    * Redis cannot say, the loader reads the writer and nothing is kept: another instance may have written.
    * `weigh` says what a value costs of the memory budget (versionedBudget; the oldest values leave first).
    */
@@ -377,7 +393,7 @@ export class Cache {
     const epoch = this.epoch;
     if (this.pendingVersions.size > 0) this.resendVersions();
     const full = `${this.prefix}v:${key}`;
-    const version = await this.call((c) => c.getVersion(full, newGeneration(), VERSION_TTL_S));
+    const version = await this.turnCheck(full);
     if (version === undefined) return { value: await loader(true), hit: false };
     const local = this.versioned.get(key);
     if (local !== undefined && local.version === version && local.epoch === epoch && local.expires > Date.now()) {

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { buildAndUnpackRelease, cpuTicks, PORTS, root, rssMb, startCeiling, startInstance, startStand, type Instance, type Stand } from './stand.js';
 import { runWrk } from './wrk.js';
+import { DEMO_PASSWORD } from '../../src/db/seed.js';
 
 const state = join(root, '.test-state', 'api-bench');
 const SECONDS = Number(process.env.AB_SECONDS ?? 3);
@@ -21,7 +22,7 @@ try {
   stand = await startStand(state);
   ceiling = await startCeiling();
   const dirs = variants.map((v, i) => buildAndUnpackRelease(join(state, `ab${i}`), v.tar));
-  const m = async (url: string, pid: number) => { const b = cpuTicks(pid); const r = await runWrk({ url, connections: 64, threads: 2, seconds: SECONDS }); return { rps: r.rps, cpu: ((cpuTicks(pid) - b) * 10000) / r.requests }; };
+  const m = async (url: string, pid: number, headers?: Record<string, string>) => { const b = cpuTicks(pid); const r = await runWrk({ url, headers, connections: 64, threads: 2, seconds: SECONDS }); return { rps: r.rps, cpu: ((cpuTicks(pid) - b) * 10000) / r.requests }; };
   const res: Record<string, Record<string, { rps: number; cpu: number }[]>> = {};
   const ceil: number[] = [];
   const peak: number[] = variants.map(() => 0);
@@ -30,14 +31,19 @@ try {
     insts.push(inst);
   }
   const slug = ((await (await fetch(`${insts[0]!.base}/api/articles?limit=1`)).json()) as { articles: { slug: string }[] }).articles[0]!.slug;
-  const paths = { health: '/health/live', list: '/api/articles', article: `/api/articles/${slug}` };
-  for (const inst of insts) for (const p of Object.values(paths)) await runWrk({ url: inst.base + p, connections: 64, threads: 2, seconds: 1 });
+  const login = await fetch(`${insts[0]!.base}/api/users/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: { email: 'johndoe@example.com', password: DEMO_PASSWORD } }),
+  });
+  const auth = { authorization: `Token ${((await login.json()) as { user: { token: string } }).user.token}` };
+  const paths = { health: '/health/live', list: '/api/articles', article: `/api/articles/${slug}`, 'signed-in list': '/api/articles' };
+  const headersOf = (name: string) => (name === 'signed-in list' ? auth : undefined);
+  for (const inst of insts) for (const [name, p] of Object.entries(paths)) await runWrk({ url: inst.base + p, headers: headersOf(name), connections: 64, threads: 2, seconds: 1 });
   const timer = setInterval(() => insts.forEach((x, i) => { peak[i] = Math.max(peak[i]!, rssMb(x.pid)); }), 100);
   for (let r = 0; r < ROUNDS; r++) {
     ceil.push((await m(ceiling.base, ceiling.pid)).rps);
     for (const [name, p] of Object.entries(paths)) {
       for (const [i, v] of variants.entries()) {
-        ((res[v.name] ??= {})[name] ??= []).push(await m(insts[i]!.base + p, insts[i]!.pid));
+        ((res[v.name] ??= {})[name] ??= []).push(await m(insts[i]!.base + p, insts[i]!.pid, headersOf(name)));
       }
     }
   }
