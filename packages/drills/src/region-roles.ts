@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { ResolvedDefinition } from '@conduit/definition';
 import {
-  crossRegionStatus, dbSocket, dnsAnswer, localRegions, readRegion, readRegionRole, readTopology, regionRejoin, regionsUp, regionSwitchover, statePaths, tableSums, waitUntil,
+  crossRegionStatus, dbSocket, dnsAnswer, readRegion, regionsByRole, readRegionRole, readTopology, regionRejoin, regionsUp, regionSwitchover, statePaths, tableSums, waitUntil,
   type LocalRegion, type SwitchoverReport,
 } from '@conduit/local';
 import { followDns } from './dns.js';
@@ -33,17 +33,6 @@ export const switchoverFullTiming: RoleDrillTiming = { warmupMs: 6_000, afterFau
 
 /** The issue's bar for a planned switchover. */
 export const SWITCHOVER_PAUSE_GOAL_MS = 5_000;
-
-/** The writer region and the standby, by their role files. */
-export function regionsByRole(d: ResolvedDefinition, stateDir: string): { writer: LocalRegion; standby: LocalRegion } {
-  const regions = localRegions(d, stateDir);
-  if (regions.length < 2) throw new Error('this drill needs two regions: set regions.secondary (and local.runSecondary) in the definition');
-  const roles = regions.map((r) => readRegionRole(statePaths(r.stateDir))?.role);
-  const writer = regions[roles.indexOf('primary')];
-  const standby = regions[roles.indexOf('standby')];
-  if (!writer || !standby) throw new Error(`the roles are ${roles.map((r) => r ?? 'none').join(' / ')}: one writer and one standby region are needed (\`tier status\`)`);
-  return { writer, standby };
-}
 
 /** The common part of a region drill's report, from the load's samples and the ledger's set check. */
 export function regionReportBody(o: {

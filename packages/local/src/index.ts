@@ -39,7 +39,7 @@ export { purgeArchivedBinlogs, purgeTarget, gtidListSeq, type BinlogFile } from 
 export { seedVolume, type VolumeSeedResult } from './region/seed.js';
 export { volumeSeedBatches, parseSize } from './specs/volume.js';
 export {
-  localRegions, regionFailoverNow, regionsUp, regionsDown, regionsDestroy, regionsStatus, crossRegionStatus, dnsAnswer, formatRegionsLines, gtidDistance,
+  localRegions, regionsByRole, regionFailoverNow, regionsUp, regionsDown, regionsDestroy, regionsStatus, crossRegionStatus, dnsAnswer, formatRegionsLines, gtidDistance,
   type LocalRegion, type RegionsUpResult, type RegionsStatus, type CrossRegion, type DnsAnswer,
 } from './region/regions.js';
 export { readRegionRole } from './state.js';

@@ -34,6 +34,19 @@ export function localRegions(d: ResolvedDefinition, stateDir: string): LocalRegi
   return [primary, { role: 'secondary', definition: regionDefinition(d, 'secondary'), stateDir: statePaths(stateDir).secondaryRoot }];
 }
 
+/** The writer region and the standby, by their role files (a switchover, a failback drill); a RegionError otherwise. */
+export function regionsByRole(d: ResolvedDefinition, stateDir: string): { writer: LocalRegion; standby: LocalRegion } {
+  const regions = localRegions(d, stateDir);
+  if (regions.length < 2) throw new RegionError('this needs two regions: set regions.secondary (and local.runSecondary) in the definition');
+  const roles = regions.map((r) => readRegionRole(statePaths(r.stateDir))?.role);
+  const writer = regions[roles.indexOf('primary')];
+  const standby = regions[roles.indexOf('standby')];
+  if (!writer || !standby) {
+    throw new RegionError(`the regions' roles are ${roles.map((r) => r ?? 'none').join(' / ')}: one writer and one standby region are needed (\`tier status\` shows each region's role)`);
+  }
+  return { writer, standby };
+}
+
 /** The role file a region starts with (kept once written: a promoted secondary stays the primary). */
 export function initialRole(r: LocalRegion, all: LocalRegion[], now = new Date()): RegionRole {
   const peer = all.find((x) => x !== r) ?? null;

@@ -7,12 +7,12 @@
 import type { ResolvedDefinition } from '@conduit/definition';
 import { dbSocket, statePaths } from '../paths.js';
 import { queryNode, runSql } from '../runner/index.js';
-import { readRegionRole, readSecrets, readTopology } from '../state.js';
+import { readSecrets, readTopology } from '../state.js';
 import { sqlString, standbyOfSql } from '../specs/db.js';
 import { promoteRegion } from '../controllers/region-failover.js';
 import { readPlan } from '../supervisor/plan.js';
 import { RegionError } from './errors.js';
-import { localRegions } from './regions.js';
+import { regionsByRole } from './regions.js';
 
 /** How long the standby may take to apply what the writer had when writes paused. */
 const CATCH_UP_TIMEOUT_S = 10;
@@ -29,11 +29,7 @@ export interface SwitchoverReport {
 }
 
 export async function regionSwitchover(d: ResolvedDefinition, stateDir: string, progress: (line: string) => void = () => undefined): Promise<SwitchoverReport> {
-  const regions = localRegions(d, stateDir);
-  const roles = regions.map((r) => readRegionRole(statePaths(r.stateDir)));
-  const writer = regions[roles.findIndex((r) => r?.role === 'primary')];
-  const standby = regions[roles.findIndex((r) => r?.role === 'standby')];
-  if (!writer || !standby) throw new RegionError('a switchover needs a writer region and a standby region: `tier status` shows each region\'s role');
+  const { writer, standby } = regionsByRole(d, stateDir);
   const plans = [writer, standby].map((r) => {
     try {
       return readPlan(statePaths(r.stateDir).plan);
