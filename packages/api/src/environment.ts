@@ -51,8 +51,11 @@ export interface ApiEnvironment {
   scryptN?: number;
   scryptR?: number;
   scryptP?: number;
-  /** api.heap: V8's heap limits, given to node itself (NODE_OPTIONS), not to the API; default: V8's own */
-  heap?: { maxOldSpaceMb: number; maxSemiSpaceMb: number };
+  /**
+   * api.heap: V8's heap limits, given to node itself (NODE_OPTIONS), and glibc's malloc arenas (MALLOC_ARENA_MAX,
+   * 0: not set), not to the API; default: V8's and glibc's own
+   */
+  heap?: { maxOldSpaceMb: number; maxSemiSpaceMb: number; mallocArenas?: number };
 }
 
 type Scalar = Exclude<keyof ApiEnvironment, 'cache' | 'heap'>;
@@ -97,8 +100,8 @@ void everyVariableMapped;
 
 /**
  * The environment of an API instance, ready for a process spec or an environment file. NODE_ENV=production
- * is added: libraries read it; the API itself does not. NODE_OPTIONS carries the heap limits: node reads it
- * however the instance is started (the supervisor locally, systemd on AWS).
+ * is added: libraries read it; the API itself does not. NODE_OPTIONS carries the heap limits and MALLOC_ARENA_MAX
+ * the malloc arenas: node and glibc read them however the instance is started (the supervisor locally, systemd on AWS).
  */
 export function apiEnvironment(e: ApiEnvironment): Record<string, string> {
   const out: Record<string, string> = {};
@@ -116,6 +119,7 @@ export function apiEnvironment(e: ApiEnvironment): Record<string, string> {
     }
   }
   if (e.heap) out.NODE_OPTIONS = `--max-old-space-size=${e.heap.maxOldSpaceMb} --max-semi-space-size=${e.heap.maxSemiSpaceMb}`;
+  if (e.heap?.mallocArenas) out.MALLOC_ARENA_MAX = String(e.heap.mallocArenas);
   out.NODE_ENV = 'production';
   return out;
 }

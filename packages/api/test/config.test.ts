@@ -172,8 +172,11 @@ describe('apiEnvironment: the one writer of the API environment (local process s
     expect(Object.keys(apiEnvironment({ databaseWriterUrl: 'mysql://a@w/db', jwtSecret: 's' }))).toEqual(['DATABASE_WRITER_URL', 'JWT_SECRET', 'NODE_ENV']);
   });
 
-  it('gives node the heap limits (api.heap) through NODE_OPTIONS, which node reads however the instance starts', () => {
-    const env = apiEnvironment({ databaseWriterUrl: 'mysql://a@w/db', jwtSecret: 's', heap: { maxOldSpaceMb: 64, maxSemiSpaceMb: 4 } });
+  it('gives node the heap limits (api.heap) through NODE_OPTIONS and glibc its malloc arenas, read however the instance starts', () => {
+    const env = apiEnvironment({ databaseWriterUrl: 'mysql://a@w/db', jwtSecret: 's', heap: { maxOldSpaceMb: 64, maxSemiSpaceMb: 4, mallocArenas: 1 } });
     expect(env.NODE_OPTIONS).toBe('--max-old-space-size=64 --max-semi-space-size=4');
+    expect(env.MALLOC_ARENA_MAX).toBe('1');
+    // 0: glibc's own default, nothing set.
+    expect(apiEnvironment({ databaseWriterUrl: 'mysql://a@w/db', jwtSecret: 's', heap: { maxOldSpaceMb: 64, maxSemiSpaceMb: 4, mallocArenas: 0 } }).MALLOC_ARENA_MAX).toBeUndefined();
   });
 });

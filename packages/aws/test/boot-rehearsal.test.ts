@@ -257,6 +257,7 @@ describe('boot rehearsal of the API instances', () => {
     expect(b.unit).toMatchObject({ User: 'nobody', ExecStart: '/usr/bin/node server.mjs', EnvironmentFile: '/etc/conduit-prod/api.env' });
     // api.heap reaches node as one quoted value (the unit below starts with it, the migrate script sources it).
     expect(b.env.NODE_OPTIONS).toMatch(/^--max-old-space-size=\d+ --max-semi-space-size=\d+$/);
+    expect(b.env.MALLOC_ARENA_MAX).toBe('1');
     // The client address is the X-Forwarded-For entry CloudFront wrote: exactly two trusted hops (CloudFront,
     // the ALB), the definition's apiProxyChain, never the leftmost entry a client can forge.
     expect(b.env.TRUSTED_PROXY_HOPS).toBe('2');

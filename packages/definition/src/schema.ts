@@ -205,6 +205,13 @@ export const definitionSchema = z
           .strictObject({
             maxOldSpaceMb: z.number().int().min(48).max(4096).default(64).describe('default: 64 MB'),
             maxSemiSpaceMb: z.number().int().min(1).max(64).default(4).describe('default: 4 MB'),
+            /**
+             * glibc malloc arenas (MALLOC_ARENA_MAX, both targets); 0: glibc's own (8 per core). Node's threads each
+             * get an arena of their own, which keeps freed memory: `test/bench/ab.ts` (2026-11-30, 3 rounds, the
+             * same release side by side) gave peak RSS 106 MB with glibc's default, 103 MB with 2, 97 MB with 1,
+             * at the same rps on every route within the run's noise.
+             */
+            mallocArenas: z.number().int().min(0).max(64).default(1).describe('default: 1'),
           })
           .prefault({}),
       })

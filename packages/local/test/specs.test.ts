@@ -49,6 +49,7 @@ describe('process specs', () => {
       CORS_ALLOWED_ORIGINS: '*',
       // api.heap: node reads its heap limits from the environment, whatever starts it.
       NODE_OPTIONS: `--max-old-space-size=${d.api.heap.maxOldSpaceMb} --max-semi-space-size=${d.api.heap.maxSemiSpaceMb}`,
+      MALLOC_ARENA_MAX: String(d.api.heap.mallocArenas),
     });
   });
   it('give the edge a site listener and a purge listener', () => {

@@ -3,7 +3,7 @@
 // same machine state (the machine is shared and noisy: separate bench runs differ by more than most changes).
 // Prints rps (% of the mean ceiling), CPU per request and peak RSS per variant; AB_STRACE=1 also counts the
 // system calls of the ceiling and of the first variant under load (strace -c -f).
-//   AB='[{"name":"before","tar":"/tmp/a/api/current.tar.gz"},{"name":"after","tar":"/tmp/b/api/current.tar.gz","args":["--flag"]}]' \
+//   AB='[{"name":"before","tar":"/tmp/a/api/current.tar.gz"},{"name":"after","tar":"/tmp/b/api/current.tar.gz","args":["--flag"],"env":{"K":"V"}}]' \
 //   AB_SECONDS=3 AB_ROUNDS=2 flock /tmp/conduit-ports.lock node --import tsx packages/api/test/bench/ab.ts
 // (a tarball is what `tier release --out=DIR` writes as DIR/api/current.tar.gz).
 import { spawn } from 'node:child_process';
@@ -16,7 +16,7 @@ const state = join(root, '.test-state', 'api-bench');
 const SECONDS = Number(process.env.AB_SECONDS ?? 3);
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 2);
 if (!process.env.AB) throw new Error('AB: missing, expected a JSON list of {"name", "tar", "args"?} (see the top of ab.ts)');
-const variants = JSON.parse(process.env.AB) as { name: string; tar: string; args?: string[] }[];
+const variants = JSON.parse(process.env.AB) as { name: string; tar: string; args?: string[]; env?: Record<string, string> }[];
 let stand: Stand | undefined; let ceiling: Instance | undefined; const insts: Instance[] = [];
 try {
   stand = await startStand(state);
@@ -27,7 +27,7 @@ try {
   const ceil: number[] = [];
   const peak: number[] = variants.map(() => 0);
   for (const [i, v] of variants.entries()) {
-    const inst = await startInstance(dirs[i]!, stand, state, v.args ?? [], { name: `ab${i}`, zone: 'a', port: PORTS.lbInstancesBase + i });
+    const inst = await startInstance(dirs[i]!, stand, state, v.args ?? [], { name: `ab${i}`, zone: 'a', port: PORTS.lbInstancesBase + i }, v.env);
     insts.push(inst);
   }
   const slug = ((await (await fetch(`${insts[0]!.base}/api/articles?limit=1`)).json()) as { articles: { slug: string }[] }).articles[0]!.slug;

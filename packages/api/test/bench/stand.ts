@@ -127,7 +127,7 @@ async function benchDefinition() {
  * (packages/aws user-data, packages/local apiInstanceEnv): production logging to stdout, here a file
  * (the local region's supervisor does the same; on AWS journald reads it).
  */
-export async function startInstance(dir: string, stand: Stand, state: string, nodeArgs: string[] = [], slot: Slot = { name: 'api-bench', zone: 'bench-a', port: PORTS.instance }): Promise<Instance> {
+export async function startInstance(dir: string, stand: Stand, state: string, nodeArgs: string[] = [], slot: Slot = { name: 'api-bench', zone: 'bench-a', port: PORTS.instance }, extraEnv: Record<string, string> = {}): Promise<Instance> {
   await assertPortFree(slot.port, `bench API instance ${slot.name}`);
   const { heap } = (await benchDefinition()).api;
   const logFile = join(state, `${slot.name}.log`);
@@ -154,6 +154,7 @@ export async function startInstance(dir: string, stand: Stand, state: string, no
           rateLimitWritesPerMin: 1_000_000,
           heap,
         }),
+        ...extraEnv,
       },
       stdio: ['ignore', fd, fd],
       detached: true,
