@@ -64,6 +64,11 @@ describe('recloneDecision', () => {
       kind: 'clone', source: 'db-c', why: 'the failover controller asked for a new copy (its applier stopped on error 1062 12.0 s ago)',
     });
   });
+  it('skips a replica whose applier stopped (its data may be what is wrong) as the source: the next replica, else the primary', () => {
+    const three = { primary: 'db-a', replicas: ['db-b', 'db-c', 'db-d'], updatedAt: '' };
+    expect(recloneDecision('db-b', corrupt, three, new Set(['db-a', 'db-c', 'db-d']), new Set(['db-c']))).toMatchObject({ kind: 'clone', source: 'db-d' });
+    expect(recloneDecision('db-b', corrupt, topo, new Set(['db-a', 'db-c']), new Set(['db-c']))).toMatchObject({ kind: 'clone', source: 'db-a' });
+  });
   it('never re-clones the node still named the primary (it may hold acknowledged writes alone), nor one with no source', () => {
     const r = recloneDecision('db-a', corrupt, topo, new Set(['db-b', 'db-c']));
     expect(r.kind).toBe('refuse');

@@ -11,7 +11,7 @@ import { dbDataDir, dbRecloneRequest, dbSocket, statePaths, backupPaths } from '
 import { readJson, readTopology, loadOrCreateSecrets } from '../state.js';
 import { compactJournal, openEntries, type JournalEntry } from '../journal.js';
 import { currentVersion } from '../releases.js';
-import { cloneDataDir, sentinelMasterPort, serveControl, type ControlRequest } from '../runner/index.js';
+import { cloneDataDir, queryNode, sentinelMasterPort, serveControl, type ControlRequest } from '../runner/index.js';
 import { reconcileTopology } from '../specs/db.js';
 import { regionSpecs, apiInstanceSpec, frontInstanceSpec, tsxLoaderPath, type SpecContext } from '../specs/processes.js';
 import { startControllers } from '../controllers/load.js';
@@ -23,7 +23,7 @@ import { LOG_ROTATION_EVERY_MS, rotateLogs } from './log-rotation.js';
 import { writeConfigs, writeDbConfig, writeHaproxyConfig, writeRedisConfig } from './configs.js';
 import { readPlan, type RegionPlan, type SupervisorMessage } from './plan.js';
 import { corruptDataEvidence, recloneDecision } from './reclone.js';
-import type { ProcessSpec, ProcessesFile } from '../types.js';
+import type { DbTopology, ProcessSpec, ProcessesFile } from '../types.js';
 
 const stateDir = process.argv[2];
 const adopting = process.argv[3] === '--adopt';
@@ -117,12 +117,22 @@ async function prepareStart(spec: ProcessSpec): Promise<string | null> {
   const requested = existsSync(request) ? readFileSync(request, 'utf8').trim() : null;
   rmSync(request, { force: true });
   const dataDir = { systemTables: existsSync(join(dbDataDir(paths, node), 'mysql')), corruption: corruptDataEvidence(logTail(spec.logFile)), requested };
-  const r = recloneDecision(node.name, dataDir, t, running);
+  const r = recloneDecision(node.name, dataDir, t, running, await stoppedAppliers(t, running));
   if (r.kind === 'keep') return null;
   if (r.kind === 'refuse') return r.sentence;
   const t0 = Date.now();
   const gtid = await cloneDataDir(dbSocket(paths, { name: r.source }), dbDataDir(paths, node));
   return `${node.name}: ${r.why}: re-cloned from ${r.source} (mariadb-backup streamed, GTID ${gtid || 'empty'}, ${((Date.now() - t0) / 1000).toFixed(1)} s; the old dir kept as ${node.name}.broken-<time>); the failover controller rejoins it from there`;
+}
+
+/** Running replicas whose applier (SQL thread) is stopped: not a source for a copy. One that does not answer is not counted. */
+async function stoppedAppliers(t: DbTopology | null, running: ReadonlySet<string>): Promise<Set<string>> {
+  const out = new Set<string>();
+  await Promise.all((t?.replicas ?? []).filter((n) => running.has(n)).map(async (name) => {
+    const [s] = await queryNode<{ Slave_SQL_Running?: string }>(dbSocket(paths, { name }), 'SHOW SLAVE STATUS', 2_000).catch(() => []);
+    if (s && s.Slave_SQL_Running !== 'Yes') out.add(name);
+  }));
+  return out;
 }
 
 /** The last 64 KiB of a log file ('' when there is none): enough for mariadbd's last start. */

@@ -44,7 +44,8 @@ export type RecloneDecision =
   | { kind: 'refuse'; sentence: string };
 
 /**
- * A node whose data dir is gone (no system tables) or corrupt is re-cloned from a running replica, else from the
+ * A node whose data dir is gone (no system tables) or corrupt is re-cloned from a running replica whose applier
+ * runs (`unfit`: those whose applier stopped on an error, their data may be what is wrong), else from the
  * running primary. Never the node the topology still names the primary: no failover happened (no replica was fit,
  * or the controller refused to promote past a primary committing alone), so it may be the only holder of
  * acknowledged writes; a copy from a replica would drop them. Its dir is kept, and so is a node with no source.
@@ -54,6 +55,7 @@ export function recloneDecision(
   dataDir: { systemTables: boolean; corruption: string | null; /** The failover controller's reason (paths.ts dbRecloneRequest). */ requested?: string | null },
   topology: DbTopology | null,
   running: ReadonlySet<string>,
+  unfit: ReadonlySet<string> = new Set(),
 ): RecloneDecision {
   if (dataDir.systemTables && dataDir.corruption === null && !dataDir.requested) return { kind: 'keep' };
   const why = !dataDir.systemTables ? 'its data dir was unusable (no system tables)'
@@ -67,7 +69,8 @@ export function recloneDecision(
         `not re-cloning it; its data dir is kept as it is and it is started again (an operator restores it: \`tier restore\`, or repairs it)`,
     };
   }
-  const source = [...(topology?.replicas ?? []), topology?.primary].find((n): n is string => !!n && n !== node && running.has(n));
+  const replicas = (topology?.replicas ?? []).filter((n) => !unfit.has(n));
+  const source = [...replicas, topology?.primary].find((n): n is string => !!n && n !== node && running.has(n));
   if (!source) return { kind: 'refuse', sentence: `${node}: ${why} and no other database node runs to re-clone it from; starting it as it is` };
   return { kind: 'clone', source, why };
 }
