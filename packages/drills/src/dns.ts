@@ -1,4 +1,5 @@
-// A client's view of the global entry point: it resolves the site's name through the DNS server and keeps
+// A client's view of the global entry point: it resolves the site's name through the DNS servers (one per
+// region: a resolver asks the next when one does not answer) and keeps
 // the answer for its TTL, as a stub resolver with a cache does, then asks again. The drill's load sends each
 // request to the address it holds at that moment, so a region failover reaches it only through DNS.
 import { Resolver } from 'node:dns/promises';
@@ -18,12 +19,12 @@ export interface DnsFollower {
 }
 
 /**
- * Resolves `name` through server (host:port) now, then again whenever the answer's TTL has passed.
- * Rejects when the first question gets no answer.
+ * Resolves `name` through servers (host:port, asked in order) now, then again whenever the answer's TTL has
+ * passed. Rejects when the first question gets no answer.
  */
-export async function followDns(server: string, name: string, port: number, o: { minTtlMs?: number } = {}): Promise<DnsFollower> {
+export async function followDns(servers: string[], name: string, port: number, o: { minTtlMs?: number } = {}): Promise<DnsFollower> {
   const resolver = new Resolver({ timeout: 1_000, tries: 1 });
-  resolver.setServers([server]);
+  resolver.setServers(servers);
   const changes: DnsChange[] = [];
   let current: string | null = null;
   let stopped = false;
@@ -47,7 +48,7 @@ export async function followDns(server: string, name: string, port: number, o: {
     if (!stopped) timer = setTimeout(() => void loop(), wait);
   };
   const first = await ask();
-  if (current === null) throw new Error(`the DNS server ${server} gave no address for ${name}: is the global entry point running?`);
+  if (current === null) throw new Error(`the DNS servers ${servers.join(', ')} gave no address for ${name}: is the global entry point running?`);
   timer = setTimeout(() => void loop(), first);
   return {
     url: () => `http://${current}:${port}/`,

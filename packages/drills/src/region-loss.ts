@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { ResolvedDefinition } from '@conduit/definition';
 import {
-  crossRegionStatus, dnsAnswer, isAlive, isOurProcess, localRegions, readRegion, readRegionRole, statePaths, supervisorState, waitUntil, watchdogState,
+  crossRegionStatus, dnsAnswer, dnsServers, isAlive, isOurProcess, localRegions, readRegion, readRegionRole, statePaths, supervisorState, waitUntil, watchdogState,
   type LocalRegion,
 } from '@conduit/local';
 import { followDns } from './dns.js';
@@ -132,8 +132,7 @@ async function drill(d: ResolvedDefinition, primary: LocalRegion, standby: Local
     peakWritesPerSecond: timing.ratePerSecond * 0.3, rateLimits: primary.definition.api.rateLimits, log,
   });
   const ledger = new WriteLedger();
-  const dnsServer = `127.0.0.1:${d.local.ports.dns}`;
-  const client = await followDns(dnsServer, d.dnsName, d.local.ports.edge);
+  const client = await followDns(dnsServers(d), d.dnsName, d.local.ports.edge);
   const events: DrillEvent[] = [];
   let faultAt = 0;
   const event = (sentence: string, source = 'drill', at = Date.now()) => {
@@ -162,7 +161,7 @@ async function drill(d: ResolvedDefinition, primary: LocalRegion, standby: Local
   })();
 
   const x0 = await crossRegionStatus([primary, standby]);
-  log(`drill region-loss: ${timing.ratePerSecond} req/s for ${(totalMs / 1000).toFixed(0)} s to ${d.dnsName} (resolved through ${dnsServer}, TTL honoured)`);
+  log(`drill region-loss: ${timing.ratePerSecond} req/s for ${(totalMs / 1000).toFixed(0)} s to ${d.dnsName} (resolved through ${dnsServers(d).join(' or ')}, TTL honoured)`);
   const startedAt = Date.now();
   const load = runLoad({
     baseUrl: client.url(),

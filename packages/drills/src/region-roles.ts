@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { ResolvedDefinition } from '@conduit/definition';
 import {
-  crossRegionStatus, dbSocket, dnsAnswer, readRegion, regionsByRole, readRegionRole, readTopology, regionRejoin, regionsUp, regionSwitchover, statePaths, tableSums, waitUntil,
+  crossRegionStatus, dbSocket, dnsAnswer, dnsServers, readRegion, regionsByRole, readRegionRole, readTopology, regionRejoin, regionsUp, regionSwitchover, statePaths, tableSums, waitUntil,
   type LocalRegion, type SwitchoverReport,
 } from '@conduit/local';
 import { followDns } from './dns.js';
@@ -46,7 +46,7 @@ export function regionReportBody(o: {
     endedAt: new Date(o.endedAt).toISOString(),
     faultAt: new Date(o.faultAt).toISOString(),
     healedAt: new Date(endOfTraffic).toISOString(),
-    load: { ratePerSecond: o.ratePerSecond, durationMs: o.durationMs, sent: samples.length, target: `http://${o.d.dnsName}:${o.d.local.ports.edge}/ via 127.0.0.1:${o.d.local.ports.dns}` },
+    load: { ratePerSecond: o.ratePerSecond, durationMs: o.durationMs, sent: samples.length, target: `http://${o.d.dnsName}:${o.d.local.ports.edge}/ via ${dnsServers(o.d).join(', ')}` },
     statusCounts: countBy(samples, statusKey),
     errorsByKind: countBy(samples, (s) => s.errorKind),
     failedByRequestKind: countBy(samples.filter((s) => s.outcome !== 'ok'), (s) => s.kind),
@@ -86,7 +86,7 @@ async function underDnsLoad<T>(d: ResolvedDefinition, writerEdge: string, timing
   const totalMs = timing.warmupMs + actionBudgetMs + timing.afterFaultMs;
   const target = await prepareConduit(writerEdge, Math.ceil((totalMs / 1000) * timing.ratePerSecond * 0.3) + 10);
   const ledger = new WriteLedger();
-  const client = await followDns(`127.0.0.1:${d.local.ports.dns}`, d.dnsName, d.local.ports.edge);
+  const client = await followDns(dnsServers(d), d.dnsName, d.local.ports.edge);
   const events: DrillEvent[] = [];
   let faultAt = 0;
   const event = (sentence: string, source = 'drill', at = Date.now()) => {

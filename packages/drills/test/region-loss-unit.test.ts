@@ -21,7 +21,7 @@ describe('region-loss without two running regions', () => {
     expect(lines[3]).toContain('w1 (120)');
   });
   it('the DNS follower needs an answer to start; the load takes any 127.x address', async () => {
-    await expect(followDns('127.0.0.1:30999', 'www.nowhere.test', 80)).rejects.toThrow(/gave no address for www.nowhere.test/);
+    await expect(followDns(['127.0.0.1:30999', '127.0.2.1:30999'], 'www.nowhere.test', 80)).rejects.toThrow(/servers 127.0.0.1:30999, 127.0.2.1:30999 gave no address for www.nowhere.test/);
     expect(assertLoopback('http://127.0.2.1:8080/').hostname).toBe('127.0.2.1');
     expect(() => assertLoopback('http://10.0.0.1/')).toThrow(/not on loopback/);
   });

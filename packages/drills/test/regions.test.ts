@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { regionDefinition, resolve } from '@conduit/definition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { dbSocket, readTopology, regionsStatus, regionSwitchover, runSql, statePaths, tableSums, waitUntil } from '@conduit/local';
+import { dbSocket, dnsAnswer, dnsServers, readTopology, regionsStatus, regionSwitchover, runSql, statePaths, tableSums, waitUntil } from '@conduit/local';
 import {
-  failbackShortTiming, formatFailback, formatRegionLoss, formatReport, formatSwitchover, regionLossShortTiming, runRegionFailback, runRegionLoss,
-  runRegionSwitchover, switchoverShortTiming, writeReport,
+  failbackShortTiming, followDns, formatFailback, formatRegionLoss, formatReport, formatSwitchover, regionHandle, regionLossShortTiming, runRegionFailback, runRegionLoss,
+  runRegionSwitchover, startProcess, stopProcessGracefully, switchoverShortTiming, writeReport,
 } from '../src/index.js';
 import fixture from './fixtures/two-regions.config.js';
 
@@ -61,7 +61,28 @@ describe('two regions', () => {
     expect(s.regions[1]!.processes.every((p) => p.region === 'eu-central-1')).toBe(true);
     expect(s.crossRegion).toMatchObject({ writerRegion: 'eu-west-1', standbyRegion: 'eu-central-1', replicating: true });
     expect(s.crossRegion!.gtidDistance).toBeGreaterThanOrEqual(0);
-    expect(s.dns).toMatchObject({ name: 'www.conduit-2r.test', addresses: ['127.0.0.1'], ttl: 1, dig: 'dig @127.0.0.1 -p 30053 www.conduit-2r.test' });
+    expect(s.dns).toMatchObject({
+      name: 'www.conduit-2r.test', addresses: ['127.0.0.1'], ttl: 1, dig: 'dig @127.0.0.1 -p 30053 www.conduit-2r.test',
+      servers: ['127.0.0.1:30053', '127.0.2.1:30053'], silent: [],
+    });
+  });
+
+  it('one DNS server per region: the name resolves while either one is down, for status and for a client\'s resolver', async () => {
+    const regions = [regionHandle(definition, stateDir), regionHandle(secondary, statePaths(stateDir).secondaryRoot)];
+    for (const r of regions) {
+      await stopProcessGracefully(r, 'dns');
+      try {
+        const a = await dnsAnswer(definition, 500);
+        expect(a, JSON.stringify(a)).toMatchObject({ addresses: ['127.0.0.1'], region: 'eu-west-1', silent: [`${r.definition.address}:30053`] });
+        // A resolver given both servers asks the next when the first does not answer.
+        const client = await followDns(dnsServers(definition), definition.dnsName, definition.local.ports.edge);
+        client.stop();
+        expect(client.url()).toBe(`${edge('127.0.0.1')}/`);
+      } finally {
+        await startProcess(r, 'dns');
+      }
+    }
+    await waitUntil('both DNS servers answering again', async () => (await dnsAnswer(definition, 500)).silent.length === 0, 15_000, 200);
   });
 
   it('the standby serves reads of what the primary wrote and refuses writes with 503 + Retry-After', async () => {

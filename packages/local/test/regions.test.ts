@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { regionDefinition, resolve } from '@conduit/definition';
 import {
-  gtidDistance, haproxyConfig, initialTopology, localRegions, mariadbCnf, pdnsConf, pdnsNamedConf, pdnsZone, redisConf, regionSpecs, replicationSteps,
+  dnsServers, gtidDistance, haproxyConfig, portClaims, initialTopology, localRegions, mariadbCnf, pdnsConf, pdnsNamedConf, pdnsZone, redisConf, regionSpecs, replicationSteps,
   repoRoot, sentinelConf, statePaths, varnishVcl, formatRegionsLines,
 } from '../src/index.js';
 import { decideRegion, type RegionMemory, type RegionPolicy } from '../src/controllers/region-failover-decide.js';
@@ -37,13 +37,19 @@ describe('the secondary region binds its own address on the same ports', () => {
     expect(varnishVcl(s)).toContain('.host = "127.0.2.1";');
   });
 
-  it('labels every process with its region and runs the global DNS server beside the secondary only', () => {
+  it('labels every process with its region and runs a global DNS server in each region, on its address', () => {
     const ctx = (def: typeof d) => ({ definition: def, paths, secrets, version: 'v1', tsxLoader: 'tsx' });
     const sec = regionSpecs(ctx(s));
     expect(new Set(sec.map((p) => p.region))).toEqual(new Set(['eu-central-1']));
-    expect(sec.filter((p) => p.tier !== 'dns').every((p) => p.host === '127.0.2.1')).toBe(true);
-    expect(sec.find((p) => p.name === 'dns')).toMatchObject({ host: '127.0.0.1', port: d.local.ports.dns, command: 'pdns_server' });
-    expect(regionSpecs(ctx(d)).some((p) => p.tier === 'dns')).toBe(false);
+    expect(sec.every((p) => p.host === '127.0.2.1')).toBe(true);
+    expect(sec.find((p) => p.name === 'dns')).toMatchObject({ host: '127.0.2.1', port: d.local.ports.dns, command: 'pdns_server' });
+    expect(regionSpecs(ctx(d)).find((p) => p.name === 'dns')).toMatchObject({ host: '127.0.0.1', port: d.local.ports.dns });
+    expect(portClaims(d)).toContainEqual({ port: d.local.ports.dns, component: 'the global DNS server (PowerDNS)', setting: 'local.ports.dns' });
+    expect(dnsServers(d)).toEqual([`127.0.0.1:${d.local.ports.dns}`, `127.0.2.1:${d.local.ports.dns}`]);
+    // One region: no failover record, no DNS server.
+    const one = resolve({ regions: { secondary: null }, backup: { copyToSecondary: false } });
+    expect(regionSpecs(ctx(one)).some((p) => p.tier === 'dns')).toBe(false);
+    expect(dnsServers(one)).toEqual([]);
   });
 
   it('lists the secondary in <state>/secondary only when it runs', () => {
@@ -83,10 +89,10 @@ describe('cross-region replication', () => {
     const lines = formatRegionsLines({
       regions: [], healthy: true,
       crossRegion: { writerRegion: 'eu-west-1', standbyRegion: 'eu-central-1', lagSeconds: 0, gtidDistance: 3, writerGtid: '0-1-10', standbyGtid: '0-1-7', replicating: true, error: null },
-      dns: { name: 'www.conduit.test', server: '127.0.0.1:8053', addresses: ['127.0.0.1'], ttl: 5, region: 'eu-west-1', error: null, dig: 'dig @127.0.0.1 -p 8053 www.conduit.test' },
+      dns: { name: 'www.conduit.test', servers: ['127.0.0.1:8053', '127.0.2.1:8053'], silent: ['127.0.0.1:8053'], addresses: ['127.0.2.1'], ttl: 5, region: 'eu-central-1', error: null, dig: 'dig @127.0.2.1 -p 8053 www.conduit.test' },
     });
     expect(lines[0]).toBe('cross-region: eu-central-1 replicates from eu-west-1 (asynchronous), running, lag 0 s, GTID distance 3 (writer 0-1-10, standby 0-1-7)');
-    expect(lines[1]).toContain('DNS: www.conduit.test → 127.0.0.1 (eu-west-1, TTL 5 s)');
+    expect(lines[1]).toBe('DNS: www.conduit.test → 127.0.2.1 (eu-central-1, TTL 5 s) from 127.0.0.1:8053 and 127.0.2.1:8053; no answer from 127.0.0.1:8053   (`dig @127.0.2.1 -p 8053 www.conduit.test`)');
   });
 });
 
@@ -96,6 +102,10 @@ describe('the global DNS zone (PowerDNS, LUA failover record)', () => {
     expect(zone).toContain(`www 5 IN LUA A "ifurlup('http://www.conduit.test:${d.local.ports.edge}/health/region', {{'127.0.0.1'}, {'127.0.2.1'}}, {timeout=1})"`);
     const conf = pdnsConf(d, { dir: '/c', socketDir: '/r' });
     for (const line of ['enable-lua-records=yes', 'lua-health-checks-interval=1', 'cache-ttl=0', 'query-cache-ttl=0', `local-port=${d.local.ports.dns}`, 'local-address=127.0.0.1']) expect(conf).toContain(line);
+    // Each region's server on its own address, both named in the zone.
+    expect(pdnsConf(s, { dir: '/c', socketDir: '/r' })).toContain('local-address=127.0.2.1');
+    expect(zone).toContain('@ 3600 IN NS ns1.conduit.test.\n@ 3600 IN NS ns2.conduit.test.\nns1 3600 IN A 127.0.0.1\nns2 3600 IN A 127.0.2.1');
+    expect(pdnsZone(s)).toBe(zone);
     expect(pdnsNamedConf(d, { dir: '/c', socketDir: '/r' })).toContain('zone "conduit.test" { type master; file "/c/zone.db"; };');
   });
   it('is a zone PowerDNS accepts (pdnsutil check-zone)', () => {

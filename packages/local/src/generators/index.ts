@@ -7,4 +7,4 @@ export { prometheusConfig, apiTargets } from './prometheus.js';
 export { prometheusRules } from './alerts.js';
 export { nginxConf } from './nginx.js';
 export { alertmanagerConfig, blackboxConfig, blackboxTargets } from './alerting.js';
-export { pdnsConf, pdnsNamedConf, pdnsZone, dnsZone, DNS_ADDRESS, type PdnsFiles } from './pdns.js';
+export { pdnsConf, pdnsNamedConf, pdnsZone, dnsZone, dnsServers, runsDns, type PdnsFiles } from './pdns.js';

@@ -7,11 +7,10 @@ import { Resolver } from 'node:dns/promises';
 import { regionDefinition, type ResolvedDefinition } from '@conduit/definition';
 import { statePaths } from '../paths.js';
 import { ensureRelease } from '../releases.js';
-import { loadOrCreateSecrets, readRegionRole, readTopology, supervisorState, watchdogState, writeFileAtomic, writeRegionRole } from '../state.js';
-import { takenPorts } from '../runner/probe.js';
+import { loadOrCreateSecrets, readRegionRole, readTopology, writeFileAtomic, writeRegionRole } from '../state.js';
 import { queryNode } from '../runner/index.js';
 import { dbSocket } from '../paths.js';
-import { DNS_ADDRESS } from '../generators/pdns.js';
+import { dnsServers } from '../generators/pdns.js';
 import { RegionError } from './errors.js';
 import { regionUp, type UpOptions, type UpResult } from './up.js';
 import { regionDown, regionDestroy, type DownResult } from './down.js';
@@ -80,10 +79,6 @@ export async function regionsUp(o: UpOptions): Promise<RegionsUpResult> {
   if (regions.length === 1) {
     return { regions: [{ ...regions[0]!, result: await regionUp(o) }], seconds: (Date.now() - t0) / 1000 };
   }
-  // The DNS server runs beside the secondary region: when that region already runs, the port is its own.
-  const dnsHost = statePaths(regions[1]!.stateDir);
-  const dns = supervisorState(dnsHost)?.running || watchdogState(dnsHost)?.running ? [] : await takenPorts([{ port: o.definition.local.ports.dns }], DNS_ADDRESS);
-  if (dns.length > 0) throw new RegionError(`port ${o.definition.local.ports.dns} for the global DNS server (PowerDNS) is already in use by another program on ${DNS_ADDRESS}: stop it, or move local.ports.dns in ${o.configFile}`);
   const primaryPaths = statePaths(regions[0]!.stateDir);
   for (const r of regions) mkdirSync(r.stateDir, { recursive: true, mode: 0o755 });
   const secrets = loadOrCreateSecrets(primaryPaths);
@@ -174,14 +169,17 @@ export interface CrossRegion {
 
 export interface DnsAnswer {
   name: string;
-  server: string;
-  /** Addresses answered now, and the TTL; null with `error` when the server does not answer. */
+  /** Every global DNS server (host:port), one per region, the primary region's first. */
+  servers: string[];
+  /** The servers that gave no answer (their region lost, or the server down). */
+  silent: string[];
+  /** The answer of the first server that answered; null with `error` when none did. */
   addresses: string[] | null;
   ttl: number | null;
   /** Which region the answer points at. */
   region: string | null;
   error: string | null;
-  /** The same question for a person: `dig @127.0.0.1 -p PORT NAME`. */
+  /** The same question for a person, to the server that answered: `dig @127.0.0.1 -p PORT NAME`. */
   dig: string;
 }
 
@@ -246,22 +244,28 @@ export async function crossRegionStatus(regions: LocalRegion[]): Promise<CrossRe
   return out;
 }
 
-/** Asks the global DNS server for the site's name, as a client does. */
+/** Asks every global DNS server for the site's name, as a client's resolver would ask one, then the next. */
 export async function dnsAnswer(d: ResolvedDefinition, timeoutMs = 1_000): Promise<DnsAnswer> {
-  const server = `${DNS_ADDRESS}:${d.local.ports.dns}`;
-  const base = { name: d.dnsName, server, dig: `dig @${DNS_ADDRESS} -p ${d.local.ports.dns} ${d.dnsName}` };
-  const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
-  resolver.setServers([server]);
-  try {
-    const records = await resolver.resolve4(d.dnsName, { ttl: true });
-    const addresses = records.map((r) => r.address);
-    const region = addresses.length !== 1 ? null
-      : addresses[0] === d.local.addresses.primary ? d.regions.primary
-        : addresses[0] === d.local.addresses.secondary ? d.regions.secondary : null;
-    return { ...base, addresses, ttl: records[0]?.ttl ?? null, region, error: null };
-  } catch (e) {
-    return { ...base, addresses: null, ttl: null, region: null, error: (e as Error).message };
-  }
+  const servers = dnsServers(d);
+  const asked = await Promise.all(servers.map(async (server) => {
+    const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
+    resolver.setServers([server]);
+    try {
+      return { server, records: await resolver.resolve4(d.dnsName, { ttl: true }), error: null };
+    } catch (e) {
+      return { server, records: null, error: (e as Error).message };
+    }
+  }));
+  const silent = asked.filter((a) => a.records === null).map((a) => a.server);
+  const answered = asked.find((a) => a.records !== null);
+  const dig = (server: string) => { const [host, port] = server.split(':'); return `dig @${host} -p ${port} ${d.dnsName}`; };
+  const base = { name: d.dnsName, servers, silent, dig: dig(answered?.server ?? servers[0] ?? `${d.local.addresses.primary}:${d.local.ports.dns}`) };
+  if (!answered?.records) return { ...base, addresses: null, ttl: null, region: null, error: asked.map((a) => `${a.server}: ${a.error}`).join('; ') || 'no DNS server (one region)' };
+  const addresses = answered.records.map((r) => r.address);
+  const region = addresses.length !== 1 ? null
+    : addresses[0] === d.local.addresses.primary ? d.regions.primary
+      : addresses[0] === d.local.addresses.secondary ? d.regions.secondary : null;
+  return { ...base, addresses, ttl: answered.records[0]?.ttl ?? null, region, error: null };
 }
 
 export async function regionsStatus(d: ResolvedDefinition, stateDir: string): Promise<RegionsStatus> {
@@ -289,9 +293,10 @@ export function formatRegionsLines(s: RegionsStatus): string[] {
   }
   const n = s.dns;
   if (n) {
+    const silent = n.silent.length && n.addresses ? `; no answer from ${n.silent.join(', ')}` : '';
     lines.push(n.addresses
-      ? `DNS: ${n.name} → ${n.addresses.join(', ')} (${n.region ?? 'no single region'}, TTL ${n.ttl} s) from ${n.server}   (\`${n.dig}\`)`
-      : `DNS: ${n.name} from ${n.server}: no answer (${n.error})   (\`${n.dig}\`)`);
+      ? `DNS: ${n.name} → ${n.addresses.join(', ')} (${n.region ?? 'no single region'}, TTL ${n.ttl} s) from ${n.servers.join(' and ')}${silent}   (\`${n.dig}\`)`
+      : `DNS: ${n.name}: no answer from ${n.servers.join(' or ')} (${n.error})   (\`${n.dig}\`)`);
   }
   return lines;
 }

@@ -7,7 +7,7 @@ import { apiEnvironment } from '@conduit/api/environment';
 import { backupAgentEntry, consoleServerEntry, dbCnfFile, logFile, nginxConfFile, nginxPrefix, redisConfFile, releaseTierDir, repoRoot, sentinelConfFiles, type BackupPaths, type StatePaths } from '../paths.js';
 import type { ProcessSpec, RegionSecrets } from '../types.js';
 import { adminSocketUser } from '../runner/mariadb.js';
-import { DNS_ADDRESS } from '../generators/pdns.js';
+import { runsDns } from '../generators/pdns.js';
 
 export interface SpecContext {
   definition: ResolvedDefinition;
@@ -352,13 +352,14 @@ export function blackboxExporterSpec(ctx: SpecContext): ProcessSpec {
 }
 
 /**
- * The global DNS server (PowerDNS with the failover record). Route 53 belongs to no region; locally it runs
- * beside the secondary region, so losing the primary region (the drill) leaves it answering.
+ * This region's global DNS server (PowerDNS with the failover record), on the region's address. Route 53
+ * belongs to no region and answers from many places; locally every region runs one, with the whole zone and
+ * its own health checks, so losing either region leaves the name answered.
  */
 export function dnsSpec(ctx: SpecContext): ProcessSpec {
   return {
     ...base(ctx, 'dns'),
-    name: 'dns', tier: 'dns', zone: null, port: ctx.definition.local.ports.dns, host: DNS_ADDRESS,
+    name: 'dns', tier: 'dns', zone: null, port: ctx.definition.local.ports.dns, host: ctx.definition.address,
     command: 'pdns_server',
     args: [`--config-dir=${ctx.paths.pdnsDir}`],
     restartPolicy: 'replace',
@@ -424,7 +425,7 @@ export function regionSpecs(ctx: SpecContext): ProcessSpec[] {
     mysqldExporterSpec(ctx),
     ...(d.observability.console ? [alertmanagerSpec(ctx), blackboxExporterSpec(ctx), consoleSpec(ctx)] : []),
     ...(ctx.backups ? [objectStoreSpec(ctx, ctx.backups), backupAgentSpec(ctx)] : []),
-    ...(d.local.region === 'secondary' ? [dnsSpec(ctx)] : []),
+    ...(runsDns(d) ? [dnsSpec(ctx)] : []),
   ];
   return specs.sort((a, b) => a.stage - b.stage);
 }
@@ -442,6 +443,7 @@ export function portClaims(d: ResolvedDefinition): Array<{ port: number; compone
     ['redisExporter', 'Redis exporter'],
     ...(d.observability.console ? [['console', 'ops console'], ['alertmanager', 'Alertmanager'], ['blackboxExporter', 'blackbox exporter']] as Array<[keyof typeof p, string]> : []),
     ['objectStore', 'object store (s3rver)'],
+    ...(runsDns(d) ? [['dns', 'the global DNS server (PowerDNS)']] as Array<[keyof typeof p, string]> : []),
   ];
   return [
     ...fixed.map(([k, component]) => ({ port: p[k], component, setting: `local.ports.${k}` })),
