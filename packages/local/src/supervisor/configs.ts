@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import {
   haproxyConfig, varnishVcl, mariadbCnf, mysqldExporterCnf, redisConf, sentinelConf, prometheusConfig, apiTargets, prometheusRules, alertmanagerConfig, blackboxConfig,
-  pdnsConf, pdnsNamedConf, pdnsZone,
+  pdnsConf, pdnsNamedConf, pdnsZone, runsDns,
 } from '../generators/index.js';
 import { cacheDataDir, dbCnfFile, dbSocketDir, dbTmpDir, nginxPrefix, redisConfFile, sentinelConfFiles } from '../paths.js';
 import { writeFileAtomic } from '../state.js';
@@ -85,7 +85,7 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   write(paths.alertmanagerConfig, alertmanagerConfig(d));
   write(paths.blackboxConfig, blackboxConfig());
   if (!existsSync(paths.prometheusApiTargets)) write(paths.prometheusApiTargets, apiTargets([]));
-  if (d.local.region === 'secondary') {
+  if (runsDns(d)) {
     const pdns = { dir: paths.pdnsDir, socketDir: paths.run };
     write(`${paths.pdnsDir}/pdns.conf`, pdnsConf(d, pdns));
     write(`${paths.pdnsDir}/named.conf`, pdnsNamedConf(d, pdns));
