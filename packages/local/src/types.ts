@@ -74,6 +74,8 @@ export type RestartPolicy =
 export type Probe =
   | { kind: 'tcp' }
   | { kind: 'http'; path: string }
+  /** A DNS server: any answer to a question for `name` (SERVFAIL included) is a server that answers. */
+  | { kind: 'dns'; name: string }
   /** A process that listens nowhere (the edge's access logger, port 0): running is healthy. */
   | { kind: 'alive' };
 

@@ -15,6 +15,13 @@ export interface PdnsFiles {
 /** The zone the record lives in: edge.domain, or `<name>.test` (a name reserved for testing, RFC 6761). */
 export const dnsZone = (d: ResolvedDefinition): string => d.edge.domain ?? `${d.name}.test`;
 
+/**
+ * Seconds a freshly started server answers SERVFAIL: PowerDNS 4.7 answers an ifurlup() record at random until
+ * its first checks have run (measured: the unhealthy address in 3 of 7 fresh starts), and they start with the
+ * first query; one check interval (lua-health-checks-interval=1) plus the check's own timeout (1 s) plus 1 s.
+ */
+export const DNS_WARM_UP_S = 3;
+
 /** Whether the global DNS servers run: with two regions (one region needs no failover record). */
 export const runsDns = (d: ResolvedDefinition): boolean => d.regions.secondary !== null && d.local.runSecondary;
 
@@ -58,8 +65,9 @@ export function pdnsNamedConf(d: ResolvedDefinition, f: PdnsFiles): string {
  * region's edge (Host: the site's name) and answers the primary region's address while it is 200,
  * else the secondary's: a Route 53 PRIMARY/SECONDARY failover pair with its health check.
  */
-export function pdnsZone(d: ResolvedDefinition): string {
+export function pdnsZone(d: ResolvedDefinition, startedAtMs = Date.now()): string {
   const zone = dnsZone(d);
+  const warmUntil = Math.ceil(startedAtMs / 1000) + DNS_WARM_UP_S;
   const primary = d.local.addresses.primary;
   const secondary = d.local.addresses.secondary;
   const url = `http://${d.dnsName}:${d.local.ports.edge}${d.regions.dns.healthPath}`;
@@ -76,7 +84,9 @@ export function pdnsZone(d: ResolvedDefinition): string {
     `; regions.dns.ttlSeconds: clients may keep the old answer this long after a flip.`,
     `; The primary region (${d.regions.primary}) while ${d.regions.dns.healthPath} answers 200 there, else the secondary (${d.regions.secondary ?? 'none'}).`,
     '; While neither answers 200 (the standby is 503 until promoted), PowerDNS 4.7 answers one of them at random.',
-    `${d.regions.dns.record} ${d.regions.dns.ttlSeconds} IN LUA A "ifurlup('${url}', ${sets}, {timeout=1})"`,
+    '; So does a server that has not checked yet (its checks start with the first query): until warmUntil, written',
+    '; at each start of this server, it answers SERVFAIL (the error) rather than maybe the wrong region.',
+    `${d.regions.dns.record} ${d.regions.dns.ttlSeconds} IN LUA A ";local r = ifurlup('${url}', ${sets}, {timeout=1}) if os.time() < ${warmUntil} then error('health checks warming up') end return r"`,
     '',
   ].join('\n');
 }

@@ -1,6 +1,7 @@
-// Readiness and health probes: TCP connect and HTTP GET on loopback, each with a short timeout.
+// Readiness and health probes: TCP connect, HTTP GET and a DNS question on loopback, each with a short timeout.
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { Resolver } from 'node:dns/promises';
 import { createConnection, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Probe } from '../types.js';
@@ -56,10 +57,23 @@ export function httpGet(url: string, opts: { timeoutMs?: number; headers?: Recor
   });
 }
 
-/** True when the probe passes: TCP accepts, or HTTP answers 2xx (an `alive` process: the caller checks its pid). */
+/** DNS error codes that are answers from the server (it runs), not a missing or silent server. */
+const DNS_ANSWERS = new Set(['ESERVFAIL', 'ENOTFOUND', 'ENODATA', 'EREFUSED', 'ENOTIMP', 'EFORMERR']);
+
+async function dnsProbe(name: string, port: number, timeoutMs: number, host: string): Promise<boolean> {
+  const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
+  resolver.setServers([`${host}:${port}`]);
+  return resolver.resolve4(name).then(() => true, (e: NodeJS.ErrnoException) => DNS_ANSWERS.has(e.code ?? ''));
+}
+
+/**
+ * True when the probe passes: TCP accepts, HTTP answers 2xx, a DNS server answers (an `alive` process: the caller
+ * checks its pid).
+ */
 export async function probe(p: Probe, port: number, timeoutMs = 1_000, host = '127.0.0.1'): Promise<boolean> {
   if (p.kind === 'alive') return true;
   if (p.kind === 'tcp') return tcpProbe(port, timeoutMs, host);
+  if (p.kind === 'dns') return dnsProbe(p.name, port, timeoutMs, host);
   try {
     const r = await httpGet(`http://${host}:${port}${p.path}`, { timeoutMs });
     return r.status >= 200 && r.status < 300;

@@ -363,7 +363,9 @@ export function dnsSpec(ctx: SpecContext): ProcessSpec {
     command: 'pdns_server',
     args: [`--config-dir=${ctx.paths.pdnsDir}`],
     restartPolicy: 'replace',
-    probe: { kind: 'tcp' },
+    // A question, not a TCP connect: the first one starts the record's health checks (PowerDNS checks on demand),
+    // so they have run by the end of the start's warm-up (generators/pdns.ts, DNS_WARM_UP_S).
+    probe: { kind: 'dns', name: ctx.definition.dnsName },
     stopGraceMs: 3_000,
     stage: 0,
   };

@@ -85,12 +85,7 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   write(paths.alertmanagerConfig, alertmanagerConfig(d));
   write(paths.blackboxConfig, blackboxConfig());
   if (!existsSync(paths.prometheusApiTargets)) write(paths.prometheusApiTargets, apiTargets([]));
-  if (runsDns(d)) {
-    const pdns = { dir: paths.pdnsDir, socketDir: paths.run };
-    write(`${paths.pdnsDir}/pdns.conf`, pdnsConf(d, pdns));
-    write(`${paths.pdnsDir}/named.conf`, pdnsNamedConf(d, pdns));
-    write(`${paths.pdnsDir}/zone.db`, pdnsZone(d));
-  }
+  if (runsDns(d)) files.push(...writeDnsConfig(ctx));
 
   // Every slot up to max gets its temp folder; its nginx.conf comes with each installed release (releases.ts).
   for (const slot of d.frontSlots) mkdirSync(nginxPrefix(paths, slot), { recursive: true });
@@ -98,4 +93,18 @@ export function writeConfigs(ctx: SpecContext, topology: DbTopology): { files: s
   mkdirSync(paths.varnishWorkdir, { recursive: true });
   chmodSync(paths.varnishWorkdir, 0o755);
   return { files };
+}
+
+/** PowerDNS's files, also before each restart of the server: its zone carries that start's warm-up deadline. */
+export function writeDnsConfig(ctx: SpecContext): string[] {
+  const { definition: d, paths } = ctx;
+  const pdns = { dir: paths.pdnsDir, socketDir: paths.run };
+  mkdirSync(paths.pdnsDir, { recursive: true });
+  const files: Array<[string, string]> = [
+    [`${paths.pdnsDir}/pdns.conf`, pdnsConf(d, pdns)],
+    [`${paths.pdnsDir}/named.conf`, pdnsNamedConf(d, pdns)],
+    [`${paths.pdnsDir}/zone.db`, pdnsZone(d)],
+  ];
+  for (const [file, text] of files) writeFileAtomic(file, text, 0o644);
+  return files.map(([file]) => file);
 }

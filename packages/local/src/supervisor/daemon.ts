@@ -20,7 +20,7 @@ import { Supervisor } from './supervisor.js';
 import { bringUp } from './bring-up.js';
 import { supervisorLogLine } from './log-line.js';
 import { LOG_ROTATION_EVERY_MS, rotateLogs } from './log-rotation.js';
-import { writeConfigs, writeDbConfig, writeHaproxyConfig, writeRedisConfig } from './configs.js';
+import { writeConfigs, writeDbConfig, writeDnsConfig, writeHaproxyConfig, writeRedisConfig } from './configs.js';
 import { readPlan, type RegionPlan, type SupervisorMessage } from './plan.js';
 import { corruptDataEvidence, recloneDecision } from './reclone.js';
 import type { DbTopology, ProcessSpec, ProcessesFile } from '../types.js';
@@ -97,8 +97,13 @@ async function startByName(name: string, version?: string): Promise<number> {
  *   recovery, what it acknowledged); a node whose data dir is gone (deleted, never initialised, moved aside)
  *   or corrupt (its last run died of it, in its log's words) is re-cloned from a running replica (else the
  *   primary), and the controller rejoins it from the copy; never the node still named the primary (reclone.ts).
+ * - PowerDNS: its zone anew, with this start's warm-up deadline (SERVFAIL until its health checks have run).
  */
 async function prepareStart(spec: ProcessSpec): Promise<string | null> {
+  if (spec.tier === 'dns') {
+    writeDnsConfig(ctx);
+    return null;
+  }
   const cache = d.cacheNodes.find((n) => n.name === spec.name);
   if (cache) {
     const ports = await Promise.all(d.sentinelNodes.map((s) => sentinelMasterPort(s.port, d.cacheMasterName, 1_000, d.address, ctx.secrets.sentinelPassword)));
