@@ -91,9 +91,11 @@ describe('two regions', () => {
       for (const t0 = Date.now(); Date.now() - t0 < 5_000; await new Promise((res) => setTimeout(res, 100))) {
         seen.push(await resolver.resolve4(definition.dnsName).then((a) => a.join(','), (e: NodeJS.ErrnoException) => e.code ?? 'error'));
       }
-      expect(seen[0], seen.join(' ')).toBe('ESERVFAIL');
-      expect(seen.at(-1), seen.join(' ')).toBe('127.0.0.1');
-      expect(seen.filter((x) => x !== 'ESERVFAIL' && x !== '127.0.0.1'), seen.join(' ')).toEqual([]);
+      // (The supervisor's start returns before the server listens: the first questions may be refused.)
+      const answers = seen.slice(seen.findIndex((x) => x !== 'ECONNREFUSED'));
+      expect(answers[0], seen.join(' ')).toBe('ESERVFAIL');
+      expect(answers.at(-1), seen.join(' ')).toBe('127.0.0.1');
+      expect(answers.filter((x) => x !== 'ESERVFAIL' && x !== '127.0.0.1'), seen.join(' ')).toEqual([]);
     }
     expect((await dnsAnswer(definition, 500)).silent).toEqual([]);
   });
