@@ -4,5 +4,6 @@
 export { regionStatus, type RegionStatus } from './region/status.js';
 export { statePaths } from './paths.js';
 export { httpGet } from './runner/probe.js';
+export { runsDns } from './generators/pdns.js';
 export { readSupervisorLine } from './supervisor/log-line.js';
 export type { RegionPlan } from './supervisor/plan.js';

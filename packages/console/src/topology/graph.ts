@@ -3,6 +3,7 @@
 // → instances and nodes, each labelled with its zone, with
 // the traffic paths, the writer/reader endpoints and the replication arrows. Pure: no I/O.
 import type { ResolvedDefinition } from '@conduit/definition';
+import { runsDns } from '@conduit/local/console-reads';
 
 export type NodeState = 'healthy' | 'unhealthy' | 'down' | 'planned';
 
@@ -72,6 +73,8 @@ export function topologyGraph(d: ResolvedDefinition, live?: LiveState): Topology
   const cacheRole = (name: string) => (name === cachePrimary ? 'primary' : 'replica');
   const groups: GraphGroup[] = [
     group('edge-tier', 'edge', [
+      // This region's server of the global failover record (one per region; Route 53 on AWS).
+      ...(runsDns(d) ? [node('dns', 'dns', `PowerDNS :${p.dns} (global entry point)`)] : []),
       node('edge', 'edge', `varnish :${p.edge}`),
       ...(d.observability.console ? [node('edge-access', 'edge', 'varnishncsa → access log')] : []),
     ]),
@@ -100,6 +103,7 @@ export function topologyGraph(d: ResolvedDefinition, live?: LiveState): Topology
 
   const edges: GraphEdge[] = [];
   const edge = (from: string, to: string, kind: GraphEdge['kind'] = 'traffic') => edges.push({ id: `${from}->${to}`, from, to, kind });
+  if (runsDns(d)) edge('dns', 'edge', 'monitor');
   edge('edge', 'lb-front');
   edge('edge', 'lb-api');
   for (const f of fronts) edge('lb-front', f);
