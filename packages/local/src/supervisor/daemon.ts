@@ -22,7 +22,7 @@ import { supervisorLogLine } from './log-line.js';
 import { LOG_ROTATION_EVERY_MS, rotateLogs } from './log-rotation.js';
 import { writeConfigs, writeDbConfig, writeDnsConfig, writeHaproxyConfig, writeRedisConfig } from './configs.js';
 import { readPlan, type RegionPlan, type SupervisorMessage } from './plan.js';
-import { corruptDataEvidence, recloneDecision } from './reclone.js';
+import { corruptDataEvidence, needsNewCopy, recloneDecision } from './reclone.js';
 import type { DbTopology, ProcessSpec, ProcessesFile } from '../types.js';
 
 const stateDir = process.argv[2];
@@ -122,7 +122,8 @@ async function prepareStart(spec: ProcessSpec): Promise<string | null> {
   const requested = existsSync(request) ? readFileSync(request, 'utf8').trim() : null;
   rmSync(request, { force: true });
   const dataDir = { systemTables: existsSync(join(dbDataDir(paths, node), 'mysql')), corruption: corruptDataEvidence(logTail(spec.logFile)), requested };
-  const r = recloneDecision(node.name, dataDir, t, running, await stoppedAppliers(t, running));
+  // The replicas' appliers are asked only when a copy is needed: not on every restart of a node.
+  const r = recloneDecision(node.name, dataDir, t, running, needsNewCopy(dataDir) ? await stoppedAppliers(t, running) : new Set());
   if (r.kind === 'keep') return null;
   if (r.kind === 'refuse') return r.sentence;
   const t0 = Date.now();

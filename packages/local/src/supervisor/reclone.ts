@@ -38,6 +38,17 @@ export function corruptDataEvidence(logTail: string): string | null {
   return hit ? hit.replace(/^\S+\s+\S+\s+\d+\s+/, '').trim() : null;
 }
 
+/** What the supervisor found of a node's data dir before its start. */
+export interface DataDirEvidence {
+  systemTables: boolean;
+  corruption: string | null;
+  /** The failover controller's reason (paths.ts dbRecloneRequest). */
+  requested?: string | null;
+}
+
+/** Whether the node needs a new copy at all (then, and only then, a source is looked for). */
+export const needsNewCopy = (dataDir: DataDirEvidence): boolean => !dataDir.systemTables || dataDir.corruption !== null || !!dataDir.requested;
+
 export type RecloneDecision =
   | { kind: 'keep' }
   | { kind: 'clone'; source: string; why: string }
@@ -52,12 +63,12 @@ export type RecloneDecision =
  */
 export function recloneDecision(
   node: string,
-  dataDir: { systemTables: boolean; corruption: string | null; /** The failover controller's reason (paths.ts dbRecloneRequest). */ requested?: string | null },
+  dataDir: DataDirEvidence,
   topology: DbTopology | null,
   running: ReadonlySet<string>,
   unfit: ReadonlySet<string> = new Set(),
 ): RecloneDecision {
-  if (dataDir.systemTables && dataDir.corruption === null && !dataDir.requested) return { kind: 'keep' };
+  if (!needsNewCopy(dataDir)) return { kind: 'keep' };
   const why = !dataDir.systemTables ? 'its data dir was unusable (no system tables)'
     : dataDir.corruption !== null ? `its data dir is corrupt (mariadbd said: ${dataDir.corruption})`
     : `the failover controller asked for a new copy (${dataDir.requested})`;
